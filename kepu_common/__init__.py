@@ -1,0 +1,1 @@
+"""What every Kepu service needs: config, database, migrations, event contracts, outbox, errors."""

@@ -1,0 +1,147 @@
+"""Batch event consumption: a nameko entrypoint that takes up to batch_size events off a durable queue,
+hands them to one worker, and acknowledges them only after that worker returned (its transaction
+committed). A failed batch is requeued after a backoff; a message that breaks its contract is
+dead-lettered instead of blocking the queue.
+
+nameko's own @event_handler spawns a worker and a transaction per message (about 250 committed
+events/s here); batching is how consumers keep up with the outbox relay.
+"""
+import json
+import logging
+import socket
+import time
+
+import eventlet
+import kombu
+from marshmallow import ValidationError
+from nameko.exceptions import ContainerBeingKilled
+from nameko.extensions import Entrypoint
+
+from kepu_common.amqp import consumer_queue_name, declare_consumer_queue
+from kepu_common.contracts import UnknownEvent, load_event
+
+log = logging.getLogger(__name__)
+
+
+class BatchEventConsumer(Entrypoint):
+    def __init__(self, source_service, event_type, batch_size=500, max_wait=0.05, **kwargs):
+        self.source_service = source_service
+        self.event_type = event_type
+        self.batch_size = batch_size
+        self.max_wait = max_wait
+        super().__init__(**kwargs)
+
+    @property
+    def queue_name(self):
+        return consumer_queue_name(
+            self.source_service, self.event_type, self.container.service_name, self.method_name
+        )
+
+    def setup(self):
+        config = self.container.config
+        self.amqp_uri = config["AMQP_URI"]
+        self.queue_type = config.get("EVENT_QUEUE_TYPE", "classic")
+        self.running = False
+        self._thread = None
+
+    def start(self):
+        self.running = True
+        self._thread = self.container.spawn_managed_thread(self._consume_forever, identifier=self.queue_name)
+
+    def stop(self):
+        self.running = False
+        if self._thread is not None:
+            self._thread.wait()
+
+    def kill(self):
+        self.running = False
+        if self._thread is not None:
+            self._thread.kill()
+
+    def _consume_forever(self):
+        backoff = 0.2
+        while self.running:
+            try:
+                self._consume()
+                backoff = 0.2
+            except (OSError, socket.error, kombu.exceptions.KombuError) as exc:
+                # unacked messages return to the queue with the dead connection; nothing to undo here
+                log.warning("%s: broker connection lost (%s); reconnecting in %.1fs", self.queue_name, exc, backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception as exc:  # amqp-level errors (channel closed, ...) are not all OSError
+                log.warning("%s: consumer failed (%s); reconnecting in %.1fs", self.queue_name, exc, backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _consume(self):
+        pending = []
+        with kombu.Connection(self.amqp_uri, heartbeat=30) as conn:
+            channel = conn.channel()
+            declare_consumer_queue(channel, self.source_service, self.event_type, self.queue_name, self.queue_type)
+            channel.basic_qos(0, self.batch_size, False)
+            queue = kombu.Queue(self.queue_name, channel=channel, no_declare=True)
+            consumer = kombu.Consumer(channel, queues=[queue], on_message=pending.append, no_ack=False)
+            consumer.consume()
+            first_at = None
+            while self.running:
+                conn.heartbeat_check()
+                timeout = self.max_wait if pending else 1.0
+                try:
+                    conn.drain_events(timeout=timeout)
+                except socket.timeout:
+                    pass
+                if pending and first_at is None:
+                    first_at = time.monotonic()
+                if pending and (len(pending) >= self.batch_size or time.monotonic() - first_at >= self.max_wait):
+                    batch, pending[:] = list(pending), []
+                    first_at = None
+                    self._process(channel, batch)
+
+    def _process(self, channel, messages):
+        events, valid = [], []
+        for message in messages:
+            try:
+                events.append(load_event(json.loads(message.body)))
+                valid.append(message)
+            except (ValueError, ValidationError, UnknownEvent) as exc:
+                log.error("%s: dead-lettering a message that breaks its contract: %s", self.queue_name, exc)
+                message.reject(requeue=False)
+        if not events:
+            return
+        exc_info = self._run_worker(events)
+        last_tag = valid[-1].delivery_tag
+        if exc_info is None:
+            channel.basic_ack(last_tag, multiple=True)
+            return
+        log.error(
+            "%s: handler failed on a batch of %d (%s); requeueing",
+            self.queue_name, len(events), exc_info[1], exc_info=exc_info,
+        )
+        eventlet.sleep(1.0)  # do not spin while the database is away
+        channel.basic_nack(last_tag, multiple=True, requeue=True)
+
+    def _run_worker(self, events):
+        done = eventlet.event.Event()
+
+        def handle_result(worker_ctx, result, exc_info):
+            done.send(exc_info)
+            return result, exc_info
+
+        try:
+            self.container.spawn_worker(self, (events,), {}, handle_result=handle_result)
+        except ContainerBeingKilled as exc:
+            return (type(exc), exc, None)
+        return done.wait()
+
+
+event_consumer = BatchEventConsumer.decorator
+
+
+def consumers_of(service_cls):
+    """(method_name, entrypoint) for every batch consumer on a service class (for topology set-up)."""
+    for name in dir(service_cls):
+        method = getattr(service_cls, name)
+        for entrypoint in getattr(method, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, BatchEventConsumer):
+                yield name, entrypoint

@@ -1,0 +1,103 @@
+"""Event contracts: every event the platform publishes, as a marshmallow schema with a version and an id.
+
+An event travels as one JSON object: the envelope fields of EventSchema plus the event's own fields.
+Consumers de-duplicate by event_id. A change that breaks consumers gets a new version number and the
+old one keeps being accepted until no producer sends it (see docs/events.md).
+"""
+import uuid
+from datetime import datetime, timezone
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+SERVICES = ("identity", "resources", "activities", "review", "metrics")
+REVIEW_STAGES = ("realname", "org", "initial", "scientific", "provincial", "national")
+
+
+class EventSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a newer producer may add fields; older consumers ignore them
+
+    event_id = fields.UUID(required=True)
+    event_type = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    source = fields.String(required=True, validate=validate.OneOf(SERVICES))
+    occurred_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
+
+
+class PingEvent(EventSchema):
+    """Proof that the bus works end to end: a service records a ping and announces it."""
+
+    ping_id = fields.UUID(required=True)
+    message = fields.String(required=True, validate=validate.Length(max=200))
+
+
+class ReviewRequested(EventSchema):
+    subject_type = fields.String(required=True)
+    subject_id = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(REVIEW_STAGES))
+    scope = fields.String(load_default=None, allow_none=True)  # province code for provincial review
+    snapshot = fields.Dict(required=True)
+
+
+class ReviewDecided(EventSchema):
+    task_id = fields.String(required=True)
+    subject_type = fields.String(required=True)
+    subject_id = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(REVIEW_STAGES))
+    decision = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
+    comment = fields.String(load_default="", allow_none=True)
+    reviewer_id = fields.String(required=True)
+    decided_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
+
+
+# event_type -> (current version, schema class)
+EVENTS = {
+    "ping": (1, PingEvent),
+    "review_requested": (1, ReviewRequested),
+    "review_decided": (1, ReviewDecided),
+}
+
+
+class UnknownEvent(ValueError):
+    pass
+
+
+def schema_for(event_type):
+    try:
+        return EVENTS[event_type][1]()
+    except KeyError:
+        raise UnknownEvent(f"no contract for event type {event_type!r}") from None
+
+
+def make_event(event_type, source, **payload):
+    """Build a validated, JSON-ready event with a fresh id. Raises ValidationError on a bad payload."""
+    version = EVENTS[event_type][0] if event_type in EVENTS else None
+    if version is None:
+        raise UnknownEvent(f"no contract for event type {event_type!r}")
+    data = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "version": version,
+        "source": source,
+        "occurred_at": datetime.now(timezone.utc).isoformat(),
+        **payload,
+    }
+    schema = schema_for(event_type)
+    return schema.dump(schema.load(data))
+
+
+def load_event(data):
+    """Validate an incoming event against its contract; returns the deserialized dict."""
+    if not isinstance(data, dict):
+        raise ValidationError("event must be a JSON object")
+    event_type = data.get("event_type")
+    schema = schema_for(event_type)
+    event = schema.load(data)
+    if event["version"] > EVENTS[event_type][0]:
+        raise ValidationError({"version": [f"unsupported version {event['version']}"]})
+    return event
+
+
+def exchange_name(source):
+    """Topic exchange a service's events go to (the name nameko's EventDispatcher uses too)."""
+    return f"{source}.events"

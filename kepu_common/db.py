@@ -1,0 +1,113 @@
+"""PostgreSQL access for services: one pool per service container, one connection per worker."""
+import logging
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+import psycopg2.extras
+import psycopg2.pool
+from nameko.extensions import DependencyProvider
+
+from kepu_common.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+psycopg2.extras.register_uuid()
+
+
+def database_url(config, service_name):
+    """DATABASE_URL from the service config; each service owns its own database."""
+    try:
+        return config["DATABASE_URL"]
+    except KeyError:
+        raise KeyError(f"{service_name}: DATABASE_URL missing from config") from None
+
+
+def ensure_database(url):
+    """Create the database named in url if it does not exist (connecting to 'postgres' on the same server)."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    conn = psycopg2.connect(admin_url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{name}"')
+                log.info("created database %s", name)
+    except psycopg2.errors.UniqueViolation:
+        pass  # a sibling instance created it at the same moment
+    finally:
+        conn.close()
+
+
+@contextmanager
+def transaction(conn):
+    """Commit on success, roll back on error; yields a cursor."""
+    with conn:
+        with conn.cursor() as cur:
+            yield cur
+
+
+def claim_events(cur, consumer, events):
+    """Record events as processed by consumer; return only those seen for the first time.
+
+    Runs inside the consumer's own transaction, so a redelivered event that was already applied
+    is skipped, and one whose effect rolled back is applied again.
+    """
+    if not events:
+        return []
+    ids = [event["event_id"] for event in events]
+    cur.execute(
+        "INSERT INTO processed_events (consumer, event_id) SELECT %s, unnest(%s::uuid[]) "
+        "ON CONFLICT DO NOTHING RETURNING event_id",
+        (consumer, [str(i) for i in ids]),
+    )
+    fresh = {str(row[0]) for row in cur.fetchall()}
+    return [event for event in events if str(event["event_id"]) in fresh]
+
+
+class Database(DependencyProvider):
+    """Gives each worker a pooled psycopg2 connection; returns it when the worker ends.
+
+    A connection found broken (database restarted) is discarded instead of returned.
+    """
+
+    def __init__(self, max_connections=None):
+        self.max_connections = max_connections
+        self.pool = None
+
+    def setup(self):
+        config = self.container.config
+        self.url = database_url(config, self.container.service_name)
+        size = self.max_connections or config.get("max_workers", 10) + 2
+        self.pool = psycopg2.pool.ThreadedConnectionPool(0, size, self.url)
+
+    def stop(self):
+        if self.pool is not None:
+            self.pool.closeall()
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        try:
+            conn = self.pool.getconn(key=worker_ctx)
+        except psycopg2.OperationalError as exc:
+            raise Unavailable("database unavailable", {"dependency": "database"}) from exc
+        if conn.closed:
+            self.pool.putconn(conn, key=worker_ctx, close=True)
+            conn = self.pool.getconn(key=worker_ctx)
+        return conn
+
+    def worker_teardown(self, worker_ctx):
+        conn = self.pool._used.get(worker_ctx)
+        if conn is None:
+            return
+        broken = bool(conn.closed)
+        if not broken:
+            try:
+                conn.rollback()
+            except psycopg2.Error:
+                broken = True
+        self.pool.putconn(conn, key=worker_ctx, close=broken)

@@ -1,0 +1,113 @@
+"""Object storage over the minio client: MinIO in production, any S3-compatible endpoint locally.
+
+Presigned URLs are signed for the endpoint clients will use (STORAGE public_endpoint), which may differ
+from the one services reach (inside docker-compose, "minio:9000" versus "localhost:9000").
+"""
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from minio import Minio
+from minio.datatypes import Part
+from nameko.extensions import DependencyProvider
+
+DEFAULT_REGION = "us-east-1"
+
+
+def _client(endpoint_url, access_key, secret_key, region):
+    parts = urlsplit(endpoint_url if "://" in endpoint_url else f"http://{endpoint_url}")
+    return Minio(
+        parts.netloc,
+        access_key=access_key,
+        secret_key=secret_key,
+        secure=parts.scheme == "https",
+        region=region,  # set explicitly so presigning never needs a round trip to ask for it
+    )
+
+
+class Storage:
+    def __init__(self, endpoint, access_key, secret_key, buckets, public_endpoint=None, region=DEFAULT_REGION):
+        self.client = _client(endpoint, access_key, secret_key, region)
+        self.signer = _client(public_endpoint or endpoint, access_key, secret_key, region)
+        self.buckets = dict(buckets)
+
+    @classmethod
+    def from_config(cls, settings):
+        return cls(
+            settings["endpoint"],
+            settings["access_key"],
+            settings["secret_key"],
+            settings.get("buckets", {}),
+            public_endpoint=settings.get("public_endpoint"),
+            region=settings.get("region", DEFAULT_REGION),
+        )
+
+    def bucket(self, purpose):
+        return self.buckets[purpose]
+
+    def ensure_buckets(self):
+        for name in self.buckets.values():
+            if not self.client.bucket_exists(name):
+                self.client.make_bucket(name)
+
+    def check(self):
+        """Raise if the endpoint cannot be reached or a configured bucket is missing."""
+        for name in self.buckets.values():
+            if not self.client.bucket_exists(name):
+                raise LookupError(f"bucket {name} missing")
+
+    def presigned_get(self, bucket, key, expires=timedelta(minutes=10), filename=None):
+        headers = {"response-content-disposition": f'attachment; filename="{filename}"'} if filename else None
+        return self.signer.presigned_get_object(bucket, key, expires=expires, response_headers=headers)
+
+    def presigned_put(self, bucket, key, expires=timedelta(hours=1)):
+        return self.signer.presigned_put_object(bucket, key, expires=expires)
+
+    # multipart uploads straight from the client to storage, one presigned URL per part
+    def start_multipart(self, bucket, key, content_type="application/octet-stream"):
+        return self.client._create_multipart_upload(bucket, key, {"Content-Type": content_type})
+
+    def presigned_part(self, bucket, key, upload_id, part_number, expires=timedelta(hours=6)):
+        return self.signer.get_presigned_url(
+            "PUT", bucket, key, expires=expires,
+            extra_query_params={"uploadId": upload_id, "partNumber": str(part_number)},
+        )
+
+    def uploaded_parts(self, bucket, key, upload_id):
+        result = self.client._list_parts(bucket, key, upload_id)
+        return [(part.part_number, part.etag, part.size) for part in result.parts]
+
+    def complete_multipart(self, bucket, key, upload_id, parts):
+        """parts: [(part_number, etag)] in order."""
+        return self.client._complete_multipart_upload(
+            bucket, key, upload_id, [Part(number, etag) for number, etag in parts]
+        )
+
+    def abort_multipart(self, bucket, key, upload_id):
+        self.client._abort_multipart_upload(bucket, key, upload_id)
+
+    def put_stream(self, bucket, key, stream, length=-1, content_type="application/octet-stream",
+                   part_size=16 * 1024 * 1024):
+        """Upload from a file-like object without holding it in memory (one part buffered at a time)."""
+        return self.client.put_object(bucket, key, stream, length, content_type=content_type, part_size=part_size)
+
+    def stat(self, bucket, key):
+        return self.client.stat_object(bucket, key)
+
+    def open(self, bucket, key, offset=0, length=0):
+        return self.client.get_object(bucket, key, offset=offset, length=length)
+
+    def remove(self, bucket, key):
+        self.client.remove_object(bucket, key)
+
+
+class ObjectStorage(DependencyProvider):
+    """Gives workers the service's Storage; creates the configured buckets when the service starts."""
+
+    def setup(self):
+        self.storage = Storage.from_config(self.container.config["STORAGE"])
+
+    def start(self):
+        self.storage.ensure_buckets()
+
+    def get_dependency(self, worker_ctx):
+        return self.storage

@@ -1,0 +1,5 @@
+from kepu_common.service_base import PlatformService
+
+
+class ActivitiesService(PlatformService):
+    name = "activities"
