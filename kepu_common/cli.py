@@ -2,6 +2,7 @@
 
     python -m kepu_common.cli run identity            # one service, its own process
     python -m kepu_common.cli migrate [service ...]   # all services when none is named
+    python -m kepu_common.cli keys DIR                # token signing key pair, made once
 
 Services read deploy/config/service.yaml (or --config) with ${VAR} substituted from the environment.
 """
@@ -75,7 +76,16 @@ def main(argv=None):
     run_cmd.add_argument("service", choices=sorted(SERVICES))
     migrate_cmd = commands.add_parser("migrate", help="apply migrations and declare queues")
     migrate_cmd.add_argument("services", nargs="*", metavar="service", help=", ".join(SERVICES))
+    keys_cmd = commands.add_parser("keys", help="make the token signing key pair in DIR unless present")
+    keys_cmd.add_argument("directory")
     args = parser.parse_args(argv)
+
+    if args.command == "keys":
+        from kepu_common.keys import ensure_pair
+
+        for path in ensure_pair(args.directory):
+            print(path)
+        return 0
 
     if args.command == "run":
         config = service_config(args.service, args.config)
@@ -86,7 +96,7 @@ def main(argv=None):
         run(args.service, config)
         return 0
 
-    logging.basicConfig(level="INFO", format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s")
     unknown = set(args.services) - set(SERVICES)
     if unknown:
         parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")

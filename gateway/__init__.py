@@ -1,0 +1,51 @@
+"""The Kepu gateway: the platform's only public HTTP API (/api/v1)."""
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
+
+from gateway import body_rules, errors, requests_log, rpc, settings
+from gateway.blueprints import auth, health, system
+
+API_PREFIX = "/api/v1"
+
+
+class KepuApi(Api):
+    ERROR_SCHEMA = errors.ErrorSchema
+
+    def handle_http_exception(self, error):
+        return errors.from_http_exception(error)
+
+
+def create_app(overrides=None):
+    app = Flask(__name__)
+    app.config.from_mapping(settings.from_env())
+    app.config.update(
+        API_TITLE="Kepu platform API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        # served from the installed swagger-ui-bundle, so the docs work without reaching a CDN
+        OPENAPI_SWAGGER_UI_URL=f"{API_PREFIX}/docs/assets/",
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False
+    app.config.update(overrides or {})
+
+    requests_log.init_app(app)
+    rpc.init_app(app)
+    body_rules.init_app(app)
+
+    api = KepuApi(app, spec_kwargs={"servers": [{"url": "/"}]})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    api.register_blueprint(auth.bp, url_prefix=f"{API_PREFIX}/auth")
+    api.register_blueprint(system.bp, url_prefix=f"{API_PREFIX}/system")
+    app.register_blueprint(health.bp)
+    errors.register(app)
+
+    @app.get(f"{API_PREFIX}/docs/assets/<path:filename>")
+    def swagger_assets(filename):
+        return send_from_directory(swagger_ui_path, filename)
+
+    return app

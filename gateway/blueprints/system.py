@@ -1,0 +1,76 @@
+"""Platform plumbing visible through the API: service status and the ping round trip over the event bus."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from gateway import rpc
+from gateway.auth import require_auth
+from gateway.errors import ApiError
+
+bp = Blueprint("system", __name__, description="Platform status and the event-bus round trip")
+
+
+class ServiceStatus(Schema):
+    service = fields.String()
+    database = fields.String()
+    outbox_pending = fields.Integer(metadata={"description": "events written but not yet confirmed by the broker"})
+    storage = fields.String()
+
+
+class PingRequest(Schema):
+    message = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class Ping(Schema):
+    id = fields.UUID()
+    message = fields.String()
+    created_at = fields.DateTime()
+
+
+class PingReceipt(Schema):
+    ping_id = fields.UUID()
+    event_id = fields.UUID()
+    message = fields.String()
+    sent_at = fields.DateTime()
+    received_at = fields.DateTime()
+    applied = fields.Integer(metadata={"description": "times the event's effect ran; 1 means exactly once"})
+
+
+SERVICES = ("identity", "resources", "activities", "review", "metrics")
+
+
+@bp.route("/services/<name>")
+class ServiceHealth(MethodView):
+    @bp.response(200, ServiceStatus)
+    @bp.alt_response(404, description="no such service")
+    @bp.alt_response(503, description="the service or its database does not answer")
+    def get(self, name):
+        """One service's health: answers over RPC and reaches its database."""
+        if name not in SERVICES:
+            raise ApiError(404, "not_found", f"No service named '{name}'.", {"name": f"one of {', '.join(SERVICES)}"})
+        return rpc.call(name, "health")
+
+
+@bp.route("/pings")
+class Pings(MethodView):
+    @require_auth("platform_admin")
+    @bp.arguments(PingRequest)
+    @bp.response(202, Ping)
+    @bp.doc(security=[{"bearerAuth": []}])
+    def post(self, payload):
+        """Record a ping in identity; its event travels outbox → RabbitMQ → metrics."""
+        return rpc.call("identity", "ping", payload)
+
+
+@bp.route("/pings/<uuid:ping_id>")
+class PingReceiptView(MethodView):
+    @require_auth("platform_admin")
+    @bp.response(200, PingReceipt)
+    @bp.alt_response(404, description="metrics has not received this ping (yet)")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def get(self, ping_id):
+        """Whether metrics received the ping's event, and how many times it applied it."""
+        receipt = rpc.call("metrics", "ping_receipt", str(ping_id))
+        if receipt is None:
+            raise ApiError(404, "not_found", "Metrics has not received this ping yet.")
+        return receipt

@@ -1,0 +1,40 @@
+"""Gateway settings, all from the environment (docker-compose and Kubernetes set them)."""
+import os
+from pathlib import Path
+
+SERVICES = ("identity", "resources", "activities", "review", "metrics")
+
+
+def _read_keys(value, files):
+    keys = [value] if value else []
+    for path in filter(None, (files or "").split(",")):
+        keys.append(Path(path.strip()).read_text())
+    return keys
+
+
+def from_env(environ=None):
+    env = os.environ if environ is None else environ
+    return {
+        "AMQP_URI": env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//"),
+        "RPC_TIMEOUT": float(env.get("GATEWAY_RPC_TIMEOUT", "10")),
+        "READY_TIMEOUT": float(env.get("GATEWAY_READY_TIMEOUT", "3")),
+        "READY_SERVICES": tuple(s for s in env.get("GATEWAY_READY_SERVICES", ",".join(SERVICES)).split(",") if s),
+        # JSON bodies only; file uploads stream through their own endpoints with their own limit
+        "MAX_CONTENT_LENGTH": int(env.get("GATEWAY_MAX_JSON_BYTES", str(1024 * 1024))),
+        "JWT_PUBLIC_KEYS": _read_keys(env.get("JWT_PUBLIC_KEY"), env.get("JWT_PUBLIC_KEY_FILE")),
+        "JWT_ALGORITHM": env.get("JWT_ALGORITHM", "EdDSA"),
+        "JWT_ISSUER": env.get("JWT_ISSUER", "kepu-identity"),
+        "JWT_AUDIENCE": env.get("JWT_AUDIENCE", "kepu"),
+        "STORAGE": {
+            "endpoint": env.get("S3_ENDPOINT", "http://127.0.0.1:9000"),
+            "public_endpoint": env.get("S3_PUBLIC_ENDPOINT") or None,
+            "access_key": env.get("S3_ACCESS_KEY", "kepu-local"),
+            "secret_key": env.get("S3_SECRET_KEY", "kepu-local-secret"),
+            "region": env.get("S3_REGION", "us-east-1"),
+            "buckets": {
+                "uploads": env.get("S3_BUCKET_UPLOADS", "kepu-uploads"),
+                "resources": env.get("S3_BUCKET_RESOURCES", "kepu-resources"),
+                "licences": env.get("S3_BUCKET_LICENCES", "kepu-licences"),
+            },
+        },
+    }
