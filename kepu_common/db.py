@@ -68,6 +68,19 @@ def claim_events(cur, consumer, events):
     return [event for event in events if str(event["event_id"]) in fresh]
 
 
+class LazyPool(psycopg2.pool.ThreadedConnectionPool):
+    """Opens connections on demand and keeps them open.
+
+    psycopg2's pool closes every returned connection beyond minconn, and opens minconn connections
+    eagerly: with minconn=0 each worker would pay a new connection (~8 ms), with minconn=maxconn a
+    service could not start while the database is down.
+    """
+
+    def __init__(self, maxconn, dsn):
+        super().__init__(0, maxconn, dsn)
+        self.minconn = maxconn
+
+
 class Database(DependencyProvider):
     """Gives each worker a pooled psycopg2 connection; returns it when the worker ends.
 
@@ -81,8 +94,8 @@ class Database(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.url = database_url(config, self.container.service_name)
-        size = self.max_connections or config.get("max_workers", 10) + 2
-        self.pool = psycopg2.pool.ThreadedConnectionPool(0, size, self.url)
+        size = self.max_connections or int(config.get("max_workers", 10))
+        self.pool = LazyPool(size, self.url)
 
     def stop(self):
         if self.pool is not None:

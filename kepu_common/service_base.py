@@ -1,5 +1,5 @@
 """What every service class has: its database, its outbox, and a health check callable over RPC."""
-from nameko.rpc import rpc
+from kepu_common.rpc import rpc
 
 from kepu_common.db import Database
 from kepu_common.outbox import Outbox, pending_count

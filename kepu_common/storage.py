@@ -3,6 +3,8 @@
 Presigned URLs are signed for the endpoint clients will use (STORAGE public_endpoint), which may differ
 from the one services reach (inside docker-compose, "minio:9000" versus "localhost:9000").
 """
+import logging
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -11,6 +13,7 @@ from minio.datatypes import Part
 from nameko.extensions import DependencyProvider
 
 DEFAULT_REGION = "us-east-1"
+log = logging.getLogger(__name__)
 
 
 def _client(endpoint_url, access_key, secret_key, region):
@@ -107,7 +110,17 @@ class ObjectStorage(DependencyProvider):
         self.storage = Storage.from_config(self.container.config["STORAGE"])
 
     def start(self):
-        self.storage.ensure_buckets()
+        # storage may come up after the service (docker-compose, Kubernetes): wait a while for it
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.storage.ensure_buckets()
+                return
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("object storage not ready (%s); retrying", exc)
+                time.sleep(1)
 
     def get_dependency(self, worker_ctx):
         return self.storage

@@ -1,4 +1,4 @@
-from nameko.rpc import rpc
+from kepu_common.rpc import rpc
 
 from kepu_common.service_base import PlatformService
 from services.identity import pings

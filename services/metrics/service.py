@@ -1,4 +1,4 @@
-from nameko.rpc import rpc
+from kepu_common.rpc import rpc
 
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events

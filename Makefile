@@ -1,0 +1,28 @@
+# The two commands: `make run` (the platform) and `make test` (every test). See README.md.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench migrate install
+
+run: $(STAMP)
+	$(PY) scripts/run_local.py
+
+test: $(STAMP)
+	$(PY) scripts/run_tests.py
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+migrate: $(STAMP)
+	$(PY) -m kepu_common.cli migrate
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check "pip<25" "setuptools<70" wheel
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)

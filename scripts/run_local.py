@@ -1,0 +1,83 @@
+"""make run: the whole platform on this machine, each service its own process. Ctrl-C stops it all.
+
+Uses the local RabbitMQ and PostgreSQL (starting them if installed and stopped), starts a local
+S3-compatible endpoint unless S3_ENDPOINT points at a MinIO, applies migrations, then runs every
+service and the gateway under honcho.
+"""
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kepu_common import devstack  # noqa: E402
+from kepu_common.keys import ensure_pair  # noqa: E402
+
+VAR = ROOT / "var"
+
+
+def main():
+    env = os.environ
+    env.setdefault("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//")
+    env.setdefault("DATABASE_SERVER", "postgresql://postgres@127.0.0.1:5432")
+    gateway_port = env.get("GATEWAY_PORT", "8000")
+    VAR.mkdir(exist_ok=True)
+
+    try:
+        print(f"RabbitMQ: {devstack.ensure_rabbitmq(env['AMQP_URI'])}", flush=True)
+        print(f"PostgreSQL: {devstack.ensure_postgres(env['DATABASE_SERVER'])}", flush=True)
+    except devstack.MissingInfrastructure as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 1
+
+    _, public_key = ensure_pair(VAR / "keys")
+    env.setdefault("JWT_PUBLIC_KEY_FILE", str(public_key))
+    env.setdefault("JWT_PRIVATE_KEY_FILE", str(VAR / "keys" / "jwt-private.pem"))
+
+    s3 = None
+    if not env.get("S3_ENDPOINT"):
+        s3_port = int(env.get("S3_PORT", "9000"))
+        if devstack.port_open("127.0.0.1", s3_port):
+            print(f"port {s3_port} is taken: set S3_PORT, or S3_ENDPOINT to use that server", file=sys.stderr)
+            return 1
+        s3 = devstack.start_s3(s3_port, open(VAR / "s3.log", "ab"))
+        env["S3_ENDPOINT"] = f"http://127.0.0.1:{s3_port}"
+        print(f"local S3 endpoint (moto server) at {env['S3_ENDPOINT']}; log in var/s3.log", flush=True)
+
+    subprocess.run([sys.executable, "-m", "kepu_common.cli", "migrate"], check=True, cwd=ROOT)
+    env["MIGRATE_ON_START"] = "false"  # just done, once, instead of five times at start-up
+
+    procfile = VAR / "Procfile"
+    lines = [f"{name}: {shlex.join(devstack.service_command(name))}" for name in devstack.SERVICES]
+    lines.append(f"gateway: {shlex.join(devstack.gateway_command(f'127.0.0.1:{gateway_port}'))}")
+    procfile.write_text("\n".join(lines) + "\n")
+
+    base = f"http://127.0.0.1:{gateway_port}"
+    print(
+        "\nKepu platform starting (Ctrl-C stops everything):\n"
+        f"  gateway API       {base}/api/v1\n"
+        f"  API docs          {base}/api/v1/docs   (OpenAPI: {base}/api/v1/openapi.json)\n"
+        f"  readiness         {base}/readyz\n"
+        f"  object storage    {env['S3_ENDPOINT']}\n"
+        "  RabbitMQ admin    http://127.0.0.1:15672 (guest/guest)\n",
+        flush=True,
+    )
+    honcho = subprocess.Popen([str(Path(sys.executable).with_name("honcho")), "-f", str(procfile), "-d", str(ROOT), "start"], cwd=ROOT)
+    # honcho stops every process on SIGINT/SIGTERM; pass a SIGTERM sent to this launcher on to it
+    signal.signal(signal.SIGTERM, lambda *_: honcho.terminate())
+    try:
+        return honcho.wait()
+    except KeyboardInterrupt:
+        return honcho.wait()
+    finally:
+        if s3 is not None:
+            s3.terminate()
+            s3.wait(10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
