@@ -24,19 +24,21 @@ def consumer_queue_name(source, event_type, service, method):
     return f"evt-{source}-{event_type}--{service}.{method}"
 
 
-def declare_dead_letter(channel):
+def _queue_arguments(queue_type):
+    return {"x-queue-type": "quorum"} if queue_type == "quorum" else {}
+
+
+def declare_dead_letter(channel, queue_type="classic"):
     channel.exchange_declare(DEAD_LETTER_EXCHANGE, "topic", durable=True, auto_delete=False)
-    channel.queue_declare(DEAD_LETTER_QUEUE, durable=True, auto_delete=False)
+    channel.queue_declare(DEAD_LETTER_QUEUE, durable=True, auto_delete=False, arguments=_queue_arguments(queue_type))
     channel.queue_bind(DEAD_LETTER_QUEUE, DEAD_LETTER_EXCHANGE, "#")
 
 
 def declare_consumer_queue(channel, source, event_type, queue, queue_type="classic"):
     """Durable queue bound to the source's exchange; poison messages go to the dead-letter queue."""
-    declare_dead_letter(channel)
+    declare_dead_letter(channel, queue_type)
     channel.exchange_declare(exchange_name(source), "topic", durable=True, auto_delete=False)
-    arguments = {"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE}
-    if queue_type == "quorum":
-        arguments["x-queue-type"] = "quorum"
+    arguments = {"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE, **_queue_arguments(queue_type)}
     channel.queue_declare(queue, durable=True, auto_delete=False, arguments=arguments)
     channel.queue_bind(queue, exchange_name(source), event_type)
 

@@ -45,6 +45,12 @@ class BatchEventConsumer(Entrypoint):
         self._thread = None
 
     def start(self):
+        # declared before start() returns, so events published once the service is up are kept
+        try:
+            with kombu.Connection(self.amqp_uri, connect_timeout=5) as conn:
+                self._declare(conn.channel())
+        except (OSError, kombu.exceptions.KombuError) as exc:
+            log.warning("%s: could not declare the queue yet (%s); the consumer will keep trying", self.queue_name, exc)
         self.running = True
         self._thread = self.container.spawn_managed_thread(self._consume_forever, identifier=self.queue_name)
 
@@ -57,6 +63,9 @@ class BatchEventConsumer(Entrypoint):
         self.running = False
         if self._thread is not None:
             self._thread.kill()
+
+    def _declare(self, channel):
+        declare_consumer_queue(channel, self.source_service, self.event_type, self.queue_name, self.queue_type)
 
     def _consume_forever(self):
         backoff = 0.2
@@ -78,7 +87,7 @@ class BatchEventConsumer(Entrypoint):
         pending = []
         with kombu.Connection(self.amqp_uri, heartbeat=30) as conn:
             channel = conn.channel()
-            declare_consumer_queue(channel, self.source_service, self.event_type, self.queue_name, self.queue_type)
+            self._declare(channel)
             channel.basic_qos(0, self.batch_size, False)
             queue = kombu.Queue(self.queue_name, channel=channel, no_declare=True)
             consumer = kombu.Consumer(channel, queues=[queue], on_message=pending.append, no_ack=False)

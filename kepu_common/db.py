@@ -36,7 +36,7 @@ def ensure_database(url):
             if cur.fetchone() is None:
                 cur.execute(f'CREATE DATABASE "{name}"')
                 log.info("created database %s", name)
-    except psycopg2.errors.UniqueViolation:
+    except (psycopg2.errors.UniqueViolation, psycopg2.errors.DuplicateDatabase):
         pass  # a sibling instance created it at the same moment
     finally:
         conn.close()

@@ -1,0 +1,133 @@
+"""Root test set-up: green threads first, then shared fixtures for real RabbitMQ, PostgreSQL and S3."""
+import eventlet
+
+# before anything imports a socket: services under test run on eventlet, psycopg2 must yield to it
+eventlet.monkey_patch()
+from psycogreen.eventlet import patch_psycopg  # noqa: E402
+
+patch_psycopg()
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+
+import psycopg2  # noqa: E402
+import pytest  # noqa: E402
+
+from kepu_common import devstack  # noqa: E402
+from kepu_common.cli import ROOT  # noqa: E402
+from kepu_common.migrations import apply_migrations  # noqa: E402
+
+DATABASE_SERVER = os.environ.get("TEST_DATABASE_SERVER", "postgresql://postgres@127.0.0.1:5432")
+AMQP_URI = os.environ.get("TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//")
+RABBIT_API = os.environ.get("TEST_RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
+
+
+def pytest_configure(config):
+    # nameko's rabbit_config fixture (a private vhost per test) reads these options
+    config.option.RABBIT_AMQP_URI = AMQP_URI.replace("amqp://", "pyamqp://", 1)
+    config.option.RABBIT_API_URI = RABBIT_API
+    config.option.suppress_eventlet_notification = True
+
+
+def _admin():
+    conn = psycopg2.connect(f"{DATABASE_SERVER}/postgres")
+    conn.autocommit = True
+    return conn
+
+
+def drop_database(name):
+    conn = _admin()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def worker_tag(worker_id):
+    return f"{worker_id}_{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="session")
+def database_templates(worker_tag):
+    """A migrated template database per service, made once per test worker."""
+    made = {}
+
+    def template(service):
+        if service not in made:
+            name = f"kepu_tpl_{worker_tag}_{service}"
+            apply_migrations(f"{DATABASE_SERVER}/{name}", ROOT / "services" / service / "migrations")
+            made[service] = name
+        return made[service]
+
+    yield template
+    for name in made.values():
+        drop_database(name)
+
+
+@pytest.fixture
+def database_factory(database_templates, worker_tag):
+    """Fresh database for a service, copied from its migrated template; dropped after the test."""
+    created = []
+
+    def make(service):
+        name = f"kepu_t_{worker_tag}_{service}_{uuid.uuid4().hex[:6]}"
+        conn = _admin()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_templates(service)}"')
+        finally:
+            conn.close()
+        created.append(name)
+        return f"{DATABASE_SERVER}/{name}"
+
+    yield make
+    for name in created:
+        drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """The local S3-compatible endpoint, one per test worker."""
+    port = devstack.free_port()
+    process = devstack.start_s3(port)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def storage_settings(s3_endpoint):
+    suffix = uuid.uuid4().hex[:8]
+    return {
+        "endpoint": s3_endpoint,
+        "access_key": "test",
+        "secret_key": "test-secret",
+        "buckets": {"uploads": f"t-uploads-{suffix}", "resources": f"t-resources-{suffix}",
+                    "licences": f"t-licences-{suffix}"},
+    }
+
+
+@pytest.fixture
+def service_config(rabbit_config, database_factory, storage_settings):
+    """Config for one service under test: private vhost, fresh database, its own buckets."""
+
+    def make(service, **overrides):
+        config = dict(rabbit_config)
+        config.update({
+            "DATABASE_URL": database_factory(service),
+            "STORAGE": storage_settings,
+            "OUTBOX": {"relay": True, "batch_size": 500, "poll_interval": 0.2},
+            "max_workers": 4,
+        })
+        config.update(overrides)
+        return config
+
+    return make
+
+
+@pytest.fixture
+def amqp_uri(rabbit_config):
+    return rabbit_config["AMQP_URI"].replace("pyamqp://", "amqp://", 1)
+
