@@ -131,3 +131,27 @@ def service_config(rabbit_config, database_factory, storage_settings):
 def amqp_uri(rabbit_config):
     return rabbit_config["AMQP_URI"].replace("pyamqp://", "amqp://", 1)
 
+
+
+@pytest.fixture(scope="session")
+def jwt_keys(tmp_path_factory):
+    """A signing key pair standing in for identity's (tokens are minted here until identity issues them)."""
+    from kepu_common.keys import ensure_pair
+
+    private_path, public_path = ensure_pair(tmp_path_factory.mktemp("keys"))
+    return {"private": private_path.read_text(), "public": public_path.read_text(), "public_path": str(public_path)}
+
+
+@pytest.fixture(scope="session")
+def make_token(jwt_keys):
+    import time
+
+    import jwt
+
+    def make(roles=(), sub="u-1", ttl=300, typ="access", key=None, **claims):
+        now = int(time.time())
+        payload = {"sub": sub, "roles": list(roles), "iat": now, "exp": now + ttl, "typ": typ,
+                   "iss": "kepu-identity", "aud": "kepu", **claims}
+        return jwt.encode(payload, key or jwt_keys["private"], algorithm="EdDSA")
+
+    return make

@@ -12,6 +12,8 @@ from minio import Minio
 from minio.datatypes import Part
 from nameko.extensions import DependencyProvider
 
+from kepu_common.errors import Unavailable
+
 DEFAULT_REGION = "us-east-1"
 log = logging.getLogger(__name__)
 
@@ -53,10 +55,14 @@ class Storage:
                 self.client.make_bucket(name)
 
     def check(self):
-        """Raise if the endpoint cannot be reached or a configured bucket is missing."""
+        """Raise Unavailable if the endpoint cannot be reached or a configured bucket is missing."""
         for name in self.buckets.values():
-            if not self.client.bucket_exists(name):
-                raise LookupError(f"bucket {name} missing")
+            try:
+                exists = self.client.bucket_exists(name)
+            except Exception as exc:  # urllib3 and S3 errors alike: storage is not usable
+                raise Unavailable(f"object storage unreachable: {exc}"[:300], {"dependency": "storage"}) from exc
+            if not exists:
+                raise Unavailable(f"bucket {name} is missing", {"dependency": "storage"})
 
     def presigned_get(self, bucket, key, expires=timedelta(minutes=10), filename=None):
         headers = {"response-content-disposition": f'attachment; filename="{filename}"'} if filename else None

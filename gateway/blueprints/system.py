@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 from gateway import rpc
 from gateway.auth import require_auth
 from gateway.errors import ApiError
+from gateway.schema_fields import timestamp
 
 bp = Blueprint("system", __name__, description="Platform status and the event-bus round trip")
 
@@ -24,15 +25,15 @@ class PingRequest(Schema):
 class Ping(Schema):
     id = fields.UUID()
     message = fields.String()
-    created_at = fields.DateTime()
+    created_at = timestamp()
 
 
 class PingReceipt(Schema):
     ping_id = fields.UUID()
     event_id = fields.UUID()
     message = fields.String()
-    sent_at = fields.DateTime()
-    received_at = fields.DateTime()
+    sent_at = timestamp()
+    received_at = timestamp()
     applied = fields.Integer(metadata={"description": "times the event's effect ran; 1 means exactly once"})
 
 

@@ -1,0 +1,37 @@
+import pytest
+
+from gateway import create_app
+
+
+@pytest.fixture
+def make_app(jwt_keys, amqp_uri, storage_settings):
+    apps = []
+
+    def make(**overrides):
+        config = {
+            "AMQP_URI": amqp_uri,
+            "JWT_PUBLIC_KEYS": [jwt_keys["public"]],
+            "RPC_TIMEOUT": 3.0,
+            "STORAGE": storage_settings,
+            "TESTING": True,
+        }
+        config.update(overrides)
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["rpc"].close()
+
+
+@pytest.fixture
+def client(make_app):
+    return make_app().test_client()
+
+
+def error_of(response):
+    body = response.get_json()
+    assert set(body) == {"error"}, body
+    assert {"code", "message", "fields"} <= set(body["error"]), body
+    return body["error"]

@@ -1,0 +1,75 @@
+"""The gateway's RPC client against a real nameko service in a private vhost."""
+import threading
+
+import pytest
+
+from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcClient, RpcTimeout
+from services.identity.service import IdentityService
+
+
+@pytest.fixture
+def identity(container_factory, service_config):
+    config = service_config("identity")
+    container = container_factory(IdentityService, config)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def client(amqp_uri):
+    rpc = RpcClient(amqp_uri, timeout=5)
+    yield rpc
+    rpc.close()
+
+
+def run_in_thread(fn):
+    """The client is for OS threads (gunicorn); keep it off the test's eventlet hub."""
+    from eventlet import tpool
+
+    return tpool.execute(fn)
+
+
+def test_call_returns_the_service_result(identity, client):
+    report = run_in_thread(lambda: client.call("identity", "health"))
+    assert report == {"service": "identity", "database": "ok", "outbox_pending": 0}
+
+
+def test_errors_raised_in_the_service_arrive_with_type_and_args(identity, client):
+    with pytest.raises(RemoteError) as error:
+        run_in_thread(lambda: client.call("identity", "ping", {"message": ""}))
+    assert error.value.exc_type == "ValidationError"
+    assert "message" in error.value.exc_args[0]
+
+
+def test_a_service_nobody_runs_times_out_quickly(client):
+    with pytest.raises(RpcTimeout, match="nobody.health"):
+        run_in_thread(lambda: client.call("nobody", "health", timeout=0.5))
+
+
+def test_unreachable_broker_is_reported_as_such():
+    rpc = RpcClient("amqp://guest:guest@127.0.0.1:1//", connect_timeout=0.5)
+    with pytest.raises(BrokerUnavailable):
+        run_in_thread(lambda: rpc.call("identity", "health"))
+    rpc.close()
+
+
+def test_concurrent_callers_each_get_their_own_reply(identity, client):
+    results, errors = {}, []
+
+    def caller(n):
+        try:
+            results[n] = client.call("identity", "ping", {"message": f"caller {n}"})["message"]
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    def run_all():
+        threads = [threading.Thread(target=caller, args=(n,)) for n in range(24)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    run_in_thread(run_all)
+    assert errors == []
+    assert results == {n: f"caller {n}" for n in range(24)}
+
