@@ -7,19 +7,14 @@ from psycogreen.eventlet import patch_psycopg  # noqa: E402
 
 patch_psycopg()
 
-import os  # noqa: E402
 import uuid  # noqa: E402
 
-import psycopg2  # noqa: E402
 import pytest  # noqa: E402
 
 from kepu_common import devstack  # noqa: E402
 from kepu_common.cli import ROOT  # noqa: E402
 from kepu_common.migrations import apply_migrations  # noqa: E402
-
-DATABASE_SERVER = os.environ.get("TEST_DATABASE_SERVER", "postgresql://postgres@127.0.0.1:5432")
-AMQP_URI = os.environ.get("TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//")
-RABBIT_API = os.environ.get("TEST_RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
+from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, admin_connection, drop_database  # noqa: E402
 
 
 def pytest_configure(config):
@@ -27,21 +22,6 @@ def pytest_configure(config):
     config.option.RABBIT_AMQP_URI = AMQP_URI.replace("amqp://", "pyamqp://", 1)
     config.option.RABBIT_API_URI = RABBIT_API
     config.option.suppress_eventlet_notification = True
-
-
-def _admin():
-    conn = psycopg2.connect(f"{DATABASE_SERVER}/postgres")
-    conn.autocommit = True
-    return conn
-
-
-def drop_database(name):
-    conn = _admin()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +53,7 @@ def database_factory(database_templates, worker_tag):
 
     def make(service):
         name = f"kepu_t_{worker_tag}_{service}_{uuid.uuid4().hex[:6]}"
-        conn = _admin()
+        conn = admin_connection()
         try:
             with conn.cursor() as cur:
                 cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_templates(service)}"')

@@ -8,7 +8,6 @@ from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcTimeout
 from kepu_common.storage import Storage
 
 bp = Blueprint("health", __name__)
-_checks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="readyz")
 
 
 @bp.get("/healthz")
@@ -47,13 +46,14 @@ def readyz():
         broker = {"status": "ok"}
     except BrokerUnavailable as exc:
         broker = {"status": "unavailable", "reason": str(exc)}
-    storage = _checks.submit(_storage, config["STORAGE"])
-    if broker["status"] == "ok":
-        futures = {name: _checks.submit(_service, name, client, timeout) for name in config["READY_SERVICES"]}
-        services = {name: future.result() for name, future in futures.items()}
-    else:
-        services = {name: {"status": "unknown", "reason": "broker unreachable"} for name in config["READY_SERVICES"]}
-    checks = {"broker": broker, "storage": storage.result(), "services": services}
+    with ThreadPoolExecutor(max_workers=len(config["READY_SERVICES"]) + 1) as checks_pool:
+        storage = checks_pool.submit(_storage, config["STORAGE"])
+        if broker["status"] == "ok":
+            futures = {name: checks_pool.submit(_service, name, client, timeout) for name in config["READY_SERVICES"]}
+            services = {name: future.result() for name, future in futures.items()}
+        else:
+            services = {name: {"status": "unknown", "reason": "broker unreachable"} for name in config["READY_SERVICES"]}
+        checks = {"broker": broker, "storage": storage.result(), "services": services}
     failing = {"broker": broker["reason"]} if broker["status"] != "ok" else {}
     if checks["storage"]["status"] != "ok":
         failing["storage"] = checks["storage"]["reason"]

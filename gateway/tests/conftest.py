@@ -1,10 +1,12 @@
 import pytest
 
 from gateway import create_app
+from kepu_common.storage import Storage
 
 
 @pytest.fixture
 def make_app(jwt_keys, amqp_uri, storage_settings):
+    Storage.from_config(storage_settings).ensure_buckets()  # as the resources service does at start
     apps = []
 
     def make(**overrides):

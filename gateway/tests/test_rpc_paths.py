@@ -46,7 +46,7 @@ def test_readyz_names_what_is_missing(make_app, identity):
     response = client.get("/readyz")
     assert response.status_code == 503
     body = response.get_json()
-    assert body["checks"]["services"]["identity"]["status"] == "ok"
+    assert body["checks"]["services"]["identity"]["status"] == "ok", body
     assert body["checks"]["storage"]["status"] == "ok"
     assert body["checks"]["services"]["metrics"]["status"] == "unavailable"
     assert set(body["error"]["fields"]) == {"resources", "activities", "review", "metrics"}
