@@ -10,7 +10,7 @@ run: $(STAMP)
 	$(PY) scripts/run_local.py
 
 test: $(STAMP)
-	$(PY) scripts/run_tests.py
+	$(PY) scripts/run_tests.py $(ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -7,6 +7,7 @@ from psycogreen.eventlet import patch_psycopg  # noqa: E402
 
 patch_psycopg()
 
+import os  # noqa: E402
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402
@@ -25,8 +26,9 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def worker_tag(worker_id):
-    return f"{worker_id}_{uuid.uuid4().hex[:6]}"
+def worker_tag():
+    """Names this run's databases, so runs side by side do not collide."""
+    return f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
 
 @pytest.fixture(scope="session")

@@ -119,16 +119,16 @@ class BatchEventConsumer(Entrypoint):
         if not events:
             return
         exc_info = self._run_worker(events)
-        last_tag = valid[-1].delivery_tag
         if exc_info is None:
-            channel.basic_ack(last_tag, multiple=True)
+            channel.basic_ack(valid[-1].delivery_tag, multiple=True)
             return
         log.error(
             "%s: handler failed on a batch of %d (%s); requeueing",
             self.queue_name, len(events), exc_info[1], exc_info=exc_info,
         )
         eventlet.sleep(1.0)  # do not spin while the database is away
-        channel.basic_nack(last_tag, multiple=True, requeue=True)
+        for message in valid:
+            channel.basic_reject(message.delivery_tag, requeue=True)
 
     def _run_worker(self, events):
         done = eventlet.event.Event()

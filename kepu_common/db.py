@@ -56,16 +56,18 @@ def claim_events(cur, consumer, events):
     Runs inside the consumer's own transaction, so a redelivered event that was already applied
     is skipped, and one whose effect rolled back is applied again.
     """
-    if not events:
+    unique = {}
+    for event in events:  # a redelivered copy may arrive in the same batch as the original
+        unique.setdefault(str(event["event_id"]), event)
+    if not unique:
         return []
-    ids = [event["event_id"] for event in events]
     cur.execute(
         "INSERT INTO processed_events (consumer, event_id) SELECT %s, unnest(%s::uuid[]) "
         "ON CONFLICT DO NOTHING RETURNING event_id",
-        (consumer, [str(i) for i in ids]),
+        (consumer, list(unique)),
     )
     fresh = {str(row[0]) for row in cur.fetchall()}
-    return [event for event in events if str(event["event_id"]) in fresh]
+    return [event for event_id, event in unique.items() if event_id in fresh]
 
 
 class LazyPool(psycopg2.pool.ThreadedConnectionPool):

@@ -14,13 +14,6 @@ from kepu_common import devstack
 from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, drop_database
 
 
-def pytest_collection_modifyitems(items):
-    # one platform per run: every journey test goes to the same xdist worker
-    for item in items:
-        if "/tests/" in str(item.path) and str(item.path).startswith(str(devstack.ROOT / "tests")):
-            item.add_marker(pytest.mark.xdist_group("platform"))
-
-
 class Platform:
     def __init__(self, env, logs, gateway_url):
         self.env = env

@@ -183,6 +183,14 @@ def test_batch_consumer_applies_each_event_once_even_when_redelivered(recorder, 
     assert receipts(recorder["DATABASE_URL"]) == (120, 1)
 
 
+def test_copies_of_one_event_in_the_same_batch_apply_once(recorder, amqp_uri):
+    event = ping_event("dup")
+    publish(amqp_uri, [event, event, event])
+    assert wait_until(lambda: receipts(recorder["DATABASE_URL"])[0] == 1)
+    eventlet.sleep(0.3)
+    assert receipts(recorder["DATABASE_URL"]) == (1, 1)
+
+
 def test_failed_batch_is_requeued_and_applied_after_recovery(recorder, amqp_uri):
     FAILURES["left"] = 2
     publish(amqp_uri, [ping_event(f"m{i}") for i in range(10)])
