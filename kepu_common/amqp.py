@@ -88,24 +88,35 @@ class ConfirmedPublisher:
             self._declared.add(exchange)
 
     def publish_batch(self, messages):
-        """messages: iterable of (exchange, routing_key, body_bytes, message_id)."""
+        """messages: list of (exchange, routing_key, body_bytes, message_id)."""
+        messages = list(messages)
         if self._connection is None:
             self._connect()
         else:
             self._connection.heartbeat_check()
         first = self._next_tag
-        for exchange, routing_key, body, message_id in messages:
+        for exchange in {m[0] for m in messages}:
             self.ensure_exchange(exchange)
-            message = amqp.Message(
-                body,
-                delivery_mode=2,
-                content_type="application/json",
-                content_encoding="utf-8",
-                message_id=message_id,
-            )
-            self._channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
-            self._outstanding.add(self._next_tag)
-            self._next_tag += 1
+        # py-amqp writes each message with its own sendall; collecting the batch's frames and writing
+        # them at once takes the relay from ~3,500 to well over 5,000 events/s (docs/benchmarks.md)
+        transport = self._connection.connection.transport
+        frames = bytearray()
+        transport._write = frames.extend
+        try:
+            for exchange, routing_key, body, message_id in messages:
+                message = amqp.Message(
+                    body,
+                    delivery_mode=2,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    message_id=message_id,
+                )
+                self._channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
+                self._outstanding.add(self._next_tag)
+                self._next_tag += 1
+        finally:
+            transport._write = transport.sock.sendall
+        transport.sock.sendall(frames)
         while self._outstanding:
             self._connection.drain_events(timeout=self.confirm_timeout)
         nacked = {t for t in self._nacked if t >= first}

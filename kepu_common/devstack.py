@@ -4,13 +4,17 @@ Used by scripts/run_local.py (make run) and by the cross-service tests, so both 
 """
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg2
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,3 +121,93 @@ def service_command(name):
 def gateway_command(bind):
     return [str(Path(sys.executable).with_name("gunicorn")), "-c", str(ROOT / "gateway" / "gunicorn.conf.py"),
             "--bind", bind, "gateway.wsgi:app"]
+
+
+class Platform:
+    def __init__(self, env, logs, gateway_url):
+        self.env = env
+        self.logs = logs
+        self.gateway_url = gateway_url
+        self.processes = {}
+
+    def database_url(self, service):
+        return f"{self.env['DATABASE_SERVER']}/{self.env['DATABASE_PREFIX']}{service}"
+
+    def start(self, name):
+        command = gateway_command(self.env["GATEWAY_BIND"]) if name == "gateway" else service_command(name)
+        log = open(self.logs / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                                cwd=ROOT)
+
+    def kill(self, name, sig=signal.SIGKILL):
+        process = self.processes.pop(name)
+        process.send_signal(sig)
+        process.wait(30)
+
+    def wait_until_serving(self, name, timeout=60):
+        """A service is serving once it answers its health RPC."""
+        from kepu_common.rpc_client import RpcClient, RpcError
+
+        client = RpcClient(self.env["AMQP_URI"], timeout=2)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    client.call(name, "health")
+                    return
+                except RpcError:
+                    time.sleep(0.2)
+        finally:
+            client.close()
+        raise AssertionError(f"{name} did not come up; see {self.logs / (name + '.log')}")
+
+    def query(self, service, sql, args=()):
+        with psycopg2.connect(self.database_url(service)) as conn, conn.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchall()
+
+    def stop_all(self):
+        for name in list(self.processes):
+            self.kill(name, signal.SIGTERM)
+
+
+@contextmanager
+def isolated_platform(amqp_uri, rabbit_api, database_server, s3_endpoint, logs, public_key_path,
+                      components=SERVICES + ("gateway",), **settings):
+    """The platform in a private vhost with its own databases and buckets; torn down afterwards."""
+    tag = uuid.uuid4().hex[:8]
+    vhost = f"kepu-it-{tag}"
+    create_vhost(rabbit_api, vhost)
+    gateway_port = free_port()
+    env = dict(os.environ)
+    env.update({
+        "AMQP_URI": f"{amqp_uri.rstrip('/')}/{vhost}",
+        "DATABASE_SERVER": database_server,
+        "DATABASE_PREFIX": f"kepu_it_{tag}_",
+        "S3_ENDPOINT": s3_endpoint,
+        "S3_BUCKET_UPLOADS": f"it-uploads-{tag}",
+        "S3_BUCKET_RESOURCES": f"it-resources-{tag}",
+        "S3_BUCKET_LICENCES": f"it-licences-{tag}",
+        "JWT_PUBLIC_KEY_FILE": str(public_key_path),
+        "GATEWAY_BIND": f"127.0.0.1:{gateway_port}",
+    })
+    env.update({key: str(value) for key, value in settings.items()})
+    platform = Platform(env, Path(logs), f"http://127.0.0.1:{gateway_port}")
+    try:
+        for name in components:
+            platform.start(name)
+        if "gateway" in components:
+            wait_for_port("127.0.0.1", gateway_port, 30, "gateway")
+        for name in components:
+            if name != "gateway":
+                platform.wait_until_serving(name)
+        yield platform
+    finally:
+        platform.stop_all()
+        delete_vhost(rabbit_api, vhost)
+        admin = psycopg2.connect(f"{database_server}/postgres")
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            for name in SERVICES:
+                cur.execute(f'DROP DATABASE IF EXISTS "kepu_it_{tag}_{name}" WITH (FORCE)')
+        admin.close()
