@@ -1,0 +1,102 @@
+"""make bench: run every benchmark, print the figures, and write them into docs/benchmarks.md.
+
+Each benchmark starts what it measures as separate processes in a private vhost with its own
+databases (the same isolated platform the journey tests use) and tears it down afterwards.
+"""
+import datetime
+import json
+import os
+import platform as host
+import re
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import events, gateway_rpc  # noqa: E402
+
+DOC = ROOT / "docs" / "benchmarks.md"
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), host.processor())
+    return f"{os.cpu_count()} cores ({cpu}), Python {host.python_version()}"
+
+
+def median_run(results, key):
+    return sorted(results, key=lambda r: r[key])[len(results) // 2]
+
+
+def render(gateway_runs, event_runs):
+    rpc = [r["one_rpc"] for r in gateway_runs]
+    mid = median_run(rpc, "requests_per_s")
+    base = median_run([r["no_rpc_baseline"] for r in gateway_runs], "requests_per_s")
+    ours = [r["outbox_to_consumer"]["events_per_s"] for r in event_runs]
+    raw = [r["raw_kombu"]["events_per_s"] for r in event_runs]
+    lines = [
+        f"Measured {datetime.date.today().isoformat()} on {machine()}, with `make bench` "
+        f"({RUNS} runs each; the median is shown first, every run after it).",
+        "",
+        "**Gateway request that makes one RPC** (`GET /api/v1/system/services/identity`: gateway → RabbitMQ → "
+        f"identity → one PostgreSQL query → reply), wrk, {gateway_runs[0]['connections']} connections, "
+        f"{gateway_runs[0]['seconds']} s per run, gunicorn 2 workers × 16 threads:",
+        "",
+        "| | requests/s | p50 ms | p90 ms | p99 ms | non-2xx |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| one RPC (median run) | {mid['requests_per_s']:.0f} | {mid['p50_ms']:.1f} | {mid['p90_ms']:.1f} | "
+        f"{mid['p99_ms']:.1f} | {mid['non_2xx']} |",
+    ]
+    for n, r in enumerate(rpc, 1):
+        lines.append(f"| one RPC, run {n} | {r['requests_per_s']:.0f} | {r['p50_ms']:.1f} | {r['p90_ms']:.1f} | "
+                     f"{r['p99_ms']:.1f} | {r['non_2xx']} |")
+    lines += [
+        f"| `/healthz`, no RPC (same runs, median) | {base['requests_per_s']:.0f} | {base['p50_ms']:.1f} | "
+        f"{base['p90_ms']:.1f} | {base['p99_ms']:.1f} | {base['non_2xx']} |",
+        "",
+        "CPU per request in the median run (all on the same 2 cores):",
+        "",
+        "| process | CPU ms / request |",
+        "|---|---:|",
+    ]
+    lines += [f"| {name} | {ms:.3f} |" for name, ms in mid["cpu_ms_per_request"].items()]
+    lines += [
+        f"| **total** | **{sum(mid['cpu_ms_per_request'].values()):.3f}** |",
+        "",
+        f"**Outbox relay and event consumption, end to end** ({event_runs[0]['outbox_to_consumer']['events']:,} "
+        "ping events; identity's relay → RabbitMQ with publisher confirms → metrics' batch consumer → "
+        "one transaction per batch with de-duplication), beside a raw kombu publish/consume of the same "
+        "messages in the same run:",
+        "",
+        "| | events/s (median) | every run |",
+        "|---|---:|---|",
+        f"| outbox → consumer | {statistics.median(ours):.0f} | {', '.join(str(v) for v in ours)} |",
+        f"| raw kombu publish/consume | {statistics.median(raw):.0f} | {', '.join(str(v) for v in raw)} |",
+        f"| ratio | {statistics.median(r['ratio'] for r in event_runs):.2f} | "
+        f"{', '.join(str(r['ratio']) for r in event_runs)} |",
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    gateway_runs, event_runs = [], []
+    for n in range(RUNS):
+        gateway_runs.append(gateway_rpc.run())
+        print("gateway one-RPC run", n + 1, json.dumps(gateway_runs[-1]["one_rpc"]), flush=True)
+    for n in range(RUNS):
+        event_runs.append(events.run())
+        print("events run", n + 1, json.dumps(event_runs[-1]), flush=True)
+    figures = render(gateway_runs, event_runs)
+    print("\n" + figures)
+    text = DOC.read_text()
+    text = re.sub(r"(<!-- figures:start -->\n).*?(\n<!-- figures:end -->)", lambda m: m.group(1) + figures + m.group(2),
+                  text, flags=re.S)
+    DOC.write_text(text)
+    print(f"\nwritten into {DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
