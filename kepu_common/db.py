@@ -83,6 +83,26 @@ class LazyPool(psycopg2.pool.ThreadedConnectionPool):
         self.minconn = maxconn
 
 
+class UnreachableDatabase:
+    """Stands in for a connection the pool could not open: any use raises Unavailable.
+
+    Raising in get_dependency would kill the worker before its entrypoint can answer (and nameko then
+    kills the container); raising on use lets the RPC reply 503 and a consumer requeue its batch.
+    """
+
+    def __init__(self, error):
+        self._error = error
+
+    def __getattr__(self, name):
+        raise self._error
+
+    def __enter__(self):
+        raise self._error
+
+    def __exit__(self, *exc_info):
+        return False
+
+
 class Database(DependencyProvider):
     """Gives each worker a pooled psycopg2 connection; returns it when the worker ends.
 
@@ -109,7 +129,10 @@ class Database(DependencyProvider):
         try:
             conn = self.pool.getconn(key=worker_ctx)
         except psycopg2.OperationalError as exc:
-            raise Unavailable("database unavailable", {"dependency": "database"}) from exc
+            service = self.container.service_name
+            log.warning("%s: database unreachable: %s", service, exc)
+            return UnreachableDatabase(Unavailable(f"The {service} service cannot reach its database; try again shortly.",
+                                                   {"dependency": f"{service}.database"}))
         if conn.closed:
             self.pool.putconn(conn, key=worker_ctx, close=True)
             conn = self.pool.getconn(key=worker_ctx)

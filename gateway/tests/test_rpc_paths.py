@@ -59,3 +59,12 @@ def test_readyz_reports_storage_down(make_app, identity):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert set(response.get_json()["error"]["fields"]) == {"storage"}
+
+
+def test_service_whose_database_is_down_gives_503_naming_it(make_app, container_factory, service_config):
+    config = service_config("identity", DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere",
+                            OUTBOX={"relay": False})
+    container_factory(IdentityService, config).start()
+    response = make_app().test_client().get("/api/v1/system/services/identity")
+    assert response.status_code == 503
+    assert error_of(response)["fields"] == {"dependency": "identity.database"}
