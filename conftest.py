@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 from kepu_common import devstack  # noqa: E402
 from kepu_common.cli import ROOT  # noqa: E402
 from kepu_common.migrations import apply_migrations  # noqa: E402
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, admin_connection, drop_database  # noqa: E402
+from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, drop_database, run_admin  # noqa: E402
 
 
 def pytest_configure(config):
@@ -55,12 +55,7 @@ def database_factory(database_templates, worker_tag):
 
     def make(service):
         name = f"kepu_t_{worker_tag}_{service}_{uuid.uuid4().hex[:6]}"
-        conn = admin_connection()
-        try:
-            with conn.cursor() as cur:
-                cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_templates(service)}"')
-        finally:
-            conn.close()
+        run_admin(f'CREATE DATABASE "{name}" TEMPLATE "{database_templates(service)}"')
         created.append(name)
         return f"{DATABASE_SERVER}/{name}"
 
@@ -107,6 +102,18 @@ def service_config(rabbit_config, database_factory, storage_settings):
         return config
 
     return make
+
+
+@pytest.fixture
+def start_service(container_factory, service_config):
+    """Start a service class in a container of its own (private vhost, fresh database, own buckets)."""
+
+    def start(service_cls, **overrides):
+        container = container_factory(service_cls, service_config(service_cls.name, **overrides))
+        container.start()
+        return container
+
+    return start
 
 
 @pytest.fixture

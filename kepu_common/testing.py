@@ -14,10 +14,15 @@ def admin_connection():
     return conn
 
 
-def drop_database(name):
+def run_admin(sql):
+    """Run one statement on the server's maintenance database (CREATE/DROP DATABASE cannot run in a transaction)."""
     conn = admin_connection()
     try:
         with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cur.execute(sql)
     finally:
         conn.close()
+
+
+def drop_database(name):
+    run_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,10 +6,8 @@ from services.identity.service import IdentityService
 
 
 @pytest.fixture
-def identity(container_factory, service_config):
-    container = container_factory(IdentityService, service_config("identity"))
-    container.start()
-    return container
+def identity(start_service):
+    return start_service(IdentityService)
 
 
 def test_one_rpc_path_answers(client, identity):
@@ -61,10 +59,8 @@ def test_readyz_reports_storage_down(make_app, identity):
     assert set(response.get_json()["error"]["fields"]) == {"storage"}
 
 
-def test_service_whose_database_is_down_gives_503_naming_it(make_app, container_factory, service_config):
-    config = service_config("identity", DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere",
-                            OUTBOX={"relay": False})
-    container_factory(IdentityService, config).start()
+def test_service_whose_database_is_down_gives_503_naming_it(make_app, start_service):
+    start_service(IdentityService, DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere", OUTBOX={"relay": False})
     response = make_app().test_client().get("/api/v1/system/services/identity")
     assert response.status_code == 503
     assert error_of(response)["fields"] == {"dependency": "identity.database"}

@@ -157,12 +157,9 @@ def receipts(url):
 
 
 @pytest.fixture
-def recorder(container_factory, service_config):
+def recorder(start_service):
     FAILURES["left"] = 0
-    config = service_config("metrics")
-    container = container_factory(PingRecorder, config)
-    container.start()
-    return config
+    return start_service(PingRecorder).config
 
 
 def publish(amqp_uri, events, routing_key="ping"):

@@ -8,11 +8,8 @@ from services.identity.service import IdentityService
 
 
 @pytest.fixture
-def identity(container_factory, service_config):
-    config = service_config("identity")
-    container = container_factory(IdentityService, config)
-    container.start()
-    return container
+def identity(start_service):
+    return start_service(IdentityService)
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ from services.identity.service import IdentityService
 
 
 @pytest.fixture
-def identity(container_factory, service_config):
-    container = container_factory(IdentityService, service_config("identity"))
-    container.start()
-    return container
+def identity(start_service):
+    return start_service(IdentityService)
 
 
 def rows(container, sql):

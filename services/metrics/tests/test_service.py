@@ -10,10 +10,8 @@ from services.metrics.service import MetricsService
 
 
 @pytest.fixture
-def metrics(container_factory, service_config):
-    container = container_factory(MetricsService, service_config("metrics"))
-    container.start()
-    return container
+def metrics(start_service):
+    return start_service(MetricsService)
 
 
 def publish(amqp_uri, events):

@@ -7,10 +7,8 @@ from services.resources.service import ResourcesService
 
 
 @pytest.fixture
-def resources(container_factory, service_config):
-    container = container_factory(ResourcesService, service_config("resources"))
-    container.start()
-    return container
+def resources(start_service):
+    return start_service(ResourcesService)
 
 
 def test_buckets_exist_once_the_service_started(resources, storage_settings):
