@@ -1,5 +1,4 @@
 from kepu_common.rpc import rpc
-
 from kepu_common.service_base import PlatformService
 from services.identity import pings
 from services.identity.schemas import PingRequestSchema, PingSchema

@@ -1,7 +1,6 @@
-from kepu_common.rpc import rpc
-
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
+from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from services.metrics import ping_receipts
 from services.metrics.schemas import PingReceiptSchema
