@@ -1,5 +1,5 @@
-from kepu_common.service_base import PlatformService
 from kepu_common.rpc import rpc
+from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
 
 
