@@ -87,7 +87,7 @@ def storage_settings(s3_endpoint):
 
 
 @pytest.fixture
-def service_config(rabbit_config, database_factory, storage_settings):
+def service_config(rabbit_config, database_factory, storage_settings, jwt_keys):
     """Config for one service under test: private vhost, fresh database, its own buckets."""
 
     def make(service, **overrides):
@@ -97,6 +97,9 @@ def service_config(rabbit_config, database_factory, storage_settings):
             "STORAGE": storage_settings,
             "OUTBOX": {"relay": True, "batch_size": 500, "poll_interval": 0.2},
             "max_workers": 4,
+            "IDENTITY": {"environment": "test", "sms_sender": "console", "sms_debug_echo": "1",
+                         "token_private_key_file": jwt_keys["private_path"],
+                         "secret_key_file": jwt_keys["secret_path"]},
         })
         config.update(overrides)
         return config
@@ -128,7 +131,8 @@ def jwt_keys(tmp_path_factory):
     from kepu_common.keys import ensure_pair
 
     private_path, public_path = ensure_pair(tmp_path_factory.mktemp("keys"))
-    return {"private": private_path.read_text(), "public": public_path.read_text(), "public_path": str(public_path)}
+    return {"private": private_path.read_text(), "public": public_path.read_text(), "public_path": str(public_path),
+            "private_path": str(private_path), "secret_path": str(private_path.with_name("identity-secret.key"))}
 
 
 @pytest.fixture(scope="session")

@@ -50,9 +50,26 @@ class ReviewDecided(EventSchema):
     decided_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
 
 
+class UserRegistered(EventSchema):
+    user_id = fields.UUID(required=True)
+    registered_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
+
+
+class RoleChanged(EventSchema):
+    """role_granted / role_revoked: scope is the review stage (and province) or an area code, or ''."""
+
+    user_id = fields.UUID(required=True)
+    role = fields.String(required=True)
+    scope = fields.String(required=True)
+    actor_id = fields.UUID(load_default=None, allow_none=True)
+
+
 # event_type -> (current version, schema class)
 EVENTS = {
     "ping": (1, PingEvent),
+    "user_registered": (1, UserRegistered),
+    "role_granted": (1, RoleChanged),
+    "role_revoked": (1, RoleChanged),
     "review_requested": (1, ReviewRequested),
     "review_decided": (1, ReviewDecided),
 }

@@ -1,4 +1,6 @@
 """Token signing keys: Ed25519, private key for identity (which issues tokens), public key for the gateway."""
+import base64
+import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -6,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PRIVATE_NAME = "jwt-private.pem"
 PUBLIC_NAME = "jwt-public.pem"
+SECRET_NAME = "identity-secret.key"  # HMAC key for SMS codes and ID numbers, base64
 
 
 def generate_pair():
@@ -20,13 +23,17 @@ def generate_pair():
 
 
 def ensure_pair(directory):
-    """Write a key pair into directory unless one is there; returns (private_path, public_path)."""
+    """Write a key pair (and identity's secret key) into directory unless there; returns (private, public) paths."""
     directory = Path(directory)
     private_path, public_path = directory / PRIVATE_NAME, directory / PUBLIC_NAME
+    directory.mkdir(parents=True, exist_ok=True)
     if not private_path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
         private, public = generate_pair()
         private_path.write_text(private)
         private_path.chmod(0o600)
         public_path.write_text(public)
+    secret_path = directory / SECRET_NAME
+    if not secret_path.exists():
+        secret_path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        secret_path.chmod(0o600)
     return private_path, public_path

@@ -1,11 +1,20 @@
+from kepu_common.errors import Conflict, Forbidden, InvalidInput
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
-from services.identity import pings
-from services.identity.schemas import PingRequestSchema, PingSchema
+from services.identity import accounts, passwords, phones, pings, rate_limits, roles, sms, tokens
+from services.identity.dependencies import Settings, SmsGateway
+from services.identity.schemas import (
+    AuditEntrySchema, LoginRequest, PingRequestSchema, PingSchema, RefreshRequest, RegisterRequest, RoleRequest,
+    SmsCodeRequest, TokensSchema, UserSchema,
+)
+
+WAIT_MESSAGE = "Too many requests: wait before trying again."
 
 
 class IdentityService(PlatformService):
     name = "identity"
+    settings = Settings()
+    sms_gateway = SmsGateway()
 
     @rpc
     def ping(self, request):
@@ -14,3 +23,107 @@ class IdentityService(PlatformService):
             ping = pings.record(cur, data["message"])
             self.outbox.add(cur, "ping", ping_id=ping["id"], message=ping["message"])
         return PingSchema().dump(ping)
+
+    # --- accounts and tokens ---------------------------------------------------------------
+    @rpc
+    def request_sms_code(self, request):
+        data = SmsCodeRequest().load(request)
+        phone = phones.normalize(data["phone"])
+        with self.db, self.db.cursor() as cur:
+            cur.execute("SELECT 1 FROM users WHERE phone = %s", (phone,))
+            registered = cur.fetchone() is not None
+        if data["purpose"] == "register" and registered:
+            raise Conflict("This phone number is already registered: sign in instead.", {"phone": "already registered"})
+        with self.db, self.db.cursor() as cur:
+            rate_limits.hit(cur, f"sms:{phone}", 1, 60, "A code was just sent: wait a minute before asking again.")
+            rate_limits.hit(cur, f"sms-hour:{phone}", 5, 3600, WAIT_MESSAGE)
+            rate_limits.hit(cur, f"sms-ip:{data['client_ip']}", 30, 3600, WAIT_MESSAGE)
+        with self.db, self.db.cursor() as cur:
+            code = sms.issue(cur, self.settings.secret, phone, data["purpose"])
+        self.sms_gateway.send(phone, code, data["purpose"])
+        answer = {"phone": phones.masked(phone), "expires_in": int(sms.CODE_TTL.total_seconds())}
+        if self.settings.sms_debug_echo:
+            answer["debug_code"] = code
+        return answer
+
+    @rpc
+    def register(self, request):
+        data = RegisterRequest().load(request)
+        phone = phones.normalize(data["phone"])
+        passwords.check_policy(data["password"], phone)
+        with self.db, self.db.cursor() as cur:
+            cur.execute("SELECT 1 FROM users WHERE phone = %s", (phone,))
+            if cur.fetchone():
+                raise Conflict("This phone number is already registered: sign in instead.", {"phone": "already registered"})
+            # committed on its own, so a wrong code counts as a try even though registration fails
+            matched = sms.check(cur, self.settings.secret, phone, "register", data["code"])
+        if not matched:
+            raise InvalidInput("The code is wrong.", {"code": "wrong code"})
+        with self.db, self.db.cursor() as cur:
+            user_id = accounts.create(cur, phone, data["password"])
+            issued = self.settings.tokens.issue(cur, user_id, [])
+            user = accounts.profile(cur, user_id)
+            self.outbox.add(cur, "user_registered", user_id=user_id, registered_at=user["created_at"].isoformat())
+        return {"user": UserSchema().dump(user), "tokens": TokensSchema().dump(issued)}
+
+    @rpc
+    def login(self, request):
+        data = LoginRequest().load(request)
+        phone = phones.normalize(data["phone"])
+        with self.db, self.db.cursor() as cur:
+            rate_limits.hit(cur, f"login:{phone}", 10, 900, WAIT_MESSAGE)
+            rate_limits.hit(cur, f"login-ip:{data['client_ip']}", 100, 900, WAIT_MESSAGE)
+        with self.db, self.db.cursor() as cur:
+            user_id = accounts.authenticate(cur, phone, data["password"])
+            user = accounts.profile(cur, user_id)
+            issued = self.settings.tokens.issue(cur, user_id, roles.names(user["roles"]))
+        return {"user": UserSchema().dump(user), "tokens": TokensSchema().dump(issued)}
+
+    @rpc
+    def refresh(self, request):
+        data = RefreshRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            user_id = tokens.take_refresh(cur, data["refresh_token"])
+            issued = self.settings.tokens.issue(cur, user_id, roles.names(roles.of(cur, user_id)))
+        return TokensSchema().dump(issued)
+
+    @rpc
+    def logout(self, request):
+        data = RefreshRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            return {"revoked": tokens.revoke(cur, data["refresh_token"])}
+
+    @rpc
+    def me(self, user_id):
+        with self.db, self.db.cursor() as cur:
+            return UserSchema().dump(accounts.profile(cur, user_id))
+
+    # --- roles -----------------------------------------------------------------------------
+    def _require_platform_admin(self, cur, actor_id):
+        if "platform_admin" not in roles.names(roles.of(cur, actor_id)):
+            raise Forbidden("Only a platform admin can change roles.", {"required_roles": ["platform_admin"]})
+
+    @rpc
+    def grant_role(self, request):
+        data = RoleRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            self._require_platform_admin(cur, data["actor_id"])
+            if roles.grant(cur, data["user_id"], data["role"], data["scope"], data["actor_id"], data["note"]):
+                self.outbox.add(cur, "role_granted", user_id=data["user_id"], role=data["role"],
+                                scope=roles.validate(data["role"], data["scope"]), actor_id=data["actor_id"])
+            return {"roles": roles.of(cur, data["user_id"])}
+
+    @rpc
+    def revoke_role(self, request):
+        data = RoleRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            self._require_platform_admin(cur, data["actor_id"])
+            if roles.revoke(cur, data["user_id"], data["role"], data["scope"], data["actor_id"], data["note"]):
+                self.outbox.add(cur, "role_revoked", user_id=data["user_id"], role=data["role"],
+                                scope=data["scope"], actor_id=data["actor_id"])
+            return {"roles": roles.of(cur, data["user_id"])}
+
+    @rpc
+    def role_audit(self, user_id):
+        with self.db, self.db.cursor() as cur:
+            return AuditEntrySchema(many=True).dump(roles.audit(cur, user_id))

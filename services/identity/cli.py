@@ -1,0 +1,61 @@
+"""Identity's admin commands.
+
+    python -m services.identity.cli create-admin --phone 13800138000      # asks for the password
+    echo "$PASSWORD" | python -m services.identity.cli create-admin --phone 13800138000 --password-stdin
+
+Makes the account if the phone is new (the password must pass the usual policy) and grants it
+platform_admin, audited as done by the command line. Run it where the identity service's config and
+database are reachable; it applies identity's migrations first.
+"""
+import argparse
+import getpass
+import sys
+
+import psycopg2
+
+from kepu_common.cli import ROOT, service_config
+from kepu_common.errors import KepuError
+from kepu_common.migrations import apply_migrations
+from kepu_common.outbox import OutboxWriter
+from services.identity import accounts, passwords, phones, roles
+
+
+def create_admin(database_url, phone, password):
+    phone = phones.normalize(phone)
+    apply_migrations(database_url, ROOT / "services" / "identity" / "migrations")
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM users WHERE phone = %s", (phone,))
+        row = cur.fetchone()
+        if row is None:
+            passwords.check_policy(password, phone)
+            user_id = accounts.create(cur, phone, password)
+            OutboxWriter("identity").add(cur, "user_registered", user_id=user_id,
+                                         registered_at=accounts.profile(cur, user_id)["created_at"].isoformat())
+        else:
+            user_id = row[0]
+        if roles.grant(cur, user_id, "platform_admin", "", None, "granted by the create-admin command"):
+            OutboxWriter("identity").add(cur, "role_granted", user_id=user_id, role="platform_admin", scope="",
+                                         actor_id=None)
+    return user_id
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m services.identity.cli")
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create-admin", help="make (or promote) a platform admin")
+    create.add_argument("--phone", required=True)
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    args = parser.parse_args(argv)
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    try:
+        user_id = create_admin(service_config("identity")["DATABASE_URL"], args.phone, password)
+    except KepuError as exc:
+        print(f"refused: {exc.message} {exc.fields}", file=sys.stderr)
+        return 2
+    print(f"platform admin: {user_id}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

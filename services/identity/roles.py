@@ -1,0 +1,60 @@
+"""Roles and their scopes, granted and revoked with an audit row each."""
+from kepu_common.errors import InvalidInput, NotFound
+
+ROLES = ("communicator", "org_admin", "district_admin", "street_admin", "reviewer", "platform_admin")
+REVIEW_STAGES = ("realname", "org", "initial", "scientific", "provincial", "national")
+
+
+def validate(role, scope):
+    """Reviewers are granted per stage ('provincial:<province code>' for provincial review)."""
+    if role not in ROLES:
+        raise InvalidInput(f"Unknown role '{role}'.", {"role": f"one of {', '.join(ROLES)}"})
+    if role == "reviewer":
+        stage, _, province = (scope or "").partition(":")
+        if stage not in REVIEW_STAGES:
+            raise InvalidInput("A reviewer role needs a review stage.", {"scope": f"one of {', '.join(REVIEW_STAGES)}"})
+        if (stage == "provincial") != bool(province):
+            raise InvalidInput("Provincial review needs a province ('provincial:<code>'), and only it takes one.",
+                               {"scope": "provincial:<6-digit province code>"})
+        if province and not (len(province) == 6 and province.isdigit() and province.endswith("0000")):
+            raise InvalidInput("The province must be a 6-digit province code ending 0000.", {"scope": "bad province code"})
+    return scope or ""
+
+
+def of(cur, user_id):
+    cur.execute("SELECT role, scope FROM user_roles WHERE user_id = %s ORDER BY role, scope", (user_id,))
+    return [{"role": role, "scope": scope} for role, scope in cur.fetchall()]
+
+
+def names(role_rows):
+    return sorted({r["role"] for r in role_rows})
+
+
+def grant(cur, user_id, role, scope="", actor_id=None, note=""):
+    scope = validate(role, scope)
+    cur.execute("SELECT 1 FROM users WHERE id = %s", (user_id,))
+    if cur.fetchone() is None:
+        raise NotFound("No such user.", {"user_id": "unknown"})
+    cur.execute("INSERT INTO user_roles (user_id, role, scope) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                (user_id, role, scope))
+    granted = cur.rowcount == 1
+    if granted:
+        cur.execute("INSERT INTO role_audit (user_id, role, scope, action, actor_id, actor_note) "
+                    "VALUES (%s, %s, %s, 'grant', %s, %s)", (user_id, role, scope, actor_id, note))
+    return granted
+
+
+def revoke(cur, user_id, role, scope="", actor_id=None, note=""):
+    cur.execute("DELETE FROM user_roles WHERE user_id = %s AND role = %s AND scope = %s", (user_id, role, scope or ""))
+    revoked = cur.rowcount == 1
+    if revoked:
+        cur.execute("INSERT INTO role_audit (user_id, role, scope, action, actor_id, actor_note) "
+                    "VALUES (%s, %s, %s, 'revoke', %s, %s)", (user_id, role, scope or "", actor_id, note))
+    return revoked
+
+
+def audit(cur, user_id):
+    cur.execute("SELECT role, scope, action, actor_id, actor_note, at FROM role_audit WHERE user_id = %s ORDER BY id",
+                (user_id,))
+    keys = ("role", "scope", "action", "actor_id", "note", "at")
+    return [dict(zip(keys, row)) for row in cur.fetchall()]

@@ -1,0 +1,151 @@
+"""Registration, sign-in and tokens against real PostgreSQL and RabbitMQ."""
+import jwt
+import psycopg2
+import pytest
+from marshmallow import ValidationError
+from nameko.testing.services import entrypoint_hook
+
+from kepu_common.errors import Conflict, InvalidInput, RateLimited, RuleBroken, Unauthorized
+from services.identity.service import IdentityService
+
+PASSWORD = "kepu2026science"
+
+
+@pytest.fixture
+def identity(start_service):
+    return start_service(IdentityService)
+
+
+def call(container, method, *args):
+    with entrypoint_hook(container, method) as hook:
+        return hook(*args)
+
+
+def sql(container, query, args=()):
+    with psycopg2.connect(container.config["DATABASE_URL"]) as conn, conn.cursor() as cur:
+        cur.execute(query, args)
+        return cur.fetchall() if cur.description else None
+
+
+def register(container, phone="13800138000", password=PASSWORD):
+    code = call(container, "request_sms_code", {"phone": phone})["debug_code"]
+    return call(container, "register", {"phone": phone, "code": code, "password": password})
+
+
+def test_register_with_code_returns_user_and_tokens_and_announces_it(identity, jwt_keys):
+    result = register(identity, "+86 138-0013-8000")
+    assert result["user"]["phone"] == "13800138000"
+    claims = jwt.decode(result["tokens"]["access_token"], jwt_keys["public"], algorithms=["EdDSA"], audience="kepu")
+    assert claims["sub"] == result["user"]["id"] and claims["typ"] == "access"
+    assert sql(identity, "SELECT event_type FROM outbox WHERE event_type = 'user_registered'") == [("user_registered",)]
+    stored = sql(identity, "SELECT password_hash FROM users")[0][0]
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_wrong_code_is_refused_and_counts_as_a_try(identity):
+    call(identity, "request_sms_code", {"phone": "13800138001"})
+    with pytest.raises(InvalidInput) as error:
+        call(identity, "register", {"phone": "13800138001", "code": "000000", "password": PASSWORD})
+    assert error.value.fields == {"code": "wrong code"}
+    assert sql(identity, "SELECT attempts FROM sms_codes") == [(1,)]
+    assert sql(identity, "SELECT count(*) FROM users") == [(0,)]
+
+
+def test_code_is_single_use(identity):
+    code = call(identity, "request_sms_code", {"phone": "13800138002"})["debug_code"]
+    call(identity, "register", {"phone": "13800138002", "code": code, "password": PASSWORD})
+    with pytest.raises(Conflict):
+        call(identity, "register", {"phone": "13800138002", "code": code, "password": PASSWORD})
+    sql(identity, "DELETE FROM refresh_tokens; DELETE FROM users")
+    with pytest.raises(InvalidInput, match="No valid code"):
+        call(identity, "register", {"phone": "13800138002", "code": code, "password": PASSWORD})
+
+
+def test_expired_code_is_refused(identity):
+    code = call(identity, "request_sms_code", {"phone": "13800138003"})["debug_code"]
+    sql(identity, "UPDATE sms_codes SET expires_at = now() - interval '1 second'")
+    with pytest.raises(InvalidInput, match="expired"):
+        call(identity, "register", {"phone": "13800138003", "code": code, "password": PASSWORD})
+
+
+def test_five_wrong_codes_lock_the_code(identity):
+    code = call(identity, "request_sms_code", {"phone": "13800138004"})["debug_code"]
+    for _ in range(5):
+        with pytest.raises(InvalidInput):
+            call(identity, "register", {"phone": "13800138004", "code": "999999" if code != "999999" else "111111",
+                                        "password": PASSWORD})
+    with pytest.raises(RuleBroken):
+        call(identity, "register", {"phone": "13800138004", "code": code, "password": PASSWORD})
+
+
+def test_codes_are_rate_limited_per_phone(identity):
+    call(identity, "request_sms_code", {"phone": "13800138005"})
+    with pytest.raises(RateLimited) as error:
+        call(identity, "request_sms_code", {"phone": "13800138005"})
+    assert 0 < error.value.fields["retry_after"] <= 61
+
+
+def test_codes_are_rate_limited_per_address(identity):
+    for n in range(30):
+        call(identity, "request_sms_code", {"phone": f"1390000{n:04d}", "client_ip": "10.0.0.9"})
+    with pytest.raises(RateLimited):
+        call(identity, "request_sms_code", {"phone": "13900009999", "client_ip": "10.0.0.9"})
+
+
+@pytest.mark.parametrize("password,problem", [
+    ("short1", "use 8 to 128 characters"), ("onlyletters", "mix letters and digits"),
+    ("12345678", "mix letters and digits"), ("abcd1234", "too easy to guess"),
+])
+def test_weak_passwords_are_refused_before_the_code_is_used(identity, password, problem):
+    call(identity, "request_sms_code", {"phone": "13800138006"})
+    with pytest.raises(InvalidInput) as error:
+        call(identity, "register", {"phone": "13800138006", "code": "123456", "password": password})
+    assert problem in error.value.fields["password"]
+    assert sql(identity, "SELECT attempts, consumed_at FROM sms_codes") == [(0, None)]
+
+
+def test_invalid_phone_is_named(identity):
+    with pytest.raises(InvalidInput) as error:
+        call(identity, "request_sms_code", {"phone": "12345"})
+    assert "phone" in error.value.fields
+
+
+def test_code_for_registered_phone_is_refused(identity):
+    register(identity, "13800138007")
+    with pytest.raises(Conflict):
+        call(identity, "request_sms_code", {"phone": "13800138007"})
+
+
+def test_login_refresh_logout(identity):
+    register(identity, "13800138008")
+    tokens = call(identity, "login", {"phone": "13800138008", "password": PASSWORD})["tokens"]
+    fresh = call(identity, "refresh", {"refresh_token": tokens["refresh_token"]})
+    assert fresh["refresh_token"] != tokens["refresh_token"]
+    with pytest.raises(Unauthorized):  # rotated: the old refresh token works once
+        call(identity, "refresh", {"refresh_token": tokens["refresh_token"]})
+    assert call(identity, "logout", {"refresh_token": fresh["refresh_token"]}) == {"revoked": True}
+    with pytest.raises(Unauthorized):
+        call(identity, "refresh", {"refresh_token": fresh["refresh_token"]})
+
+
+def test_wrong_password_and_unknown_phone_look_the_same(identity):
+    register(identity, "13800138009")
+    with pytest.raises(Unauthorized) as wrong:
+        call(identity, "login", {"phone": "13800138009", "password": "nope12345"})
+    with pytest.raises(Unauthorized) as unknown:
+        call(identity, "login", {"phone": "13700137000", "password": "nope12345"})
+    assert wrong.value.message == unknown.value.message
+
+
+def test_login_attempts_are_limited_per_phone(identity):
+    for _ in range(10):
+        with pytest.raises(Unauthorized):
+            call(identity, "login", {"phone": "13800138010", "password": "wrong1234"})
+    with pytest.raises(RateLimited):
+        call(identity, "login", {"phone": "13800138010", "password": "wrong1234"})
+
+
+def test_malformed_request_names_fields(identity):
+    with pytest.raises(ValidationError) as error:
+        call(identity, "register", {"phone": "13800138011", "code": "12", "password": PASSWORD, "extra": 1})
+    assert set(error.value.messages) == {"code", "extra"}
