@@ -2,9 +2,10 @@
 from flask import Flask, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import body_rules, errors, requests_log, rpc, settings
-from gateway.blueprints import auth, health, system
+from gateway.blueprints import admin, auth, health, me, system
 
 API_PREFIX = "/api/v1"
 
@@ -32,6 +33,9 @@ def create_app(overrides=None):
     )
     app.json.ensure_ascii = False
     app.config.update(overrides or {})
+    if app.config["TRUSTED_PROXIES"]:
+        # behind N reverse proxies, the client address is the Nth from the right in X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1)
 
     requests_log.init_app(app)
     rpc.init_app(app)
@@ -40,6 +44,8 @@ def create_app(overrides=None):
     api = KepuApi(app, spec_kwargs={"servers": [{"url": "/"}]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.register_blueprint(auth.bp, url_prefix=f"{API_PREFIX}/auth")
+    api.register_blueprint(me.bp, url_prefix=f"{API_PREFIX}/me")
+    api.register_blueprint(admin.bp, url_prefix=f"{API_PREFIX}/admin")
     api.register_blueprint(system.bp, url_prefix=f"{API_PREFIX}/system")
     app.register_blueprint(health.bp)
     errors.register(app)

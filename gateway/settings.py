@@ -17,6 +17,7 @@ def from_env(environ=None):
     return {
         "AMQP_URI": env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//"),
         "RPC_TIMEOUT": float(env.get("GATEWAY_RPC_TIMEOUT", "10")),
+        "TRUSTED_PROXIES": int(env.get("GATEWAY_TRUSTED_PROXIES", "0")),
         "READY_TIMEOUT": float(env.get("GATEWAY_READY_TIMEOUT", "3")),
         "READY_SERVICES": tuple(s for s in env.get("GATEWAY_READY_SERVICES", ",".join(SERVICES)).split(",") if s),
         # JSON bodies only; file uploads stream through their own endpoints with their own limit

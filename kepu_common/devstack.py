@@ -189,6 +189,9 @@ def isolated_platform(amqp_uri, rabbit_api, database_server, s3_endpoint, logs, 
         "S3_BUCKET_RESOURCES": f"it-resources-{tag}",
         "S3_BUCKET_LICENCES": f"it-licences-{tag}",
         "JWT_PUBLIC_KEY_FILE": str(public_key_path),
+        "JWT_PRIVATE_KEY_FILE": str(Path(public_key_path).with_name("jwt-private.pem")),
+        "IDENTITY_SECRET_KEY_FILE": str(Path(public_key_path).with_name("identity-secret.key")),
+        "SMS_DEBUG_ECHO": "1",
         "GATEWAY_BIND": f"127.0.0.1:{gateway_port}",
     })
     env.update({key: str(value) for key, value in settings.items()})

@@ -37,6 +37,9 @@ def main():
     _, public_key = ensure_pair(VAR / "keys")
     env.setdefault("JWT_PUBLIC_KEY_FILE", str(public_key))
     env.setdefault("JWT_PRIVATE_KEY_FILE", str(VAR / "keys" / "jwt-private.pem"))
+    env.setdefault("IDENTITY_SECRET_KEY_FILE", str(VAR / "keys" / "identity-secret.key"))
+    # local development: the API returns SMS codes as debug_code (never set in production)
+    env.setdefault("SMS_DEBUG_ECHO", "1")
 
     s3 = None
     if not env.get("S3_ENDPOINT"):

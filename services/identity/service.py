@@ -1,3 +1,5 @@
+from nameko.timer import timer
+
 from kepu_common.errors import Conflict, Forbidden, InvalidInput
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
@@ -97,6 +99,14 @@ class IdentityService(PlatformService):
     def me(self, user_id):
         with self.db, self.db.cursor() as cur:
             return UserSchema().dump(accounts.profile(cur, user_id))
+
+    @timer(interval=3600)
+    def housekeeping(self):
+        """Drop spent rate-limit windows, old codes and long-dead refresh tokens."""
+        with self.db, self.db.cursor() as cur:
+            rate_limits.purge(cur)
+            cur.execute("DELETE FROM sms_codes WHERE created_at < now() - interval '2 days'")
+            cur.execute("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '30 days'")
 
     # --- roles -----------------------------------------------------------------------------
     def _require_platform_admin(self, cur, actor_id):

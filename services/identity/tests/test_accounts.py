@@ -149,3 +149,13 @@ def test_malformed_request_names_fields(identity):
     with pytest.raises(ValidationError) as error:
         call(identity, "register", {"phone": "13800138011", "code": "12", "password": PASSWORD, "extra": 1})
     assert set(error.value.messages) == {"code", "extra"}
+
+
+def test_housekeeping_drops_spent_windows_codes_and_tokens(identity):
+    register(identity, "13800138012")
+    sql(identity, "UPDATE rate_limits SET window_start = now() - interval '3 days'; "
+                  "UPDATE sms_codes SET created_at = now() - interval '3 days'; "
+                  "UPDATE refresh_tokens SET expires_at = now() - interval '31 days'")
+    call(identity, "housekeeping")
+    assert sql(identity, "SELECT (SELECT count(*) FROM rate_limits), (SELECT count(*) FROM sms_codes), "
+                         "(SELECT count(*) FROM refresh_tokens)") == [(0, 0, 0)]
