@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import events, gateway_rpc  # noqa: E402
+from bench import events, gateway_rpc, identity_login  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -31,7 +31,7 @@ def median_run(results, key):
     return sorted(results, key=lambda r: r[key])[len(results) // 2]
 
 
-def render(gateway_runs, event_runs):
+def render(gateway_runs, event_runs, login_runs):
     rpc = [r["one_rpc"] for r in gateway_runs]
     mid = median_run(rpc, "requests_per_s")
     base = median_run([r["no_rpc_baseline"] for r in gateway_runs], "requests_per_s")
@@ -77,7 +77,16 @@ def render(gateway_runs, event_runs):
         f"| raw kombu publish/consume | {statistics.median(raw):.0f} | {', '.join(str(v) for v in raw)} |",
         f"| ratio | {statistics.median(r['ratio'] for r in event_runs):.2f} | "
         f"{', '.join(str(r['ratio']) for r in event_runs)} |",
+        "",
+        f"**Sign-in throughput** ({login_runs[0]['parameters']}): identity's `login` RPC from 8 client threads, "
+        f"{login_runs[0]['sign_ins']} accounts each signing in once (rate-limit checks, argon2id verify on a real "
+        "thread, token issue), one identity process:",
+        "",
+        "| run | sign-ins/s | p50 ms | p95 ms | one hash, ms |",
+        "|---|---:|---:|---:|---:|",
     ]
+    lines += [f"| {n} | {r['per_s']} | {r['p50_ms']} | {r['p95_ms']} | {r['one_hash_ms']} |"
+              for n, r in enumerate(login_runs, 1)]
     return "\n".join(lines)
 
 
@@ -89,7 +98,11 @@ def main():
     for n in range(RUNS):
         event_runs.append(events.run())
         print("events run", n + 1, json.dumps(event_runs[-1]), flush=True)
-    figures = render(gateway_runs, event_runs)
+    login_runs = []
+    for n in range(RUNS):
+        login_runs.append(identity_login.run())
+        print("sign-in run", n + 1, json.dumps(login_runs[-1]), flush=True)
+    figures = render(gateway_runs, event_runs, login_runs)
     print("\n" + figures)
     text = DOC.read_text()
     text = re.sub(r"(<!-- figures:start -->\n).*?(\n<!-- figures:end -->)", lambda m: m.group(1) + figures + m.group(2),
