@@ -64,12 +64,29 @@ class RoleChanged(EventSchema):
     actor_id = fields.UUID(load_default=None, allow_none=True)
 
 
+class VerificationSubmitted(EventSchema):
+    verification_id = fields.UUID(required=True)
+    user_id = fields.UUID(required=True)
+    region_code = fields.String(required=True)
+
+
+class VerificationDecided(EventSchema):
+    """user_verified / user_verification_rejected."""
+
+    verification_id = fields.UUID(required=True)
+    user_id = fields.UUID(required=True)
+    comment = fields.String(load_default="")
+
+
 # event_type -> (current version, schema class)
 EVENTS = {
     "ping": (1, PingEvent),
     "user_registered": (1, UserRegistered),
     "role_granted": (1, RoleChanged),
     "role_revoked": (1, RoleChanged),
+    "verification_submitted": (1, VerificationSubmitted),
+    "user_verified": (1, VerificationDecided),
+    "user_verification_rejected": (1, VerificationDecided),
     "review_requested": (1, ReviewRequested),
     "review_decided": (1, ReviewDecided),
 }

@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from services.identity.sms import PURPOSES
+from services.identity.verification import COMMUNICATOR_TYPES
 
 
 class PingRequestSchema(Schema):
@@ -62,6 +63,7 @@ class UserSchema(Schema):
     phone = fields.String()
     created_at = fields.AwareDateTime()
     roles = fields.List(fields.Nested(RoleSchema))
+    verification = fields.Nested("VerificationSchema", allow_none=True)
 
 
 class AuditEntrySchema(Schema):
@@ -71,3 +73,28 @@ class AuditEntrySchema(Schema):
     actor_id = fields.UUID(allow_none=True)
     note = fields.String()
     at = fields.AwareDateTime()
+
+
+class VerificationRequest(Schema):
+    real_name = fields.String(required=True, validate=validate.Length(min=2, max=30))
+    id_number = fields.String(required=True)
+    unit_name = fields.String(required=True, validate=validate.Length(min=2, max=100))
+    unit_address = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    communicator_type = fields.String(required=True, validate=validate.OneOf(tuple(COMMUNICATOR_TYPES)))
+    region_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="six digits"))
+    org_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class VerificationSchema(Schema):
+    id = fields.UUID()
+    status = fields.String()
+    real_name = fields.String()
+    id_number = fields.String(attribute="id_masked")
+    unit_name = fields.String()
+    unit_address = fields.String()
+    communicator_type = fields.String()
+    region_code = fields.String()
+    org_id = fields.UUID(allow_none=True)
+    review_comment = fields.String()
+    submitted_at = fields.AwareDateTime()
+    decided_at = fields.AwareDateTime(allow_none=True)

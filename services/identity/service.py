@@ -1,13 +1,16 @@
 from nameko.timer import timer
 
+from kepu_common.consumers import event_consumer
+from kepu_common.db import claim_events
 from kepu_common.errors import Conflict, Forbidden, InvalidInput
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
-from services.identity import accounts, passwords, phones, pings, rate_limits, roles, sms, tokens
+from services.identity import accounts, passwords, phones, pings, rate_limits, roles, sms, tokens, verification
+from services.identity.idcards import IdVault
 from services.identity.dependencies import Settings, SmsGateway
 from services.identity.schemas import (
     AuditEntrySchema, LoginRequest, PingRequestSchema, PingSchema, RefreshRequest, RegisterRequest, RoleRequest,
-    SmsCodeRequest, TokensSchema, UserSchema,
+    SmsCodeRequest, TokensSchema, UserSchema, VerificationRequest, VerificationSchema,
 )
 
 WAIT_MESSAGE = "Too many requests: wait before trying again."
@@ -98,7 +101,35 @@ class IdentityService(PlatformService):
     @rpc
     def me(self, user_id):
         with self.db, self.db.cursor() as cur:
-            return UserSchema().dump(accounts.profile(cur, user_id))
+            user = accounts.profile(cur, user_id)
+            user["verification"] = verification.latest(cur, user_id)
+        return UserSchema().dump(user)
+
+    # --- communicator verification -----------------------------------------------------------
+    @rpc
+    def submit_verification(self, user_id, request):
+        data = VerificationRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            submitted = verification.submit(cur, IdVault(self.settings.secret), user_id, data)
+            self.outbox.add(cur, "verification_submitted", verification_id=submitted["id"], user_id=user_id,
+                            region_code=data["region_code"])
+            self.outbox.add(cur, "review_requested", subject_type=verification.SUBJECT_TYPE,
+                            subject_id=str(submitted["id"]), stage="realname", scope=submitted["province"],
+                            snapshot=submitted["snapshot"])
+            return VerificationSchema().dump(verification.latest(cur, user_id))
+
+    @event_consumer("review", "review_decided")
+    def on_review_decided(self, events):
+        with self.db, self.db.cursor() as cur:
+            for event in claim_events(cur, "identity.on_review_decided", events):
+                if event["subject_type"] == verification.SUBJECT_TYPE and event["stage"] == "realname":
+                    outcome = verification.decide(cur, event["subject_id"], event["decision"], event["comment"],
+                                                  event["reviewer_id"])
+                    if outcome:
+                        user_id, status = outcome
+                        self.outbox.add(cur, "user_verified" if status == "approved" else "user_verification_rejected",
+                                        verification_id=event["subject_id"], user_id=user_id,
+                                        comment=event["comment"] or "")
 
     @timer(interval=3600)
     def housekeeping(self):
