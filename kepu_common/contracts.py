@@ -78,6 +78,22 @@ class VerificationDecided(EventSchema):
     comment = fields.String(load_default="")
 
 
+class OrgRegistered(EventSchema):
+    org_id = fields.UUID(required=True)
+    registrant_id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    category = fields.String(required=True)
+    region_code = fields.String(required=True)
+
+
+class OrgDecided(EventSchema):
+    """org_verified / org_rejected."""
+
+    org_id = fields.UUID(required=True)
+    registrant_id = fields.UUID(required=True)
+    comment = fields.String(load_default="")
+
+
 # event_type -> (current version, schema class)
 EVENTS = {
     "ping": (1, PingEvent),
@@ -87,6 +103,9 @@ EVENTS = {
     "verification_submitted": (1, VerificationSubmitted),
     "user_verified": (1, VerificationDecided),
     "user_verification_rejected": (1, VerificationDecided),
+    "org_registered": (1, OrgRegistered),
+    "org_verified": (1, OrgDecided),
+    "org_rejected": (1, OrgDecided),
     "review_requested": (1, ReviewRequested),
     "review_decided": (1, ReviewDecided),
 }

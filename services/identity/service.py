@@ -5,12 +5,16 @@ from kepu_common.db import claim_events
 from kepu_common.errors import Conflict, Forbidden, InvalidInput
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
-from services.identity import accounts, passwords, phones, pings, rate_limits, roles, sms, tokens, verification
+from kepu_common.storage import ObjectStorage
+from services.identity import (
+    accounts, members, organizations, passwords, phones, pings, rate_limits, roles, sms, tokens, verification,
+)
 from services.identity.idcards import IdVault
 from services.identity.dependencies import Settings, SmsGateway
 from services.identity.schemas import (
     AuditEntrySchema, LoginRequest, PingRequestSchema, PingSchema, RefreshRequest, RegisterRequest, RoleRequest,
-    SmsCodeRequest, TokensSchema, UserSchema, VerificationRequest, VerificationSchema,
+    SmsCodeRequest, TokensSchema, UserSchema, VerificationRequest, VerificationSchema, OrgRequest, OrgSchema,
+    OrgSearchRequest, OrgHitSchema, PageRequest, MemberSchema, AreaCommunicatorSchema,
 )
 
 WAIT_MESSAGE = "Too many requests: wait before trying again."
@@ -20,6 +24,7 @@ class IdentityService(PlatformService):
     name = "identity"
     settings = Settings()
     sms_gateway = SmsGateway()
+    storage = ObjectStorage()
 
     @rpc
     def ping(self, request):
@@ -122,14 +127,78 @@ class IdentityService(PlatformService):
     def on_review_decided(self, events):
         with self.db, self.db.cursor() as cur:
             for event in claim_events(cur, "identity.on_review_decided", events):
-                if event["subject_type"] == verification.SUBJECT_TYPE and event["stage"] == "realname":
-                    outcome = verification.decide(cur, event["subject_id"], event["decision"], event["comment"],
-                                                  event["reviewer_id"])
-                    if outcome:
-                        user_id, status = outcome
-                        self.outbox.add(cur, "user_verified" if status == "approved" else "user_verification_rejected",
-                                        verification_id=event["subject_id"], user_id=user_id,
-                                        comment=event["comment"] or "")
+                subject = (event["subject_type"], event["stage"])
+                if subject == (verification.SUBJECT_TYPE, "realname"):
+                    self._apply_verification_decision(cur, event)
+                elif subject == (organizations.SUBJECT_TYPE, "org"):
+                    self._apply_org_decision(cur, event)
+
+    def _apply_verification_decision(self, cur, event):
+        outcome = verification.decide(cur, event["subject_id"], event["decision"], event["comment"], event["reviewer_id"])
+        if outcome:
+            user_id, status = outcome
+            self.outbox.add(cur, "user_verified" if status == "approved" else "user_verification_rejected",
+                            verification_id=event["subject_id"], user_id=user_id, comment=event["comment"] or "")
+
+    def _apply_org_decision(self, cur, event):
+        outcome = organizations.decide(cur, event["subject_id"], event["decision"], event["comment"], event["reviewer_id"])
+        if outcome:
+            registrant, status = outcome
+            self.outbox.add(cur, "org_verified" if status == "approved" else "org_rejected",
+                            org_id=event["subject_id"], registrant_id=registrant,
+                            comment=organizations.get(cur, event["subject_id"])["review_comment"])
+            if status == "approved":
+                self.outbox.add(cur, "role_granted", user_id=registrant, role="org_admin", scope=event["subject_id"],
+                                actor_id=None)
+
+    # --- organizations ---------------------------------------------------------------------
+    @rpc
+    def register_org(self, user_id, request):
+        data = OrgRequest().load(request)
+        organizations.check_licence(self.storage, self.storage.bucket("licences"), user_id, data["licence_key"])
+        with self.db, self.db.cursor() as cur:
+            registered = organizations.register(cur, user_id, data)
+            self.outbox.add(cur, "org_registered", org_id=registered["id"], registrant_id=user_id,
+                            name=data["name"], category=data["category"], region_code=data["region_code"])
+            self.outbox.add(cur, "review_requested", subject_type=organizations.SUBJECT_TYPE,
+                            subject_id=str(registered["id"]), stage="org", scope=registered["province"],
+                            snapshot=registered["snapshot"])
+            return OrgSchema().dump(organizations.get(cur, registered["id"]))
+
+    @rpc
+    def get_org(self, org_id):
+        with self.db, self.db.cursor() as cur:
+            return OrgSchema().dump(organizations.get(cur, org_id))
+
+    @rpc
+    def search_orgs(self, request):
+        data = OrgSearchRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            return OrgHitSchema(many=True).dump(organizations.search(cur, **data))
+
+    @rpc
+    def join_org(self, user_id, org_id):
+        with self.db, self.db.cursor() as cur:
+            if not organizations.is_verified_communicator(cur, user_id):
+                raise Forbidden("Complete real-name verification before joining an organization.",
+                                {"required_roles": ["communicator"]})
+            members.join(cur, user_id, org_id)
+            return OrgSchema().dump(organizations.get(cur, org_id))
+
+    @rpc
+    def org_members(self, actor_id, org_id, request=None):
+        page = PageRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            organizations.get(cur, org_id)
+            members.require_org_admin(cur, actor_id, org_id)
+            return MemberSchema(many=True).dump(members.org_members(cur, org_id, **page))
+
+    @rpc
+    def region_communicators(self, actor_id, region_code, request=None):
+        page = PageRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            members.require_area_admin(cur, actor_id, region_code)
+            return AreaCommunicatorSchema(many=True).dump(members.area_communicators(cur, region_code, **page))
 
     @timer(interval=3600)
     def housekeeping(self):

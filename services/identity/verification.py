@@ -71,12 +71,17 @@ def decide(cur, verification_id, decision, comment, reviewer_id):
     status = {"approved": "approved", "rejected": "rejected"}[decision]
     cur.execute(
         "UPDATE verifications SET status = %s, review_comment = %s, decided_at = now() "
-        "WHERE id = %s AND status = 'pending' RETURNING user_id",
+        "WHERE id = %s AND status = 'pending' RETURNING user_id, org_id",
         (status, comment or "", verification_id),
     )
     row = cur.fetchone()
     if row is None:
         return None  # decided already, or superseded: a redelivered or stale decision changes nothing
+    user_id, org_id = row
     if status == "approved":
-        roles.grant(cur, row[0], "communicator", "", None, f"real-name verification approved by {reviewer_id}")
-    return row[0], status
+        roles.grant(cur, user_id, "communicator", "", None, f"real-name verification approved by {reviewer_id}")
+        if org_id is not None:
+            cur.execute("INSERT INTO memberships (user_id, org_id) VALUES (%s, %s) "
+                        "ON CONFLICT (user_id) DO UPDATE SET org_id = EXCLUDED.org_id, joined_at = now()",
+                        (user_id, org_id))
+    return user_id, status

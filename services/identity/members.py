@@ -1,0 +1,69 @@
+"""Who belongs where: organization members, and the communicators of an area. Plain functions over a cursor."""
+from kepu_common.errors import Forbidden, InvalidInput
+from services.identity import phones, regions, roles
+
+AREA_ROLES = ("district_admin", "street_admin")
+
+
+def join(cur, user_id, org_id):
+    """A communicator belongs to at most one organization: joining another one moves them."""
+    cur.execute("SELECT status FROM organizations WHERE id = %s", (org_id,))
+    row = cur.fetchone()
+    if row is None or row[0] != "approved":
+        raise InvalidInput("Choose an organization from the directory.", {"org_id": "not a verified organization"})
+    cur.execute("INSERT INTO memberships (user_id, org_id) VALUES (%s, %s) "
+                "ON CONFLICT (user_id) DO UPDATE SET org_id = EXCLUDED.org_id, joined_at = now()", (user_id, org_id))
+
+
+def _granted(cur, actor_id):
+    return [(r["role"], r["scope"]) for r in roles.of(cur, actor_id)]
+
+
+def require_org_admin(cur, actor_id, org_id):
+    granted = _granted(cur, actor_id)
+    if ("org_admin", str(org_id)) not in granted and ("platform_admin", "") not in granted:
+        raise Forbidden("Only this organization's admins see its members.", {"required_roles": ["org_admin"]})
+
+
+def require_area_admin(cur, actor_id, area_code):
+    granted = _granted(cur, actor_id)
+    if ("platform_admin", "") in granted:
+        return
+    if not any(role in AREA_ROLES and scope and regions.is_within(area_code, scope) for role, scope in granted):
+        raise Forbidden("Only an admin of this area (or one containing it) sees its communicators.",
+                        {"required_roles": list(AREA_ROLES)})
+
+
+_LATEST = ("LEFT JOIN LATERAL (SELECT status, real_name, communicator_type, region_code, submitted_at, decided_at "
+           "FROM verifications v WHERE v.user_id = u.id ORDER BY submitted_at DESC LIMIT 1) AS v ON true")
+
+
+def org_members(cur, org_id, limit=50, offset=0):
+    cur.execute(
+        f"SELECT u.id, u.phone, u.created_at, m.joined_at, v.status, v.real_name, v.communicator_type, v.region_code "
+        f"FROM memberships m JOIN users u ON u.id = m.user_id {_LATEST} "
+        f"WHERE m.org_id = %s ORDER BY m.joined_at, u.id LIMIT %s OFFSET %s", (org_id, limit, offset))
+    keys = ("user_id", "phone", "registered_at", "joined_at", "verification_status", "real_name",
+            "communicator_type", "region_code")
+    return [_shape(dict(zip(keys, row))) for row in cur.fetchall()]
+
+
+def area_communicators(cur, area_code, limit=50, offset=0):
+    regions.validate(area_code, "code")
+    cur.execute(
+        "SELECT u.id, u.phone, u.created_at, v.decided_at, v.real_name, v.communicator_type, v.region_code, o.name "
+        "FROM verifications v JOIN users u ON u.id = v.user_id "
+        "LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN organizations o ON o.id = m.org_id "
+        "WHERE v.status = 'approved' AND v.region_path @> ARRAY[%s]::text[] "
+        "ORDER BY u.created_at, u.id LIMIT %s OFFSET %s", (area_code, limit, offset))
+    keys = ("user_id", "phone", "registered_at", "verified_at", "real_name", "communicator_type", "region_code",
+            "organization")
+    return [_shape(dict(zip(keys, row))) for row in cur.fetchall()]
+
+
+def _shape(row):
+    row["phone"] = phones.masked(row["phone"])
+    if row.get("region_code"):
+        row["region"] = regions.describe(row["region_code"])["full_name"]
+    row["shares"] = None  # joined in from the metrics service once it counts shares
+    return row

@@ -1,0 +1,152 @@
+"""Organization entry, the directory, membership and area views."""
+import io
+import uuid
+
+import pytest
+
+from kepu_common.errors import Conflict, Forbidden, InvalidInput
+from kepu_common.storage import Storage
+from services.identity.service import IdentityService
+from services.identity.tests.test_accounts import call, register, sql
+from services.identity.tests.test_verification import decide, form
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def identity(start_service):
+    return start_service(IdentityService)
+
+
+def communicator(container, amqp_uri, phone, id_number="11010519491231002X", **changes):
+    user_id = register(container, phone)["user"]["id"]
+    submitted = call(container, "submit_verification", user_id, form(id_number=id_number, **changes))
+    decide(container, amqp_uri, submitted["id"], "approved")
+    return user_id
+
+
+def upload_licence(container, user_id, body=PNG):
+    storage = Storage.from_config(container.config["STORAGE"])
+    key = f"licences/{user_id}/{uuid.uuid4().hex}"
+    storage.client.put_object(storage.bucket("licences"), key, io.BytesIO(body), len(body))
+    return key
+
+
+def org_form(licence_key, **changes):
+    data = {"name": "北京市朝阳区科学技术协会", "category": "county_cast", "region_code": "110105",
+            "licence_key": licence_key, "contact_name": "李联络", "contact_phone": "010-65000000"}
+    data.update(changes)
+    return data
+
+
+def decide_org(container, amqp_uri, org_id, decision, comment=""):
+    import json
+    from datetime import datetime, timezone
+
+    from nameko.testing.services import entrypoint_waiter
+
+    from kepu_common.amqp import ConfirmedPublisher
+    from kepu_common.contracts import make_event
+
+    event = make_event("review_decided", "review", task_id=str(uuid.uuid4()), subject_type="organization",
+                       subject_id=str(org_id), stage="org", decision=decision, comment=comment,
+                       reviewer_id="reviewer-2", decided_at=datetime.now(timezone.utc).isoformat())
+    publisher = ConfirmedPublisher(amqp_uri)
+    with entrypoint_waiter(container, "on_review_decided"):
+        publisher.publish_batch([("review.events", "review_decided", json.dumps(event).encode(), event["event_id"])])
+    publisher.close()
+
+
+@pytest.fixture
+def approved_org(identity, amqp_uri):
+    admin = communicator(identity, amqp_uri, "13800140000")
+    org = call(identity, "register_org", admin, org_form(upload_licence(identity, admin)))
+    decide_org(identity, amqp_uri, org["id"], "approved")
+    return admin, org
+
+
+def test_entry_review_and_directory(identity, amqp_uri, approved_org):
+    admin, org = approved_org
+    assert call(identity, "get_org", org["id"])["status"] == "approved"
+    me = call(identity, "me", admin)
+    assert {"role": "org_admin", "scope": org["id"]} in me["roles"]
+    review = sql(identity, "SELECT payload FROM outbox WHERE event_type = 'review_requested' "
+                           "AND payload->>'stage' = 'org'")[0][0]
+    assert review["snapshot"]["licence_key"].startswith(f"licences/{admin}/")
+    assert review["scope"] == "110000"
+    hits = call(identity, "search_orgs", {"q": "科学技术"})
+    assert [h["name"] for h in hits] == ["北京市朝阳区科学技术协会"] and hits[0]["match"] == "contains"
+    assert call(identity, "search_orgs", {"q": "北京市朝阳区"})[0]["match"] == "prefix"
+    assert call(identity, "search_orgs", {"q": "北京市朝阳区科学技术协会"})[0]["match"] == "exact"
+    assert call(identity, "search_orgs", {"q": "科协"}) == []
+    assert call(identity, "search_orgs", {"q": "朝阳", "region": "110000"})  # district under its municipality
+    assert call(identity, "search_orgs", {"q": "朝阳", "region": "310000"}) == []
+    assert call(identity, "search_orgs", {"q": "朝阳", "category": "school"}) == []
+
+
+def test_pending_and_rejected_organizations_stay_out_of_the_directory(identity, amqp_uri):
+    admin = communicator(identity, amqp_uri, "13800140001")
+    org = call(identity, "register_org", admin, org_form(upload_licence(identity, admin), name="某某科技有限公司",
+                                                          category="enterprise"))
+    assert call(identity, "search_orgs", {"q": "科技"}) == []
+    decide_org(identity, amqp_uri, org["id"], "rejected", "营业执照不清晰")
+    rejected = call(identity, "get_org", org["id"])
+    assert (rejected["status"], rejected["review_comment"]) == ("rejected", "营业执照不清晰")
+    assert call(identity, "search_orgs", {"q": "科技"}) == []
+
+
+def test_only_verified_communicators_register(identity):
+    user = register(identity, "13800140002")["user"]["id"]
+    with pytest.raises(Forbidden):
+        call(identity, "register_org", user, org_form(upload_licence(identity, user)))
+    assert sql(identity, "SELECT count(*) FROM organizations") == [(0,)]
+
+
+def test_licence_must_be_an_image_of_ones_own(identity, amqp_uri):
+    admin = communicator(identity, amqp_uri, "13800140003")
+    with pytest.raises(InvalidInput) as error:
+        call(identity, "register_org", admin, org_form(upload_licence(identity, admin, b"MZ\x90\x00 not an image")))
+    assert error.value.fields == {"licence_key": "not an image"}
+    stranger = str(uuid.uuid4())
+    with pytest.raises(InvalidInput) as error:
+        call(identity, "register_org", admin, org_form(upload_licence(identity, stranger)))
+    assert error.value.fields == {"licence_key": "not an upload of yours"}
+    with pytest.raises(InvalidInput):
+        call(identity, "register_org", admin, org_form(f"licences/{admin}/missing"))
+    assert sql(identity, "SELECT count(*) FROM organizations") == [(0,)]
+
+
+def test_duplicate_name_is_refused(identity, amqp_uri, approved_org):
+    other = communicator(identity, amqp_uri, "13800140004", id_number="440106199001011235")
+    with pytest.raises(Conflict):
+        call(identity, "register_org", other, org_form(upload_licence(identity, other)))
+
+
+def test_second_communicator_joins_and_the_admin_sees_them(identity, amqp_uri, approved_org):
+    admin, org = approved_org
+    member = communicator(identity, amqp_uri, "13800140005", id_number="440106199001011235",
+                          org_id=org["id"], region_code="440106")
+    listed = call(identity, "org_members", admin, org["id"])
+    assert {m["user_id"] for m in listed} == {admin, member}
+    joined = next(m for m in listed if m["user_id"] == member)
+    assert joined["phone"] == "138****0005" and joined["verification_status"] == "approved"
+    assert joined["region"] == "广东省广州市天河区" and joined["shares"] is None
+    with pytest.raises(Forbidden):
+        call(identity, "org_members", member, org["id"])
+
+
+def test_area_admin_sees_communicators_inside_their_area_only(identity, amqp_uri, approved_org):
+    from services.identity.cli import create_admin
+
+    admin, _ = approved_org  # verified in 110105 (北京市朝阳区)
+    platform_admin = str(create_admin(identity.config["DATABASE_URL"], "13900000009", "kepu2026science"))
+    area_admin = communicator(identity, amqp_uri, "13800140006", id_number="440106199001011235",
+                              region_code="440106", communicator_type="district_admin")
+    call(identity, "grant_role", {"actor_id": platform_admin, "user_id": area_admin, "role": "district_admin",
+                                  "scope": "110105"})
+    seen = call(identity, "region_communicators", area_admin, "110105")
+    assert [c["user_id"] for c in seen] == [admin]
+    with pytest.raises(Forbidden):
+        call(identity, "region_communicators", area_admin, "110000")  # the whole city is wider than theirs
+    with pytest.raises(Forbidden):
+        call(identity, "region_communicators", admin, "110105")
