@@ -36,11 +36,23 @@ def platform(components, **settings):
         try:
             with devstack.isolated_platform(AMQP_URI, RABBIT_API, DATABASE_SERVER, f"http://127.0.0.1:{s3_port}",
                                             tmp, public_key, components=components, **settings) as running:
-                running.private_key = (tmp / "keys" / "jwt-private.pem").read_text()
+                private_key = (tmp / "keys" / "jwt-private.pem").read_text()
+                running.token = lambda roles: _token(private_key, roles)
                 yield running
         finally:
             s3.terminate()
             s3.wait(10)
+
+
+def _token(private_key, roles):
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    return jwt.encode({"sub": "00000000-0000-0000-0000-000000000001", "roles": list(roles), "typ": "access",
+                       "iat": now, "exp": now + 3600, "iss": "kepu-identity", "aud": "kepu"}, private_key,
+                      algorithm="EdDSA")
 
 
 def cpu_ticks():

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import events, gateway_rpc, identity_login  # noqa: E402
+from bench import events, gateway_rpc, identity_directory, identity_login  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -31,7 +31,7 @@ def median_run(results, key):
     return sorted(results, key=lambda r: r[key])[len(results) // 2]
 
 
-def render(gateway_runs, event_runs, login_runs):
+def render(gateway_runs, event_runs, login_runs, directory):
     rpc = [r["one_rpc"] for r in gateway_runs]
     mid = median_run(rpc, "requests_per_s")
     base = median_run([r["no_rpc_baseline"] for r in gateway_runs], "requests_per_s")
@@ -87,6 +87,19 @@ def render(gateway_runs, event_runs, login_runs):
     ]
     lines += [f"| {n} | {r['per_s']} | {r['p50_ms']} | {r['p95_ms']} | {r['one_hash_ms']} |"
               for n, r in enumerate(login_runs, 1)]
+    lines += [
+        "",
+        f"**Directory autocomplete** through the gateway (`GET /api/v1/orgs?q=`), {directory['organizations']:,} "
+        "verified organizations with generated realistic names, 1- to 4-character queries, keep-alive clients "
+        f"(character-pair GIN index: {directory['grams_index']}):",
+        "",
+        "| clients | requests | requests/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for clients in (1, 8):
+        r = directory[f"{clients}_clients"]
+        lines.append(f"| {clients} | {r['requests']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
+                     f"{r['p99_ms']} | {r['errors']} |")
     return "\n".join(lines)
 
 
@@ -98,11 +111,11 @@ def main():
     for n in range(RUNS):
         event_runs.append(events.run())
         print("events run", n + 1, json.dumps(event_runs[-1]), flush=True)
-    login_runs = []
-    for n in range(RUNS):
-        login_runs.append(identity_login.run())
-        print("sign-in run", n + 1, json.dumps(login_runs[-1]), flush=True)
-    figures = render(gateway_runs, event_runs, login_runs)
+    login_runs = [identity_login.run()]
+    print("sign-in", json.dumps(login_runs[-1]), flush=True)
+    directory = identity_directory.run()
+    print("directory", json.dumps(directory), flush=True)
+    figures = render(gateway_runs, event_runs, login_runs, directory)
     print("\n" + figures)
     text = DOC.read_text()
     text = re.sub(r"(<!-- figures:start -->\n).*?(\n<!-- figures:end -->)", lambda m: m.group(1) + figures + m.group(2),
