@@ -156,3 +156,14 @@ def search(cur, q=None, category=None, region=None, limit=10):
         org["category_label"] = CATEGORIES[org["category"]]
         org["region"] = regions.describe(org["region_code"])["full_name"]
     return found
+
+
+def abandoned_licences(cur, storage, bucket, older_than):
+    """Licence uploads no organization refers to, older than older_than (a datetime): to be removed."""
+    candidates = [obj.object_name for obj in storage.client.list_objects(bucket, prefix="licences/", recursive=True)
+                  if obj.last_modified is not None and obj.last_modified < older_than]
+    if not candidates:
+        return []
+    cur.execute("SELECT licence_key FROM organizations WHERE licence_key = ANY(%s)", (candidates,))
+    used = {row[0] for row in cur.fetchall()}
+    return [key for key in candidates if key not in used]

@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta, timezone
+
 from nameko.timer import timer
 
 from kepu_common.consumers import event_consumer
@@ -202,11 +204,15 @@ class IdentityService(PlatformService):
 
     @timer(interval=3600)
     def housekeeping(self):
-        """Drop spent rate-limit windows, old codes and long-dead refresh tokens."""
+        """Drop spent rate-limit windows, old codes, long-dead refresh tokens and abandoned licence uploads."""
         with self.db, self.db.cursor() as cur:
             rate_limits.purge(cur)
             cur.execute("DELETE FROM sms_codes WHERE created_at < now() - interval '2 days'")
             cur.execute("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '30 days'")
+            bucket = self.storage.bucket("licences")
+            day_ago = datetime.now(timezone.utc) - timedelta(days=1)
+            for key in organizations.abandoned_licences(cur, self.storage, bucket, day_ago):
+                self.storage.remove(bucket, key)
 
     # --- roles -----------------------------------------------------------------------------
     def _require_platform_admin(self, cur, actor_id):

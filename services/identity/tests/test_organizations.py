@@ -150,3 +150,22 @@ def test_area_admin_sees_communicators_inside_their_area_only(identity, amqp_uri
         call(identity, "region_communicators", area_admin, "110000")  # the whole city is wider than theirs
     with pytest.raises(Forbidden):
         call(identity, "region_communicators", admin, "110105")
+
+
+def test_abandoned_licence_uploads_are_removed(identity, approved_org, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    from services.identity import organizations
+
+    admin, _ = approved_org
+    abandoned = upload_licence(identity, admin)
+    storage = Storage.from_config(identity.config["STORAGE"])
+    bucket = storage.bucket("licences")
+    tomorrow = datetime.now(timezone.utc) + timedelta(days=2)
+    real = organizations.abandoned_licences
+    monkeypatch.setattr(organizations, "abandoned_licences",
+                        lambda cur, store, bucket_, older_than: real(cur, store, bucket_, tomorrow))
+    call(identity, "housekeeping")
+    left = [o.object_name for o in storage.client.list_objects(bucket, prefix="licences/", recursive=True)]
+    assert abandoned not in left
+    assert len(left) == 1  # the approved organization's licence stays
