@@ -1,5 +1,14 @@
-"""Accounts through the gateway, with identity as its own process."""
+"""Accounts, verification and organizations through the gateway, with identity as its own process."""
+import json
+import time
+import uuid
+from datetime import datetime, timezone
+
 import requests
+
+from kepu_common.amqp import ConfirmedPublisher
+from kepu_common.contracts import make_event
+from services.identity.cli import create_admin
 
 PASSWORD = "kepu2026science"
 
@@ -51,8 +60,6 @@ def test_bad_input_is_named(platform):
 
 
 def test_first_admin_grants_a_reviewer_role_over_the_api(platform):
-    from services.identity.cli import create_admin
-
     create_admin(platform.database_url("identity"), "13700003333", PASSWORD)
     admin = post(platform, "/auth/login", {"phone": "13700003333", "password": PASSWORD}).json()
     user = sign_up(platform, "13700004444")
@@ -71,13 +78,6 @@ def test_first_admin_grants_a_reviewer_role_over_the_api(platform):
 
 def review_decides(platform, subject_type, subject_id, stage, decision="approved", comment=""):
     """Stands in for the review service (its own issue): publish the decision it would publish."""
-    import json
-    import uuid
-    from datetime import datetime, timezone
-
-    from kepu_common.amqp import ConfirmedPublisher
-    from kepu_common.contracts import make_event
-
     event = make_event("review_decided", "review", task_id=str(uuid.uuid4()), subject_type=subject_type,
                        subject_id=str(subject_id), stage=stage, decision=decision, comment=comment,
                        reviewer_id="journey-reviewer", decided_at=datetime.now(timezone.utc).isoformat())
@@ -87,8 +87,6 @@ def review_decides(platform, subject_type, subject_id, stage, decision="approved
 
 
 def eventually(check, timeout=20.0):
-    import time
-
     deadline = time.monotonic() + timeout
     while True:
         result = check()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from nameko.extensions import DependencyProvider
 
+from services.identity.idcards import IdVault
 from services.identity.sms import sender_from_config
 from services.identity.tokens import TokenIssuer
 
@@ -19,6 +20,7 @@ class IdentitySettings:
         if self.sms_debug_echo and self.environment == "production":
             raise ValueError("SMS_DEBUG_ECHO must not be set in production: it would hand out login codes")
         self.secret = base64.b64decode(_read(settings["secret_key_file"]))
+        self.id_vault = IdVault(self.secret)
         self.tokens = TokenIssuer(
             _read(settings["token_private_key_file"]), settings.get("token_issuer", "kepu-identity"),
             settings.get("token_audience", "kepu"), settings.get("access_ttl_seconds", 900),

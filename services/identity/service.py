@@ -11,12 +11,11 @@ from kepu_common.storage import ObjectStorage
 from services.identity import (
     accounts, members, organizations, passwords, phones, pings, rate_limits, roles, sms, tokens, verification,
 )
-from services.identity.idcards import IdVault
 from services.identity.dependencies import Settings, SmsGateway
 from services.identity.schemas import (
-    AuditEntrySchema, LoginRequest, PingRequestSchema, PingSchema, RefreshRequest, RegisterRequest, RoleRequest,
-    SmsCodeRequest, TokensSchema, UserSchema, VerificationRequest, VerificationSchema, OrgRequest, OrgSchema,
-    OrgSearchRequest, OrgHitSchema, PageRequest, MemberSchema, AreaCommunicatorSchema,
+    AreaCommunicatorSchema, AuditEntrySchema, LoginRequest, MemberSchema, OrgHitSchema, OrgRequest, OrgSchema,
+    OrgSearchRequest, PageRequest, PingRequestSchema, PingSchema, RefreshRequest, RegisterRequest, RoleRequest,
+    SmsCodeRequest, TokensSchema, UserSchema, VerificationRequest, VerificationSchema,
 )
 
 WAIT_MESSAGE = "Too many requests: wait before trying again."
@@ -117,7 +116,7 @@ class IdentityService(PlatformService):
     def submit_verification(self, user_id, request):
         data = VerificationRequest().load(request)
         with self.db, self.db.cursor() as cur:
-            submitted = verification.submit(cur, IdVault(self.settings.secret), user_id, data)
+            submitted = verification.submit(cur, self.settings.id_vault, user_id, data)
             self.outbox.add(cur, "verification_submitted", verification_id=submitted["id"], user_id=user_id,
                             region_code=data["region_code"])
             self.outbox.add(cur, "review_requested", subject_type=verification.SUBJECT_TYPE,

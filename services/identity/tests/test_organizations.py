@@ -1,11 +1,14 @@
 """Organization entry, the directory, membership and area views."""
 import io
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from kepu_common.errors import Conflict, Forbidden, InvalidInput
 from kepu_common.storage import Storage
+from services.identity import organizations
+from services.identity.cli import create_admin
 from services.identity.service import IdentityService
 from services.identity.tests.test_accounts import call, register, sql
 from services.identity.tests.test_verification import decide, form
@@ -40,21 +43,7 @@ def org_form(licence_key, **changes):
 
 
 def decide_org(container, amqp_uri, org_id, decision, comment=""):
-    import json
-    from datetime import datetime, timezone
-
-    from nameko.testing.services import entrypoint_waiter
-
-    from kepu_common.amqp import ConfirmedPublisher
-    from kepu_common.contracts import make_event
-
-    event = make_event("review_decided", "review", task_id=str(uuid.uuid4()), subject_type="organization",
-                       subject_id=str(org_id), stage="org", decision=decision, comment=comment,
-                       reviewer_id="reviewer-2", decided_at=datetime.now(timezone.utc).isoformat())
-    publisher = ConfirmedPublisher(amqp_uri)
-    with entrypoint_waiter(container, "on_review_decided"):
-        publisher.publish_batch([("review.events", "review_decided", json.dumps(event).encode(), event["event_id"])])
-    publisher.close()
+    decide(container, amqp_uri, org_id, decision, comment, subject_type="organization", stage="org")
 
 
 @pytest.fixture
@@ -136,8 +125,6 @@ def test_second_communicator_joins_and_the_admin_sees_them(identity, amqp_uri, a
 
 
 def test_area_admin_sees_communicators_inside_their_area_only(identity, amqp_uri, approved_org):
-    from services.identity.cli import create_admin
-
     admin, _ = approved_org  # verified in 110105 (北京市朝阳区)
     platform_admin = str(create_admin(identity.config["DATABASE_URL"], "13900000009", "kepu2026science"))
     area_admin = communicator(identity, amqp_uri, "13800140006", id_number="440106199001011235",
@@ -153,10 +140,6 @@ def test_area_admin_sees_communicators_inside_their_area_only(identity, amqp_uri
 
 
 def test_abandoned_licence_uploads_are_removed(identity, approved_org, monkeypatch):
-    from datetime import datetime, timedelta, timezone
-
-    from services.identity import organizations
-
     admin, _ = approved_org
     abandoned = upload_licence(identity, admin)
     storage = Storage.from_config(identity.config["STORAGE"])

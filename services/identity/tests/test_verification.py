@@ -34,9 +34,11 @@ def user_id(identity):
     return register(identity, "13800139000")["user"]["id"]
 
 
-def decide(container, amqp_uri, subject_id, decision, comment=""):
-    event = make_event("review_decided", "review", task_id=str(uuid.uuid4()), subject_type="communicator_verification",
-                       subject_id=str(subject_id), stage="realname", decision=decision, comment=comment,
+def decide(container, amqp_uri, subject_id, decision, comment="", subject_type="communicator_verification",
+           stage="realname"):
+    """Publish the review service's decision, as it would, and wait until identity has applied it."""
+    event = make_event("review_decided", "review", task_id=str(uuid.uuid4()), subject_type=subject_type,
+                       subject_id=str(subject_id), stage=stage, decision=decision, comment=comment,
                        reviewer_id="reviewer-1", decided_at=datetime.now(timezone.utc).isoformat())
     publisher = ConfirmedPublisher(amqp_uri)
     with entrypoint_waiter(container, "on_review_decided"):

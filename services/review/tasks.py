@@ -1,0 +1,112 @@
+"""Review tasks over a cursor: made from requests, claimed, released, decided, always audited."""
+import uuid
+from datetime import datetime, timezone
+
+import psycopg2.extras
+
+from kepu_common.errors import NotFound
+from services.review import rules
+
+_COLUMNS = ("id", "source", "subject_type", "subject_id", "stage", "scope", "snapshot", "status", "claimed_by",
+            "claimed_until", "decision", "comment", "decided_by", "decided_at", "requested_at", "created_at")
+
+
+def _audit(cur, task_id, action, actor_id=None, comment="", address=""):
+    cur.execute("INSERT INTO audit (task_id, action, actor_id, comment, client_address) VALUES (%s, %s, %s, %s, %s)",
+                (task_id, action, actor_id, comment or "", address or ""))
+
+
+def from_request(cur, event):
+    """A task for a review_requested event; a newer request supersedes the open task of the same subject and stage."""
+    cur.execute(
+        "UPDATE tasks SET status = 'superseded' WHERE subject_type = %s AND subject_id = %s AND stage = %s "
+        "AND status = 'open' AND requested_at <= %s RETURNING id",
+        (event["subject_type"], event["subject_id"], event["stage"], event["occurred_at"]))
+    for (old,) in cur.fetchall():
+        _audit(cur, old, "superseded", comment="a newer request arrived")
+    cur.execute("SELECT 1 FROM tasks WHERE subject_type = %s AND subject_id = %s AND stage = %s AND status = 'open'",
+                (event["subject_type"], event["subject_id"], event["stage"]))
+    if cur.fetchone():
+        return None  # an even newer request is already open: this one arrived late
+    task_id = uuid.uuid4()
+    cur.execute(
+        "INSERT INTO tasks (id, source, subject_type, subject_id, stage, scope, snapshot, status, requested_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, 'open', %s)",
+        (task_id, event["source"], event["subject_type"], event["subject_id"], event["stage"], event.get("scope"),
+         psycopg2.extras.Json(event["snapshot"]), event["occurred_at"]))
+    _audit(cur, task_id, "created")
+    return task_id
+
+
+def get(cur, task_id, lock=False):
+    try:
+        task_id = uuid.UUID(str(task_id))
+    except ValueError:
+        raise NotFound("No such task.", {"task_id": "unknown"}) from None
+    cur.execute(f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE id = %s{' FOR UPDATE' if lock else ''}", (task_id,))
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound("No such task.", {"task_id": "unknown"})
+    return dict(zip(_COLUMNS, row))
+
+
+def claim(cur, access, task_id, actor_id, ttl, address=""):
+    task = get(cur, task_id, lock=True)
+    access.require(task["stage"], task["scope"])
+    rules.check_claim(task, actor_id, datetime.now(timezone.utc))
+    cur.execute("UPDATE tasks SET claimed_by = %s, claimed_until = now() + %s WHERE id = %s",
+                (actor_id, ttl, task["id"]))
+    _audit(cur, task["id"], "claimed", actor_id, address=address)
+    return get(cur, task["id"])
+
+
+def release(cur, access, task_id, actor_id, address=""):
+    task = get(cur, task_id, lock=True)
+    access.require(task["stage"], task["scope"])
+    rules.check_release(task, actor_id, datetime.now(timezone.utc))
+    cur.execute("UPDATE tasks SET claimed_by = NULL, claimed_until = NULL WHERE id = %s", (task["id"],))
+    _audit(cur, task["id"], "released", actor_id, address=address)
+    return get(cur, task["id"])
+
+
+def decide(cur, access, task_id, actor_id, decision, comment, address=""):
+    """Decide an open task. The row lock makes two reviewers racing on one task end with one decision."""
+    task = get(cur, task_id, lock=True)
+    access.require(task["stage"], task["scope"])
+    rules.check_decision(task, actor_id, decision, comment, datetime.now(timezone.utc))
+    cur.execute("UPDATE tasks SET status = 'decided', decision = %s, comment = %s, decided_by = %s, decided_at = now(), "
+                "claimed_by = NULL, claimed_until = NULL WHERE id = %s", (decision, comment or "", actor_id, task["id"]))
+    _audit(cur, task["id"], decision, actor_id, comment, address)
+    return get(cur, task["id"])
+
+
+def listing(cur, access, stage=None, status="open", limit=50, offset=0):
+    where, args = access.filter_sql()
+    clauses = [where, "status = %s"]
+    args.append(status)
+    if stage:
+        clauses.append("stage = %s")
+        args.append(stage)
+    cur.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE {' AND '.join(clauses)} "
+        f"ORDER BY requested_at, id LIMIT %s OFFSET %s", (*args, limit, offset))
+    return [dict(zip(_COLUMNS, row)) for row in cur.fetchall()]
+
+
+def queues(cur, access):
+    """Open tasks per stage with the oldest waiting time, for what this reviewer may see."""
+    where, args = access.filter_sql()
+    cur.execute(
+        f"SELECT stage, count(*), min(requested_at), count(*) FILTER (WHERE claimed_until > now()) FROM tasks "
+        f"WHERE status = 'open' AND {where} GROUP BY stage ORDER BY stage", args)
+    return [{"stage": stage, "open": count, "oldest_requested_at": oldest, "claimed": claimed}
+            for stage, count, oldest, claimed in cur.fetchall()]
+
+
+def history(cur, subject_type, subject_id):
+    """Every task and audit entry of a subject: who decided what, when, why."""
+    cur.execute(
+        "SELECT t.id, t.stage, a.action, a.actor_id, a.comment, a.at FROM audit a JOIN tasks t ON t.id = a.task_id "
+        "WHERE t.subject_type = %s AND t.subject_id = %s ORDER BY a.at, a.id", (subject_type, subject_id))
+    keys = ("task_id", "stage", "action", "actor_id", "comment", "at")
+    return [dict(zip(keys, row)) for row in cur.fetchall()]

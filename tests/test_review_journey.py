@@ -1,0 +1,49 @@
+"""The whole real-name round trip across processes: identity asks, a reviewer decides in the review
+service through the API, identity applies the decision."""
+import requests
+
+from services.identity.cli import create_admin
+from tests.test_identity_journey import PASSWORD, eventually, get, post, sign_up
+
+
+def test_reviewer_decides_a_verification_and_identity_applies_it(platform):
+    create_admin(platform.database_url("identity"), "13600001111", PASSWORD)
+    admin = post(platform, "/auth/login", {"phone": "13600001111", "password": PASSWORD}).json()["tokens"]["access_token"]
+    reviewer = sign_up(platform, "13600002222")
+    granted = post(platform, f"/admin/users/{reviewer['user']['id']}/roles", {"role": "reviewer", "scope": "realname"},
+                   admin)
+    assert granted.status_code == 200, granted.text
+    reviewer_token = post(platform, "/auth/login", {"phone": "13600002222", "password": PASSWORD}).json()["tokens"]["access_token"]
+
+    applicant = sign_up(platform, "13600003333")
+    token = applicant["tokens"]["access_token"]
+    submitted = post(platform, "/me/verification", {
+        "real_name": "赵审核", "id_number": "11010519491231002X", "unit_name": "科技馆", "unit_address": "北京市朝阳区",
+        "communicator_type": "individual", "region_code": "110105"}, token)
+    assert submitted.status_code == 202, submitted.text
+
+    tasks = eventually(lambda: [t for t in get(platform, "/review/tasks?stage=realname", reviewer_token).json()
+                                if t["subject_id"] == submitted.json()["id"]])
+    assert tasks, "the review service never made a task"
+    task = tasks[0]
+    assert task["snapshot"]["id_number"] == "1101**********002X"
+    queues = get(platform, "/review/queues", reviewer_token).json()
+    assert any(q["stage"] == "realname" and q["open"] >= 1 for q in queues)
+
+    no_reason = post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "rejected"}, reviewer_token)
+    assert no_reason.status_code == 400 and no_reason.json()["error"]["fields"] == {"comment": "required when rejecting"}
+    outsider = post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "approved"}, token)
+    assert outsider.status_code == 403
+    claimed = post(platform, f"/review/tasks/{task['id']}/claim", {}, reviewer_token)
+    assert claimed.status_code == 200, claimed.text
+    decided = post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "approved"}, reviewer_token)
+    assert decided.status_code == 200, decided.text
+    again = post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "approved"}, reviewer_token)
+    assert again.status_code == 409
+
+    assert eventually(lambda: get(platform, "/me", token).json()["verification"]["status"] == "approved")
+    history = get(platform, f"/review/tasks/{task['id']}", reviewer_token).json()["history"]
+    assert [h["action"] for h in history] == ["created", "claimed", "approved"]
+    unknown = requests.get(f"{platform.gateway_url}/api/v1/review/tasks/00000000-0000-0000-0000-000000000000",
+                           headers={"Authorization": f"Bearer {reviewer_token}"}, timeout=10)
+    assert unknown.status_code == 404
