@@ -1,13 +1,16 @@
 """Root test set-up: green threads first, then shared fixtures for real RabbitMQ, PostgreSQL and S3."""
-import eventlet
+import os
 
-# before anything imports a socket: services under test run on eventlet, psycopg2 must yield to it
-eventlet.monkey_patch()
-from psycogreen.eventlet import patch_psycopg  # noqa: E402
+if os.environ.get("KEPU_TEST_NO_EVENTLET") != "1":
+    # before anything imports a socket: services under test run on eventlet, psycopg2 must yield to it.
+    # Browser tests run in a second pytest process without it (Playwright's driver hangs under it).
+    import eventlet
 
-patch_psycopg()
+    eventlet.monkey_patch()
+    from psycogreen.eventlet import patch_psycopg
 
-import os  # noqa: E402
+    patch_psycopg()
+
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402

@@ -118,6 +118,11 @@ def service_command(name):
     return [sys.executable, "-m", "kepu_common.cli", "run", name]
 
 
+def review_ui_command(bind):
+    return [str(Path(sys.executable).with_name("gunicorn")), "--worker-class", "gthread", "--threads", "8",
+            "--bind", bind, "services.review.web.wsgi:app"]
+
+
 def gateway_command(bind):
     return [str(Path(sys.executable).with_name("gunicorn")), "-c", str(ROOT / "gateway" / "gunicorn.conf.py"),
             "--bind", bind, "gateway.wsgi:app"]
@@ -134,7 +139,12 @@ class Platform:
         return f"{self.env['DATABASE_SERVER']}/{self.env['DATABASE_PREFIX']}{service}"
 
     def start(self, name):
-        command = gateway_command(self.env["GATEWAY_BIND"]) if name == "gateway" else service_command(name)
+        if name == "gateway":
+            command = gateway_command(self.env["GATEWAY_BIND"])
+        elif name == "reviewui":
+            command = review_ui_command(self.env["REVIEW_UI_BIND"])
+        else:
+            command = service_command(name)
         log = open(self.logs / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                                 cwd=ROOT)
@@ -173,12 +183,12 @@ class Platform:
 
 @contextmanager
 def isolated_platform(amqp_uri, rabbit_api, database_server, s3_endpoint, logs, public_key_path,
-                      components=SERVICES + ("gateway",), **settings):
+                      components=SERVICES + ("gateway", "reviewui"), **settings):
     """The platform in a private vhost with its own databases and buckets; torn down afterwards."""
     tag = uuid.uuid4().hex[:8]
     vhost = f"kepu-it-{tag}"
     create_vhost(rabbit_api, vhost)
-    gateway_port = free_port()
+    gateway_port, review_ui_port = free_port(), free_port()
     env = dict(os.environ)
     env.update({
         "AMQP_URI": f"{amqp_uri.rstrip('/')}/{vhost}",
@@ -193,16 +203,21 @@ def isolated_platform(amqp_uri, rabbit_api, database_server, s3_endpoint, logs, 
         "IDENTITY_SECRET_KEY_FILE": str(Path(public_key_path).with_name("identity-secret.key")),
         "SMS_DEBUG_ECHO": "1",
         "GATEWAY_BIND": f"127.0.0.1:{gateway_port}",
+        "REVIEW_UI_BIND": f"127.0.0.1:{review_ui_port}",
+        "REVIEW_UI_SECRET_KEY_FILE": str(Path(public_key_path).with_name("review-ui-secret.key")),
     })
     env.update({key: str(value) for key, value in settings.items()})
     platform = Platform(env, Path(logs), f"http://127.0.0.1:{gateway_port}")
+    platform.review_ui_url = f"http://127.0.0.1:{review_ui_port}"
     try:
         for name in components:
             platform.start(name)
         if "gateway" in components:
             wait_for_port("127.0.0.1", gateway_port, 30, "gateway")
+        if "reviewui" in components:
+            wait_for_port("127.0.0.1", review_ui_port, 30, "review UI")
         for name in components:
-            if name != "gateway":
+            if name not in ("gateway", "reviewui"):
                 platform.wait_until_serving(name)
         yield platform
     finally:

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 PRIVATE_NAME = "jwt-private.pem"
 PUBLIC_NAME = "jwt-public.pem"
 SECRET_NAME = "identity-secret.key"  # HMAC key for SMS codes and ID numbers, base64
+REVIEW_UI_SECRET_NAME = "review-ui-secret.key"  # signs the review UI's session cookies
 
 
 def generate_pair():
@@ -32,8 +33,9 @@ def ensure_pair(directory):
         private_path.write_text(private)
         private_path.chmod(0o600)
         public_path.write_text(public)
-    secret_path = directory / SECRET_NAME
-    if not secret_path.exists():
-        secret_path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
-        secret_path.chmod(0o600)
+    for name in (SECRET_NAME, REVIEW_UI_SECRET_NAME):
+        secret_path = directory / name
+        if not secret_path.exists():
+            secret_path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+            secret_path.chmod(0o600)
     return private_path, public_path

@@ -25,6 +25,7 @@ def main():
     env.setdefault("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//")
     env.setdefault("DATABASE_SERVER", "postgresql://postgres@127.0.0.1:5432")
     gateway_port = env.get("GATEWAY_PORT", "8000")
+    review_ui_port = env.get("REVIEW_UI_PORT", "8100")
     VAR.mkdir(exist_ok=True)
 
     try:
@@ -38,6 +39,7 @@ def main():
     env.setdefault("JWT_PUBLIC_KEY_FILE", str(public_key))
     env.setdefault("JWT_PRIVATE_KEY_FILE", str(VAR / "keys" / "jwt-private.pem"))
     env.setdefault("IDENTITY_SECRET_KEY_FILE", str(VAR / "keys" / "identity-secret.key"))
+    env.setdefault("REVIEW_UI_SECRET_KEY_FILE", str(VAR / "keys" / "review-ui-secret.key"))
     # local development: the API returns SMS codes as debug_code (never set in production)
     env.setdefault("SMS_DEBUG_ECHO", "1")
 
@@ -57,6 +59,7 @@ def main():
     procfile = VAR / "Procfile"
     lines = [f"{name}: {shlex.join(devstack.service_command(name))}" for name in devstack.SERVICES]
     lines.append(f"gateway: {shlex.join(devstack.gateway_command(f'127.0.0.1:{gateway_port}'))}")
+    lines.append(f"reviewui: {shlex.join(devstack.review_ui_command(f'127.0.0.1:{review_ui_port}'))}")
     procfile.write_text("\n".join(lines) + "\n")
 
     base = f"http://127.0.0.1:{gateway_port}"
@@ -65,6 +68,7 @@ def main():
         f"  gateway API       {base}/api/v1\n"
         f"  API docs          {base}/api/v1/docs   (OpenAPI: {base}/api/v1/openapi.json)\n"
         f"  readiness         {base}/readyz\n"
+        f"  reviewer UI       http://127.0.0.1:{review_ui_port}/   (zh-CN; sign in with a reviewer or platform admin)\n"
         f"  object storage    {env['S3_ENDPOINT']}\n"
         "  RabbitMQ admin    http://127.0.0.1:15672 (guest/guest)\n",
         flush=True,

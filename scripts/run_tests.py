@@ -1,11 +1,16 @@
 """make test: every test, against the local RabbitMQ, PostgreSQL and a local S3 endpoint.
 
 Starts RabbitMQ (with its management API, which the tests use for private vhosts) and PostgreSQL if
-they are installed and stopped, clears what an interrupted earlier run left behind, then runs pytest.
-Extra arguments go to pytest (make test ARGS="-k outbox" or scripts/run_tests.py -k outbox).
+they are installed and stopped, clears what an interrupted earlier run left behind, then runs pytest
+twice: everything but the browser tests (with eventlet, as the services run), then the browser tests
+(headless Chromium, without eventlet, whose monkey patch hangs Playwright's driver). Extra arguments
+go to both runs (make test ARGS="-k outbox"). The last line adds both runs up.
 """
 import os
+import subprocess
 import sys
+import tempfile
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -13,6 +18,8 @@ sys.path.insert(0, str(ROOT))
 
 from kepu_common import devstack  # noqa: E402
 from kepu_common.testing import AMQP_URI, DATABASE_SERVER, admin_connection  # noqa: E402
+
+NO_TESTS_COLLECTED = 5
 
 
 def drop_leftover_databases():
@@ -27,6 +34,21 @@ def drop_leftover_databases():
         conn.close()
 
 
+def run_pass(marker, argv, report, extra_env=None):
+    env = {**os.environ, **(extra_env or {})}
+    command = [sys.executable, "-m", "pytest", "-q", "-m", marker, f"--junitxml={report}", *argv]
+    code = subprocess.run(command, cwd=ROOT, env=env).returncode
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    if Path(report).exists():
+        for suite in ElementTree.parse(report).getroot().iter("testsuite"):
+            total, failed = int(suite.get("tests", 0)), int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+            skipped = int(suite.get("skipped", 0))
+            counts["passed"] += total - failed - skipped
+            counts["failed"] += failed
+            counts["skipped"] += skipped
+    return (0 if code == NO_TESTS_COLLECTED else code), counts
+
+
 def main(argv):
     try:
         devstack.ensure_rabbitmq(AMQP_URI, management=True)
@@ -35,9 +57,12 @@ def main(argv):
         print(f"cannot run the tests: {exc}", file=sys.stderr)
         return 1
     drop_leftover_databases()
-    args = [sys.executable, "-m", "pytest", "-q", *argv]
-    os.chdir(ROOT)
-    os.execv(sys.executable, args)
+    with tempfile.TemporaryDirectory() as tmp:
+        code_services, services = run_pass("not browser", argv, f"{tmp}/services.xml")
+        code_browser, browser = run_pass("browser", argv, f"{tmp}/browser.xml", {"KEPU_TEST_NO_EVENTLET": "1"})
+    total = {key: services[key] + browser[key] for key in services}
+    print(f"\ntotal: {total['passed']} passed, {total['failed']} failed, {total['skipped']} skipped")
+    return 1 if code_services or code_browser else 0
 
 
 if __name__ == "__main__":

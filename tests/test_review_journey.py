@@ -18,7 +18,7 @@ def test_reviewer_decides_a_verification_and_identity_applies_it(platform):
     applicant = sign_up(platform, "13600003333")
     token = applicant["tokens"]["access_token"]
     submitted = post(platform, "/me/verification", {
-        "real_name": "赵审核", "id_number": "11010519491231002X", "unit_name": "科技馆", "unit_address": "北京市朝阳区",
+        "real_name": "赵审核", "id_number": "110101197001010016", "unit_name": "科技馆", "unit_address": "北京市朝阳区",
         "communicator_type": "individual", "region_code": "110105"}, token)
     assert submitted.status_code == 202, submitted.text
 
@@ -26,7 +26,7 @@ def test_reviewer_decides_a_verification_and_identity_applies_it(platform):
                                 if t["subject_id"] == submitted.json()["id"]])
     assert tasks, "the review service never made a task"
     task = tasks[0]
-    assert task["snapshot"]["id_number"] == "1101**********002X"
+    assert task["snapshot"]["id_number"] == "1101**********0016"
     queues = get(platform, "/review/queues", reviewer_token).json()
     assert any(q["stage"] == "realname" and q["open"] >= 1 for q in queues)
 

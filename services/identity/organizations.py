@@ -38,18 +38,20 @@ def check_licence(storage, bucket, user_id, key):
         raise InvalidInput("The licence image is too large.", {"licence_key": f"over {LICENCE_MAX_BYTES // 2**20} MB"})
     head = storage.open(bucket, key, 0, filetypes.HEAD_BYTES)
     try:
-        if filetypes.sniff(head.read()) not in filetypes.IMAGE_TYPES:
-            raise InvalidInput("The licence must be a JPEG, PNG or WebP image.", {"licence_key": "not an image"})
+        content_type = filetypes.sniff(head.read())
     finally:
         head.close()
         head.release_conn()
+    if content_type not in filetypes.IMAGE_TYPES:
+        raise InvalidInput("The licence must be a JPEG, PNG or WebP image.", {"licence_key": "not an image"})
+    return content_type
 
 
 def is_verified_communicator(cur, user_id):
     return "communicator" in roles.names(roles.of(cur, user_id))
 
 
-def register(cur, user_id, data):
+def register(cur, user_id, data, licence_type):
     if not is_verified_communicator(cur, user_id):
         raise Forbidden("Only a verified communicator can register an organization: complete real-name verification first.",
                         {"required_roles": ["communicator"]})
@@ -76,7 +78,10 @@ def register(cur, user_id, data):
     snapshot = {"name": data["name"], "category": data["category"], "category_label": CATEGORIES[data["category"]],
                 "region": region["full_name"], "region_code": region["code"], "parent_id": str(data.get("parent_id") or ""),
                 "contact_name": data["contact_name"], "contact_phone": data["contact_phone"],
-                "licence_key": data["licence_key"]}
+                "licence_key": data["licence_key"],
+                # what the review UI previews: the bucket by purpose, never a URL (those expire)
+                "files": [{"label": "营业执照", "purpose": "licences", "key": data["licence_key"],
+                           "content_type": licence_type}]}
     return {"id": org_id, "province": region["province"], "snapshot": snapshot}
 
 

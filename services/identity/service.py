@@ -156,9 +156,10 @@ class IdentityService(PlatformService):
     @rpc
     def register_org(self, user_id, request):
         data = OrgRequest().load(request)
-        organizations.check_licence(self.storage, self.storage.bucket("licences"), user_id, data["licence_key"])
+        licence_type = organizations.check_licence(self.storage, self.storage.bucket("licences"), user_id,
+                                                   data["licence_key"])
         with self.db, self.db.cursor() as cur:
-            registered = organizations.register(cur, user_id, data)
+            registered = organizations.register(cur, user_id, data, licence_type)
             self.outbox.add(cur, "org_registered", org_id=registered["id"], registrant_id=user_id,
                             name=data["name"], category=data["category"], region_code=data["region_code"])
             self.outbox.add(cur, "review_requested", subject_type=organizations.SUBJECT_TYPE,

@@ -122,3 +122,8 @@ class ReviewService(PlatformService):
                     cur.execute("ROLLBACK TO SAVEPOINT one_decision")
                     results.append({"task_id": task_id, "status": "refused", "code": exc.code, "message": exc.message})
         return results
+
+    @rpc
+    def ops_figures(self):
+        with self.db, self.db.cursor() as cur:
+            return tasks.ops_figures(cur)

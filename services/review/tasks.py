@@ -110,3 +110,14 @@ def history(cur, subject_type, subject_id):
         "WHERE t.subject_type = %s AND t.subject_id = %s ORDER BY a.at, a.id", (subject_type, subject_id))
     keys = ("task_id", "stage", "action", "actor_id", "comment", "at")
     return [dict(zip(keys, row)) for row in cur.fetchall()]
+
+
+def ops_figures(cur):
+    """For ops: open tasks and the oldest waiting age per stage, decisions in the last hour."""
+    cur.execute("SELECT stage, count(*), coalesce(extract(epoch FROM now() - min(requested_at)), 0) FROM tasks "
+                "WHERE status = 'open' GROUP BY stage")
+    pending = {stage: {"open": count, "oldest_age_seconds": float(age)} for stage, count, age in cur.fetchall()}
+    cur.execute("SELECT stage, decision, count(*) FROM tasks WHERE status = 'decided' "
+                "AND decided_at > now() - interval '1 hour' GROUP BY stage, decision")
+    decided = [{"stage": stage, "decision": decision, "count": count} for stage, decision, count in cur.fetchall()]
+    return {"pending": pending, "decided_last_hour": decided}

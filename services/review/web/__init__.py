@@ -1,0 +1,244 @@
+"""The reviewers' web UI (zh-CN), served by the review service as its own process.
+
+It calls the review service over RPC with the signed-in reviewer as the actor, so the UI and the API
+apply the same rules; sign-in goes to identity. Sessions are signed cookies holding the reviewer's
+tokens; every form carries a CSRF token.
+"""
+import hmac
+import secrets
+import time
+from datetime import datetime, timezone
+from functools import wraps
+from pathlib import Path
+
+import jwt
+from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcClient, RpcTimeout
+from kepu_common.storage import Storage
+from services.review.web import labels
+
+PAGE_SIZE = 20
+
+
+def create_app(settings):
+    app = Flask(__name__)
+    if settings.get("trusted_proxies"):
+        # behind an ingress: the reviewer's address (recorded with every decision) is in X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["trusted_proxies"], x_proto=1)
+    app.config.update(
+        SECRET_KEY=settings["secret_key"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.get("secure_cookies", False),
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+    )
+    app.extensions["rpc"] = RpcClient(settings["amqp_uri"], timeout=settings.get("rpc_timeout", 10))
+    app.extensions["storage"] = Storage.from_config(settings["storage"])
+    app.extensions["jwt"] = settings["jwt"]
+    app.jinja_env.globals.update(labels=labels, csrf_token=_csrf_token)
+    app.jinja_env.filters.update(waited=labels.waited, when=labels.when)
+
+    def rpc(service, method, *args):
+        return app.extensions["rpc"].call(service, method, *args)
+
+    def actor(**extra):
+        return {"actor_id": g.user_id, "client_address": request.remote_addr or "", **extra}
+
+    # --- sessions ----------------------------------------------------------------------------
+    def _claims(token):
+        keys = app.extensions["jwt"]
+        return jwt.decode(token, keys["public_key"], algorithms=["EdDSA"], audience=keys["audience"],
+                          issuer=keys["issuer"])
+
+    def signed_in(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            token = session.get("access_token")
+            if not token:
+                return redirect(url_for("login", next=request.full_path))
+            try:
+                claims = _claims(token)
+            except jwt.ExpiredSignatureError:
+                try:
+                    fresh = rpc("identity", "refresh", {"refresh_token": session.get("refresh_token", "")})
+                except RemoteError:
+                    session.clear()
+                    flash("登录已过期，请重新登录。", "warning")
+                    return redirect(url_for("login", next=request.full_path))
+                session.update(access_token=fresh["access_token"], refresh_token=fresh["refresh_token"])
+                claims = _claims(fresh["access_token"])
+            except jwt.InvalidTokenError:
+                session.clear()
+                return redirect(url_for("login"))
+            if not {"reviewer", "platform_admin"} & set(claims.get("roles", [])):
+                session.clear()
+                flash("该账号没有审核权限。", "error")
+                return redirect(url_for("login"))
+            g.user_id, g.roles, g.phone = claims["sub"], claims.get("roles", []), session.get("phone", "")
+            if request.method == "POST":
+                sent = request.form.get("csrf_token", "")
+                if not hmac.compare_digest(sent, session.get("csrf_token", "")):
+                    abort(400, "表单已失效（可能来自其他网站），请刷新页面后重试。")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    @app.errorhandler(RemoteError)
+    def remote_error(error):
+        message = error.exc_args[0] if error.exc_args else error.value
+        status = {"Forbidden": 403, "NotFound": 404, "Conflict": 409, "InvalidInput": 400, "ValidationError": 400}
+        return render_template("error.html", message=labels.error_message(error.exc_type, message)), \
+            status.get(error.exc_type, 500)
+
+    @app.errorhandler(RpcTimeout)
+    @app.errorhandler(BrokerUnavailable)
+    def unavailable(error):
+        return render_template("error.html", message="审核服务暂时无法访问，请稍后重试。"), 503
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render_template("error.html", message=error.description), 400
+
+    # --- pages -------------------------------------------------------------------------------
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        if request.method == "POST":
+            try:
+                signed = rpc("identity", "login", {"phone": request.form.get("phone", ""),
+                                                   "password": request.form.get("password", ""),
+                                                   "client_ip": request.remote_addr or "unknown"})
+            except RemoteError as error:
+                flash(labels.login_error(error.exc_type), "error")
+                return render_template("login.html"), 401
+            session.clear()
+            session.update(access_token=signed["tokens"]["access_token"], refresh_token=signed["tokens"]["refresh_token"],
+                           phone=signed["user"]["phone"], csrf_token=secrets.token_urlsafe(32))
+            session.permanent = True
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("queues"))
+        return render_template("login.html")
+
+    @app.post("/logout")
+    @signed_in
+    def logout():
+        try:
+            rpc("identity", "logout", {"refresh_token": session.get("refresh_token", "")})
+        finally:
+            session.clear()
+        return redirect(url_for("login"))
+
+    @app.get("/")
+    @signed_in
+    def queues():
+        return render_template("queues.html", queues=rpc("review", "queues", actor()), now=datetime.now(timezone.utc))
+
+    @app.get("/tasks")
+    @signed_in
+    def task_list():
+        stage = request.args.get("stage") or None
+        status = request.args.get("status", "open")
+        page = max(int(request.args.get("page", "1") or 1), 1)
+        found = rpc("review", "list_tasks", actor(stage=stage, status=status, limit=PAGE_SIZE + 1,
+                                                  offset=(page - 1) * PAGE_SIZE))
+        return render_template("tasks.html", tasks=found[:PAGE_SIZE], has_next=len(found) > PAGE_SIZE, page=page,
+                               stage=stage, status=status, now=datetime.now(timezone.utc))
+
+    @app.get("/tasks/<task_id>")
+    @signed_in
+    def task_page(task_id):
+        detail = rpc("review", "get_task", task_id, actor())
+        previews = []
+        for item in detail["task"]["snapshot"].get("files", []):
+            try:
+                bucket = app.extensions["storage"].bucket(item["purpose"])
+            except KeyError:
+                continue
+            previews.append({**item, "url": app.extensions["storage"].presigned_get(bucket, item["key"])})
+        return render_template("task.html", task=detail["task"], history=detail["history"], previews=previews,
+                               now=datetime.now(timezone.utc))
+
+    @app.post("/tasks/<task_id>/claim")
+    @signed_in
+    def claim(task_id):
+        rpc("review", "claim", task_id, actor())
+        flash("已领取该任务，其他审核员暂时无法处理。", "ok")
+        return redirect(url_for("task_page", task_id=task_id))
+
+    @app.post("/tasks/<task_id>/release")
+    @signed_in
+    def release(task_id):
+        rpc("review", "release", task_id, actor())
+        flash("已释放该任务。", "ok")
+        return redirect(url_for("task_page", task_id=task_id))
+
+    @app.post("/tasks/<task_id>/decision")
+    @signed_in
+    def decide(task_id):
+        decision = request.form.get("decision", "")
+        rpc("review", "decide", task_id, actor(decision=decision, comment=request.form.get("comment", "").strip()))
+        flash("已通过。" if decision == "approved" else "已驳回。", "ok")
+        return redirect(url_for("task_list", stage=request.form.get("stage") or None))
+
+    @app.post("/decisions")
+    @signed_in
+    def decide_many():
+        ids = request.form.getlist("task_ids")
+        if not ids:
+            flash("请先勾选任务。", "warning")
+            return redirect(request.referrer or url_for("task_list"))
+        results = rpc("review", "decide_many", actor(task_ids=ids, decision=request.form.get("decision", ""),
+                                                     comment=request.form.get("comment", "").strip()))
+        done = sum(1 for r in results if r["status"] == "decided")
+        refused = [r for r in results if r["status"] != "decided"]
+        flash(f"已处理 {done} 项" + (f"，{len(refused)} 项未处理：" + "；".join(labels.error_message(r['code'], r['message'])
+                                                                     for r in refused) if refused else "。"),
+              "ok" if not refused else "warning")
+        return redirect(request.referrer or url_for("task_list"))
+
+    @app.get("/metrics")
+    def metrics():
+        figures = rpc("review", "ops_figures")
+        registry = CollectorRegistry()
+        pending = Gauge("kepu_review_pending_tasks", "Open review tasks", ["stage"], registry=registry)
+        oldest = Gauge("kepu_review_oldest_task_age_seconds", "Age of the oldest open task", ["stage"], registry=registry)
+        decided = Gauge("kepu_review_decisions_last_hour", "Decisions in the last hour", ["stage", "decision"],
+                        registry=registry)
+        for stage, value in figures["pending"].items():
+            pending.labels(stage).set(value["open"])
+            oldest.labels(stage).set(value["oldest_age_seconds"])
+        for row in figures["decided_last_hour"]:
+            decided.labels(row["stage"], row["decision"]).set(row["count"])
+        return generate_latest(registry), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok", "time": int(time.time())}
+
+    return app
+
+
+def _csrf_token():
+    if "csrf_token" not in session:
+        session["csrf_token"] = secrets.token_urlsafe(32)
+    return session["csrf_token"]
+
+
+def settings_from_env(environ=None):
+    import os
+
+    from kepu_common.cli import service_config
+
+    env = os.environ if environ is None else environ
+    config = service_config("review")
+    return {
+        "secret_key": Path(env.get("REVIEW_UI_SECRET_KEY_FILE", "var/keys/review-ui-secret.key")).read_text().strip(),
+        "amqp_uri": config["AMQP_URI"],
+        "storage": config["STORAGE"],
+        "secure_cookies": env.get("REVIEW_UI_SECURE_COOKIES", "0") == "1",
+        "trusted_proxies": int(env.get("REVIEW_UI_TRUSTED_PROXIES", "0")),
+        "jwt": {"public_key": Path(env.get("JWT_PUBLIC_KEY_FILE", "var/keys/jwt-public.pem")).read_text(),
+                "issuer": env.get("JWT_ISSUER", "kepu-identity"), "audience": env.get("JWT_AUDIENCE", "kepu")},
+    }
