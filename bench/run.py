@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import events, gateway_rpc, identity_directory, identity_login  # noqa: E402
+from bench import events, gateway_rpc, identity_directory, identity_login, review_queues  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -31,7 +31,7 @@ def median_run(results, key):
     return sorted(results, key=lambda r: r[key])[len(results) // 2]
 
 
-def render(gateway_runs, event_runs, login_runs, directory):
+def render(gateway_runs, event_runs, login_runs, directory, review):
     rpc = [r["one_rpc"] for r in gateway_runs]
     mid = median_run(rpc, "requests_per_s")
     base = median_run([r["no_rpc_baseline"] for r in gateway_runs], "requests_per_s")
@@ -100,6 +100,20 @@ def render(gateway_runs, event_runs, login_runs, directory):
         r = directory[f"{clients}_clients"]
         lines.append(f"| {clients} | {r['requests']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
                      f"{r['p99_ms']} | {r['errors']} |")
+    lines += [
+        "",
+        f"**Review with {review['open_tasks']:,} open tasks**: pages of the reviewer UI, signed in as a platform admin "
+        "(UI → RPC → review service → PostgreSQL), one client; decisions through the review service's `decide` RPC "
+        "from 8 threads (each locks its task, writes the decision, an audit row and the outbox event):",
+        "",
+        "| page | requests | p50 ms | p95 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for key, label in (("queue_page", "queues (`/`)"), ("task_list_page", "task list, first page"),
+                       ("task_list_page_deep", "task list, page 200")):
+        r = review[key]
+        lines.append(f"| {label} | {r['requests']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |")
+    lines += ["", f"Decisions: {review['decisions']['count']} in a row at {review['decisions']['per_s']} per second."]
     return "\n".join(lines)
 
 
@@ -115,7 +129,9 @@ def main():
     print("sign-in", json.dumps(login_runs[-1]), flush=True)
     directory = identity_directory.run()
     print("directory", json.dumps(directory), flush=True)
-    figures = render(gateway_runs, event_runs, login_runs, directory)
+    review = review_queues.run()
+    print("review", json.dumps(review), flush=True)
+    figures = render(gateway_runs, event_runs, login_runs, directory, review)
     print("\n" + figures)
     text = DOC.read_text()
     text = re.sub(r"(<!-- figures:start -->\n).*?(\n<!-- figures:end -->)", lambda m: m.group(1) + figures + m.group(2),

@@ -1,0 +1,106 @@
+"""Review with 100,000 open tasks: the reviewer UI's queue page and task list (signed in, through the
+review UI process), and decision throughput (decide RPCs from 8 threads)."""
+import random
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import psycopg2
+import psycopg2.extras
+import requests
+
+from bench.common import platform
+from kepu_common.rpc_client import RpcClient
+from services.identity.cli import create_admin
+
+TASKS = 100_000
+PAGE_REQUESTS = 200
+DECISIONS = 1000
+STAGES = ["realname", "org", "initial", "scientific", "provincial", "national"]
+PROVINCES = ["110000", "310000", "440000", "510000", "330000", "320000"]
+PASSWORD = "kepu2026science"
+
+
+def tasks(count, rng):
+    start = datetime.now(timezone.utc) - timedelta(days=30)
+    for n in range(count):
+        stage = rng.choice(STAGES)
+        yield (str(uuid.uuid4()), "resources", "resource", f"r-{n}", stage,
+               rng.choice(PROVINCES) if stage == "provincial" else None,
+               psycopg2.extras.Json({"title": f"科普资源 {n}", "type": "video", "keywords": ["健康", "防疫"]}),
+               "open", start + timedelta(seconds=n * 25))
+
+
+def percentiles(samples):
+    samples = sorted(samples)
+    pick = lambda p: round(samples[min(len(samples) - 1, int(len(samples) * p))], 1)  # noqa: E731
+    return {"requests": len(samples), "p50_ms": pick(0.5), "p95_ms": pick(0.95), "p99_ms": pick(0.99)}
+
+
+def timed_pages(session, url, count):
+    latencies = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = session.get(url, timeout=30)
+        response.raise_for_status()
+        latencies.append((time.perf_counter() - started) * 1000)
+    return percentiles(latencies)
+
+
+def run(count=TASKS):
+    rng = random.Random(7)
+    with platform(("identity", "review", "reviewui"), OUTBOX_RELAY="true") as running:
+        with psycopg2.connect(running.database_url("review")) as conn, conn.cursor() as cur:
+            psycopg2.extras.execute_values(
+                cur, "INSERT INTO tasks (id, source, subject_type, subject_id, stage, scope, snapshot, status, "
+                     "requested_at) VALUES %s", tasks(count, rng), page_size=5000)
+            cur.execute("ANALYZE tasks")
+        admin = str(create_admin(running.database_url("identity"), "13100000001", PASSWORD))
+        with psycopg2.connect(running.database_url("review")) as conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO reviewer_grants VALUES (%s, 'platform_admin', '') ON CONFLICT DO NOTHING", (admin,))
+        session = requests.Session()
+        session.post(f"{running.review_ui_url}/login", data={"phone": "13100000001", "password": PASSWORD},
+                     timeout=30).raise_for_status()
+        timed_pages(session, f"{running.review_ui_url}/", 5)  # warm-up
+        results = {"open_tasks": count,
+                   "queue_page": timed_pages(session, f"{running.review_ui_url}/", PAGE_REQUESTS),
+                   "task_list_page": timed_pages(session, f"{running.review_ui_url}/tasks?stage=initial", PAGE_REQUESTS),
+                   "task_list_page_deep": timed_pages(session, f"{running.review_ui_url}/tasks?stage=initial&page=200",
+                                                      PAGE_REQUESTS // 4)}
+        client = RpcClient(running.env["AMQP_URI"], timeout=30)
+        ids = [task["id"] for task in client.call("review", "list_tasks", {"actor_id": admin, "stage": "initial",
+                                                                           "limit": 200})]
+        ids += [task["id"] for task in client.call("review", "list_tasks", {"actor_id": admin, "stage": "scientific",
+                                                                            "limit": 200})]
+        while len(ids) < DECISIONS:
+            offset = len(ids)
+            ids += [task["id"] for task in client.call("review", "list_tasks", {"actor_id": admin, "stage": "national",
+                                                                                "limit": 200, "offset": offset})]
+        ids = ids[:DECISIONS]
+        lock, position = threading.Lock(), iter(ids)
+
+        def decider():
+            while True:
+                with lock:
+                    task_id = next(position, None)
+                if task_id is None:
+                    return
+                client.call("review", "decide", task_id, {"actor_id": admin, "decision": "approved"})
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=decider) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+        client.close()
+        results["decisions"] = {"count": len(ids), "per_s": round(len(ids) / elapsed, 1)}
+    return results
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
