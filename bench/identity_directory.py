@@ -38,6 +38,10 @@ def organizations(count, rng):
     return rows
 
 
+def _percentile(ordered, fraction):
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * fraction))], 1)
+
+
 def run(count=ORGANIZATIONS, total=REQUESTS):
     rng = random.Random(2026)
     rows = organizations(count, rng)
@@ -83,10 +87,9 @@ def run(count=ORGANIZATIONS, total=REQUESTS):
                 t.join()
             elapsed = time.perf_counter() - started
             latencies.sort()
-            pick = lambda p: round(latencies[min(len(latencies) - 1, int(len(latencies) * p))], 1)  # noqa: E731
             results[f"{clients}_clients"] = {"requests": len(latencies), "errors": len(errors),
-                                             "requests_per_s": round(len(latencies) / elapsed), "p50_ms": pick(0.5),
-                                             "p95_ms": pick(0.95), "p99_ms": pick(0.99)}
+                                             "requests_per_s": round(len(latencies) / elapsed),
+                                             **{f"p{p}_ms": _percentile(latencies, p / 100) for p in (50, 95, 99)}}
     return results
 
 

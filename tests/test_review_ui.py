@@ -5,9 +5,7 @@ Runs in its own pytest process without eventlet (scripts/run_tests.py): pytest -
 import json
 import shutil
 import struct
-import uuid
 import zlib
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest

@@ -8,7 +8,6 @@ from marshmallow import Schema, fields, validate
 
 from gateway import rpc
 from gateway.auth import require_auth
-from gateway.blueprints.me import Me
 from gateway.errors import ApiError
 from gateway.schema_fields import timestamp
 from kepu_common import filetypes

@@ -7,6 +7,7 @@ from gateway import rpc
 from gateway.auth import require_auth
 from gateway.errors import ApiError
 from gateway.schema_fields import timestamp
+from gateway.settings import SERVICES
 
 bp = Blueprint("system", __name__, description="Platform status and the event-bus round trip")
 
@@ -35,9 +36,6 @@ class PingReceipt(Schema):
     sent_at = timestamp()
     received_at = timestamp()
     applied = fields.Integer(metadata={"description": "times the event's effect ran; 1 means exactly once"})
-
-
-SERVICES = ("identity", "resources", "activities", "review", "metrics")
 
 
 @bp.route("/services/<name>")
