@@ -3,6 +3,9 @@ hands them to one worker, and acknowledges them only after that worker returned 
 committed). A failed batch is requeued after a backoff; a message that breaks its contract is
 dead-lettered instead of blocking the queue.
 
+A batch that fails is retried event by event to find a poisoned one; an event that keeps failing for
+a reason other than an unavailable dependency is dead-lettered after max_attempts.
+
 nameko's own @event_handler spawns a worker and a transaction per message (about 250 committed
 events/s here); batching is how consumers keep up with the outbox relay.
 """
@@ -13,22 +16,26 @@ import time
 
 import eventlet
 import kombu
+import psycopg2
 from marshmallow import ValidationError
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 
 from kepu_common.amqp import consumer_queue_name, declare_consumer_queue
 from kepu_common.contracts import UnknownEvent, load_event
+from kepu_common.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
 
 class BatchEventConsumer(Entrypoint):
-    def __init__(self, source_service, event_type, batch_size=500, max_wait=0.05, **kwargs):
+    def __init__(self, source_service, event_type, batch_size=500, max_wait=0.05, max_attempts=5, **kwargs):
         self.source_service = source_service
         self.event_type = event_type
         self.batch_size = batch_size
         self.max_wait = max_wait
+        self.max_attempts = max_attempts
+        self._failures = {}
         super().__init__(**kwargs)
 
     @property
@@ -121,14 +128,43 @@ class BatchEventConsumer(Entrypoint):
         exc_info = self._run_worker(events)
         if exc_info is None:
             channel.basic_ack(valid[-1].delivery_tag, multiple=True)
+            self._forget(events)
             return
-        log.error(
-            "%s: handler failed on a batch of %d (%s); requeueing",
-            self.queue_name, len(events), exc_info[1], exc_info=exc_info,
-        )
+        if _transient(exc_info[1]) or len(events) == 1:
+            self._after_failure(channel, list(zip(valid, events)), exc_info)
+            return
+        # one event may be poisoning the whole batch: find it by applying them one at a time
+        log.warning("%s: batch of %d failed (%s); retrying its events one by one", self.queue_name, len(events),
+                    exc_info[1])
+        for message, event in zip(valid, events):
+            single = self._run_worker([event])
+            if single is None:
+                channel.basic_ack(message.delivery_tag)
+                self._forget([event])
+            else:
+                self._after_failure(channel, [(message, event)], single)
+
+    def _after_failure(self, channel, pairs, exc_info):
+        """Requeue after a pause; an event failing for a reason other than an unavailable dependency is
+        dead-lettered once it failed max_attempts times, so it cannot hold the queue forever."""
+        transient = _transient(exc_info[1])
+        log.error("%s: handler failed on %d event(s) (%s)%s", self.queue_name, len(pairs), exc_info[1],
+                  "; a dependency is down, requeueing" if transient else "", exc_info=exc_info)
         eventlet.sleep(1.0)  # do not spin while the database is away
-        for message in valid:
-            channel.basic_reject(message.delivery_tag, requeue=True)
+        for message, event in pairs:
+            key = str(event["event_id"])
+            if not transient:
+                self._failures[key] = self._failures.get(key, 0) + 1
+            if self._failures.get(key, 0) >= self.max_attempts:
+                log.error("%s: dead-lettering event %s after %d failed attempts", self.queue_name, key,
+                          self._failures.pop(key))
+                channel.basic_reject(message.delivery_tag, requeue=False)
+            else:
+                channel.basic_reject(message.delivery_tag, requeue=True)
+
+    def _forget(self, events):
+        for event in events:
+            self._failures.pop(str(event["event_id"]), None)
 
     def _run_worker(self, events):
         done = eventlet.event.Event()
@@ -142,6 +178,11 @@ class BatchEventConsumer(Entrypoint):
         except ContainerBeingKilled as exc:
             return (type(exc), exc, None)
         return done.wait()
+
+
+def _transient(exc):
+    """A dependency that is down: wait for it, never give up on the event."""
+    return isinstance(exc, (Unavailable, psycopg2.OperationalError, psycopg2.InterfaceError, ContainerBeingKilled))
 
 
 event_consumer = BatchEventConsumer.decorator

@@ -11,6 +11,7 @@ from kepu_common.amqp import DEAD_LETTER_QUEUE, ConfirmedPublisher, declare_cons
 from kepu_common.consumers import event_consumer
 from kepu_common.contracts import make_event
 from kepu_common.db import Database, claim_events
+from kepu_common.errors import Unavailable
 from kepu_common.outbox import OutboxRelay, OutboxWriter, pending_count
 
 
@@ -136,11 +137,13 @@ class PingRecorder:
     name = "metrics"
     db = Database()
 
-    @event_consumer("identity", "ping", batch_size=50, max_wait=0.02)
+    @event_consumer("identity", "ping", batch_size=50, max_wait=0.02, max_attempts=2)
     def on_ping(self, events):
         if FAILURES["left"] > 0:
             FAILURES["left"] -= 1
-            raise RuntimeError("database went away")
+            raise Unavailable("database went away")
+        if any(event["message"] == "poison" for event in events):
+            raise RuntimeError("a bug this event triggers")
         with self.db, self.db.cursor() as cur:
             for event in claim_events(cur, "test.on_ping", events):
                 cur.execute(
@@ -204,3 +207,19 @@ def test_message_breaking_its_contract_goes_to_the_dead_letter_queue(recorder, a
     assert wait_until(lambda: receipts(recorder["DATABASE_URL"])[0] == 1)
     dead = drain(amqp_uri, DEAD_LETTER_QUEUE, 1)
     assert json.loads(dead[0].body)["event_id"] == broken["event_id"]
+
+
+def test_event_that_keeps_failing_is_dead_lettered_and_the_rest_applied(recorder, amqp_uri):
+    poison = ping_event("poison")
+    publish(amqp_uri, [ping_event(f"m{i}") for i in range(10)] + [poison] + [ping_event(f"n{i}") for i in range(10)])
+    assert wait_until(lambda: receipts(recorder["DATABASE_URL"])[0] == 20, timeout=20)
+    dead = drain(amqp_uri, DEAD_LETTER_QUEUE, 1, timeout=20)
+    assert json.loads(dead[0].body)["event_id"] == poison["event_id"]
+    assert receipts(recorder["DATABASE_URL"]) == (20, 1)
+
+
+def test_unavailable_dependency_never_dead_letters(recorder, amqp_uri):
+    FAILURES["left"] = 4  # more failures than max_attempts: still requeued, then applied
+    publish(amqp_uri, [ping_event("patient")])
+    assert wait_until(lambda: receipts(recorder["DATABASE_URL"])[0] == 1, timeout=30)
+    assert drain(amqp_uri, DEAD_LETTER_QUEUE, 1, timeout=0.5) == []
