@@ -2,16 +2,38 @@
 
 HEAD_BYTES = 16
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+EXECUTABLE = "application/x-executable"
+_MP4_BRANDS = (b"isom", b"iso2", b"mp41", b"mp42", b"avc1", b"M4V ", b"dash", b"qt  ", b"3gp4", b"3gp5", b"MSNV")
 
 
 def sniff(head):
-    """The content type the first bytes show, or None."""
+    """The content type the first bytes show, or None. Executables are named, so they can be refused."""
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
         return "image/webp"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head[4:8] == b"ftyp":
+        if head[8:12] in (b"M4A ", b"M4B "):
+            return "audio/mp4"
+        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4" if head[8:12] in _MP4_BRANDS else None
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm"
+    if head.startswith(b"ID3") or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "audio/mpeg"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head.startswith(b"PK\x03\x04"):
+        return "application/zip"  # docx, pptx: zip containers
+    if head.startswith((b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"#!")):
+        return EXECUTABLE
     return None
 
 

@@ -1,0 +1,51 @@
+"""The resource review state machine (plain code, no I/O).
+
+pending_initial ──approved──▶ pending_scientific ──approved──▶ published ──withdraw──▶ withdrawn
+      │                              │
+      └──rejected──▶ initial_rejected └──rejected──▶ scientific_rejected
+initial_rejected / scientific_rejected ──resubmit──▶ pending_initial
+"""
+from kepu_common.errors import Conflict
+
+STATUS_LABELS = {
+    "pending_initial": "待初审",
+    "initial_rejected": "初审驳回",
+    "pending_scientific": "初审通过/待科学性审核",
+    "scientific_rejected": "科学性审核驳回",
+    "published": "已发布",
+    "withdrawn": "已下架",
+}
+STAGE_OF = {"pending_initial": "initial", "pending_scientific": "scientific"}
+_DECISIONS = {
+    ("pending_initial", "approved"): "pending_scientific",
+    ("pending_initial", "rejected"): "initial_rejected",
+    ("pending_scientific", "approved"): "published",
+    ("pending_scientific", "rejected"): "scientific_rejected",
+}
+
+
+def after_decision(status, stage, decision):
+    """The status a review decision leads to, or None when the decision is stale (a redelivery, or a
+    decision on a stage the resource has left: revised meanwhile, or already decided)."""
+    if STAGE_OF.get(status) != stage:
+        return None
+    return _DECISIONS[(status, decision)]
+
+
+def stage_to_request(status):
+    """The review stage a status waits for, if any."""
+    return STAGE_OF.get(status)
+
+
+def after_revision(status):
+    """Revising sends a rejected or still-pending resource back to initial review."""
+    if status in ("published", "withdrawn"):
+        raise Conflict("A published or withdrawn resource cannot be revised; upload it as a new resource.",
+                       {"status": status})
+    return "pending_initial"
+
+
+def after_withdrawal(status):
+    if status != "published":
+        raise Conflict("Only a published resource can be withdrawn.", {"status": status})
+    return "withdrawn"
