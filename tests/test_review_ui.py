@@ -3,7 +3,9 @@
 Runs in its own pytest process without eventlet (scripts/run_tests.py): pytest -m browser.
 """
 import json
+import os
 import shutil
+import tempfile
 import struct
 import zlib
 from pathlib import Path
@@ -21,7 +23,8 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
 ]
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+# screenshots of the main pages; KEPU_SCREENSHOTS_DIR=$PWD/docs/screenshots make test refreshes the docs' copies
+SCREENSHOTS = Path(os.environ.get("KEPU_SCREENSHOTS_DIR", Path(tempfile.gettempdir()) / "kepu-screenshots"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
