@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 from kepu_common import devstack  # noqa: E402
 from kepu_common.cli import ROOT  # noqa: E402
 from kepu_common.migrations import apply_migrations  # noqa: E402
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, drop_database, run_admin  # noqa: E402
+from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, drop_database, mint_token, run_admin  # noqa: E402
 
 
 def pytest_configure(config):
@@ -140,14 +140,7 @@ def jwt_keys(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def make_token(jwt_keys):
-    import time
-
-    import jwt
-
     def make(roles=(), sub="u-1", ttl=300, typ="access", key=None, **claims):
-        now = int(time.time())
-        payload = {"sub": sub, "roles": list(roles), "iat": now, "exp": now + ttl, "typ": typ,
-                   "iss": "kepu-identity", "aud": "kepu", **claims}
-        return jwt.encode(payload, key or jwt_keys["private"], algorithm="EdDSA")
+        return mint_token(key or jwt_keys["private"], roles, sub, ttl, typ, **claims)
 
     return make

@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT))
 
 from kepu_common import devstack  # noqa: E402
 from kepu_common.keys import ensure_pair  # noqa: E402
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API  # noqa: E402
+from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, mint_token  # noqa: E402
 
 
 def ensure_wrk():
@@ -37,22 +37,12 @@ def platform(components, **settings):
             with devstack.isolated_platform(AMQP_URI, RABBIT_API, DATABASE_SERVER, f"http://127.0.0.1:{s3_port}",
                                             tmp, public_key, components=components, **settings) as running:
                 private_key = (tmp / "keys" / "jwt-private.pem").read_text()
-                running.token = lambda roles: _token(private_key, roles)
+                running.token = lambda roles: mint_token(private_key, roles, sub="00000000-0000-0000-0000-000000000001",
+                                                         ttl=3600)
                 yield running
         finally:
             s3.terminate()
             s3.wait(10)
-
-
-def _token(private_key, roles):
-    import time
-
-    import jwt
-
-    now = int(time.time())
-    return jwt.encode({"sub": "00000000-0000-0000-0000-000000000001", "roles": list(roles), "typ": "access",
-                       "iat": now, "exp": now + 3600, "iss": "kepu-identity", "aud": "kepu"}, private_key,
-                      algorithm="EdDSA")
 
 
 def cpu_ticks():

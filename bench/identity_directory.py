@@ -11,7 +11,7 @@ import psycopg2.extras
 import requests
 
 from bench.common import platform
-from services.identity import regions
+from kepu_common import regions
 
 ORGANIZATIONS = 100_000
 REQUESTS = 3000

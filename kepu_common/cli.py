@@ -42,7 +42,7 @@ def migrate(name, config):
     """Apply the service's migrations and declare the queues its consumers read."""
     import kombu
 
-    from kepu_common.amqp import declare_consumer_queue
+    from kepu_common.amqp import consumer_queue_name, declare_consumer_queue
     from kepu_common.consumers import consumers_of
     from kepu_common.migrations import apply_migrations
 
@@ -52,7 +52,7 @@ def migrate(name, config):
         with kombu.Connection(config["AMQP_URI"]) as conn:
             channel = conn.channel()
             for method, consumer in consumers:
-                queue = f"evt-{consumer.source_service}-{consumer.event_type}--{name}.{method}"
+                queue = consumer_queue_name(consumer.source_service, consumer.event_type, name, method)
                 declare_consumer_queue(
                     channel, consumer.source_service, consumer.event_type, queue,
                     config.get("EVENT_QUEUE_TYPE", "classic"),

@@ -1,4 +1,5 @@
 """Shared by the test suites: where the test broker and database server are, and database clean-up."""
+import json
 import os
 
 import psycopg2
@@ -26,3 +27,28 @@ def run_admin(sql):
 
 def drop_database(name):
     run_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def publish_events(amqp_uri, events):
+    """Publish events as their source's outbox relay does: to '<source>.events', persistent, confirmed."""
+    from kepu_common.amqp import ConfirmedPublisher
+    from kepu_common.contracts import exchange_name
+
+    publisher = ConfirmedPublisher(amqp_uri)
+    try:
+        publisher.publish_batch([(exchange_name(e["source"]), e["event_type"], json.dumps(e).encode(), str(e["event_id"]))
+                                 for e in events])
+    finally:
+        publisher.close()
+
+
+def mint_token(private_key, roles=(), sub="u-1", ttl=300, typ="access", **claims):
+    """An access token as identity issues them, signed with a test key pair (for tests and benchmarks)."""
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    payload = {"sub": sub, "roles": list(roles), "iat": now, "exp": now + ttl, "typ": typ,
+               "iss": "kepu-identity", "aud": "kepu", **claims}
+    return jwt.encode(payload, private_key, algorithm="EdDSA")

@@ -1,13 +1,12 @@
 """Accounts, verification and organizations through the gateway, with identity as its own process."""
-import json
 import time
 import uuid
 from datetime import datetime, timezone
 
 import requests
 
-from kepu_common.amqp import ConfirmedPublisher
 from kepu_common.contracts import make_event
+from kepu_common.testing import publish_events
 from services.identity.cli import create_admin
 
 PASSWORD = "kepu2026science"
@@ -81,9 +80,7 @@ def review_decides(platform, subject_type, subject_id, stage, decision="approved
     event = make_event("review_decided", "review", task_id=str(uuid.uuid4()), subject_type=subject_type,
                        subject_id=str(subject_id), stage=stage, decision=decision, comment=comment,
                        reviewer_id="journey-reviewer", decided_at=datetime.now(timezone.utc).isoformat())
-    publisher = ConfirmedPublisher(platform.env["AMQP_URI"])
-    publisher.publish_batch([("review.events", "review_decided", json.dumps(event).encode(), event["event_id"])])
-    publisher.close()
+    publish_events(platform.env["AMQP_URI"], [event])
 
 
 def eventually(check, timeout=20.0):

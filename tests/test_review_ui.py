@@ -2,7 +2,6 @@
 
 Runs in its own pytest process without eventlet (scripts/run_tests.py): pytest -m browser.
 """
-import json
 import os
 import shutil
 import tempfile
@@ -13,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from kepu_common.amqp import ConfirmedPublisher
 from kepu_common.contracts import make_event
+from kepu_common.testing import publish_events
 from services.identity.cli import create_admin
 from tests.test_identity_journey import PASSWORD, eventually, get, post, sign_up
 
@@ -45,9 +44,7 @@ def request_activity_review(platform, subject_id, province, name):
     event = make_event("review_requested", "activities", subject_type="activity", subject_id=subject_id,
                        stage="provincial", scope=province,
                        snapshot={"name": name, "mode": "线下", "start_at": "2026-09-20 09:00"})
-    publisher = ConfirmedPublisher(platform.env["AMQP_URI"])
-    publisher.publish_batch([("activities.events", "review_requested", json.dumps(event).encode(), event["event_id"])])
-    publisher.close()
+    publish_events(platform.env["AMQP_URI"], [event])
 
 
 def login_token(platform, phone):

@@ -7,11 +7,12 @@ import kombu
 import psycopg2
 import pytest
 
-from kepu_common.amqp import DEAD_LETTER_QUEUE, ConfirmedPublisher, declare_consumer_queue
+from kepu_common.amqp import DEAD_LETTER_QUEUE, declare_consumer_queue
 from kepu_common.consumers import event_consumer
 from kepu_common.contracts import make_event
 from kepu_common.db import Database, claim_events
 from kepu_common.errors import Unavailable
+from kepu_common.testing import publish_events
 from kepu_common.outbox import OutboxRelay, OutboxWriter, pending_count
 
 
@@ -165,19 +166,9 @@ def recorder(start_service):
     return start_service(PingRecorder).config
 
 
-def publish(amqp_uri, events, routing_key="ping"):
-    publisher = ConfirmedPublisher(amqp_uri)
-    try:
-        publisher.publish_batch(
-            ("identity.events", routing_key, json.dumps(e).encode(), e.get("event_id", "x")) for e in events
-        )
-    finally:
-        publisher.close()
-
-
 def test_batch_consumer_applies_each_event_once_even_when_redelivered(recorder, amqp_uri):
     events = [ping_event(f"m{i}") for i in range(120)]
-    publish(amqp_uri, events + events[:30])  # the last 30 arrive twice, as after a relay crash
+    publish_events(amqp_uri, events + events[:30])  # the last 30 arrive twice, as after a relay crash
     assert wait_until(lambda: receipts(recorder["DATABASE_URL"])[0] == 120)
     eventlet.sleep(0.3)
     assert receipts(recorder["DATABASE_URL"]) == (120, 1)
@@ -185,7 +176,7 @@ def test_batch_consumer_applies_each_event_once_even_when_redelivered(recorder, 
 
 def test_copies_of_one_event_in_the_same_batch_apply_once(recorder, amqp_uri):
     event = ping_event("dup")
-    publish(amqp_uri, [event, event, event])
+    publish_events(amqp_uri, [event, event, event])
     assert wait_until(lambda: receipts(recorder["DATABASE_URL"])[0] == 1)
     eventlet.sleep(0.3)
     assert receipts(recorder["DATABASE_URL"]) == (1, 1)
@@ -193,7 +184,7 @@ def test_copies_of_one_event_in_the_same_batch_apply_once(recorder, amqp_uri):
 
 def test_failed_batch_is_requeued_and_applied_after_recovery(recorder, amqp_uri):
     FAILURES["left"] = 2
-    publish(amqp_uri, [ping_event(f"m{i}") for i in range(10)])
+    publish_events(amqp_uri, [ping_event(f"m{i}") for i in range(10)])
     assert wait_until(lambda: receipts(recorder["DATABASE_URL"])[0] == 10, timeout=20)
     assert FAILURES["left"] == 0
     assert receipts(recorder["DATABASE_URL"]) == (10, 1)
@@ -203,7 +194,7 @@ def test_message_breaking_its_contract_goes_to_the_dead_letter_queue(recorder, a
     broken = ping_event()
     broken["ping_id"] = "not-a-uuid"
     good = ping_event("fine")
-    publish(amqp_uri, [broken, good])
+    publish_events(amqp_uri, [broken, good])
     assert wait_until(lambda: receipts(recorder["DATABASE_URL"])[0] == 1)
     dead = drain(amqp_uri, DEAD_LETTER_QUEUE, 1)
     assert json.loads(dead[0].body)["event_id"] == broken["event_id"]
@@ -211,7 +202,7 @@ def test_message_breaking_its_contract_goes_to_the_dead_letter_queue(recorder, a
 
 def test_event_that_keeps_failing_is_dead_lettered_and_the_rest_applied(recorder, amqp_uri):
     poison = ping_event("poison")
-    publish(amqp_uri, [ping_event(f"m{i}") for i in range(10)] + [poison] + [ping_event(f"n{i}") for i in range(10)])
+    publish_events(amqp_uri, [ping_event(f"m{i}") for i in range(10)] + [poison] + [ping_event(f"n{i}") for i in range(10)])
     assert wait_until(lambda: receipts(recorder["DATABASE_URL"])[0] == 20, timeout=20)
     dead = drain(amqp_uri, DEAD_LETTER_QUEUE, 1, timeout=20)
     assert json.loads(dead[0].body)["event_id"] == poison["event_id"]
@@ -220,6 +211,6 @@ def test_event_that_keeps_failing_is_dead_lettered_and_the_rest_applied(recorder
 
 def test_unavailable_dependency_never_dead_letters(recorder, amqp_uri):
     FAILURES["left"] = 4  # more failures than max_attempts: still requeued, then applied
-    publish(amqp_uri, [ping_event("patient")])
+    publish_events(amqp_uri, [ping_event("patient")])
     assert wait_until(lambda: receipts(recorder["DATABASE_URL"])[0] == 1, timeout=30)
     assert drain(amqp_uri, DEAD_LETTER_QUEUE, 1, timeout=0.5) == []

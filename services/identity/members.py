@@ -1,6 +1,7 @@
 """Who belongs where: organization members, and the communicators of an area. Plain functions over a cursor."""
+from kepu_common import regions
 from kepu_common.errors import Forbidden, InvalidInput
-from services.identity import phones, regions, roles
+from services.identity import phones, roles
 
 AREA_ROLES = ("district_admin", "street_admin")
 

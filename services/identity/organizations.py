@@ -8,9 +8,9 @@ import uuid
 
 import psycopg2
 
-from kepu_common import filetypes
+from kepu_common import filetypes, regions
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.identity import regions, roles
+from services.identity import roles
 
 CATEGORIES = {
     "ministry": "有关部委", "provincial_cast": "省科协", "city_cast": "市科协", "county_cast": "区县科协",

@@ -7,8 +7,9 @@ import uuid
 
 import psycopg2
 
+from kepu_common import regions
 from kepu_common.errors import Conflict, InvalidInput
-from services.identity import idcards, regions, roles
+from services.identity import idcards, roles
 
 COMMUNICATOR_TYPES = {"individual": "个人用户", "district_admin": "区县级管理员", "street_admin": "乡镇街道管理员"}
 SUBJECT_TYPE = "communicator_verification"

@@ -8,9 +8,9 @@ import pytest
 from marshmallow import ValidationError
 from nameko.testing.services import entrypoint_waiter
 
-from kepu_common.amqp import ConfirmedPublisher
 from kepu_common.contracts import make_event
 from kepu_common.errors import Conflict, InvalidInput
+from kepu_common.testing import publish_events
 from services.identity.service import IdentityService
 from services.identity.tests.test_accounts import call, register, sql
 
@@ -40,10 +40,8 @@ def decide(container, amqp_uri, subject_id, decision, comment="", subject_type="
     event = make_event("review_decided", "review", task_id=str(uuid.uuid4()), subject_type=subject_type,
                        subject_id=str(subject_id), stage=stage, decision=decision, comment=comment,
                        reviewer_id="reviewer-1", decided_at=datetime.now(timezone.utc).isoformat())
-    publisher = ConfirmedPublisher(amqp_uri)
     with entrypoint_waiter(container, "on_review_decided"):
-        publisher.publish_batch([("review.events", "review_decided", json.dumps(event).encode(), event["event_id"])])
-    publisher.close()
+        publish_events(amqp_uri, [event])
     return event
 
 
@@ -80,10 +78,8 @@ def test_approval_by_event_makes_a_communicator_once(identity, user_id, amqp_uri
     assert me["verification"]["status"] == "approved"
     assert {"role": "communicator", "scope": ""} in me["roles"]
     # the same decision redelivered changes nothing
-    publisher = ConfirmedPublisher(amqp_uri)
     with entrypoint_waiter(identity, "on_review_decided"):
-        publisher.publish_batch([("review.events", "review_decided", json.dumps(event).encode(), event["event_id"])])
-    publisher.close()
+        publish_events(amqp_uri, [event])
     assert sql(identity, "SELECT count(*) FROM outbox WHERE event_type = 'user_verified'") == [(1,)]
     assert sql(identity, "SELECT count(*) FROM role_audit WHERE role = 'communicator'") == [(1,)]
 

