@@ -94,6 +94,31 @@ class OrgDecided(EventSchema):
     comment = fields.String(load_default="")
 
 
+RESOURCE_STATUSES = ("pending_initial", "initial_rejected", "pending_scientific", "scientific_rejected", "published",
+                     "withdrawn")
+
+
+class ResourceStatusChanged(EventSchema):
+    """A resource moved in its review flow (submitted, revised, decided, published, withdrawn)."""
+
+    resource_id = fields.UUID(required=True)
+    org_id = fields.UUID(required=True)
+    type = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(RESOURCE_STATUSES))
+    previous_status = fields.String(load_default=None, allow_none=True)
+    actor_id = fields.String(load_default=None, allow_none=True)  # the user, or the reviewer for a decision
+
+
+class ResourceDownloaded(EventSchema):
+    """One download of a published resource (the presigned link was handed out)."""
+
+    resource_id = fields.UUID(required=True)
+    org_id = fields.UUID(required=True)
+    type = fields.String(required=True)
+    user_id = fields.UUID(load_default=None, allow_none=True)  # None for an anonymous download
+    downloaded_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
+
+
 # event_type -> (current version, schema class)
 EVENTS = {
     "ping": (1, PingEvent),
@@ -108,6 +133,8 @@ EVENTS = {
     "org_rejected": (1, OrgDecided),
     "review_requested": (1, ReviewRequested),
     "review_decided": (1, ReviewDecided),
+    "resource_status_changed": (1, ResourceStatusChanged),
+    "resource_downloaded": (1, ResourceDownloaded),
 }
 
 

@@ -6,7 +6,7 @@ from the one services reach (inside docker-compose, "minio:9000" versus "localho
 import logging
 import time
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from minio import Minio
 from minio.datatypes import Part
@@ -27,6 +27,12 @@ def _client(endpoint_url, access_key, secret_key, region):
         secure=parts.scheme == "https",
         region=region,  # set explicitly so presigning never needs a round trip to ask for it
     )
+
+
+def attachment(filename):
+    """Content-Disposition for a download: an ASCII fallback plus the real (often Chinese) name, RFC 6266."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class Storage:
@@ -65,7 +71,7 @@ class Storage:
                 raise Unavailable(f"bucket {name} is missing", {"dependency": "storage"})
 
     def presigned_get(self, bucket, key, expires=timedelta(minutes=10), filename=None):
-        headers = {"response-content-disposition": f'attachment; filename="{filename}"'} if filename else None
+        headers = {"response-content-disposition": attachment(filename)} if filename else None
         return self.signer.presigned_get_object(bucket, key, expires=expires, response_headers=headers)
 
     def presigned_put(self, bucket, key, expires=timedelta(hours=1)):
@@ -82,8 +88,14 @@ class Storage:
         )
 
     def uploaded_parts(self, bucket, key, upload_id):
-        result = self.client._list_parts(bucket, key, upload_id)
-        return [(part.part_number, part.etag, part.size) for part in result.parts]
+        """[(part_number, etag, size)] of what the client has sent so far (all pages of the listing)."""
+        parts, marker = [], None
+        while True:
+            result = self.client._list_parts(bucket, key, upload_id, max_parts=1000, part_number_marker=marker)
+            parts.extend((part.part_number, part.etag, part.size) for part in result.parts)
+            if not result.is_truncated:
+                return parts
+            marker = str(result.next_part_number_marker)
 
     def complete_multipart(self, bucket, key, upload_id, parts):
         """parts: [(part_number, etag)] in order."""
@@ -107,6 +119,10 @@ class Storage:
 
     def remove(self, bucket, key):
         self.client.remove_object(bucket, key)
+
+    def remove_prefix(self, bucket, prefix):
+        for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True):
+            self.client.remove_object(bucket, obj.object_name)
 
 
 class ObjectStorage(DependencyProvider):

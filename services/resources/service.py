@@ -1,11 +1,35 @@
+import io
+import logging
+from datetime import datetime, timezone
+
+from eventlet import tpool
+from nameko.timer import timer
+
+from kepu_common.consumers import event_consumer
+from kepu_common.db import claim_events
+from kepu_common.errors import InvalidInput, KepuError
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
+from services.resources import catalogue, review_flow, search, thumbnails, uploads
+from services.resources.dependencies import Settings
+from services.resources.schemas import (
+    CompleteRequest, MineRequest, PageSchema, ResourceRequest, ResourceSchema, SearchRequest, StreamTargetSchema,
+    UploadRequest, UploadSchema, WithdrawRequest,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _thumbnail_in_thread(path, box, max_pixels):
+    # decoding a large image takes CPU for a while: off the event loop, so other workers keep answering
+    return tpool.execute(thumbnails.make, path, box, max_pixels)
 
 
 class ResourcesService(PlatformService):
     name = "resources"
     storage = ObjectStorage()
+    settings = Settings()
 
     @rpc
     def health(self):
@@ -13,3 +37,232 @@ class ResourcesService(PlatformService):
         self.storage.check()
         report["storage"] = "ok"
         return report
+
+    def _url(self, key, filename=None, expires=None):
+        if not key:
+            return None
+        return self.storage.presigned_get(self.storage.bucket(uploads.BUCKET), key,
+                                          expires=expires or self.settings.download_ttl * 12, filename=filename)
+
+    def _upload_out(self, upload, parts=None):
+        upload = dict(upload, thumbnail_url=self._url(upload["thumbnail_key"]))
+        if parts is not None:
+            upload["parts"] = parts
+        return UploadSchema().dump(upload)
+
+    def _resource_out(self, resource):
+        return ResourceSchema().dump(dict(resource, thumbnail_url=self._url(resource["thumbnail_key"])))
+
+    # --- uploads ----------------------------------------------------------------------------
+    @rpc
+    def start_upload(self, user_id, request):
+        data = UploadRequest().load(request)
+        uploads.check_new(self.settings, data)
+        with self.db, self.db.cursor() as cur:
+            org_id = catalogue.acting_org(cur, user_id, data["org_id"])
+        upload_id = uploads.new_id()
+        bucket = self.storage.bucket(uploads.BUCKET)
+        multipart_id = None
+        if data["method"] == "multipart":
+            key = uploads.multipart_key(org_id, upload_id)
+            multipart_id = self.storage.start_multipart(bucket, key, data["content_type"])
+        else:
+            key = uploads.prefix(org_id, upload_id)
+        try:
+            with self.db, self.db.cursor() as cur:
+                upload = uploads.record(cur, self.settings, upload_id, org_id, user_id, data, key, multipart_id)
+        except Exception:
+            if multipart_id:  # no row refers to it: do not leave it behind
+                self.storage.abort_multipart(bucket, key, multipart_id)
+            raise
+        parts = uploads.part_urls(self.storage, self.settings, upload) if multipart_id else None
+        return self._upload_out(upload, parts)
+
+    @rpc
+    def get_upload(self, user_id, upload_id):
+        with self.db, self.db.cursor() as cur:
+            upload = uploads.get(cur, upload_id)
+            uploads.require_owner(cur, upload, user_id)
+        parts = (uploads.part_urls(self.storage, self.settings, upload)
+                 if upload["status"] == "pending" and upload["multipart_id"] else None)
+        return self._upload_out(upload, parts)
+
+    @rpc
+    def stream_target(self, user_id, upload_id):
+        """Where the gateway streams a file: a fresh object for this attempt."""
+        with self.db, self.db.cursor() as cur:
+            upload = uploads.get(cur, upload_id)
+            uploads.require_owner(cur, upload, user_id)
+            uploads.require_pending(upload, "stream")
+        return StreamTargetSchema().dump({
+            "bucket": self.storage.bucket(uploads.BUCKET), "key": uploads.stream_key(upload["org_id"], upload["id"]),
+            "size": upload["size"], "content_type": upload["declared_type"], "part_size": upload["part_size"]})
+
+    @rpc
+    def complete_upload(self, user_id, upload_id, request=None):
+        received = CompleteRequest().load(request or {})["received"]
+        rejection = None
+        with self.db, self.db.cursor() as cur:
+            upload = uploads.get(cur, upload_id, lock=True)
+            uploads.require_owner(cur, upload, user_id)
+            if upload["status"] == "complete":  # asked twice, or a racing stream lost: the first result stands
+                if received and received["object_key"] != upload["object_key"]:
+                    self.storage.remove(self.storage.bucket(uploads.BUCKET), received["object_key"])
+                return self._upload_out(upload)
+            uploads.require_pending(upload)
+            self._take_received(upload, received)
+            try:
+                if upload["method"] == "multipart":
+                    uploads.assemble_parts(self.storage, upload)
+                content_type, thumbnail = uploads.verify(self.storage, self.settings, upload, received,
+                                                         make_thumbnail=_thumbnail_in_thread)
+            except uploads.Incomplete:
+                raise
+            except KepuError as problem:
+                uploads.remove_objects(self.storage, upload)
+                uploads.mark_rejected(cur, upload["id"], problem.message)
+                rejection = problem
+            else:
+                thumbnail_key = self._store_thumbnail(upload, thumbnail)
+                uploads.mark_complete(cur, upload["id"], upload["object_key"], content_type, thumbnail_key)
+            upload = uploads.get(cur, upload["id"])
+        if rejection is not None:
+            raise rejection  # after the commit: the upload stays rejected, with its reason
+        return self._upload_out(upload)
+
+    def _take_received(self, upload, received):
+        if upload["method"] == "stream":
+            if received is None:
+                raise uploads.Incomplete("Send the file with PUT /uploads/{id}/content first.",
+                                         {"content": "not received yet"})
+            if not received["object_key"].startswith(uploads.prefix(upload["org_id"], upload["id"])):
+                raise InvalidInput("That object does not belong to this upload.", {"object_key": "foreign"})
+            upload["object_key"] = received["object_key"]
+        elif received is not None:
+            raise InvalidInput("This upload goes by presigned parts, not through the gateway.", {"method": "multipart"})
+
+    def _store_thumbnail(self, upload, thumbnail):
+        if thumbnail is None:
+            return None
+        key = uploads.thumbnail_key(upload["id"])
+        self.storage.put_stream(self.storage.bucket(uploads.BUCKET), key, io.BytesIO(thumbnail), len(thumbnail),
+                                content_type=thumbnails.CONTENT_TYPE)
+        return key
+
+    @timer(interval=300)
+    def expire_uploads(self):
+        """Remove what abandoned uploads left in storage: unfinished parts, and files no resource took up."""
+        with self.db, self.db.cursor() as cur:
+            stale = uploads.expired(cur) + uploads.unused(cur, self.settings.unused_upload_ttl)
+            for upload in stale:
+                uploads.remove_objects(self.storage, upload)
+                uploads.mark_expired(cur, upload["id"])
+        if stale:
+            log.info("expired %d abandoned uploads", len(stale))
+
+    # --- the catalogue ----------------------------------------------------------------------
+    def _request_review(self, cur, resource, previous, actor_id):
+        self.outbox.add(cur, "resource_status_changed", resource_id=str(resource["id"]),
+                        org_id=str(resource["org_id"]), type=resource["type"], status=resource["status"],
+                        previous_status=previous, actor_id=str(actor_id) if actor_id else None)
+        stage = review_flow.stage_to_request(resource["status"])
+        if stage:
+            self.outbox.add(cur, "review_requested", subject_type=catalogue.SUBJECT_TYPE,
+                            subject_id=str(resource["id"]), stage=stage, scope=None,
+                            snapshot=catalogue.review_snapshot(resource))
+
+    @rpc
+    def submit(self, user_id, request):
+        data = ResourceRequest().load(request)
+        if data["upload_id"] is None:
+            raise InvalidInput("Upload the file first, then send its upload_id.", {"upload_id": "required"})
+        with self.db, self.db.cursor() as cur:
+            resource = catalogue.submit(cur, user_id, data)
+            self._request_review(cur, resource, None, user_id)
+        return self._resource_out(resource)
+
+    @rpc
+    def revise(self, user_id, resource_id, request):
+        data = ResourceRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            previous, resource = catalogue.revise(cur, user_id, resource_id, data)
+            self._request_review(cur, resource, previous, user_id)
+        return self._resource_out(resource)
+
+    @rpc
+    def withdraw(self, user_id, resource_id, request=None):
+        data = WithdrawRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            resource = catalogue.withdraw(cur, user_id, resource_id, data["reason"])
+            self._request_review(cur, resource, "published", user_id)
+        return self._resource_out(resource)
+
+    @event_consumer("review", "review_decided")
+    def on_review_decided(self, events):
+        with self.db, self.db.cursor() as cur:
+            for event in claim_events(cur, "resources.on_review_decided", events):
+                if event["subject_type"] != catalogue.SUBJECT_TYPE:
+                    continue
+                outcome = catalogue.apply_decision(cur, event)
+                if outcome:
+                    previous, resource = outcome
+                    self._request_review(cur, resource, previous, event["reviewer_id"])
+
+    @rpc
+    def get_resource(self, resource_id, user_id=None):
+        with self.db, self.db.cursor() as cur:
+            return self._resource_out(catalogue.visible(cur, resource_id, user_id))
+
+    @rpc
+    def search(self, request):
+        data = SearchRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            found, more = search.search(cur, **data)
+        return PageSchema().dump({"items": [dict(r, thumbnail_url=self._url(r["thumbnail_key"])) for r in found],
+                                  "page": data["page"], "page_size": data["page_size"], "has_more": more})
+
+    @rpc
+    def my_resources(self, user_id, request=None):
+        data = MineRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            orgs = ([catalogue.acting_org(cur, user_id, data["org_id"])] if data["org_id"]
+                    else catalogue.orgs_of(cur, user_id))
+            if not orgs:
+                catalogue.acting_org(cur, user_id)  # raises: not an organization account
+            found, more = catalogue.owned(cur, orgs, data["status"], data["page_size"],
+                                          (data["page"] - 1) * data["page_size"])
+        return PageSchema().dump({"items": [dict(r, thumbnail_url=self._url(r["thumbnail_key"])) for r in found],
+                                  "page": data["page"], "page_size": data["page_size"], "has_more": more})
+
+    @rpc
+    def download(self, resource_id, user_id=None):
+        """A short-lived link to the file; the download is counted and announced."""
+        with self.db, self.db.cursor() as cur:
+            resource = catalogue.count_download(cur, resource_id)
+            self.outbox.add(cur, "resource_downloaded", resource_id=str(resource["id"]),
+                            org_id=str(resource["org_id"]), type=resource["type"],
+                            user_id=str(user_id) if user_id else None,
+                            downloaded_at=datetime.now(timezone.utc).isoformat())
+        return {"url": self._url(resource["file_key"], resource["filename"], self.settings.download_ttl),
+                "expires_in": int(self.settings.download_ttl.total_seconds()), "filename": resource["filename"]}
+
+    # --- who acts for which organization (identity's events) --------------------------------
+    def _take_roles(self, events, consumer, granted):
+        with self.db, self.db.cursor() as cur:
+            for event in claim_events(cur, consumer, events):
+                catalogue.apply_role_event(cur, event, granted)
+
+    @event_consumer("identity", "role_granted")
+    def on_role_granted(self, events):
+        self._take_roles(events, "resources.on_role_granted", True)
+
+    @event_consumer("identity", "role_revoked")
+    def on_role_revoked(self, events):
+        self._take_roles(events, "resources.on_role_revoked", False)
+
+    @event_consumer("identity", "org_registered")
+    def on_org_registered(self, events):
+        with self.db, self.db.cursor() as cur:
+            for event in claim_events(cur, "resources.on_org_registered", events):
+                cur.execute("INSERT INTO organizations (id, name) VALUES (%s, %s) "
+                            "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name", (event["org_id"], event["name"]))

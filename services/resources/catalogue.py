@@ -1,0 +1,224 @@
+"""The resource catalogue: submission, revision, withdrawal and review decisions (plain functions over a
+cursor; the state rules are review_flow's)."""
+import uuid
+
+from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.resources import formats, review_flow, search_text, uploads
+
+SUBJECT_TYPE = "resource"
+_COLUMNS = ("id", "org_id", "uploader_id", "type", "title", "keywords", "description", "topics", "file_upload_id",
+            "file_key", "filename", "file_size", "content_type", "sha256", "thumbnail_key", "thumbnail_upload_id",
+            "status", "review_comment", "downloads", "created_at", "updated_at", "published_at")
+COLUMNS_SQL = ", ".join(f"r.{c}" for c in _COLUMNS)
+
+
+def from_row(row):
+    resource = dict(zip(_COLUMNS, row))
+    resource["org_name"] = row[len(_COLUMNS)] if len(row) > len(_COLUMNS) else None
+    return resource
+
+
+def orgs_of(cur, user_id):
+    cur.execute("SELECT org_id FROM org_admins WHERE user_id = %s ORDER BY org_id", (user_id,))
+    return [row[0] for row in cur.fetchall()]
+
+
+def is_platform_admin(cur, user_id):
+    cur.execute("SELECT 1 FROM platform_admins WHERE user_id = %s", (user_id,))
+    return cur.fetchone() is not None
+
+
+def apply_role_event(cur, event, granted):
+    """org_admin (scope: the organization's id) and platform_admin grants, kept from identity's events."""
+    user_id, role = event["user_id"], event["role"]
+    if role == "org_admin":
+        if granted:
+            cur.execute("INSERT INTO org_admins (user_id, org_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                        (user_id, event["scope"]))
+        else:
+            cur.execute("DELETE FROM org_admins WHERE user_id = %s AND org_id = %s", (user_id, event["scope"]))
+    elif role == "platform_admin":
+        if granted:
+            cur.execute("INSERT INTO platform_admins (user_id) VALUES (%s) ON CONFLICT DO NOTHING", (user_id,))
+        else:
+            cur.execute("DELETE FROM platform_admins WHERE user_id = %s", (user_id,))
+
+
+def acting_org(cur, user_id, org_id=None):
+    """The organization a user uploads and submits for: one they administer (org_id picks among several)."""
+    orgs = orgs_of(cur, user_id)
+    if not orgs:
+        raise Forbidden("Only organization accounts can upload and submit resources: register your organization "
+                        "(机构入驻) and wait for its approval.", {"required_roles": ["org_admin"]})
+    if org_id is None:
+        if len(orgs) > 1:
+            raise InvalidInput("You administer several organizations: say which one with org_id.",
+                               {"org_id": "required: one of " + ", ".join(map(str, orgs))})
+        return orgs[0]
+    if uuid.UUID(str(org_id)) not in orgs:
+        raise Forbidden("You are not an admin of that organization.", {"org_id": "not yours"})
+    return uuid.UUID(str(org_id))
+
+
+def get(cur, resource_id, lock=False):
+    cur.execute(f"SELECT {COLUMNS_SQL}, o.name FROM resources r LEFT JOIN organizations o ON o.id = r.org_id "
+                f"WHERE r.id = %s" + (" FOR UPDATE OF r" if lock else ""), (resource_id,))
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound("No such resource.", {"resource_id": "unknown"})
+    return from_row(row)
+
+
+def can_manage(cur, resource, user_id):
+    if user_id is None:
+        return False
+    return resource["org_id"] in orgs_of(cur, user_id) or is_platform_admin(cur, user_id)
+
+
+def visible(cur, resource_id, user_id=None):
+    """Published resources are public; others only to their organization's admins and platform admins."""
+    resource = get(cur, resource_id)
+    if resource["status"] != "published" and not can_manage(cur, resource, user_id):
+        raise NotFound("No such resource.", {"resource_id": "unknown"})
+    return resource
+
+
+def _usable_upload(cur, upload_id, org_id, purpose, field):
+    upload = uploads.get(cur, upload_id, lock=True)
+    if upload["org_id"] != org_id:
+        raise Forbidden("That upload belongs to another organization.", {field: "not yours"})
+    if upload["status"] != "complete":
+        raise Conflict(f"That upload is {upload['status']}: finish it (or upload again) before submitting.",
+                       {field: upload["status"]})
+    if upload["purpose"] != purpose:
+        raise InvalidInput(f"That upload was checked as a {upload['purpose']} file, not a {purpose}.",
+                           {field: f"uploaded as {upload['purpose']}"})
+    cur.execute("SELECT id FROM resources WHERE (file_upload_id = %s OR thumbnail_upload_id = %s)",
+                (upload_id, upload_id))
+    taken = cur.fetchone()
+    return upload, taken[0] if taken else None
+
+
+def _files(cur, org_id, data, current=None):
+    """Resolve upload ids in a submission to the file and thumbnail columns."""
+    files = {}
+    if data.get("upload_id") or current is None:
+        upload, taken_by = _usable_upload(cur, data["upload_id"], org_id, data["type"], "upload_id")
+        if taken_by and (current is None or taken_by != current["id"]):
+            raise Conflict("That upload is already used by another resource.", {"upload_id": "already used"})
+        files.update(file_upload_id=upload["id"], file_key=upload["object_key"], filename=upload["filename"],
+                     file_size=upload["size"], content_type=upload["content_type"], sha256=upload["sha256"])
+        if data["type"] in formats.THUMBNAILED:
+            files.update(thumbnail_key=upload["thumbnail_key"], thumbnail_upload_id=None)
+    elif current["type"] != data["type"]:
+        raise InvalidInput("Changing the type needs a new file: send upload_id.", {"upload_id": "required"})
+    if data.get("thumbnail_upload_id"):
+        if data["type"] in formats.THUMBNAILED:
+            raise InvalidInput("Images and wall charts get their thumbnail from the file itself.",
+                               {"thumbnail_upload_id": f"not for {data['type']}"})
+        thumb, taken_by = _usable_upload(cur, data["thumbnail_upload_id"], org_id, "thumbnail", "thumbnail_upload_id")
+        if taken_by and (current is None or taken_by != current["id"]):
+            raise Conflict("That thumbnail is already used by another resource.", {"thumbnail_upload_id": "already used"})
+        files.update(thumbnail_key=thumb["thumbnail_key"], thumbnail_upload_id=thumb["id"])
+    return files
+
+
+def submit(cur, user_id, data):
+    org_id = acting_org(cur, user_id, data.get("org_id"))
+    files = _files(cur, org_id, data)
+    files.setdefault("thumbnail_key", None)
+    files.setdefault("thumbnail_upload_id", None)
+    resource_id = uuid.uuid4()
+    cur.execute(
+        "INSERT INTO resources (id, org_id, uploader_id, type, title, keywords, description, topics, file_upload_id, "
+        "file_key, filename, file_size, content_type, sha256, thumbnail_key, thumbnail_upload_id, status, search) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending_initial', %s::tsvector)",
+        (resource_id, org_id, user_id, data["type"], data["title"], data["keywords"], data["description"],
+         data["topics"], files["file_upload_id"], files["file_key"], files["filename"], files["file_size"],
+         files["content_type"], files["sha256"], files["thumbnail_key"], files["thumbnail_upload_id"],
+         search_text.document_vector(data["title"], data["keywords"], data["description"])))
+    return get(cur, resource_id)
+
+
+def _require_manager(cur, resource, user_id, admins_too=False):
+    if resource["org_id"] in orgs_of(cur, user_id):
+        return
+    if admins_too and is_platform_admin(cur, user_id):
+        return
+    raise Forbidden("Only the organization that owns this resource may change it.", {"resource_id": "not yours"})
+
+
+def revise(cur, user_id, resource_id, data):
+    """New content for a resource: back to initial review (a rejected one is thereby resubmitted)."""
+    resource = get(cur, resource_id, lock=True)
+    _require_manager(cur, resource, user_id)
+    status = review_flow.after_revision(resource["status"])
+    changes = dict(type=data["type"], title=data["title"], keywords=data["keywords"],
+                   description=data["description"], topics=data["topics"], status=status, review_comment="")
+    changes.update(_files(cur, resource["org_id"], data, current=resource))
+    assignments = ", ".join(f"{column} = %({column})s" for column in changes)
+    changes.update(id=resource_id, search=search_text.document_vector(data["title"], data["keywords"],
+                                                                       data["description"]))
+    cur.execute(f"UPDATE resources SET {assignments}, search = %(search)s::tsvector, updated_at = now() "
+                f"WHERE id = %(id)s", changes)
+    return resource["status"], get(cur, resource_id)
+
+
+def withdraw(cur, user_id, resource_id, reason):
+    resource = get(cur, resource_id, lock=True)
+    _require_manager(cur, resource, user_id, admins_too=True)
+    status = review_flow.after_withdrawal(resource["status"])
+    cur.execute("UPDATE resources SET status = %s, review_comment = %s, withdrawn_by = %s, updated_at = now() "
+                "WHERE id = %s", (status, reason, user_id, resource_id))
+    return get(cur, resource_id)
+
+
+def apply_decision(cur, event):
+    """A review decision on a resource: (previous status, resource) or None if it no longer applies."""
+    try:
+        resource = get(cur, event["subject_id"], lock=True)
+    except NotFound:
+        return None
+    status = review_flow.after_decision(resource["status"], event["stage"], event["decision"])
+    if status is None:
+        return None
+    cur.execute("UPDATE resources SET status = %s, review_comment = %s, updated_at = now(), "
+                "published_at = CASE WHEN %s = 'published' THEN now() ELSE published_at END WHERE id = %s",
+                (status, event["comment"] or "", status, resource["id"]))
+    return resource["status"], get(cur, resource["id"])
+
+
+def review_snapshot(resource):
+    """What a reviewer sees: the fields and the files to preview (by bucket purpose and key, never a URL)."""
+    files = [{"label": "资源文件", "purpose": uploads.BUCKET, "key": resource["file_key"],
+              "content_type": resource["content_type"]}]
+    if resource["thumbnail_key"]:
+        files.append({"label": "缩略图", "purpose": uploads.BUCKET, "key": resource["thumbnail_key"],
+                      "content_type": "image/jpeg"})
+    return {"title": resource["title"], "type": resource["type"], "type_label": formats.label(resource["type"]),
+            "keywords": list(resource["keywords"]), "description": resource["description"],
+            "topics": list(resource["topics"]), "org_id": str(resource["org_id"]),
+            "org_name": resource["org_name"] or "", "filename": resource["filename"],
+            "file_size": resource["file_size"], "file_key": resource["file_key"],
+            "thumbnail_key": resource["thumbnail_key"] or "", "files": files}
+
+
+def owned(cur, org_ids, status=None, limit=20, offset=0):
+    filters, args = ["r.org_id = ANY(%s)"], [list(org_ids)]
+    if status:
+        filters.append("r.status = %s")
+        args.append(status)
+    cur.execute(f"SELECT {COLUMNS_SQL}, o.name FROM resources r LEFT JOIN organizations o ON o.id = r.org_id "
+                f"WHERE {' AND '.join(filters)} ORDER BY r.updated_at DESC, r.id DESC LIMIT %s OFFSET %s",
+                args + [limit + 1, offset])
+    rows = [from_row(row) for row in cur.fetchall()]
+    return rows[:limit], len(rows) > limit
+
+
+def count_download(cur, resource_id):
+    """One more download of a published resource; the resource, or NotFound."""
+    cur.execute("UPDATE resources SET downloads = downloads + 1 WHERE id = %s AND status = 'published' "
+                "RETURNING id", (resource_id,))
+    if cur.fetchone() is None:
+        raise NotFound("No such resource.", {"resource_id": "unknown"})
+    return get(cur, resource_id)

@@ -1,0 +1,33 @@
+"""The resources service's settings: size limits, upload lifetimes, thumbnail and download-link sizes."""
+from datetime import timedelta
+
+from nameko.extensions import DependencyProvider
+
+from services.resources import formats
+
+MB = formats.MB
+
+
+class ResourceSettings:
+    def __init__(self, settings):
+        limits = settings.get("size_limits_mb") or {}
+        self.size_limits = {kind: int(limits.get(kind) or default // MB) * MB
+                            for kind, (_, _, default) in formats.TYPES.items()}
+        self.part_size = int(settings.get("part_size_mb", 16)) * MB
+        self.upload_ttl = timedelta(hours=float(settings.get("upload_ttl_hours", 24)))
+        self.unused_upload_ttl = timedelta(days=float(settings.get("unused_upload_days", 7)))
+        self.thumbnail_pixels = int(settings.get("thumbnail_pixels", 480))
+        self.max_image_pixels = int(settings.get("max_image_megapixels", 150)) * 1_000_000
+        self.download_ttl = timedelta(seconds=int(settings.get("download_url_seconds", 300)))
+        self.part_url_ttl = timedelta(hours=float(settings.get("part_url_hours", 6)))
+
+    def limit(self, purpose):
+        return self.size_limits.get(purpose, formats.THUMBNAIL_MAX)
+
+
+class Settings(DependencyProvider):
+    def setup(self):
+        self.settings = ResourceSettings(self.container.config.get("RESOURCES", {}))
+
+    def get_dependency(self, worker_ctx):
+        return self.settings

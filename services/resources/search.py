@@ -1,0 +1,34 @@
+"""Search over published resources: keyword (Chinese-aware, see search_text), type, topic, organization;
+newest or most downloaded first; pages in a total order (ties broken by id), so paging is stable."""
+from services.resources import catalogue, search_text
+
+ORDERS = {
+    "newest": "r.published_at DESC, r.id DESC",
+    "downloads": "r.downloads DESC, r.id DESC",
+}
+
+
+def search(cur, q=None, type=None, topic=None, org=None, sort="newest", page=1, page_size=20):
+    """(resources on the page, whether more follow). A query with no searchable word finds nothing."""
+    filters, args = ["r.status = 'published'"], []
+    if q:
+        terms = search_text.query(q)
+        if terms is None:
+            return [], False
+        filters.append("r.search @@ %s::tsquery")
+        args.append(terms)
+    if type:
+        filters.append("r.type = %s")
+        args.append(type)
+    if topic:
+        filters.append("r.topics @> ARRAY[%s]::text[]")
+        args.append(topic)
+    if org:
+        filters.append("r.org_id = %s")
+        args.append(org)
+    cur.execute(
+        f"SELECT {catalogue.COLUMNS_SQL}, o.name FROM resources r LEFT JOIN organizations o ON o.id = r.org_id "
+        f"WHERE {' AND '.join(filters)} ORDER BY {ORDERS[sort]} LIMIT %s OFFSET %s",
+        args + [page_size + 1, (page - 1) * page_size])
+    rows = [catalogue.from_row(row) for row in cur.fetchall()]
+    return rows[:page_size], len(rows) > page_size

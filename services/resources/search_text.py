@@ -1,0 +1,70 @@
+"""Chinese-aware search terms for PostgreSQL full-text search, computed here so writes and queries agree.
+
+Stock PostgreSQL has no Chinese parser, and pg_trgm cannot use its index for a 2-character pattern
+(docs/architecture.md). A document becomes, per run of CJK characters, its character pairs plus the
+run's last character, each at its own position; Latin letters and digits become lower-cased words.
+A 2-character query is then a single lexeme, a longer one a phrase of pairs (新冠肺炎 = 新冠 <-> 冠肺 <->
+肺炎, so it matches exactly that substring), and a single character a prefix match on the pairs.
+"""
+import re
+import unicodedata
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
+_RUNS = re.compile(f"([{_CJK}]+)|([a-z0-9]+)")
+MAX_POSITION = 16383  # PostgreSQL's limit; later positions are clamped to it
+FIELD_GAP = 10  # keeps a phrase from matching across fields or runs
+WEIGHTS = {"title": "A", "keywords": "B", "description": "D"}
+
+
+def _normalize(text):
+    # full-width letters and digits (ＣＯＶＩＤ１９) become ASCII; case is ignored
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def _runs(text):
+    for match in _RUNS.finditer(_normalize(text)):
+        cjk, word = match.groups()
+        yield (cjk, True) if cjk else (word, False)
+
+
+def _terms(run, is_cjk):
+    """(offset, lexeme) for one run."""
+    if not is_cjk:
+        return [(0, run)]
+    terms = [(i, run[i:i + 2]) for i in range(len(run) - 1)]
+    terms.append((len(run) - 1, run[-1]))
+    return terms
+
+
+def document_vector(title, keywords, description):
+    """The tsvector literal for a resource (cast with ::tsvector)."""
+    positions = {}
+    position = 1
+    for field, texts in (("title", [title]), ("keywords", keywords or []), ("description", [description])):
+        weight = WEIGHTS[field]
+        for text in texts:
+            for run, is_cjk in _runs(text):
+                for offset, lexeme in _terms(run, is_cjk):
+                    at = min(position + offset, MAX_POSITION)
+                    positions.setdefault(lexeme, {}).setdefault(at, weight)
+                position += len(run) + FIELD_GAP
+    return " ".join(
+        f"{lexeme}:" + ",".join(f"{at}{weight}" for at, weight in sorted(spots.items()))
+        for lexeme, spots in sorted(positions.items())
+    )
+
+
+def query(text):
+    """The tsquery literal for what a user typed (cast with ::tsquery), or None if it holds no word.
+
+    Every run must match (AND); a CJK run of 2+ characters is a phrase of its pairs, one character or
+    a Latin word also matches as a prefix (a user types 雾 or covi and expects 雾霾 or covid).
+    """
+    parts = []
+    for run, is_cjk in _runs(text):
+        if is_cjk and len(run) > 1:
+            pairs = [run[i:i + 2] for i in range(len(run) - 1)]
+            parts.append(pairs[0] if len(pairs) == 1 else "(" + " <-> ".join(pairs) + ")")
+        else:
+            parts.append(f"{run}:*")
+    return " & ".join(parts) or None
