@@ -5,7 +5,7 @@ from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import body_rules, errors, requests_log, rpc, settings
-from gateway.blueprints import admin, auth, health, me, orgs, regions, review, system
+from gateway.blueprints import admin, auth, health, me, orgs, regions, resources, review, system, uploads
 
 API_PREFIX = "/api/v1"
 
@@ -47,6 +47,9 @@ def create_app(overrides=None):
     api.register_blueprint(me.bp, url_prefix=f"{API_PREFIX}/me")
     api.register_blueprint(orgs.bp, url_prefix=f"{API_PREFIX}/orgs")
     api.register_blueprint(regions.bp, url_prefix=f"{API_PREFIX}/regions")
+    api.register_blueprint(uploads.bp, url_prefix=f"{API_PREFIX}/uploads")
+    api.register_blueprint(resources.bp, url_prefix=f"{API_PREFIX}/resources")
+    api.register_blueprint(resources.mine, url_prefix=f"{API_PREFIX}/my")
     api.register_blueprint(review.bp, url_prefix=f"{API_PREFIX}/review")
     api.register_blueprint(admin.bp, url_prefix=f"{API_PREFIX}/admin")
     api.register_blueprint(system.bp, url_prefix=f"{API_PREFIX}/system")

@@ -22,6 +22,8 @@ REMOTE_ERRORS = {
     "Forbidden": (403, "forbidden"),
     "NotFound": (404, "not_found"),
     "Conflict": (409, "conflict"),
+    "Incomplete": (409, "upload_incomplete"),  # resources: parts still missing; nothing was lost
+    "UnreadableImage": (400, "validation_failed"),  # resources: a damaged image
     "TooLarge": (413, "too_large"),
     "RuleBroken": (422, "rule_broken"),
     "RateLimited": (429, "rate_limited"),

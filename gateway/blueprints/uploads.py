@@ -1,0 +1,158 @@
+"""Uploads for organization accounts: presigned multipart straight to storage, or streamed through here."""
+import hashlib
+
+from flask import current_app, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from werkzeug.exceptions import ClientDisconnected
+
+from gateway import rpc
+from gateway.auth import require_auth
+from gateway.errors import ApiError
+from gateway.schema_fields import timestamp
+from kepu_common.storage import Storage
+
+bp = Blueprint("uploads", __name__, description="Uploads (organization accounts): start, send, complete")
+
+PURPOSES = ("article", "image", "video", "wallchart", "audio", "debunk", "thumbnail")
+# finishing reads the file back from storage to check its checksum: allow for a large file
+COMPLETE_TIMEOUT = 600
+
+
+class UploadRequest(Schema):
+    purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES),
+                            metadata={"description": "the resource type the file is for, or thumbnail (a cover for "
+                                                     "video, audio, article or debunk resources)"})
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1), metadata={"description": "bytes"})
+    content_type = fields.String(required=True, metadata={"description": "declared type, e.g. video/mp4; checked "
+                                                                         "against the bytes on completion"})
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"))
+    method = fields.String(load_default="multipart", validate=validate.OneOf(("multipart", "stream")),
+                           metadata={"description": "multipart: PUT each part to its URL, then complete; "
+                                                    "stream: PUT the whole file to /uploads/{id}/content"})
+    org_id = fields.UUID(load_default=None, allow_none=True,
+                         metadata={"description": "only when you administer several organizations"})
+
+
+class Part(Schema):
+    part_number = fields.Integer()
+    size = fields.Integer()
+    url = fields.String(metadata={"description": "PUT this part's bytes here; keep the ETag it answers"})
+
+
+class Upload(Schema):
+    id = fields.String()
+    org_id = fields.String()
+    purpose = fields.String()
+    filename = fields.String()
+    size = fields.Integer()
+    declared_type = fields.String()
+    content_type = fields.String(allow_none=True, metadata={"description": "what the bytes are, once checked"})
+    sha256 = fields.String()
+    method = fields.String()
+    status = fields.String(metadata={"description": "pending, complete, rejected or expired"})
+    error = fields.String(metadata={"description": "why it was rejected"})
+    part_size = fields.Integer()
+    parts = fields.List(fields.Nested(Part), metadata={"description": "multipart uploads while pending"})
+    thumbnail_url = fields.String(allow_none=True)
+    created_at = timestamp()
+    expires_at = timestamp()
+    completed_at = timestamp(allow_none=True)
+
+
+def storage():
+    if "storage" not in current_app.extensions:
+        current_app.extensions["storage"] = Storage.from_config(current_app.config["STORAGE"])
+    return current_app.extensions["storage"]
+
+
+class MeasuredStream:
+    """Reads the request body for storage while counting and hashing it, so nothing reads it twice."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.size = 0
+        self.sha256 = hashlib.sha256()
+
+    def read(self, size=-1):
+        data = self._stream.read(size)
+        self.size += len(data)
+        self.sha256.update(data)
+        return data
+
+
+@bp.route("")
+class Uploads(MethodView):
+    @require_auth()
+    @bp.arguments(UploadRequest)
+    @bp.response(201, Upload)
+    @bp.alt_response(403, description="not an organization account")
+    @bp.alt_response(413, description="larger than the limit for this type")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def post(self, payload):
+        """Start an upload: the parts' presigned URLs (multipart), or where to stream it (stream)."""
+        if payload.get("org_id"):
+            payload["org_id"] = str(payload["org_id"])
+        return rpc.call("resources", "start_upload", g.claims["sub"], payload)
+
+
+@bp.route("/<uuid:upload_id>")
+class UploadView(MethodView):
+    @require_auth()
+    @bp.response(200, Upload)
+    @bp.doc(security=[{"bearerAuth": []}])
+    def get(self, upload_id):
+        """An upload's state (pending ones list their part URLs again, freshly signed)."""
+        return rpc.call("resources", "get_upload", g.claims["sub"], str(upload_id))
+
+
+@bp.route("/<uuid:upload_id>/complete")
+class Complete(MethodView):
+    @require_auth()
+    @bp.response(200, Upload)
+    @bp.alt_response(400, description="size, checksum or real type wrong: the upload is rejected and removed")
+    @bp.alt_response(409, description="parts still missing (send them and ask again), or not pending")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def post(self, upload_id):
+        """Finish a multipart upload: checks size, SHA-256 and the real type; makes the thumbnail."""
+        return rpc.call("resources", "complete_upload", g.claims["sub"], str(upload_id), timeout=COMPLETE_TIMEOUT)
+
+
+@bp.route("/<uuid:upload_id>/content")
+class Content(MethodView):
+    streams_body = True  # the file goes to storage as it arrives; body_rules must not read it as JSON
+
+    @require_auth()
+    @bp.response(200, Upload)
+    @bp.alt_response(400, description="size, checksum or real type wrong: the upload is rejected and removed")
+    @bp.alt_response(411, description="no Content-Length")
+    @bp.alt_response(413, description="larger than the upload's declared size")
+    @bp.doc(security=[{"bearerAuth": []}], requestBody={
+        "required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
+    def put(self, upload_id):
+        """Stream the whole file (raw bytes as the body) for an upload started with method=stream; it is
+        checked and completed in the same request."""
+        user_id = g.claims["sub"]
+        length = request.content_length
+        if length is None:
+            raise ApiError(411, "length_required", "Send the file with a Content-Length header.")
+        target = rpc.call("resources", "stream_target", user_id, str(upload_id))
+        if length > target["size"]:
+            raise ApiError(413, "too_large", f"This upload was declared as {target['size']} bytes.",
+                           {"size": f"declared {target['size']}, sending {length}"})
+        if length != target["size"]:
+            raise ApiError(400, "validation_failed", f"This upload was declared as {target['size']} bytes.",
+                           {"size": f"declared {target['size']}, sending {length}"})
+        request.max_content_length = target["size"]  # instead of the JSON limit
+        body = MeasuredStream(request.stream)
+        try:
+            storage().put_stream(target["bucket"], target["key"], body, length, content_type=target["content_type"],
+                                 part_size=current_app.config["UPLOAD_STREAM_PART_SIZE"])
+        except ClientDisconnected:
+            raise ApiError(400, "upload_interrupted", "The connection closed before the whole file arrived; "
+                                                      "send it again.", {"size": f"received {body.size} of {length}"})
+        received = {"size": body.size, "sha256": body.sha256.hexdigest(), "object_key": target["key"]}
+        return rpc.call("resources", "complete_upload", user_id, str(upload_id), {"received": received},
+                        timeout=COMPLETE_TIMEOUT)
