@@ -1,0 +1,172 @@
+"""An organization uploads a video both ways through the gateway, two reviewers publish it in the review
+service, anyone finds it in Chinese and downloads it: every service its own process."""
+import hashlib
+from urllib.parse import quote
+
+import requests
+
+from services.identity.cli import create_admin
+from tests.test_identity_journey import PASSWORD, eventually, get, post, review_decides, sign_up, verified_communicator
+
+MB = 1024 * 1024
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42"
+
+
+def video(size):
+    return MP4 + (bytes(range(251)) * (size // 251 + 1))[:size - len(MP4)]
+
+
+def login(platform, phone):
+    return post(platform, "/auth/login", {"phone": phone, "password": PASSWORD}).json()["tokens"]["access_token"]
+
+
+def org_admin(platform, phone, id_number, name):
+    token = verified_communicator(platform, phone, id_number)
+    licence = requests.post(f"{platform.gateway_url}/api/v1/orgs/licence", data=b"\x89PNG\r\n\x1a\n" + bytes(512),
+                            headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"}, timeout=20)
+    org = post(platform, "/orgs", {"name": name, "category": "other", "region_code": "110105",
+                                   "licence_key": licence.json()["licence_key"], "contact_name": "刘联络",
+                                   "contact_phone": phone}, token)
+    assert org.status_code == 202, org.text
+    review_decides(platform, "organization", org.json()["id"], "org")
+    return token, org.json()["id"]
+
+
+def reviewers(platform):
+    create_admin(platform.database_url("identity"), "13500000001", PASSWORD)
+    admin = login(platform, "13500000001")
+    tokens = {}
+    for phone, stage in (("13500000002", "initial"), ("13500000003", "scientific")):
+        user = sign_up(platform, phone)
+        assert post(platform, f"/admin/users/{user['user']['id']}/roles", {"role": "reviewer", "scope": stage},
+                    admin).status_code == 200
+        tokens[stage] = login(platform, phone)
+    return tokens
+
+
+def start(platform, token, data, **changes):
+    body = {"purpose": "video", "filename": "雾霾的成因.mp4", "size": len(data), "content_type": "video/mp4",
+            "sha256": hashlib.sha256(data).hexdigest(), **changes}
+    return post(platform, "/uploads", body, token)
+
+
+def put_content(platform, token, upload_id, data):
+    return requests.put(f"{platform.gateway_url}/api/v1/uploads/{upload_id}/content", data=data, timeout=60,
+                        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"})
+
+
+def decide_in_review(platform, token, resource_id, stage, decision="approved", comment=""):
+    tasks = eventually(lambda: [t for t in get(platform, f"/review/tasks?stage={stage}", token).json()
+                                if t["subject_id"] == resource_id])
+    assert tasks, f"no {stage} task for {resource_id}"
+    decided = post(platform, f"/review/tasks/{tasks[0]['id']}/decision", {"decision": decision, "comment": comment},
+                   token)
+    assert decided.status_code == 200, decided.text
+    return tasks[0]
+
+
+def test_upload_review_publish_find_download(platform):
+    token, org_id = org_admin(platform, "13500001111", "11010519491231002X", "北京市朝阳区气象科普馆")
+    review = reviewers(platform)
+    data = video(11 * MB)
+
+    # (a) presigned multipart, straight to storage
+    started = eventually(lambda: (lambda r: r if r.status_code == 201 else None)(start(platform, token, data)))
+    assert started, "the resources service never learned this organization's admin"
+    upload = started.json()
+    assert [p["size"] for p in upload["parts"]] == [5 * MB, 5 * MB, MB]
+    early = post(platform, f"/uploads/{upload['id']}/complete", {}, token)
+    assert early.status_code == 409 and early.json()["error"]["code"] == "upload_incomplete"
+    for part in upload["parts"]:
+        offset = (part["part_number"] - 1) * upload["part_size"]
+        assert requests.put(part["url"], data=data[offset:offset + part["size"]], timeout=30).status_code == 200
+    done = post(platform, f"/uploads/{upload['id']}/complete", {}, token)
+    assert done.status_code == 200 and done.json()["status"] == "complete", done.text
+
+    # (b) streamed through the gateway, in several parts of its own
+    streamed = start(platform, token, data, method="stream", filename="雾霾的成因（横屏）.mp4").json()
+    sent = put_content(platform, token, streamed["id"], data)
+    assert sent.status_code == 200 and sent.json()["content_type"] == "video/mp4", sent.text
+
+    form = {"title": "雾霾的成因与防护", "type": "video", "keywords": ["雾霾", "健康"], "topics": ["健康"],
+            "description": "气象专家讲解雾霾的形成过程，以及冬季出行的防护要点。", "upload_id": upload["id"]}
+    submitted = post(platform, "/resources", form, token)
+    assert submitted.status_code == 201, submitted.text
+    resource = submitted.json()
+    assert (resource["status"], resource["status_label"]) == ("pending_initial", "待初审")
+    task = decide_in_review(platform, review["initial"], resource["id"], "initial")
+    assert task["snapshot"]["files"][0]["label"] == "资源文件"
+    decide_in_review(platform, review["scientific"], resource["id"], "scientific", "rejected", "缺少数据来源")
+    rejected = eventually(lambda: (lambda r: r if r["status"] == "scientific_rejected" else None)(
+        get(platform, f"/resources/{resource['id']}", token).json()))
+    assert rejected and rejected["review_comment"] == "缺少数据来源"
+    revised = requests.put(f"{platform.gateway_url}/api/v1/resources/{resource['id']}", timeout=20,
+                           json={**form, "upload_id": streamed["id"], "description": form["description"] + "数据来源：国家气象中心。"},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert revised.status_code == 200 and revised.json()["status"] == "pending_initial", revised.text
+    decide_in_review(platform, review["initial"], resource["id"], "initial")
+    decide_in_review(platform, review["scientific"], resource["id"], "scientific")
+
+    found = eventually(lambda: requests.get(f"{platform.gateway_url}/api/v1/resources?q={quote('雾霾')}&type=video",
+                                            timeout=10).json()["items"])
+    assert [r["id"] for r in found] == [resource["id"]] and found[0]["org_name"] == "北京市朝阳区气象科普馆"
+    assert requests.get(f"{platform.gateway_url}/api/v1/resources?q={quote('台风')}", timeout=10).json()["items"] == []
+    assert requests.get(f"{platform.gateway_url}/api/v1/resources?q={quote('雾霾')}&type=audio",
+                        timeout=10).json()["items"] == []
+
+    download = requests.get(f"{platform.gateway_url}/api/v1/resources/{resource['id']}/download", timeout=10,
+                            allow_redirects=False)
+    assert download.status_code == 302
+    fetched = requests.get(download.headers["Location"], timeout=30)
+    assert hashlib.sha256(fetched.content).hexdigest() == hashlib.sha256(data).hexdigest()
+    assert requests.get(f"{platform.gateway_url}/api/v1/resources/{resource['id']}", timeout=10).json()["downloads"] == 1
+
+    mine = get(platform, "/my/resources", token).json()["items"]
+    assert [(r["id"], r["status_label"], r["file_size_label"]) for r in mine] == [(resource["id"], "已发布", "11.0 MB")]
+    withdrawn = post(platform, f"/resources/{resource['id']}/withdraw", {"reason": "内容更新"}, token)
+    assert withdrawn.status_code == 200 and withdrawn.json()["status_label"] == "已下架"
+    gone = requests.get(f"{platform.gateway_url}/api/v1/resources/{resource['id']}/download", timeout=10,
+                        allow_redirects=False)
+    assert gone.status_code == 404
+
+
+def test_bad_uploads_and_submissions_get_clear_errors(platform):
+    token, _ = org_admin(platform, "13500002222", "440106199001011235", "广州市天河区科普协会")
+    data = video(6 * MB)
+    assert eventually(lambda: start(platform, token, data).status_code == 201)
+
+    too_large = start(platform, token, data, purpose="image", content_type="image/png", size=51 * MB)
+    assert too_large.status_code == 413 and too_large.json()["error"]["fields"] == {"size": "over 50 MB"}
+
+    exe = b"MZ\x90\x00" + bytes(MB)
+    renamed = start(platform, token, exe, method="stream", filename="movie.mp4").json()
+    refused = put_content(platform, token, renamed["id"], exe)
+    assert refused.status_code == 400 and refused.json()["error"]["fields"] == {"file": "an executable"}
+    assert get(platform, f"/uploads/{renamed['id']}", token).json()["status"] == "rejected"
+
+    damaged = start(platform, token, data, method="stream", sha256="0" * 64).json()
+    mismatch = put_content(platform, token, damaged["id"], data)
+    assert mismatch.status_code == 400 and "sha256" in mismatch.json()["error"]["fields"]
+
+    webm = b"\x1a\x45\xdf\xa3" + bytes(MB)
+    declared = start(platform, token, webm, method="stream").json()
+    wrong_type = put_content(platform, token, declared["id"], webm)
+    assert wrong_type.status_code == 400 and "content_type" in wrong_type.json()["error"]["fields"]
+
+    short = start(platform, token, data, method="stream").json()
+    longer = put_content(platform, token, short["id"], data + b"extra")
+    assert longer.status_code == 413
+    assert get(platform, f"/uploads/{short['id']}", token).json()["status"] == "pending"  # nothing lost: send again
+
+    outsider = sign_up(platform, "13500003333")["tokens"]["access_token"]
+    assert put_content(platform, outsider, short["id"], data).status_code == 403
+    not_org = post(platform, "/resources", {"title": "x", "type": "video", "upload_id": short["id"]}, outsider)
+    assert not_org.status_code == 403 and not_org.json()["error"]["fields"] == {"required_roles": ["org_admin"]}
+
+    ok = put_content(platform, token, short["id"], data)
+    assert ok.status_code == 200
+    for body, field in (({"title": ""}, "title"), ({"keywords": [f"词{n}" for n in range(21)]}, "keywords"),
+                        ({"title": "长" * 101}, "title")):
+        bad = post(platform, "/resources", {"title": "雾霾", "type": "video", "upload_id": short["id"], **body}, token)
+        assert bad.status_code == 400 and field in bad.json()["error"]["fields"], bad.text
+    assert get(platform, "/my/resources", token).json()["items"] == []
