@@ -17,8 +17,10 @@ SUBJECTS = {"communicator_verification": "科普员认证", "organization": "机
 FIELDS = {"real_name": "真实姓名", "id_number": "身份证号", "unit_name": "单位名称", "unit_address": "单位地址",
           "communicator_type_label": "科普员类型", "region": "所在地区", "name": "名称", "category_label": "类别",
           "contact_name": "联系人", "contact_phone": "联系电话", "title": "资源名称", "keywords": "关键字",
-          "description": "简介", "type": "类型", "mode": "活动方式", "start_at": "开始时间", "end_at": "结束时间"}
-HIDDEN_FIELDS = {"files", "communicator_type", "category", "region_code", "org_id", "parent_id", "licence_key"}
+          "description": "简介", "type": "类型", "type_label": "资源类型", "topics": "专题", "org_name": "提交机构",
+          "filename": "文件名", "file_size": "文件大小（字节）", "mode": "活动方式", "start_at": "开始时间", "end_at": "结束时间"}
+HIDDEN_FIELDS = {"files", "communicator_type", "category", "region_code", "org_id", "parent_id", "licence_key",
+                 "file_key", "thumbnail_key"}
 
 ERRORS = {"Conflict": "操作冲突", "Forbidden": "无权操作", "NotFound": "未找到", "InvalidInput": "输入有误",
           "ValidationError": "输入有误", "conflict": "冲突", "forbidden": "无权操作", "not_found": "未找到",
