@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench migrate install
+.PHONY: run test bench migrate install demo
 
 run: $(STAMP)
 	$(PY) scripts/run_local.py
@@ -14,6 +14,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+demo: $(STAMP)
+	$(PY) scripts/demo_data.py
 
 migrate: $(STAMP)
 	$(PY) -m kepu_common.cli migrate

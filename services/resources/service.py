@@ -101,42 +101,46 @@ class ResourcesService(PlatformService):
     @rpc
     def complete_upload(self, user_id, upload_id, request=None):
         received = CompleteRequest().load(request or {})["received"]
-        rejection = None
         with self.db, self.db.cursor() as cur:
             upload = uploads.get(cur, upload_id, lock=True)
             uploads.require_owner(cur, upload, user_id)
+            if received and not received["object_key"].startswith(uploads.prefix(upload["org_id"], upload["id"])):
+                raise InvalidInput("That object does not belong to this upload.", {"object_key": "foreign"})
+            if upload["status"] != "pending" and received and received["object_key"] != upload["object_key"]:
+                # a streamed attempt that lost a race, or came too late: its object is nobody's
+                self.storage.remove(self.storage.bucket(uploads.BUCKET), received["object_key"])
             if upload["status"] == "complete":  # asked twice, or a racing stream lost: the first result stands
-                if received and received["object_key"] != upload["object_key"]:
-                    self.storage.remove(self.storage.bucket(uploads.BUCKET), received["object_key"])
                 return self._upload_out(upload)
             uploads.require_pending(upload)
             self._take_received(upload, received)
-            try:
-                if upload["method"] == "multipart":
-                    uploads.assemble_parts(self.storage, upload)
-                content_type, thumbnail = uploads.verify(self.storage, self.settings, upload, received,
-                                                         make_thumbnail=_thumbnail_in_thread)
-            except uploads.Incomplete:
-                raise
-            except KepuError as problem:
-                uploads.remove_objects(self.storage, upload)
-                uploads.mark_rejected(cur, upload["id"], problem.message)
-                rejection = problem
-            else:
-                thumbnail_key = self._store_thumbnail(upload, thumbnail)
-                uploads.mark_complete(cur, upload["id"], upload["object_key"], content_type, thumbnail_key)
+            rejection = self._check(cur, upload, received)
             upload = uploads.get(cur, upload["id"])
         if rejection is not None:
             raise rejection  # after the commit: the upload stays rejected, with its reason
         return self._upload_out(upload)
+
+    def _check(self, cur, upload, received):
+        """Complete the upload if its file passes the checks; otherwise remove it and return why."""
+        try:
+            if upload["method"] == "multipart":
+                uploads.assemble_parts(self.storage, upload)
+            content_type, thumbnail = uploads.verify(self.storage, self.settings, upload, received,
+                                                     make_thumbnail=_thumbnail_in_thread)
+        except uploads.Incomplete:
+            raise
+        except KepuError as problem:
+            uploads.remove_objects(self.storage, upload)
+            uploads.mark_rejected(cur, upload["id"], problem.message)
+            return problem
+        uploads.mark_complete(cur, upload["id"], upload["object_key"], content_type,
+                              self._store_thumbnail(upload, thumbnail))
+        return None
 
     def _take_received(self, upload, received):
         if upload["method"] == "stream":
             if received is None:
                 raise uploads.Incomplete("Send the file with PUT /uploads/{id}/content first.",
                                          {"content": "not received yet"})
-            if not received["object_key"].startswith(uploads.prefix(upload["org_id"], upload["id"])):
-                raise InvalidInput("That object does not belong to this upload.", {"object_key": "foreign"})
             upload["object_key"] = received["object_key"]
         elif received is not None:
             raise InvalidInput("This upload goes by presigned parts, not through the gateway.", {"method": "multipart"})

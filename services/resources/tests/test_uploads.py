@@ -145,3 +145,20 @@ def test_abandoned_uploads_expire_with_their_parts(resources, storage):
     assert sorted(sql(resources, "SELECT status FROM uploads")) == [("expired",), ("expired",)]
     assert objects(storage) == []
     assert storage.client._list_multipart_uploads(storage.bucket("resources")).uploads == []
+
+
+def test_two_racing_streams_leave_one_checked_file(resources, storage):
+    data = mp4_bytes(MB)
+    upload = call(resources, "start_upload", ADMIN_A, upload_form(data, method="stream"))
+    first, second = (call(resources, "stream_target", ADMIN_A, upload["id"]) for _ in range(2))
+    assert first["key"] != second["key"]
+    for target in (first, second):
+        storage.put_stream(target["bucket"], target["key"], io.BytesIO(data), len(data))
+    received = {"size": len(data), "sha256": sha256(data)}
+    done = call(resources, "complete_upload", ADMIN_A, upload["id"], {"received": dict(received, object_key=first["key"])})
+    again = call(resources, "complete_upload", ADMIN_A, upload["id"], {"received": dict(received, object_key=second["key"])})
+    assert again["completed_at"] == done["completed_at"]
+    assert objects(storage) == [first["key"]]
+    with pytest.raises(InvalidInput):  # another upload's object is never touched
+        call(resources, "complete_upload", ADMIN_A, upload["id"],
+             {"received": dict(received, object_key="files/elsewhere/x")})
