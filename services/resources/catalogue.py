@@ -136,7 +136,7 @@ def submit(cur, user_id, data):
         (resource_id, org_id, user_id, data["type"], data["title"], data["keywords"], data["description"],
          data["topics"], files["file_upload_id"], files["file_key"], files["filename"], files["file_size"],
          files["content_type"], files["sha256"], files["thumbnail_key"], files["thumbnail_upload_id"],
-         search_text.document_vector(data["title"], data["keywords"], data["description"])))
+         search_text.document_vector(data["title"], data["keywords"], data["description"], data["type"])))
     return get(cur, resource_id)
 
 
@@ -158,7 +158,7 @@ def revise(cur, user_id, resource_id, data):
     changes.update(_files(cur, resource["org_id"], data, current=resource))
     assignments = ", ".join(f"{column} = %({column})s" for column in changes)
     changes.update(id=resource_id, search=search_text.document_vector(data["title"], data["keywords"],
-                                                                       data["description"]))
+                                                                       data["description"], data["type"]))
     cur.execute(f"UPDATE resources SET {assignments}, search = %(search)s::tsvector, updated_at = now() "
                 f"WHERE id = %(id)s", changes)
     return resource["status"], get(cur, resource_id)

@@ -15,6 +15,8 @@ def search(cur, q=None, type=None, topic=None, org=None, sort="newest", page=1, 
         terms = search_text.query(q)
         if terms is None:
             return [], False
+        if type:
+            terms = f"({terms}) & {search_text.type_term(type)}"
         filters.append("r.search @@ %s::tsquery")
         args.append(terms)
     if type:

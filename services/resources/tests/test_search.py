@@ -40,7 +40,7 @@ def cur(database_templates, worker_tag):
             "published_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'f', 1, 'video/mp4', %s, %s, %s, "
             "%s::tsvector, %s)",
             (resource_id, org, uuid.uuid4(), kind, title, keywords, description, topics, upload_id, f"k/{upload_id}",
-             "0" * 64, status, downloads, search_text.document_vector(title, keywords, description),
+             "0" * 64, status, downloads, search_text.document_vector(title, keywords, description, kind),
              T0 + timedelta(days=days)))
     yield cursor
     conn.close()
@@ -78,6 +78,9 @@ def test_misses(cur, q):
 
 
 def test_filters_and_orders(cur):
+    assert titles(cur, q="健康", type="article") == ["新冠肺炎防控指南"]
+    assert titles(cur, q="健康", type="video") == []
+    assert titles(cur, q="雾", type="wallchart") == ["地震来了怎么办"]
     assert titles(cur, type="article") == ["COVID-19 疫苗常识", "新冠肺炎防控指南"]
     assert titles(cur, topic="科学防疫", sort="downloads") == ["新冠肺炎防控指南", "COVID-19 疫苗常识"]
     assert titles(cur, org=ORG_B, q="新冠") == ["谣言：吃大蒜能预防新冠"]

@@ -3,7 +3,7 @@ from services.resources.search_text import MAX_POSITION, document_vector, query
 
 
 def lexemes(vector):
-    return {item.split(":")[0]: item.split(":")[1] for item in vector.split(" ")}
+    return {item.split(":")[0]: item.partition(":")[2] for item in vector.split(" ")}
 
 
 def test_a_cjk_run_gives_its_pairs_and_its_last_character_at_consecutive_positions():
@@ -33,3 +33,8 @@ def test_queries():
     assert query("COVID 疫苗") == "covid:* & 疫苗"
     assert query("，！ ") is None
     assert query("a'b|c&d") == "a:* & b:* & c:* & d:*"  # tsquery operators never pass through
+
+
+def test_the_type_is_a_lexeme_no_text_can_produce():
+    vector = document_vector("type video", [], "", "video")
+    assert lexemes(vector)["type_video"] == "" and "type" in lexemes(vector)
