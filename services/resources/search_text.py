@@ -61,17 +61,27 @@ def document_vector(title, keywords, description, resource_type=None):
     return " ".join(terms)
 
 
-def query(text):
-    """The tsquery literal for what a user typed (cast with ::tsquery), or None if it holds no word.
-
-    Every run must match (AND); a CJK run of 2+ characters is a phrase of its pairs, one character or
-    a Latin word also matches as a prefix (a user types 雾 or covi and expects 雾霾 or covid).
-    """
+def query_parts(text):
+    """What a user typed, as the parts that must all match: ("phrase", [pairs]) for a CJK run of 2+
+    characters, ("prefix", stem) for one character or a Latin word (雾 finds 雾霾, covi finds covid)."""
     parts = []
     for run, is_cjk in _runs(text):
         if is_cjk and len(run) > 1:
-            pairs = [run[i:i + 2] for i in range(len(run) - 1)]
-            parts.append(pairs[0] if len(pairs) == 1 else "(" + " <-> ".join(pairs) + ")")
+            parts.append(("phrase", [run[i:i + 2] for i in range(len(run) - 1)]))
         else:
-            parts.append(f"{run}:*")
+            parts.append(("prefix", run))
+    return parts
+
+
+def query(text):
+    """The tsquery literal for what a user typed (cast with ::tsquery), or None if it holds no word.
+
+    A phrase of pairs matches exactly that substring (新冠 <-> 冠肺 <-> 肺炎 is not 肺炎新冠).
+    """
+    parts = []
+    for kind, value in query_parts(text):
+        if kind == "prefix":
+            parts.append(f"{value}:*")
+        else:
+            parts.append(value[0] if len(value) == 1 else "(" + " <-> ".join(value) + ")")
     return " & ".join(parts) or None

@@ -6,7 +6,7 @@ import psycopg2
 import pytest
 
 from kepu_common.testing import DATABASE_SERVER, drop_database, run_admin
-from services.resources import search_text
+from services.resources import search_plan, search_text
 from services.resources.search import search
 
 ORG_A, ORG_B = uuid.uuid4(), uuid.uuid4()
@@ -85,6 +85,18 @@ def test_filters_and_orders(cur):
     assert titles(cur, topic="科学防疫", sort="downloads") == ["新冠肺炎防控指南", "COVID-19 疫苗常识"]
     assert titles(cur, org=ORG_B, q="新冠") == ["谣言：吃大蒜能预防新冠"]
     assert titles(cur, sort="downloads")[:2] == ["新冠肺炎防控指南", "地震来了怎么办"]
+
+
+@pytest.mark.parametrize("by_order", [True, False])
+def test_either_way_of_reading_finds_the_same(cur, monkeypatch, by_order):
+    cur.execute("ANALYZE resources")
+    search_plan._cache.clear()  # statistics exist from now on
+    monkeypatch.setattr(search_plan, "read_by_order", lambda *args: by_order)
+    assert search_plan.lexeme_stats(cur) is not None
+    assert titles(cur, q="新冠") == ["谣言：吃大蒜能预防新冠", "新冠肺炎防控指南"]
+    assert titles(cur, q="新冠", sort="downloads") == ["新冠肺炎防控指南", "谣言：吃大蒜能预防新冠"]
+    assert titles(cur, q="健康", type="article") == ["新冠肺炎防控指南"]
+    assert titles(cur, q="肺炎新冠") == []
 
 
 def test_pages_are_stable_even_with_ties(cur):
