@@ -4,7 +4,9 @@ Presigned URLs are signed for the endpoint clients will use (STORAGE public_endp
 from the one services reach (inside docker-compose, "minio:9000" versus "localhost:9000").
 """
 import logging
+import queue
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
@@ -110,6 +112,56 @@ class Storage:
                    part_size=16 * 1024 * 1024):
         """Upload from a file-like object without holding it in memory (one part buffered at a time)."""
         return self.client.put_object(bucket, key, stream, length, content_type=content_type, part_size=part_size)
+
+    def put_in_parts(self, bucket, key, read, length, content_type="application/octet-stream",
+                     part_size=16 * 1024 * 1024, observe=None, in_flight=2, chunk_size=1024 * 1024):
+        """Copy `length` bytes from read(n) into an object as a multipart upload, without holding more
+        than in_flight + 1 parts: while up to in_flight parts upload on their own threads, the next one
+        fills a reused buffer. observe(chunk) sees every chunk in order (to hash it). If the source ends
+        early (EOFError) or anything fails, the multipart upload is aborted and nothing is left behind.
+        """
+        upload_id = self.start_multipart(bucket, key, content_type)
+        free = queue.Queue()
+        for _ in range(in_flight + 1):
+            free.put(bytearray(min(part_size, max(length, 1))))
+        try:
+            with ThreadPoolExecutor(in_flight, thread_name_prefix="part-upload") as pool:
+                sent = []
+                remaining = length
+                while remaining > 0:
+                    buffer = free.get()  # waits while in_flight parts are still uploading
+                    size = min(len(buffer), remaining)
+                    view = memoryview(buffer)[:size]
+                    filled = 0
+                    while filled < size:
+                        chunk = read(min(chunk_size, size - filled))
+                        if not chunk:
+                            free.put(buffer)
+                            raise EOFError(f"the source ended after {length - remaining + filled} of {length} bytes")
+                        view[filled:filled + len(chunk)] = chunk
+                        if observe:
+                            observe(chunk)
+                        filled += len(chunk)
+                    remaining -= size
+                    sent.append(pool.submit(self._upload_part, bucket, key, upload_id, len(sent) + 1, view,
+                                            buffer, free))
+                    failed = next((f for f in sent if f.done() and f.exception()), None)
+                    if failed:
+                        raise failed.exception()
+                etags = [future.result() for future in sent]
+            return self.complete_multipart(bucket, key, upload_id, list(enumerate(etags, 1)))
+        except BaseException:
+            try:
+                self.abort_multipart(bucket, key, upload_id)
+            except Exception as exc:  # the original error matters more; storage drops stale uploads itself
+                log.warning("could not abort multipart upload %s of %s: %s", upload_id, key, exc)
+            raise
+
+    def _upload_part(self, bucket, key, upload_id, number, data, buffer, free):
+        try:
+            return self.client._upload_part(bucket, key, data, None, upload_id, number)
+        finally:
+            free.put(buffer)
 
     def stat(self, bucket, key):
         return self.client.stat_object(bucket, key)

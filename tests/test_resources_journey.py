@@ -1,6 +1,8 @@
 """An organization uploads a video both ways through the gateway, two reviewers publish it in the review
 service, anyone finds it in Chinese and downloads it: every service its own process."""
 import hashlib
+import socket
+import time
 from urllib.parse import quote
 
 import requests
@@ -60,6 +62,16 @@ def start(platform, token, data, **changes):
 def put_content(platform, token, upload_id, data):
     return requests.put(f"{platform.gateway_url}/api/v1/uploads/{upload_id}/content", data=data, timeout=60,
                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"})
+
+
+def interrupted(platform, token, upload_id, data):
+    """A client that goes away after sending part of the body."""
+    host, port = platform.gateway_url.rsplit("/", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=20) as conn:
+        conn.sendall(f"PUT /api/v1/uploads/{upload_id}/content HTTP/1.1\r\nHost: {host}\r\n"
+                     f"Authorization: Bearer {token}\r\nContent-Type: application/octet-stream\r\n"
+                     f"Content-Length: {len(data)}\r\n\r\n".encode() + data[:len(data) // 3])
+    time.sleep(1)  # the gateway notices, aborts what it stored
 
 
 def decide_in_review(platform, token, resource_id, stage, decision="approved", comment=""):
@@ -164,6 +176,9 @@ def test_bad_uploads_and_submissions_get_clear_errors(platform):
     longer = put_content(platform, token, short["id"], data + b"extra")
     assert longer.status_code == 413
     assert get(platform, f"/uploads/{short['id']}", token).json()["status"] == "pending"  # nothing lost: send again
+
+    interrupted(platform, token, short["id"], data)
+    assert get(platform, f"/uploads/{short['id']}", token).json()["status"] == "pending"
 
     outsider = sign_up(platform, "13500003333")["tokens"]["access_token"]
     assert put_content(platform, outsider, short["id"], data).status_code == 403

@@ -1,11 +1,11 @@
 """Uploads for organization accounts: presigned multipart straight to storage, or streamed through here."""
 import hashlib
+import threading
 
 from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import ClientDisconnected
 
 from gateway import rpc
 from gateway.auth import require_auth
@@ -68,19 +68,24 @@ def storage():
     return current_app.extensions["storage"]
 
 
-class MeasuredStream:
-    """Reads the request body for storage while counting and hashing it, so nothing reads it twice."""
+class BodyReader:
+    """Reads the raw request body (the server's input stream, bounded by Content-Length: werkzeug's
+    wrapper would copy every chunk once more) and counts and hashes what storage receives."""
 
     def __init__(self, stream):
         self._stream = stream
         self.size = 0
         self.sha256 = hashlib.sha256()
 
-    def read(self, size=-1):
-        data = self._stream.read(size)
-        self.size += len(data)
-        self.sha256.update(data)
-        return data
+    def read(self, size):
+        try:
+            return self._stream.read(size)
+        except (OSError, ValueError) as exc:  # the client went away mid-body
+            raise EOFError(str(exc)) from exc
+
+    def observe(self, chunk):
+        self.size += len(chunk)
+        self.sha256.update(chunk)
 
 
 @bp.route("")
@@ -145,14 +150,21 @@ class Content(MethodView):
         if length != target["size"]:
             raise ApiError(400, "validation_failed", f"This upload was declared as {target['size']} bytes.",
                            {"size": f"declared {target['size']}, sending {length}"})
-        request.max_content_length = target["size"]  # instead of the JSON limit
-        body = MeasuredStream(request.stream)
+        streams = current_app.extensions.setdefault(
+            "upload_streams", threading.BoundedSemaphore(current_app.config["UPLOAD_STREAMS_PER_WORKER"]))
+        if not streams.acquire(blocking=False):
+            raise ApiError(503, "busy", "This gateway is receiving as many files as it can; try again shortly.",
+                           {"dependency": "gateway"}, {"Retry-After": "10"})
+        body = BodyReader(request.environ["wsgi.input"])
         try:
-            storage().put_stream(target["bucket"], target["key"], body, length, content_type=target["content_type"],
-                                 part_size=current_app.config["UPLOAD_STREAM_PART_SIZE"])
-        except ClientDisconnected:
+            storage().put_in_parts(target["bucket"], target["key"], body.read, length,
+                                   content_type=target["content_type"],
+                                   part_size=current_app.config["UPLOAD_STREAM_PART_SIZE"], observe=body.observe)
+        except EOFError:
             raise ApiError(400, "upload_interrupted", "The connection closed before the whole file arrived; "
                                                       "send it again.", {"size": f"received {body.size} of {length}"})
+        finally:
+            streams.release()
         received = {"size": body.size, "sha256": body.sha256.hexdigest(), "object_key": target["key"]}
         return rpc.call("resources", "complete_upload", user_id, str(upload_id), {"received": received},
                         timeout=COMPLETE_TIMEOUT)
