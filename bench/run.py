@@ -15,10 +15,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import events, gateway_rpc, identity_directory, identity_login, review_queues  # noqa: E402
+from bench import (  # noqa: E402
+    events, gateway_rpc, identity_directory, identity_login, resources_search, resources_upload, review_queues,
+)
 
 DOC = ROOT / "docs" / "benchmarks.md"
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+# BENCH_ONLY=resources refreshes only the resources figures (the others keep their last measurement)
+ONLY = os.environ.get("BENCH_ONLY", "")
 
 
 def machine():
@@ -117,7 +121,15 @@ def render(gateway_runs, event_runs, login_runs, directory, review):
     return "\n".join(lines)
 
 
-def main():
+def write_region(name, figures):
+    text = DOC.read_text()
+    text = re.sub(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", lambda m: m.group(1) + figures + m.group(2),
+                  text, flags=re.S)
+    DOC.write_text(text)
+    print(f"\nwritten into {DOC.relative_to(ROOT)} ({name})")
+
+
+def platform_figures():
     gateway_runs, event_runs = [], []
     for n in range(RUNS):
         gateway_runs.append(gateway_rpc.run())
@@ -131,13 +143,29 @@ def main():
     print("directory", json.dumps(directory), flush=True)
     review = review_queues.run()
     print("review", json.dumps(review), flush=True)
-    figures = render(gateway_runs, event_runs, login_runs, directory, review)
-    print("\n" + figures)
-    text = DOC.read_text()
-    text = re.sub(r"(<!-- figures:start -->\n).*?(\n<!-- figures:end -->)", lambda m: m.group(1) + figures + m.group(2),
-                  text, flags=re.S)
-    DOC.write_text(text)
-    print(f"\nwritten into {DOC.relative_to(ROOT)}")
+    return render(gateway_runs, event_runs, login_runs, directory, review)
+
+
+def resources_figures():
+    upload = resources_upload.run()
+    print("upload", json.dumps(upload), flush=True)
+    search = resources_search.run()
+    print("search", json.dumps(search, default=str), flush=True)
+    lines = [f"Measured {datetime.date.today().isoformat()} on {machine()}, with `make bench` "
+             "(`BENCH_ONLY=resources make bench` for these alone).", ""]
+    lines += list(resources_upload.render(upload)) + [""] + list(resources_search.render(search))
+    return "\n".join(lines)
+
+
+def main():
+    if ONLY in ("", "platform"):
+        figures = platform_figures()
+        print("\n" + figures)
+        write_region("figures", figures)
+    if ONLY in ("", "resources"):
+        figures = resources_figures()
+        print("\n" + figures)
+        write_region("resources-figures", figures)
 
 
 if __name__ == "__main__":
