@@ -150,7 +150,8 @@ def resources_figures():
     upload = resources_upload.run()
     print("upload", json.dumps(upload), flush=True)
     search = resources_search.run()
-    print("search", json.dumps(search, default=str), flush=True)
+    print("search plans of the slowest kinds:\n" + str(search.pop("plans", "")), flush=True)
+    print("search", json.dumps(search, default=str, ensure_ascii=False), flush=True)
     lines = [f"Measured {datetime.date.today().isoformat()} on {machine()}, with `make bench` "
              "(`BENCH_ONLY=resources make bench` for these alone).", ""]
     lines += list(resources_upload.render(upload)) + [""] + list(resources_search.render(search))
