@@ -17,7 +17,7 @@ class ResourceSettings:
         self.upload_ttl = timedelta(hours=float(settings.get("upload_ttl_hours", 24)))
         self.unused_upload_ttl = timedelta(days=float(settings.get("unused_upload_days", 7)))
         self.thumbnail_pixels = int(settings.get("thumbnail_pixels", 480))
-        self.max_image_pixels = int(settings.get("max_image_megapixels", 150)) * 1_000_000
+        self.max_image_pixels = int(settings.get("max_image_megapixels", 100)) * 1_000_000
         self.download_ttl = timedelta(seconds=int(settings.get("download_url_seconds", 300)))
         self.part_url_ttl = timedelta(hours=float(settings.get("part_url_hours", 6)))
 

@@ -3,6 +3,7 @@ import logging
 from datetime import datetime, timezone
 
 from eventlet import tpool
+from eventlet.semaphore import Semaphore
 from nameko.timer import timer
 
 from kepu_common.consumers import event_consumer
@@ -21,9 +22,14 @@ from services.resources.schemas import (
 log = logging.getLogger(__name__)
 
 
+# a 100-megapixel PNG decodes into 300 MB: two at a time per process keeps memory bounded
+_decoding = Semaphore(2)
+
+
 def _thumbnail_in_thread(path, box, max_pixels):
     # decoding a large image takes CPU for a while: off the event loop, so other workers keep answering
-    return tpool.execute(thumbnails.make, path, box, max_pixels)
+    with _decoding:
+        return tpool.execute(thumbnails.make, path, box, max_pixels)
 
 
 class ResourcesService(PlatformService):

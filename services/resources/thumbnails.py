@@ -14,7 +14,7 @@ class UnreadableImage(InvalidInput):
     pass
 
 
-def make(path, box=480, max_pixels=150_000_000):
+def make(path, box=480, max_pixels=100_000_000):
     """JPEG bytes of the image at path, fitted into box x box; UnreadableImage if it cannot be decoded."""
     try:
         with warnings.catch_warnings():
