@@ -422,7 +422,10 @@ def loaded(url, version):
             cur.execute("SELECT to_regclass('bench_meta') IS NOT NULL")
             if not cur.fetchone()[0]:
                 return None
-            cur.execute("SELECT version, rows, load_seconds, schema FROM bench_meta")
+            try:
+                cur.execute("SELECT version, rows, load_seconds, schema FROM bench_meta")
+            except psycopg2.errors.UndefinedColumn:  # written by an older version of this benchmark
+                return None
             row = cur.fetchone()
             if row is None or row[0] != version or row[1] != ROWS or row[3] != _schema(cur):
                 return None
