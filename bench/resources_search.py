@@ -555,8 +555,10 @@ GROUPS = {
 
 
 def _time(cur, q, kind, sort):
+    """One search in its own transaction, as the service runs it (search steers the planner with SET LOCAL)."""
     started = time.perf_counter()
     search.search(cur, q=q, type=kind, sort=sort, page=1, page_size=20)
+    cur.connection.rollback()
     return (time.perf_counter() - started) * 1000
 
 
@@ -580,6 +582,7 @@ def measure(url, total=QUERIES, log=print):
         results["matches"][q] = {"rows": count, "share_pct": round(100 * count / max(1, results["rows"]), 2),
                                  "audio": audio}
     log("matching rows:", results["matches"], flush=True)
+    conn.autocommit = False  # from here on each search runs in a transaction of its own
 
     rng = random.Random(SEED)
     plan = []
@@ -615,6 +618,7 @@ def measure(url, total=QUERIES, log=print):
         sql = cur.query.decode()
         cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
         text = "\n".join(row[0] for row in cur.fetchall())
+        conn.rollback()
         results["plans"][f"{name} q={q} type={kind} sort={sort}"] = text
         log(f"\nEXPLAIN (ANALYZE, BUFFERS) for the slowest kind ({name}: q={q!r}, type={kind}, sort={sort}):\n"
             f"{sql}\n{text}\n", flush=True)

@@ -17,8 +17,8 @@ completion checks).
 
 Aims: the gateway worker's peak RSS under 150 MB; gateway throughput at least 0.7 of the direct put.
 
-Environment: BENCH_UPLOAD_MB (700), BENCH_UPLOAD_RUNS (3), BENCH_UPLOAD_PART_MB (16, the production default
-part size), BENCH_UPLOAD_EXTRA_PART_MB ("8,32": one more platform each with one pair of puts, to show the
+Environment: BENCH_UPLOAD_MB (700), BENCH_UPLOAD_RUNS (3), BENCH_UPLOAD_PART_MB (8, the production default
+part size), BENCH_UPLOAD_EXTRA_PART_MB ("16": one more platform each with one pair of puts, to show the
 memory/throughput trade-off; empty to skip).
 """
 import hashlib
@@ -48,8 +48,8 @@ from kepu_common.testing import publish_events  # noqa: E402
 MB = 1024 * 1024
 SIZE_MB = int(os.environ.get("BENCH_UPLOAD_MB", "700"))
 RUNS = int(os.environ.get("BENCH_UPLOAD_RUNS", "3"))
-PART_MB = int(os.environ.get("BENCH_UPLOAD_PART_MB", "16"))
-EXTRA_PART_MB = [int(v) for v in os.environ.get("BENCH_UPLOAD_EXTRA_PART_MB", "8,32").split(",") if v.strip()]
+PART_MB = int(os.environ.get("BENCH_UPLOAD_PART_MB", "8"))
+EXTRA_PART_MB = [int(v) for v in os.environ.get("BENCH_UPLOAD_EXTRA_PART_MB", "16").split(",") if v.strip()]
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42"
 USER = "00000000-0000-0000-0000-000000000001"  # whom running.token() signs for
 SAMPLE_S = 0.05

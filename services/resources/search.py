@@ -15,7 +15,10 @@ SORTED_AFTER = {
 
 
 def search(cur, q=None, type=None, topic=None, org=None, sort="newest", page=1, page_size=20):
-    """(resources on the page, whether more follow). A query with no searchable word finds nothing."""
+    """(resources on the page, whether more follow). A query with no searchable word finds nothing.
+
+    Run it in a transaction of its own (as the service does): it steers the planner with SET LOCAL.
+    """
     filters, args = ["r.status = 'published'"], []
     by_order = None
     if q:
