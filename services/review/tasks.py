@@ -17,15 +17,17 @@ def _audit(cur, task_id, action, actor_id=None, comment="", address=""):
 
 
 def from_request(cur, event):
-    """A task for a review_requested event; a newer request supersedes the open task of the same subject and stage."""
+    """A task for a review_requested event. A subject waits for one decision at a time: a newer request
+    supersedes its open task, whatever the stage (a resource revised while it waits for scientific
+    review goes back to initial review, and the scientific task must leave the queue)."""
     cur.execute(
-        "UPDATE tasks SET status = 'superseded' WHERE subject_type = %s AND subject_id = %s AND stage = %s "
+        "UPDATE tasks SET status = 'superseded' WHERE subject_type = %s AND subject_id = %s "
         "AND status = 'open' AND requested_at <= %s RETURNING id",
-        (event["subject_type"], event["subject_id"], event["stage"], event["occurred_at"]))
+        (event["subject_type"], event["subject_id"], event["occurred_at"]))
     for (old,) in cur.fetchall():
         _audit(cur, old, "superseded", comment="a newer request arrived")
-    cur.execute("SELECT 1 FROM tasks WHERE subject_type = %s AND subject_id = %s AND stage = %s AND status = 'open'",
-                (event["subject_type"], event["subject_id"], event["stage"]))
+    cur.execute("SELECT 1 FROM tasks WHERE subject_type = %s AND subject_id = %s AND status = 'open'",
+                (event["subject_type"], event["subject_id"]))
     if cur.fetchone():
         return None  # an even newer request is already open: this one arrived late
     task_id = uuid.uuid4()

@@ -79,6 +79,13 @@ def test_newer_request_supersedes_the_open_task(review, amqp_uri):
     assert rows(review, "SELECT status FROM tasks ORDER BY created_at") == [("superseded",), ("open",)]
 
 
+def test_a_newer_request_in_another_stage_supersedes_too(review, amqp_uri):
+    request_review(review, amqp_uri, stage="scientific", snapshot={"title": "v1"})
+    request_review(review, amqp_uri, stage="initial", snapshot={"title": "v1, revised"})
+    assert rows(review, "SELECT stage, status FROM tasks ORDER BY created_at") == [
+        ("scientific", "superseded"), ("initial", "open")]
+
+
 def test_decision_is_announced_and_audited_with_address(review, amqp_uri):
     request_review(review, amqp_uri)
     task = open_task(review)
