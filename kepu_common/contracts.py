@@ -94,6 +94,7 @@ class OrgDecided(EventSchema):
     comment = fields.String(load_default="")
 
 
+RESOURCE_TYPES = ("article", "image", "video", "wallchart", "audio", "debunk")
 RESOURCE_STATUSES = ("pending_initial", "initial_rejected", "pending_scientific", "scientific_rejected", "published",
                      "withdrawn")
 
@@ -103,7 +104,7 @@ class ResourceStatusChanged(EventSchema):
 
     resource_id = fields.UUID(required=True)
     org_id = fields.UUID(required=True)
-    type = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(RESOURCE_TYPES))
     status = fields.String(required=True, validate=validate.OneOf(RESOURCE_STATUSES))
     previous_status = fields.String(load_default=None, allow_none=True)
     actor_id = fields.String(load_default=None, allow_none=True)  # the user, or the reviewer for a decision
@@ -114,7 +115,7 @@ class ResourceDownloaded(EventSchema):
 
     resource_id = fields.UUID(required=True)
     org_id = fields.UUID(required=True)
-    type = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(RESOURCE_TYPES))
     user_id = fields.UUID(load_default=None, allow_none=True)  # None for an anonymous download
     downloaded_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
 

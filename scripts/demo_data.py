@@ -44,13 +44,19 @@ RESOURCES = [
 COLOURS = [(32, 96, 160), (200, 80, 60), (60, 150, 90), (220, 160, 40), (120, 80, 170)]
 
 
+class ApiFailure(RuntimeError):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
 def call(method, path, token=None, **kwargs):
     headers = kwargs.pop("headers", {})
     if token:
         headers["Authorization"] = f"Bearer {token}"
     response = requests.request(method, API + path, headers=headers, timeout=60, **kwargs)
     if response.status_code >= 400:
-        raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+        raise ApiFailure(response.status_code, f"{method} {path}: {response.status_code} {response.text[:300]}")
     return response.json() if response.content else None
 
 
@@ -179,8 +185,8 @@ def main():
 def _try(action):
     try:
         return action()
-    except RuntimeError as exc:
-        if " 403 " in str(exc):  # the resources service has not yet heard that this user runs the organization
+    except ApiFailure as exc:
+        if exc.status == 403:  # the resources service has not yet heard that this user runs the organization
             return None
         raise
 

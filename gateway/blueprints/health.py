@@ -4,8 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Blueprint, current_app, jsonify
 
 from gateway import rpc
+from gateway.storage import storage as shared_storage
 from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcTimeout
-from kepu_common.storage import Storage
 
 bp = Blueprint("health", __name__)
 
@@ -28,9 +28,9 @@ def _service(name, client, timeout):
     return {"status": "ok", **report}
 
 
-def _storage(settings):
+def _storage(store):
     try:
-        Storage.from_config(settings).check()
+        store.check()
     except Exception as exc:  # any failure here means storage is not usable; say which
         return {"status": "unavailable", "reason": str(exc)[:200]}
     return {"status": "ok"}
@@ -47,7 +47,7 @@ def readyz():
     except BrokerUnavailable as exc:
         broker = {"status": "unavailable", "reason": str(exc)}
     with ThreadPoolExecutor(max_workers=len(config["READY_SERVICES"]) + 1) as checks_pool:
-        storage = checks_pool.submit(_storage, config["STORAGE"])
+        storage = checks_pool.submit(_storage, shared_storage())
         if broker["status"] == "ok":
             futures = {name: checks_pool.submit(_service, name, client, timeout) for name in config["READY_SERVICES"]}
             services = {name: future.result() for name, future in futures.items()}

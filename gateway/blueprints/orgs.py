@@ -1,7 +1,7 @@
 """Organizations (机构): the directory, entry with a licence image, members."""
 import uuid
 
-from flask import current_app, g, request
+from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -10,8 +10,8 @@ from gateway import rpc
 from gateway.auth import require_auth
 from gateway.errors import ApiError
 from gateway.schema_fields import timestamp
+from gateway.storage import storage
 from kepu_common import filetypes
-from kepu_common.storage import Storage
 
 bp = Blueprint("orgs", __name__, description="Organizations: directory, entry, members")
 
@@ -88,12 +88,6 @@ class Member(Schema):
 
 class JoinRequest(Schema):
     org_id = fields.UUID(required=True)
-
-
-def storage():
-    if "storage" not in current_app.extensions:
-        current_app.extensions["storage"] = Storage.from_config(current_app.config["STORAGE"])
-    return current_app.extensions["storage"]
 
 
 @bp.route("")

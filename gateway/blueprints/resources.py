@@ -8,20 +8,18 @@ from marshmallow import Schema, fields, validate
 from gateway import rpc
 from gateway.auth import current_claims, require_auth
 from gateway.schema_fields import timestamp
+from kepu_common.contracts import RESOURCE_STATUSES, RESOURCE_TYPES
 
 bp = Blueprint("resources", __name__, description="Resources: search, detail, download, submission, review status")
 mine = Blueprint("my", __name__, description="An organization's own resources with their review status")
 
-TYPES = ("article", "image", "video", "wallchart", "audio", "debunk")
-STATUSES = ("pending_initial", "initial_rejected", "pending_scientific", "scientific_rejected", "published",
-            "withdrawn")
 
 
 class SearchQuery(Schema):
     q = fields.String(load_default=None, validate=validate.Length(max=50),
                       metadata={"description": "keyword; Chinese words of 2+ characters match as written "
                                                "(雾霾, 新冠肺炎), in titles, keywords and descriptions"})
-    type = fields.String(load_default=None, validate=validate.OneOf(TYPES))
+    type = fields.String(load_default=None, validate=validate.OneOf(RESOURCE_TYPES))
     topic = fields.String(load_default=None, validate=validate.Length(max=30))
     org = fields.UUID(load_default=None, metadata={"description": "an organization's id"})
     sort = fields.String(load_default="newest", validate=validate.OneOf(("newest", "downloads")))
@@ -31,7 +29,7 @@ class SearchQuery(Schema):
 
 class ResourceRequest(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={"description": "资源名称"})
-    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    type = fields.String(required=True, validate=validate.OneOf(RESOURCE_TYPES))
     keywords = fields.List(fields.String(validate=validate.Length(min=1, max=20)), load_default=list,
                            validate=validate.Length(max=20), metadata={"description": "关键字, at most 20"})
     description = fields.String(load_default="", validate=validate.Length(max=2000), metadata={"description": "资源简介"})
@@ -82,7 +80,7 @@ class ResourcePage(Schema):
 
 
 class MineQuery(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(RESOURCE_STATUSES))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     org_id = fields.UUID(load_default=None, allow_none=True)

@@ -11,11 +11,12 @@ from gateway import rpc
 from gateway.auth import require_auth
 from gateway.errors import ApiError
 from gateway.schema_fields import timestamp
-from kepu_common.storage import Storage
+from gateway.storage import storage
+from kepu_common.contracts import RESOURCE_TYPES
 
 bp = Blueprint("uploads", __name__, description="Uploads (organization accounts): start, send, complete")
 
-PURPOSES = ("article", "image", "video", "wallchart", "audio", "debunk", "thumbnail")
+PURPOSES = RESOURCE_TYPES + ("thumbnail",)
 # finishing reads the file back from storage to check its checksum: allow for a large file
 COMPLETE_TIMEOUT = 600
 
@@ -60,12 +61,6 @@ class Upload(Schema):
     created_at = timestamp()
     expires_at = timestamp()
     completed_at = timestamp(allow_none=True)
-
-
-def storage():
-    if "storage" not in current_app.extensions:
-        current_app.extensions["storage"] = Storage.from_config(current_app.config["STORAGE"])
-    return current_app.extensions["storage"]
 
 
 class BodyReader:

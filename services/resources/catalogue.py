@@ -13,8 +13,9 @@ COLUMNS_SQL = ", ".join(f"r.{c}" for c in _COLUMNS)
 
 
 def from_row(row):
+    """A row of COLUMNS_SQL followed by the organization's name."""
     resource = dict(zip(_COLUMNS, row))
-    resource["org_name"] = row[len(_COLUMNS)] if len(row) > len(_COLUMNS) else None
+    resource["org_name"] = row[len(_COLUMNS)]
     return resource
 
 
@@ -216,9 +217,10 @@ def owned(cur, org_ids, status=None, limit=20, offset=0):
 
 
 def count_download(cur, resource_id):
-    """One more download of a published resource; the resource, or NotFound."""
+    """One more download of a published resource: what the link and the event need, or NotFound."""
     cur.execute("UPDATE resources SET downloads = downloads + 1 WHERE id = %s AND status = 'published' "
-                "RETURNING id", (resource_id,))
-    if cur.fetchone() is None:
+                "RETURNING id, org_id, type, file_key, filename", (resource_id,))
+    row = cur.fetchone()
+    if row is None:
         raise NotFound("No such resource.", {"resource_id": "unknown"})
-    return get(cur, resource_id)
+    return dict(zip(("id", "org_id", "type", "file_key", "filename"), row))

@@ -21,9 +21,6 @@ class ResourceSettings:
         self.download_ttl = timedelta(seconds=int(settings.get("download_url_seconds", 300)))
         self.part_url_ttl = timedelta(hours=float(settings.get("part_url_hours", 6)))
 
-    def limit(self, purpose):
-        return self.size_limits.get(purpose, formats.THUMBNAIL_MAX)
-
 
 class Settings(DependencyProvider):
     def setup(self):

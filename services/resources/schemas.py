@@ -1,9 +1,9 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from kepu_common.contracts import RESOURCE_TYPES
 from services.resources import formats, review_flow
 from services.resources.search import ORDERS
 
-RESOURCE_TYPES = tuple(formats.TYPES)
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hexadecimal characters")
 
 

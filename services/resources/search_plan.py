@@ -68,11 +68,13 @@ def lexeme_stats(cur):
 
 
 def steer(cur, by_order):
-    """Walking the order index: no other way is left open for this transaction's next query (no bitmap
-    scan, no sequential scan, no sort, no parallel workers: underestimating a phrase, the planner would
-    otherwise read a whole index and sort). Otherwise the query itself sorts by an expression no index
-    provides (search.SORTED_AFTER). JIT stays off: it costs tens of milliseconds on a query of a few."""
-    off = "off" if by_order else "on"
-    cur.execute("SELECT set_config('enable_bitmapscan', %s, true), set_config('enable_seqscan', %s, true), "
-                "set_config('enable_sort', %s, true), set_config('max_parallel_workers_per_gather', %s, true), "
-                "set_config('jit', 'off', true)", (off, off, off, "0" if by_order else "2"))
+    """For this transaction's next query. Walking the order index (True): no other way is left open (no
+    bitmap scan, sequential scan, sort or parallel workers: underestimating a phrase, the planner would
+    otherwise read a whole index and sort). Reading the GIN index (False): the query itself sorts by an
+    expression no index provides (search.SORTED_AFTER). Either way JIT stays off: it costs tens of
+    milliseconds on a query of a few. None: the planner decides, as configured."""
+    if by_order is None:
+        return
+    settings = ["jit"] + (["enable_bitmapscan", "enable_seqscan", "enable_sort"] if by_order else [])
+    cur.execute("SELECT " + ", ".join(f"set_config('{name}', 'off', true)" for name in settings) +
+                (", set_config('max_parallel_workers_per_gather', '0', true)" if by_order else ""))

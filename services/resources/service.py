@@ -1,6 +1,7 @@
 import io
 import logging
-from datetime import datetime, timezone
+import uuid
+from datetime import datetime, timedelta, timezone
 
 from eventlet import tpool
 from eventlet.semaphore import Semaphore
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 # a 100-megapixel PNG decodes into 300 MB: two at a time per process keeps memory bounded
 _decoding = Semaphore(2)
+# thumbnails appear in lists a frontend may keep open a while; files get DOWNLOAD_URL_SECONDS
+THUMBNAIL_URL_TTL = timedelta(hours=1)
 
 
 def _thumbnail_in_thread(path, box, max_pixels):
@@ -44,11 +47,10 @@ class ResourcesService(PlatformService):
         report["storage"] = "ok"
         return report
 
-    def _url(self, key, filename=None, expires=None):
+    def _url(self, key, expires=THUMBNAIL_URL_TTL, filename=None):
         if not key:
             return None
-        return self.storage.presigned_get(self.storage.bucket(uploads.BUCKET), key,
-                                          expires=expires or self.settings.download_ttl * 12, filename=filename)
+        return self.storage.presigned_get(self.storage.bucket(uploads.BUCKET), key, expires=expires, filename=filename)
 
     def _upload_out(self, upload, parts=None):
         upload = dict(upload, thumbnail_url=self._url(upload["thumbnail_key"]))
@@ -59,6 +61,10 @@ class ResourcesService(PlatformService):
     def _resource_out(self, resource):
         return ResourceSchema().dump(dict(resource, thumbnail_url=self._url(resource["thumbnail_key"])))
 
+    def _page_out(self, found, more, request):
+        return PageSchema().dump({"items": [dict(r, thumbnail_url=self._url(r["thumbnail_key"])) for r in found],
+                                  "page": request["page"], "page_size": request["page_size"], "has_more": more})
+
     # --- uploads ----------------------------------------------------------------------------
     @rpc
     def start_upload(self, user_id, request):
@@ -66,7 +72,7 @@ class ResourcesService(PlatformService):
         uploads.check_new(self.settings, data)
         with self.db, self.db.cursor() as cur:
             org_id = catalogue.acting_org(cur, user_id, data["org_id"])
-        upload_id = uploads.new_id()
+        upload_id = uuid.uuid4()
         bucket = self.storage.bucket(uploads.BUCKET)
         multipart_id = None
         if data["method"] == "multipart":
@@ -171,7 +177,8 @@ class ResourcesService(PlatformService):
             log.info("expired %d abandoned uploads", len(stale))
 
     # --- the catalogue ----------------------------------------------------------------------
-    def _request_review(self, cur, resource, previous, actor_id):
+    def _announce(self, cur, resource, previous, actor_id):
+        """Every move of a resource is announced; one that waits for a review stage requests it."""
         self.outbox.add(cur, "resource_status_changed", resource_id=str(resource["id"]),
                         org_id=str(resource["org_id"]), type=resource["type"], status=resource["status"],
                         previous_status=previous, actor_id=str(actor_id) if actor_id else None)
@@ -188,7 +195,7 @@ class ResourcesService(PlatformService):
             raise InvalidInput("Upload the file first, then send its upload_id.", {"upload_id": "required"})
         with self.db, self.db.cursor() as cur:
             resource = catalogue.submit(cur, user_id, data)
-            self._request_review(cur, resource, None, user_id)
+            self._announce(cur, resource, None, user_id)
         return self._resource_out(resource)
 
     @rpc
@@ -196,7 +203,7 @@ class ResourcesService(PlatformService):
         data = ResourceRequest().load(request)
         with self.db, self.db.cursor() as cur:
             previous, resource = catalogue.revise(cur, user_id, resource_id, data)
-            self._request_review(cur, resource, previous, user_id)
+            self._announce(cur, resource, previous, user_id)
         return self._resource_out(resource)
 
     @rpc
@@ -204,7 +211,7 @@ class ResourcesService(PlatformService):
         data = WithdrawRequest().load(request or {})
         with self.db, self.db.cursor() as cur:
             resource = catalogue.withdraw(cur, user_id, resource_id, data["reason"])
-            self._request_review(cur, resource, "published", user_id)
+            self._announce(cur, resource, "published", user_id)
         return self._resource_out(resource)
 
     @event_consumer("review", "review_decided")
@@ -216,7 +223,7 @@ class ResourcesService(PlatformService):
                 outcome = catalogue.apply_decision(cur, event)
                 if outcome:
                     previous, resource = outcome
-                    self._request_review(cur, resource, previous, event["reviewer_id"])
+                    self._announce(cur, resource, previous, event["reviewer_id"])
 
     @rpc
     def get_resource(self, resource_id, user_id=None):
@@ -228,8 +235,7 @@ class ResourcesService(PlatformService):
         data = SearchRequest().load(request)
         with self.db, self.db.cursor() as cur:
             found, more = search.search(cur, **data)
-        return PageSchema().dump({"items": [dict(r, thumbnail_url=self._url(r["thumbnail_key"])) for r in found],
-                                  "page": data["page"], "page_size": data["page_size"], "has_more": more})
+        return self._page_out(found, more, data)
 
     @rpc
     def my_resources(self, user_id, request=None):
@@ -241,8 +247,7 @@ class ResourcesService(PlatformService):
                 catalogue.acting_org(cur, user_id)  # raises: not an organization account
             found, more = catalogue.owned(cur, orgs, data["status"], data["page_size"],
                                           (data["page"] - 1) * data["page_size"])
-        return PageSchema().dump({"items": [dict(r, thumbnail_url=self._url(r["thumbnail_key"])) for r in found],
-                                  "page": data["page"], "page_size": data["page_size"], "has_more": more})
+        return self._page_out(found, more, data)
 
     @rpc
     def download(self, resource_id, user_id=None):
@@ -253,7 +258,7 @@ class ResourcesService(PlatformService):
                             org_id=str(resource["org_id"]), type=resource["type"],
                             user_id=str(user_id) if user_id else None,
                             downloaded_at=datetime.now(timezone.utc).isoformat())
-        return {"url": self._url(resource["file_key"], resource["filename"], self.settings.download_ttl),
+        return {"url": self._url(resource["file_key"], self.settings.download_ttl, resource["filename"]),
                 "expires_in": int(self.settings.download_ttl.total_seconds()), "filename": resource["filename"]}
 
     # --- who acts for which organization (identity's events) --------------------------------

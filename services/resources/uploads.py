@@ -50,10 +50,6 @@ def check_new(settings, data):
     formats.check_declared(data["purpose"], data["content_type"])
 
 
-def new_id():
-    return uuid.uuid4()
-
-
 def multipart_key(org_id, upload_id):
     return prefix(org_id, upload_id) + "multipart"
 

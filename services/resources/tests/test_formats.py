@@ -37,3 +37,9 @@ def test_a_687_mb_video_is_ordinary_and_limits_are_configurable():
         formats.check_size("image", 51 * formats.MB)
     with pytest.raises(TooLarge):
         formats.check_size("video", 687 * formats.MB, {"video": 500 * formats.MB})
+
+
+def test_every_resource_type_of_the_contracts_has_its_formats_and_every_status_its_label():
+    from kepu_common.contracts import RESOURCE_STATUSES, RESOURCE_TYPES
+    from services.resources.review_flow import STATUS_LABELS
+    assert set(formats.TYPES) == set(RESOURCE_TYPES) and set(STATUS_LABELS) == set(RESOURCE_STATUSES)
