@@ -4,14 +4,15 @@ from functools import wraps
 import jwt
 from flask import current_app, g, request
 
-from gateway.errors import ApiError
+from gateway.errors import InvalidToken, TokenExpired
+from kepu_common.errors import Forbidden, Unauthorized, Unavailable
 
 
 def _decode(token):
     settings = current_app.config
     keys = settings["JWT_PUBLIC_KEYS"]
     if not keys:
-        raise ApiError(503, "dependency_unavailable", "Token verification is not configured on this gateway.")
+        raise Unavailable("token_keys_missing", details={"dependency": "identity.keys"})
     last_error = None
     for key in keys:  # more than one during a key rotation
         try:
@@ -21,16 +22,14 @@ def _decode(token):
                 options={"require": ["exp", "sub", "iat"]},
             )
         except jwt.ExpiredSignatureError:
-            raise ApiError(401, "token_expired", "The access token has expired; refresh it.",
-                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+            raise TokenExpired("token_expired") from None
         except jwt.InvalidTokenError as exc:
             last_error = exc
             continue
         if claims.get("typ") != "access":
-            raise ApiError(401, "invalid_token", "This is not an access token.")
+            raise InvalidToken("not_an_access_token")
         return claims
-    raise ApiError(401, "invalid_token", "The access token is not valid.",
-                   headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from last_error
+    raise InvalidToken("invalid_token") from last_error
 
 
 def current_claims(required=True):
@@ -38,8 +37,7 @@ def current_claims(required=True):
     scheme, _, token = header.partition(" ")
     if not token or scheme.lower() != "bearer":
         if required:
-            raise ApiError(401, "unauthorized", "Sign in first: send 'Authorization: Bearer <access token>'.",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise Unauthorized("sign_in_first")
         return None
     claims = _decode(token.strip())
     g.user_id = claims["sub"]
@@ -54,8 +52,7 @@ def require_auth(*roles):
         def wrapper(*args, **kwargs):
             claims = current_claims()
             if roles and not set(roles) & set(claims.get("roles", [])):
-                raise ApiError(403, "forbidden", "Your account does not have the role this needs.",
-                               {"required_roles": list(roles)})
+                raise Forbidden("role_required", details={"required_roles": list(roles)})
             g.claims = claims
             return view(*args, **kwargs)
 

@@ -5,7 +5,8 @@ Views that stream a file body (uploads) are marked with @streams_body (or, for a
 """
 from flask import current_app, request
 
-from gateway.errors import ApiError
+from gateway.errors import MalformedJson
+from kepu_common.errors import UnsupportedMediaType
 
 
 def streams_body(view):
@@ -25,7 +26,6 @@ def init_app(app):
         if not request.content_length and not request.headers.get("Transfer-Encoding"):
             return  # an empty body: the view's schema decides whether that is acceptable
         if request.mimetype != "application/json":
-            raise ApiError(415, "unsupported_media_type",
-                           f"Send the body as JSON with 'Content-Type: application/json' (got '{request.mimetype or 'none'}').")
+            raise UnsupportedMediaType("json_required", got=request.mimetype or "none")
         if request.get_json(silent=True) is None:
-            raise ApiError(400, "malformed_json", "The request body is not valid JSON.")
+            raise MalformedJson("malformed_json")

@@ -1,66 +1,72 @@
-"""One error envelope for every error: {"error": {"code", "message", "fields"}}.
+"""One error envelope for every error, in the reader's language.
 
-Errors raised inside a service arrive as RemoteError with the exception's class name; REMOTE_ERRORS is
-the one table that turns them into HTTP statuses.
+`{"error": {"code", "message", "fields": {name: {"code", "message"}}, "details", "request_id"}}`.
+Errors raised here or in a service are kepu_common.errors classes: each carries its status and code,
+so this module needs no table of them. The text is chosen per request from Accept-Language (zh-CN
+by default, English on request) by kepu_common.messages.
 """
 import logging
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 from marshmallow import Schema
 from marshmallow import fields as ma
 from werkzeug.exceptions import HTTPException
 
+from kepu_common import errors
+from kepu_common.errors import KepuError, Problem, internal_problem, invalid_fields, problem_of_remote, render
+from kepu_common.messages import negotiate
 from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcTimeout
 
 log = logging.getLogger(__name__)
 
-# remote exception class name -> (status, code)
-REMOTE_ERRORS = {
-    "InvalidInput": (400, "validation_failed"),
-    "ValidationError": (400, "validation_failed"),  # marshmallow, raised by a service's schema
-    "Unauthorized": (401, "unauthorized"),
-    "Forbidden": (403, "forbidden"),
-    "NotFound": (404, "not_found"),
-    "Conflict": (409, "conflict"),
-    "Incomplete": (409, "upload_incomplete"),  # resources: parts still missing; nothing was lost
-    "UnreadableImage": (400, "validation_failed"),  # resources: a damaged image
-    "TooLarge": (413, "too_large"),
-    "RuleBroken": (422, "rule_broken"),
-    "RateLimited": (429, "rate_limited"),
-    "Unavailable": (503, "dependency_unavailable"),
-    "OperationalError": (503, "dependency_unavailable"),  # psycopg2: the service's database is down
-    "InterfaceError": (503, "dependency_unavailable"),
+
+class TokenExpired(errors.Unauthorized):
+    code = "token_expired"
+
+
+class InvalidToken(errors.Unauthorized):
+    code = "invalid_token"
+
+
+class MalformedJson(errors.InvalidInput):
+    code = "malformed_json"
+
+
+class LengthRequired(KepuError):
+    status, code = 411, "length_required"
+
+
+class Busy(errors.Unavailable):
+    code = "busy"
+
+
+class UploadInterrupted(errors.InvalidInput):
+    code = "upload_interrupted"
+
+
+HTTP_PROBLEMS = {  # werkzeug's own errors (routing, methods, body size) -> code and message key
+    400: ("bad_request", "bad_request"),
+    404: ("not_found", "no_such_endpoint"),
+    405: ("method_not_allowed", "method_not_allowed"),
+    413: ("too_large", "body_too_large"),
+    414: ("uri_too_long", "uri_too_long"),
+    415: ("unsupported_media_type", "unsupported_media_type"),
+    431: ("request_header_fields_too_large", "request_header_fields_too_large"),
 }
 
-HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "rule_broken",
-    429: "rate_limited",
-    503: "dependency_unavailable",
-}
 
-
-class ApiError(Exception):
-    def __init__(self, status, code, message, fields=None, headers=None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.fields = fields or {}
-        self.headers = headers or {}
+class FieldErrorBody(Schema):
+    code = ma.String(required=True, metadata={"description": "stable code of what is wrong (see docs/errors.md)",
+                                              "example": "required"})
+    message = ma.String(required=True, metadata={"example": "此项必填。"})
 
 
 class ErrorBody(Schema):
     code = ma.String(required=True, metadata={"example": "validation_failed"})
-    message = ma.String(required=True)
-    fields = ma.Dict(metadata={"description": "offending fields and what is wrong with each"})
+    message = ma.String(required=True, metadata={"description": "zh-CN by default, English with Accept-Language: en"})
+    fields = ma.Dict(keys=ma.String(), values=ma.Nested(FieldErrorBody),
+                     metadata={"description": "offending fields (dotted paths for nested ones), each with its code"})
+    details = ma.Dict(metadata={"description": "machine-readable facts: dependency, required_roles, retry_after…"})
     request_id = ma.String()
 
 
@@ -68,66 +74,51 @@ class ErrorSchema(Schema):
     error = ma.Nested(ErrorBody, required=True)
 
 
-def envelope(status, code, message, fields=None, headers=None):
-    body = {"code": code, "message": message, "fields": fields or {}}
-    request_id = getattr(g, "request_id", None)
-    if request_id:
-        body["request_id"] = request_id
-    response = jsonify({"error": body})
-    response.status_code = status
-    for key, value in (headers or {}).items():
+def respond(problem):
+    body = render(problem, negotiate(request.headers.get("Accept-Language")), getattr(g, "request_id", None))
+    response = jsonify(body)
+    response.status_code = problem.status
+    for key, value in problem.headers.items():
         response.headers[key] = value
+    if problem.status in (401,) and problem.code in ("token_expired", "invalid_token", "unauthorized"):
+        response.headers.setdefault("WWW-Authenticate", "Bearer")
     return response
 
 
 def _flatten_messages(messages):
     """webargs nests messages by location ({"json": {...}, "query": {...}}): frontends want fields."""
     flat = {}
-    for location, errors in (messages or {}).items():
-        if isinstance(errors, dict):
-            flat.update(errors)
+    for location, errors_ in (messages or {}).items():
+        if isinstance(errors_, dict):
+            flat.update(errors_)
         else:
-            flat[location] = errors
+            flat[location] = errors_
     return flat
 
 
 def from_http_exception(error):
     data = getattr(error, "data", None) or {}
     if "messages" in data:  # a request schema refused the input
-        return envelope(400, "validation_failed", "Some fields are missing or invalid.",
-                        _flatten_messages(data["messages"]))
+        return respond(invalid_fields(_flatten_messages(data["messages"])))
     status = error.code or 500
     if status >= 500:
-        return envelope(500, "internal_error", "Something went wrong on our side; quote the request id.")
-    messages = {
-        404: "No such endpoint. The API lives under /api/v1; see /api/v1/docs.",
-        405: "This endpoint does not accept that method.",
-        413: "The request body is too large.",
-    }
-    return envelope(status, HTTP_CODES.get(status, "error"), messages.get(status, error.description))
+        return respond(internal_problem())
+    code, message = HTTP_PROBLEMS.get(status, ("bad_request", "bad_request"))
+    return respond(Problem(status, code, message))
 
 
 def from_remote_error(error):
-    status, code = REMOTE_ERRORS.get(error.exc_type, (None, None))
-    if status is None:
+    problem = problem_of_remote(error.exc_type, error.exc_args, error.service)
+    if problem is None:
         log.error("unmapped error from %s: %s: %s", error.service, error.exc_type, error.value)
-        return envelope(500, "internal_error", "Something went wrong on our side; quote the request id.")
-    args = error.exc_args
-    if error.exc_type == "ValidationError":
-        return envelope(400, code, "Some fields are missing or invalid.", args[0] if args and isinstance(args[0], dict) else {})
-    if error.exc_type in ("OperationalError", "InterfaceError"):
-        return envelope(503, code, f"The {error.service} service cannot reach its database; try again shortly.",
-                        {"dependency": f"{error.service}.database"}, {"Retry-After": "5"})
-    message = args[0] if args else error.value
-    fields_ = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
-    headers = {"Retry-After": str(fields_.get("retry_after", 5))} if status in (429, 503) else None
-    return envelope(status, code, message, fields_, headers)
+        problem = internal_problem()
+    return respond(problem)
 
 
 def register(app):
-    @app.errorhandler(ApiError)
-    def api_error(error):
-        return envelope(error.status, error.code, error.message, error.fields, error.headers)
+    @app.errorhandler(KepuError)
+    def platform_error(error):
+        return respond(errors.problem_of(error))
 
     @app.errorhandler(RemoteError)
     def remote_error(error):
@@ -135,17 +126,17 @@ def register(app):
 
     @app.errorhandler(RpcTimeout)
     def rpc_timeout(error):
-        return envelope(503, "dependency_unavailable", f"The {error.service} service is not answering; try again shortly.",
-                        {"dependency": error.service}, {"Retry-After": "5"})
+        return respond(Problem(503, "dependency_unavailable", "service_unavailable", {"service": error.service},
+                               details={"dependency": error.service}, headers={"Retry-After": "5"}))
 
     @app.errorhandler(BrokerUnavailable)
     def broker_unavailable(error):
-        return envelope(503, "dependency_unavailable", "The message broker is unreachable; try again shortly.",
-                        {"dependency": "broker"}, {"Retry-After": "5"})
+        return respond(Problem(503, "dependency_unavailable", "broker_unavailable",
+                               details={"dependency": "broker"}, headers={"Retry-After": "5"}))
 
     @app.errorhandler(Exception)
     def unexpected(error):
         if isinstance(error, HTTPException):
             return from_http_exception(error)
         log.exception("unhandled error")
-        return envelope(500, "internal_error", "Something went wrong on our side; quote the request id.")
+        return respond(internal_problem())

@@ -89,10 +89,9 @@ def main(argv=None):
 
     if args.command == "run":
         config = service_config(args.service, args.config)
-        logging.basicConfig(
-            level=config.get("LOG_LEVEL", "INFO"),
-            format=f"%(asctime)s {args.service} %(levelname)s %(name)s: %(message)s",
-        )
+        from kepu_common import log_context  # after eventlet's monkey patch: its local must be green
+
+        log_context.configure(args.service, config.get("LOG_LEVEL", "INFO"))
         run(args.service, config)
         return 0
 

@@ -131,8 +131,8 @@ class Database(DependencyProvider):
         except psycopg2.OperationalError as exc:
             service = self.container.service_name
             log.warning("%s: database unreachable: %s", service, exc)
-            return UnreachableDatabase(Unavailable(f"The {service} service cannot reach its database; try again shortly.",
-                                                   {"dependency": f"{service}.database"}))
+            return UnreachableDatabase(Unavailable("database_unavailable", details={"dependency": f"{service}.database"},
+                                                   service=service))
         if conn.closed:
             self.pool.putconn(conn, key=worker_ctx, close=True)
             conn = self.pool.getconn(key=worker_ctx)

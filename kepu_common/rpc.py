@@ -10,9 +10,12 @@ import amqp
 import eventlet
 import kombu
 from kombu.utils import json
+from marshmallow import ValidationError
 from nameko.exceptions import UnserializableValueError, serialize
 from nameko.messaging import AMQP_URI_CONFIG_KEY
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
+
+from kepu_common.errors import InvalidInput
 
 
 class ReplyingRpcConsumer(RpcConsumer):
@@ -50,6 +53,8 @@ class ReplyingRpcConsumer(RpcConsumer):
         self._reply_connection = self._reply_channel = None
 
     def handle_result(self, message, result, exc_info):
+        if exc_info is not None and isinstance(exc_info[1], ValidationError):  # a schema refused the input
+            exc_info = (InvalidInput, InvalidInput.from_messages(exc_info[1].messages), exc_info[2])
         error = serialize(exc_info[1]) if exc_info is not None else None
         try:
             body = json.dumps({"result": result, "error": error})

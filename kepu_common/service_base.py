@@ -2,12 +2,14 @@
 from kepu_common.rpc import rpc
 
 from kepu_common.db import Database
+from kepu_common.log_context import WorkerLogContext
 from kepu_common.outbox import Outbox, pending_count
 
 
 class PlatformService:
     db = Database()
     outbox = Outbox()
+    log_context = WorkerLogContext()
 
     @rpc
     def health(self):

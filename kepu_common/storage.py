@@ -68,9 +68,10 @@ class Storage:
             try:
                 exists = self.client.bucket_exists(name)
             except Exception as exc:  # urllib3 and S3 errors alike: storage is not usable
-                raise Unavailable(f"object storage unreachable: {exc}"[:300], {"dependency": "storage"}) from exc
+                raise Unavailable("storage_unreachable", details={"dependency": "storage",
+                                                                  "reason": str(exc)[:300]}) from exc
             if not exists:
-                raise Unavailable(f"bucket {name} is missing", {"dependency": "storage"})
+                raise Unavailable("bucket_missing", details={"dependency": "storage"}, bucket=name)
 
     def presigned_get(self, bucket, key, expires=timedelta(minutes=10), filename=None):
         headers = {"response-content-disposition": attachment(filename)} if filename else None

@@ -1,10 +1,12 @@
 """/healthz: the process is alive. /readyz: broker, every service (and through it its database), storage."""
 from concurrent.futures import ThreadPoolExecutor
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 
 from gateway import rpc
 from gateway.storage import storage as shared_storage
+from kepu_common.errors import Problem, render
+from kepu_common.messages import negotiate
 from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcTimeout
 
 bp = Blueprint("health", __name__)
@@ -32,7 +34,8 @@ def _storage(store):
     try:
         store.check()
     except Exception as exc:  # any failure here means storage is not usable; say which
-        return {"status": "unavailable", "reason": str(exc)[:200]}
+        details = getattr(exc, "details", None) or {}
+        return {"status": "unavailable", "reason": str(details.get("reason") or exc)[:200]}
     return {"status": "ok"}
 
 
@@ -63,6 +66,7 @@ def readyz():
     body = {
         "status": "not_ready",
         "checks": checks,
-        "error": {"code": "dependency_unavailable", "message": "Not ready: " + ", ".join(sorted(failing)), "fields": failing},
+        "error": render(Problem(503, "dependency_unavailable", "not_ready", {"parts": ", ".join(sorted(failing))},
+                                details=failing), negotiate(request.headers.get("Accept-Language")))["error"],
     }
     return jsonify(body), 503

@@ -8,7 +8,8 @@ from marshmallow import Schema, fields, validate
 
 from gateway import rpc
 from gateway.auth import require_auth
-from gateway.errors import ApiError
+from gateway.errors import LengthRequired
+from kepu_common.errors import TooLarge, UnsupportedMediaType
 from gateway.schema_fields import timestamp
 from gateway.storage import storage
 from kepu_common import filetypes
@@ -126,15 +127,14 @@ class LicenceUpload(MethodView):
         """Upload the business licence image (the raw bytes as the body); use the key in POST /orgs."""
         length = request.content_length
         if length is None:
-            raise ApiError(411, "length_required", "Send the image with a Content-Length header.")
+            raise LengthRequired("content_length_required")
         if length > LICENCE_MAX_BYTES:
-            raise ApiError(413, "too_large", "The licence image must be at most 10 MB.", {"licence": "too large"})
+            raise TooLarge("licence_too_large", {"licence": ("file_too_large", {"max_mb": 10})}, max_mb=10)
         request.max_content_length = LICENCE_MAX_BYTES
         head = request.stream.read(filetypes.HEAD_BYTES)
         content_type = filetypes.sniff(head)
         if content_type not in filetypes.IMAGE_TYPES:
-            raise ApiError(415, "unsupported_media_type", "The licence must be a JPEG, PNG or WebP image.",
-                           {"licence": "the bytes are not an image"})
+            raise UnsupportedMediaType("licence_not_an_image", {"licence": "not_an_image"})
         key = f"licences/{g.claims['sub']}/{uuid.uuid4().hex}"
         store = storage()
         store.put_stream(store.bucket("licences"), key, filetypes.PrefixedStream(head, request.stream), length,

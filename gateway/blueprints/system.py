@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from gateway import rpc
 from gateway.auth import require_auth
-from gateway.errors import ApiError
+from kepu_common.errors import NotFound
 from gateway.schema_fields import timestamp
 from gateway.settings import SERVICES
 
@@ -46,7 +46,7 @@ class ServiceHealth(MethodView):
     def get(self, name):
         """One service's health: answers over RPC and reaches its database."""
         if name not in SERVICES:
-            raise ApiError(404, "not_found", f"No service named '{name}'.", {"name": f"one of {', '.join(SERVICES)}"})
+            raise NotFound("no_such_service", {"name": ("not_one_of", {"choices": ", ".join(SERVICES)})}, name=name)
         return rpc.call(name, "health")
 
 
@@ -71,5 +71,5 @@ class PingReceiptView(MethodView):
         """Whether metrics received the ping's event, and how many times it applied it."""
         receipt = rpc.call("metrics", "ping_receipt", str(ping_id))
         if receipt is None:
-            raise ApiError(404, "not_found", "Metrics has not received this ping yet.")
+            raise NotFound("ping_not_received")
         return receipt

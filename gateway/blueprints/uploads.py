@@ -9,7 +9,8 @@ from marshmallow import Schema, fields, validate
 
 from gateway import rpc
 from gateway.auth import require_auth
-from gateway.errors import ApiError
+from gateway.errors import Busy, LengthRequired, UploadInterrupted
+from kepu_common.errors import InvalidInput, TooLarge
 from gateway.schema_fields import timestamp
 from gateway.storage import storage
 from kepu_common.contracts import RESOURCE_TYPES
@@ -137,27 +138,26 @@ class Content(MethodView):
         user_id = g.claims["sub"]
         length = request.content_length
         if length is None:
-            raise ApiError(411, "length_required", "Send the file with a Content-Length header.")
+            raise LengthRequired("content_length_required")
         target = rpc.call("resources", "stream_target", user_id, str(upload_id))
         if length > target["size"]:
-            raise ApiError(413, "too_large", f"This upload was declared as {target['size']} bytes.",
-                           {"size": f"declared {target['size']}, sending {length}"})
+            raise TooLarge("upload_size_mismatch", {"size": ("size_mismatch", {"declared": target["size"], "sent": length})},
+                           declared=target["size"], sent=length)
         if length != target["size"]:
-            raise ApiError(400, "validation_failed", f"This upload was declared as {target['size']} bytes.",
-                           {"size": f"declared {target['size']}, sending {length}"})
+            raise InvalidInput("upload_size_mismatch", {"size": ("size_mismatch", {"declared": target["size"], "sent": length})},
+                               declared=target["size"], sent=length)
         streams = current_app.extensions.setdefault(
             "upload_streams", threading.BoundedSemaphore(current_app.config["UPLOAD_STREAMS_PER_WORKER"]))
         if not streams.acquire(blocking=False):
-            raise ApiError(503, "busy", "This gateway is receiving as many files as it can; try again shortly.",
-                           {"dependency": "gateway"}, {"Retry-After": "10"})
+            raise Busy("gateway_busy", details={"dependency": "gateway", "retry_after": 10})
         body = BodyReader(request.environ["wsgi.input"])
         try:
             storage().put_in_parts(target["bucket"], target["key"], body.read, length,
                                    content_type=target["content_type"],
                                    part_size=current_app.config["UPLOAD_STREAM_PART_SIZE"], observe=body.observe)
         except EOFError:
-            raise ApiError(400, "upload_interrupted", "The connection closed before the whole file arrived; "
-                                                      "send it again.", {"size": f"received {body.size} of {length}"})
+            raise UploadInterrupted("upload_interrupted", {"size": ("size_received", {"received": body.size, "declared": length})},
+                                    received=body.size, declared=length)
         finally:
             streams.release()
         received = {"size": body.size, "sha256": body.sha256.hexdigest(), "object_key": target["key"]}

@@ -10,7 +10,7 @@ def test_missing_token_is_401_with_how_to_sign_in(client):
     response = client.get("/api/v1/auth/session")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert "Authorization" in error_of(response)["message"]
+    assert error_of(response)["message"].startswith("请先登录") and "Authorization" in error_of(response)["message"]
 
 
 def test_valid_token_shows_the_session(client, make_token):
@@ -48,7 +48,7 @@ def test_missing_role_is_403_naming_it(client, make_token):
     response = client.post("/api/v1/system/pings", json={"message": "hi"},
                            headers=bearer(make_token(["communicator"])))
     assert response.status_code == 403
-    assert error_of(response)["fields"] == {"required_roles": ["platform_admin"]}
+    assert error_of(response)["details"] == {"required_roles": ["platform_admin"]}
 
 
 def test_rotated_keys_both_verify(make_app, make_token, jwt_keys):

@@ -1,7 +1,10 @@
 """Every error a client can cause gets the envelope, the right status and a readable message."""
 import pytest
 
-from gateway.errors import REMOTE_ERRORS, from_remote_error
+from nameko.exceptions import serialize
+
+from gateway.errors import from_remote_error
+from kepu_common import errors
 from gateway.tests.conftest import error_of
 from kepu_common.rpc_client import RemoteError
 
@@ -31,6 +34,7 @@ def test_wrong_content_type_is_415_and_says_what_to_send(client, make_token):
                            headers={"Authorization": f"Bearer {make_token(['platform_admin'])}"})
     assert response.status_code == 415
     assert "application/json" in error_of(response)["message"]
+    assert error_of(response)["message"].startswith("请求体须为 JSON")
 
 
 def test_oversized_body_is_413(make_app, make_token):
@@ -48,7 +52,8 @@ def test_schema_violations_name_each_field(client, make_token):
     assert response.status_code == 400
     error = error_of(response)
     assert error["code"] == "validation_failed"
-    assert set(error["fields"]) == {"message", "extra"}
+    assert error["fields"]["message"]["code"] == "length_between"
+    assert error["fields"]["extra"] == {"code": "unknown_field", "message": "不认识的字段。"}
 
 
 def test_request_id_is_kept_when_sane_and_replaced_when_not(client):
@@ -62,22 +67,49 @@ def test_error_body_carries_the_request_id(client):
     assert error_of(response)["request_id"] == "trace-me"
 
 
-@pytest.mark.parametrize("exc_type,status", sorted((k, v[0]) for k, v in REMOTE_ERRORS.items()))
-def test_remote_errors_map_through_the_one_table(make_app, exc_type, status):
+class VenueFull(errors.KepuError):  # a class the gateway has never heard of
+    status, code = 423, "venue_full"
+
+
+def _remote(exc, service="identity"):
+    serialized = serialize(exc)
+    return RemoteError(service, serialized["exc_type"], serialized["exc_args"], serialized["value"])
+
+
+@pytest.mark.parametrize("cls", [errors.InvalidInput, errors.Unauthorized, errors.Forbidden, errors.NotFound,
+                                 errors.Conflict, errors.TooLarge, errors.UnsupportedMediaType, errors.RuleBroken,
+                                 errors.RateLimited, errors.Unavailable, VenueFull])
+def test_every_error_class_maps_by_what_it_carries(make_app, cls):
     with make_app().test_request_context():
-        response = from_remote_error(RemoteError("identity", exc_type, ["what went wrong", {"field": "why"}], "x"))
-    assert response.status_code == status
+        response = from_remote_error(_remote(cls("not_found", {"phone": "required"})))
+    assert response.status_code == cls.status
     body = response.get_json()["error"]
-    assert body["code"] == REMOTE_ERRORS[exc_type][1]
-    assert "Traceback" not in body["message"]
+    assert body["code"] == cls.code
+    assert body["fields"] == {"phone": {"code": "required", "message": "此项必填。"}}
 
 
-def test_domain_error_keeps_message_and_fields(make_app):
+def test_messages_follow_accept_language(make_app):
+    error = _remote(errors.RateLimited("rate_limited", {"phone": ("too_long", {"max": 11})}, retry_after=30))
+    with make_app().test_request_context(headers={"Accept-Language": "en-GB,en;q=0.8"}):
+        english = from_remote_error(error).get_json()["error"]
     with make_app().test_request_context():
-        response = from_remote_error(RemoteError("identity", "Conflict", ["手机号已注册", {"phone": "taken"}], ""))
-    assert response.status_code == 409
-    assert response.get_json()["error"]["message"] == "手机号已注册"
-    assert response.get_json()["error"]["fields"] == {"phone": "taken"}
+        chinese = from_remote_error(error).get_json()["error"]
+    assert english["message"] == "Too many attempts; try again in 30 seconds."
+    assert chinese["message"] == "操作过于频繁，请 30 秒后再试。"
+    assert english["fields"]["phone"] == {"code": "too_long", "message": "Longer than the maximum length 11."}
+    assert chinese["fields"]["phone"]["code"] == "too_long"
+
+
+def test_a_schema_error_from_a_service_keeps_field_codes(make_app):
+    from marshmallow import Schema, ValidationError, fields
+
+    try:
+        Schema.from_dict({"name": fields.String(required=True)})().load({})
+    except ValidationError as exc:
+        remote = _remote(errors.InvalidInput.from_messages(exc.messages))
+    with make_app().test_request_context():
+        body = from_remote_error(remote).get_json()["error"]
+    assert body["code"] == "validation_failed" and body["fields"]["name"]["code"] == "required"
 
 
 def test_unmapped_remote_error_is_500_without_internals(make_app):

@@ -28,7 +28,7 @@ def test_service_that_does_not_answer_is_503_naming_it(make_app):
     response = client.get("/api/v1/system/services/activities")
     assert response.status_code == 503
     error = error_of(response)
-    assert error["fields"] == {"dependency": "activities"}
+    assert error["details"] == {"dependency": "activities"}
     assert response.headers["Retry-After"]
 
 
@@ -36,7 +36,7 @@ def test_broker_down_is_503_naming_the_broker(make_app):
     client = make_app(AMQP_URI="amqp://guest:guest@127.0.0.1:1//").test_client()
     response = client.get("/api/v1/system/services/identity")
     assert response.status_code == 503
-    assert error_of(response)["fields"] == {"dependency": "broker"}
+    assert error_of(response)["details"] == {"dependency": "broker"}
 
 
 def test_readyz_names_what_is_missing(make_app, identity):
@@ -47,7 +47,7 @@ def test_readyz_names_what_is_missing(make_app, identity):
     assert body["checks"]["services"]["identity"]["status"] == "ok", body
     assert body["checks"]["storage"]["status"] == "ok"
     assert body["checks"]["services"]["metrics"]["status"] == "unavailable"
-    assert set(body["error"]["fields"]) == {"resources", "activities", "review", "metrics"}
+    assert set(body["error"]["details"]) == {"resources", "activities", "review", "metrics"}
 
 
 def test_readyz_reports_storage_down(make_app, identity):
@@ -56,11 +56,11 @@ def test_readyz_reports_storage_down(make_app, identity):
                                "buckets": {"uploads": "kepu-uploads"}}).test_client()
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert set(response.get_json()["error"]["fields"]) == {"storage"}
+    assert set(response.get_json()["error"]["details"]) == {"storage"}
 
 
 def test_service_whose_database_is_down_gives_503_naming_it(make_app, start_service):
     start_service(IdentityService, DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere", OUTBOX={"relay": False})
     response = make_app().test_client().get("/api/v1/system/services/identity")
     assert response.status_code == 503
-    assert error_of(response)["fields"] == {"dependency": "identity.database"}
+    assert error_of(response)["details"] == {"dependency": "identity.database"}

@@ -1,0 +1,73 @@
+"""Every text a user sees, in their language: gettext catalogues read with Babel, keyed by code.
+
+Catalogues live in kepu_common/locale/<locale>/LC_MESSAGES/<domain>.po, one domain per area (common,
+identity, resources, review, activities, metrics), so translators work with the usual tools (Poedit,
+Weblate) and each area keeps its own file. The msgid is a stable code ("phone_registered"), never
+English text; the msgstr may hold {name} placeholders filled from the error's params. zh_CN is the
+default; a reader who asks for English (Accept-Language: en) gets English. A code missing from a
+catalogue falls back to zh_CN, then to the fallback code's text, so a reader never sees a bare code.
+"""
+import logging
+from functools import lru_cache
+from pathlib import Path
+from string import Formatter
+
+from babel.messages.pofile import read_po
+
+DEFAULT_LOCALE = "zh_CN"
+LOCALES = ("zh_CN", "en")
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=None)
+def catalogue(locale):
+    messages = {}
+    for path in sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale=locale):
+                if message.id and message.string:
+                    if message.id in messages:
+                        raise RuntimeError(f"{path}: message {message.id!r} is defined in two catalogues")
+                    messages[message.id] = message.string
+    return messages
+
+
+def negotiate(accept_language):
+    """The best of our locales for an Accept-Language header; zh_CN when nothing matches."""
+    if not accept_language:
+        return DEFAULT_LOCALE
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    best = parse_accept_header(accept_language, LanguageAccept).best_match(("zh-CN", "zh", "en"), default="zh-CN")
+    return "en" if best.startswith("en") else DEFAULT_LOCALE
+
+
+class _Params(dict):
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+def has(code, locale=DEFAULT_LOCALE):
+    return code in catalogue(locale)
+
+
+def text(code, locale=DEFAULT_LOCALE, fallback=None, **params):
+    template = catalogue(locale).get(code) or catalogue(DEFAULT_LOCALE).get(code)
+    if template is None:
+        log.warning("no catalogue text for %r", code)
+        template = catalogue(locale).get(fallback) or catalogue(DEFAULT_LOCALE).get(fallback) if fallback else None
+        if template is None:
+            return code
+    try:
+        return Formatter().vformat(template, (), _Params(params))
+    except (ValueError, IndexError, KeyError, AttributeError):
+        return template
+
+
+def label(kind, value, locale=DEFAULT_LOCALE):
+    """A display label for an enumeration value: label("org_category", "ministry") -> 有关部委."""
+    key = f"{kind}.{value}"
+    return text(key, locale) if has(key) else value

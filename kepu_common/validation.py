@@ -1,0 +1,158 @@
+"""marshmallow's own messages as stable codes, so every field error can be shown in the reader's language.
+
+marshmallow formats its messages from class attributes (Field.default_error_messages, the validators'
+message templates), which it documents as the place to customise them. Here each template becomes a
+Coded string: a str whose value is a stable code and which keeps the format() arguments as params,
+so a ValidationError's messages carry codes instead of English prose. The catalogues
+(kepu_common/locale) turn a code and its params into text.
+"""
+import math
+from importlib.metadata import version
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+SUPPORTED_MARSHMALLOW = "4."
+_DROPPED_PARAMS = {"input", "labels", "min_op", "max_op"}  # never echo hostile input back
+
+
+class Coded(str):
+    """A message that is a code: str(coded) == code; format() keeps its arguments as params."""
+
+    def __new__(cls, code, **params):
+        obj = super().__new__(cls, code)
+        obj.code = code
+        obj.params = params
+        return obj
+
+    def format(self, *args, **kwargs):
+        return Coded(self.code, **{**self.params, **kwargs})
+
+    def __reduce__(self):
+        return (str, (str(self),))
+
+
+def coded(code, **params):
+    """A field error message with a stable code: ValidationError(coded("sms_code_format"))."""
+    return Coded(code, **params)
+
+
+def field_error(code, field=None, **params):
+    message = Coded(code, **params)
+    return ValidationError({field: [message]} if field else message)
+
+
+# field class -> {marshmallow key: code}; keys not listed use _BY_KEY, then "invalid"
+_BY_FIELD = {
+    fields.String: {"invalid": "not_a_string", "invalid_utf8": "not_a_string"},
+    fields.Number: {"invalid": "not_a_number", "too_large": "number_too_large"},
+    fields.Integer: {"invalid": "not_an_integer", "too_large": "number_too_large"},
+    fields.Float: {"special": "number_not_finite"},
+    fields.Decimal: {"special": "number_not_finite"},
+    fields.Boolean: {"invalid": "not_a_boolean"},
+    fields.UUID: {"invalid_uuid": "not_a_uuid"},
+    fields.DateTime: {"invalid": "not_a_datetime", "format": "not_a_datetime",
+                      "invalid_awareness": "datetime_needs_timezone"},
+    fields.Date: {"invalid": "not_a_date", "format": "not_a_date"},
+    fields.Time: {"invalid": "not_a_time", "format": "not_a_time"},
+    fields.TimeDelta: {"invalid": "not_a_duration", "format": "not_a_duration"},
+    fields.List: {"invalid": "not_a_list"},
+    fields.Tuple: {"invalid": "not_a_list"},
+    fields.Mapping: {"invalid": "not_an_object"},
+    fields.Nested: {"type": "not_an_object"},
+    fields.Url: {"invalid": "not_a_url"},
+    fields.Email: {"invalid": "not_an_email"},
+    fields.IP: {"invalid_ip": "not_an_ip"},
+    fields.Enum: {"unknown": "not_one_of"},
+}
+_BY_KEY = {"required": "required", "null": "null", "validator_failed": "invalid", "type": "not_an_object"}
+
+_VALIDATORS = {
+    validate.Length: {"message_min": "too_short", "message_max": "too_long", "message_all": "length_between",
+                      "message_equal": "length_equal"},
+    validate.Range: {"message_min": "too_small", "message_max": "too_big", "message_all": "out_of_range"},
+    validate.OneOf: {"default_message": "not_one_of"},
+    validate.NoneOf: {"default_message": "invalid_choice"},
+    validate.ContainsOnly: {"default_message": "not_one_of"},
+    validate.ContainsNoneOf: {"default_message": "invalid_choice"},
+    validate.Regexp: {"default_message": "invalid_format"},
+    validate.URL: {"default_message": "not_a_url"},
+    validate.Email: {"default_message": "not_an_email"},
+    validate.Equal: {"default_message": "not_equal"},
+    validate.Predicate: {"default_message": "invalid"},
+}
+
+
+def _field_classes():
+    for name in dir(fields):
+        value = getattr(fields, name)
+        if isinstance(value, type) and issubclass(value, fields.Field):
+            yield value
+
+
+def install():
+    """Replace marshmallow's English templates with codes. Fails loudly on a marshmallow it was not made for."""
+    installed = version("marshmallow")
+    if not installed.startswith(SUPPORTED_MARSHMALLOW):
+        raise RuntimeError(f"kepu_common.validation codes marshmallow {SUPPORTED_MARSHMALLOW}x messages; "
+                           f"marshmallow {installed} is installed: check its message attributes and update _BY_FIELD")
+    for cls in _field_classes():
+        own = cls.__dict__.get("default_error_messages")
+        if not own:
+            continue
+        codes = {}
+        for klass in cls.__mro__:
+            codes = {**_BY_FIELD.get(klass, {}), **codes}
+        cls.default_error_messages = {key: Coded(codes.get(key) or _BY_KEY.get(key, "invalid")) for key in own}
+    for cls, attributes in _VALIDATORS.items():
+        for attribute, code in attributes.items():
+            if not isinstance(getattr(cls, attribute, None), str):
+                raise RuntimeError(f"marshmallow {installed}: {cls.__name__}.{attribute} is gone; "
+                                   "kepu_common.validation must be updated")
+            setattr(cls, attribute, Coded(code))
+    if set(Schema._default_error_messages) != {"type", "unknown"}:
+        raise RuntimeError(f"marshmallow {installed}: Schema._default_error_messages changed; update kepu_common.validation")
+    Schema._default_error_messages = {"type": Coded("not_an_object"), "unknown": Coded("unknown_field")}
+
+
+def _safe(value):
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "、".join(str(item) for item in value)
+    return str(value)[:200]
+
+
+def message_code(message):
+    """(code, params) of one message: a Coded, a {"code", "params"} dict, or plain text (code "invalid")."""
+    if isinstance(message, Coded):
+        return message.code, {k: _safe(v) for k, v in message.params.items()
+                              if k not in _DROPPED_PARAMS and v is not None}
+    if isinstance(message, dict) and "code" in message:
+        return message["code"], dict(message.get("params") or {})
+    if isinstance(message, (tuple, list)) and len(message) == 2 and isinstance(message[1], dict):
+        return str(message[0]), {k: _safe(v) for k, v in message[1].items()}
+    return str(message), {}
+
+
+def field_errors(messages, prefix=""):
+    """marshmallow's nested messages -> {"a.b.0": {"code", "params"}} (the first error of each field)."""
+    flat = {}
+    if not isinstance(messages, dict):
+        code, params = message_code(messages[0] if isinstance(messages, list) and messages else messages)
+        flat[prefix or "_schema"] = {"code": code, "params": params}
+        return flat
+    for key, value in messages.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and not ("code" in value and set(value) <= {"code", "params"}):
+            flat.update(field_errors(value, path))
+        elif isinstance(value, list) and value and isinstance(value[0], dict) and "code" not in value[0]:
+            flat.update(field_errors(value[0], path))
+        else:
+            code, params = message_code(value[0] if isinstance(value, list) and value else value)
+            flat[path] = {"code": code, "params": params}
+    return flat
+
+
+install()
