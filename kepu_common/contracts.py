@@ -9,8 +9,25 @@ from datetime import datetime, timezone
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+# The platform's enumerations, defined once: services, their schemas and the gateway import them from here.
+# Display labels are in the catalogues (kepu_common/locale), keyed "<kind>.<value>" (messages.label).
 SERVICES = ("identity", "resources", "activities", "review", "metrics")
+EVENT_SOURCES = SERVICES + ("gateway",)  # the gateway publishes share returns itself (the hot path)
 REVIEW_STAGES = ("realname", "org", "initial", "scientific", "provincial", "national")
+ORG_CATEGORIES = ("ministry", "provincial_cast", "city_cast", "county_cast", "national_society", "enterprise", "society",
+                  "street", "community", "school", "other")
+# 归口单位: the categories that can supervise an activity (and are its nomination channels)
+SUPERVISING_CATEGORIES = ("ministry", "provincial_cast", "city_cast", "county_cast", "national_society")
+COMMUNICATOR_TYPES = ("individual", "district_admin", "street_admin")
+RESOURCE_TYPES = ("article", "image", "video", "wallchart", "audio", "debunk")
+RESOURCE_STATUSES = ("pending_initial", "initial_rejected", "pending_scientific", "scientific_rejected", "published",
+                     "withdrawn")
+ACTIVITY_MODES = ("online", "offline", "both")
+ACTIVITY_REVIEW_STATUSES = ("pending_provincial", "provincial_rejected", "pending_national", "national_rejected",
+                            "approved")
+ACTIVITY_TIME_STATUSES = ("not_started", "ongoing", "ended")
+SHARE_CHANNELS = ("wechat_group", "wechat_moments", "qq_group", "qq", "weibo", "link")
+SHARE_CONTENT_TYPES = ("resource", "activity", "article")
 
 
 class EventSchema(Schema):
@@ -20,7 +37,7 @@ class EventSchema(Schema):
     event_id = fields.UUID(required=True)
     event_type = fields.String(required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
-    source = fields.String(required=True, validate=validate.OneOf(SERVICES))
+    source = fields.String(required=True, validate=validate.OneOf(EVENT_SOURCES))
     occurred_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
 
 
@@ -71,11 +88,24 @@ class VerificationSubmitted(EventSchema):
 
 
 class VerificationDecided(EventSchema):
-    """user_verified / user_verification_rejected."""
+    """user_verified / user_verification_rejected. The optional fields say who the communicator is (metrics
+    counts communicators per region and organization from them)."""
 
     verification_id = fields.UUID(required=True)
     user_id = fields.UUID(required=True)
     comment = fields.String(load_default="")
+    region_code = fields.String(load_default=None, allow_none=True)
+    communicator_type = fields.String(load_default=None, allow_none=True,
+                                      validate=validate.OneOf(COMMUNICATOR_TYPES))
+    org_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class MembershipChanged(EventSchema):
+    """member_joined / member_left: a communicator joined or left (or was removed from) an organization."""
+
+    user_id = fields.UUID(required=True)
+    org_id = fields.UUID(required=True)
+    actor_id = fields.UUID(load_default=None, allow_none=True)
 
 
 class OrgRegistered(EventSchema):
@@ -92,11 +122,6 @@ class OrgDecided(EventSchema):
     org_id = fields.UUID(required=True)
     registrant_id = fields.UUID(required=True)
     comment = fields.String(load_default="")
-
-
-RESOURCE_TYPES = ("article", "image", "video", "wallchart", "audio", "debunk")
-RESOURCE_STATUSES = ("pending_initial", "initial_rejected", "pending_scientific", "scientific_rejected", "published",
-                     "withdrawn")
 
 
 class ResourceStatusChanged(EventSchema):
@@ -136,6 +161,10 @@ EVENTS = {
     "review_decided": (1, ReviewDecided),
     "resource_status_changed": (1, ResourceStatusChanged),
     "resource_downloaded": (1, ResourceDownloaded),
+    "member_joined": (1, MembershipChanged),
+    "member_left": (1, MembershipChanged),
+    # --- activities' events (services/activities) ---
+    # --- metrics' events (services/metrics, and the gateway's share returns) ---
 }
 
 
