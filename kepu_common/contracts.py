@@ -145,6 +145,26 @@ class ResourceDownloaded(EventSchema):
     downloaded_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
 
 
+class ActivityChanged(EventSchema):
+    """activity_submitted / _edited / _approved / _rejected / _shelved / _followup_submitted / _nominated.
+
+    Every one says where the activity counts: its region, campaign and channel (the supervising unit's
+    category), so metrics builds activity statistics from these events alone."""
+
+    activity_id = fields.UUID(required=True)
+    org_id = fields.UUID(required=True)
+    campaign_id = fields.UUID(required=True)
+    region_code = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(SUPERVISING_CATEGORIES))
+    supervising_org_id = fields.UUID(required=True)
+    review_status = fields.String(required=True, validate=validate.OneOf(ACTIVITY_REVIEW_STATUSES))
+    shelf = fields.String(required=True, validate=validate.OneOf(("on", "off")))
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    stage = fields.String(load_default=None, allow_none=True)  # the review stage a decision was taken at
+    reason = fields.String(load_default="", allow_none=True)  # a rejection's or a shelving's reason
+    actor_id = fields.String(load_default=None, allow_none=True)
+
+
 # event_type -> (current version, schema class)
 EVENTS = {
     "ping": (1, PingEvent),
@@ -164,6 +184,13 @@ EVENTS = {
     "member_joined": (1, MembershipChanged),
     "member_left": (1, MembershipChanged),
     # --- activities' events (services/activities) ---
+    "activity_submitted": (1, ActivityChanged),
+    "activity_edited": (1, ActivityChanged),
+    "activity_approved": (1, ActivityChanged),
+    "activity_rejected": (1, ActivityChanged),
+    "activity_shelved": (1, ActivityChanged),
+    "activity_followup_submitted": (1, ActivityChanged),
+    "activity_nominated": (1, ActivityChanged),
     # --- metrics' events (services/metrics, and the gateway's share returns) ---
 }
 
