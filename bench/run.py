@@ -4,6 +4,7 @@ Each benchmark starts what it measures as separate processes in a private vhost 
 databases (the same isolated platform the journey tests use) and tears it down afterwards.
 """
 import datetime
+import importlib
 import json
 import os
 import platform as host
@@ -158,15 +159,26 @@ def resources_figures():
     return "\n".join(lines)
 
 
+def group_figures(module):
+    """A group kept in its own module (bench/<name>.py) with figures() -> the text of its region."""
+    return lambda: importlib.import_module(f"bench.{module}").figures(machine())
+
+
+# BENCH_ONLY=<name> -> (region in docs/benchmarks.md, what makes its figures)
+GROUPS = {
+    "platform": ("figures", platform_figures),
+    "resources": ("resources-figures", resources_figures),
+    "activities": ("activities-figures", group_figures("activities")),
+    "metrics": ("metrics-figures", group_figures("metrics")),
+}
+
+
 def main():
-    if ONLY in ("", "platform"):
-        figures = platform_figures()
-        print("\n" + figures)
-        write_region("figures", figures)
-    if ONLY in ("", "resources"):
-        figures = resources_figures()
-        print("\n" + figures)
-        write_region("resources-figures", figures)
+    for name, (region, make) in GROUPS.items():
+        if ONLY in ("", name):
+            figures = make()
+            print("\n" + figures)
+            write_region(region, figures)
 
 
 if __name__ == "__main__":
