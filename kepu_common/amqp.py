@@ -8,9 +8,11 @@ import logging
 import amqp
 import kombu
 
-from kepu_common.contracts import exchange_name
+from kepu_common import patches
+from kepu_common.contracts import ROUTED_BY, binding_keys, exchange_name
 
 log = logging.getLogger(__name__)
+patches.guard_amqp_write()
 
 DEAD_LETTER_EXCHANGE = "kepu.dead-letter"
 DEAD_LETTER_QUEUE = "kepu.dead-letter"
@@ -34,13 +36,20 @@ def declare_dead_letter(channel, queue_type="classic"):
     channel.queue_bind(DEAD_LETTER_QUEUE, DEAD_LETTER_EXCHANGE, "#")
 
 
-def declare_consumer_queue(channel, source, event_type, queue, queue_type="classic"):
-    """Durable queue bound to the source's exchange; poison messages go to the dead-letter queue."""
+def declare_consumer_queue(channel, source, event_type, queue, queue_type="classic", subjects=None, legacy=False):
+    """Durable queue bound to the source's exchange; poison messages go to the dead-letter queue.
+
+    A routed event (contracts.ROUTED_BY) binds one key per subject the consumer owns. `legacy` keeps the
+    plain event-type binding a queue had before routing, for events a not-yet-upgraded producer still
+    publishes that way (docs/events.md, "Routing decisions to their owner")."""
     declare_dead_letter(channel, queue_type)
     channel.exchange_declare(exchange_name(source), "topic", durable=True, auto_delete=False)
     arguments = {"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE, **_queue_arguments(queue_type)}
     channel.queue_declare(queue, durable=True, auto_delete=False, arguments=arguments)
-    channel.queue_bind(queue, exchange_name(source), event_type)
+    for key in binding_keys(event_type, subjects):
+        channel.queue_bind(queue, exchange_name(source), key)
+    if legacy and event_type in ROUTED_BY:
+        channel.queue_bind(queue, exchange_name(source), event_type)
 
 
 class ConfirmedPublisher:

@@ -55,7 +55,7 @@ def migrate(name, config):
                 queue = consumer_queue_name(consumer.source_service, consumer.event_type, name, method)
                 declare_consumer_queue(
                     channel, consumer.source_service, consumer.event_type, queue,
-                    config.get("EVENT_QUEUE_TYPE", "classic"),
+                    config.get("EVENT_QUEUE_TYPE", "classic"), consumer.subjects, consumer.legacy_binding,
                 )
     return applied
 

@@ -22,16 +22,22 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 
 from kepu_common.amqp import consumer_queue_name, declare_consumer_queue
-from kepu_common.contracts import UnknownEvent, load_event
+from kepu_common.contracts import UnknownEvent, binding_keys, load_event
 from kepu_common.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
 
 class BatchEventConsumer(Entrypoint):
-    def __init__(self, source_service, event_type, batch_size=500, max_wait=0.05, max_attempts=5, **kwargs):
+    def __init__(self, source_service, event_type, batch_size=500, max_wait=0.05, max_attempts=5, subjects=None,
+                 legacy_binding=False, **kwargs):
         self.source_service = source_service
         self.event_type = event_type
+        # a routed event (review_decided): the subjects this consumer owns; legacy_binding keeps the queue's
+        # pre-routing binding while producers that publish the old way may still run
+        self.subjects = tuple(subjects) if subjects else None
+        self.legacy_binding = legacy_binding
+        binding_keys(event_type, self.subjects)  # fails at import when a routed event names no subject
         self.batch_size = batch_size
         self.max_wait = max_wait
         self.max_attempts = max_attempts
@@ -72,7 +78,8 @@ class BatchEventConsumer(Entrypoint):
             self._thread.kill()
 
     def _declare(self, channel):
-        declare_consumer_queue(channel, self.source_service, self.event_type, self.queue_name, self.queue_type)
+        declare_consumer_queue(channel, self.source_service, self.event_type, self.queue_name, self.queue_type,
+                               self.subjects, self.legacy_binding)
 
     def _consume_forever(self):
         backoff = 0.2

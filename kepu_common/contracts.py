@@ -242,6 +242,32 @@ def load_event(data):
     return event
 
 
+# Events routed to their owner: the routing key is "<event_type>.<value of this field>", so a consumer binds
+# only the subjects it owns (review_decided.resource reaches resources alone). Others route by event type.
+ROUTED_BY = {"review_decided": "subject_type"}
+
+
+def routing_key(event_type, payload):
+    """The routing key an event is published with; payload is the event dict (or its JSON text)."""
+    field = ROUTED_BY.get(event_type)
+    if field is None:
+        return event_type
+    if isinstance(payload, (str, bytes)):
+        import json
+
+        payload = json.loads(payload)
+    return f"{event_type}.{payload[field]}"
+
+
+def binding_keys(event_type, subjects=None):
+    """What a consumer of event_type binds: the event type, or one key per subject it owns."""
+    if event_type not in ROUTED_BY:
+        return [event_type]
+    if not subjects:
+        raise ValueError(f"{event_type} is routed by {ROUTED_BY[event_type]}: name the subjects you consume")
+    return [f"{event_type}.{subject}" for subject in subjects]
+
+
 def exchange_name(source):
     """Topic exchange a service's events go to (the name nameko's EventDispatcher uses too)."""
     return f"{source}.events"

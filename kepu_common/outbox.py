@@ -13,7 +13,7 @@ import psycopg2.extras
 from nameko.extensions import DependencyProvider
 
 from kepu_common.amqp import ConfirmedPublisher
-from kepu_common.contracts import exchange_name, make_event
+from kepu_common.contracts import exchange_name, make_event, routing_key
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class OutboxRelay:
                 return 0
             exchange = exchange_name(self.service_name)
             self.publisher.publish_batch(
-                (exchange, event_type, payload.encode("utf-8"), str(event_id))
+                (exchange, routing_key(event_type, payload), payload.encode("utf-8"), str(event_id))
                 for _, event_id, event_type, payload in rows
             )
             cur.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)", ([r[0] for r in rows],))

@@ -43,7 +43,7 @@ def path(code):
 def validate(code, field="region_code"):
     division = lookup(code)
     if division is None:
-        raise InvalidInput("Unknown administrative division code.", {field: f"not a current GB/T 2260 code ({data_as_of()})"})
+        raise InvalidInput("region_unknown", {field: ("region_unknown", {"as_of": data_as_of()})}, as_of=data_as_of())
     return division
 
 

@@ -15,7 +15,10 @@ from nameko.exceptions import UnserializableValueError, serialize
 from nameko.messaging import AMQP_URI_CONFIG_KEY
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
+from kepu_common import patches
 from kepu_common.errors import InvalidInput
+
+patches.guard_nameko_responder()
 
 
 class ReplyingRpcConsumer(RpcConsumer):

@@ -124,7 +124,8 @@ class IdentityService(PlatformService):
                             snapshot=submitted["snapshot"])
             return VerificationSchema().dump(verification.latest(cur, user_id))
 
-    @event_consumer("review", "review_decided")
+    @event_consumer("review", "review_decided", subjects=("communicator_verification", "organization"),
+                    legacy_binding=True)
     def on_review_decided(self, events):
         with self.db, self.db.cursor() as cur:
             for event in claim_events(cur, "identity.on_review_decided", events):

@@ -214,7 +214,7 @@ class ResourcesService(PlatformService):
             self._announce(cur, resource, "published", user_id)
         return self._resource_out(resource)
 
-    @event_consumer("review", "review_decided")
+    @event_consumer("review", "review_decided", subjects=("resource",), legacy_binding=True)
     def on_review_decided(self, events):
         with self.db, self.db.cursor() as cur:
             for event in claim_events(cur, "resources.on_review_decided", events):

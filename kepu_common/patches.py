@@ -1,0 +1,53 @@
+"""Guards for the places where the platform reaches into a library's internals.
+
+Each guard runs when the module that relies on the internal is imported and fails with a message that
+names what changed, so an upgrade breaks loudly at start-up instead of quietly at run time. The
+reasons each patch stays are in docs/architecture.md ("Library internals we rely on").
+"""
+import inspect
+from importlib.metadata import version
+
+
+class UnsupportedLibrary(RuntimeError):
+    pass
+
+
+def require_version(package, prefixes, why):
+    installed = version(package)
+    if not any(installed == p or installed.startswith(p + ".") for p in prefixes):
+        raise UnsupportedLibrary(f"{why} was written for {package} {' or '.join(prefixes)}; {installed} is installed. "
+                                 "Check the internal it relies on, then update kepu_common/patches.py.")
+
+
+def require_source(obj, fragment, why):
+    try:
+        source = inspect.getsource(obj)
+    except (OSError, TypeError) as exc:
+        raise UnsupportedLibrary(f"{why}: cannot read the source of {obj!r} ({exc})") from None
+    if fragment not in source:
+        raise UnsupportedLibrary(f"{why}: {obj.__module__}.{obj.__qualname__} no longer contains {fragment!r}")
+
+
+def require_signature(obj, parameters, why):
+    names = list(inspect.signature(obj).parameters)
+    if names[:len(parameters)] != list(parameters):
+        raise UnsupportedLibrary(f"{why}: {obj.__qualname__}{inspect.signature(obj)} no longer takes {parameters}")
+
+
+def guard_amqp_write():
+    """kepu_common.amqp.ConfirmedPublisher swaps a transport's _write (sock.sendall) to batch frames."""
+    import amqp.transport
+
+    why = "ConfirmedPublisher's batched frame writes (transport._write)"
+    require_version("amqp", ("5.4",), why)
+    require_source(amqp.transport.TCPTransport._setup_transport, "self._write = self.sock.sendall", why)
+
+
+def guard_nameko_responder():
+    """kepu_common.rpc.ReplyingRpcConsumer replaces nameko's reply path (RpcConsumer.handle_result)."""
+    import nameko.rpc
+
+    why = "kepu_common.rpc's lean reply path (RpcConsumer.handle_result)"
+    require_version("nameko", ("2.14.1",), why)
+    require_signature(nameko.rpc.RpcConsumer.handle_result, ("self", "message", "result", "exc_info"), why)
+    require_source(nameko.rpc.Rpc.handle_result, "self.rpc_consumer.handle_result(", why)

@@ -1,0 +1,44 @@
+"""The guards on library internals pass on the pinned versions and fail loudly when an internal changes."""
+import pytest
+
+from kepu_common import patches
+
+
+def test_guards_pass_on_the_pinned_libraries():
+    patches.guard_amqp_write()
+    patches.guard_nameko_responder()
+
+
+def test_a_version_we_did_not_check_is_refused(monkeypatch):
+    monkeypatch.setattr(patches, "version", lambda package: "9.0.0")
+    with pytest.raises(patches.UnsupportedLibrary, match="amqp 5.4"):
+        patches.guard_amqp_write()
+    with pytest.raises(patches.UnsupportedLibrary, match="nameko 2.14.1"):
+        patches.guard_nameko_responder()
+
+
+def test_a_changed_internal_is_named(monkeypatch):
+    import amqp.transport
+
+    def _setup_transport(self):
+        self._write = self._write_all  # what an upgrade might do
+
+    monkeypatch.setattr(amqp.transport.TCPTransport, "_setup_transport", _setup_transport)
+    with pytest.raises(patches.UnsupportedLibrary, match="no longer contains"):
+        patches.guard_amqp_write()
+
+
+def test_a_changed_signature_is_named(monkeypatch):
+    import nameko.rpc
+
+    monkeypatch.setattr(nameko.rpc.RpcConsumer, "handle_result", lambda self, message, worker_ctx, result: None)
+    with pytest.raises(patches.UnsupportedLibrary, match="no longer takes"):
+        patches.guard_nameko_responder()
+
+
+def test_marshmallow_message_codes_refuse_an_unchecked_major_version(monkeypatch):
+    from kepu_common import validation
+
+    monkeypatch.setattr(validation, "version", lambda package: "5.0.0")
+    with pytest.raises(RuntimeError, match="marshmallow 5.0.0"):
+        validation.install()
