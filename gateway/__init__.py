@@ -4,6 +4,7 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from gateway import smorest  # noqa: F401  (before the blueprints: invalid arguments are 400)
 from gateway import body_rules, errors, requests_log, rpc, settings
 from gateway.blueprints import admin, auth, health, me, orgs, regions, resources, review, system, uploads
 
@@ -41,7 +42,7 @@ def create_app(overrides=None):
     rpc.init_app(app)
     body_rules.init_app(app)
 
-    api = KepuApi(app, spec_kwargs={"servers": [{"url": "/"}]})
+    api = KepuApi(app, spec_kwargs={"servers": [{"url": "/"}], "extra_plugins": [smorest.DocumentedStatuses()]})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.register_blueprint(auth.bp, url_prefix=f"{API_PREFIX}/auth")
     api.register_blueprint(me.bp, url_prefix=f"{API_PREFIX}/me")
