@@ -32,10 +32,13 @@ def test_call_returns_the_service_result(identity, client):
 
 
 def test_errors_raised_in_the_service_arrive_with_type_and_args(identity, client):
+    """A schema's refusal in a service crosses RPC as InvalidInput carrying its field codes."""
     with pytest.raises(RemoteError) as error:
         run_in_thread(lambda: client.call("identity", "ping", {"message": ""}))
-    assert error.value.exc_type == "ValidationError"
-    assert "message" in error.value.exc_args[0]
+    assert error.value.exc_type == "InvalidInput"
+    payload = error.value.exc_args[0]
+    assert payload["status"] == 400 and payload["code"] == "validation_failed"
+    assert payload["fields"]["message"]["code"] == "length_between"
 
 
 def test_a_service_nobody_runs_times_out_quickly(client):
