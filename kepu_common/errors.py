@@ -7,6 +7,7 @@ required roles, a retry delay). Everything travels as one dict in the exception'
 serializes as it is; the gateway and the review UI rebuild it with `problem_of_remote` whatever the
 class, so an error class added in any service maps with no change elsewhere.
 """
+import json
 from dataclasses import dataclass, field
 
 from kepu_common.validation import field_errors, message_code
@@ -28,11 +29,14 @@ class KepuError(Exception):
             "fields": _field_map(fields),
             "details": details or {},
         }
-        super().__init__(payload)
+        # one JSON text in args: nameko's serializer would turn the numbers in a dict into strings
+        super().__init__(json.dumps(payload, ensure_ascii=False, default=str))
 
     @property
     def payload(self):
-        return self.args[0]
+        if not hasattr(self, "_payload"):
+            self._payload = json.loads(self.args[0])
+        return self._payload
 
     @property
     def message(self):
@@ -51,10 +55,19 @@ class KepuError(Exception):
         """A client's mistake (4xx): logged at INFO without a traceback."""
         return self.status < 500
 
+    def __reduce__(self):  # pickling (eventlet.tpool, multiprocessing) keeps the description
+        return (_rebuild, (type(self), self.args[0]))
+
     def __str__(self):
         payload = self.payload
         fields_ = ",".join(f"{name}={value['code']}" for name, value in payload["fields"].items())
         return f"{payload['code']}: {payload['message']}" + (f" [{fields_}]" if fields_ else "")
+
+
+def _rebuild(cls, text):
+    error = cls.__new__(cls)
+    Exception.__init__(error, text)
+    return error
 
 
 def _field_map(fields_):
@@ -72,8 +85,8 @@ class InvalidInput(KepuError):
     def from_messages(cls, messages):
         """From a marshmallow ValidationError's messages: each field keeps its code and params."""
         error = cls("validation_failed")
-        error.payload["fields"] = field_errors(messages)
-        return error
+        payload = dict(error.payload, fields=field_errors(messages))
+        return _rebuild(cls, json.dumps(payload, ensure_ascii=False, default=str))
 
 
 class Unauthorized(KepuError):
@@ -151,13 +164,23 @@ def invalid_fields(messages):
 def problem_of_remote(exc_type, exc_args, service):
     """A Problem for an error a service raised, from its serialized class name and args."""
     args = exc_args or []
-    if args and isinstance(args[0], dict) and args[0].get(MARK):
-        return _from_payload(args[0])
+    payload = _payload_of(args[0]) if args else None
+    if payload is not None:
+        return _from_payload(payload)
     if exc_type == "ValidationError":  # a marshmallow error that escaped a service's own handling
         return invalid_fields(args[0] if args and isinstance(args[0], (dict, list)) else {})
     if exc_type in _DATABASE_DOWN:
         return Problem(503, "dependency_unavailable", "database_unavailable", {"service": service},
                        details={"dependency": f"{service}.database"}, headers={"Retry-After": "5"})
+    return None
+
+
+def _payload_of(arg):
+    if isinstance(arg, str) and arg.startswith('{"' + MARK + '"'):
+        try:
+            return json.loads(arg)
+        except ValueError:
+            return None
     return None
 
 

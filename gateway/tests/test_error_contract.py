@@ -17,7 +17,7 @@ class FlakyService(PlatformService):
     @rpc
     def health(self):
         logging.getLogger("test.flaky").info("checking")
-        raise WaitlistOnly("conflict", {"seats": ("too_big", {"max": 200})})
+        raise WaitlistOnly("conflict", {"seats": ("too_big", {"max": 200})}, details={"waitlist": 17, "open": False})
 
 
 def test_a_new_error_class_maps_with_no_change_to_the_gateway(start_service, client):
@@ -28,6 +28,7 @@ def test_a_new_error_class_maps_with_no_change_to_the_gateway(start_service, cli
     assert body["code"] == "waitlist_only"
     assert body["message"] == "操作与当前状态冲突。"
     assert body["fields"] == {"seats": {"code": "too_big", "message": "不能大于 200。"}}
+    assert body["details"] == {"waitlist": 17, "open": False}  # numbers and booleans stay what they were
     english = client.get("/api/v1/system/services/metrics", headers={"Accept-Language": "en"}).get_json()["error"]
     assert english["message"] == "This conflicts with the current state."
     assert english["fields"]["seats"]["message"] == "Must be at most 200."

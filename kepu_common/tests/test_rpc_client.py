@@ -1,4 +1,5 @@
 """The gateway's RPC client against a real nameko service in a private vhost."""
+import json
 import threading
 
 import pytest
@@ -36,8 +37,8 @@ def test_errors_raised_in_the_service_arrive_with_type_and_args(identity, client
     with pytest.raises(RemoteError) as error:
         run_in_thread(lambda: client.call("identity", "ping", {"message": ""}))
     assert error.value.exc_type == "InvalidInput"
-    payload = error.value.exc_args[0]
-    assert payload["status"] == 400 and payload["code"] == "validation_failed"
+    payload = json.loads(error.value.exc_args[0])
+    assert payload["status"] == 400 and payload["code"] == "validation_failed"  # numbers stay numbers
     assert payload["fields"]["message"]["code"] == "length_between"
 
 
