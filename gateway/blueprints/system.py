@@ -8,6 +8,8 @@ from gateway.auth import require_auth
 from kepu_common.errors import NotFound
 from gateway.schema_fields import timestamp
 from gateway.settings import SERVICES
+from services.identity.schemas import PingRequestSchema as PingRequest
+from services.identity.schemas import PingSchema as Ping
 
 bp = Blueprint("system", __name__, description="Platform status and the event-bus round trip")
 
@@ -17,16 +19,6 @@ class ServiceStatus(Schema):
     database = fields.String()
     outbox_pending = fields.Integer(metadata={"description": "events written but not yet confirmed by the broker"})
     storage = fields.String()
-
-
-class PingRequest(Schema):
-    message = fields.String(required=True, validate=validate.Length(min=1, max=200))
-
-
-class Ping(Schema):
-    id = fields.UUID()
-    message = fields.String()
-    created_at = timestamp()
 
 
 class PingReceipt(Schema):
