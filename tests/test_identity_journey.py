@@ -12,14 +12,35 @@ from services.identity.cli import create_admin
 PASSWORD = "kepu2026science"
 
 
-def post(platform, path, body, token=None):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+def post(platform, path, body, token=None, headers=None):
+    headers = {**({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
     return requests.post(f"{platform.gateway_url}/api/v1{path}", json=body, headers=headers, timeout=20)
 
 
-def get(platform, path, token):
-    return requests.get(f"{platform.gateway_url}/api/v1{path}", headers={"Authorization": f"Bearer {token}"},
-                        timeout=20)
+def get(platform, path, token, headers=None):
+    return requests.get(f"{platform.gateway_url}/api/v1{path}",
+                        headers={"Authorization": f"Bearer {token}", **(headers or {})}, timeout=20)
+
+
+def has_chinese(text):
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+def refused(send, status, code, fields=None):
+    """send(headers) makes the request; its error comes in Chinese by default and in English with
+    Accept-Language: en, with the same code and the same field codes. Returns the Chinese answer."""
+    answers = {"zh": send({}), "en": send({"Accept-Language": "en"})}
+    for language, response in answers.items():
+        assert response.status_code == status, (language, response.text)
+        error = response.json()["error"]
+        assert error["code"] == code, error
+        assert {name: value["code"] for name, value in error["fields"].items()} == (fields or {}), error
+        messages = [error["message"]] + [value["message"] for value in error["fields"].values()]
+        if language == "zh":
+            assert all(has_chinese(message) for message in messages), messages
+        else:
+            assert not any(has_chinese(message) for message in messages), messages
+    return answers["zh"]
 
 
 def sign_up(platform, phone):
@@ -40,22 +61,33 @@ def test_sign_up_sign_in_refresh_sign_out(platform):
     assert login.status_code == 200
     refreshed = post(platform, "/auth/refresh", {"refresh_token": login.json()["tokens"]["refresh_token"]})
     assert refreshed.status_code == 200
-    again = post(platform, "/auth/refresh", {"refresh_token": login.json()["tokens"]["refresh_token"]})
-    assert again.status_code == 401 and again.json()["error"]["fields"] == {
-        "refresh_token": "unknown, used, expired or revoked"}
-    assert post(platform, "/auth/logout", {"refresh_token": refreshed.json()["refresh_token"]}).json() == {"revoked": True}
+    second = post(platform, "/auth/login", {"phone": "13700001111", "password": PASSWORD}).json()["tokens"]
+    assert post(platform, "/auth/logout", {"refresh_token": second["refresh_token"]}).json() == {"revoked": True}
+    # the rotated token presented again: its whole family is revoked, the newer token too
+    refused(lambda headers: post(platform, "/auth/refresh", {"refresh_token": login.json()["tokens"]["refresh_token"]},
+                                 headers=headers), 401, "unauthorized", {"refresh_token": "refresh_token_invalid"})
+    assert post(platform, "/auth/refresh", {"refresh_token": refreshed.json()["refresh_token"]}).status_code == 401
+    assert post(platform, "/auth/logout", {"refresh_token": refreshed.json()["refresh_token"]}).json() == {"revoked": False}
 
 
 def test_bad_input_is_named(platform):
-    wrong = post(platform, "/auth/register", {"phone": "13700002222", "code": "12345", "password": "x"})
-    assert wrong.status_code == 400 and "code" in wrong.json()["error"]["fields"]
-    bad_phone = post(platform, "/auth/sms-code", {"phone": "555"})
-    assert bad_phone.status_code == 400 and "phone" in bad_phone.json()["error"]["fields"]
+    refused(lambda headers: post(platform, "/auth/register", {"phone": "13700002222", "code": "12345", "password": "x"},
+                                 headers=headers), 400, "validation_failed", {"code": "sms_code_format"})
+    refused(lambda headers: post(platform, "/auth/register", {"phone": "13700002222", "code": "123456",
+                                                              "password": "onlyletters"}, headers=headers),
+            400, "validation_failed", {"password": "password_letters_and_digits"})
+    refused(lambda headers: post(platform, "/auth/sms-code", {"phone": "555"}, headers=headers),
+            400, "validation_failed", {"phone": "phone_invalid"})
     post(platform, "/auth/sms-code", {"phone": "13700002222"})
-    too_soon = post(platform, "/auth/sms-code", {"phone": "13700002222"})
-    assert too_soon.status_code == 429 and int(too_soon.headers["Retry-After"]) > 0
-    login = post(platform, "/auth/login", {"phone": "13700002222", "password": "nope12345"})
-    assert login.status_code == 401
+    refused(lambda headers: post(platform, "/auth/register", {"phone": "13700002222", "code": "000000",
+                                                              "password": PASSWORD}, headers=headers),
+            400, "validation_failed", {"code": "sms_code_wrong"})
+    too_soon = refused(lambda headers: post(platform, "/auth/sms-code", {"phone": "13700002222"}, headers=headers),
+                       429, "rate_limited")
+    wait = too_soon.json()["error"]["details"]["retry_after"]
+    assert int(too_soon.headers["Retry-After"]) == wait > 0 and str(wait) in too_soon.json()["error"]["message"]
+    refused(lambda headers: post(platform, "/auth/login", {"phone": "13700002222", "password": "nope12345"},
+                                 headers=headers), 401, "unauthorized")
 
 
 def test_first_admin_grants_a_reviewer_role_over_the_api(platform):
@@ -66,11 +98,13 @@ def test_first_admin_grants_a_reviewer_role_over_the_api(platform):
                  {"role": "reviewer", "scope": "provincial:110000", "note": "北京审核"}, admin["tokens"]["access_token"])
     assert grant.status_code == 200, grant.text
     assert grant.json()["roles"] == [{"role": "reviewer", "scope": "provincial:110000"}]
-    refused = post(platform, f"/admin/users/{user['user']['id']}/roles", {"role": "platform_admin"},
-                   user["tokens"]["access_token"])
-    assert refused.status_code == 403
+    refused(lambda headers: post(platform, f"/admin/users/{user['user']['id']}/roles", {"role": "platform_admin"},
+                                 user["tokens"]["access_token"], headers), 403, "forbidden")
+    refused(lambda headers: post(platform, f"/admin/users/{user['user']['id']}/roles", {"role": "reviewer"},
+                                 admin["tokens"]["access_token"], headers), 400, "validation_failed",
+            {"scope": "review_stage_required"})
     audit = get(platform, f"/admin/users/{user['user']['id']}/role-audit", admin["tokens"]["access_token"])
-    assert [(a["action"], a["note"]) for a in audit.json()] == [("grant", "北京审核")]
+    assert [(a["action"], a["note"]) for a in audit.json()] == [("grant", "北京审核")]  # the refused one left none
     relogin = post(platform, "/auth/login", {"phone": "13700004444", "password": PASSWORD}).json()
     assert get(platform, "/auth/session", relogin["tokens"]["access_token"]).json()["roles"] == ["reviewer"]
 
@@ -127,18 +161,43 @@ def test_communicator_registers_an_organization_that_a_second_one_joins(platform
     members = get(platform, f"/orgs/{org.json()['id']}/members", admin_token)
     assert members.status_code == 200, members.text
     assert sorted(m["phone"] for m in members.json()) == ["137****5555", "137****6666"]
-    assert get(platform, f"/orgs/{org.json()['id']}/members", second).status_code == 403
+    refused(lambda headers: get(platform, f"/orgs/{org.json()['id']}/members", second, headers), 403, "forbidden")
+    refused(lambda headers: post(platform, "/orgs", {"name": "北京市朝阳区青少年科技馆", "category": "other",
+                                                     "region_code": "110199", "licence_key": licence.json()["licence_key"],
+                                                     "contact_name": "王联络", "contact_phone": "13700005555"},
+                                 token, headers), 400, "validation_failed", {"region_code": "region_unknown"})
+    refused(lambda headers: post(platform, "/orgs", {"name": "北京市朝阳区青少年科技馆", "category": "museum",
+                                                     "region_code": "110105", "licence_key": "licences/x",
+                                                     "contact_name": "王联络", "contact_phone": "13700005555"},
+                                 token, headers), 400, "validation_failed", {"category": "not_one_of"})
 
 
 def test_licence_uploads_are_checked_before_anything_is_stored(platform):
     unverified = sign_up(platform, "13700007777")["tokens"]["access_token"]
     url = f"{platform.gateway_url}/api/v1/orgs/licence"
-    refused = requests.post(url, data=bytes(100), timeout=20,
-                            headers={"Authorization": f"Bearer {unverified}", "Content-Type": "image/png"})
-    assert refused.status_code == 403  # only verified communicators register organizations
+    # only verified communicators register organizations
+    refused(lambda headers: requests.post(url, data=bytes(100), timeout=20, headers={
+        "Authorization": f"Bearer {unverified}", "Content-Type": "image/png", **headers}), 403, "forbidden")
     token = verified_communicator(platform, "13700008888", "510104198512120012", region_code="510104")
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "image/png"}
-    renamed_exe = requests.post(url, data=b"MZ\x90\x00" + bytes(100), headers=headers, timeout=20)
-    assert renamed_exe.status_code == 415 and renamed_exe.json()["error"]["fields"] == {"licence": "the bytes are not an image"}
-    too_large = requests.post(url, data=b"\x89PNG\r\n\x1a\n" + bytes(11 * 1024 * 1024), headers=headers, timeout=60)
-    assert too_large.status_code == 413
+    png = {"Authorization": f"Bearer {token}", "Content-Type": "image/png"}
+    refused(lambda headers: requests.post(url, data=b"MZ\x90\x00" + bytes(100), headers={**png, **headers},
+                                          timeout=20), 415, "unsupported_media_type", {"licence": "not_an_image"})
+    refused(lambda headers: requests.post(url, data=b"\x89PNG\r\n\x1a\n" + bytes(11 * 1024 * 1024),
+                                          headers={**png, **headers}, timeout=60),
+            413, "too_large", {"licence": "file_too_large"})
+
+
+def test_verification_errors_say_what_is_wrong_in_the_readers_language(platform):
+    verified_communicator(platform, "13700009990", "110105198001011238")
+    other = sign_up(platform, "13700009991")["tokens"]["access_token"]
+    body = {"real_name": "李科普", "unit_name": "朝阳区第一中学", "unit_address": "北京市朝阳区",
+            "communicator_type": "individual", "region_code": "110105"}
+    refused(lambda headers: post(platform, "/me/verification", {**body, "id_number": "110105198001011239"}, other,
+                                 headers), 400, "validation_failed", {"id_number": "id_checksum"})
+    # the same ID number typed with full-width digits is the same number
+    refused(lambda headers: post(platform, "/me/verification", {**body, "id_number": "１１０１０５１９８００１０１１２３８"},
+                                 other, headers), 409, "conflict", {"id_number": "id_number_taken"})
+    refused(lambda headers: post(platform, "/me/verification", {**body, "id_number": "110105198001011246",
+                                                                "communicator_type": "boss", "real_name": "李"},
+                                 other, headers), 400, "validation_failed",
+            {"communicator_type": "not_one_of", "real_name": "length_between"})

@@ -115,7 +115,7 @@ def test_stopped_service_gives_503_naming_it_then_recovers(platform):
     try:
         response = requests.get(f"{platform.gateway_url}/api/v1/system/services/activities", timeout=30)
         assert response.status_code == 503
-        assert response.json()["error"]["fields"] == {"dependency": "activities"}
+        assert response.json()["error"]["details"] == {"dependency": "activities"}
     finally:
         platform.start("activities")
     platform.wait_until_serving("activities")

@@ -1,42 +1,20 @@
-"""Platform administration: role grants (audited by identity)."""
+"""Platform administration: role grants (audited by identity; identity's schemas)."""
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from gateway import rpc
 from gateway.auth import require_auth
-from gateway.blueprints.auth import Role
-from gateway.schema_fields import timestamp
+from services.identity.schemas import AuditEntrySchema, RoleChange, RolesSchema
 
 bp = Blueprint("admin", __name__, description="Platform administration (platform_admin only)")
-
-
-class RoleChange(Schema):
-    role = fields.String(required=True, metadata={"example": "reviewer"})
-    scope = fields.String(load_default="", metadata={
-        "description": "reviewers: the stage (realname, org, initial, scientific, national) or 'provincial:<province code>'"})
-    note = fields.String(load_default="", validate=validate.Length(max=500))
-
-
-class Roles(Schema):
-    roles = fields.List(fields.Nested(Role))
-
-
-class AuditEntry(Schema):
-    role = fields.String()
-    scope = fields.String()
-    action = fields.String()
-    actor_id = fields.String(allow_none=True)
-    note = fields.String()
-    at = timestamp()
 
 
 @bp.route("/users/<uuid:user_id>/roles")
 class UserRoles(MethodView):
     @require_auth("platform_admin")
     @bp.arguments(RoleChange)
-    @bp.response(200, Roles)
+    @bp.response(200, RolesSchema)
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, change, user_id):
         """Grant a role; granting one the user has changes nothing."""
@@ -44,7 +22,7 @@ class UserRoles(MethodView):
 
     @require_auth("platform_admin")
     @bp.arguments(RoleChange)
-    @bp.response(200, Roles)
+    @bp.response(200, RolesSchema)
     @bp.doc(security=[{"bearerAuth": []}])
     def delete(self, change, user_id):
         """Revoke a role."""
@@ -54,7 +32,7 @@ class UserRoles(MethodView):
 @bp.route("/users/<uuid:user_id>/role-audit")
 class UserRoleAudit(MethodView):
     @require_auth("platform_admin")
-    @bp.response(200, AuditEntry(many=True))
+    @bp.response(200, AuditEntrySchema(many=True))
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, user_id):
         """Every grant and revocation for the user: what, by whom, when, why."""

@@ -1,101 +1,42 @@
-"""Organizations (机构): the directory, entry with a licence image, members."""
+"""Organizations (机构): the directory, entry with a licence image, members.
+
+Request and response schemas are identity's own (services/identity/schemas.py); the gateway keeps the
+licence upload, which streams the image to storage without passing it through identity.
+"""
 import uuid
 
 from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from gateway import rpc
 from gateway.auth import require_auth
 from gateway.errors import LengthRequired
-from kepu_common.errors import TooLarge, UnsupportedMediaType
-from gateway.schema_fields import timestamp
 from gateway.storage import storage
 from kepu_common import filetypes
+from kepu_common.errors import TooLarge, UnsupportedMediaType
+from services.identity.organizations import LICENCE_MAX_BYTES
+from services.identity.schemas import (
+    JoinRequest, LeftSchema, MemberSchema, OrgHitSchema, OrgRequest, OrgSchema, OrgSearchRequest, PageRequest,
+)
 
 bp = Blueprint("orgs", __name__, description="Organizations: directory, entry, members")
 
-CATEGORIES = ("ministry", "provincial_cast", "city_cast", "county_cast", "national_society", "enterprise", "society",
-              "street", "community", "school", "other")
-LICENCE_MAX_BYTES = 10 * 1024 * 1024
-
-
-class OrgQuery(Schema):
-    q = fields.String(load_default=None, validate=validate.Length(max=50),
-                      metadata={"description": "any part of the name; exact, then prefix, then substring matches"})
-    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
-    region = fields.String(load_default=None, metadata={"description": "GB/T 2260 code; includes everything inside it"})
-    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
-
-
-class OrgHit(Schema):
-    id = fields.String()
-    name = fields.String()
-    category = fields.String()
-    category_label = fields.String()
-    region_code = fields.String()
-    region = fields.String()
-    match = fields.String(metadata={"description": "exact, prefix or contains"})
-
-
-class OrgRequest(Schema):
-    name = fields.String(required=True, metadata={"description": "as on the official seal"})
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    region_code = fields.String(required=True)
-    parent_id = fields.UUID(load_default=None, allow_none=True)
-    licence_key = fields.String(required=True, metadata={"description": "from POST /orgs/licence"})
-    contact_name = fields.String(required=True)
-    contact_phone = fields.String(required=True)
-
-
-class Org(Schema):
-    id = fields.String()
-    name = fields.String()
-    category = fields.String()
-    category_label = fields.String()
-    region_code = fields.String()
-    region = fields.String()
-    parent_id = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "pending, approved or rejected"})
-    review_comment = fields.String()
-    created_at = timestamp()
-    decided_at = timestamp(allow_none=True)
-
 
 class Licence(Schema):
+    """The stored licence upload (the gateway streams it; identity checks it again on POST /orgs)."""
+
     licence_key = fields.String()
     content_type = fields.String()
     size = fields.Integer()
 
 
-class Page(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
-
-
-class Member(Schema):
-    user_id = fields.String()
-    phone = fields.String(metadata={"description": "masked"})
-    real_name = fields.String(allow_none=True)
-    verification_status = fields.String(allow_none=True)
-    communicator_type = fields.String(allow_none=True)
-    region_code = fields.String(allow_none=True)
-    region = fields.String()
-    registered_at = timestamp()
-    joined_at = timestamp()
-    shares = fields.Integer(allow_none=True, metadata={"description": "null until the metrics service counts shares"})
-
-
-class JoinRequest(Schema):
-    org_id = fields.UUID(required=True)
-
-
 @bp.route("")
 class Orgs(MethodView):
     @require_auth()
-    @bp.arguments(OrgQuery, location="query")
-    @bp.response(200, OrgHit(many=True))
+    @bp.arguments(OrgSearchRequest, location="query")
+    @bp.response(200, OrgHitSchema(many=True))
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, query):
         """Autocomplete over verified organizations, filtered by category and region."""
@@ -103,7 +44,7 @@ class Orgs(MethodView):
 
     @require_auth("communicator")
     @bp.arguments(OrgRequest)
-    @bp.response(202, Org)
+    @bp.response(202, OrgSchema)
     @bp.alt_response(409, description="an organization with this name is registered or awaiting review")
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, payload):
@@ -119,6 +60,7 @@ class LicenceUpload(MethodView):
 
     @require_auth("communicator")
     @bp.response(201, Licence)
+    @bp.alt_response(411, description="no Content-Length")
     @bp.alt_response(413, description="over 10 MB")
     @bp.alt_response(415, description="not a JPEG, PNG or WebP image")
     @bp.doc(security=[{"bearerAuth": []}], requestBody={
@@ -128,8 +70,9 @@ class LicenceUpload(MethodView):
         length = request.content_length
         if length is None:
             raise LengthRequired("content_length_required")
+        max_mb = LICENCE_MAX_BYTES // 2**20
         if length > LICENCE_MAX_BYTES:
-            raise TooLarge("licence_too_large", {"licence": ("file_too_large", {"max_mb": 10})}, max_mb=10)
+            raise TooLarge("licence_too_large", {"licence": ("file_too_large", {"max_mb": max_mb})}, max_mb=max_mb)
         request.max_content_length = LICENCE_MAX_BYTES
         head = request.stream.read(filetypes.HEAD_BYTES)
         content_type = filetypes.sniff(head)
@@ -145,7 +88,7 @@ class LicenceUpload(MethodView):
 @bp.route("/<uuid:org_id>")
 class OrgView(MethodView):
     @require_auth()
-    @bp.response(200, Org)
+    @bp.response(200, OrgSchema)
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, org_id):
         """One organization."""
@@ -155,20 +98,38 @@ class OrgView(MethodView):
 @bp.route("/<uuid:org_id>/members")
 class OrgMembers(MethodView):
     @require_auth("org_admin", "platform_admin")
-    @bp.arguments(Page, location="query")
-    @bp.response(200, Member(many=True))
+    @bp.arguments(PageRequest, location="query")
+    @bp.response(200, MemberSchema(many=True))
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, page, org_id):
         """Members with their verification state (this organization's admins only)."""
         return rpc.call("identity", "org_members", g.claims["sub"], str(org_id), page)
 
 
+@bp.route("/<uuid:org_id>/members/<uuid:user_id>")
+class OrgMember(MethodView):
+    @require_auth("org_admin", "platform_admin")
+    @bp.response(200, LeftSchema)
+    @bp.doc(security=[{"bearerAuth": []}])
+    def delete(self, org_id, user_id):
+        """Remove a member (this organization's admins only); announced as member_left."""
+        return rpc.call("identity", "remove_member", g.claims["sub"], str(org_id), str(user_id))
+
+
 @bp.route("/membership")
 class Membership(MethodView):
     @require_auth("communicator")
     @bp.arguments(JoinRequest)
-    @bp.response(200, Org)
+    @bp.response(200, OrgSchema)
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, payload):
         """Join an organization from the directory (a communicator belongs to at most one)."""
         return rpc.call("identity", "join_org", g.claims["sub"], str(payload["org_id"]))
+
+    @require_auth()
+    @bp.response(200, LeftSchema)
+    @bp.alt_response(404, description="not a member of any organization")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def delete(self):
+        """Leave your organization."""
+        return rpc.call("identity", "leave_org", g.claims["sub"])

@@ -8,10 +8,20 @@ from services.identity import passwords, roles
 _DUMMY_HASH = passwords.hash_password(uuid.uuid4().hex)
 
 
+def phone_taken():
+    return Conflict("phone_registered", {"phone": "phone_taken"})
+
+
+def user_id_of(cur, phone):
+    """The account's id for a (normalized) phone, or None."""
+    cur.execute("SELECT id FROM users WHERE phone = %s", (phone,))
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
 def create(cur, phone, password):
-    cur.execute("SELECT 1 FROM users WHERE phone = %s", (phone,))
-    if cur.fetchone():
-        raise Conflict("This phone number is already registered: sign in instead.", {"phone": "already registered"})
+    if user_id_of(cur, phone) is not None:
+        raise phone_taken()
     user_id = uuid.uuid4()
     cur.execute("INSERT INTO users (id, phone, password_hash) VALUES (%s, %s, %s)",
                 (user_id, phone, passwords.hash_password(password)))
@@ -23,10 +33,10 @@ def authenticate(cur, phone, password):
     row = cur.fetchone()
     if row is None:
         passwords.verify(_DUMMY_HASH, password)
-        raise Unauthorized("Wrong phone number or password.", {})
+        raise Unauthorized("login_failed")
     user_id, password_hash = row
     if not passwords.verify(password_hash, password):
-        raise Unauthorized("Wrong phone number or password.", {})
+        raise Unauthorized("login_failed")
     if passwords.needs_rehash(password_hash):
         cur.execute("UPDATE users SET password_hash = %s, updated_at = now() WHERE id = %s",
                     (passwords.hash_password(password), user_id))
@@ -37,5 +47,5 @@ def profile(cur, user_id):
     cur.execute("SELECT id, phone, created_at FROM users WHERE id = %s", (user_id,))
     row = cur.fetchone()
     if row is None:
-        raise NotFound("No such user.", {"user_id": "unknown"})
+        raise NotFound("user_not_found", {"user_id": "user_unknown"})
     return {"id": row[0], "phone": row[1], "created_at": row[2], "roles": roles.of(cur, row[0])}

@@ -14,7 +14,7 @@ import sys
 import psycopg2
 
 from kepu_common.cli import ROOT, service_config
-from kepu_common.errors import KepuError
+from kepu_common.errors import KepuError, problem_of, render
 from kepu_common.migrations import apply_migrations
 from kepu_common.outbox import OutboxWriter
 from services.identity import accounts, passwords, phones, roles
@@ -24,15 +24,12 @@ def create_admin(database_url, phone, password):
     phone = phones.normalize(phone)
     apply_migrations(database_url, ROOT / "services" / "identity" / "migrations")
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT id FROM users WHERE phone = %s", (phone,))
-        row = cur.fetchone()
-        if row is None:
+        user_id = accounts.user_id_of(cur, phone)
+        if user_id is None:
             passwords.check_policy(password, phone)
             user_id = accounts.create(cur, phone, password)
             OutboxWriter("identity").add(cur, "user_registered", user_id=user_id,
                                          registered_at=accounts.profile(cur, user_id)["created_at"].isoformat())
-        else:
-            user_id = row[0]
         if roles.grant(cur, user_id, "platform_admin", "", None, "granted by the create-admin command"):
             OutboxWriter("identity").add(cur, "role_granted", user_id=user_id, role="platform_admin", scope="",
                                          actor_id=None)
@@ -51,7 +48,9 @@ def main(argv=None):
     try:
         user_id = create_admin(service_config("identity")["DATABASE_URL"], args.phone, password)
     except KepuError as exc:
-        print(f"refused: {exc.message} {exc.fields}", file=sys.stderr)
+        problem = render(problem_of(exc), "en")["error"]
+        fields = "; ".join(f"{name}: {value['message']}" for name, value in problem["fields"].items())
+        print(f"refused: {problem['message']} {fields}".rstrip(), file=sys.stderr)
         return 2
     print(f"platform admin: {user_id}")
     return 0

@@ -7,41 +7,45 @@ by enumeration: both keys are derived from identity's secret with HKDF.
 import hashlib
 import hmac
 import os
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from kepu_common.errors import InvalidInput
+from services.identity.digits import ascii_digits, is_ascii_digits
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 # the first two digits: provinces as numbered by GB/T 2260 (regions 11-65, Taiwan 71, HK 81, Macao 82)
 _PROVINCES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53,
               54, 61, 62, 63, 64, 65, 71, 81, 82}
 
 
-def _invalid(reason):
-    return InvalidInput("The ID number is not valid.", {"id_number": reason})
+def _invalid(code):
+    return InvalidInput("id_number_invalid", {"id_number": code})
 
 
 def normalize(raw, today=None):
-    """The 18-character number with an upper-case X, or InvalidInput naming what is wrong."""
-    number = str(raw or "").strip().upper()
-    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise _invalid("18 characters: 17 digits and a digit or X")
+    """The 18-character number with an upper-case X (whatever digits it was typed with), or InvalidInput
+    naming what is wrong: id_format, id_province, id_birth_date, id_birth_implausible, id_checksum."""
+    number = ascii_digits(raw).strip().upper()
+    if len(number) != 18 or not is_ascii_digits(number[:17]) or not (is_ascii_digits(number[17]) or number[17] == "X"):
+        raise _invalid("id_format")
     if int(number[:2]) not in _PROVINCES:
-        raise _invalid("the first two digits are not a province")
+        raise _invalid("id_province")
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise _invalid("the birth date is not a date") from None
-    today = today or date.today()
+        raise _invalid("id_birth_date") from None
+    today = today or datetime.now(SHANGHAI).date()  # a birth date is a date in China
     if not (date(1900, 1, 1) <= born <= today):
-        raise _invalid("the birth date is not plausible")
+        raise _invalid("id_birth_implausible")
     if _CHECK[sum(int(d) * w for d, w in zip(number, _WEIGHTS)) % 11] != number[17]:
-        raise _invalid("the check digit does not match")
+        raise _invalid("id_checksum")
     return number
 
 

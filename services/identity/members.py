@@ -1,19 +1,56 @@
 """Who belongs where: organization members, and the communicators of an area. Plain functions over a cursor."""
 from kepu_common import regions
-from kepu_common.errors import Forbidden, InvalidInput
-from services.identity import phones, roles
+from kepu_common.errors import Forbidden, InvalidInput, NotFound
+from services.identity import areas, phones, roles
 
 AREA_ROLES = ("district_admin", "street_admin")
 
 
-def join(cur, user_id, org_id):
-    """A communicator belongs to at most one organization: joining another one moves them."""
+def require_directory_org(cur, org_id, field="org_id", message="choose_org_from_directory"):
+    """org_id must be a verified organization (one a user can pick from the directory)."""
     cur.execute("SELECT status FROM organizations WHERE id = %s", (org_id,))
     row = cur.fetchone()
     if row is None or row[0] != "approved":
-        raise InvalidInput("Choose an organization from the directory.", {"org_id": "not a verified organization"})
+        raise InvalidInput(message, {field: "org_not_verified"})
+
+
+def org_of(cur, user_id):
+    cur.execute("SELECT org_id FROM memberships WHERE user_id = %s", (user_id,))
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
+def place(cur, user_id, org_id, move=True):
+    """Record that user_id belongs to org_id: a communicator belongs to at most one organization, and
+    moves when they join another (unless move is False). Returns (previous org or None, org now)."""
+    previous = org_of(cur, user_id)
+    if previous is not None and (not move or str(previous) == str(org_id)):
+        return previous, previous
     cur.execute("INSERT INTO memberships (user_id, org_id) VALUES (%s, %s) "
                 "ON CONFLICT (user_id) DO UPDATE SET org_id = EXCLUDED.org_id, joined_at = now()", (user_id, org_id))
+    return previous, org_id
+
+
+def join(cur, user_id, org_id):
+    require_directory_org(cur, org_id)
+    return place(cur, user_id, org_id)
+
+
+def leave(cur, user_id):
+    """The user leaves their organization; returns its id."""
+    cur.execute("DELETE FROM memberships WHERE user_id = %s RETURNING org_id", (user_id,))
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound("not_in_an_org")
+    return row[0]
+
+
+def remove(cur, org_id, user_id):
+    """An organization's admin removes a member."""
+    cur.execute("DELETE FROM memberships WHERE user_id = %s AND org_id = %s RETURNING org_id", (user_id, org_id))
+    if cur.fetchone() is None:
+        raise NotFound("not_a_member", {"user_id": "not_a_member"})
+    return org_id
 
 
 def _granted(cur, actor_id):
@@ -23,7 +60,7 @@ def _granted(cur, actor_id):
 def require_org_admin(cur, actor_id, org_id):
     granted = _granted(cur, actor_id)
     if ("org_admin", str(org_id)) not in granted and ("platform_admin", "") not in granted:
-        raise Forbidden("Only this organization's admins see its members.", {"required_roles": ["org_admin"]})
+        raise Forbidden("org_members_admins_only", details={"required_roles": ["org_admin"]})
 
 
 def require_area_admin(cur, actor_id, area_code):
@@ -31,8 +68,7 @@ def require_area_admin(cur, actor_id, area_code):
     if ("platform_admin", "") in granted:
         return
     if not any(role in AREA_ROLES and scope and regions.is_within(area_code, scope) for role, scope in granted):
-        raise Forbidden("Only an admin of this area (or one containing it) sees its communicators.",
-                        {"required_roles": list(AREA_ROLES)})
+        raise Forbidden("area_admins_only", details={"required_roles": list(AREA_ROLES)})
 
 
 _LATEST = ("LEFT JOIN LATERAL (SELECT status, real_name, communicator_type, region_code, submitted_at, decided_at "
@@ -50,7 +86,7 @@ def org_members(cur, org_id, limit=50, offset=0):
 
 
 def area_communicators(cur, area_code, limit=50, offset=0):
-    regions.validate(area_code, "code")
+    area_code = areas.division(area_code, "code")["code"]
     cur.execute(
         "SELECT u.id, u.phone, u.created_at, v.decided_at, v.real_name, v.communicator_type, v.region_code, o.name "
         "FROM verifications v JOIN users u ON u.id = v.user_id "

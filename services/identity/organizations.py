@@ -1,22 +1,17 @@
 """Organization entry (机构入驻) and the directory. Plain functions over a cursor.
 
-pending --approved--> approved (in the directory; the registrant becomes its org_admin)
+pending --approved--> approved (in the directory; the registrant becomes its org_admin: effects.org_decided)
 pending --rejected--> rejected (the registrant may register again)
 """
 import re
 import uuid
 
-import psycopg2
-
 from kepu_common import filetypes, regions
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.identity import roles
+from kepu_common.messages import label
+from services.identity import areas, members, roles
+from services.identity.digits import ascii_digits
 
-CATEGORIES = {
-    "ministry": "有关部委", "provincial_cast": "省科协", "city_cast": "市科协", "county_cast": "区县科协",
-    "national_society": "全国学会", "enterprise": "企业", "society": "学会", "street": "街道", "community": "社区",
-    "school": "学校", "other": "其他",
-}
 SUBJECT_TYPE = "organization"
 LICENCE_MAX_BYTES = 10 * 1024 * 1024
 _PHONE = re.compile(r"^[0-9+\-() ]{7,20}$")
@@ -29,13 +24,14 @@ def licence_prefix(user_id):
 def check_licence(storage, bucket, user_id, key):
     """The licence must be an image this user uploaded, within the size limit."""
     if not str(key).startswith(licence_prefix(user_id)):
-        raise InvalidInput("Upload the licence first, then send its key.", {"licence_key": "not an upload of yours"})
+        raise InvalidInput("licence_key_not_yours", {"licence_key": "not_your_upload"})
     try:
         stat = storage.stat(bucket, key)
     except Exception:
-        raise InvalidInput("The licence upload was not found.", {"licence_key": "no such upload"}) from None
+        raise InvalidInput("licence_not_found", {"licence_key": "no_such_upload"}) from None
     if stat.size > LICENCE_MAX_BYTES:
-        raise InvalidInput("The licence image is too large.", {"licence_key": f"over {LICENCE_MAX_BYTES // 2**20} MB"})
+        max_mb = LICENCE_MAX_BYTES // 2**20
+        raise InvalidInput("licence_too_large", {"licence_key": ("file_too_large", {"max_mb": max_mb})}, max_mb=max_mb)
     head = storage.open(bucket, key, 0, filetypes.HEAD_BYTES)
     try:
         content_type = filetypes.sniff(head.read())
@@ -43,7 +39,7 @@ def check_licence(storage, bucket, user_id, key):
         head.close()
         head.release_conn()
     if content_type not in filetypes.IMAGE_TYPES:
-        raise InvalidInput("The licence must be a JPEG, PNG or WebP image.", {"licence_key": "not an image"})
+        raise InvalidInput("licence_not_an_image", {"licence_key": "not_an_image"})
     return content_type
 
 
@@ -53,21 +49,18 @@ def is_verified_communicator(cur, user_id):
 
 def register(cur, user_id, data, licence_type):
     if not is_verified_communicator(cur, user_id):
-        raise Forbidden("Only a verified communicator can register an organization: complete real-name verification first.",
-                        {"required_roles": ["communicator"]})
-    region = regions.describe(data["region_code"])
-    if not _PHONE.match(data["contact_phone"]):
-        raise InvalidInput("Give a contact phone number.", {"contact_phone": "7-20 digits"})
+        raise Forbidden("verify_before_registering_org", details={"required_roles": ["communicator"]})
+    region = areas.division(data["region_code"])
+    contact_phone = ascii_digits(data["contact_phone"]).strip()
+    if not _PHONE.match(contact_phone):
+        raise InvalidInput("contact_phone_invalid", {"contact_phone": "contact_phone_invalid"})
+    data = {**data, "contact_phone": contact_phone}
     if data.get("parent_id"):
-        cur.execute("SELECT status FROM organizations WHERE id = %s", (data["parent_id"],))
-        row = cur.fetchone()
-        if row is None or row[0] != "approved":
-            raise InvalidInput("Choose the parent from the directory.", {"parent_id": "not a verified organization"})
+        members.require_directory_org(cur, data["parent_id"], "parent_id", "choose_parent_from_directory")
     cur.execute("SELECT status FROM organizations WHERE name = %s AND (status = 'approved' OR "
                 "(status = 'pending' AND registrant_id = %s))", (data["name"], user_id))
     if cur.fetchone():
-        raise Conflict("An organization with this name is already registered or awaiting review.",
-                       {"name": "already registered"})
+        raise Conflict("org_name_taken", {"name": "org_name_taken"})
     org_id = uuid.uuid4()
     cur.execute(
         "INSERT INTO organizations (id, name, category, region_code, region_path, parent_id, licence_key, "
@@ -75,8 +68,10 @@ def register(cur, user_id, data, licence_type):
         (org_id, data["name"], data["category"], region["code"], regions.path(region["code"]), data.get("parent_id"),
          data["licence_key"], data["contact_name"], data["contact_phone"], user_id),
     )
-    snapshot = {"name": data["name"], "category": data["category"], "category_label": CATEGORIES[data["category"]],
-                "region": region["full_name"], "region_code": region["code"], "parent_id": str(data.get("parent_id") or ""),
+    snapshot = {"name": data["name"], "category": data["category"],
+                "category_label": label("org_category", data["category"]),
+                "region": region["full_name"], "region_code": region["code"],
+                "parent_id": str(data.get("parent_id") or ""),
                 "contact_name": data["contact_name"], "contact_phone": data["contact_phone"],
                 "licence_key": data["licence_key"],
                 # what the review UI previews: the bucket by purpose, never a URL (those expire)
@@ -93,36 +88,29 @@ def get(cur, org_id):
     cur.execute(f"SELECT {', '.join(_COLUMNS)} FROM organizations WHERE id = %s", (org_id,))
     row = cur.fetchone()
     if row is None:
-        raise NotFound("No such organization.", {"org_id": "unknown"})
+        raise NotFound("org_not_found", {"org_id": "org_unknown"})
     org = dict(zip(_COLUMNS, row))
-    org["category_label"] = CATEGORIES[org["category"]]
     org["region"] = regions.describe(org["region_code"])["full_name"]
     return org
 
 
-def decide(cur, org_id, decision, comment, reviewer_id):
-    """Apply a review decision to a pending organization; (registrant, status) or None if not pending."""
-    cur.execute("SELECT registrant_id FROM organizations WHERE id = %s AND status = 'pending' FOR UPDATE", (org_id,))
+def pending(cur, org_id):
+    """The pending organization, locked, or None when it was decided already."""
+    cur.execute("SELECT id, registrant_id, name FROM organizations WHERE id = %s AND status = 'pending' FOR UPDATE",
+                (org_id,))
     row = cur.fetchone()
-    if row is None:
-        return None
-    registrant = row[0]
-    if decision == "approved":
-        try:
-            cur.execute("SAVEPOINT approve")
-            cur.execute("UPDATE organizations SET status = 'approved', review_comment = %s, decided_at = now() "
-                        "WHERE id = %s", (comment or "", org_id))
-        except psycopg2.errors.UniqueViolation:
-            cur.execute("ROLLBACK TO SAVEPOINT approve")
-            decision, comment = "rejected", "同名机构已通过认证 (an organization with this name is already verified)"
-        else:
-            roles.grant(cur, registrant, "org_admin", str(org_id), None, f"organization approved by {reviewer_id}")
-            cur.execute("INSERT INTO memberships (user_id, org_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                        (registrant, org_id))
-            return registrant, "approved"
-    cur.execute("UPDATE organizations SET status = 'rejected', review_comment = %s, decided_at = now() WHERE id = %s",
-                (comment or "", org_id))
-    return registrant, "rejected"
+    return dict(zip(("id", "registrant_id", "name"), row)) if row else None
+
+
+def approved_name_exists(cur, name):
+    """An approved organization has this name (names are unique among approved ones: organizations_verified_name)."""
+    cur.execute("SELECT 1 FROM organizations WHERE name = %s AND status = 'approved'", (name,))
+    return cur.fetchone() is not None
+
+
+def record_decision(cur, org_id, status, comment):
+    cur.execute("UPDATE organizations SET status = %s, review_comment = %s, decided_at = now() WHERE id = %s",
+                (status, comment, org_id))
 
 
 def _escape_like(text):
@@ -158,7 +146,6 @@ def search(cur, q=None, category=None, region=None, limit=10):
     found = [dict(zip(keys, row)) for row in cur.fetchall()]
     for org in found:
         org["match"] = ("exact", "prefix", "contains")[org["match"]]
-        org["category_label"] = CATEGORIES[org["category"]]
         org["region"] = regions.describe(org["region_code"])["full_name"]
     return found
 

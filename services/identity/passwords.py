@@ -19,17 +19,23 @@ _COMMON = frozenset({
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
-def check_policy(password, phone=None):
-    problems = []
+def policy_problems(password, phone=None):
+    """The codes of the rules the password breaks, in the order a user fixes them (empty: it is fine)."""
     if not isinstance(password, str) or not (MIN_LENGTH <= len(password) <= MAX_LENGTH):
-        problems.append(f"use {MIN_LENGTH} to {MAX_LENGTH} characters")
-    else:
-        if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
-            problems.append("mix letters and digits")
-        if password.lower() in _COMMON or (phone and phone in password) or len(set(password)) < 4:
-            problems.append("too easy to guess")
+        return ["password_length"]
+    problems = []
+    if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
+        problems.append("password_letters_and_digits")
+    if password.lower() in _COMMON or (phone and phone in password) or len(set(password)) < 4:
+        problems.append("password_too_easy")
+    return problems
+
+
+def check_policy(password, phone=None):
+    problems = policy_problems(password, phone)
     if problems:
-        raise InvalidInput("The password is too weak: " + "; ".join(problems) + ".", {"password": problems})
+        raise InvalidInput("password_too_weak", {"password": (problems[0], {"min": MIN_LENGTH, "max": MAX_LENGTH})},
+                           details={"password_rules_broken": problems})
 
 
 # argon2 releases the GIL: run it on a real thread, or each hash would stall every green thread of the service

@@ -1,19 +1,20 @@
-"""Mainland China mobile numbers: 11 digits starting 13-19, optionally written with +86."""
+"""Mainland China mobile numbers: 11 digits starting 13-19, optionally written with +86 (any digits)."""
 import re
 
 from kepu_common.errors import InvalidInput
+from services.identity.digits import ascii_digits
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
-def normalize(raw):
-    phone = re.sub(r"[\s-]", "", str(raw or ""))
+def normalize(raw, field="phone"):
+    phone = re.sub(r"[\s\-()]", "", ascii_digits(raw))
     if phone.startswith("+86"):
         phone = phone[3:]
     elif phone.startswith("0086"):
         phone = phone[4:]
     if not _MOBILE.match(phone):
-        raise InvalidInput("Enter an 11-digit mainland mobile number.", {"phone": "not a mainland mobile number"})
+        raise InvalidInput("phone_invalid", {field: "phone_invalid"})
     return phone
 
 

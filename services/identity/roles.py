@@ -1,23 +1,24 @@
 """Roles and their scopes, granted and revoked with an audit row each."""
-from kepu_common.errors import InvalidInput, NotFound
+from kepu_common.contracts import REVIEW_STAGES
+from kepu_common.errors import Forbidden, InvalidInput, NotFound
+from services.identity.digits import is_ascii_digits
 
 ROLES = ("communicator", "org_admin", "district_admin", "street_admin", "reviewer", "platform_admin")
-REVIEW_STAGES = ("realname", "org", "initial", "scientific", "provincial", "national")
 
 
 def validate(role, scope):
     """Reviewers are granted per stage ('provincial:<province code>' for provincial review)."""
     if role not in ROLES:
-        raise InvalidInput(f"Unknown role '{role}'.", {"role": f"one of {', '.join(ROLES)}"})
+        raise InvalidInput("role_unknown", {"role": ("not_one_of", {"choices": "、".join(ROLES)})})
     if role == "reviewer":
         stage, _, province = (scope or "").partition(":")
         if stage not in REVIEW_STAGES:
-            raise InvalidInput("A reviewer role needs a review stage.", {"scope": f"one of {', '.join(REVIEW_STAGES)}"})
+            stages = "、".join(REVIEW_STAGES)
+            raise InvalidInput("role_invalid", {"scope": ("review_stage_required", {"stages": stages})})
         if (stage == "provincial") != bool(province):
-            raise InvalidInput("Provincial review needs a province ('provincial:<code>'), and only it takes one.",
-                               {"scope": "provincial:<6-digit province code>"})
-        if province and not (len(province) == 6 and province.isdigit() and province.endswith("0000")):
-            raise InvalidInput("The province must be a 6-digit province code ending 0000.", {"scope": "bad province code"})
+            raise InvalidInput("role_invalid", {"scope": "provincial_scope_format"})
+        if province and not (is_ascii_digits(province, 6) and province.endswith("0000")):
+            raise InvalidInput("role_invalid", {"scope": "province_code_invalid"})
     return scope or ""
 
 
@@ -30,11 +31,16 @@ def names(role_rows):
     return sorted({r["role"] for r in role_rows})
 
 
+def require_platform_admin(cur, actor_id):
+    if "platform_admin" not in names(of(cur, actor_id)):
+        raise Forbidden("platform_admin_only", details={"required_roles": ["platform_admin"]})
+
+
 def grant(cur, user_id, role, scope="", actor_id=None, note=""):
     scope = validate(role, scope)
     cur.execute("SELECT 1 FROM users WHERE id = %s", (user_id,))
     if cur.fetchone() is None:
-        raise NotFound("No such user.", {"user_id": "unknown"})
+        raise NotFound("user_not_found", {"user_id": "user_unknown"})
     cur.execute("INSERT INTO user_roles (user_id, role, scope) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                 (user_id, role, scope))
     granted = cur.rowcount == 1

@@ -1,8 +1,40 @@
+"""Identity's contract: every request and response at its boundary, for the service and the gateway alike.
+
+Transport-free: the service loads its RPC arguments and dumps its replies with these, the gateway's
+blueprints (auth, me, orgs, admin, regions) validate HTTP bodies and generate the OpenAPI document from
+the same classes. A `…Call` schema adds what only the gateway knows (the client's address) to the
+public request it extends. Enumerations come from kepu_common.contracts, labels from the catalogues.
+"""
 from marshmallow import Schema, fields, validate
 
-from services.identity.organizations import CATEGORIES
+from kepu_common.contracts import COMMUNICATOR_TYPES, ORG_CATEGORIES
+from kepu_common.messages import label
+from kepu_common.validation import coded
+from services.identity.digits import ascii_digits
 from services.identity.sms import PURPOSES
-from services.identity.verification import COMMUNICATOR_TYPES
+
+SIX_DIGITS = r"^[0-9]{6}$"
+
+
+class Digits(fields.String):
+    """Text holding a number: full-width, Arabic-Indic, Devanagari… digits become 0-9 before validation."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return ascii_digits(super()._deserialize(value, attr, data, **kwargs)).strip()
+
+
+class Timestamp(fields.DateTime):
+    """ISO 8601, UTC. A reply the service dumped already (text) passes through the gateway unchanged."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, str):
+            return value
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def region_code(**kwargs):
+    return Digits(validate=validate.Regexp(SIX_DIGITS, error=coded("region_code_format")),
+                  metadata={"description": "GB/T 2260 division code, e.g. 110105"}, **kwargs)
 
 
 class PingRequestSchema(Schema):
@@ -12,25 +44,43 @@ class PingRequestSchema(Schema):
 class PingSchema(Schema):
     id = fields.UUID()
     message = fields.String()
-    created_at = fields.AwareDateTime()
+    created_at = Timestamp()
 
 
+# --- accounts and tokens ---------------------------------------------------------------------
 class SmsCodeRequest(Schema):
-    phone = fields.String(required=True)
+    phone = fields.String(required=True, metadata={"example": "13800138000"})
     purpose = fields.String(load_default="register", validate=validate.OneOf(PURPOSES))
+
+
+class SmsCodeCall(SmsCodeRequest):
     client_ip = fields.String(load_default="unknown")
+
+
+class SmsCodeSentSchema(Schema):
+    phone = fields.String(metadata={"description": "masked, e.g. 138****8000"})
+    expires_in = fields.Integer(metadata={"description": "seconds the code stays valid"})
+    debug_code = fields.String(
+        metadata={"description": "only when the platform runs with SMS_DEBUG_ECHO=1 (never in production)"})
 
 
 class RegisterRequest(Schema):
     phone = fields.String(required=True)
-    code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="six digits"))
-    password = fields.String(required=True)
+    code = Digits(required=True, validate=validate.Regexp(SIX_DIGITS, error=coded("sms_code_format")),
+                  metadata={"description": "the 6-digit SMS code"})
+    password = fields.String(required=True, metadata={"description": "8-128 characters, letters and digits"})
+
+
+class RegisterCall(RegisterRequest):
     client_ip = fields.String(load_default="unknown")
 
 
 class LoginRequest(Schema):
     phone = fields.String(required=True)
     password = fields.String(required=True)
+
+
+class LoginCall(LoginRequest):
     client_ip = fields.String(load_default="unknown")
 
 
@@ -38,12 +88,12 @@ class RefreshRequest(Schema):
     refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-class RoleRequest(Schema):
-    actor_id = fields.UUID(required=True)
-    user_id = fields.UUID(required=True)
-    role = fields.String(required=True)
-    scope = fields.String(load_default="")
-    note = fields.String(load_default="", validate=validate.Length(max=500))
+class TokensSchema(Schema):
+    access_token = fields.String()
+    token_type = fields.String(metadata={"example": "Bearer"})
+    expires_in = fields.Integer()
+    refresh_token = fields.String()
+    refresh_expires_in = fields.Integer()
 
 
 class RoleSchema(Schema):
@@ -51,20 +101,55 @@ class RoleSchema(Schema):
     scope = fields.String()
 
 
-class TokensSchema(Schema):
-    access_token = fields.String()
-    token_type = fields.String()
-    expires_in = fields.Integer()
-    refresh_token = fields.String()
-    refresh_expires_in = fields.Integer()
+class VerificationSchema(Schema):
+    id = fields.UUID()
+    status = fields.String(metadata={"description": "pending, approved or rejected"})
+    real_name = fields.String()
+    id_number = fields.String(metadata={"description": "masked: 1101**********1234"})
+    unit_name = fields.String()
+    unit_address = fields.String()
+    communicator_type = fields.String()
+    region_code = fields.String()
+    org_id = fields.UUID(allow_none=True)
+    review_comment = fields.String()
+    submitted_at = Timestamp()
+    decided_at = Timestamp(allow_none=True)
 
 
 class UserSchema(Schema):
     id = fields.UUID()
     phone = fields.String()
-    created_at = fields.AwareDateTime()
+    created_at = Timestamp()
     roles = fields.List(fields.Nested(RoleSchema))
-    verification = fields.Nested("VerificationSchema", allow_none=True)
+    verification = fields.Nested(VerificationSchema, allow_none=True,
+                                 metadata={"description": "the latest real-name verification (GET /me only)"})
+
+
+class SignedInSchema(Schema):
+    user = fields.Nested(UserSchema)
+    tokens = fields.Nested(TokensSchema)
+
+
+class SignedOutSchema(Schema):
+    revoked = fields.Boolean()
+
+
+# --- roles -----------------------------------------------------------------------------------
+class RoleChange(Schema):
+    role = fields.String(required=True, metadata={"example": "reviewer"})
+    scope = Digits(load_default="", metadata={
+        "description": "reviewers: the stage (realname, org, initial, scientific, national) or "
+                       "'provincial:<province code>'; area admins: the division code"})
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class RoleRequest(RoleChange):
+    actor_id = fields.UUID(required=True)
+    user_id = fields.UUID(required=True)
+
+
+class RolesSchema(Schema):
+    roles = fields.List(fields.Nested(RoleSchema))
 
 
 class AuditEntrySchema(Schema):
@@ -73,40 +158,36 @@ class AuditEntrySchema(Schema):
     action = fields.String()
     actor_id = fields.UUID(allow_none=True)
     note = fields.String()
-    at = fields.AwareDateTime()
+    at = Timestamp()
 
 
+# --- communicator verification ---------------------------------------------------------------
 class VerificationRequest(Schema):
     real_name = fields.String(required=True, validate=validate.Length(min=2, max=30))
-    id_number = fields.String(required=True)
+    id_number = fields.String(required=True, metadata={
+        "description": "18-character resident ID number; stored encrypted, shown masked"})
     unit_name = fields.String(required=True, validate=validate.Length(min=2, max=100))
     unit_address = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    communicator_type = fields.String(required=True, validate=validate.OneOf(tuple(COMMUNICATOR_TYPES)))
-    region_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="six digits"))
-    org_id = fields.UUID(load_default=None, allow_none=True)
+    communicator_type = fields.String(required=True, validate=validate.OneOf(COMMUNICATOR_TYPES), metadata={
+        "description": "individual 个人用户, district_admin 区县级管理员, street_admin 乡镇街道管理员"})
+    region_code = region_code(required=True)
+    org_id = fields.UUID(load_default=None, allow_none=True,
+                         metadata={"description": "a verified organization from GET /orgs"})
 
 
-class VerificationSchema(Schema):
-    id = fields.UUID()
-    status = fields.String()
-    real_name = fields.String()
-    id_number = fields.String(attribute="id_masked")
-    unit_name = fields.String()
-    unit_address = fields.String()
-    communicator_type = fields.String()
-    region_code = fields.String()
-    org_id = fields.UUID(allow_none=True)
-    review_comment = fields.String()
-    submitted_at = fields.AwareDateTime()
-    decided_at = fields.AwareDateTime(allow_none=True)
+# --- organizations ---------------------------------------------------------------------------
+def _category_label(org):
+    return label("org_category", org["category"])
 
 
 class OrgRequest(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=2, max=100))
-    category = fields.String(required=True, validate=validate.OneOf(tuple(CATEGORIES)))
-    region_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="six digits"))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=100),
+                         metadata={"description": "as on the official seal"})
+    category = fields.String(required=True, validate=validate.OneOf(ORG_CATEGORIES))
+    region_code = region_code(required=True)
     parent_id = fields.UUID(load_default=None, allow_none=True)
-    licence_key = fields.String(required=True, validate=validate.Length(max=300))
+    licence_key = fields.String(required=True, validate=validate.Length(max=300),
+                                metadata={"description": "from POST /orgs/licence"})
     contact_name = fields.String(required=True, validate=validate.Length(min=2, max=30))
     contact_phone = fields.String(required=True)
 
@@ -115,20 +196,21 @@ class OrgSchema(Schema):
     id = fields.UUID()
     name = fields.String()
     category = fields.String()
-    category_label = fields.String()
+    category_label = fields.Function(_category_label, metadata={"type": "string"})
     region_code = fields.String()
     region = fields.String()
     parent_id = fields.UUID(allow_none=True)
-    status = fields.String()
+    status = fields.String(metadata={"description": "pending, approved or rejected"})
     review_comment = fields.String()
-    created_at = fields.AwareDateTime()
-    decided_at = fields.AwareDateTime(allow_none=True)
+    created_at = Timestamp()
+    decided_at = Timestamp(allow_none=True)
 
 
 class OrgSearchRequest(Schema):
-    q = fields.String(load_default=None, validate=validate.Length(max=50))
-    category = fields.String(load_default=None, validate=validate.OneOf(tuple(CATEGORIES)))
-    region = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$", error="six digits"))
+    q = fields.String(load_default=None, validate=validate.Length(max=50), metadata={
+        "description": "any part of the name; exact, then prefix, then substring matches"})
+    category = fields.String(load_default=None, validate=validate.OneOf(ORG_CATEGORIES))
+    region = region_code(load_default=None)
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
 
 
@@ -136,10 +218,14 @@ class OrgHitSchema(Schema):
     id = fields.UUID()
     name = fields.String()
     category = fields.String()
-    category_label = fields.String()
+    category_label = fields.Function(_category_label, metadata={"type": "string"})
     region_code = fields.String()
     region = fields.String()
-    match = fields.String()
+    match = fields.String(metadata={"description": "exact, prefix or contains"})
+
+
+class JoinRequest(Schema):
+    org_id = fields.UUID(required=True)
 
 
 class PageRequest(Schema):
@@ -149,25 +235,29 @@ class PageRequest(Schema):
 
 class MemberSchema(Schema):
     user_id = fields.UUID()
-    phone = fields.String()
+    phone = fields.String(metadata={"description": "masked"})
     real_name = fields.String(allow_none=True)
     verification_status = fields.String(allow_none=True)
     communicator_type = fields.String(allow_none=True)
     region_code = fields.String(allow_none=True)
     region = fields.String()
-    registered_at = fields.AwareDateTime()
-    joined_at = fields.AwareDateTime()
-    shares = fields.Integer(allow_none=True)
+    registered_at = Timestamp()
+    joined_at = Timestamp()
+    shares = fields.Integer(allow_none=True, metadata={"description": "null until the metrics service counts shares"})
 
 
 class AreaCommunicatorSchema(Schema):
     user_id = fields.UUID()
-    phone = fields.String()
+    phone = fields.String(metadata={"description": "masked"})
     real_name = fields.String()
     communicator_type = fields.String()
     region_code = fields.String()
     region = fields.String()
     organization = fields.String(allow_none=True)
-    registered_at = fields.AwareDateTime()
-    verified_at = fields.AwareDateTime(allow_none=True)
-    shares = fields.Integer(allow_none=True)
+    registered_at = Timestamp()
+    verified_at = Timestamp(allow_none=True)
+    shares = fields.Integer(allow_none=True, metadata={"description": "null until the metrics service counts shares"})
+
+
+class LeftSchema(Schema):
+    org_id = fields.UUID(metadata={"description": "the organization left"})

@@ -1,24 +1,29 @@
+"""Identity's entrypoints: each loads its input through a schema, calls the domain, writes, dumps.
+
+The rules live in the domain modules (accounts, idcards, verification, organizations, members, roles,
+rate_limits, effects); the SQL in them too. Here: transactions, the outbox and the SMS gateway.
+"""
 from datetime import datetime, timedelta, timezone
 
 from nameko.timer import timer
 
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
-from kepu_common.errors import Conflict, Forbidden, InvalidInput
+from kepu_common.errors import Forbidden
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
 from services.identity import (
-    accounts, members, organizations, passwords, phones, pings, rate_limits, roles, sms, tokens, verification,
+    accounts, areas, effects, members, organizations, passwords, phones, pings, rate_limits, roles, sms, tokens,
+    verification,
 )
 from services.identity.dependencies import Settings, SmsGateway
 from services.identity.schemas import (
-    AreaCommunicatorSchema, AuditEntrySchema, LoginRequest, MemberSchema, OrgHitSchema, OrgRequest, OrgSchema,
-    OrgSearchRequest, PageRequest, PingRequestSchema, PingSchema, RefreshRequest, RegisterRequest, RoleRequest,
-    SmsCodeRequest, TokensSchema, UserSchema, VerificationRequest, VerificationSchema,
+    AreaCommunicatorSchema, AuditEntrySchema, LeftSchema, LoginCall, MemberSchema, OrgHitSchema, OrgRequest,
+    OrgSchema, OrgSearchRequest, PageRequest, PingRequestSchema, PingSchema, RefreshRequest, RegisterCall,
+    RoleRequest, RolesSchema, SignedInSchema, SignedOutSchema, SmsCodeCall, SmsCodeSentSchema, TokensSchema,
+    UserSchema, VerificationRequest, VerificationSchema,
 )
-
-WAIT_MESSAGE = "Too many requests: wait before trying again."
 
 
 class IdentityService(PlatformService):
@@ -38,71 +43,75 @@ class IdentityService(PlatformService):
     # --- accounts and tokens ---------------------------------------------------------------
     @rpc
     def request_sms_code(self, request):
-        data = SmsCodeRequest().load(request)
+        data = SmsCodeCall().load(request)
         phone = phones.normalize(data["phone"])
         with self.db, self.db.cursor() as cur:
-            cur.execute("SELECT 1 FROM users WHERE phone = %s", (phone,))
-            registered = cur.fetchone() is not None
+            registered = accounts.user_id_of(cur, phone) is not None
         if data["purpose"] == "register" and registered:
-            raise Conflict("This phone number is already registered: sign in instead.", {"phone": "already registered"})
+            raise accounts.phone_taken()
         with self.db, self.db.cursor() as cur:
-            rate_limits.hit(cur, f"sms:{phone}", 1, 60, "A code was just sent: wait a minute before asking again.")
-            rate_limits.hit(cur, f"sms-hour:{phone}", 5, 3600, WAIT_MESSAGE)
-            rate_limits.hit(cur, f"sms-ip:{data['client_ip']}", 30, 3600, WAIT_MESSAGE)
+            rate_limits.hit_all(cur, rate_limits.sms_checks(phone, data["client_ip"]))
         with self.db, self.db.cursor() as cur:
             code = sms.issue(cur, self.settings.secret, phone, data["purpose"])
         self.sms_gateway.send(phone, code, data["purpose"])
         answer = {"phone": phones.masked(phone), "expires_in": int(sms.CODE_TTL.total_seconds())}
         if self.settings.sms_debug_echo:
             answer["debug_code"] = code
-        return answer
+        return SmsCodeSentSchema().dump(answer)
 
     @rpc
     def register(self, request):
-        data = RegisterRequest().load(request)
+        data = RegisterCall().load(request)
         phone = phones.normalize(data["phone"])
         passwords.check_policy(data["password"], phone)
         with self.db, self.db.cursor() as cur:
-            cur.execute("SELECT 1 FROM users WHERE phone = %s", (phone,))
-            if cur.fetchone():
-                raise Conflict("This phone number is already registered: sign in instead.", {"phone": "already registered"})
+            if accounts.user_id_of(cur, phone) is not None:
+                raise accounts.phone_taken()
             # committed on its own, so a wrong code counts as a try even though registration fails
             matched = sms.check(cur, self.settings.secret, phone, "register", data["code"])
         if not matched:
-            raise InvalidInput("The code is wrong.", {"code": "wrong code"})
+            raise sms.wrong_code()
         with self.db, self.db.cursor() as cur:
             user_id = accounts.create(cur, phone, data["password"])
             issued = self.settings.tokens.issue(cur, user_id, [])
             user = accounts.profile(cur, user_id)
             self.outbox.add(cur, "user_registered", user_id=user_id, registered_at=user["created_at"].isoformat())
-        return {"user": UserSchema().dump(user), "tokens": TokensSchema().dump(issued)}
+        return SignedInSchema().dump({"user": user, "tokens": issued})
 
     @rpc
     def login(self, request):
-        data = LoginRequest().load(request)
+        data = LoginCall().load(request)
         phone = phones.normalize(data["phone"])
         with self.db, self.db.cursor() as cur:
-            rate_limits.hit(cur, f"login:{phone}", 10, 900, WAIT_MESSAGE)
-            rate_limits.hit(cur, f"login-ip:{data['client_ip']}", 100, 900, WAIT_MESSAGE)
+            rate_limits.hit_all(cur, rate_limits.login_checks(phone, data["client_ip"]))
         with self.db, self.db.cursor() as cur:
             user_id = accounts.authenticate(cur, phone, data["password"])
             user = accounts.profile(cur, user_id)
             issued = self.settings.tokens.issue(cur, user_id, roles.names(user["roles"]))
-        return {"user": UserSchema().dump(user), "tokens": TokensSchema().dump(issued)}
+        return SignedInSchema().dump({"user": user, "tokens": issued})
 
     @rpc
     def refresh(self, request):
         data = RefreshRequest().load(request)
+        # committed before refusing: a reused token's family stays revoked
         with self.db, self.db.cursor() as cur:
-            user_id = tokens.take_refresh(cur, data["refresh_token"])
-            issued = self.settings.tokens.issue(cur, user_id, roles.names(roles.of(cur, user_id)))
+            found = tokens.find(cur, data["refresh_token"])
+            verdict = tokens.verdict(found)
+            if verdict == tokens.REUSED:
+                tokens.revoke_family(cur, found["family_id"])
+            elif verdict == tokens.LIVE:
+                tokens.mark_used(cur, data["refresh_token"])
+                issued = self.settings.tokens.issue(cur, found["user_id"], roles.names(roles.of(cur, found["user_id"])),
+                                                    found["family_id"])
+        if verdict != tokens.LIVE:
+            raise tokens.invalid()
         return TokensSchema().dump(issued)
 
     @rpc
     def logout(self, request):
         data = RefreshRequest().load(request)
         with self.db, self.db.cursor() as cur:
-            return {"revoked": tokens.revoke(cur, data["refresh_token"])}
+            return SignedOutSchema().dump({"revoked": tokens.revoke(cur, data["refresh_token"])})
 
     @rpc
     def me(self, user_id):
@@ -118,7 +127,7 @@ class IdentityService(PlatformService):
         with self.db, self.db.cursor() as cur:
             submitted = verification.submit(cur, self.settings.id_vault, user_id, data)
             self.outbox.add(cur, "verification_submitted", verification_id=submitted["id"], user_id=user_id,
-                            region_code=data["region_code"])
+                            region_code=submitted["snapshot"]["region_code"])
             self.outbox.add(cur, "review_requested", subject_type=verification.SUBJECT_TYPE,
                             subject_id=str(submitted["id"]), stage="realname", scope=submitted["province"],
                             snapshot=submitted["snapshot"])
@@ -136,22 +145,36 @@ class IdentityService(PlatformService):
                     self._apply_org_decision(cur, event)
 
     def _apply_verification_decision(self, cur, event):
-        outcome = verification.decide(cur, event["subject_id"], event["decision"], event["comment"], event["reviewer_id"])
-        if outcome:
-            user_id, status = outcome
-            self.outbox.add(cur, "user_verified" if status == "approved" else "user_verification_rejected",
-                            verification_id=event["subject_id"], user_id=user_id, comment=event["comment"] or "")
+        pending = verification.pending(cur, event["subject_id"])
+        if pending is None:
+            return  # decided already, or superseded: a redelivered or stale decision changes nothing
+        outcome = effects.verification_decided(pending, event["decision"], event["comment"], event["reviewer_id"])
+        verification.record_decision(cur, pending["id"], outcome.status, outcome.comment)
+        self._write_effects(cur, outcome)
 
     def _apply_org_decision(self, cur, event):
-        outcome = organizations.decide(cur, event["subject_id"], event["decision"], event["comment"], event["reviewer_id"])
-        if outcome:
-            registrant, status = outcome
-            self.outbox.add(cur, "org_verified" if status == "approved" else "org_rejected",
-                            org_id=event["subject_id"], registrant_id=registrant,
-                            comment=organizations.get(cur, event["subject_id"])["review_comment"])
-            if status == "approved":
-                self.outbox.add(cur, "role_granted", user_id=registrant, role="org_admin", scope=event["subject_id"],
-                                actor_id=None)
+        pending = organizations.pending(cur, event["subject_id"])
+        if pending is None:
+            return
+        name_taken = event["decision"] == "approved" and organizations.approved_name_exists(cur, pending["name"])
+        outcome = effects.org_decided(pending, event["decision"], event["comment"], event["reviewer_id"], name_taken)
+        organizations.record_decision(cur, pending["id"], outcome.status, outcome.comment)
+        self._write_effects(cur, outcome)
+
+    def _write_effects(self, cur, outcome, actor_id=None):
+        """Roles and memberships first, then the decision's own events; each change that happened is announced."""
+        for grant in outcome.grants:
+            if roles.grant(cur, grant.user_id, grant.role, grant.scope, actor_id, grant.note):
+                self.outbox.add(cur, "role_granted", user_id=grant.user_id, role=grant.role, scope=grant.scope,
+                                actor_id=actor_id)
+        for placement in outcome.placements:
+            previous, now = members.place(cur, placement.user_id, placement.org_id, placement.move)
+            self._announce(cur, effects.membership_events(placement.user_id, previous, now, actor_id))
+        self._announce(cur, outcome.events)
+
+    def _announce(self, cur, events):
+        for event_type, payload in events:
+            self.outbox.add(cur, event_type, **payload)
 
     # --- organizations ---------------------------------------------------------------------
     @rpc
@@ -161,11 +184,12 @@ class IdentityService(PlatformService):
                                                    data["licence_key"])
         with self.db, self.db.cursor() as cur:
             registered = organizations.register(cur, user_id, data, licence_type)
+            snapshot = registered["snapshot"]
             self.outbox.add(cur, "org_registered", org_id=registered["id"], registrant_id=user_id,
-                            name=data["name"], category=data["category"], region_code=data["region_code"])
+                            name=data["name"], category=data["category"], region_code=snapshot["region_code"])
             self.outbox.add(cur, "review_requested", subject_type=organizations.SUBJECT_TYPE,
                             subject_id=str(registered["id"]), stage="org", scope=registered["province"],
-                            snapshot=registered["snapshot"])
+                            snapshot=snapshot)
             return OrgSchema().dump(organizations.get(cur, registered["id"]))
 
     @rpc
@@ -183,10 +207,26 @@ class IdentityService(PlatformService):
     def join_org(self, user_id, org_id):
         with self.db, self.db.cursor() as cur:
             if not organizations.is_verified_communicator(cur, user_id):
-                raise Forbidden("Complete real-name verification before joining an organization.",
-                                {"required_roles": ["communicator"]})
-            members.join(cur, user_id, org_id)
+                raise Forbidden("verify_before_joining", details={"required_roles": ["communicator"]})
+            previous, now = members.join(cur, user_id, org_id)
+            self._announce(cur, effects.membership_events(user_id, previous, now, user_id))
             return OrgSchema().dump(organizations.get(cur, org_id))
+
+    @rpc
+    def leave_org(self, user_id):
+        with self.db, self.db.cursor() as cur:
+            left = members.leave(cur, user_id)
+            self._announce(cur, effects.membership_events(user_id, left, None, user_id))
+        return LeftSchema().dump({"org_id": left})
+
+    @rpc
+    def remove_member(self, actor_id, org_id, user_id):
+        with self.db, self.db.cursor() as cur:
+            organizations.get(cur, org_id)
+            members.require_org_admin(cur, actor_id, org_id)
+            members.remove(cur, org_id, user_id)
+            self._announce(cur, effects.membership_events(user_id, org_id, None, actor_id))
+        return LeftSchema().dump({"org_id": org_id})
 
     @rpc
     def org_members(self, actor_id, org_id, request=None):
@@ -199,46 +239,43 @@ class IdentityService(PlatformService):
     @rpc
     def region_communicators(self, actor_id, region_code, request=None):
         page = PageRequest().load(request or {})
+        area = areas.division(region_code, "code")["code"]
         with self.db, self.db.cursor() as cur:
-            members.require_area_admin(cur, actor_id, region_code)
-            return AreaCommunicatorSchema(many=True).dump(members.area_communicators(cur, region_code, **page))
+            members.require_area_admin(cur, actor_id, area)
+            return AreaCommunicatorSchema(many=True).dump(members.area_communicators(cur, area, **page))
 
     @timer(interval=3600)
     def housekeeping(self):
         """Drop spent rate-limit windows, old codes, long-dead refresh tokens and abandoned licence uploads."""
         with self.db, self.db.cursor() as cur:
             rate_limits.purge(cur)
-            cur.execute("DELETE FROM sms_codes WHERE created_at < now() - interval '2 days'")
-            cur.execute("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '30 days'")
+            sms.purge(cur)
+            tokens.purge(cur)
             bucket = self.storage.bucket("licences")
             day_ago = datetime.now(timezone.utc) - timedelta(days=1)
             for key in organizations.abandoned_licences(cur, self.storage, bucket, day_ago):
                 self.storage.remove(bucket, key)
 
     # --- roles -----------------------------------------------------------------------------
-    def _require_platform_admin(self, cur, actor_id):
-        if "platform_admin" not in roles.names(roles.of(cur, actor_id)):
-            raise Forbidden("Only a platform admin can change roles.", {"required_roles": ["platform_admin"]})
-
     @rpc
     def grant_role(self, request):
         data = RoleRequest().load(request)
         with self.db, self.db.cursor() as cur:
-            self._require_platform_admin(cur, data["actor_id"])
+            roles.require_platform_admin(cur, data["actor_id"])
             if roles.grant(cur, data["user_id"], data["role"], data["scope"], data["actor_id"], data["note"]):
                 self.outbox.add(cur, "role_granted", user_id=data["user_id"], role=data["role"],
                                 scope=roles.validate(data["role"], data["scope"]), actor_id=data["actor_id"])
-            return {"roles": roles.of(cur, data["user_id"])}
+            return RolesSchema().dump({"roles": roles.of(cur, data["user_id"])})
 
     @rpc
     def revoke_role(self, request):
         data = RoleRequest().load(request)
         with self.db, self.db.cursor() as cur:
-            self._require_platform_admin(cur, data["actor_id"])
+            roles.require_platform_admin(cur, data["actor_id"])
             if roles.revoke(cur, data["user_id"], data["role"], data["scope"], data["actor_id"], data["note"]):
                 self.outbox.add(cur, "role_revoked", user_id=data["user_id"], role=data["role"],
                                 scope=data["scope"], actor_id=data["actor_id"])
-            return {"roles": roles.of(cur, data["user_id"])}
+            return RolesSchema().dump({"roles": roles.of(cur, data["user_id"])})
 
     @rpc
     def role_audit(self, user_id):

@@ -45,17 +45,25 @@ def check(cur, secret, phone, purpose, code):
     )
     row = cur.fetchone()
     if row is None:
-        raise InvalidInput("No valid code for this number: request a new one.", {"code": "no code requested or already used"})
+        raise InvalidInput("sms_code_missing", {"code": "sms_code_missing"})
     code_id, expected, expired, attempts = row
     if expired:
-        raise InvalidInput("The code has expired: request a new one.", {"code": "expired"})
+        raise InvalidInput("sms_code_expired", {"code": "sms_code_expired"})
     if attempts >= MAX_ATTEMPTS:
-        raise RuleBroken("Too many wrong codes: request a new one.", {"code": "too many attempts"})
+        raise RuleBroken("sms_code_locked", {"code": "sms_code_locked"}, details={"max_attempts": MAX_ATTEMPTS})
     if not hmac.compare_digest(bytes(expected), code_hmac(secret, phone, str(code or ""))):
         cur.execute("UPDATE sms_codes SET attempts = attempts + 1 WHERE id = %s", (code_id,))
         return False
     cur.execute("UPDATE sms_codes SET consumed_at = now() WHERE id = %s", (code_id,))
     return True
+
+
+def wrong_code():
+    return InvalidInput("sms_code_wrong", {"code": "sms_code_wrong"})
+
+
+def purge(cur):
+    cur.execute("DELETE FROM sms_codes WHERE created_at < now() - interval '2 days'")
 
 
 class ConsoleSender:

@@ -27,6 +27,11 @@ def sql(container, query, args=()):
         return cur.fetchall() if cur.description else None
 
 
+def codes(error):
+    """{field: code} of a raised platform error."""
+    return {name: value["code"] for name, value in error.value.fields.items()}
+
+
 def register(container, phone="13800138000", password=PASSWORD):
     code = call(container, "request_sms_code", {"phone": phone})["debug_code"]
     return call(container, "register", {"phone": phone, "code": code, "password": password})
@@ -46,7 +51,7 @@ def test_wrong_code_is_refused_and_counts_as_a_try(identity):
     call(identity, "request_sms_code", {"phone": "13800138001"})
     with pytest.raises(InvalidInput) as error:
         call(identity, "register", {"phone": "13800138001", "code": "000000", "password": PASSWORD})
-    assert error.value.fields == {"code": "wrong code"}
+    assert (error.value.message, codes(error)) == ("sms_code_wrong", {"code": "sms_code_wrong"})
     assert sql(identity, "SELECT attempts FROM sms_codes") == [(1,)]
     assert sql(identity, "SELECT count(*) FROM users") == [(0,)]
 
@@ -57,15 +62,17 @@ def test_code_is_single_use(identity):
     with pytest.raises(Conflict):
         call(identity, "register", {"phone": "13800138002", "code": code, "password": PASSWORD})
     sql(identity, "DELETE FROM refresh_tokens; DELETE FROM users")
-    with pytest.raises(InvalidInput, match="No valid code"):
+    with pytest.raises(InvalidInput) as error:
         call(identity, "register", {"phone": "13800138002", "code": code, "password": PASSWORD})
+    assert codes(error) == {"code": "sms_code_missing"}
 
 
 def test_expired_code_is_refused(identity):
     code = call(identity, "request_sms_code", {"phone": "13800138003"})["debug_code"]
     sql(identity, "UPDATE sms_codes SET expires_at = now() - interval '1 second'")
-    with pytest.raises(InvalidInput, match="expired"):
+    with pytest.raises(InvalidInput) as error:
         call(identity, "register", {"phone": "13800138003", "code": code, "password": PASSWORD})
+    assert codes(error) == {"code": "sms_code_expired"}
 
 
 def test_five_wrong_codes_lock_the_code(identity):
@@ -74,15 +81,18 @@ def test_five_wrong_codes_lock_the_code(identity):
         with pytest.raises(InvalidInput):
             call(identity, "register", {"phone": "13800138004", "code": "999999" if code != "999999" else "111111",
                                         "password": PASSWORD})
-    with pytest.raises(RuleBroken):
+    with pytest.raises(RuleBroken) as error:
         call(identity, "register", {"phone": "13800138004", "code": code, "password": PASSWORD})
+    assert codes(error) == {"code": "sms_code_locked"}
 
 
 def test_codes_are_rate_limited_per_phone(identity):
     call(identity, "request_sms_code", {"phone": "13800138005"})
     with pytest.raises(RateLimited) as error:
         call(identity, "request_sms_code", {"phone": "13800138005"})
-    assert 0 < error.value.fields["retry_after"] <= 61
+    assert error.value.message == "sms_code_wait"
+    assert 0 < error.value.details["retry_after"] <= 61
+    assert error.value.payload["params"]["retry_after"] == error.value.details["retry_after"]
 
 
 def test_codes_are_rate_limited_per_address(identity):
@@ -93,27 +103,42 @@ def test_codes_are_rate_limited_per_address(identity):
 
 
 @pytest.mark.parametrize("password,problem", [
-    ("short1", "use 8 to 128 characters"), ("onlyletters", "mix letters and digits"),
-    ("12345678", "mix letters and digits"), ("abcd1234", "too easy to guess"),
+    ("short1", "password_length"), ("onlyletters", "password_letters_and_digits"),
+    ("12345678", "password_letters_and_digits"), ("abcd1234", "password_too_easy"),
 ])
 def test_weak_passwords_are_refused_before_the_code_is_used(identity, password, problem):
     call(identity, "request_sms_code", {"phone": "13800138006"})
     with pytest.raises(InvalidInput) as error:
         call(identity, "register", {"phone": "13800138006", "code": "123456", "password": password})
-    assert problem in error.value.fields["password"]
+    assert problem in error.value.details["password_rules_broken"]
+    assert codes(error)["password"] == error.value.details["password_rules_broken"][0]
     assert sql(identity, "SELECT attempts, consumed_at FROM sms_codes") == [(0, None)]
 
 
 def test_invalid_phone_is_named(identity):
     with pytest.raises(InvalidInput) as error:
         call(identity, "request_sms_code", {"phone": "12345"})
-    assert "phone" in error.value.fields
+    assert codes(error) == {"phone": "phone_invalid"}
 
 
 def test_code_for_registered_phone_is_refused(identity):
     register(identity, "13800138007")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as error:
         call(identity, "request_sms_code", {"phone": "13800138007"})
+    assert (error.value.message, codes(error)) == ("phone_registered", {"phone": "phone_taken"})
+
+
+def test_one_phone_one_account_whatever_digits_it_is_typed_with(identity):
+    full_width = "１３８００１３８０１３"
+    code = call(identity, "request_sms_code", {"phone": full_width})["debug_code"]
+    registered = call(identity, "register", {"phone": full_width, "code": code.translate(
+        str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")), "password": PASSWORD})
+    assert registered["user"]["phone"] == "13800138013"
+    for variant in ("13800138013", "१३८००१३८०१३"):
+        with pytest.raises(Conflict):
+            call(identity, "request_sms_code", {"phone": variant})
+    assert call(identity, "login", {"phone": "13800138013", "password": PASSWORD})["user"]["id"] == \
+        registered["user"]["id"]
 
 
 def test_login_refresh_logout(identity):
@@ -121,11 +146,36 @@ def test_login_refresh_logout(identity):
     tokens = call(identity, "login", {"phone": "13800138008", "password": PASSWORD})["tokens"]
     fresh = call(identity, "refresh", {"refresh_token": tokens["refresh_token"]})
     assert fresh["refresh_token"] != tokens["refresh_token"]
-    with pytest.raises(Unauthorized):  # rotated: the old refresh token works once
-        call(identity, "refresh", {"refresh_token": tokens["refresh_token"]})
     assert call(identity, "logout", {"refresh_token": fresh["refresh_token"]}) == {"revoked": True}
     with pytest.raises(Unauthorized):
         call(identity, "refresh", {"refresh_token": fresh["refresh_token"]})
+    with pytest.raises(Unauthorized):  # rotated: the old refresh token worked once
+        call(identity, "refresh", {"refresh_token": tokens["refresh_token"]})
+
+
+def test_reusing_a_refresh_token_revokes_its_whole_family(identity):
+    register(identity, "13800138014")
+    stolen = call(identity, "login", {"phone": "13800138014", "password": PASSWORD})["tokens"]["refresh_token"]
+    other_session = call(identity, "login", {"phone": "13800138014", "password": PASSWORD})["tokens"]
+    newer = call(identity, "refresh", {"refresh_token": stolen})["refresh_token"]
+    newest = call(identity, "refresh", {"refresh_token": newer})["refresh_token"]
+    with pytest.raises(Unauthorized) as error:  # the first token, presented again
+        call(identity, "refresh", {"refresh_token": stolen})
+    assert codes(error) == {"refresh_token": "refresh_token_invalid"}
+    with pytest.raises(Unauthorized):  # the family is revoked: the newest token no longer works either
+        call(identity, "refresh", {"refresh_token": newest})
+    # another sign-in is another family, and it keeps working
+    assert call(identity, "refresh", {"refresh_token": other_session["refresh_token"]})["refresh_token"]
+
+
+def test_an_expired_refresh_token_is_refused_without_touching_its_family(identity):
+    register(identity, "13800138015")
+    first = call(identity, "login", {"phone": "13800138015", "password": PASSWORD})["tokens"]["refresh_token"]
+    second = call(identity, "refresh", {"refresh_token": first})["refresh_token"]
+    sql(identity, "UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE revoked_at IS NOT NULL")
+    with pytest.raises(Unauthorized):
+        call(identity, "refresh", {"refresh_token": first})
+    assert call(identity, "refresh", {"refresh_token": second})["refresh_token"]
 
 
 def test_wrong_password_and_unknown_phone_look_the_same(identity):
@@ -134,7 +184,7 @@ def test_wrong_password_and_unknown_phone_look_the_same(identity):
         call(identity, "login", {"phone": "13800138009", "password": "nope12345"})
     with pytest.raises(Unauthorized) as unknown:
         call(identity, "login", {"phone": "13700137000", "password": "nope12345"})
-    assert wrong.value.message == unknown.value.message
+    assert wrong.value.payload == unknown.value.payload
 
 
 def test_login_attempts_are_limited_per_phone(identity):

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kepu_common.errors import Conflict, Forbidden, InvalidInput
+from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kepu_common.storage import Storage
 from services.identity import organizations
 from services.identity.cli import create_admin
 from services.identity.service import IdentityService
-from services.identity.tests.test_accounts import call, register, sql
+from services.identity.tests.test_accounts import call, codes, register, sql
 from services.identity.tests.test_verification import decide, form
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -95,13 +95,14 @@ def test_licence_must_be_an_image_of_ones_own(identity, amqp_uri):
     admin = communicator(identity, amqp_uri, "13800140003")
     with pytest.raises(InvalidInput) as error:
         call(identity, "register_org", admin, org_form(upload_licence(identity, admin, b"MZ\x90\x00 not an image")))
-    assert error.value.fields == {"licence_key": "not an image"}
+    assert codes(error) == {"licence_key": "not_an_image"}
     stranger = str(uuid.uuid4())
     with pytest.raises(InvalidInput) as error:
         call(identity, "register_org", admin, org_form(upload_licence(identity, stranger)))
-    assert error.value.fields == {"licence_key": "not an upload of yours"}
-    with pytest.raises(InvalidInput):
+    assert codes(error) == {"licence_key": "not_your_upload"}
+    with pytest.raises(InvalidInput) as error:
         call(identity, "register_org", admin, org_form(f"licences/{admin}/missing"))
+    assert codes(error) == {"licence_key": "no_such_upload"}
     assert sql(identity, "SELECT count(*) FROM organizations") == [(0,)]
 
 
@@ -122,6 +123,49 @@ def test_second_communicator_joins_and_the_admin_sees_them(identity, amqp_uri, a
     assert joined["region"] == "广东省广州市天河区" and joined["shares"] is None
     with pytest.raises(Forbidden):
         call(identity, "org_members", member, org["id"])
+
+
+def membership_events(container):
+    return [(event_type, payload["user_id"], payload["org_id"], payload["actor_id"]) for event_type, payload in sql(
+        container, "SELECT event_type, payload FROM outbox WHERE event_type IN ('member_joined', 'member_left') "
+                   "ORDER BY id")]
+
+
+def test_approval_announces_the_communicator_and_the_membership(identity, amqp_uri, approved_org):
+    admin, org = approved_org
+    assert membership_events(identity) == [("member_joined", admin, org["id"], None)]  # the registrant
+    member = communicator(identity, amqp_uri, "13800140007", id_number="440106199001011235",
+                          org_id=org["id"], region_code="440106", communicator_type="street_admin")
+    verified = sql(identity, "SELECT payload FROM outbox WHERE event_type = 'user_verified' "
+                             "AND payload->>'user_id' = %s", (member,))[0][0]
+    assert (verified["region_code"], verified["communicator_type"], verified["org_id"]) == (
+        "440106", "street_admin", org["id"])
+    assert membership_events(identity)[-1] == ("member_joined", member, org["id"], None)
+    granted = sql(identity, "SELECT payload->>'role' FROM outbox WHERE event_type = 'role_granted' "
+                            "AND payload->>'user_id' = %s", (member,))
+    assert granted == [("communicator",)]
+
+
+def test_leaving_and_removal_are_announced(identity, amqp_uri, approved_org):
+    admin, org = approved_org
+    member = communicator(identity, amqp_uri, "13800140008", id_number="440106199001011235", region_code="440106")
+    call(identity, "join_org", member, org["id"])
+    call(identity, "join_org", member, org["id"])  # joining again changes nothing
+    assert call(identity, "leave_org", member) == {"org_id": org["id"]}
+    with pytest.raises(NotFound) as error:
+        call(identity, "leave_org", member)
+    assert error.value.message == "not_in_an_org"
+    call(identity, "join_org", member, org["id"])
+    with pytest.raises(Forbidden):
+        call(identity, "remove_member", member, org["id"], admin)
+    assert call(identity, "remove_member", admin, org["id"], member) == {"org_id": org["id"]}
+    with pytest.raises(NotFound) as error:
+        call(identity, "remove_member", admin, org["id"], member)
+    assert codes(error) == {"user_id": "not_a_member"}
+    assert membership_events(identity)[1:] == [
+        ("member_joined", member, org["id"], member), ("member_left", member, org["id"], member),
+        ("member_joined", member, org["id"], member), ("member_left", member, org["id"], admin)]
+    assert [m["user_id"] for m in call(identity, "org_members", admin, org["id"])] == [admin]
 
 
 def test_area_admin_sees_communicators_inside_their_area_only(identity, amqp_uri, approved_org):

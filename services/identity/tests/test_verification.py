@@ -12,7 +12,7 @@ from kepu_common.contracts import make_event
 from kepu_common.errors import Conflict, InvalidInput
 from kepu_common.testing import publish_events
 from services.identity.service import IdentityService
-from services.identity.tests.test_accounts import call, register, sql
+from services.identity.tests.test_accounts import call, codes, register, sql
 
 ID_NUMBER = "11010519491231002X"  # the standard's own example: valid check digit
 
@@ -99,38 +99,49 @@ def test_one_id_number_one_account(identity, user_id):
     other = register(identity, "13800139001")["user"]["id"]
     with pytest.raises(Conflict) as error:
         call(identity, "submit_verification", other, form(id_number=ID_NUMBER.lower()))
-    assert error.value.fields == {"id_number": "already in use"}
+    assert (error.value.message, codes(error)) == ("id_number_taken", {"id_number": "id_number_taken"})
+
+
+def test_one_id_number_one_account_whatever_digits_it_is_typed_with(identity, user_id):
+    full_width = ID_NUMBER.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+    assert call(identity, "submit_verification", user_id, form(id_number=full_width))["id_number"] == \
+        "1101**********002X"
+    other = register(identity, "13800139002")["user"]["id"]
+    with pytest.raises(Conflict) as error:
+        call(identity, "submit_verification", other, form(
+            id_number=ID_NUMBER.translate(str.maketrans("0123456789", "०१२३४५६७८९")), region_code="११०१०५"))
+    assert codes(error) == {"id_number": "id_number_taken"}
 
 
 def test_second_submission_while_pending_is_refused(identity, user_id):
     call(identity, "submit_verification", user_id, form())
     with pytest.raises(Conflict) as error:
         call(identity, "submit_verification", user_id, form())
-    assert error.value.fields == {"verification": "already submitted"}
+    assert error.value.message == "verification_exists"
 
 
 @pytest.mark.parametrize("number,reason", [
-    ("1101051949123100", "18 characters"), ("11010519491231002Y", "18 characters"),
-    ("11010519491231003X", "check digit"), ("99010519491231002X", "province"),
-    ("11010519491332002X", "birth date is not a date"), ("11010521491231002X", "not plausible"),
+    ("1101051949123100", "id_format"), ("11010519491231002Y", "id_format"),
+    ("11010519491231003X", "id_checksum"), ("99010519491231002X", "id_province"),
+    ("11010519491332002X", "id_birth_date"), ("11010521491231002X", "id_birth_implausible"),
 ])
 def test_invalid_id_numbers_say_why(identity, user_id, number, reason):
     with pytest.raises(InvalidInput) as error:
         call(identity, "submit_verification", user_id, form(id_number=number))
-    assert reason in error.value.fields["id_number"]
+    assert (error.value.message, codes(error)) == ("id_number_invalid", {"id_number": reason})
     assert sql(identity, "SELECT count(*) FROM verifications") == [(0,)]
 
 
 def test_unknown_division_code_is_refused(identity, user_id):
     with pytest.raises(InvalidInput) as error:
         call(identity, "submit_verification", user_id, form(region_code="110199"))
-    assert "region_code" in error.value.fields
+    assert codes(error) == {"region_code": "region_unknown"}
 
 
 def test_organization_must_be_verified(identity, user_id):
     with pytest.raises(InvalidInput) as error:
         call(identity, "submit_verification", user_id, form(org_id=str(uuid.uuid4())))
-    assert error.value.fields == {"org_id": "not a verified organization"}
+    assert codes(error) == {"org_id": "org_not_verified"}
 
 
 def test_form_errors_name_the_fields(identity, user_id):

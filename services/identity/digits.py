@@ -1,0 +1,24 @@
+"""Numbers as people type them: one ID number, phone or code, whatever digits the keyboard produced.
+
+Python's str.isdigit() and re's \\d accept every Unicode decimal digit (full-width ４, Arabic-Indic ٤,
+Devanagari ४…), and PostgreSQL compares the text as written: left alone, "１３８…" and "138…" would be
+two accounts for one phone. Every identity boundary that takes a number passes it through `ascii_digits`
+first, and the checks after it accept only 0-9.
+"""
+import unicodedata
+
+
+def ascii_digits(raw):
+    """The text with every decimal digit as 0-9 and full-width letters and signs (Ｘ, ＋, －) as ASCII."""
+    text = str(raw if raw is not None else "")
+    out = []
+    for char in text:
+        if unicodedata.category(char) == "Nd":
+            out.append(str(unicodedata.digit(char)))
+        else:
+            out.append(unicodedata.normalize("NFKC", char))
+    return "".join(out)
+
+
+def is_ascii_digits(text, length=None):
+    return (length is None or len(text) == length) and text != "" and all("0" <= c <= "9" for c in text)
