@@ -20,6 +20,11 @@ def current():
     return getattr(_local, "context", "-")
 
 
+def current_locale():
+    """The language of the reader a worker answers (the gateway's Accept-Language), or None."""
+    return getattr(_local, "locale", None)
+
+
 def set_context(value):
     _local.context = value or "-"
 
@@ -47,6 +52,7 @@ def events_context(events):
 
 class WorkerLogContext(DependencyProvider):
     def worker_setup(self, worker_ctx):
+        _local.locale = (worker_ctx.data or {}).get("locale")
         request_id = (worker_ctx.data or {}).get("request_id")
         if request_id:
             set_context(f"request={request_id}")
@@ -58,6 +64,7 @@ class WorkerLogContext(DependencyProvider):
 
     def worker_teardown(self, worker_ctx):
         set_context("-")
+        _local.locale = None
 
 
 class ContextFilter(logging.Filter):

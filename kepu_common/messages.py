@@ -67,7 +67,14 @@ def text(code, locale=DEFAULT_LOCALE, fallback=None, **params):
         return template
 
 
-def label(kind, value, locale=DEFAULT_LOCALE):
-    """A display label for an enumeration value: label("org_category", "ministry") -> 有关部委."""
+def label(kind, value, locale=None):
+    """A display label for an enumeration value: label("org_category", "ministry") -> 有关部委.
+
+    Without a locale, the language of the reader the current service worker answers (the gateway
+    passes Accept-Language along), else zh_CN."""
+    if locale is None:
+        from kepu_common.log_context import current_locale
+
+        locale = current_locale() or DEFAULT_LOCALE
     key = f"{kind}.{value}"
-    return text(key, locale) if has(key) else value
+    return text(key, locale) if has(key) or has(key, locale) else value

@@ -64,3 +64,20 @@ def test_the_client_mistake_is_one_info_line_with_the_request_id(start_service, 
     assert refusals[0].levelno == logging.INFO and refusals[0].exc_info is None
     assert "waitlist_only" in refusals[0].getMessage()
     assert not [r for r in handler.records if r.levelno >= logging.WARNING and r.name == "nameko.containers"]
+
+
+class LabellingService(PlatformService):
+    name = "metrics"
+
+    @rpc
+    def health(self):
+        from kepu_common.messages import label
+
+        return {"service": label("org_category", "ministry"), "database": "ok", "outbox_pending": 0}
+
+
+def test_labels_a_service_writes_follow_the_readers_language(start_service, client):
+    start_service(LabellingService)
+    assert client.get("/api/v1/system/services/metrics").get_json()["service"] == "有关部委"
+    english = client.get("/api/v1/system/services/metrics", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert english.get_json()["service"] == "Ministries and agencies"
