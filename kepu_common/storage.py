@@ -2,6 +2,11 @@
 
 Presigned URLs are signed for the endpoint clients will use (STORAGE public_endpoint), which may differ
 from the one services reach (inside docker-compose, "minio:9000" versus "localhost:9000").
+
+Multipart uploads use the minio client's private calls (_create_multipart_upload, _upload_part,
+_list_parts, _complete_multipart_upload, _abort_multipart_upload): its public API only uploads a whole
+stream itself, and the platform needs the steps apart (presigned parts sent by clients, parts listed
+and assembled at completion). guard_multipart() checks at import that they are still there as written.
 """
 import logging
 import queue
@@ -15,6 +20,39 @@ from minio.datatypes import Part
 from nameko.extensions import DependencyProvider
 
 from kepu_common.errors import Unavailable
+from kepu_common.patches import UnsupportedLibrary, require_signature, require_version
+
+MINIO_VERSIONS = ("7.2",)  # requirements.txt pins minio==7.2.20
+# the private multipart calls used below, with the leading parameters they are called with
+MULTIPART_CALLS = {
+    "_create_multipart_upload": ("self", "bucket_name", "object_name", "headers"),
+    "_upload_part": ("self", "bucket_name", "object_name", "data", "headers", "upload_id", "part_number"),
+    "_list_parts": ("self", "bucket_name", "object_name", "upload_id", "max_parts", "part_number_marker"),
+    "_complete_multipart_upload": ("self", "bucket_name", "object_name", "upload_id", "parts"),
+    "_abort_multipart_upload": ("self", "bucket_name", "object_name", "upload_id"),
+}
+
+
+def guard_multipart(client_class=Minio):
+    """Fail at import, naming what changed, if the installed minio is not the one these calls were
+    written for or one of them is gone or takes other parameters."""
+    why = "kepu_common.storage's multipart uploads (minio's private multipart calls)"
+    require_version("minio", MINIO_VERSIONS, why)
+    for name, parameters in MULTIPART_CALLS.items():
+        method = getattr(client_class, name, None)
+        if not callable(method):
+            raise UnsupportedLibrary(f"{why}: minio.Minio.{name} is gone in minio {_installed('minio')}; "
+                               "update kepu_common/storage.py")
+        require_signature(method, parameters, why)
+
+
+def _installed(package):
+    from importlib.metadata import version
+
+    return version(package)
+
+
+guard_multipart()
 
 DEFAULT_REGION = "us-east-1"
 log = logging.getLogger(__name__)

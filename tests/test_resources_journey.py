@@ -8,7 +8,10 @@ from urllib.parse import quote
 import requests
 
 from services.identity.cli import create_admin
-from tests.test_identity_journey import PASSWORD, eventually, get, post, review_decides, sign_up, verified_communicator
+from services.resources.tests.conftest import video_bytes
+from tests.test_identity_journey import (
+    PASSWORD, eventually, get, post, refused, review_decides, sign_up, verified_communicator,
+)
 
 MB = 1024 * 1024
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42"
@@ -53,15 +56,22 @@ def reviewers(platform):
     return tokens
 
 
-def start(platform, token, data, **changes):
+def start(platform, token, data, headers=None, **changes):
     body = {"purpose": "video", "filename": "雾霾的成因.mp4", "size": len(data), "content_type": "video/mp4",
             "sha256": hashlib.sha256(data).hexdigest(), **changes}
-    return post(platform, "/uploads", body, token)
+    return post(platform, "/uploads", body, token, headers=headers)
 
 
-def put_content(platform, token, upload_id, data):
+def put_content(platform, token, upload_id, data, headers=None):
     return requests.put(f"{platform.gateway_url}/api/v1/uploads/{upload_id}/content", data=data, timeout=60,
-                        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"})
+                        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream",
+                                 **(headers or {})})
+
+
+def streamed_and_refused(platform, token, data, **changes):
+    """A send() for refused(): each language gets an upload of its own (a refused upload is over)."""
+    return lambda headers: put_content(platform, token, start(platform, token, data, method="stream", **changes)
+                                       .json()["id"], data, headers)
 
 
 def interrupted(platform, token, upload_id, data):
@@ -154,23 +164,25 @@ def test_bad_uploads_and_submissions_get_clear_errors(platform):
     data = video(6 * MB)
     assert eventually(lambda: start(platform, token, data).status_code == 201)
 
-    too_large = start(platform, token, data, purpose="image", content_type="image/png", size=51 * MB)
-    assert too_large.status_code == 413 and too_large.json()["error"]["fields"] == {"size": "over 50 MB"}
+    too_large = refused(lambda headers: start(platform, token, data, headers, purpose="image",
+                                              content_type="image/png", size=51 * MB), 413, "too_large", {"size": "file_too_large"})
+    assert too_large.json()["error"]["message"] == "文件不能超过 50 MB。"
+    refused(lambda headers: start(platform, token, data, headers, content_type="text/plain"), 400, "validation_failed",
+            {"content_type": "type_not_accepted"})
+    refused(lambda headers: start(platform, token, data, headers, purpose="poster", sha256="xyz"), 400,
+            "validation_failed", {"purpose": "not_one_of", "sha256": "sha256_format"})
 
     exe = b"MZ\x90\x00" + bytes(MB)
+    refused(streamed_and_refused(platform, token, exe, filename="movie.mp4"), 400, "validation_failed",
+            {"file": "executable_file"})
     renamed = start(platform, token, exe, method="stream", filename="movie.mp4").json()
-    refused = put_content(platform, token, renamed["id"], exe)
-    assert refused.status_code == 400 and refused.json()["error"]["fields"] == {"file": "an executable"}
+    assert put_content(platform, token, renamed["id"], exe).status_code == 400
     assert get(platform, f"/uploads/{renamed['id']}", token).json()["status"] == "rejected"
-
-    damaged = start(platform, token, data, method="stream", sha256="0" * 64).json()
-    mismatch = put_content(platform, token, damaged["id"], data)
-    assert mismatch.status_code == 400 and "sha256" in mismatch.json()["error"]["fields"]
-
+    refused(streamed_and_refused(platform, token, data, sha256="0" * 64), 400, "validation_failed",
+            {"sha256": "checksum_mismatch"})
     webm = b"\x1a\x45\xdf\xa3" + bytes(MB)
-    declared = start(platform, token, webm, method="stream").json()
-    wrong_type = put_content(platform, token, declared["id"], webm)
-    assert wrong_type.status_code == 400 and "content_type" in wrong_type.json()["error"]["fields"]
+    refused(streamed_and_refused(platform, token, webm), 400, "validation_failed",
+            {"content_type": "content_type_mismatch"})
 
     short = start(platform, token, data, method="stream").json()
     longer = put_content(platform, token, short["id"], data + b"extra")
@@ -180,15 +192,31 @@ def test_bad_uploads_and_submissions_get_clear_errors(platform):
     interrupted(platform, token, short["id"], data)
     assert get(platform, f"/uploads/{short['id']}", token).json()["status"] == "pending"
 
+    # a follow-up video for activities: its duration is read from the file in the resources service
+    clip = video_bytes(seconds=2)
+    started = start(platform, token, clip, method="stream", purpose="followup_video", filename="现场.mp4").json()
+    done = put_content(platform, token, started["id"], clip).json()
+    assert done["status"] == "complete" and abs(done["duration_seconds"] - 2.0) < 0.11, done
+    refused(streamed_and_refused(platform, token, data, purpose="followup_video"), 400, "video_unreadable",
+            {"file": "video_duration_unreadable"})
+
     outsider = sign_up(platform, "13500003333")["tokens"]["access_token"]
-    assert put_content(platform, outsider, short["id"], data).status_code == 403
-    not_org = post(platform, "/resources", {"title": "x", "type": "video", "upload_id": short["id"]}, outsider)
-    assert not_org.status_code == 403 and not_org.json()["error"]["fields"] == {"required_roles": ["org_admin"]}
+    refused(lambda headers: put_content(platform, outsider, short["id"], data, headers), 403, "forbidden",
+            {"upload_id": "upload_of_another_org"})
+    not_org = refused(lambda headers: post(platform, "/resources", {"title": "x", "type": "video",
+                                                                    "upload_id": short["id"]}, outsider, headers),
+                      403, "forbidden")
+    assert not_org.json()["error"]["details"] == {"required_roles": ["org_admin"]}
 
     ok = put_content(platform, token, short["id"], data)
     assert ok.status_code == 200
-    for body, field in (({"title": ""}, "title"), ({"keywords": [f"词{n}" for n in range(21)]}, "keywords"),
-                        ({"title": "长" * 101}, "title")):
-        bad = post(platform, "/resources", {"title": "雾霾", "type": "video", "upload_id": short["id"], **body}, token)
-        assert bad.status_code == 400 and field in bad.json()["error"]["fields"], bad.text
+    for body, fields in (({"title": ""}, {"title": "length_between"}),
+                         ({"title": "   "}, {"title": "title_blank"}),
+                         ({"keywords": [f"词{n}" for n in range(21)]}, {"keywords": "too_long"}),
+                         ({"title": "长" * 101}, {"title": "length_between"})):
+        refused(lambda headers: post(platform, "/resources", {"title": "雾霾", "type": "video", "upload_id": short["id"],
+                                                              **body}, token, headers), 400, "validation_failed", fields)
+    refused(lambda headers: post(platform, "/resources", {"title": "雾霾", "type": "video",
+                                                          "upload_id": "00000000-0000-4000-8000-000000000000"},
+                                 token, headers), 404, "not_found", {"upload_id": "upload_unknown"})
     assert get(platform, "/my/resources", token).json()["items"] == []

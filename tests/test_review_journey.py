@@ -1,9 +1,8 @@
 """The whole real-name round trip across processes: identity asks, a reviewer decides in the review
 service through the API, identity applies the decision."""
-import requests
 
 from services.identity.cli import create_admin
-from tests.test_identity_journey import PASSWORD, eventually, get, post, sign_up
+from tests.test_identity_journey import PASSWORD, eventually, get, post, refused, sign_up
 
 
 def test_reviewer_decides_a_verification_and_identity_applies_it(platform):
@@ -30,20 +29,32 @@ def test_reviewer_decides_a_verification_and_identity_applies_it(platform):
     queues = get(platform, "/review/queues", reviewer_token).json()
     assert any(q["stage"] == "realname" and q["open"] >= 1 for q in queues)
 
-    no_reason = post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "rejected"}, reviewer_token)
-    assert no_reason.status_code == 400 and no_reason.json()["error"]["fields"] == {"comment": "required when rejecting"}
-    outsider = post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "approved"}, token)
-    assert outsider.status_code == 403
+    no_reason = refused(lambda headers: post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "rejected"},
+                                             reviewer_token, headers), 400, "validation_failed",
+                        {"comment": "rejection_needs_reason"})
+    assert no_reason.json()["error"]["fields"]["comment"]["message"] == "驳回时必须填写理由。"
+    refused(lambda headers: post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "maybe"},
+                                 reviewer_token, headers), 400, "validation_failed", {"decision": "not_one_of"})
+    refused(lambda headers: post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "approved"}, token,
+                                 headers), 403, "forbidden")
     claimed = post(platform, f"/review/tasks/{task['id']}/claim", {}, reviewer_token)
     assert claimed.status_code == 200, claimed.text
     decided = post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "approved"}, reviewer_token)
     assert decided.status_code == 200, decided.text
-    again = post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "approved"}, reviewer_token)
-    assert again.status_code == 409
+    refused(lambda headers: post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "approved"},
+                                 reviewer_token, headers), 409, "conflict", {"task": "task_decided_approved"})
 
     assert eventually(lambda: get(platform, "/me", token).json()["verification"]["status"] == "approved")
     history = get(platform, f"/review/tasks/{task['id']}", reviewer_token).json()["history"]
     assert [h["action"] for h in history] == ["created", "claimed", "approved"]
-    unknown = requests.get(f"{platform.gateway_url}/api/v1/review/tasks/00000000-0000-0000-0000-000000000000",
-                           headers={"Authorization": f"Bearer {reviewer_token}"}, timeout=10)
-    assert unknown.status_code == 404
+    batch = {"task_ids": [task["id"], "00000000-0000-0000-0000-000000000000"], "decision": "approved"}
+    chinese = post(platform, "/review/decisions", batch, reviewer_token).json()
+    assert [(r["status"], r["code"], r["message"]) for r in chinese] == [
+        ("refused", "conflict", "该任务已审核完毕。"), ("refused", "not_found", "任务不存在。")]
+    assert chinese[0]["fields"] == {"task": {"code": "task_decided_approved", "message": "已审核通过。"}}
+    english = post(platform, "/review/decisions", batch, reviewer_token, headers={"Accept-Language": "en"}).json()
+    assert [r["message"] for r in english] == ["This task was already decided.", "No such task."]
+    refused(lambda headers: get(platform, "/review/tasks/00000000-0000-0000-0000-000000000000", reviewer_token,
+                                headers), 404, "not_found", {"task_id": "task_unknown"})
+    refused(lambda headers: get(platform, "/review/tasks?stage=nowhere", reviewer_token, headers), 400,
+            "validation_failed", {"stage": "not_one_of"})

@@ -2,79 +2,31 @@
 from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from gateway import rpc
 from gateway.auth import require_auth
-from gateway.schema_fields import timestamp
+from kepu_common.messages import negotiate, text
+from services.review.schemas import (
+    BatchDecision, BatchResultSchema, Decision, QueueSchema, TaskDetailSchema, TaskQuery, TaskSchema,
+)
 
 bp = Blueprint("review", __name__, description="Review queues and decisions (reviewers, platform admins)")
 
-STAGES = ("realname", "org", "initial", "scientific", "provincial", "national")
 REVIEWERS = ("reviewer", "platform_admin")
 
 
-class TaskQuery(Schema):
-    stage = fields.String(load_default=None, validate=validate.OneOf(STAGES))
-    status = fields.String(load_default="open", validate=validate.OneOf(("open", "decided", "superseded")))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
-
-
-class Task(Schema):
-    id = fields.String()
-    source = fields.String()
-    subject_type = fields.String()
-    subject_id = fields.String()
-    stage = fields.String()
-    scope = fields.String(allow_none=True, metadata={"description": "province code for provincial review"})
-    snapshot = fields.Dict()
-    status = fields.String()
-    claimed_by = fields.String(allow_none=True)
-    claimed_until = timestamp(allow_none=True)
-    decision = fields.String(allow_none=True)
-    comment = fields.String()
-    decided_by = fields.String(allow_none=True)
-    decided_at = timestamp(allow_none=True)
-    requested_at = timestamp()
-
-
-class HistoryEntry(Schema):
-    task_id = fields.String()
-    stage = fields.String()
-    action = fields.String()
-    actor_id = fields.String(allow_none=True)
-    comment = fields.String()
-    at = timestamp()
-
-
-class TaskDetail(Schema):
-    task = fields.Nested(Task)
-    history = fields.List(fields.Nested(HistoryEntry))
-
-
-class Queue(Schema):
-    stage = fields.String()
-    open = fields.Integer()
-    claimed = fields.Integer()
-    oldest_requested_at = timestamp(allow_none=True)
-
-
-class Decision(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
-    comment = fields.String(load_default="", validate=validate.Length(max=2000),
-                            metadata={"description": "required when rejecting: the reason the submitter sees"})
-
-
-class BatchDecision(Decision):
-    task_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=100))
-
-
-class BatchResult(Schema):
-    task_id = fields.String()
-    status = fields.String(metadata={"description": "decided or refused"})
-    code = fields.String()
-    message = fields.String()
+def in_reader_language(results):
+    """A batch's refusals as text in the reader's language, each field with its code and message."""
+    locale = negotiate(request.headers.get("Accept-Language"))
+    for result in results:
+        if result.get("status") == "refused":
+            result["message"] = text(result.get("message") or result.get("code"), locale, fallback=result.get("code"),
+                                     **(result.pop("params", None) or {}))
+            result["fields"] = {name: {"code": value["code"],
+                                       "message": text(value["code"], locale, fallback="invalid",
+                                                       **(value.get("params") or {}))}
+                                for name, value in (result.get("fields") or {}).items()}
+    return results
 
 
 def actor(**extra):
@@ -84,7 +36,7 @@ def actor(**extra):
 @bp.route("/queues")
 class Queues(MethodView):
     @require_auth(*REVIEWERS)
-    @bp.response(200, Queue(many=True))
+    @bp.response(200, QueueSchema(many=True))
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self):
         """Open tasks per stage you review, with how many are claimed and the oldest waiting."""
@@ -95,7 +47,7 @@ class Queues(MethodView):
 class Tasks(MethodView):
     @require_auth(*REVIEWERS)
     @bp.arguments(TaskQuery, location="query")
-    @bp.response(200, Task(many=True))
+    @bp.response(200, TaskSchema(many=True))
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, query):
         """Tasks of the stages (and province) you review, oldest first."""
@@ -105,7 +57,7 @@ class Tasks(MethodView):
 @bp.route("/tasks/<task_id>")
 class TaskView(MethodView):
     @require_auth(*REVIEWERS)
-    @bp.response(200, TaskDetail)
+    @bp.response(200, TaskDetailSchema)
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, task_id):
         """A task with its snapshot and the subject's history (who decided what, when, why)."""
@@ -115,7 +67,7 @@ class TaskView(MethodView):
 @bp.route("/tasks/<task_id>/claim")
 class Claim(MethodView):
     @require_auth(*REVIEWERS)
-    @bp.response(200, Task)
+    @bp.response(200, TaskSchema)
     @bp.alt_response(409, description="another reviewer holds it, or it is decided")
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, task_id):
@@ -126,7 +78,8 @@ class Claim(MethodView):
 @bp.route("/tasks/<task_id>/release")
 class Release(MethodView):
     @require_auth(*REVIEWERS)
-    @bp.response(200, Task)
+    @bp.response(200, TaskSchema)
+    @bp.alt_response(409, description="you do not hold a live claim on it, or it is decided")
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, task_id):
         """Give a claimed task back to the queue."""
@@ -137,7 +90,7 @@ class Release(MethodView):
 class DecisionView(MethodView):
     @require_auth(*REVIEWERS)
     @bp.arguments(Decision)
-    @bp.response(200, Task)
+    @bp.response(200, TaskSchema)
     @bp.alt_response(409, description="decided already, superseded, or claimed by someone else")
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, payload, task_id):
@@ -149,8 +102,8 @@ class DecisionView(MethodView):
 class Decisions(MethodView):
     @require_auth(*REVIEWERS)
     @bp.arguments(BatchDecision)
-    @bp.response(200, BatchResult(many=True))
+    @bp.response(200, BatchResultSchema(many=True))
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, payload):
         """The same decision on several tasks; each is decided or refused on its own."""
-        return rpc.call("review", "decide_many", actor(**payload))
+        return in_reader_language(rpc.call("review", "decide_many", actor(**payload)))

@@ -5,63 +5,18 @@ import threading
 from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from gateway import rpc
 from gateway.auth import require_auth
 from gateway.errors import Busy, LengthRequired, UploadInterrupted
-from kepu_common.errors import InvalidInput, TooLarge
-from gateway.schema_fields import timestamp
 from gateway.storage import storage
-from kepu_common.contracts import RESOURCE_TYPES
+from kepu_common.errors import InvalidInput, TooLarge
+from services.resources.schemas import UploadRequest, UploadSchema
 
 bp = Blueprint("uploads", __name__, description="Uploads (organization accounts): start, send, complete")
 
-PURPOSES = RESOURCE_TYPES + ("thumbnail",)
-# finishing reads the file back from storage to check its checksum: allow for a large file
+# finishing reads the file back from storage to check its checksum (and probes a video): allow for a large file
 COMPLETE_TIMEOUT = 600
-
-
-class UploadRequest(Schema):
-    purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES),
-                            metadata={"description": "the resource type the file is for, or thumbnail (a cover for "
-                                                     "video, audio, article or debunk resources)"})
-    filename = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1), metadata={"description": "bytes"})
-    content_type = fields.String(required=True, metadata={"description": "declared type, e.g. video/mp4; checked "
-                                                                         "against the bytes on completion"})
-    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"))
-    method = fields.String(load_default="multipart", validate=validate.OneOf(("multipart", "stream")),
-                           metadata={"description": "multipart: PUT each part to its URL, then complete; "
-                                                    "stream: PUT the whole file to /uploads/{id}/content"})
-    org_id = fields.UUID(load_default=None, allow_none=True,
-                         metadata={"description": "only when you administer several organizations"})
-
-
-class Part(Schema):
-    part_number = fields.Integer()
-    size = fields.Integer()
-    url = fields.String(metadata={"description": "PUT this part's bytes here; keep the ETag it answers"})
-
-
-class Upload(Schema):
-    id = fields.String()
-    org_id = fields.String()
-    purpose = fields.String()
-    filename = fields.String()
-    size = fields.Integer()
-    declared_type = fields.String()
-    content_type = fields.String(allow_none=True, metadata={"description": "what the bytes are, once checked"})
-    sha256 = fields.String()
-    method = fields.String()
-    status = fields.String(metadata={"description": "pending, complete, rejected or expired"})
-    error = fields.String(metadata={"description": "why it was rejected"})
-    part_size = fields.Integer()
-    parts = fields.List(fields.Nested(Part), metadata={"description": "multipart uploads while pending"})
-    thumbnail_url = fields.String(allow_none=True)
-    created_at = timestamp()
-    expires_at = timestamp()
-    completed_at = timestamp(allow_none=True)
 
 
 class BodyReader:
@@ -88,7 +43,7 @@ class BodyReader:
 class Uploads(MethodView):
     @require_auth()
     @bp.arguments(UploadRequest)
-    @bp.response(201, Upload)
+    @bp.response(201, UploadSchema)
     @bp.alt_response(403, description="not an organization account")
     @bp.alt_response(413, description="larger than the limit for this type")
     @bp.doc(security=[{"bearerAuth": []}])
@@ -102,7 +57,7 @@ class Uploads(MethodView):
 @bp.route("/<uuid:upload_id>")
 class UploadView(MethodView):
     @require_auth()
-    @bp.response(200, Upload)
+    @bp.response(200, UploadSchema)
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, upload_id):
         """An upload's state (pending ones list their part URLs again, freshly signed)."""
@@ -112,12 +67,15 @@ class UploadView(MethodView):
 @bp.route("/<uuid:upload_id>/complete")
 class Complete(MethodView):
     @require_auth()
-    @bp.response(200, Upload)
-    @bp.alt_response(400, description="size, checksum or real type wrong: the upload is rejected and removed")
-    @bp.alt_response(409, description="parts still missing (send them and ask again), or not pending")
+    @bp.response(200, UploadSchema)
+    @bp.alt_response(400, description="size, checksum or real type wrong, image damaged, video duration unreadable "
+                                      "(`video_unreadable`): the upload is rejected and removed")
+    @bp.alt_response(409, description="`upload_incomplete`: parts still missing (send them and ask again); "
+                                      "`conflict`: not pending")
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, upload_id):
-        """Finish a multipart upload: checks size, SHA-256 and the real type; makes the thumbnail."""
+        """Finish a multipart upload: checks size, SHA-256 and the real type; makes an image's thumbnail and
+        reads its size; reads a follow-up video's duration from the file."""
         return rpc.call("resources", "complete_upload", g.claims["sub"], str(upload_id), timeout=COMPLETE_TIMEOUT)
 
 
@@ -126,9 +84,10 @@ class Content(MethodView):
     streams_body = True  # the file goes to storage as it arrives; body_rules must not read it as JSON
 
     @require_auth()
-    @bp.response(200, Upload)
+    @bp.response(200, UploadSchema)
     @bp.alt_response(400, description="size, checksum or real type wrong: the upload is rejected and removed")
     @bp.alt_response(411, description="no Content-Length")
+    @bp.alt_response(409, description="not pending, or started as multipart")
     @bp.alt_response(413, description="larger than the upload's declared size")
     @bp.doc(security=[{"bearerAuth": []}], requestBody={
         "required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})

@@ -3,6 +3,7 @@ cursor; the state rules are review_flow's)."""
 import uuid
 
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kepu_common.messages import label
 from services.resources import formats, review_flow, search_text, uploads
 
 SUBJECT_TYPE = "resource"
@@ -49,15 +50,14 @@ def acting_org(cur, user_id, org_id=None):
     """The organization a user uploads and submits for: one they administer (org_id picks among several)."""
     orgs = orgs_of(cur, user_id)
     if not orgs:
-        raise Forbidden("Only organization accounts can upload and submit resources: register your organization "
-                        "(机构入驻) and wait for its approval.", {"required_roles": ["org_admin"]})
+        raise Forbidden("org_account_required", details={"required_roles": ["org_admin"]})
     if org_id is None:
         if len(orgs) > 1:
-            raise InvalidInput("You administer several organizations: say which one with org_id.",
-                               {"org_id": "required: one of " + ", ".join(map(str, orgs))})
+            raise InvalidInput("org_id_needed", {"org_id": "org_id_needed"},
+                               details={"org_ids": [str(org) for org in orgs]})
         return orgs[0]
     if uuid.UUID(str(org_id)) not in orgs:
-        raise Forbidden("You are not an admin of that organization.", {"org_id": "not yours"})
+        raise Forbidden("not_an_org_admin", {"org_id": "org_not_yours"})
     return uuid.UUID(str(org_id))
 
 
@@ -66,7 +66,7 @@ def get(cur, resource_id, lock=False):
                 f"WHERE r.id = %s" + (" FOR UPDATE OF r" if lock else ""), (resource_id,))
     row = cur.fetchone()
     if row is None:
-        raise NotFound("No such resource.", {"resource_id": "unknown"})
+        raise NotFound("resource_not_found", {"resource_id": "resource_unknown"})
     return from_row(row)
 
 
@@ -80,20 +80,19 @@ def visible(cur, resource_id, user_id=None):
     """Published resources are public; others only to their organization's admins and platform admins."""
     resource = get(cur, resource_id)
     if resource["status"] != "published" and not can_manage(cur, resource, user_id):
-        raise NotFound("No such resource.", {"resource_id": "unknown"})
+        raise NotFound("resource_not_found", {"resource_id": "resource_unknown"})
     return resource
 
 
 def _usable_upload(cur, upload_id, org_id, purpose, field):
     upload = uploads.get(cur, upload_id, lock=True)
     if upload["org_id"] != org_id:
-        raise Forbidden("That upload belongs to another organization.", {field: "not yours"})
+        raise Forbidden("upload_not_yours", {field: "upload_of_another_org"})
     if upload["status"] != "complete":
-        raise Conflict(f"That upload is {upload['status']}: finish it (or upload again) before submitting.",
-                       {field: upload["status"]})
+        raise Conflict("upload_not_complete", {field: "upload_not_complete"}, details={"status": upload["status"]})
     if upload["purpose"] != purpose:
-        raise InvalidInput(f"That upload was checked as a {upload['purpose']} file, not a {purpose}.",
-                           {field: f"uploaded as {upload['purpose']}"})
+        raise InvalidInput("upload_of_another_purpose", {field: "upload_of_another_purpose"},
+                           details={"purpose": upload["purpose"], "expected": purpose})
     cur.execute("SELECT id FROM resources WHERE (file_upload_id = %s OR thumbnail_upload_id = %s)",
                 (upload_id, upload_id))
     taken = cur.fetchone()
@@ -106,20 +105,19 @@ def _files(cur, org_id, data, current=None):
     if data.get("upload_id") or current is None:
         upload, taken_by = _usable_upload(cur, data["upload_id"], org_id, data["type"], "upload_id")
         if taken_by and (current is None or taken_by != current["id"]):
-            raise Conflict("That upload is already used by another resource.", {"upload_id": "already used"})
+            raise Conflict("upload_already_used", {"upload_id": "upload_already_used"})
         files.update(file_upload_id=upload["id"], file_key=upload["object_key"], filename=upload["filename"],
                      file_size=upload["size"], content_type=upload["content_type"], sha256=upload["sha256"])
         if data["type"] in formats.THUMBNAILED:
             files.update(thumbnail_key=upload["thumbnail_key"], thumbnail_upload_id=None)
     elif current["type"] != data["type"]:
-        raise InvalidInput("Changing the type needs a new file: send upload_id.", {"upload_id": "required"})
+        raise InvalidInput("type_change_needs_file", {"upload_id": "required"})
     if data.get("thumbnail_upload_id"):
         if data["type"] in formats.THUMBNAILED:
-            raise InvalidInput("Images and wall charts get their thumbnail from the file itself.",
-                               {"thumbnail_upload_id": f"not for {data['type']}"})
+            raise InvalidInput("thumbnail_from_file", {"thumbnail_upload_id": "thumbnail_from_file"})
         thumb, taken_by = _usable_upload(cur, data["thumbnail_upload_id"], org_id, "thumbnail", "thumbnail_upload_id")
         if taken_by and (current is None or taken_by != current["id"]):
-            raise Conflict("That thumbnail is already used by another resource.", {"thumbnail_upload_id": "already used"})
+            raise Conflict("upload_already_used", {"thumbnail_upload_id": "upload_already_used"})
         files.update(thumbnail_key=thumb["thumbnail_key"], thumbnail_upload_id=thumb["id"])
     return files
 
@@ -146,7 +144,7 @@ def _require_manager(cur, resource, user_id, admins_too=False):
         return
     if admins_too and is_platform_admin(cur, user_id):
         return
-    raise Forbidden("Only the organization that owns this resource may change it.", {"resource_id": "not yours"})
+    raise Forbidden("resource_not_yours", {"resource_id": "resource_not_yours"})
 
 
 def revise(cur, user_id, resource_id, data):
@@ -189,14 +187,24 @@ def apply_decision(cur, event):
     return resource["status"], get(cur, resource["id"])
 
 
+def preview_kind(content_type):
+    """How the review UI previews a file: image, video, pdf, or None (a download link only)."""
+    if content_type in ("image/jpeg", "image/png", "image/webp", "image/gif"):
+        return "image"
+    if content_type.startswith("video/"):
+        return "video"
+    return "pdf" if content_type == "application/pdf" else None
+
+
 def review_snapshot(resource):
     """What a reviewer sees: the fields and the files to preview (by bucket purpose and key, never a URL)."""
     files = [{"label": "资源文件", "purpose": uploads.BUCKET, "key": resource["file_key"],
-              "content_type": resource["content_type"]}]
+              "content_type": resource["content_type"], "kind": preview_kind(resource["content_type"])}]
     if resource["thumbnail_key"]:
         files.append({"label": "缩略图", "purpose": uploads.BUCKET, "key": resource["thumbnail_key"],
-                      "content_type": "image/jpeg"})
-    return {"title": resource["title"], "type": resource["type"], "type_label": formats.label(resource["type"]),
+                      "content_type": "image/jpeg", "kind": "image"})
+    return {"title": resource["title"], "type": resource["type"],
+            "type_label": label("resource_type", resource["type"]),
             "keywords": list(resource["keywords"]), "description": resource["description"],
             "topics": list(resource["topics"]), "org_id": str(resource["org_id"]),
             "org_name": resource["org_name"] or "", "filename": resource["filename"],
@@ -222,5 +230,5 @@ def count_download(cur, resource_id):
                 "RETURNING id, org_id, type, file_key, filename", (resource_id,))
     row = cur.fetchone()
     if row is None:
-        raise NotFound("No such resource.", {"resource_id": "unknown"})
+        raise NotFound("resource_not_found", {"resource_id": "resource_unknown"})
     return dict(zip(("id", "org_id", "type", "file_key", "filename"), row))

@@ -7,14 +7,6 @@ initial_rejected / scientific_rejected ──resubmit──▶ pending_initial
 """
 from kepu_common.errors import Conflict
 
-STATUS_LABELS = {
-    "pending_initial": "待初审",
-    "initial_rejected": "初审驳回",
-    "pending_scientific": "初审通过/待科学性审核",
-    "scientific_rejected": "科学性审核驳回",
-    "published": "已发布",
-    "withdrawn": "已下架",
-}
 STAGE_OF = {"pending_initial": "initial", "pending_scientific": "scientific"}
 _DECISIONS = {
     ("pending_initial", "approved"): "pending_scientific",
@@ -40,12 +32,11 @@ def stage_to_request(status):
 def after_revision(status):
     """Revising sends a rejected or still-pending resource back to initial review."""
     if status in ("published", "withdrawn"):
-        raise Conflict("A published or withdrawn resource cannot be revised; upload it as a new resource.",
-                       {"status": status})
+        raise Conflict("resource_not_revisable", {"status": f"resource_is_{status}"}, details={"status": status})
     return "pending_initial"
 
 
 def after_withdrawal(status):
     if status != "published":
-        raise Conflict("Only a published resource can be withdrawn.", {"status": status})
+        raise Conflict("resource_not_published", {"status": f"resource_is_{status}"}, details={"status": status})
     return "withdrawn"

@@ -1,10 +1,15 @@
+"""The resources service's requests and replies, one schema per boundary: the service loads and dumps with
+them and the gateway's blueprints (resources, uploads) use the same classes for HTTP and OpenAPI."""
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from kepu_common.contracts import RESOURCE_TYPES
-from services.resources import formats, review_flow
+from kepu_common.contracts import RESOURCE_STATUSES, RESOURCE_TYPES
+from kepu_common.messages import label
+from kepu_common.schema_fields import Timestamp
+from kepu_common.validation import coded
+from services.resources import formats
 from services.resources.search import ORDERS
 
-SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hexadecimal characters")
+SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error=coded("sha256_format"))
 
 
 def size_label(size):
@@ -17,19 +22,26 @@ def size_label(size):
 
 
 class UploadRequest(Schema):
-    purpose = fields.String(required=True, validate=validate.OneOf(formats.PURPOSES),
-                            metadata={"description": "the resource type the file is for, or thumbnail"})
+    purpose = fields.String(required=True, validate=validate.OneOf(tuple(formats.PURPOSES)),
+                            metadata={"description": "the resource type the file is for; thumbnail (a cover for "
+                                                     "video, audio, article or debunk resources); activity_poster, "
+                                                     "followup_photo or followup_video (files of activities)"})
     filename = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    content_type = fields.String(required=True, validate=validate.Length(max=100))
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1), metadata={"description": "bytes"})
+    content_type = fields.String(required=True, validate=validate.Length(max=100),
+                                 metadata={"description": "declared type, e.g. video/mp4; checked against the bytes "
+                                                          "on completion"})
     sha256 = fields.String(required=True, validate=SHA256)
-    method = fields.String(load_default="multipart", validate=validate.OneOf(("multipart", "stream")))
-    org_id = fields.UUID(load_default=None, allow_none=True)
+    method = fields.String(load_default="multipart", validate=validate.OneOf(("multipart", "stream")),
+                           metadata={"description": "multipart: PUT each part to its URL, then complete; "
+                                                    "stream: PUT the whole file to /uploads/{id}/content"})
+    org_id = fields.UUID(load_default=None, allow_none=True,
+                         metadata={"description": "only when you administer several organizations"})
 
     @validates("filename")
     def no_paths(self, value, **kwargs):
         if "/" in value or "\\" in value or value.strip() in ("", ".", ".."):
-            raise ValidationError("a file name, not a path")
+            raise ValidationError(coded("filename_not_a_path"))
 
 
 class ReceivedSchema(Schema):
@@ -45,7 +57,7 @@ class CompleteRequest(Schema):
 class PartSchema(Schema):
     part_number = fields.Integer()
     size = fields.Integer()
-    url = fields.String()
+    url = fields.String(metadata={"description": "PUT this part's bytes here; keep the ETag it answers"})
 
 
 class UploadSchema(Schema):
@@ -55,17 +67,44 @@ class UploadSchema(Schema):
     filename = fields.String()
     size = fields.Integer()
     declared_type = fields.String()
-    content_type = fields.String(allow_none=True)
+    content_type = fields.String(allow_none=True, metadata={"description": "what the bytes are, once checked"})
     sha256 = fields.String()
     method = fields.String()
-    status = fields.String()
-    error = fields.String()
+    status = fields.String(metadata={"description": "pending, complete, rejected or expired"})
+    error = fields.String(metadata={"description": "why it was rejected (message key and field codes)"})
     part_size = fields.Integer()
-    parts = fields.List(fields.Nested(PartSchema))
+    parts = fields.List(fields.Nested(PartSchema), metadata={"description": "multipart uploads while pending"})
     thumbnail_url = fields.String(allow_none=True)
-    created_at = fields.AwareDateTime()
-    expires_at = fields.AwareDateTime()
-    completed_at = fields.AwareDateTime(allow_none=True)
+    created_at = Timestamp()
+    expires_at = Timestamp()
+    completed_at = Timestamp(allow_none=True)
+    width = fields.Integer(allow_none=True, metadata={"description": "images and videos: pixels, read from the file"})
+    height = fields.Integer(allow_none=True)
+    duration_seconds = fields.Float(allow_none=True, metadata={"description": "followup_video: read from the file"})
+
+
+class AttachRequest(Schema):
+    """attach_uploads: another service takes up completed uploads (RPC only, not on the gateway)."""
+
+    user_id = fields.UUID(required=True)
+    org_id = fields.UUID(required=True)
+    upload_ids = fields.List(fields.String(validate=validate.Length(max=64)), required=True,
+                             validate=validate.Length(min=1, max=50))
+    purpose = fields.String(required=True, validate=validate.OneOf(formats.ACTIVITY_PURPOSES))
+
+
+class AttachedUploadSchema(Schema):
+    upload_id = fields.String(attribute="id")
+    bucket = fields.String(metadata={"description": "the bucket's purpose name, as review snapshots name it"})
+    key = fields.String(attribute="object_key")
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    duration_seconds = fields.Float(allow_none=True)
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    filename = fields.String()
+    thumbnail_key = fields.String(allow_none=True)
 
 
 class StreamTargetSchema(Schema):
@@ -76,26 +115,31 @@ class StreamTargetSchema(Schema):
     part_size = fields.Integer()
 
 
-def _words(max_items, max_length):
+def _words(max_items, max_length, description):
     return fields.List(fields.String(validate=validate.Length(min=1, max=max_length)),
-                       validate=validate.Length(max=max_items))
+                       validate=validate.Length(max=max_items), metadata={"description": description})
 
 
 class ResourceRequest(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={"description": "资源名称"})
     type = fields.String(required=True, validate=validate.OneOf(RESOURCE_TYPES))
-    keywords = _words(20, 20)
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
-    topics = _words(10, 30)
-    upload_id = fields.UUID(load_default=None, allow_none=True)
-    thumbnail_upload_id = fields.UUID(load_default=None, allow_none=True)
-    org_id = fields.UUID(load_default=None, allow_none=True)
+    keywords = _words(20, 20, "关键字, at most 20")
+    description = fields.String(load_default="", validate=validate.Length(max=2000), metadata={"description": "资源简介"})
+    topics = _words(10, 30, "channels/topics, e.g. 科学防疫")
+    upload_id = fields.UUID(load_default=None, allow_none=True,
+                            metadata={"description": "a completed upload; required on submission, optional on "
+                                                     "revision"})
+    thumbnail_upload_id = fields.UUID(load_default=None, allow_none=True,
+                                      metadata={"description": "a completed thumbnail upload (video, audio, article, "
+                                                               "debunk)"})
+    org_id = fields.UUID(load_default=None, allow_none=True,
+                         metadata={"description": "only when you administer several organizations"})
 
     def load(self, data, **kwargs):
         loaded = super().load(data, **kwargs)
         loaded["title"] = loaded["title"].strip()
         if not loaded["title"]:
-            raise ValidationError({"title": ["must not be blank"]})
+            raise ValidationError({"title": [coded("title_blank")]})
         loaded["keywords"] = list(dict.fromkeys(k.strip() for k in loaded.get("keywords") or [] if k.strip()))
         loaded["topics"] = list(dict.fromkeys(t.strip() for t in loaded.get("topics") or [] if t.strip()))
         return loaded
@@ -106,17 +150,19 @@ class WithdrawRequest(Schema):
 
 
 class SearchRequest(Schema):
-    q = fields.String(load_default=None, validate=validate.Length(max=50))
+    q = fields.String(load_default=None, validate=validate.Length(max=50),
+                      metadata={"description": "keyword; Chinese words of 2+ characters match as written "
+                                               "(雾霾, 新冠肺炎), in titles, keywords and descriptions"})
     type = fields.String(load_default=None, validate=validate.OneOf(RESOURCE_TYPES))
     topic = fields.String(load_default=None, validate=validate.Length(max=30))
-    org = fields.UUID(load_default=None)
+    org = fields.UUID(load_default=None, metadata={"description": "an organization's id"})
     sort = fields.String(load_default="newest", validate=validate.OneOf(tuple(ORDERS)))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=500))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
 
 
 class MineRequest(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(tuple(review_flow.STATUS_LABELS)))
+    status = fields.String(load_default=None, validate=validate.OneOf(RESOURCE_STATUSES))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     org_id = fields.UUID(load_default=None, allow_none=True)
@@ -128,23 +174,27 @@ class ResourceSchema(Schema):
     keywords = fields.List(fields.String())
     description = fields.String()
     type = fields.String()
-    type_label = fields.Function(lambda r: formats.label(r["type"]))
+    type_label = fields.Function(lambda r: label("resource_type", r["type"]),
+                                 metadata={"type": "string", "description": "图文, 图片, 视频, 挂图, 音频, 辟谣"})
     topics = fields.List(fields.String())
     org_id = fields.UUID()
     org_name = fields.String(allow_none=True)
     filename = fields.String()
-    file_size = fields.Integer()
-    file_size_label = fields.Function(lambda r: size_label(r["file_size"]))
+    file_size = fields.Integer(metadata={"description": "bytes"})
+    file_size_label = fields.Function(lambda r: size_label(r["file_size"]),
+                                      metadata={"type": "string", "description": "human-readable, e.g. 687.0 MB"})
     content_type = fields.String()
     sha256 = fields.String()
-    thumbnail_url = fields.String(allow_none=True)
+    thumbnail_url = fields.String(allow_none=True, metadata={"description": "short-lived link"})
     status = fields.String()
-    status_label = fields.Function(lambda r: review_flow.STATUS_LABELS[r["status"]])
-    review_comment = fields.String()
+    status_label = fields.Function(lambda r: label("resource_status", r["status"]),
+                                   metadata={"type": "string", "description": "待初审, 初审驳回, 初审通过/待科学性审核, "
+                                                                              "科学性审核驳回, 已发布, 已下架"})
+    review_comment = fields.String(metadata={"description": "the reviewer's reason after a rejection"})
     downloads = fields.Integer()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
-    published_at = fields.AwareDateTime(allow_none=True)
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    published_at = Timestamp(allow_none=True)
 
 
 class PageSchema(Schema):

@@ -3,6 +3,7 @@ import logging
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import eventlet
 from eventlet import tpool
 from eventlet.semaphore import Semaphore
 from nameko.timer import timer
@@ -13,11 +14,11 @@ from kepu_common.errors import InvalidInput, KepuError
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
-from services.resources import catalogue, review_flow, search, thumbnails, uploads
+from services.resources import catalogue, media, review_flow, search, thumbnails, uploads
 from services.resources.dependencies import Settings
 from services.resources.schemas import (
-    CompleteRequest, MineRequest, PageSchema, ResourceRequest, ResourceSchema, SearchRequest, StreamTargetSchema,
-    UploadRequest, UploadSchema, WithdrawRequest,
+    AttachedUploadSchema, AttachRequest, CompleteRequest, MineRequest, PageSchema, ResourceRequest, ResourceSchema,
+    SearchRequest, StreamTargetSchema, UploadRequest, UploadSchema, WithdrawRequest,
 )
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # a 100-megapixel PNG decodes into 300 MB: two at a time per process keeps memory bounded
 _decoding = Semaphore(2)
+# FFmpeg's demuxers take a CPU each while they read a video's header: two at a time per process
+_probing = Semaphore(2)
 # thumbnails appear in lists a frontend may keep open a while; files get DOWNLOAD_URL_SECONDS
 THUMBNAIL_URL_TTL = timedelta(hours=1)
 
@@ -33,6 +36,18 @@ def _thumbnail_in_thread(path, box, max_pixels):
     # decoding a large image takes CPU for a while: off the event loop, so other workers keep answering
     with _decoding:
         return tpool.execute(thumbnails.make, path, box, max_pixels)
+
+
+def _probe_in_thread(path, seconds):
+    """A video's duration read off the event loop; a file that keeps FFmpeg busy past `seconds` is refused
+    (its thread finishes on its own; the worker answers now)."""
+    with _probing:
+        try:
+            with eventlet.Timeout(seconds):
+                return tpool.execute(media.probe, path)
+        except eventlet.Timeout:
+            raise media.UnreadableVideo("video_unreadable", {"file": "video_probe_timed_out"},
+                                        details={"seconds": seconds}) from None
 
 
 class ResourcesService(PlatformService):
@@ -117,7 +132,7 @@ class ResourcesService(PlatformService):
             upload = uploads.get(cur, upload_id, lock=True)
             uploads.require_owner(cur, upload, user_id)
             if received and not received["object_key"].startswith(uploads.prefix(upload["org_id"], upload["id"])):
-                raise InvalidInput("That object does not belong to this upload.", {"object_key": "foreign"})
+                raise InvalidInput("object_not_of_upload", {"object_key": "object_not_of_upload"})
             if upload["status"] != "pending" and received and received["object_key"] != upload["object_key"]:
                 # a streamed attempt that lost a race, or came too late: its object is nobody's
                 self.storage.remove(self.storage.bucket(uploads.BUCKET), received["object_key"])
@@ -136,26 +151,26 @@ class ResourcesService(PlatformService):
         try:
             if upload["method"] == "multipart":
                 uploads.assemble_parts(self.storage, upload)
-            content_type, thumbnail = uploads.verify(self.storage, self.settings, upload, received,
-                                                     make_thumbnail=_thumbnail_in_thread)
+            facts = uploads.verify(self.storage, self.settings, upload, received,
+                                   make_thumbnail=_thumbnail_in_thread,
+                                   probe=lambda path: _probe_in_thread(path, self.settings.probe_seconds))
         except uploads.Incomplete:
             raise
         except KepuError as problem:
             uploads.remove_objects(self.storage, upload)
-            uploads.mark_rejected(cur, upload["id"], problem.message)
+            uploads.mark_rejected(cur, upload["id"], _reason(problem))
             return problem
-        uploads.mark_complete(cur, upload["id"], upload["object_key"], content_type,
-                              self._store_thumbnail(upload, thumbnail))
+        uploads.mark_complete(cur, upload["id"], upload["object_key"], facts,
+                              self._store_thumbnail(upload, facts["thumbnail"]))
         return None
 
     def _take_received(self, upload, received):
         if upload["method"] == "stream":
             if received is None:
-                raise uploads.Incomplete("Send the file with PUT /uploads/{id}/content first.",
-                                         {"content": "not received yet"})
+                raise uploads.Incomplete("content_not_received", {"content": "content_not_received"})
             upload["object_key"] = received["object_key"]
         elif received is not None:
-            raise InvalidInput("This upload goes by presigned parts, not through the gateway.", {"method": "multipart"})
+            raise InvalidInput("upload_other_method", {"method": "upload_method_multipart"})
 
     def _store_thumbnail(self, upload, thumbnail):
         if thumbnail is None:
@@ -165,9 +180,24 @@ class ResourcesService(PlatformService):
                                 content_type=thumbnails.CONTENT_TYPE)
         return key
 
+    @rpc
+    def attach_uploads(self, user_id, org_id, upload_ids, purpose):
+        """Another service (activities) takes up completed uploads of an organization for one purpose:
+        [{upload_id, bucket, key, content_type, size, sha256, duration_seconds, width, height, filename,
+        thumbnail_key}] in the order asked. They are marked used, so the unused-upload cleanup keeps them;
+        asking again gives the same answer. Refused together (InvalidInput, a field code per refused
+        upload as upload_ids.<index>) when one is unknown, not completed, of another organization or
+        another purpose."""
+        data = AttachRequest().load({"user_id": user_id, "org_id": org_id, "upload_ids": upload_ids,
+                                     "purpose": purpose})
+        with self.db, self.db.cursor() as cur:
+            attached = uploads.attach(cur, data["user_id"], data["org_id"], data["upload_ids"], data["purpose"])
+        return AttachedUploadSchema(many=True).dump([dict(upload, bucket=uploads.BUCKET) for upload in attached])
+
     @timer(interval=300)
     def expire_uploads(self):
-        """Remove what abandoned uploads left in storage: unfinished parts, and files no resource took up."""
+        """Remove what abandoned uploads left in storage: unfinished parts, and files neither a resource nor
+        another service (attach_uploads) took up."""
         with self.db, self.db.cursor() as cur:
             stale = uploads.expired(cur) + uploads.unused(cur, self.settings.unused_upload_ttl)
             for upload in stale:
@@ -192,7 +222,7 @@ class ResourcesService(PlatformService):
     def submit(self, user_id, request):
         data = ResourceRequest().load(request)
         if data["upload_id"] is None:
-            raise InvalidInput("Upload the file first, then send its upload_id.", {"upload_id": "required"})
+            raise InvalidInput("upload_first", {"upload_id": "required"})
         with self.db, self.db.cursor() as cur:
             resource = catalogue.submit(cur, user_id, data)
             self._announce(cur, resource, None, user_id)
@@ -281,3 +311,9 @@ class ResourcesService(PlatformService):
             for event in claim_events(cur, "resources.on_org_registered", events):
                 cur.execute("INSERT INTO organizations (id, name) VALUES (%s, %s) "
                             "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name", (event["org_id"], event["name"]))
+
+
+def _reason(problem):
+    """Why an upload was rejected, as its row keeps it: the codes, not a text in someone's language."""
+    fields_ = ",".join(f"{name}={value['code']}" for name, value in problem.fields.items())
+    return f"{problem.message}" + (f" [{fields_}]" if fields_ else "")

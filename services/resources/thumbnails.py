@@ -5,22 +5,27 @@ import warnings
 
 from PIL import Image, ImageOps
 
-from kepu_common.errors import InvalidInput
+from kepu_common.errors import KepuError
 
 CONTENT_TYPE = "image/jpeg"
+_TURNED = (5, 6, 7, 8)  # EXIF orientations that turn the picture by 90°: width and height swap
 
 
-class UnreadableImage(InvalidInput):
-    pass
+class UnreadableImage(KepuError):
+    status, code = 400, "image_unreadable"
 
 
 def make(path, box=480, max_pixels=100_000_000):
-    """JPEG bytes of the image at path, fitted into box x box; UnreadableImage if it cannot be decoded."""
+    """(JPEG bytes of the image at path fitted into box x box, width, height as shown); UnreadableImage if
+    it cannot be decoded."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             Image.MAX_IMAGE_PIXELS = max_pixels
             with Image.open(path) as image:
+                width, height = image.size
+                if image.getexif().get(0x0112) in _TURNED:
+                    width, height = height, width
                 image.draft("RGB", (box, box))
                 image = ImageOps.exif_transpose(image)
                 image.thumbnail((box, box))
@@ -28,13 +33,14 @@ def make(path, box=480, max_pixels=100_000_000):
                     image = _flatten(image)
                 out = io.BytesIO()
                 image.save(out, "JPEG", quality=85, optimize=True)
-                return out.getvalue()
+                return out.getvalue(), width, height
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UnreadableImage(f"The image has more than {max_pixels // 1_000_000} million pixels.",
-                              {"file": "too many pixels"}) from None
+        megapixels = max_pixels // 1_000_000
+        raise UnreadableImage("image_too_many_pixels", {"file": ("image_too_many_pixels", {"megapixels": megapixels})},
+                              megapixels=megapixels) from None
     except (OSError, SyntaxError, ValueError) as exc:  # what Pillow raises for truncated or corrupt data
-        raise UnreadableImage("The image could not be read: it is damaged or not really an image.",
-                              {"file": f"unreadable image ({exc.__class__.__name__})"}) from None
+        raise UnreadableImage("image_unreadable", {"file": "image_unreadable"},
+                              details={"reason": exc.__class__.__name__}) from None
 
 
 def _flatten(image):

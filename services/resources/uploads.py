@@ -2,7 +2,7 @@
 the gateway, checked on completion (size, sha256, the real type from the bytes, the size limit) before
 anything can use it.
 
-pending ──complete, checks pass──▶ complete ──(a resource uses it)
+pending ──complete, checks pass──▶ complete ──(a resource uses it, or another service attaches it: used_at)
    │  └──checks fail──▶ rejected (the object is removed; the row says why)
    └──not finished in time──▶ expired (parts and objects removed)
 """
@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 
 from kepu_common import filetypes
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.resources import formats, thumbnails
+from services.resources import formats, thumbnails, upload_rules
+from services.resources.upload_rules import Incomplete  # noqa: F401 (raised from here too)
 
 MB = formats.MB
 MAX_PARTS = 10_000  # S3's limit
@@ -23,11 +24,7 @@ BUCKET = "resources"  # purpose name of the bucket files and thumbnails live in
 
 _COLUMNS = ("id", "org_id", "uploader_id", "purpose", "filename", "declared_type", "size", "sha256", "method",
             "object_key", "multipart_id", "part_size", "status", "content_type", "thumbnail_key", "error",
-            "created_at", "expires_at", "completed_at")
-
-
-class Incomplete(InvalidInput):
-    """Completion asked for too early: nothing is lost, the client sends what is missing and asks again."""
+            "created_at", "expires_at", "completed_at", "width", "height", "duration_seconds", "used_at")
 
 
 def part_plan(size, min_part_size):
@@ -85,7 +82,7 @@ def get(cur, upload_id, lock=False):
                 (upload_id,))
     row = cur.fetchone()
     if row is None:
-        raise NotFound("No such upload.", {"upload_id": "unknown"})
+        raise NotFound("upload_not_found", {"upload_id": "upload_unknown"})
     return dict(zip(_COLUMNS, row))
 
 
@@ -95,16 +92,16 @@ def require_owner(cur, upload, user_id):
         return
     cur.execute("SELECT 1 FROM org_admins WHERE user_id = %s AND org_id = %s", (user_id, upload["org_id"]))
     if cur.fetchone() is None:
-        raise Forbidden("This upload belongs to another organization.", {"upload_id": "not yours"})
+        raise Forbidden("upload_not_yours", {"upload_id": "upload_of_another_org"})
 
 
 def require_pending(upload, method=None):
     if upload["status"] != "pending":
-        raise Conflict(f"This upload is {upload['status']}; start a new one.",
-                       {"upload_id": upload["status"], "error": upload["error"]})
+        raise Conflict("upload_not_pending", {"upload_id": f"upload_{upload['status']}"},
+                       details={"status": upload["status"], "reason": upload["error"]})
     if method and upload["method"] != method:
-        raise Conflict(f"This upload was started as {upload['method']}; finish it that way.",
-                       {"method": upload["method"]})
+        raise Conflict("upload_other_method", {"method": f"upload_method_{upload['method']}"},
+                       details={"method": upload["method"]})
 
 
 def assemble_parts(storage, upload):
@@ -113,20 +110,8 @@ def assemble_parts(storage, upload):
     _, count = part_plan(upload["size"], upload["part_size"])
     received = {number: (etag, size) for number, etag, size in
                 storage.uploaded_parts(bucket, upload["object_key"], upload["multipart_id"])}
-    missing = [n for n in range(1, count + 1) if n not in received]
-    if missing:
-        shown = ", ".join(map(str, missing[:20])) + (" …" if len(missing) > 20 else "")
-        raise Incomplete(f"{len(missing)} of {count} parts have not arrived yet.", {"parts": f"missing {shown}"})
-    extra = sorted(set(received) - set(range(1, count + 1)))
-    total = sum(size for _, size in received.values())
-    expected_last = upload["size"] - (count - 1) * upload["part_size"]
-    wrong = [n for n in range(1, count + 1)
-             if received[n][1] != (upload["part_size"] if n < count else expected_last)]
-    if extra or wrong or total != upload["size"]:
-        raise InvalidInput(f"The parts add up to {total} bytes, not the declared {upload['size']}.",
-                           {"size": f"declared {upload['size']}, received {total}"})
-    storage.complete_multipart(bucket, upload["object_key"], upload["multipart_id"],
-                               [(n, received[n][0]) for n in range(1, count + 1)])
+    parts = upload_rules.check_parts(upload["size"], upload["part_size"], count, received)
+    storage.complete_multipart(bucket, upload["object_key"], upload["multipart_id"], parts)
 
 
 def read_back(storage, upload, keep_copy):
@@ -159,41 +144,50 @@ def read_head(storage, upload):
         response.release_conn()
 
 
-def verify(storage, settings, upload, received=None, make_thumbnail=thumbnails.make):
-    """Check the stored object against what was declared; (content type, thumbnail JPEG bytes or None).
+def _no_probe(path):
+    raise RuntimeError("this purpose is probed, but no probe was given")
+
+
+def verify(storage, settings, upload, received=None, make_thumbnail=thumbnails.make, probe=_no_probe):
+    """Check the stored object against what was declared; what was learnt from it:
+    {content_type, thumbnail (JPEG bytes or None), width, height, duration_seconds}.
 
     received: the size and sha256 the gateway measured while streaming (it saw every byte); without it
-    the object is read back from storage.
+    the object is read back from storage. Images are decoded (a thumbnail, their size) and videos
+    probed (their duration) from a copy on disk.
     """
-    keep_copy = upload["purpose"] in formats.THUMBNAILED
+    purpose = upload["purpose"]
+    keep_copy = purpose in formats.THUMBNAILED or purpose in formats.PROBED
     copy = None
     try:
         if received and not keep_copy:
             size, sha256, head = storage.stat(storage.bucket(BUCKET), upload["object_key"]).size, \
                 received["sha256"], read_head(storage, upload)
             if received["size"] != size:
-                raise InvalidInput("The stored file is not the size that was sent.", {"size": "changed in storage"})
+                raise InvalidInput("file_changed_in_storage", {"size": "file_changed_in_storage"})
         else:
             size, sha256, head, copy = read_back(storage, upload, keep_copy)
-        if size != upload["size"]:
-            raise InvalidInput(f"The file has {size} bytes, not the declared {upload['size']}.",
-                               {"size": f"declared {upload['size']}, received {size}"})
-        formats.check_size(upload["purpose"], size, settings.size_limits)
-        if sha256 != upload["sha256"]:
-            raise InvalidInput("The file's SHA-256 does not match the declared checksum: it was damaged or changed.",
-                               {"sha256": f"declared {upload['sha256']}, received {sha256}"})
-        content_type = filetypes.sniff(head)
-        formats.check_content(upload["purpose"], content_type, upload["declared_type"])
-        thumbnail = make_thumbnail(copy.name, settings.thumbnail_pixels, settings.max_image_pixels) if copy else None
-        return content_type, thumbnail
+        content_type = upload_rules.check_file(
+            purpose, {"size": upload["size"], "sha256": upload["sha256"], "content_type": upload["declared_type"]},
+            {"size": size, "sha256": sha256, "sniffed": filetypes.sniff(head)}, settings.size_limits)
+        facts = {"content_type": content_type, "thumbnail": None, "width": None, "height": None,
+                 "duration_seconds": None}
+        if purpose in formats.THUMBNAILED:
+            facts["thumbnail"], facts["width"], facts["height"] = make_thumbnail(
+                copy.name, settings.thumbnail_pixels, settings.max_image_pixels)
+        if purpose in formats.PROBED:
+            facts.update(probe(copy.name))
+        return facts
     finally:
         if copy:
             copy.close()
 
 
-def mark_complete(cur, upload_id, object_key, content_type, thumbnail):
+def mark_complete(cur, upload_id, object_key, facts, thumbnail):
     cur.execute("UPDATE uploads SET status = 'complete', completed_at = now(), object_key = %s, content_type = %s, "
-                "thumbnail_key = %s WHERE id = %s", (object_key, content_type, thumbnail, upload_id))
+                "thumbnail_key = %s, width = %s, height = %s, duration_seconds = %s WHERE id = %s",
+                (object_key, facts["content_type"], thumbnail, facts["width"], facts["height"],
+                 facts["duration_seconds"], upload_id))
 
 
 def mark_rejected(cur, upload_id, reason):
@@ -224,7 +218,8 @@ def expired(cur, limit=200):
 def unused(cur, older_than, limit=200):
     cur.execute(
         f"SELECT {', '.join('u.' + c for c in _COLUMNS)} FROM uploads u WHERE u.status = 'complete' "
-        f"AND u.completed_at < %s AND NOT EXISTS (SELECT 1 FROM resources r WHERE r.file_upload_id = u.id "
+        f"AND u.used_at IS NULL AND u.completed_at < %s "
+        f"AND NOT EXISTS (SELECT 1 FROM resources r WHERE r.file_upload_id = u.id "
         f"OR r.thumbnail_upload_id = u.id) ORDER BY u.completed_at LIMIT %s FOR UPDATE OF u SKIP LOCKED",
         (datetime.now(timezone.utc) - older_than, limit))
     return [dict(zip(_COLUMNS, row)) for row in cur.fetchall()]
@@ -232,3 +227,33 @@ def unused(cur, older_than, limit=200):
 
 def mark_expired(cur, upload_id):
     cur.execute("UPDATE uploads SET status = 'expired', error = 'expired before use' WHERE id = %s", (upload_id,))
+
+
+def attach(cur, user_id, org_id, upload_ids, purpose):
+    """Another service takes up completed uploads of an organization (an activity's poster, a follow-up's
+    photos): checked all together, then marked used so the unused-upload cleanup leaves them. Asking
+    again for the same organization and purpose gives the same answer."""
+    require_org_member(cur, user_id, org_id)
+    wanted = list(dict.fromkeys(str(upload_id) for upload_id in upload_ids))
+    valid = [upload_id for upload_id in wanted if _is_uuid(upload_id)]
+    cur.execute(f"SELECT {', '.join(_COLUMNS)} FROM uploads WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE",
+                (valid,))
+    found = {str(row[0]): dict(zip(_COLUMNS, row)) for row in cur.fetchall()}
+    upload_rules.check_attachable(found, [str(upload_id) for upload_id in upload_ids], org_id, purpose)
+    cur.execute("UPDATE uploads SET used_at = now() WHERE id = ANY(%s::uuid[]) AND used_at IS NULL", (valid,))
+    return [found[upload_id] for upload_id in wanted]
+
+
+def require_org_member(cur, user_id, org_id):
+    """The caller acts for the organization: one of its admins (who alone can upload for it)."""
+    cur.execute("SELECT 1 FROM org_admins WHERE user_id = %s AND org_id = %s", (str(user_id), str(org_id)))
+    if cur.fetchone() is None:
+        raise Forbidden("not_an_org_admin", {"org_id": "org_not_yours"}, details={"required_roles": ["org_admin"]})
+
+
+def _is_uuid(value):
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -23,7 +23,7 @@ class Access:
 
     def require(self, stage, scope):
         if not self.can_review(stage, scope):
-            raise Forbidden("This task is outside the stages (or province) you review.", {"stage": stage})
+            raise Forbidden("task_outside_your_review", {"stage": "stage_not_yours"}, details={"stage": stage})
 
     def filter_sql(self):
         """A WHERE fragment and its args restricting tasks to what this reviewer may see."""

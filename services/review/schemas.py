@@ -1,7 +1,11 @@
+"""The review service's requests and replies, one schema per boundary: the service loads and dumps with
+them, the gateway's review blueprint uses the same classes for HTTP and OpenAPI (the actor comes from
+the caller's token, so the HTTP schemas are the same without it)."""
 from marshmallow import Schema, fields, validate
 
 from kepu_common.contracts import REVIEW_STAGES
-from services.review.rules import DECISIONS
+from kepu_common.schema_fields import Timestamp
+from services.review.rules import DECISIONS, TASK_STATUSES
 
 
 class ActorSchema(Schema):
@@ -9,20 +13,33 @@ class ActorSchema(Schema):
     client_address = fields.String(load_default="")
 
 
-class ListRequest(ActorSchema):
+class TaskQuery(Schema):
     stage = fields.String(load_default=None, validate=validate.OneOf(REVIEW_STAGES))
-    status = fields.String(load_default="open", validate=validate.OneOf(("open", "decided", "superseded")))
+    status = fields.String(load_default="open", validate=validate.OneOf(TASK_STATUSES))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
-class DecisionRequest(ActorSchema):
+class ListRequest(TaskQuery, ActorSchema):
+    pass
+
+
+class Decision(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
-    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+    comment = fields.String(load_default="", validate=validate.Length(max=2000),
+                            metadata={"description": "required when rejecting: the reason the submitter sees"})
 
 
-class BatchDecisionRequest(DecisionRequest):
+class DecisionRequest(Decision, ActorSchema):
+    pass
+
+
+class BatchDecision(Decision):
     task_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=100))
+
+
+class BatchDecisionRequest(BatchDecision, ActorSchema):
+    pass
 
 
 class TaskSchema(Schema):
@@ -31,23 +48,23 @@ class TaskSchema(Schema):
     subject_type = fields.String()
     subject_id = fields.String()
     stage = fields.String()
-    scope = fields.String(allow_none=True)
+    scope = fields.String(allow_none=True, metadata={"description": "province code for provincial review"})
     snapshot = fields.Dict()
     status = fields.String()
     claimed_by = fields.String(allow_none=True)
-    claimed_until = fields.AwareDateTime(allow_none=True)
+    claimed_until = Timestamp(allow_none=True)
     decision = fields.String(allow_none=True)
     comment = fields.String()
     decided_by = fields.String(allow_none=True)
-    decided_at = fields.AwareDateTime(allow_none=True)
-    requested_at = fields.AwareDateTime()
+    decided_at = Timestamp(allow_none=True)
+    requested_at = Timestamp()
 
 
 class QueueSchema(Schema):
     stage = fields.String()
     open = fields.Integer()
     claimed = fields.Integer()
-    oldest_requested_at = fields.AwareDateTime(allow_none=True)
+    oldest_requested_at = Timestamp(allow_none=True)
 
 
 class HistoryEntrySchema(Schema):
@@ -56,4 +73,19 @@ class HistoryEntrySchema(Schema):
     action = fields.String()
     actor_id = fields.String(allow_none=True)
     comment = fields.String()
-    at = fields.AwareDateTime()
+    at = Timestamp()
+
+
+class TaskDetailSchema(Schema):
+    task = fields.Nested(TaskSchema)
+    history = fields.List(fields.Nested(HistoryEntrySchema))
+
+
+class BatchResultSchema(Schema):
+    task_id = fields.String()
+    status = fields.String(metadata={"description": "decided or refused"})
+    code = fields.String(metadata={"description": "a refusal's error code (conflict, forbidden, not_found…)"})
+    message = fields.String(metadata={"description": "a refusal's message key; the gateway sends it as text"})
+    params = fields.Dict(metadata={"description": "the message's parameters"})
+    fields_ = fields.Dict(data_key="fields", attribute="fields",
+                          metadata={"description": "a refusal's field codes, {name: {code, message}}"})

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from nameko.dependency_providers import Config
 
@@ -9,8 +9,14 @@ from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from services.review import access, tasks
 from services.review.schemas import (
-    ActorSchema, BatchDecisionRequest, DecisionRequest, HistoryEntrySchema, ListRequest, QueueSchema, TaskSchema,
+    ActorSchema, BatchDecisionRequest, BatchResultSchema, DecisionRequest, HistoryEntrySchema, ListRequest,
+    QueueSchema, TaskSchema,
 )
+
+
+def _now():
+    """The one clock claims are set and checked on: the application's."""
+    return datetime.now(timezone.utc)
 
 
 class ReviewService(PlatformService):
@@ -57,7 +63,7 @@ class ReviewService(PlatformService):
     def queues(self, request):
         actor = ActorSchema().load(request)
         with self.db, self.db.cursor() as cur:
-            return QueueSchema(many=True).dump(tasks.queues(cur, access.load(cur, actor["actor_id"])))
+            return QueueSchema(many=True).dump(tasks.queues(cur, access.load(cur, actor["actor_id"]), _now()))
 
     @rpc
     def list_tasks(self, request):
@@ -81,19 +87,19 @@ class ReviewService(PlatformService):
         actor = ActorSchema().load(request)
         with self.db, self.db.cursor() as cur:
             task = tasks.claim(cur, access.load(cur, actor["actor_id"]), task_id, actor["actor_id"], self._claim_ttl,
-                               actor["client_address"])
+                               _now(), actor["client_address"])
         return TaskSchema().dump(task)
 
     @rpc
     def release(self, task_id, request):
         actor = ActorSchema().load(request)
         with self.db, self.db.cursor() as cur:
-            task = tasks.release(cur, access.load(cur, actor["actor_id"]), task_id, actor["actor_id"],
+            task = tasks.release(cur, access.load(cur, actor["actor_id"]), task_id, actor["actor_id"], _now(),
                                  actor["client_address"])
         return TaskSchema().dump(task)
 
     def _decide(self, cur, reviewer, task_id, data):
-        task = tasks.decide(cur, reviewer, task_id, data["actor_id"], data["decision"], data["comment"],
+        task = tasks.decide(cur, reviewer, task_id, data["actor_id"], data["decision"], data["comment"], _now(),
                             data["client_address"])
         self.outbox.add(cur, "review_decided", task_id=str(task["id"]), subject_type=task["subject_type"],
                         subject_id=task["subject_id"], stage=task["stage"], decision=task["decision"],
@@ -120,8 +126,9 @@ class ReviewService(PlatformService):
                     results.append({"task_id": str(task["id"]), "status": "decided"})
                 except KepuError as exc:
                     cur.execute("ROLLBACK TO SAVEPOINT one_decision")
-                    results.append({"task_id": task_id, "status": "refused", "code": exc.code, "message": exc.message})
-        return results
+                    results.append({"task_id": task_id, "status": "refused", "code": exc.code, "message": exc.message,
+                                    "params": exc.payload.get("params") or {}, "fields": exc.fields})
+        return BatchResultSchema(many=True).dump(results)
 
     @rpc
     def ops_figures(self):

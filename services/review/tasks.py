@@ -1,6 +1,5 @@
 """Review tasks over a cursor: made from requests, claimed, released, decided, always audited."""
 import uuid
-from datetime import datetime, timezone
 
 import psycopg2.extras
 
@@ -44,40 +43,41 @@ def get(cur, task_id, lock=False):
     try:
         task_id = uuid.UUID(str(task_id))
     except ValueError:
-        raise NotFound("No such task.", {"task_id": "unknown"}) from None
+        raise NotFound("task_not_found", {"task_id": "task_unknown"}) from None
     cur.execute(f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE id = %s{' FOR UPDATE' if lock else ''}", (task_id,))
     row = cur.fetchone()
     if row is None:
-        raise NotFound("No such task.", {"task_id": "unknown"})
+        raise NotFound("task_not_found", {"task_id": "task_unknown"})
     return dict(zip(_COLUMNS, row))
 
 
-def claim(cur, access, task_id, actor_id, ttl, address=""):
+def claim(cur, access, task_id, actor_id, ttl, now, address=""):
     task = get(cur, task_id, lock=True)
     access.require(task["stage"], task["scope"])
-    rules.check_claim(task, actor_id, datetime.now(timezone.utc))
-    cur.execute("UPDATE tasks SET claimed_by = %s, claimed_until = now() + %s WHERE id = %s",
-                (actor_id, ttl, task["id"]))
+    rules.check_claim(task, actor_id, now)
+    cur.execute("UPDATE tasks SET claimed_by = %s, claimed_until = %s WHERE id = %s",
+                (actor_id, rules.claimed_until(now, ttl), task["id"]))
     _audit(cur, task["id"], "claimed", actor_id, address=address)
     return get(cur, task["id"])
 
 
-def release(cur, access, task_id, actor_id, address=""):
+def release(cur, access, task_id, actor_id, now, address=""):
     task = get(cur, task_id, lock=True)
     access.require(task["stage"], task["scope"])
-    rules.check_release(task, actor_id, datetime.now(timezone.utc))
+    rules.check_release(task, actor_id, now)
     cur.execute("UPDATE tasks SET claimed_by = NULL, claimed_until = NULL WHERE id = %s", (task["id"],))
     _audit(cur, task["id"], "released", actor_id, address=address)
     return get(cur, task["id"])
 
 
-def decide(cur, access, task_id, actor_id, decision, comment, address=""):
+def decide(cur, access, task_id, actor_id, decision, comment, now, address=""):
     """Decide an open task. The row lock makes two reviewers racing on one task end with one decision."""
     task = get(cur, task_id, lock=True)
     access.require(task["stage"], task["scope"])
-    rules.check_decision(task, actor_id, decision, comment, datetime.now(timezone.utc))
-    cur.execute("UPDATE tasks SET status = 'decided', decision = %s, comment = %s, decided_by = %s, decided_at = now(), "
-                "claimed_by = NULL, claimed_until = NULL WHERE id = %s", (decision, comment or "", actor_id, task["id"]))
+    rules.check_decision(task, actor_id, decision, comment, now)
+    cur.execute("UPDATE tasks SET status = 'decided', decision = %s, comment = %s, decided_by = %s, decided_at = %s, "
+                "claimed_by = NULL, claimed_until = NULL WHERE id = %s",
+                (decision, comment or "", actor_id, now, task["id"]))
     _audit(cur, task["id"], decision, actor_id, comment, address)
     return get(cur, task["id"])
 
@@ -95,12 +95,12 @@ def listing(cur, access, stage=None, status="open", limit=50, offset=0):
     return [dict(zip(_COLUMNS, row)) for row in cur.fetchall()]
 
 
-def queues(cur, access):
+def queues(cur, access, now):
     """Open tasks per stage with the oldest waiting time, for what this reviewer may see."""
     where, args = access.filter_sql()
     cur.execute(
-        f"SELECT stage, count(*), min(requested_at), count(*) FILTER (WHERE claimed_until > now()) FROM tasks "
-        f"WHERE status = 'open' AND {where} GROUP BY stage ORDER BY stage", args)
+        f"SELECT stage, count(*), min(requested_at), count(*) FILTER (WHERE claimed_until > %s) FROM tasks "
+        f"WHERE status = 'open' AND {where} GROUP BY stage ORDER BY stage", [now] + args)
     return [{"stage": stage, "open": count, "oldest_requested_at": oldest, "claimed": claimed}
             for stage, count, oldest, claimed in cur.fetchall()]
 

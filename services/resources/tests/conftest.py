@@ -31,6 +31,25 @@ def png_bytes(width=1200, height=800):
     return out.getvalue()
 
 
+def video_bytes(seconds=2, fps=10, container="mp4", codec="mpeg4", size=(64, 48)):
+    """A real, tiny video of `seconds`, encoded with PyAV (a few KB)."""
+    import av
+
+    out = io.BytesIO()
+    with av.open(out, "w", format=container) as muxer:
+        stream = muxer.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for index in range(seconds * fps):
+            frame = av.VideoFrame(size[0], size[1], "yuv420p")
+            for plane in frame.planes:
+                plane.update(bytes([index * 10 % 256]) * plane.buffer_size)
+            for packet in stream.encode(frame):
+                muxer.mux(packet)
+        for packet in stream.encode():
+            muxer.mux(packet)
+    return out.getvalue()
+
+
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
 

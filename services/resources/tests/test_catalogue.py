@@ -148,7 +148,7 @@ def test_bad_submissions_are_refused_and_write_nothing(resources, video, cover):
             call(resources, "submit", ADMIN_A, bad)
     with pytest.raises(Forbidden) as error:
         call(resources, "submit", NOBODY, form(video["id"]))
-    assert error.value.fields == {"required_roles": ["org_admin"]}
+    assert error.value.details == {"required_roles": ["org_admin"]}
     with pytest.raises(Forbidden):
         call(resources, "submit", ADMIN_B, form(video["id"]))  # another organization's upload
     with pytest.raises(InvalidInput):

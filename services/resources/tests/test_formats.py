@@ -21,25 +21,55 @@ def test_sniffing_reads_the_bytes(head, expected):
 def test_executable_renamed_mp4_is_refused_as_executable():
     with pytest.raises(InvalidInput) as error:
         formats.check_content("video", sniff(b"MZ\x90\x00" + bytes(12)))
-    assert error.value.fields == {"file": "an executable"}
+    assert error.value.message == "executable_refused"
+    assert error.value.fields == {"file": {"code": "executable_file", "params": {}}}
 
 
 def test_declared_type_must_match_the_content():
     formats.check_content("video", sniff(MP4))
     with pytest.raises(InvalidInput) as error:
         formats.check_content("image", sniff(MP4))
-    assert "video/mp4" in error.value.fields["file"]
+    assert error.value.fields["file"]["code"] == "content_not_accepted"
+    assert error.value.details["found"] == "video/mp4"
+    with pytest.raises(InvalidInput) as error:
+        formats.check_content("video", sniff(MP4), "video/webm")
+    assert error.value.fields["content_type"] == {"code": "content_type_mismatch",
+                                                  "params": {"declared": "video/webm", "found": "video/mp4"}}
 
 
 def test_a_687_mb_video_is_ordinary_and_limits_are_configurable():
     formats.check_size("video", 687 * formats.MB)
-    with pytest.raises(TooLarge):
+    with pytest.raises(TooLarge) as error:
         formats.check_size("image", 51 * formats.MB)
+    assert error.value.fields["size"] == {"code": "file_too_large", "params": {"max_mb": 50}}
     with pytest.raises(TooLarge):
         formats.check_size("video", 687 * formats.MB, {"video": 500 * formats.MB})
 
 
-def test_every_resource_type_of_the_contracts_has_its_formats_and_every_status_its_label():
+def test_the_activity_purposes_take_what_activities_need():
+    formats.check_declared("activity_poster", "image/webp")
+    formats.check_size("activity_poster", 10 * formats.MB)
+    with pytest.raises(TooLarge):
+        formats.check_size("activity_poster", 10 * formats.MB + 1)
+    formats.check_size("followup_photo", 20 * formats.MB)
+    with pytest.raises(TooLarge):
+        formats.check_size("followup_photo", 20 * formats.MB + 1)
+    formats.check_declared("followup_video", "video/quicktime")
+    formats.check_size("followup_video", 500 * formats.MB)
+    with pytest.raises(TooLarge):
+        formats.check_size("followup_video", 500 * formats.MB + 1)
+    with pytest.raises(InvalidInput) as error:
+        formats.check_declared("followup_photo", "video/mp4")
+    assert error.value.fields["content_type"]["code"] == "type_not_accepted"
+    assert "followup_video" in formats.PROBED and "activity_poster" in formats.THUMBNAILED
+
+
+def test_every_resource_type_and_status_of_the_contracts_has_its_formats_and_labels():
     from kepu_common.contracts import RESOURCE_STATUSES, RESOURCE_TYPES
-    from services.resources.review_flow import STATUS_LABELS
-    assert set(formats.TYPES) == set(RESOURCE_TYPES) and set(STATUS_LABELS) == set(RESOURCE_STATUSES)
+    from kepu_common.messages import has, label
+    assert set(RESOURCE_TYPES) <= set(formats.PURPOSES)
+    for locale in ("zh_CN", "en"):
+        assert all(has(f"resource_type.{t}", locale) for t in RESOURCE_TYPES)
+        assert all(has(f"resource_status.{s}", locale) for s in RESOURCE_STATUSES)
+    assert label("resource_status", "pending_scientific") == "初审通过/待科学性审核"
+    assert label("resource_type", "wallchart", "en") == "Wall chart"

@@ -26,5 +26,6 @@ def test_health_fails_when_a_bucket_is_gone(resources, storage_settings):
     storage = Storage.from_config(storage_settings)
     storage.client.remove_bucket(storage_settings["buckets"]["licences"])
     with entrypoint_hook(resources, "health") as health:
-        with pytest.raises(Unavailable, match="licences"):
+        with pytest.raises(Unavailable, match="bucket_missing") as error:
             health()
+    assert error.value.payload["params"] == {"bucket": storage_settings["buckets"]["licences"]}

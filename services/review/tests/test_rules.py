@@ -23,7 +23,8 @@ def test_open_unclaimed_task_can_be_approved_by_anyone_allowed():
 def test_rejection_needs_a_reason():
     with pytest.raises(InvalidInput) as error:
         rules.check_decision(task(), "r1", "rejected", "   ", NOW)
-    assert error.value.fields == {"comment": "required when rejecting"}
+    assert error.value.message == "rejection_needs_reason"
+    assert error.value.fields == {"comment": {"code": "rejection_needs_reason", "params": {}}}
 
 
 def test_unknown_decision_is_refused():
@@ -44,9 +45,26 @@ def test_only_the_claimant_decides_while_the_claim_lasts():
     rules.check_decision(claimed, "r1", "approved", "", NOW)
     with pytest.raises(Conflict) as error:
         rules.check_decision(claimed, "r2", "approved", "", NOW)
-    assert error.value.fields == {"task": "claimed by someone else"}
+    assert error.value.fields == {"task": {"code": "task_claimed_by_other", "params": {}}}
     with pytest.raises(Conflict):
         rules.check_claim(claimed, "r2", NOW)
+
+
+def test_a_claim_lapses_after_its_time_on_the_clock_it_was_set_with():
+    until = rules.claimed_until(NOW, timedelta(minutes=15))
+    claimed = task(claimed_by="r1", claimed_until=until)
+    assert rules.claim_holds(claimed, NOW + timedelta(minutes=14, seconds=59))
+    assert not rules.claim_holds(claimed, NOW + timedelta(minutes=15))
+    with pytest.raises(Conflict):
+        rules.check_claim(claimed, "r2", until - timedelta(seconds=1))
+    rules.check_claim(claimed, "r2", until)
+
+
+@pytest.mark.parametrize("status,code", [("decided", "task_already_decided"), ("superseded", "task_superseded")])
+def test_each_closed_state_has_its_own_error(status, code):
+    with pytest.raises(Conflict) as error:
+        rules.check_claim(task(status=status, decision="approved"), "r1", NOW)
+    assert error.value.message == code
 
 
 def test_an_expired_claim_frees_the_task():

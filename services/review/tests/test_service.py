@@ -137,7 +137,7 @@ def test_claims_keep_others_off_until_released(review, amqp_uri):
     call(review, "claim", task["id"], as_(INITIAL))
     with pytest.raises(Conflict) as error:
         call(review, "claim", task["id"], as_(ADMIN))
-    assert "someone else" in error.value.fields["task"]
+    assert error.value.fields["task"]["code"] == "task_claimed_by_other"
     with pytest.raises(Conflict):
         call(review, "decide", task["id"], as_(ADMIN, decision="approved"))
     call(review, "release", task["id"], as_(INITIAL))
@@ -150,6 +150,17 @@ def test_expired_claim_lets_another_reviewer_in(review, amqp_uri):
     call(review, "claim", task["id"], as_(INITIAL))
     rows(review, "UPDATE tasks SET claimed_until = now() - interval '1 second' RETURNING id")
     assert call(review, "claim", task["id"], as_(ADMIN))["claimed_by"] == user(ADMIN)
+
+
+def test_a_claim_lasts_the_configured_time_on_the_application_clock(review, amqp_uri):
+    from datetime import datetime, timedelta, timezone
+
+    request_review(review, amqp_uri)
+    task = open_task(review)
+    before = datetime.now(timezone.utc)
+    claimed = call(review, "claim", task["id"], as_(INITIAL))
+    until = datetime.fromisoformat(claimed["claimed_until"])
+    assert before + timedelta(minutes=15) <= until <= datetime.now(timezone.utc) + timedelta(minutes=15)
 
 
 def test_two_reviewers_racing_on_one_task_make_one_decision(review, amqp_uri):
@@ -182,6 +193,8 @@ def test_batch_decision_reports_each_task(review, amqp_uri):
     results = call(review, "decide_many", as_(INITIAL, task_ids=ids + [str(uuid.uuid4())], decision="approved"))
     assert [r["status"] for r in results] == ["refused", "decided", "decided", "refused"]
     assert [r.get("code") for r in results] == ["conflict", None, None, "not_found"]
+    assert [r.get("message") for r in results] == ["task_claimed_by_other", None, None, "task_not_found"]
+    assert results[0]["fields"] == {"task": {"code": "task_claimed_by_other", "params": {}}}
     assert rows(review, "SELECT count(*) FROM outbox WHERE event_type = 'review_decided'") == [(2,)]
 
 

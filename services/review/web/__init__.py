@@ -1,4 +1,5 @@
-"""The reviewers' web UI (zh-CN), served by the review service as its own process.
+"""The reviewers' web UI, served by the review service as its own process: Chinese (zh-CN) by default,
+English when the browser asks for it (Accept-Language: en), every text from the catalogues.
 
 It calls the review service over RPC with the signed-in reviewer as the actor, so the UI and the API
 apply the same rules; sign-in goes to identity. Sessions are signed cookies holding the reviewer's
@@ -16,6 +17,7 @@ from flask import Flask, abort, flash, g, redirect, render_template, request, se
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from kepu_common import messages
 from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcClient, RpcTimeout
 from kepu_common.storage import Storage
 from services.review.web import labels
@@ -38,8 +40,13 @@ def create_app(settings):
     app.extensions["rpc"] = RpcClient(settings["amqp_uri"], timeout=settings.get("rpc_timeout", 10))
     app.extensions["storage"] = Storage.from_config(settings["storage"])
     app.extensions["jwt"] = settings["jwt"]
-    app.jinja_env.globals.update(labels=labels, csrf_token=_csrf_token)
-    app.jinja_env.filters.update(waited=labels.waited, when=labels.when)
+    app.jinja_env.globals.update(labels=labels, csrf_token=_csrf_token, t=_text, label=_label)
+    app.jinja_env.filters.update(waited=lambda value, now=None: labels.waited(value, g.locale, now),
+                                 when=labels.when)
+
+    @app.before_request
+    def reader_language():
+        g.locale = messages.negotiate(request.headers.get("Accept-Language"))
 
     def rpc(service, method, *args):
         return app.extensions["rpc"].call(service, method, *args)
@@ -66,7 +73,7 @@ def create_app(settings):
                     fresh = rpc("identity", "refresh", {"refresh_token": session.get("refresh_token", "")})
                 except RemoteError:
                     session.clear()
-                    flash("登录已过期，请重新登录。", "warning")
+                    flash(_text("ui.session_expired"), "warning")
                     return redirect(url_for("login", next=request.full_path))
                 session.update(access_token=fresh["access_token"], refresh_token=fresh["refresh_token"])
                 claims = _claims(fresh["access_token"])
@@ -75,32 +82,31 @@ def create_app(settings):
                 return redirect(url_for("login"))
             if not {"reviewer", "platform_admin"} & set(claims.get("roles", [])):
                 session.clear()
-                flash("该账号没有审核权限。", "error")
+                flash(_text("ui.no_review_role"), "error")
                 return redirect(url_for("login"))
             g.user_id, g.roles, g.phone = claims["sub"], claims.get("roles", []), session.get("phone", "")
             if request.method == "POST":
                 sent = request.form.get("csrf_token", "")
                 if not hmac.compare_digest(sent, session.get("csrf_token", "")):
-                    abort(400, "表单已失效（可能来自其他网站），请刷新页面后重试。")
+                    abort(400, _text("ui.form_expired"))
             return view(*args, **kwargs)
 
         return wrapper
 
     @app.errorhandler(RemoteError)
     def remote_error(error):
-        message = error.exc_args[0] if error.exc_args else error.value
-        status = {"Forbidden": 403, "NotFound": 404, "Conflict": 409, "InvalidInput": 400, "ValidationError": 400}
-        return render_template("error.html", message=labels.error_message(error.exc_type, message)), \
-            status.get(error.exc_type, 500)
+        problem = labels.problem_of(error)  # the same mapping as the gateway's: status and code travel with it
+        return render_template("error.html", message=labels.problem_text(problem, g.locale)), problem.status
 
     @app.errorhandler(RpcTimeout)
     @app.errorhandler(BrokerUnavailable)
     def unavailable(error):
-        return render_template("error.html", message="审核服务暂时无法访问，请稍后重试。"), 503
+        return render_template("error.html", message=_text("ui.review_unavailable")), 503
 
     @app.errorhandler(400)
     def bad_request(error):
-        return render_template("error.html", message=error.description), 400
+        described = error.description if error.description != type(error).description else _text("ui.bad_request")
+        return render_template("error.html", message=described), 400
 
     # --- pages -------------------------------------------------------------------------------
     @app.route("/login", methods=["GET", "POST"])
@@ -111,7 +117,7 @@ def create_app(settings):
                                                    "password": request.form.get("password", ""),
                                                    "client_ip": request.remote_addr or "unknown"})
             except RemoteError as error:
-                flash(labels.login_error(error.exc_type), "error")
+                flash(labels.problem_text(labels.problem_of(error), g.locale), "error")
                 return render_template("login.html"), 401
             session.clear()
             session.update(access_token=signed["tokens"]["access_token"], refresh_token=signed["tokens"]["refresh_token"],
@@ -140,7 +146,7 @@ def create_app(settings):
     def task_list():
         stage = request.args.get("stage") or None
         status = request.args.get("status", "open")
-        page = max(int(request.args.get("page", "1") or 1), 1)
+        page = max(request.args.get("page", 1, type=int) or 1, 1)  # a bad number is page 1, not an error page
         found = rpc("review", "list_tasks", actor(stage=stage, status=status, limit=PAGE_SIZE + 1,
                                                   offset=(page - 1) * PAGE_SIZE))
         return render_template("tasks.html", tasks=found[:PAGE_SIZE], has_next=len(found) > PAGE_SIZE, page=page,
@@ -156,22 +162,24 @@ def create_app(settings):
                 bucket = app.extensions["storage"].bucket(item["purpose"])
             except KeyError:
                 continue
-            previews.append({**item, "url": app.extensions["storage"].presigned_get(bucket, item["key"])})
+            previews.append({**item, "kind": labels.preview_kind(item),
+                             "url": app.extensions["storage"].presigned_get(bucket, item["key"])})
         return render_template("task.html", task=detail["task"], history=detail["history"], previews=previews,
+                               rows=labels.snapshot_rows(detail["task"]["snapshot"], g.locale),
                                now=datetime.now(timezone.utc))
 
     @app.post("/tasks/<task_id>/claim")
     @signed_in
     def claim(task_id):
         rpc("review", "claim", task_id, actor())
-        flash("已领取该任务，其他审核员暂时无法处理。", "ok")
+        flash(_text("ui.claimed"), "ok")
         return redirect(url_for("task_page", task_id=task_id))
 
     @app.post("/tasks/<task_id>/release")
     @signed_in
     def release(task_id):
         rpc("review", "release", task_id, actor())
-        flash("已释放该任务。", "ok")
+        flash(_text("ui.released"), "ok")
         return redirect(url_for("task_page", task_id=task_id))
 
     @app.post("/tasks/<task_id>/decision")
@@ -179,7 +187,7 @@ def create_app(settings):
     def decide(task_id):
         decision = request.form.get("decision", "")
         rpc("review", "decide", task_id, actor(decision=decision, comment=request.form.get("comment", "").strip()))
-        flash("已通过。" if decision == "approved" else "已驳回。", "ok")
+        flash(_text("ui.approved" if decision == "approved" else "ui.rejected"), "ok")
         return redirect(url_for("task_list", stage=request.form.get("stage") or None))
 
     @app.post("/decisions")
@@ -187,15 +195,17 @@ def create_app(settings):
     def decide_many():
         ids = request.form.getlist("task_ids")
         if not ids:
-            flash("请先勾选任务。", "warning")
+            flash(_text("ui.select_first"), "warning")
             return redirect(request.referrer or url_for("task_list"))
         results = rpc("review", "decide_many", actor(task_ids=ids, decision=request.form.get("decision", ""),
                                                      comment=request.form.get("comment", "").strip()))
         done = sum(1 for r in results if r["status"] == "decided")
         refused = [r for r in results if r["status"] != "decided"]
-        flash(f"已处理 {done} 项" + (f"，{len(refused)} 项未处理：" + "；".join(labels.error_message(r['code'], r['message'])
-                                                                     for r in refused) if refused else "。"),
-              "ok" if not refused else "warning")
+        if refused:
+            reasons = "；".join(labels.refusal_text(r, g.locale) for r in refused)
+            flash(_text("ui.batch_partly", done=done, refused=len(refused), reasons=reasons), "warning")
+        else:
+            flash(_text("ui.batch_done", done=done), "ok")
         return redirect(request.referrer or url_for("task_list"))
 
     @app.get("/metrics")
@@ -218,6 +228,14 @@ def create_app(settings):
         return {"status": "ok", "time": int(time.time())}
 
     return app
+
+
+def _text(code, **params):
+    return messages.text(code, getattr(g, "locale", messages.DEFAULT_LOCALE), **params)
+
+
+def _label(kind, value):
+    return messages.label(kind, value, getattr(g, "locale", messages.DEFAULT_LOCALE))
 
 
 def _csrf_token():

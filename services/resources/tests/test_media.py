@@ -1,0 +1,37 @@
+"""Durations read from real files (encoded here with PyAV), never from what a client declares."""
+from fractions import Fraction
+
+import pytest
+
+from services.resources import media
+from services.resources.tests.conftest import MP4_HEAD, video_bytes
+
+
+def test_the_container_duration_comes_first():
+    assert media.duration_seconds(2_000_000, 999, Fraction(1, 1000)) == 2.0
+
+
+def test_a_stream_duration_or_the_last_timestamp_stands_in():
+    assert media.duration_seconds(None, 20480, Fraction(1, 10240)) == 2.0
+    assert media.duration_seconds(None, None, Fraction(1, 1000), 2500) == 2.5
+    assert media.duration_seconds(None, None, None) is None
+    assert media.duration_seconds(0, 0, Fraction(1, 1000), None) is None
+
+
+@pytest.mark.parametrize("container,codec,suffix", [("mp4", "mpeg4", ".mp4"), ("mov", "mpeg4", ".mov"),
+                                                    ("webm", "libvpx", ".webm")])
+def test_a_real_video_gives_its_duration_and_size(tmp_path, container, codec, suffix):
+    path = tmp_path / f"clip{suffix}"
+    path.write_bytes(video_bytes(seconds=3, container=container, codec=codec, size=(96, 64)))
+    found = media.probe(str(path))
+    assert found == {"duration_seconds": pytest.approx(3.0, abs=0.11), "width": 96, "height": 64}
+
+
+@pytest.mark.parametrize("content", [MP4_HEAD + bytes(4000), b"", video_bytes()[:600]])
+def test_a_file_whose_duration_cannot_be_read_is_refused(tmp_path, content):
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(content)
+    with pytest.raises(media.UnreadableVideo) as error:
+        media.probe(str(path))
+    assert (error.value.status, error.value.code) == (400, "video_unreadable")
+    assert error.value.fields["file"]["code"] in ("video_duration_unreadable", "video_no_picture")

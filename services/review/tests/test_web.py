@@ -1,0 +1,89 @@
+"""The reviewers' UI against a real review service (RPC over RabbitMQ, PostgreSQL, S3), through Flask's
+test client: texts from the catalogues in Chinese by default and English on request, errors mapped as
+the gateway maps them, snapshot fields and files shown as people read them. The browser tests
+(tests/test_review_ui.py) drive the same pages in Chromium."""
+import re
+
+import pytest
+
+from kepu_common.rpc_client import RpcClient
+from kepu_common.storage import Storage
+from services.review.tests.test_service import ADMIN, GUANGDONG, as_, call, publish, request_review, review, user  # noqa: F401
+from services.review.web import create_app
+
+
+@pytest.fixture
+def ui(review, amqp_uri, storage_settings, jwt_keys, make_token):
+    Storage.from_config(storage_settings).ensure_buckets()
+    app = create_app({"secret_key": "test-secret", "amqp_uri": amqp_uri, "storage": storage_settings,
+                      "jwt": {"public_key": jwt_keys["public"], "issuer": "kepu-identity", "audience": "kepu"}})
+    yield app
+    app.extensions["rpc"].close()
+
+
+def signed_in(app, make_token, name, roles):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session.update(access_token=make_token(roles, sub=user(name)), refresh_token="", phone="135****0001",
+                       csrf_token="token")
+    return client
+
+
+def body(response):
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def test_a_task_shows_its_snapshot_labels_nested_values_and_previews(ui, review, amqp_uri, make_token):
+    snapshot = {"title": "雾霾的成因", "keywords": ["雾霾", "PM2.5"], "org_id": "org-id-not-for-people",
+                "details": {"contact_name": "刘联络", "contact_phone": "13500000000"},
+                "files": [{"label": "海报", "purpose": "resources", "key": "a/poster", "content_type": "image/png",
+                           "kind": "image"},
+                          {"label": "现场视频", "purpose": "resources", "key": "a/clip", "content_type": "video/mp4",
+                           "kind": "video"},
+                          {"label": "说明", "purpose": "resources", "key": "a/doc", "content_type": "application/pdf",
+                           "kind": "pdf"}]}
+    request_review(review, amqp_uri, "r-snap", snapshot=snapshot)
+    task, = call(review, "list_tasks", as_(ADMIN))
+    admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
+    page = body(admin.get(f"/tasks/{task['id']}"))
+    assert "<dt>资源名称</dt><dd>雾霾的成因</dd>" in page and "雾霾、PM2.5" in page
+    assert "org-id-not-for-people" not in page
+    assert re.search(r"<dl class=\"nested\"><dt>联系人</dt><dd>刘联络</dd><dt>联系电话</dt>", page)
+    assert page.count("<img src=") == 1 and page.count("<video src=") == 1 and 'type="application/pdf"' in page
+    assert "资源初审" in page and "审核记录" in page
+    english = body(admin.get(f"/tasks/{task['id']}", headers={"Accept-Language": "en-US,en;q=0.9"}))
+    assert "<dt>Title</dt>" in english and "Initial review" in english and "History" in english
+    assert not re.search(r"[\u4e00-\u9fff]", english.replace("雾霾的成因", "").replace("雾霾", "")
+                         .replace("刘联络", "").replace("海报", "").replace("现场视频", "").replace("说明", ""))
+
+
+def test_errors_come_from_the_catalogues_with_the_service_status(ui, review, amqp_uri, make_token):
+    request_review(review, amqp_uri, "a-bj", stage="provincial", scope="110000", source="activities")
+    task, = call(review, "list_tasks", as_(ADMIN))
+    guangdong = signed_in(ui, make_token, GUANGDONG, ["reviewer"])
+    refused = guangdong.get(f"/tasks/{task['id']}")
+    assert refused.status_code == 403 and "该任务不在您的审核范围内。" in body(refused)
+    english = guangdong.get(f"/tasks/{task['id']}", headers={"Accept-Language": "en"})
+    assert english.status_code == 403 and "outside the stages (or province) you review" in body(english)
+    missing = guangdong.get("/tasks/00000000-0000-4000-8000-000000000000")
+    assert missing.status_code == 404 and "任务不存在。" in body(missing)
+    admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
+    no_reason = admin.post(f"/tasks/{task['id']}/decision", data={"decision": "rejected", "csrf_token": "token"})
+    assert no_reason.status_code == 400 and "驳回时必须填写理由。" in body(no_reason)
+    bad_page = admin.get("/tasks?page=abc")
+    assert bad_page.status_code == 200 and "第 1 页" in body(bad_page)
+    forged = admin.post(f"/tasks/{task['id']}/decision", data={"decision": "approved"})
+    assert forged.status_code == 400 and "表单已失效" in body(forged)
+
+
+def test_a_batch_names_each_refusal_in_the_readers_language(ui, review, amqp_uri, make_token):
+    for n in range(2):
+        request_review(review, amqp_uri, f"r-{n}")
+    first, second = (t["id"] for t in call(review, "list_tasks", as_(ADMIN)))
+    call(review, "decide", first, as_(ADMIN, decision="approved"))
+    admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
+    done = admin.post("/decisions", data={"task_ids": [first, second], "decision": "approved", "csrf_token": "token"},
+                      headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert "1 decided, 1 refused: This task was already decided." in body(done)
+    queues = body(admin.get("/"))
+    assert "审核队列" in queues
