@@ -1,17 +1,45 @@
-"""Checks on request bodies before any view runs: JSON only, well-formed, not too large.
+"""Checks on request bodies before any view runs: JSON only, well-formed, not too large, not hostile.
 
 Views that stream a file body (uploads) are marked with @streams_body (or, for a MethodView, a
-`streams_body = True` class attribute) and skip these checks.
+`streams_body = True` class attribute) and skip these checks. What "hostile" means (too deep, NUL,
+lone surrogates, numbers beyond 64 bits) is in gateway/hostile_input.py.
 """
 from flask import current_app, request
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
+from gateway import hostile_input
 from gateway.errors import MalformedJson
-from kepu_common.errors import UnsupportedMediaType
+from kepu_common.errors import KepuError, UnsupportedMediaType
+
+
+class RequestTimeout(KepuError):
+    status, code = 408, "request_timeout"
+
+
+class UnreadableBody(KepuError):
+    status, code = 400, "bad_request"
 
 
 def streams_body(view):
     view.streams_body = True
     return view
+
+
+def read_body():
+    """The whole body (bounded by MAX_CONTENT_LENGTH: werkzeug answers 413 beyond it). A client that
+    stops sending mid-body hits the server's per-read socket time-out (gateway/gunicorn_worker.py): a
+    408; a body the server cannot read (broken chunked encoding, the client gone): a 400. Either is the
+    client's doing, not a 500."""
+    try:
+        return request.get_data(cache=True)
+    except ClientDisconnected:  # the body ended early: the server's read timed out, or the client left
+        raise RequestTimeout("edge_request_timeout") from None
+    except HTTPException:
+        raise
+    except (BlockingIOError, TimeoutError):
+        raise RequestTimeout("edge_request_timeout") from None
+    except Exception as exc:  # noqa: BLE001  the server's body reader raises its own parse errors
+        raise UnreadableBody("bad_request", details={"reason": type(exc).__name__}) from None
 
 
 def init_app(app):
@@ -27,5 +55,7 @@ def init_app(app):
             return  # an empty body: the view's schema decides whether that is acceptable
         if request.mimetype != "application/json":
             raise UnsupportedMediaType("json_required", got=request.mimetype or "none")
-        if request.get_json(silent=True) is None:
+        raw = read_body()
+        if not raw.strip():
             raise MalformedJson("malformed_json")
+        hostile_input.check_json_body(raw)
