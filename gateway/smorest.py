@@ -24,6 +24,7 @@ DESCRIPTIONS = {
     "401": "not signed in, or the token expired or is invalid",
     "403": "signed in without the role or the right this needs",
     "404": "no such item, or not visible to the caller",
+    "408": "the body stopped arriving before it was complete (`request_timeout`)",
     "413": "the body is too large",
     "415": "the body is not JSON",
     "503": "a part of the platform is down (`details.dependency` names it); retry after `Retry-After`",
@@ -44,7 +45,7 @@ class DocumentedStatuses(BasePlugin):
                 statuses.add("400")
             body = operation.get("requestBody", {}).get("content", {})
             if body:
-                statuses.add("413")
+                statuses.update(("408", "413"))
                 if "application/json" in body:
                     statuses.add("415")
             if operation.get("security"):
