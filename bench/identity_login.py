@@ -1,6 +1,6 @@
-"""Sign-in throughput with the chosen argon2id parameters: identity's `login` RPC (rate-limit checks,
-argon2id verify, token issue) from 8 client threads, each sign-in a different account and address, so
-the rate limits count but never refuse."""
+"""Sign-in throughput with the chosen argon2id parameters: identity's `login` RPC (the guessing policy's
+reads, argon2id verify, token issue) from 8 client threads, each sign-in a different account and address.
+Correct passwords never count towards a limit (docs/operations.md), so nothing is refused."""
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor

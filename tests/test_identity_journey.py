@@ -3,6 +3,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
+import psycopg2
 import requests
 
 from kepu_common.contracts import make_event
@@ -154,6 +155,9 @@ def test_communicator_registers_an_organization_that_a_second_one_joins(platform
     review_decides(platform, "organization", org.json()["id"], "org")
     found = eventually(lambda: get(platform, "/orgs?q=" + requests.utils.quote("科技馆"), token).json())
     assert [o["name"] for o in found] == ["北京市朝阳区青少年科技馆"]
+    for short_form, match in (("北京朝阳", "prefix"), ("朝阳区青少年科技馆", "contains"), ("北京朝阳青少年科技馆", "exact")):
+        hits = get(platform, "/orgs?q=" + requests.utils.quote(short_form), token).json()
+        assert [(o["name"], o["match"]) for o in hits] == [("北京市朝阳区青少年科技馆", match)], short_form
 
     second = verified_communicator(platform, "13700006666", "440106199001011235", region_code="440106",
                                    org_id=org.json()["id"])
@@ -201,3 +205,125 @@ def test_verification_errors_say_what_is_wrong_in_the_readers_language(platform)
                                                                 "communicator_type": "boss", "real_name": "李"},
                                  other, headers), 400, "validation_failed",
             {"communicator_type": "not_one_of", "real_name": "length_between"})
+
+
+def code_for(platform, phone, purpose):
+    sent = post(platform, "/auth/sms-code", {"phone": phone, "purpose": purpose})
+    assert sent.status_code == 202, sent.text
+    return sent.json()["debug_code"]
+
+
+def test_sign_in_and_reset_by_sms_code_and_no_lockout(platform):
+    database = platform.database_url("identity")
+    sign_up(platform, "13700010001")
+    for _ in range(12):  # correct passwords never count: a reviewer on the UI and the app all day
+        assert post(platform, "/auth/login", {"phone": "13700010001", "password": PASSWORD}).status_code == 200
+    for _ in range(5):
+        post(platform, "/auth/login", {"phone": "13700010001", "password": "wrong1234"})
+    slowed = refused(lambda headers: post(platform, "/auth/login", {"phone": "13700010001", "password": PASSWORD},
+                                          headers=headers), 429, "rate_limited")
+    assert int(slowed.headers["Retry-After"]) > 0
+    with psycopg2.connect(database) as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM rate_limits WHERE key LIKE 'sms%%'")  # the sign-up's code was a moment ago
+    # signing in by SMS code is never blocked by password failures
+    code = code_for(platform, "13700010001", "login")
+    wrong_code = "111111" if code != "111111" else "222222"
+    refused(lambda headers: post(platform, "/auth/sms-login", {"phone": "13700010001", "code": wrong_code},
+                                 headers=headers),
+            400, "validation_failed", {"code": "sms_code_wrong"})
+    signed_in = post(platform, "/auth/sms-login", {"phone": "13700010001", "code": code})
+    assert signed_in.status_code == 200, signed_in.text
+    assert get(platform, "/me", signed_in.json()["tokens"]["access_token"]).json()["phone"] == "13700010001"
+    refused(lambda headers: post(platform, "/auth/sms-code", {"phone": "13700010009", "purpose": "reset_password"},
+                                 headers=headers), 404, "not_found", {"phone": "phone_not_registered"})
+    refused(lambda headers: post(platform, "/auth/password-reset", {"phone": "13700010009", "code": "123456",
+                                                                    "password": "science2027kepu"}, headers=headers),
+            404, "not_found", {"phone": "phone_not_registered"})
+
+    with psycopg2.connect(database) as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM rate_limits WHERE key LIKE 'sms%%'")
+    code = code_for(platform, "13700010001", "reset_password")
+    with psycopg2.connect(database) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE sms_codes SET expires_at = now() - interval '1 second' WHERE purpose = 'reset_password'")
+    refused(lambda headers: post(platform, "/auth/password-reset", {"phone": "13700010001", "code": code,
+                                                                    "password": "science2027kepu"}, headers=headers),
+            400, "validation_failed", {"code": "sms_code_expired"})
+    with psycopg2.connect(database) as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM rate_limits WHERE key LIKE 'sms%%'")
+    code = code_for(platform, "13700010001", "reset_password")
+    reset = post(platform, "/auth/password-reset",
+                 {"phone": "13700010001", "code": code, "password": "science2027kepu"})
+    assert reset.status_code == 200, reset.text
+    assert post(platform, "/auth/login", {"phone": "13700010001", "password": PASSWORD}).status_code in (401, 429)
+    assert post(platform, "/auth/refresh", {"refresh_token": signed_in.json()["tokens"]["refresh_token"]}
+                ).status_code == 401  # a reset signs every other session out
+
+
+def test_a_venue_signs_up_200_people_from_one_address(platform):
+    for n in range(200):
+        sign_up(platform, f"1360000{n:04d}")
+    # the per-phone protection stays: a second code for the last one within its minute is refused
+    refused(lambda headers: post(platform, "/auth/sms-code", {"phone": "13600000199", "purpose": "login"},
+                                 headers=headers), 429, "rate_limited")
+
+
+def id_number(region, serial):
+    """A valid resident ID number (check digit per GB 11643) born 1990-01-01 in region."""
+    body = f"{region}19900101{serial:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+
+
+def test_area_admins_get_their_role_on_approval_and_see_exactly_their_area(platform):
+    # 南京市鼓楼区 (320106): no other journey verifies anyone there
+    street = verified_communicator(platform, "13700011001", id_number("320106", 101), region_code="320106001",
+                                   communicator_type="street_admin")
+    verified_communicator(platform, "13700011002", id_number("320106", 102), region_code="320106",
+                          communicator_type="district_admin")
+    district = post(platform, "/auth/login", {"phone": "13700011002", "password": PASSWORD}).json()["tokens"][
+        "access_token"]
+    verified_communicator(platform, "13700011003", id_number("320106", 103), region_code="320106002")
+    assert "street_admin" in get(platform, "/auth/session", street).json()["roles"]
+    assert {"role": "street_admin", "scope": "320106001"} in get(platform, "/me", street).json()["roles"]
+    mine = get(platform, "/regions/320106001/communicators", street)
+    assert mine.status_code == 200, mine.text
+    assert [(c["phone"], c["region"]) for c in mine.json()] == [("137****1001", "江苏省南京市鼓楼区宁海路街道")]
+    refused(lambda headers: get(platform, "/regions/320106002/communicators", street, headers), 403, "forbidden")
+    refused(lambda headers: get(platform, "/regions/320106/communicators", street, headers), 403, "forbidden")
+    district_sees = get(platform, "/regions/320106/communicators", district).json()
+    assert sorted(c["phone"] for c in district_sees) == ["137****1001", "137****1002", "137****1003"]
+    assert [c["phone"] for c in get(platform, "/regions/320106002/communicators", district).json()] == ["137****1003"]
+    other = sign_up(platform, "13700011004")["tokens"]["access_token"]
+    body = {"real_name": "赵科普", "id_number": id_number("320106", 104), "unit_name": "宁海路街道办事处",
+            "unit_address": "江苏省南京市鼓楼区", "communicator_type": "street_admin", "region_code": "320106"}
+    refused(lambda headers: post(platform, "/me/verification", body, other, headers), 400, "validation_failed",
+            {"region_code": "not_a_township"})
+
+
+def test_me_shows_membership_and_leaving_the_wrong_organization_changes_nothing(platform):
+    token = verified_communicator(platform, "13700012001", id_number("110105", 201))
+    png = b"\x89PNG\r\n\x1a\n" + bytes(2048)
+    licence = requests.post(f"{platform.gateway_url}/api/v1/orgs/licence", data=png, timeout=20,
+                            headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"}).json()
+    org = post(platform, "/orgs", {"name": "北京市朝阳区科学技术协会", "category": "county_cast", "region_code": "110105",
+                                   "licence_key": licence["licence_key"], "contact_name": "王联络",
+                                   "contact_phone": "13700012001"}, token).json()
+    review_decides(platform, "organization", org["id"], "org")
+    assert eventually(lambda: get(platform, "/me", token).json()["administers"])
+    admin_me = get(platform, "/me", token).json()
+    assert admin_me["organization"]["name"] == "北京市朝阳区科学技术协会"
+    assert [o["name"] for o in admin_me["administers"]] == ["北京市朝阳区科学技术协会"]
+    for short_form in ("科协", "朝阳区科协", "北京朝阳科协", "北京朝阳"):  # other journeys add 朝阳 organizations
+        hits = get(platform, "/orgs?q=" + requests.utils.quote(short_form), token).json()
+        assert hits[0]["name"] == "北京市朝阳区科学技术协会", short_form
+    member = verified_communicator(platform, "13700012002", id_number("110105", 202), org_id=org["id"])
+    assert get(platform, "/me", member).json()["organization"]["id"] == org["id"]
+    leave = f"{platform.gateway_url}/api/v1/orgs/membership"
+    refused(lambda headers: requests.delete(leave, params={"org_id": str(uuid.uuid4())}, timeout=20,
+                                            headers={"Authorization": f"Bearer {member}", **headers}),
+            404, "not_found", {"org_id": "not_a_member"})
+    assert get(platform, "/me", member).json()["organization"]["id"] == org["id"]
+    left = requests.delete(leave, params={"org_id": org["id"]}, headers={"Authorization": f"Bearer {member}"},
+                           timeout=20)
+    assert left.status_code == 200 and left.json() == {"org_id": org["id"]}
+    assert get(platform, "/me", member).json()["organization"] is None

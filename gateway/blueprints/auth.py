@@ -11,8 +11,8 @@ from marshmallow import Schema, fields
 from gateway import rpc
 from gateway.auth import require_auth
 from services.identity.schemas import (
-    LoginRequest, RefreshRequest, RegisterRequest, SignedInSchema, SignedOutSchema, SmsCodeRequest, SmsCodeSentSchema,
-    TokensSchema,
+    LoginRequest, PasswordResetRequest, RefreshRequest, RegisterRequest, SignedInSchema, SignedOutSchema,
+    SmsCodeRequest, SmsCodeSentSchema, SmsLoginRequest, TokensSchema,
 )
 
 bp = Blueprint("auth", __name__, description="Accounts and tokens")
@@ -34,7 +34,9 @@ def client_ip():
 class SmsCodeView(MethodView):
     @bp.arguments(SmsCodeRequest)
     @bp.response(202, SmsCodeSentSchema)
-    @bp.alt_response(409, description="the phone is already registered (`phone`: `phone_taken`)")
+    @bp.alt_response(404, description="purpose login or reset_password for an unregistered phone "
+                                       "(`phone`: `phone_not_registered`)")
+    @bp.alt_response(409, description="purpose register for a registered phone (`phone`: `phone_taken`)")
     @bp.alt_response(429, description="too many codes for this phone or address; see Retry-After")
     def post(self, payload):
         """Send a 6-digit code by SMS (valid 5 minutes, single use)."""
@@ -57,10 +59,39 @@ class LoginView(MethodView):
     @bp.arguments(LoginRequest)
     @bp.response(200, SignedInSchema)
     @bp.alt_response(401, description="wrong phone or password")
-    @bp.alt_response(429, description="too many attempts; see Retry-After")
+    @bp.alt_response(429, description="too many wrong passwords from this address (`too_many_attempts`), or an "
+                                      "account guessed at from many addresses is slowed (`sign_in_slowed`); see "
+                                      "Retry-After. Signing in by SMS code is never blocked by these")
     def post(self, payload):
-        """Sign in: a short-lived access token and a refresh token."""
+        """Sign in with a password: a short-lived access token and a refresh token. Correct passwords never count
+        towards a limit (docs/operations.md, "Signing in")."""
         return rpc.call("identity", "login", {**payload, "client_ip": client_ip()})
+
+
+@bp.route("/sms-login")
+class SmsLoginView(MethodView):
+    @bp.arguments(SmsLoginRequest)
+    @bp.response(200, SignedInSchema)
+    @bp.alt_response(400, description="wrong, expired or missing code (`code`: `sms_code_wrong`, `sms_code_expired`, "
+                                      "`sms_code_missing`)")
+    @bp.alt_response(404, description="the phone is not registered (`phone`: `phone_not_registered`)")
+    @bp.alt_response(422, description="too many wrong codes: request a new one (`code`: `sms_code_locked`)")
+    def post(self, payload):
+        """Sign in with the code sent by POST /auth/sms-code with purpose `login` (一键登录's portable form)."""
+        return rpc.call("identity", "sms_login", {**payload, "client_ip": client_ip()})
+
+
+@bp.route("/password-reset")
+class PasswordResetView(MethodView):
+    @bp.arguments(PasswordResetRequest)
+    @bp.response(200, SignedInSchema)
+    @bp.alt_response(400, description="weak password (`password`), or a wrong, expired or missing code (`code`)")
+    @bp.alt_response(404, description="the phone is not registered (`phone`: `phone_not_registered`)")
+    @bp.alt_response(422, description="too many wrong codes: request a new one (`code`: `sms_code_locked`)")
+    def post(self, payload):
+        """Set a new password with the code sent for purpose `reset_password`: every other session signs out,
+        and this one is signed in."""
+        return rpc.call("identity", "reset_password", {**payload, "client_ip": client_ip()})
 
 
 @bp.route("/refresh")

@@ -18,7 +18,8 @@ from kepu_common import filetypes
 from kepu_common.errors import TooLarge, UnsupportedMediaType
 from services.identity.organizations import LICENCE_MAX_BYTES
 from services.identity.schemas import (
-    JoinRequest, LeftSchema, MemberSchema, OrgHitSchema, OrgRequest, OrgSchema, OrgSearchRequest, PageRequest,
+    JoinRequest, LeaveRequest, LeftSchema, MemberSchema, OrgHitSchema, OrgRequest, OrgSchema, OrgSearchRequest,
+    PageRequest,
 )
 
 bp = Blueprint("orgs", __name__, description="Organizations: directory, entry, members")
@@ -127,9 +128,12 @@ class Membership(MethodView):
         return rpc.call("identity", "join_org", g.claims["sub"], str(payload["org_id"]))
 
     @require_auth()
+    @bp.arguments(LeaveRequest, location="query")
     @bp.response(200, LeftSchema)
-    @bp.alt_response(404, description="not a member of any organization")
+    @bp.alt_response(404, description="not a member of that organization, or of any (`org_id`: `not_a_member`)")
     @bp.doc(security=[{"bearerAuth": []}])
-    def delete(self):
-        """Leave your organization."""
-        return rpc.call("identity", "leave_org", g.claims["sub"])
+    def delete(self, query):
+        """Leave your organization (name it with `org_id` to be sure you leave the one you mean); announced as
+        member_left."""
+        return rpc.call("identity", "leave_org", g.claims["sub"],
+                        {"org_id": str(query["org_id"]) if query["org_id"] else None})

@@ -44,3 +44,30 @@ def test_a_service_refusal_keeps_its_codes_and_retry_after(start_service, client
     error = error_of(response)
     assert error["code"] == "rate_limited" and int(response.headers["Retry-After"]) == error["details"]["retry_after"]
     assert error["message"] == f"A code was just sent: ask again in {error['details']['retry_after']} seconds."
+
+
+def test_openapi_documents_signing_in_by_code_and_resetting_a_password(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/auth/sms-login", "/api/v1/auth/password-reset"):
+        operation = spec["paths"][path]["post"]
+        request = schema_of(spec, operation["requestBody"]["content"]["application/json"]["schema"])
+        assert "client_ip" not in request["properties"] and {"phone", "code"} <= set(request["properties"])
+        assert {"200", "400", "404", "422"} <= set(operation["responses"])
+    login = spec["paths"]["/api/v1/auth/login"]["post"]
+    assert "sign_in_slowed" in login["responses"]["429"]["description"]
+    leave = spec["paths"]["/api/v1/orgs/membership"]["delete"]
+    assert [p["name"] for p in leave["parameters"] if p["in"] == "query"] == ["org_id"]
+    me_200 = spec["paths"]["/api/v1/me"]["get"]["responses"]["200"]
+    me = schema_of(spec, me_200["content"]["application/json"]["schema"])
+    assert {"organization", "administers"} <= set(me["properties"])
+
+
+def test_a_code_for_an_unknown_phone_is_refused_in_both_languages(start_service, client):
+    start_service(IdentityService)
+    body = {"phone": "13800138001", "purpose": "login"}
+    chinese = client.post("/api/v1/auth/sms-code", json=body)
+    assert chinese.status_code == 404
+    assert error_of(chinese)["fields"]["phone"] == {"code": "phone_not_registered", "message": "该手机号尚未注册。"}
+    english = error_of(client.post("/api/v1/auth/sms-login", json={"phone": "13800138001", "code": "123456"},
+                                   headers={"Accept-Language": "en"}))
+    assert english["fields"]["phone"]["message"] == "This phone number is not registered."

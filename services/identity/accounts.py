@@ -12,6 +12,22 @@ def phone_taken():
     return Conflict("phone_registered", {"phone": "phone_taken"})
 
 
+def phone_unknown():
+    return NotFound("phone_not_registered", {"phone": "phone_not_registered"})
+
+
+def existing_user_id(cur, phone):
+    user_id = user_id_of(cur, phone)
+    if user_id is None:
+        raise phone_unknown()
+    return user_id
+
+
+def set_password(cur, user_id, password):
+    cur.execute("UPDATE users SET password_hash = %s, updated_at = now() WHERE id = %s",
+                (passwords.hash_password(password), user_id))
+
+
 def user_id_of(cur, phone):
     """The account's id for a (normalized) phone, or None."""
     cur.execute("SELECT id FROM users WHERE phone = %s", (phone,))

@@ -7,6 +7,9 @@ the outbox) in the consumer's transaction; these functions read nothing and writ
 """
 from dataclasses import dataclass, field
 
+# the communicator types whose approval also grants the role of the same name, scoped to their division
+AREA_ROLES = ("district_admin", "street_admin")
+
 # the comment an organization gets when another one with its name was approved first (reviewers read Chinese)
 NAME_TAKEN_COMMENT = "同名机构已通过认证 (an organization with this name is already verified)"
 
@@ -40,7 +43,8 @@ class Effects:
 def verification_decided(verification, decision, comment, reviewer_id):
     """A pending verification ({id, user_id, org_id, region_code, communicator_type}) approved or rejected.
 
-    Approval makes the user a communicator and, when they named an organization, its member; the event
+    Approval makes the user a communicator and, when they named an organization, its member; a district
+    or street admin also gets that role over the division they were verified for. The event
     says who the communicator is (metrics counts them per region, type and organization)."""
     user_id = verification["user_id"]
     payload = {"verification_id": verification["id"], "user_id": user_id, "comment": comment or "",
@@ -49,9 +53,14 @@ def verification_decided(verification, decision, comment, reviewer_id):
     if decision != "approved":
         return Effects("rejected", comment or "", events=(("user_verification_rejected", payload),))
     placements = (Placement(user_id, verification["org_id"]),) if verification.get("org_id") else ()
-    return Effects("approved", comment or "",
-                   grants=(Grant(user_id, "communicator", "", f"real-name verification approved by {reviewer_id}"),),
-                   placements=placements, events=(("user_verified", payload),))
+    note = f"real-name verification approved by {reviewer_id}"
+    grants = [Grant(user_id, "communicator", "", note)]
+    if verification["communicator_type"] in AREA_ROLES:
+        # an area admin administers the division they were verified for: a street admin their township
+        area = verification.get("township_code") or verification["region_code"]
+        grants.append(Grant(user_id, verification["communicator_type"], area, note))
+    return Effects("approved", comment or "", grants=tuple(grants), placements=placements,
+                   events=(("user_verified", payload),))
 
 
 def org_decided(org, decision, comment, reviewer_id, name_taken):

@@ -1,5 +1,4 @@
 """Who belongs where: organization members, and the communicators of an area. Plain functions over a cursor."""
-from kepu_common import regions
 from kepu_common.errors import Forbidden, InvalidInput, NotFound
 from services.identity import areas, phones, roles
 
@@ -36,13 +35,35 @@ def join(cur, user_id, org_id):
     return place(cur, user_id, org_id)
 
 
-def leave(cur, user_id):
-    """The user leaves their organization; returns its id."""
-    cur.execute("DELETE FROM memberships WHERE user_id = %s RETURNING org_id", (user_id,))
-    row = cur.fetchone()
-    if row is None:
-        raise NotFound("not_in_an_org")
-    return row[0]
+def leave(cur, user_id, org_id=None):
+    """The user leaves their organization (when org_id is given, only if it is that one); returns its id."""
+    current = org_of(cur, user_id)
+    if current is None:
+        raise NotFound("not_in_an_org", {"org_id": "not_a_member"})
+    if org_id is not None and str(org_id) != str(current):
+        raise NotFound("not_a_member_of_org", {"org_id": "not_a_member"})
+    cur.execute("DELETE FROM memberships WHERE user_id = %s", (user_id,))
+    return current
+
+
+def _org_refs(cur, org_ids):
+    if not org_ids:
+        return []
+    cur.execute("SELECT id, name, status FROM organizations WHERE id = ANY(%s::uuid[]) ORDER BY name",
+                ([str(i) for i in org_ids],))
+    return [dict(zip(("id", "name", "status"), row)) for row in cur.fetchall()]
+
+
+def belongs_to(cur, user_id):
+    """{id, name, status} of the user's organization, or None."""
+    org_id = org_of(cur, user_id)
+    found = _org_refs(cur, [org_id] if org_id else [])
+    return found[0] if found else None
+
+
+def administers(cur, user_id):
+    """{id, name, status} of each organization the user is org_admin of."""
+    return _org_refs(cur, [scope for role, scope in _granted(cur, user_id) if role == "org_admin" and scope])
 
 
 def remove(cur, org_id, user_id):
@@ -67,40 +88,43 @@ def require_area_admin(cur, actor_id, area_code):
     granted = _granted(cur, actor_id)
     if ("platform_admin", "") in granted:
         return
-    if not any(role in AREA_ROLES and scope and regions.is_within(area_code, scope) for role, scope in granted):
+    if not any(role in AREA_ROLES and scope and areas.is_within(area_code, scope) for role, scope in granted):
         raise Forbidden("area_admins_only", details={"required_roles": list(AREA_ROLES)})
 
 
-_LATEST = ("LEFT JOIN LATERAL (SELECT status, real_name, communicator_type, region_code, submitted_at, decided_at "
+_LATEST = ("LEFT JOIN LATERAL (SELECT status, real_name, communicator_type, region_code, township_code, submitted_at, "
+           "decided_at "
            "FROM verifications v WHERE v.user_id = u.id ORDER BY submitted_at DESC LIMIT 1) AS v ON true")
 
 
 def org_members(cur, org_id, limit=50, offset=0):
     cur.execute(
-        f"SELECT u.id, u.phone, u.created_at, m.joined_at, v.status, v.real_name, v.communicator_type, v.region_code "
+        f"SELECT u.id, u.phone, u.created_at, m.joined_at, v.status, v.real_name, v.communicator_type, v.region_code, "
+        f"v.township_code "
         f"FROM memberships m JOIN users u ON u.id = m.user_id {_LATEST} "
         f"WHERE m.org_id = %s ORDER BY m.joined_at, u.id LIMIT %s OFFSET %s", (org_id, limit, offset))
     keys = ("user_id", "phone", "registered_at", "joined_at", "verification_status", "real_name",
-            "communicator_type", "region_code")
+            "communicator_type", "region_code", "township_code")
     return [_shape(dict(zip(keys, row))) for row in cur.fetchall()]
 
 
 def area_communicators(cur, area_code, limit=50, offset=0):
-    area_code = areas.division(area_code, "code")["code"]
+    area_code = areas.describe(area_code, "code")["code"]
     cur.execute(
-        "SELECT u.id, u.phone, u.created_at, v.decided_at, v.real_name, v.communicator_type, v.region_code, o.name "
+        "SELECT u.id, u.phone, u.created_at, v.decided_at, v.real_name, v.communicator_type, v.region_code, "
+        "v.township_code, o.name "
         "FROM verifications v JOIN users u ON u.id = v.user_id "
         "LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN organizations o ON o.id = m.org_id "
         "WHERE v.status = 'approved' AND v.region_path @> ARRAY[%s]::text[] "
         "ORDER BY u.created_at, u.id LIMIT %s OFFSET %s", (area_code, limit, offset))
     keys = ("user_id", "phone", "registered_at", "verified_at", "real_name", "communicator_type", "region_code",
-            "organization")
+            "township_code", "organization")
     return [_shape(dict(zip(keys, row))) for row in cur.fetchall()]
 
 
 def _shape(row):
     row["phone"] = phones.masked(row["phone"])
     if row.get("region_code"):
-        row["region"] = regions.describe(row["region_code"])["full_name"]
+        row["region"] = areas.describe(row.get("township_code") or row["region_code"])["full_name"]
     row["shares"] = None  # joined in from the metrics service once it counts shares
     return row

@@ -9,7 +9,7 @@ import uuid
 from kepu_common import filetypes, regions
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kepu_common.messages import label
-from services.identity import areas, members, roles
+from services.identity import areas, members, org_names, roles
 from services.identity.digits import ascii_digits
 
 SUBJECT_TYPE = "organization"
@@ -63,9 +63,11 @@ def register(cur, user_id, data, licence_type):
         raise Conflict("org_name_taken", {"name": "org_name_taken"})
     org_id = uuid.uuid4()
     cur.execute(
-        "INSERT INTO organizations (id, name, category, region_code, region_path, parent_id, licence_key, "
-        "contact_name, contact_phone, registrant_id, status) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending')",
-        (org_id, data["name"], data["category"], region["code"], regions.path(region["code"]), data.get("parent_id"),
+        "INSERT INTO organizations (id, name, name_key, category, region_code, region_path, parent_id, licence_key, "
+        "contact_name, contact_phone, registrant_id, status) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending')",
+        (org_id, data["name"], org_names.search_key(data["name"]), data["category"], region["code"],
+         regions.path(region["code"]), data.get("parent_id"),
          data["licence_key"], data["contact_name"], data["contact_phone"], user_id),
     )
     snapshot = {"name": data["name"], "category": data["category"],
@@ -118,7 +120,8 @@ def _escape_like(text):
 
 
 def search(cur, q=None, category=None, region=None, limit=10):
-    """Verified organizations: exact name first, then names starting with q, then names containing it."""
+    """Verified organizations the query finds by their name or its short form (org_names): exact first,
+    then prefix, then the names containing it; shorter names first within each."""
     filters, args = ["status = 'approved'"], {"limit": limit}
     if category:
         filters.append("category = %(category)s")
@@ -128,24 +131,31 @@ def search(cur, q=None, category=None, region=None, limit=10):
         args["region"] = region
     where = " AND ".join(filters)
     select = "SELECT id, name, category, region_code"
-    if not q:
+    text, key = (org_names.normalize(q), org_names.search_key(q)) if q else ("", "")
+    if not key:
         cur.execute(f"{select}, 0 AS tier FROM organizations WHERE {where} ORDER BY name LIMIT %(limit)s", args)
     else:
-        args.update(q=q, prefix=_escape_like(q) + "%")
+        args.update(q=text, key=key, prefix=_escape_like(text) + "%", key_prefix=_escape_like(key) + "%")
+        # each tier is its own indexed query cut at limit, and leaves out what an earlier tier finds
+        exact = "(name = %(q)s OR name_key = %(key)s)"
+        prefix = "(name LIKE %(prefix)s OR name_key LIKE %(key_prefix)s)"
+        grams = "cjk_grams(name || ' ' || name_key) @> cjk_query_grams(%(q)s)"
+        if key != text:
+            grams = f"({grams} OR cjk_grams(name || ' ' || name_key) @> cjk_query_grams(%(key)s))"
         cur.execute(
             f"SELECT id, name, category, region_code, tier FROM ("
-            f" ({select}, 0 AS tier, 0 AS len FROM organizations WHERE {where} AND name = %(q)s LIMIT %(limit)s)"
+            f" ({select}, 0 AS tier FROM organizations WHERE {where} AND {exact} LIMIT %(limit)s)"
             f" UNION ALL"
-            f" ({select}, 1, char_length(name) FROM organizations WHERE {where} AND name LIKE %(prefix)s"
-            f"  AND name <> %(q)s ORDER BY char_length(name), name LIMIT %(limit)s)"
+            f" ({select}, 1 FROM organizations WHERE {where} AND {prefix} AND NOT {exact}"
+            f"  ORDER BY char_length(name), name LIMIT %(limit)s)"
             f" UNION ALL"
-            f" ({select}, 2, char_length(name) FROM organizations WHERE {where}"
-            f"  AND cjk_grams(name) @> cjk_query_grams(%(q)s) AND strpos(name, %(q)s) > 1 LIMIT %(limit)s)"
-            f") AS hits ORDER BY tier, len, name LIMIT %(limit)s", args)
+            f" ({select}, 2 FROM organizations WHERE {where} AND {grams}"
+            f"  AND (strpos(name, %(q)s) > 0 OR strpos(name_key, %(key)s) > 0) AND NOT {prefix} LIMIT %(limit)s)"
+            f") AS hits ORDER BY tier, char_length(name), name LIMIT %(limit)s", args)
     keys = ("id", "name", "category", "region_code", "match")
     found = [dict(zip(keys, row)) for row in cur.fetchall()]
     for org in found:
-        org["match"] = ("exact", "prefix", "contains")[org["match"]]
+        org["match"] = org_names.TIERS[org["match"]]
         org["region"] = regions.describe(org["region_code"])["full_name"]
     return found
 

@@ -18,21 +18,47 @@ class Policy:
     message: str  # catalogue code of the refusal; takes {retry_after}
 
 
+# SMS: the cost is per text sent and the abuse is texts to phones that did not ask. Per phone stays strict;
+# per address fits a venue's Wi-Fi (200 sign-ups in an hour behind one address; docs/operations.md).
 SMS_PER_PHONE = Policy("sms", 1, 60, "sms_code_wait")
 SMS_PER_PHONE_HOURLY = Policy("sms-hour", 5, 3600, "too_many_attempts")
-SMS_PER_ADDRESS = Policy("sms-ip", 30, 3600, "too_many_attempts")
-LOGIN_PER_PHONE = Policy("login", 10, 900, "too_many_attempts")
-LOGIN_PER_ADDRESS = Policy("login-ip", 100, 900, "too_many_attempts")
+SMS_PER_ADDRESS = Policy("sms-ip", 300, 3600, "too_many_attempts")
+SMS_PER_ADDRESS_DAILY = Policy("sms-ip-day", 1000, 86400, "too_many_attempts")
+
+# Sign-in by password: only failures count, a correct password never does. Guesses are limited per
+# account and source and per source; an account guessed at from many sources is slowed, never locked,
+# and signing in by SMS code does not look at any of these (docs/operations.md, "Signing in").
+FAILURES_PER_ACCOUNT_SOURCE = Policy("login-fail", 5, 900, "too_many_attempts")
+FAILURES_PER_SOURCE = Policy("login-fail-ip", 100, 900, "too_many_attempts")
+FAILURES_PER_ACCOUNT = Policy("login-fail-account", 20, 900, "too_many_attempts")
+SLOWED_ACCOUNT = Policy("login-slow", 1, 30, "sign_in_slowed")
 
 
 def sms_checks(phone, client_ip):
     """(policy, key) pairs an SMS code request counts under."""
     return [(SMS_PER_PHONE, f"sms:{phone}"), (SMS_PER_PHONE_HOURLY, f"sms-hour:{phone}"),
-            (SMS_PER_ADDRESS, f"sms-ip:{client_ip}")]
+            (SMS_PER_ADDRESS, f"sms-ip:{client_ip}"), (SMS_PER_ADDRESS_DAILY, f"sms-ip-day:{client_ip}")]
 
 
-def login_checks(phone, client_ip):
-    return [(LOGIN_PER_PHONE, f"login:{phone}"), (LOGIN_PER_ADDRESS, f"login-ip:{client_ip}")]
+def password_gates(phone, client_ip):
+    """(policy, key) pairs whose failures, once at their limit, refuse a password before it is checked."""
+    return [(FAILURES_PER_ACCOUNT_SOURCE, f"login-fail:{phone}:{client_ip}"),
+            (FAILURES_PER_SOURCE, f"login-fail-ip:{client_ip}")]
+
+
+def failure_counters(phone, client_ip):
+    """(policy, key) pairs a wrong password (or an unknown phone) counts under."""
+    return password_gates(phone, client_ip) + [(FAILURES_PER_ACCOUNT, f"login-fail-account:{phone}")]
+
+
+def account_slowdown(phone):
+    """(threshold policy and key, slowdown policy and key): past the threshold, one password try per window."""
+    return (FAILURES_PER_ACCOUNT, f"login-fail-account:{phone}"), (SLOWED_ACCOUNT, f"login-slow:{phone}")
+
+
+def after_password_reset(phone):
+    """The counters a password reset clears: the owner proved the phone is theirs."""
+    return [f"login-fail-account:{phone}", f"login-slow:{phone}"]
 
 
 def window_start(policy, now):
@@ -68,6 +94,48 @@ def hit(cur, policy, key, now=None):
 def hit_all(cur, checks, now=None):
     for policy, key in checks:
         hit(cur, policy, key, now)
+
+
+def count(cur, policy, key, now=None):
+    """Hits under key in the current window, without adding one."""
+    now = now or datetime.now(timezone.utc)
+    cur.execute("SELECT hits FROM rate_limits WHERE key = %s AND window_start = %s", (key, window_start(policy, now)))
+    row = cur.fetchone()
+    return row[0] if row else 0
+
+
+def at_limit(policy, hits, started, now):
+    """Like retry_after, for a count read before the attempt: the next one would be hits + 1."""
+    return retry_after(policy, hits + 1, started, now)
+
+
+def check_all(cur, checks, now=None):
+    """Refuse when any counter is at its limit already; counts nothing (failures are counted afterwards)."""
+    now = now or datetime.now(timezone.utc)
+    for policy, key in checks:
+        seconds = at_limit(policy, count(cur, policy, key, now), window_start(policy, now), now)
+        if seconds is not None:
+            raise refusal(policy, seconds)
+
+
+def record_all(cur, checks, now=None):
+    """Count one attempt under each key, refusing nothing (the attempt was answered already)."""
+    now = now or datetime.now(timezone.utc)
+    for policy, key in checks:
+        cur.execute("INSERT INTO rate_limits (key, window_start, hits) VALUES (%s, %s, 1) "
+                    "ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limits.hits + 1",
+                    (key, window_start(policy, now)))
+
+
+def slow_down_if_guessed_at(cur, phone, now=None):
+    """Past the account's failure threshold, each password try waits its turn (one per SLOWED_ACCOUNT window)."""
+    (threshold, threshold_key), (slowed, slowed_key) = account_slowdown(phone)
+    if count(cur, threshold, threshold_key, now) >= threshold.limit:
+        hit(cur, slowed, slowed_key, now)
+
+
+def clear(cur, keys):
+    cur.execute("DELETE FROM rate_limits WHERE key = ANY(%s)", (list(keys),))
 
 
 def purge(cur, older_than=timedelta(days=1)):

@@ -1,7 +1,8 @@
 """Roles and their scopes, granted and revoked with an audit row each."""
 from kepu_common.contracts import REVIEW_STAGES
 from kepu_common.errors import Forbidden, InvalidInput, NotFound
-from services.identity.digits import is_ascii_digits
+from services.identity import areas
+from services.identity.digits import ascii_digits, is_ascii_digits
 
 ROLES = ("communicator", "org_admin", "district_admin", "street_admin", "reviewer", "platform_admin")
 
@@ -19,6 +20,8 @@ def validate(role, scope):
             raise InvalidInput("role_invalid", {"scope": "provincial_scope_format"})
         if province and not (is_ascii_digits(province, 6) and province.endswith("0000")):
             raise InvalidInput("role_invalid", {"scope": "province_code_invalid"})
+    if role in areas.REQUIRED_LEVEL:
+        return areas.check_scope(role, ascii_digits(scope or "").strip())
     return scope or ""
 
 

@@ -14,6 +14,7 @@ from services.identity.digits import ascii_digits
 from services.identity.sms import PURPOSES
 
 SIX_DIGITS = r"^[0-9]{6}$"
+DIVISION_DIGITS = r"^[0-9]{6}([0-9]{3})?$"
 
 
 class Digits(fields.String):
@@ -37,6 +38,13 @@ def region_code(**kwargs):
                   metadata={"description": "GB/T 2260 division code, e.g. 110105"}, **kwargs)
 
 
+def division_code(**kwargs):
+    """A county-or-above code (6 digits) or a township's (乡镇街道, 9 digits)."""
+    return Digits(validate=validate.Regexp(DIVISION_DIGITS, error=coded("region_code_format")), metadata={
+        "description": "GB/T 2260 division code (110105), or a township's 9-digit code (110105001) — required "
+                       "for street_admin; district_admin gives a county-level code"}, **kwargs)
+
+
 class PingRequestSchema(Schema):
     message = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
@@ -50,7 +58,8 @@ class PingSchema(Schema):
 # --- accounts and tokens ---------------------------------------------------------------------
 class SmsCodeRequest(Schema):
     phone = fields.String(required=True, metadata={"example": "13800138000"})
-    purpose = fields.String(load_default="register", validate=validate.OneOf(PURPOSES))
+    purpose = fields.String(load_default="register", validate=validate.OneOf(PURPOSES), metadata={
+        "description": "register (a new phone), login (sign-in by code) or reset_password (a registered phone)"})
 
 
 class SmsCodeCall(SmsCodeRequest):
@@ -72,6 +81,24 @@ class RegisterRequest(Schema):
 
 
 class RegisterCall(RegisterRequest):
+    client_ip = fields.String(load_default="unknown")
+
+
+class SmsLoginRequest(Schema):
+    phone = fields.String(required=True)
+    code = Digits(required=True, validate=validate.Regexp(SIX_DIGITS, error=coded("sms_code_format")),
+                  metadata={"description": "the 6-digit SMS code sent for purpose `login`"})
+
+
+class SmsLoginCall(SmsLoginRequest):
+    client_ip = fields.String(load_default="unknown")
+
+
+class PasswordResetRequest(RegisterRequest):
+    """The SMS code was sent for purpose `reset_password`; the new password follows the registration rules."""
+
+
+class PasswordResetCall(PasswordResetRequest):
     client_ip = fields.String(load_default="unknown")
 
 
@@ -109,11 +136,18 @@ class VerificationSchema(Schema):
     unit_name = fields.String()
     unit_address = fields.String()
     communicator_type = fields.String()
-    region_code = fields.String()
+    region_code = fields.String(metadata={"description": "the county (or above): a township's parent"})
+    township_code = fields.String(allow_none=True, metadata={"description": "9 digits, street admins"})
     org_id = fields.UUID(allow_none=True)
     review_comment = fields.String()
     submitted_at = Timestamp()
     decided_at = Timestamp(allow_none=True)
+
+
+class OrgRefSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    status = fields.String(metadata={"description": "pending, approved or rejected"})
 
 
 class UserSchema(Schema):
@@ -123,6 +157,10 @@ class UserSchema(Schema):
     roles = fields.List(fields.Nested(RoleSchema))
     verification = fields.Nested(VerificationSchema, allow_none=True,
                                  metadata={"description": "the latest real-name verification (GET /me only)"})
+    organization = fields.Nested(OrgRefSchema, allow_none=True, metadata={
+        "description": "the organization the user belongs to, or null (GET /me only; leave: DELETE /orgs/membership)"})
+    administers = fields.List(fields.Nested(OrgRefSchema), metadata={
+        "description": "the organizations the user is org_admin of (GET /me only)"})
 
 
 class SignedInSchema(Schema):
@@ -170,7 +208,7 @@ class VerificationRequest(Schema):
     unit_address = fields.String(required=True, validate=validate.Length(min=2, max=200))
     communicator_type = fields.String(required=True, validate=validate.OneOf(COMMUNICATOR_TYPES), metadata={
         "description": "individual 个人用户, district_admin 区县级管理员, street_admin 乡镇街道管理员"})
-    region_code = region_code(required=True)
+    region_code = division_code(required=True)
     org_id = fields.UUID(load_default=None, allow_none=True,
                          metadata={"description": "a verified organization from GET /orgs"})
 
@@ -208,7 +246,8 @@ class OrgSchema(Schema):
 
 class OrgSearchRequest(Schema):
     q = fields.String(load_default=None, validate=validate.Length(max=50), metadata={
-        "description": "any part of the name; exact, then prefix, then substring matches"})
+        "description": "any part of the name, as written or in its usual short form (科协 for 科学技术协会, "
+                       "北京朝阳 or 朝阳区科协 for 北京市朝阳区科学技术协会); exact, then prefix, then substring matches"})
     category = fields.String(load_default=None, validate=validate.OneOf(ORG_CATEGORIES))
     region = region_code(load_default=None)
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
@@ -228,6 +267,12 @@ class JoinRequest(Schema):
     org_id = fields.UUID(required=True)
 
 
+class LeaveRequest(Schema):
+    org_id = fields.UUID(load_default=None, allow_none=True, metadata={
+        "description": "the organization you mean to leave: refused (404, `org_id`: `not_a_member`) when you "
+                       "belong to another or none"})
+
+
 class PageRequest(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
@@ -240,6 +285,7 @@ class MemberSchema(Schema):
     verification_status = fields.String(allow_none=True)
     communicator_type = fields.String(allow_none=True)
     region_code = fields.String(allow_none=True)
+    township_code = fields.String(allow_none=True)
     region = fields.String()
     registered_at = Timestamp()
     joined_at = Timestamp()
@@ -252,6 +298,7 @@ class AreaCommunicatorSchema(Schema):
     real_name = fields.String()
     communicator_type = fields.String()
     region_code = fields.String()
+    township_code = fields.String(allow_none=True)
     region = fields.String()
     organization = fields.String(allow_none=True)
     registered_at = Timestamp()

@@ -9,7 +9,7 @@ from nameko.timer import timer
 
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
-from kepu_common.errors import Forbidden
+from kepu_common.errors import Forbidden, Unauthorized
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
@@ -19,10 +19,10 @@ from services.identity import (
 )
 from services.identity.dependencies import Settings, SmsGateway
 from services.identity.schemas import (
-    AreaCommunicatorSchema, AuditEntrySchema, LeftSchema, LoginCall, MemberSchema, OrgHitSchema, OrgRequest,
-    OrgSchema, OrgSearchRequest, PageRequest, PingRequestSchema, PingSchema, RefreshRequest, RegisterCall,
-    RoleRequest, RolesSchema, SignedInSchema, SignedOutSchema, SmsCodeCall, SmsCodeSentSchema, TokensSchema,
-    UserSchema, VerificationRequest, VerificationSchema,
+    AreaCommunicatorSchema, AuditEntrySchema, LeaveRequest, LeftSchema, LoginCall, MemberSchema, OrgHitSchema,
+    OrgRequest, OrgSchema, OrgSearchRequest, PageRequest, PasswordResetCall, PingRequestSchema, PingSchema,
+    RefreshRequest, RegisterCall, RoleRequest, RolesSchema, SignedInSchema, SignedOutSchema, SmsCodeCall,
+    SmsCodeSentSchema, SmsLoginCall, TokensSchema, UserSchema, VerificationRequest, VerificationSchema,
 )
 
 
@@ -49,6 +49,8 @@ class IdentityService(PlatformService):
             registered = accounts.user_id_of(cur, phone) is not None
         if data["purpose"] == "register" and registered:
             raise accounts.phone_taken()
+        if data["purpose"] in sms.ACCOUNT_PURPOSES and not registered:
+            raise accounts.phone_unknown()
         with self.db, self.db.cursor() as cur:
             rate_limits.hit_all(cur, rate_limits.sms_checks(phone, data["client_ip"]))
         with self.db, self.db.cursor() as cur:
@@ -80,14 +82,55 @@ class IdentityService(PlatformService):
 
     @rpc
     def login(self, request):
+        """Password sign-in under rate_limits' policy: failures count, per account+source, source and account."""
         data = LoginCall().load(request)
         phone = phones.normalize(data["phone"])
         with self.db, self.db.cursor() as cur:
-            rate_limits.hit_all(cur, rate_limits.login_checks(phone, data["client_ip"]))
+            rate_limits.check_all(cur, rate_limits.password_gates(phone, data["client_ip"]))
+            rate_limits.slow_down_if_guessed_at(cur, phone)
+        try:
+            with self.db, self.db.cursor() as cur:
+                user_id = accounts.authenticate(cur, phone, data["password"])
+                return self._signed_in(cur, user_id)
+        except Unauthorized:
+            with self.db, self.db.cursor() as cur:
+                rate_limits.record_all(cur, rate_limits.failure_counters(phone, data["client_ip"]))
+            raise
+
+    @rpc
+    def sms_login(self, request):
+        """Sign-in by SMS code: the code's own limits apply, password failures never block it."""
+        data = SmsLoginCall().load(request)
+        phone = phones.normalize(data["phone"])
+        user_id = self._consume_code(phone, "login", data["code"])
         with self.db, self.db.cursor() as cur:
-            user_id = accounts.authenticate(cur, phone, data["password"])
-            user = accounts.profile(cur, user_id)
-            issued = self.settings.tokens.issue(cur, user_id, roles.names(user["roles"]))
+            return self._signed_in(cur, user_id)
+
+    @rpc
+    def reset_password(self, request):
+        """A new password by SMS code: every session signs out, the account's guessing slowdown clears."""
+        data = PasswordResetCall().load(request)
+        phone = phones.normalize(data["phone"])
+        passwords.check_policy(data["password"], phone)
+        user_id = self._consume_code(phone, "reset_password", data["code"])
+        with self.db, self.db.cursor() as cur:
+            accounts.set_password(cur, user_id, data["password"])
+            tokens.revoke_all(cur, user_id)
+            rate_limits.clear(cur, rate_limits.after_password_reset(phone))
+            return self._signed_in(cur, user_id)
+
+    def _consume_code(self, phone, purpose, code):
+        """The account's id once its live code for purpose matches; a wrong code is committed as a try."""
+        with self.db, self.db.cursor() as cur:
+            user_id = accounts.existing_user_id(cur, phone)
+            matched = sms.check(cur, self.settings.secret, phone, purpose, code)
+        if not matched:
+            raise sms.wrong_code()
+        return user_id
+
+    def _signed_in(self, cur, user_id):
+        user = accounts.profile(cur, user_id)
+        issued = self.settings.tokens.issue(cur, user_id, roles.names(user["roles"]))
         return SignedInSchema().dump({"user": user, "tokens": issued})
 
     @rpc
@@ -118,6 +161,8 @@ class IdentityService(PlatformService):
         with self.db, self.db.cursor() as cur:
             user = accounts.profile(cur, user_id)
             user["verification"] = verification.latest(cur, user_id)
+            user["organization"] = members.belongs_to(cur, user_id)
+            user["administers"] = members.administers(cur, user_id)
         return UserSchema().dump(user)
 
     # --- communicator verification -----------------------------------------------------------
@@ -213,9 +258,10 @@ class IdentityService(PlatformService):
             return OrgSchema().dump(organizations.get(cur, org_id))
 
     @rpc
-    def leave_org(self, user_id):
+    def leave_org(self, user_id, request=None):
+        data = LeaveRequest().load(request or {})
         with self.db, self.db.cursor() as cur:
-            left = members.leave(cur, user_id)
+            left = members.leave(cur, user_id, data["org_id"])
             self._announce(cur, effects.membership_events(user_id, left, None, user_id))
         return LeftSchema().dump({"org_id": left})
 
@@ -239,7 +285,7 @@ class IdentityService(PlatformService):
     @rpc
     def region_communicators(self, actor_id, region_code, request=None):
         page = PageRequest().load(request or {})
-        area = areas.division(region_code, "code")["code"]
+        area = areas.describe(region_code, "code")["code"]
         with self.db, self.db.cursor() as cur:
             members.require_area_admin(cur, actor_id, area)
             return AreaCommunicatorSchema(many=True).dump(members.area_communicators(cur, area, **page))

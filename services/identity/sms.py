@@ -15,7 +15,9 @@ log = logging.getLogger(__name__)
 
 CODE_TTL = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
-PURPOSES = ("register", "reset_password")
+PURPOSES = ("register", "login", "reset_password")
+# the purposes that need an existing account (a code for an unknown phone is refused before it is sent)
+ACCOUNT_PURPOSES = ("login", "reset_password")
 
 
 def code_hmac(secret, phone, code):

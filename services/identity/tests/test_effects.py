@@ -72,3 +72,21 @@ def test_membership_events():
     assert effects.membership_events(USER, ORG, None, REGISTRANT) == [
         ("member_left", {"user_id": USER, "org_id": ORG, "actor_id": REGISTRANT})]
     assert effects.membership_events(USER, ORG, str(ORG)) == []  # no change, whatever the id's type
+
+
+def test_an_approved_district_admin_gets_the_role_over_their_county():
+    pending = {**verification(), "communicator_type": "district_admin"}
+    outcome = effects.verification_decided(pending, "approved", "", "reviewer-1")
+    assert [(g.role, g.scope) for g in outcome.grants] == [("communicator", ""), ("district_admin", "110105")]
+
+
+def test_an_approved_street_admin_gets_the_role_over_their_township():
+    pending = {**verification(), "communicator_type": "street_admin", "township_code": "110105001"}
+    outcome = effects.verification_decided(pending, "approved", "", "reviewer-1")
+    assert [(g.role, g.scope) for g in outcome.grants] == [("communicator", ""), ("street_admin", "110105001")]
+    assert outcome.events[0][1]["region_code"] == "110105"  # events keep the county: every consumer reads 6 digits
+
+
+def test_a_rejected_area_admin_gets_no_role():
+    pending = {**verification(), "communicator_type": "street_admin", "township_code": "110105001"}
+    assert effects.verification_decided(pending, "rejected", "不在该街道工作", "reviewer-1").grants == ()

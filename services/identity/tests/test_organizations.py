@@ -67,7 +67,13 @@ def test_entry_review_and_directory(identity, amqp_uri, approved_org):
     assert [h["name"] for h in hits] == ["北京市朝阳区科学技术协会"] and hits[0]["match"] == "contains"
     assert call(identity, "search_orgs", {"q": "北京市朝阳区"})[0]["match"] == "prefix"
     assert call(identity, "search_orgs", {"q": "北京市朝阳区科学技术协会"})[0]["match"] == "exact"
-    assert call(identity, "search_orgs", {"q": "科协"}) == []
+    for short_form in ("科协", "朝阳区科协", "北京朝阳", "北京朝阳科协", "北京市朝阳区科协", "北 京 朝 阳"):
+        assert [h["name"] for h in call(identity, "search_orgs", {"q": short_form})] == ["北京市朝阳区科学技术协会"]
+    assert call(identity, "search_orgs", {"q": "北京朝阳科协"})[0]["match"] == "exact"
+    assert call(identity, "search_orgs", {"q": "北京朝阳"})[0]["match"] == "prefix"
+    assert call(identity, "search_orgs", {"q": "朝阳区科协"})[0]["match"] == "contains"
+    assert call(identity, "search_orgs", {"q": "广东省科协"}) == []
+    assert call(identity, "search_orgs", {"q": "上海朝阳"}) == []
     assert call(identity, "search_orgs", {"q": "朝阳", "region": "110000"})  # district under its municipality
     assert call(identity, "search_orgs", {"q": "朝阳", "region": "310000"}) == []
     assert call(identity, "search_orgs", {"q": "朝阳", "category": "school"}) == []
@@ -135,11 +141,11 @@ def test_approval_announces_the_communicator_and_the_membership(identity, amqp_u
     admin, org = approved_org
     assert membership_events(identity) == [("member_joined", admin, org["id"], None)]  # the registrant
     member = communicator(identity, amqp_uri, "13800140007", id_number="440106199001011235",
-                          org_id=org["id"], region_code="440106", communicator_type="street_admin")
+                          org_id=org["id"], region_code="440106")
     verified = sql(identity, "SELECT payload FROM outbox WHERE event_type = 'user_verified' "
                              "AND payload->>'user_id' = %s", (member,))[0][0]
     assert (verified["region_code"], verified["communicator_type"], verified["org_id"]) == (
-        "440106", "street_admin", org["id"])
+        "440106", "individual", org["id"])
     assert membership_events(identity)[-1] == ("member_joined", member, org["id"], None)
     granted = sql(identity, "SELECT payload->>'role' FROM outbox WHERE event_type = 'role_granted' "
                             "AND payload->>'user_id' = %s", (member,))
@@ -181,6 +187,67 @@ def test_area_admin_sees_communicators_inside_their_area_only(identity, amqp_uri
         call(identity, "region_communicators", area_admin, "110000")  # the whole city is wider than theirs
     with pytest.raises(Forbidden):
         call(identity, "region_communicators", admin, "110105")
+
+
+def test_approved_area_admins_get_their_role_and_see_exactly_their_area(identity, amqp_uri, approved_org):
+    county_wide, _ = approved_org  # an individual verified for 110105 (北京市朝阳区) as a whole
+    district = communicator(identity, amqp_uri, "13800140010", id_number="440106199001011235",
+                            region_code="110105", communicator_type="district_admin")
+    street = communicator(identity, amqp_uri, "13800140011", id_number="110105199001011232",
+                          region_code="110105001", communicator_type="street_admin")  # 建外街道
+    neighbour = communicator(identity, amqp_uri, "13800140012", id_number="110105199001011259",
+                             region_code="110105002")  # 朝外街道, same district
+    assert {"role": "district_admin", "scope": "110105"} in call(identity, "me", district)["roles"]
+    street_me = call(identity, "me", street)
+    assert {"role": "street_admin", "scope": "110105001"} in street_me["roles"]
+    assert (street_me["verification"]["region_code"], street_me["verification"]["township_code"]) == (
+        "110105", "110105001")
+    review = sql(identity, "SELECT payload->'snapshot' FROM outbox WHERE event_type = 'review_requested' "
+                           "AND payload->'snapshot'->>'communicator_type' = 'street_admin'")[0][0]
+    assert (review["communicator_type"], review["communicator_type_label"], review["region"]) == (
+        "street_admin", "乡镇街道管理员", "北京市朝阳区建外街道")
+    in_district = {c["user_id"] for c in call(identity, "region_communicators", district, "110105")}
+    assert in_district == {county_wide, district, street, neighbour}
+    in_street = call(identity, "region_communicators", street, "110105001")
+    assert [(c["user_id"], c["region"]) for c in in_street] == [(street, "北京市朝阳区建外街道")]
+    with pytest.raises(Forbidden):
+        call(identity, "region_communicators", street, "110105002")  # the neighbouring street
+    with pytest.raises(Forbidden):
+        call(identity, "region_communicators", street, "110105")  # the district is wider than theirs
+    assert [c["user_id"] for c in call(identity, "region_communicators", district, "110105002")] == [neighbour]
+
+
+def test_a_street_admin_region_that_is_not_a_township_is_refused(identity):
+    user_id = register(identity, "13800140013")["user"]["id"]
+    with pytest.raises(InvalidInput) as error:
+        call(identity, "submit_verification", user_id, form(region_code="110105", communicator_type="street_admin"))
+    assert (error.value.message, codes(error)) == ("street_admin_needs_township", {"region_code": "not_a_township"})
+    with pytest.raises(InvalidInput) as error:
+        call(identity, "submit_verification", user_id, form(region_code="110105999", communicator_type="street_admin"))
+    assert codes(error) == {"region_code": "region_unknown"}
+    with pytest.raises(InvalidInput) as error:
+        call(identity, "submit_verification", user_id, form(region_code="110105001",
+                                                            communicator_type="district_admin"))
+    assert codes(error) == {"region_code": "not_a_county"}
+    assert sql(identity, "SELECT count(*) FROM verifications") == [(0,)]
+
+
+def test_me_shows_the_organization_one_belongs_to_and_those_one_administers(identity, amqp_uri, approved_org):
+    admin, org = approved_org
+    member = communicator(identity, amqp_uri, "13800140014", id_number="440106199001011235", org_id=org["id"])
+    assert call(identity, "me", member)["organization"] == {"id": org["id"], "name": org["name"], "status": "approved"}
+    assert call(identity, "me", member)["administers"] == []
+    admin_me = call(identity, "me", admin)
+    assert admin_me["organization"]["id"] == org["id"] and [o["id"] for o in admin_me["administers"]] == [org["id"]]
+    with pytest.raises(NotFound) as error:  # leaving an organization one does not belong to
+        call(identity, "leave_org", member, {"org_id": str(uuid.uuid4())})
+    assert (error.value.message, codes(error)) == ("not_a_member_of_org", {"org_id": "not_a_member"})
+    assert call(identity, "me", member)["organization"]["id"] == org["id"]  # nothing changed
+    assert call(identity, "leave_org", member, {"org_id": org["id"]}) == {"org_id": org["id"]}
+    assert call(identity, "me", member)["organization"] is None
+    with pytest.raises(NotFound) as error:
+        call(identity, "leave_org", member)
+    assert codes(error) == {"org_id": "not_a_member"}
 
 
 def test_abandoned_licence_uploads_are_removed(identity, approved_org, monkeypatch):

@@ -10,10 +10,11 @@ NOW = datetime(2026, 11, 26, 1, 0, 42, tzinfo=timezone.utc)
 def test_windows_are_aligned_to_their_length():
     one_o_clock = datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc)
     assert rate_limits.window_start(rate_limits.SMS_PER_PHONE, NOW) == one_o_clock
-    assert rate_limits.window_start(rate_limits.LOGIN_PER_PHONE, NOW) == one_o_clock
+    assert rate_limits.window_start(rate_limits.FAILURES_PER_ACCOUNT_SOURCE, NOW) == one_o_clock
     later = datetime(2026, 11, 26, 1, 14, 59, tzinfo=timezone.utc)
-    assert rate_limits.window_start(rate_limits.LOGIN_PER_PHONE, later) == one_o_clock
-    assert rate_limits.window_start(rate_limits.SMS_PER_PHONE, later) == datetime(2026, 11, 26, 1, 14, tzinfo=timezone.utc)
+    assert rate_limits.window_start(rate_limits.FAILURES_PER_ACCOUNT_SOURCE, later) == one_o_clock
+    assert rate_limits.window_start(rate_limits.SMS_PER_PHONE, later) == datetime(2026, 11, 26, 1, 14,
+                                                                                   tzinfo=timezone.utc)
 
 
 def test_within_the_limit_there_is_no_wait():
@@ -36,10 +37,45 @@ def test_a_refusal_carries_the_wait_in_details_and_in_its_message():
 def test_sms_counts_per_phone_per_minute_and_hour_and_per_address():
     checks = rate_limits.sms_checks("13800138000", "10.0.0.1")
     assert [(policy.limit, policy.window_seconds, key) for policy, key in checks] == [
-        (1, 60, "sms:13800138000"), (5, 3600, "sms-hour:13800138000"), (30, 3600, "sms-ip:10.0.0.1")]
+        (1, 60, "sms:13800138000"), (5, 3600, "sms-hour:13800138000"), (300, 3600, "sms-ip:10.0.0.1"),
+        (1000, 86400, "sms-ip-day:10.0.0.1")]
 
 
-def test_login_counts_per_phone_and_per_address():
-    checks = rate_limits.login_checks("13800138000", "10.0.0.1")
-    assert [(policy.limit, policy.window_seconds, key) for policy, key in checks] == [
-        (10, 900, "login:13800138000"), (100, 900, "login-ip:10.0.0.1")]
+def test_a_venue_signs_up_200_people_in_an_hour_from_one_address():
+    (_, per_phone), (_, hourly), (per_address, _), (daily, _) = rate_limits.sms_checks("13800138000", "10.0.0.1")
+    started = rate_limits.window_start(per_address, NOW)
+    # each of 200 people asks once, a quarter of them ask again (a code that did not arrive)
+    assert rate_limits.retry_after(per_address, 250, started, NOW) is None
+    assert rate_limits.retry_after(daily, 250, rate_limits.window_start(daily, NOW), NOW) is None
+    # one phone still gets one code a minute and five an hour, whatever the address
+    assert rate_limits.retry_after(rate_limits.SMS_PER_PHONE, 2, rate_limits.window_start(rate_limits.SMS_PER_PHONE,
+                                                                                           NOW), NOW) is not None
+
+
+def test_password_guesses_are_gated_per_account_and_source_and_per_source():
+    gates = rate_limits.password_gates("13800138000", "10.0.0.1")
+    assert [(policy.limit, policy.window_seconds, key) for policy, key in gates] == [
+        (5, 900, "login-fail:13800138000:10.0.0.1"), (100, 900, "login-fail-ip:10.0.0.1")]
+
+
+def test_a_failure_also_counts_for_the_account_from_anywhere():
+    counters = rate_limits.failure_counters("13800138000", "10.0.0.1")
+    assert counters[:2] == rate_limits.password_gates("13800138000", "10.0.0.1")
+    assert [(policy.limit, key) for policy, key in counters[2:]] == [(20, "login-fail-account:13800138000")]
+
+
+def test_an_account_guessed_at_is_slowed_not_locked():
+    (threshold, threshold_key), (slowed, slowed_key) = rate_limits.account_slowdown("13800138000")
+    assert (threshold.limit, threshold_key) == (20, "login-fail-account:13800138000")
+    assert (slowed.limit, slowed.window_seconds, slowed.message) == (1, 30, "sign_in_slowed")
+    started = rate_limits.window_start(slowed, NOW)
+    assert rate_limits.retry_after(slowed, 1, started, NOW) is None  # one try every 30 seconds goes through
+    assert rate_limits.retry_after(slowed, 2, started, NOW) == 30 - 12 + 1
+    assert set(rate_limits.after_password_reset("13800138000")) == {threshold_key, slowed_key}
+
+
+def test_a_count_read_before_the_attempt_refuses_at_the_limit():
+    policy = rate_limits.FAILURES_PER_ACCOUNT_SOURCE
+    started = rate_limits.window_start(policy, NOW)
+    assert rate_limits.at_limit(policy, 4, started, NOW) is None
+    assert rate_limits.at_limit(policy, 5, started, NOW) == 900 - 42 + 1
