@@ -89,7 +89,7 @@ def approve_all(admin, stage, subject_ids, decisions=None):
     """The platform admin works the queue: approve (or reject with a reason) the named subjects."""
     wanted = set(subject_ids)
     tasks = eventually(lambda: (lambda found: found if {t["subject_id"] for t in found} >= wanted else None)(
-        call("GET", f"/review/tasks?stage={stage}&limit=200", admin)))
+        call("GET", f"/review/tasks?stage={stage}&page_size=200", admin)["items"]))
     for task in tasks:
         if task["subject_id"] not in wanted:
             continue

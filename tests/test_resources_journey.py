@@ -8,17 +8,17 @@ from urllib.parse import quote
 import requests
 
 from services.identity.cli import create_admin
-from services.resources.tests.conftest import video_bytes
+from services.resources.tests.conftest import MP4_HEAD, video_bytes, video_of_size
 from tests.test_identity_journey import (
     PASSWORD, eventually, get, post, refused, review_decides, sign_up, verified_communicator,
 )
 
 MB = 1024 * 1024
-MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42"
 
 
 def video(size):
-    return MP4 + (bytes(range(251)) * (size // 251 + 1))[:size - len(MP4)]
+    """A real tiny video (PyAV) grown to `size` with an MP4 free box: its duration and poster are read."""
+    return video_of_size(size)
 
 
 def id_number(sequence, region="110105", born="19850315"):
@@ -85,7 +85,7 @@ def interrupted(platform, token, upload_id, data):
 
 
 def decide_in_review(platform, token, resource_id, stage, decision="approved", comment=""):
-    tasks = eventually(lambda: [t for t in get(platform, f"/review/tasks?stage={stage}", token).json()
+    tasks = eventually(lambda: [t for t in get(platform, f"/review/tasks?stage={stage}", token).json()["items"]
                                 if t["subject_id"] == resource_id])
     assert tasks, f"no {stage} task for {resource_id}"
     decided = post(platform, f"/review/tasks/{tasks[0]['id']}/decision", {"decision": decision, "comment": comment},
@@ -111,18 +111,20 @@ def test_upload_review_publish_find_download(platform):
         assert requests.put(part["url"], data=data[offset:offset + part["size"]], timeout=30).status_code == 200
     done = post(platform, f"/uploads/{upload['id']}/complete", {}, token)
     assert done.status_code == 200 and done.json()["status"] == "complete", done.text
+    assert abs(done.json()["duration_seconds"] - 2.0) < 0.11 and done.json()["thumbnail_url"]  # read from the file
 
     # (b) streamed through the gateway, in several parts of its own
     streamed = start(platform, token, data, method="stream", filename="雾霾的成因（横屏）.mp4").json()
     sent = put_content(platform, token, streamed["id"], data)
     assert sent.status_code == 200 and sent.json()["content_type"] == "video/mp4", sent.text
 
-    form = {"title": "雾霾的成因与防护", "type": "video", "keywords": ["雾霾", "健康"], "topics": ["健康"],
+    form = {"title": "雾霾的成因与防护", "type": "video", "keywords": ["雾霾", "健康"], "topics": ["健康", "大气 环境"],
             "description": "气象专家讲解雾霾的形成过程，以及冬季出行的防护要点。", "upload_id": upload["id"]}
     submitted = post(platform, "/resources", form, token)
     assert submitted.status_code == 201, submitted.text
     resource = submitted.json()
     assert (resource["status"], resource["status_label"]) == ("pending_initial", "待初审")
+    assert resource["duration_label"] == "0:02" and resource["thumbnail_url"]  # the video's own poster frame
     task = decide_in_review(platform, review["initial"], resource["id"], "initial")
     assert task["snapshot"]["files"][0]["label"] == "资源文件"
     decide_in_review(platform, review["scientific"], resource["id"], "scientific", "rejected", "缺少数据来源")
@@ -143,20 +145,47 @@ def test_upload_review_publish_find_download(platform):
     assert requests.get(f"{platform.gateway_url}/api/v1/resources?q={quote('雾霾')}&type=audio",
                         timeout=10).json()["items"] == []
 
-    download = requests.get(f"{platform.gateway_url}/api/v1/resources/{resource['id']}/download", timeout=10,
-                            allow_redirects=False)
-    assert download.status_code == 302
+    # counted once per visitor per 30 s, and not at all for robots and scripts (python-requests is one)
+    browser = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"}
+    for headers in (browser, browser, {}):
+        download = requests.get(f"{platform.gateway_url}/api/v1/resources/{resource['id']}/download", timeout=10,
+                                allow_redirects=False, headers=headers)
+        assert download.status_code == 302
     fetched = requests.get(download.headers["Location"], timeout=30)
     assert hashlib.sha256(fetched.content).hexdigest() == hashlib.sha256(data).hexdigest()
     assert requests.get(f"{platform.gateway_url}/api/v1/resources/{resource['id']}", timeout=10).json()["downloads"] == 1
 
-    mine = get(platform, "/my/resources", token).json()["items"]
-    assert [(r["id"], r["status_label"], r["file_size_label"]) for r in mine] == [(resource["id"], "已发布", "11.0 MB")]
+    mine = get(platform, "/my/resources", token).json()
+    assert [(r["id"], r["status_label"], r["file_size_label"], r["duration_label"]) for r in mine["items"]] == [
+        (resource["id"], "已发布", "11.0 MB", "0:02")]
+    assert (mine["page"], mine["has_more"], mine["total"]) == (1, False, 1)
+    assert mine["items"][0]["thumbnail_url"]
+
+    # topics: listed with their published resources, found however they are spaced
+    topics = requests.get(f"{platform.gateway_url}/api/v1/topics", timeout=10).json()
+    assert {t["key"]: (t["name"], t["count"]) for t in topics["items"]} == {"大气环境": ("大气 环境", 1),
+                                                                            "健康": ("健康", 1)}
+    assert (topics["total"], topics["has_more"]) == (2, False)
+    by_topic = requests.get(f"{platform.gateway_url}/api/v1/resources?topic={quote('大气环境')}", timeout=10).json()
+    assert [r["id"] for r in by_topic["items"]] == [resource["id"]] and by_topic["has_more"] is False
+
     withdrawn = post(platform, f"/resources/{resource['id']}/withdraw", {"reason": "内容更新"}, token)
     assert withdrawn.status_code == 200 and withdrawn.json()["status_label"] == "已下架"
     gone = requests.get(f"{platform.gateway_url}/api/v1/resources/{resource['id']}/download", timeout=10,
                         allow_redirects=False)
     assert gone.status_code == 404
+
+    # a withdrawn resource comes back through a revision (PATCH: only what changes) and a new review
+    back = requests.patch(f"{platform.gateway_url}/api/v1/resources/{resource['id']}", timeout=20,
+                          json={"description": "2026 年更新版。"}, headers={"Authorization": f"Bearer {token}"})
+    assert back.status_code == 200, back.text
+    assert (back.json()["status_label"], back.json()["keywords"], back.json()["title"]) == (
+        "待初审", form["keywords"], form["title"])
+    decide_in_review(platform, review["initial"], resource["id"], "initial")
+    decide_in_review(platform, review["scientific"], resource["id"], "scientific")
+    republished = eventually(lambda: (lambda r: r if r.status_code == 200 else None)(
+        requests.get(f"{platform.gateway_url}/api/v1/resources/{resource['id']}", timeout=10)))
+    assert republished and republished.json()["description"] == "2026 年更新版。"
 
 
 def test_bad_uploads_and_submissions_get_clear_errors(platform):
@@ -197,7 +226,8 @@ def test_bad_uploads_and_submissions_get_clear_errors(platform):
     started = start(platform, token, clip, method="stream", purpose="followup_video", filename="现场.mp4").json()
     done = put_content(platform, token, started["id"], clip).json()
     assert done["status"] == "complete" and abs(done["duration_seconds"] - 2.0) < 0.11, done
-    refused(streamed_and_refused(platform, token, data, purpose="followup_video"), 400, "video_unreadable",
+    not_a_video = MP4_HEAD + bytes(MB)  # an MP4's first bytes, and nothing a demuxer can read
+    refused(streamed_and_refused(platform, token, not_a_video, purpose="followup_video"), 400, "video_unreadable",
             {"file": "video_duration_unreadable"})
 
     outsider = sign_up(platform, "13500003333")["tokens"]["access_token"]
@@ -220,3 +250,30 @@ def test_bad_uploads_and_submissions_get_clear_errors(platform):
                                                           "upload_id": "00000000-0000-4000-8000-000000000000"},
                                  token, headers), 404, "not_found", {"upload_id": "upload_unknown"})
     assert get(platform, "/my/resources", token).json()["items"] == []
+
+    # a revision without a required field: refused, nothing changed
+    submitted = post(platform, "/resources", {"title": "雾霾", "type": "video", "upload_id": short["id"],
+                                              "keywords": ["雾霾"], "description": "原简介", "topics": ["健康"]}, token)
+    assert submitted.status_code == 201, submitted.text
+    resource_url = f"{platform.gateway_url}/api/v1/resources/{submitted.json()['id']}"
+    refused(lambda headers: requests.put(resource_url, json={"title": "雾霾（修订）", "type": "video",
+                                                              "keywords": ["雾霾"]}, timeout=20,
+                                         headers={"Authorization": f"Bearer {token}", **headers}),
+            400, "validation_failed", {"description": "required", "topics": "required"})
+    kept = requests.get(resource_url, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    assert (kept["title"], kept["description"], kept["topics"]) == ("雾霾", "原简介", ["健康"])
+
+    # a .docx that is not a Word file (a zip of something else), and a PDF that does not parse
+    from services.resources.formats import DOCX
+    from services.resources.tests.conftest import docx_bytes
+    not_word = docx_bytes(without=("word/document.xml",), extra=[("xl/workbook.xml", b"<workbook/>")])
+    answer = refused(streamed_and_refused(platform, token, not_word, purpose="article", content_type=DOCX,
+                                          filename="科普文章.docx"), 400, "validation_failed", {"file": "docx_not_word"})
+    assert "Word" in answer.json()["error"]["fields"]["file"]["message"]
+    word = docx_bytes()
+    started = start(platform, token, word, method="stream", purpose="article", content_type=DOCX,
+                    filename="科普文章.docx").json()
+    assert put_content(platform, token, started["id"], word).json()["content_type"] == DOCX
+    refused(streamed_and_refused(platform, token, b"%PDF-1.7\n" + b"junk" * 500, purpose="wallchart",
+                                 content_type="application/pdf", filename="挂图.pdf"),
+            400, "validation_failed", {"file": "pdf_unreadable"})

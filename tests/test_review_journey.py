@@ -21,7 +21,8 @@ def test_reviewer_decides_a_verification_and_identity_applies_it(platform):
         "communicator_type": "individual", "region_code": "110105"}, token)
     assert submitted.status_code == 202, submitted.text
 
-    tasks = eventually(lambda: [t for t in get(platform, "/review/tasks?stage=realname", reviewer_token).json()
+    listed = "/review/tasks?stage=realname"
+    tasks = eventually(lambda: [t for t in get(platform, listed, reviewer_token).json()["items"]
                                 if t["subject_id"] == submitted.json()["id"]])
     assert tasks, "the review service never made a task"
     task = tasks[0]
@@ -58,3 +59,11 @@ def test_reviewer_decides_a_verification_and_identity_applies_it(platform):
                                 headers), 404, "not_found", {"task_id": "task_unknown"})
     refused(lambda headers: get(platform, "/review/tasks?stage=nowhere", reviewer_token, headers), 400,
             "validation_failed", {"stage": "not_one_of"})
+    # one pagination style: page and page_size, has_more and total
+    refused(lambda headers: get(platform, "/review/tasks?page=abc&page_size=0", reviewer_token, headers), 400,
+            "validation_failed", {"page": "not_an_integer", "page_size": "out_of_range"})
+    decided_page = get(platform, "/review/tasks?stage=realname&status=decided&page_size=1", reviewer_token).json()
+    assert (decided_page["page"], decided_page["page_size"], decided_page["total"]) == (1, 1, 1)
+    assert decided_page["has_more"] is False and decided_page["items"][0]["id"] == task["id"]
+    assert get(platform, "/review/tasks?stage=realname&status=decided&page=2&page_size=1",
+               reviewer_token).json()["items"] == []

@@ -47,6 +47,28 @@ def request_activity_review(platform, subject_id, province, name):
     publish_events(platform.env["AMQP_URI"], [event])
 
 
+def request_resource_review(platform, subject_id, title):
+    """A resource as the resources service asks for its review: codes beside their labels, sizes in bytes,
+    durations in seconds, times in UTC (the UI shows them as people read them)."""
+    event = make_event("review_requested", "resources", subject_type="resource", subject_id=subject_id,
+                       stage="initial", scope=None,
+                       snapshot={"title": title, "type": "video", "type_label": "视频", "keywords": ["雾霾", "健康"],
+                                 "filename": "雾霾的成因.mp4", "file_size": 15243, "content_type": "video/mp4",
+                                 "duration_seconds": 125.0, "duration_seconds_label": "2:05",
+                                 "updated_at": "2026-03-01T02:30:00+00:00",
+                                 "org_name": "北京市朝阳区气象科普馆", "files": []})
+    publish_events(platform.env["AMQP_URI"], [event])
+
+
+# every header and short cell on one line: a column squeezed to one character a line (省/份, 已等/待) fails
+# (boxes of one line overlap vertically; a box wholly below another is a second line)
+WRAPPED_CELLS = """() => [...document.querySelectorAll('th, td.nowrap')].filter(cell => {
+  const range = document.createRange(); range.selectNodeContents(cell);
+  const boxes = [...range.getClientRects()].filter(box => box.width > 0 && box.height > 0);
+  return boxes.some(box => boxes.some(other => box.top >= other.bottom - 1));
+}).map(cell => cell.textContent.trim())"""
+
+
 def login_token(platform, phone):
     return post(platform, "/auth/login", {"phone": phone, "password": PASSWORD}).json()["tokens"]["access_token"]
 
@@ -74,7 +96,8 @@ def seeded(platform):
     post(platform, "/me/verification", {"real_name": "赵六", "id_number": "11010519800101001" + _check("11010519800101001"),
                                         "unit_name": "科协", "unit_address": "北京市", "communicator_type": "individual",
                                         "region_code": "110105"}, token)
-    task = eventually(lambda: [t for t in get(platform, "/review/tasks?stage=realname&limit=200", admin).json()
+    realname = "/review/tasks?stage=realname&page_size=200"
+    task = eventually(lambda: [t for t in get(platform, realname, admin).json()["items"]
                                if t["snapshot"]["real_name"] == "赵六"])[0]
     assert post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "approved"}, admin).status_code == 200
     assert eventually(lambda: get(platform, "/me", token).json()["verification"]["status"] == "approved")
@@ -86,7 +109,8 @@ def seeded(platform):
                                     "contact_phone": "13500000021"}, token).status_code == 202
     request_activity_review(platform, "act-gd", "440000", "广州科学嘉年华")
     request_activity_review(platform, "act-bj", "110000", "北京科技周开放日")
-    eventually(lambda: len(get(platform, "/review/tasks?limit=200", admin).json()) == 6)
+    request_resource_review(platform, "res-smog", "雾霾的成因与防护")
+    eventually(lambda: get(platform, "/review/tasks?page_size=200", admin).json()["total"] == 7)
     return {"admin": "13500000001", **reviewers}
 
 
@@ -141,6 +165,7 @@ def test_sign_in_queues_preview_reject_approve_and_batch(browser, platform, seed
     image.wait_for()
     assert page.evaluate("img => img.complete && img.naturalWidth", image.element_handle()) == 320
     shot(page, "task")
+    decided_task = page.url  # decided below
     page.click("#reject")  # no reason yet: the form is not sent
     assert page.locator("#comment").evaluate("el => el.validationMessage") == "驳回时必须填写理由"
     page.fill("#comment", "营业执照图片与机构名称不一致")
@@ -148,19 +173,64 @@ def test_sign_in_queues_preview_reject_approve_and_batch(browser, platform, seed
     assert "已驳回" in page.inner_text(".flash")
 
     page.goto(f"{platform.review_ui_url}/tasks?stage=realname")
+    page.set_viewport_size({"width": 480, "height": 860})  # a narrow window squeezes the short columns first
+    assert page.evaluate(WRAPPED_CELLS) == []
+    page.set_viewport_size({"width": 1280, "height": 860})
     shot(page, "tasks")
     page.click("text=张三")
     page.click("#approve")
     assert "已通过" in page.inner_text(".flash")
 
+    # a batch over a list grown stale: 李四 was decided meanwhile (through the API); one message for it
     page.goto(f"{platform.review_ui_url}/tasks?stage=realname")
+    admin_token = login_token(platform, seeded["admin"])
+    li = [t for t in get(platform, "/review/tasks?stage=realname", admin_token).json()["items"]
+          if t["snapshot"]["real_name"] == "李四"][0]
+    decided = post(platform, f"/review/tasks/{li['id']}/decision", {"decision": "approved"}, admin_token)
+    assert decided.status_code == 200
     page.check("#select-all")
     page.click("text=批量通过")
-    assert "已处理 2 项" in page.inner_text(".flash")
+    assert "已处理 1 项，1 项未处理" in page.inner_text(".flash.warning")
+    refusals = page.locator(".flash.error")
+    assert refusals.count() == 1 and refusals.inner_text().startswith("李四：")
+    shot(page, "batch")
     assert "没有符合条件的任务" in page.inner_text("table")
 
+    # decided: who decided and when, no waiting column; a person by name or masked phone, never an id
     page.goto(f"{platform.review_ui_url}/tasks?status=decided")
     assert page.locator("tbody tr").count() >= 4
+    headers = page.inner_text("thead")
+    assert "审核人" in headers and "审核时间" in headers and "已等待" not in headers
+    assert "135****0001" in page.inner_text("tbody") and page.evaluate(WRAPPED_CELLS) == []
+    shot(page, "decided")
+    page.goto(decided_task)
+    assert "审核人：135****0001" in page.inner_text("main")
+    assert "（135****0001）" in page.inner_text(".history")
+
+
+def test_snapshot_values_as_people_read_them_and_friendly_bad_links(browser, platform, seeded):
+    page = signed_in(browser, platform, seeded["admin"])
+    page.goto(f"{platform.review_ui_url}/tasks?stage=initial")
+    page.click("text=雾霾的成因与防护")
+    content = page.inner_text(".snapshot")
+    assert "视频" in content and "video" not in content.replace("video/mp4", "")
+    assert "15.2 KB" in content and "15243" not in content and "2:05" in content
+    assert "最后修改\t2026-03-01 10:30" in content or "最后修改 2026-03-01 10:30" in content.replace("\n", " ")
+    assert "updated_at" not in content and "文件大小\t15.2 KB" in content.replace("\n", "\t")
+    shot(page, "resource_task")
+    for path, message in (("/tasks?stage=bogus", "筛选条件无效"), ("/tasks?status=bogus", "筛选条件无效")):
+        response = page.goto(f"{platform.review_ui_url}{path}")
+        assert response.status == 400 and message in page.inner_text("main")
+    response = page.goto(f"{platform.review_ui_url}/tasks?page=abc")
+    assert response.status == 200 and "第 1 页" in page.inner_text("main")
+    # a form altered by hand: a bad decision, a comment over the limit
+    page.goto(f"{platform.review_ui_url}/tasks?stage=initial")
+    page.click("text=雾霾的成因与防护")
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    for form, message in (({"decision": "bogus"}, "审核结论无效"),
+                          ({"decision": "rejected", "comment": "长" * 2001}, "审核意见不能超过 2000 个字")):
+        response = page.request.post(f"{page.url}/decision", form={**form, "csrf_token": csrf})
+        assert response.status == 400 and message in response.text()
 
 
 def test_provincial_reviewer_sees_only_their_province(browser, platform, seeded):

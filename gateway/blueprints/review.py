@@ -7,7 +7,8 @@ from gateway import rpc
 from gateway.auth import require_auth
 from kepu_common.messages import negotiate, text
 from services.review.schemas import (
-    BatchDecision, BatchResultSchema, Decision, QueueSchema, TaskDetailSchema, TaskQuery, TaskSchema,
+    BatchDecision, BatchResultSchema, Decision, QueueSchema, TaskDetailSchema, TaskPageQuery, TaskPageSchema,
+    TaskSchema,
 )
 
 bp = Blueprint("review", __name__, description="Review queues and decisions (reviewers, platform admins)")
@@ -46,12 +47,15 @@ class Queues(MethodView):
 @bp.route("/tasks")
 class Tasks(MethodView):
     @require_auth(*REVIEWERS)
-    @bp.arguments(TaskQuery, location="query")
-    @bp.response(200, TaskSchema(many=True))
+    @bp.arguments(TaskPageQuery, location="query")
+    @bp.response(200, TaskPageSchema)
+    @bp.alt_response(400, description="a bad stage, status, page or page_size")
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, query):
-        """Tasks of the stages (and province) you review, oldest first."""
-        return rpc.call("review", "list_tasks", actor(**query))
+        """Tasks of the stages (and province) you review, oldest first.
+
+        Pages like every list: `page` (from 1) and `page_size`; the reply has `has_more` and `total`."""
+        return rpc.call("review", "task_page", actor(**query))
 
 
 @bp.route("/tasks/<task_id>")

@@ -68,14 +68,18 @@ class UploadView(MethodView):
 class Complete(MethodView):
     @require_auth()
     @bp.response(200, UploadSchema)
-    @bp.alt_response(400, description="size, checksum or real type wrong, image damaged, video duration unreadable "
-                                      "(`video_unreadable`): the upload is rejected and removed")
+    @bp.alt_response(400, description="size, checksum or real type wrong, image damaged (`image_unreadable`), video "
+                                      "duration unreadable (`video_unreadable`), a .docx that is not a safe Word file "
+                                      "or a PDF that does not parse (`validation_failed`, `fields.file`: "
+                                      "`docx_not_word`, `docx_has_executable`, `pdf_unreadable`…): the upload is "
+                                      "rejected and removed")
     @bp.alt_response(409, description="`upload_incomplete`: parts still missing (send them and ask again); "
                                       "`conflict`: not pending")
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, upload_id):
         """Finish a multipart upload: checks size, SHA-256 and the real type; makes an image's thumbnail and
-        reads its size; reads a follow-up video's duration from the file."""
+        reads its size; reads a video's duration from the file and makes its poster frame; checks a .docx
+        as a Word file and a PDF as parseable (a wall chart PDF's first page becomes its thumbnail)."""
         return rpc.call("resources", "complete_upload", g.claims["sub"], str(upload_id), timeout=COMPLETE_TIMEOUT)
 
 
@@ -85,7 +89,8 @@ class Content(MethodView):
 
     @require_auth()
     @bp.response(200, UploadSchema)
-    @bp.alt_response(400, description="size, checksum or real type wrong: the upload is rejected and removed")
+    @bp.alt_response(400, description="size, checksum or real type wrong, or the file not what it claims (as for "
+                                      "complete): the upload is rejected and removed")
     @bp.alt_response(411, description="no Content-Length")
     @bp.alt_response(409, description="not pending, or started as multipart")
     @bp.alt_response(413, description="larger than the upload's declared size")

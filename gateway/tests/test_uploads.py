@@ -37,3 +37,31 @@ def test_search_arguments_are_validated(client):
     response = client.get("/api/v1/resources?type=movie&sort=best&page=0")
     assert response.status_code == 400
     assert {"type", "sort", "page"} <= set(error_of(response)["fields"])
+
+
+def test_a_revision_by_put_states_every_field_and_patch_is_documented(client, make_token):
+    resource = "/api/v1/resources/7d1b2c3a-0000-4000-8000-000000000002"
+    response = client.put(resource, json={"title": "雾霾防护", "type": "video"},
+                          headers={"Authorization": f"Bearer {make_token()}"})
+    assert response.status_code == 400
+    assert {name: field["code"] for name, field in error_of(response)["fields"].items()} == {
+        "keywords": "required", "description": "required", "topics": "required"}
+    assert error_of(response)["fields"]["description"]["message"] == "此项必填。"
+    operations = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/resources/{resource_id}"]
+    assert {"put", "patch"} <= set(operations)
+    assert "PATCH" in operations["put"]["summary"] and "required" in operations["put"]["description"]
+    assert "400" in operations["put"]["responses"]
+    body = operations["patch"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "required" not in client.get("/api/v1/openapi.json").get_json()["components"]["schemas"][
+        body["$ref"].rsplit("/", 1)[1]]
+
+
+def test_every_resource_list_pages_the_same_way(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in ("/api/v1/resources", "/api/v1/my/resources", "/api/v1/topics"):
+        names = {p["name"] for p in paths[path]["get"]["parameters"]}
+        assert {"page", "page_size"} <= names and not {"limit", "offset"} & names, path
+    response = client.get("/api/v1/topics?page=abc&page_size=1000")
+    assert response.status_code == 400
+    assert {name: field["code"] for name, field in error_of(response)["fields"].items()} == {
+        "page": "not_an_integer", "page_size": "out_of_range"}

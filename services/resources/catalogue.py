@@ -4,12 +4,13 @@ import uuid
 
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kepu_common.messages import label
-from services.resources import formats, review_flow, search_text, uploads
+from services.resources import formats, review_flow, search_text, topics, uploads
+from services.resources.media_labels import duration_label
 
 SUBJECT_TYPE = "resource"
 _COLUMNS = ("id", "org_id", "uploader_id", "type", "title", "keywords", "description", "topics", "file_upload_id",
             "file_key", "filename", "file_size", "content_type", "sha256", "thumbnail_key", "thumbnail_upload_id",
-            "status", "review_comment", "downloads", "created_at", "updated_at", "published_at")
+            "status", "review_comment", "downloads", "created_at", "updated_at", "published_at", "duration_seconds")
 COLUMNS_SQL = ", ".join(f"r.{c}" for c in _COLUMNS)
 
 
@@ -107,8 +108,10 @@ def _files(cur, org_id, data, current=None):
         if taken_by and (current is None or taken_by != current["id"]):
             raise Conflict("upload_already_used", {"upload_id": "upload_already_used"})
         files.update(file_upload_id=upload["id"], file_key=upload["object_key"], filename=upload["filename"],
-                     file_size=upload["size"], content_type=upload["content_type"], sha256=upload["sha256"])
-        if data["type"] in formats.THUMBNAILED:
+                     file_size=upload["size"], content_type=upload["content_type"], sha256=upload["sha256"],
+                     duration_seconds=upload["duration_seconds"])
+        # an image's or wall chart's own thumbnail, a video's poster frame; an owner's cover replaces the latter
+        if data["type"] in formats.THUMBNAILED or upload["thumbnail_key"]:
             files.update(thumbnail_key=upload["thumbnail_key"], thumbnail_upload_id=None)
     elif current["type"] != data["type"]:
         raise InvalidInput("type_change_needs_file", {"upload_id": "required"})
@@ -129,12 +132,14 @@ def submit(cur, user_id, data):
     files.setdefault("thumbnail_upload_id", None)
     resource_id = uuid.uuid4()
     cur.execute(
-        "INSERT INTO resources (id, org_id, uploader_id, type, title, keywords, description, topics, file_upload_id, "
-        "file_key, filename, file_size, content_type, sha256, thumbnail_key, thumbnail_upload_id, status, search) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending_initial', %s::tsvector)",
+        "INSERT INTO resources (id, org_id, uploader_id, type, title, keywords, description, topics, topic_keys, "
+        "file_upload_id, file_key, filename, file_size, content_type, sha256, duration_seconds, thumbnail_key, "
+        "thumbnail_upload_id, status, search) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+        "%s, %s, %s, 'pending_initial', %s::tsvector)",
         (resource_id, org_id, user_id, data["type"], data["title"], data["keywords"], data["description"],
-         data["topics"], files["file_upload_id"], files["file_key"], files["filename"], files["file_size"],
-         files["content_type"], files["sha256"], files["thumbnail_key"], files["thumbnail_upload_id"],
+         data["topics"], topics.keys(data["topics"]), files["file_upload_id"], files["file_key"], files["filename"],
+         files["file_size"], files["content_type"], files["sha256"], files["duration_seconds"],
+         files["thumbnail_key"], files["thumbnail_upload_id"],
          search_text.document_vector(data["title"], data["keywords"], data["description"], data["type"])))
     return get(cur, resource_id)
 
@@ -147,13 +152,21 @@ def _require_manager(cur, resource, user_id, admins_too=False):
     raise Forbidden("resource_not_yours", {"resource_id": "resource_not_yours"})
 
 
+REVISED = ("type", "title", "keywords", "description", "topics")
+
+
 def revise(cur, user_id, resource_id, data):
-    """New content for a resource: back to initial review (a rejected one is thereby resubmitted)."""
+    """New content for a resource: back to initial review (a rejected one is thereby resubmitted, a
+    withdrawn one comes back). A field `data` leaves out keeps its value (PATCH); PUT's schema requires
+    them all, so nothing is erased unless the request says so."""
     resource = get(cur, resource_id, lock=True)
     _require_manager(cur, resource, user_id)
     status = review_flow.after_revision(resource["status"])
+    data = {**{name: resource[name] for name in REVISED}, "upload_id": None, "thumbnail_upload_id": None, **data}
+    data["keywords"], data["topics"] = list(data["keywords"]), list(data["topics"])
     changes = dict(type=data["type"], title=data["title"], keywords=data["keywords"],
-                   description=data["description"], topics=data["topics"], status=status, review_comment="")
+                   description=data["description"], topics=data["topics"], topic_keys=topics.keys(data["topics"]),
+                   status=status, review_comment="")
     changes.update(_files(cur, resource["org_id"], data, current=resource))
     assignments = ", ".join(f"{column} = %({column})s" for column in changes)
     changes.update(id=resource_id, search=search_text.document_vector(data["title"], data["keywords"],
@@ -209,10 +222,15 @@ def review_snapshot(resource):
             "topics": list(resource["topics"]), "org_id": str(resource["org_id"]),
             "org_name": resource["org_name"] or "", "filename": resource["filename"],
             "file_size": resource["file_size"], "file_key": resource["file_key"],
+            "content_type": resource["content_type"], "duration_seconds": resource["duration_seconds"],
+            "duration_seconds_label": duration_label(resource["duration_seconds"]),
+            "updated_at": resource["updated_at"].isoformat() if resource["updated_at"] else None,
             "thumbnail_key": resource["thumbnail_key"] or "", "files": files}
 
 
 def owned(cur, org_ids, status=None, limit=20, offset=0):
+    """(an organization's resources on the page, whether more follow, how many in all): an organization
+    has hundreds, not millions, so the count is cheap (resources_owner index)."""
     filters, args = ["r.org_id = ANY(%s)"], [list(org_ids)]
     if status:
         filters.append("r.status = %s")
@@ -221,7 +239,30 @@ def owned(cur, org_ids, status=None, limit=20, offset=0):
                 f"WHERE {' AND '.join(filters)} ORDER BY r.updated_at DESC, r.id DESC LIMIT %s OFFSET %s",
                 args + [limit + 1, offset])
     rows = [from_row(row) for row in cur.fetchall()]
-    return rows[:limit], len(rows) > limit
+    cur.execute(f"SELECT count(*) FROM resources r WHERE {' AND '.join(filters)}", args)
+    return rows[:limit], len(rows) > limit, cur.fetchone()[0]
+
+
+def topic_counts(cur, limit=50, offset=0):
+    """(topics of published resources, each {name, key, count} with the spelling most used, most used
+    first; how many topics in all)."""
+    cur.execute(
+        "WITH t AS (SELECT r.id, topic, topics_key FROM resources r, unnest(r.topics) AS topic, "
+        "LATERAL (SELECT lower(regexp_replace(normalize(topic, NFKC), '\\s', '', 'g')) AS topics_key) k "
+        "WHERE r.status = 'published'), "
+        "grouped AS (SELECT topics_key, mode() WITHIN GROUP (ORDER BY topic) AS name, count(DISTINCT id) AS n "
+        "FROM t "
+        "WHERE topics_key <> '' GROUP BY topics_key) "
+        "SELECT name, topics_key, n, count(*) OVER () FROM grouped ORDER BY n DESC, topics_key LIMIT %s OFFSET %s",
+        (limit, offset))
+    rows = cur.fetchall()
+    total = rows[0][3] if rows else _topic_total(cur)
+    return [{"name": name, "key": key, "count": count} for name, key, count, _ in rows], total
+
+
+def _topic_total(cur):
+    cur.execute("SELECT count(DISTINCT k) FROM resources r, unnest(r.topic_keys) AS k WHERE r.status = 'published'")
+    return cur.fetchone()[0]
 
 
 def count_download(cur, resource_id):

@@ -8,17 +8,21 @@ from kepu_common.contracts import RESOURCE_TYPES
 from kepu_common.errors import InvalidInput, TooLarge
 
 MB = 1024 * 1024
+PDF = "application/pdf"
+# what browsers send for a .docx (the bytes sniff as a zip: documents.check_docx proves it is Word)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ZIP = "application/zip"
 IMAGES = ("image/jpeg", "image/png", "image/webp")
 VIDEOS = ("video/mp4", "video/quicktime", "video/webm")
 # purpose -> (content types its bytes may be, default size limit)
 PURPOSES = {
-    "article": (("application/pdf", "application/zip", "image/jpeg", "image/png"), 200 * MB),
+    "article": ((PDF, DOCX, "image/jpeg", "image/png"), 200 * MB),
     "image": (IMAGES + ("image/gif",), 50 * MB),
-    # wall charts are printed posters: images, so the platform can always make their thumbnail
-    "wallchart": (IMAGES, 300 * MB),
+    # wall charts are printed posters: images or PDFs, the platform makes a thumbnail of either
+    "wallchart": (IMAGES + (PDF,), 300 * MB),
     "video": (VIDEOS, 4096 * MB),
     "audio": (("audio/mpeg", "audio/mp4", "audio/wav", "audio/ogg"), 500 * MB),
-    "debunk": (("application/pdf", "application/zip", "image/jpeg", "image/png", "video/mp4"), 1024 * MB),
+    "debunk": ((PDF, DOCX, "image/jpeg", "image/png", "video/mp4"), 1024 * MB),
     "thumbnail": (IMAGES, 10 * MB),
     "activity_poster": (IMAGES, 10 * MB),
     "followup_photo": (IMAGES, 20 * MB),
@@ -28,8 +32,11 @@ assert set(RESOURCE_TYPES) <= set(PURPOSES)
 ACTIVITY_PURPOSES = ("activity_poster", "followup_photo", "followup_video")
 # the platform decodes these images (a damaged one is refused), keeps their size and makes a thumbnail
 THUMBNAILED = ("image", "wallchart", "thumbnail", "activity_poster", "followup_photo")
-# the duration is read from these videos at completion; one whose duration cannot be read is refused
-PROBED = ("followup_video",)
+# the duration is read from these videos at completion (and a resource video's poster frame made); one
+# whose duration cannot be read is refused
+PROBED = ("followup_video", "video")
+# documents are checked as what they claim (documents.inspect): a .docx opened as Word, a PDF parsed
+DOCUMENTS = (PDF, DOCX)
 TAKES_THUMBNAIL_UPLOAD = ("video", "audio", "article", "debunk")
 
 
@@ -54,6 +61,14 @@ def check_declared(purpose, declared_type):
         accepted = ", ".join(allowed(purpose))
         raise InvalidInput("type_not_accepted", {"content_type": ("type_not_accepted", {"accepted": accepted})},
                            details={"accepted": list(allowed(purpose))}, accepted=accepted)
+
+
+def as_claimed(sniffed, declared_type):
+    """What the first bytes show, read as the declared type where the bytes alone cannot tell: a zip
+    declared as a .docx is taken as one here and must then pass documents.check_docx."""
+    if sniffed == ZIP and declared_type == DOCX:
+        return DOCX
+    return sniffed
 
 
 def check_content(purpose, sniffed, declared_type=None):

@@ -1,16 +1,21 @@
 """What a video file says about itself, read with PyAV (FFmpeg's demuxers, bundled in its wheels): the
-duration and the picture size. Never the values a client declares.
+duration, the picture size and a poster frame. Never the values a client declares.
 
 probe() opens a file on disk and only reads what the demuxer needs (an MP4's moov box, a WebM's
 header); a file whose container gives no duration has its packets walked to the last timestamp.
 It is blocking code: the service runs it in a thread (eventlet.tpool), one or two at a time, with
 a time bound.
 """
+import io
+
 import av
 
 from kepu_common.errors import InvalidInput
 
 MICROSECONDS = 1_000_000  # FFmpeg's AV_TIME_BASE: a container's duration is in these units
+# the poster is taken a little into the video (first frames are often black or a fade-in), never past a third
+POSTER_AT_SECONDS = 1.0
+POSTER_MAX_FRAMES = 300  # decoding stops here even when no frame reaches the wanted time
 
 
 class UnreadableVideo(InvalidInput):
@@ -44,8 +49,37 @@ def _last_timestamp(container, stream):
     return last
 
 
-def probe(path):
-    """{"duration_seconds", "width", "height"} of the video at path, or UnreadableVideo."""
+def poster_time(seconds):
+    """Where the poster frame is taken, in seconds from the start."""
+    return min(POSTER_AT_SECONDS, seconds / 3) if seconds else 0.0
+
+
+def _poster(container, video, at_seconds, box):
+    """JPEG bytes of the first frame at or after at_seconds (or the last one decoded), fitted into box x box;
+    None when no frame decodes (the duration is still good: the upload is not refused for it)."""
+    container.seek(0)
+    wanted = at_seconds / float(video.time_base) if video.time_base else 0
+    chosen = None
+    try:
+        for count, frame in enumerate(container.decode(video)):
+            chosen = frame
+            if (frame.pts is not None and frame.pts >= wanted) or count >= POSTER_MAX_FRAMES:
+                break
+    except av.error.FFmpegError:
+        pass
+    if chosen is None:
+        return None
+    image = chosen.to_image()
+    image.thumbnail((box, box))
+    out = io.BytesIO()
+    image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+    return out.getvalue()
+
+
+def probe(path, poster_box=None):
+    """{"duration_seconds", "width", "height"} of the video at path, or UnreadableVideo; with poster_box,
+    also "thumbnail": a frame from about a second in, as JPEG (None if none decodes)."""
+    poster = None
     try:
         with av.open(path, mode="r") as container:
             video = next((s for s in container.streams if s.type == "video"), None)
@@ -55,8 +89,13 @@ def probe(path):
             if seconds is None:
                 seconds = duration_seconds(None, None, video.time_base, _last_timestamp(container, video))
             width, height = video.codec_context.width or None, video.codec_context.height or None
+            if poster_box and seconds is not None:
+                poster = _poster(container, video, poster_time(seconds), poster_box)
     except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError):
         raise UnreadableVideo("video_unreadable", {"file": "video_duration_unreadable"}) from None
     if seconds is None:
         raise UnreadableVideo("video_unreadable", {"file": "video_duration_unreadable"})
-    return {"duration_seconds": seconds, "width": width, "height": height}
+    facts = {"duration_seconds": seconds, "width": width, "height": height}
+    if poster_box:
+        facts["thumbnail"] = poster
+    return facts

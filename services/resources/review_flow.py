@@ -3,7 +3,7 @@
 pending_initial ──approved──▶ pending_scientific ──approved──▶ published ──withdraw──▶ withdrawn
       │                              │
       └──rejected──▶ initial_rejected └──rejected──▶ scientific_rejected
-initial_rejected / scientific_rejected ──resubmit──▶ pending_initial
+initial_rejected / scientific_rejected / withdrawn ──revise──▶ pending_initial
 """
 from kepu_common.errors import Conflict
 
@@ -30,8 +30,9 @@ def stage_to_request(status):
 
 
 def after_revision(status):
-    """Revising sends a rejected or still-pending resource back to initial review."""
-    if status in ("published", "withdrawn"):
+    """Revising sends a rejected, still-pending or withdrawn resource back to initial review (a withdrawn
+    one comes back only through a new review). A published one is withdrawn first."""
+    if status == "published":
         raise Conflict("resource_not_revisable", {"status": f"resource_is_{status}"}, details={"status": status})
     return "pending_initial"
 

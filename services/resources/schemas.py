@@ -1,12 +1,15 @@
 """The resources service's requests and replies, one schema per boundary: the service loads and dumps with
 them and the gateway's blueprints (resources, uploads) use the same classes for HTTP and OpenAPI."""
-from marshmallow import Schema, ValidationError, fields, validate, validates
+import copy
+
+from marshmallow import Schema, ValidationError, fields, missing, validate, validates
 
 from kepu_common.contracts import RESOURCE_STATUSES, RESOURCE_TYPES
 from kepu_common.messages import label
 from kepu_common.schema_fields import Timestamp
 from kepu_common.validation import coded
 from services.resources import formats
+from services.resources.media_labels import duration_label
 from services.resources.search import ORDERS
 
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error=coded("sha256_format"))
@@ -121,6 +124,10 @@ def _words(max_items, max_length, description):
 
 
 class ResourceRequest(Schema):
+    """A submission (POST /resources): title, type and a completed upload; the rest may be left out."""
+
+    fills_missing_lists = True  # a submission without keywords or topics has none
+
     title = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={"description": "资源名称"})
     type = fields.String(required=True, validate=validate.OneOf(RESOURCE_TYPES))
     keywords = _words(20, 20, "关键字, at most 20")
@@ -128,44 +135,89 @@ class ResourceRequest(Schema):
     topics = _words(10, 30, "channels/topics, e.g. 科学防疫")
     upload_id = fields.UUID(load_default=None, allow_none=True,
                             metadata={"description": "a completed upload; required on submission, optional on "
-                                                     "revision"})
+                                                     "revision (left out: the file stays)"})
     thumbnail_upload_id = fields.UUID(load_default=None, allow_none=True,
                                       metadata={"description": "a completed thumbnail upload (video, audio, article, "
-                                                               "debunk)"})
+                                                               "debunk); left out on revision: the cover stays"})
     org_id = fields.UUID(load_default=None, allow_none=True,
                          metadata={"description": "only when you administer several organizations"})
 
     def load(self, data, **kwargs):
         loaded = super().load(data, **kwargs)
-        loaded["title"] = loaded["title"].strip()
-        if not loaded["title"]:
-            raise ValidationError({"title": [coded("title_blank")]})
-        loaded["keywords"] = list(dict.fromkeys(k.strip() for k in loaded.get("keywords") or [] if k.strip()))
-        loaded["topics"] = list(dict.fromkeys(t.strip() for t in loaded.get("topics") or [] if t.strip()))
+        if "title" in loaded:
+            loaded["title"] = loaded["title"].strip()
+            if not loaded["title"]:
+                raise ValidationError({"title": [coded("title_blank")]})
+        for words in ("keywords", "topics"):
+            if words in loaded or self.fills_missing_lists:
+                loaded[words] = list(dict.fromkeys(w.strip() for w in loaded.get(words) or [] if w.strip()))
         return loaded
+
+
+REVISED = ("title", "type", "keywords", "description", "topics")
+
+
+def _requiring(schema_class, names, required):
+    """The same fields, those named required or not, and without a default either way: a revision states
+    each of them (PUT), or only those it changes (PATCH), so nothing it leaves out is erased."""
+    declared = {}
+    for name in names:
+        declared[name] = copy.deepcopy(schema_class._declared_fields[name])
+        declared[name].required, declared[name].load_default = required, missing
+    return type(f"{'Full' if required else 'Some'}{schema_class.__name__}", (schema_class,), declared)
+
+
+class ResourceRevision(_requiring(ResourceRequest, REVISED, True)):
+    """PUT /resources/{id}: the whole resource again. title, type, keywords, description and topics are
+    all required (an empty list or text clears one on purpose); upload_id and thumbnail_upload_id, left
+    out, keep the current file and cover. For a partial change use PATCH."""
+
+
+class ResourcePatch(_requiring(ResourceRequest, REVISED + ("upload_id", "thumbnail_upload_id", "org_id"), False)):
+    """PATCH /resources/{id}: only the fields sent change; the others keep their values."""
+
+    fills_missing_lists = False
 
 
 class WithdrawRequest(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=500))
 
 
-class SearchRequest(Schema):
+class DownloadVisitor(Schema):
+    """Who asks for a download, as the gateway saw them (services/resources/downloads.py counts by it);
+    user_agent None: an internal caller that did not say."""
+    client_address = fields.String(load_default="", validate=validate.Length(max=64))
+    user_agent = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=512))
+
+
+class PageRequest(Schema):
+    """Every list of resources, uploads' owners and topics pages the same way: page (from 1) and
+    page_size; the reply says has_more, and total where counting is cheap."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=500), metadata={"description": "from 1"})
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+
+
+class SearchRequest(PageRequest):
     q = fields.String(load_default=None, validate=validate.Length(max=50),
                       metadata={"description": "keyword; Chinese words of 2+ characters match as written "
                                                "(雾霾, 新冠肺炎), in titles, keywords and descriptions"})
     type = fields.String(load_default=None, validate=validate.OneOf(RESOURCE_TYPES))
-    topic = fields.String(load_default=None, validate=validate.Length(max=30))
+    topic = fields.String(load_default=None, validate=validate.Length(max=30),
+                          metadata={"description": "a topic's name however spaced or full-width (科学 防疫 finds "
+                                                   "科学防疫); GET /topics lists them"})
     org = fields.UUID(load_default=None, metadata={"description": "an organization's id"})
     sort = fields.String(load_default="newest", validate=validate.OneOf(tuple(ORDERS)))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=500))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
 
 
-class MineRequest(Schema):
+class MineRequest(PageRequest):
     status = fields.String(load_default=None, validate=validate.OneOf(RESOURCE_STATUSES))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     org_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class TopicsRequest(PageRequest):
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class ResourceSchema(Schema):
@@ -185,7 +237,12 @@ class ResourceSchema(Schema):
                                       metadata={"type": "string", "description": "human-readable, e.g. 687.0 MB"})
     content_type = fields.String()
     sha256 = fields.String()
-    thumbnail_url = fields.String(allow_none=True, metadata={"description": "short-lived link"})
+    duration_seconds = fields.Float(allow_none=True, metadata={"description": "videos: read from the file"})
+    duration_label = fields.Function(lambda r: duration_label(r.get("duration_seconds")),
+                                     metadata={"type": "string", "nullable": True,
+                                               "description": "videos: 3:05, 1:02:07"})
+    thumbnail_url = fields.String(allow_none=True, metadata={"description": "short-lived link; a video's poster "
+                                                                            "frame unless its owner gave a cover"})
     status = fields.String()
     status_label = fields.Function(lambda r: label("resource_status", r["status"]),
                                    metadata={"type": "string", "description": "待初审, 初审驳回, 初审通过/待科学性审核, "
@@ -202,3 +259,19 @@ class PageSchema(Schema):
     page = fields.Integer()
     page_size = fields.Integer()
     has_more = fields.Boolean()
+    total = fields.Integer(allow_none=True, metadata={"description": "/my/resources: how many in all; search: "
+                                                                     "absent (counting every match is not cheap)"})
+
+
+class TopicSchema(Schema):
+    name = fields.String(metadata={"description": "the spelling most resources use"})
+    key = fields.String(metadata={"description": "the normalized name the topic filter matches"})
+    count = fields.Integer(metadata={"description": "published resources with this topic"})
+
+
+class TopicPageSchema(Schema):
+    items = fields.List(fields.Nested(TopicSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    has_more = fields.Boolean()
+    total = fields.Integer()

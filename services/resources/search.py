@@ -1,6 +1,6 @@
 """Search over published resources: keyword (Chinese-aware, see search_text), type, topic, organization;
 newest or most downloaded first; pages in a total order (ties broken by id), so paging is stable."""
-from services.resources import catalogue, search_plan, search_text
+from services.resources import catalogue, search_plan, search_text, topics
 
 ORDERS = {
     "newest": "r.published_at DESC, r.id DESC",
@@ -36,9 +36,9 @@ def search(cur, q=None, type=None, topic=None, org=None, sort="newest", page=1, 
     if type:
         filters.append("r.type = %s")
         args.append(type)
-    if topic:
-        filters.append("r.topics @> ARRAY[%s]::text[]")
-        args.append(topic)
+    if topic:  # 科学 防疫 finds 科学防疫: topics match by their normalized key
+        filters.append("r.topic_keys @> ARRAY[%s]::text[]")
+        args.append(topics.key(topic))
     if org:
         filters.append("r.org_id = %s")
         args.append(org)

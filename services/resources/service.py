@@ -1,7 +1,7 @@
 import io
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import eventlet
 from eventlet import tpool
@@ -14,11 +14,13 @@ from kepu_common.errors import InvalidInput, KepuError
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
-from services.resources import catalogue, media, review_flow, search, thumbnails, uploads
+from services.resources import (catalogue, documents, download_log, downloads, image_limits, media, review_flow, search,
+                                thumbnails, uploads)
 from services.resources.dependencies import Settings
 from services.resources.schemas import (
-    AttachedUploadSchema, AttachRequest, CompleteRequest, MineRequest, PageSchema, ResourceRequest, ResourceSchema,
-    SearchRequest, StreamTargetSchema, UploadRequest, UploadSchema, WithdrawRequest,
+    AttachedUploadSchema, AttachRequest, CompleteRequest, DownloadVisitor, MineRequest, PageSchema, ResourcePatch, ResourceRequest,
+    ResourceRevision, ResourceSchema, SearchRequest, StreamTargetSchema, TopicPageSchema, TopicsRequest, UploadRequest,
+    UploadSchema, WithdrawRequest,
 )
 
 log = logging.getLogger(__name__)
@@ -28,26 +30,41 @@ log = logging.getLogger(__name__)
 _decoding = Semaphore(2)
 # FFmpeg's demuxers take a CPU each while they read a video's header: two at a time per process
 _probing = Semaphore(2)
+# PDFium is not thread-safe: one document at a time per process
+_pdfium = Semaphore(1)
 # thumbnails appear in lists a frontend may keep open a while; files get DOWNLOAD_URL_SECONDS
 THUMBNAIL_URL_TTL = timedelta(hours=1)
 
 
 def _thumbnail_in_thread(path, box, max_pixels):
-    # decoding a large image takes CPU for a while: off the event loop, so other workers keep answering
+    # decoded in a child process with a memory limit (services/resources/image_limits.py): the service's
+    # own memory does not grow with the image, and the event loop keeps answering while the child works
     with _decoding:
-        return tpool.execute(thumbnails.make, path, box, max_pixels)
+        return image_limits.thumbnail(path, box, max_pixels)
 
 
-def _probe_in_thread(path, seconds):
-    """A video's duration read off the event loop; a file that keeps FFmpeg busy past `seconds` is refused
-    (its thread finishes on its own; the worker answers now)."""
+def _probe_in_thread(path, seconds, poster_box=None):
+    """A video's duration (and poster frame) read off the event loop; a file that keeps FFmpeg busy past
+    `seconds` is refused (its thread finishes on its own; the worker answers now)."""
     with _probing:
         try:
             with eventlet.Timeout(seconds):
-                return tpool.execute(media.probe, path)
+                return tpool.execute(media.probe, path, poster_box)
         except eventlet.Timeout:
             raise media.UnreadableVideo("video_unreadable", {"file": "video_probe_timed_out"},
                                         details={"seconds": seconds}) from None
+
+
+def _inspect_in_thread(path, content_type, box, seconds):
+    """A document checked (a PDF parsed, its first page rendered; a .docx's zip directory read) off the
+    event loop; one that takes longer than `seconds` is refused."""
+    with _pdfium if content_type == documents.PDF else _decoding:
+        try:
+            with eventlet.Timeout(seconds):
+                return tpool.execute(documents.inspect, path, content_type, box)
+        except eventlet.Timeout:
+            raise documents.DocumentRefused("document_check_timed_out", {"file": "document_check_timed_out"},
+                                            details={"seconds": seconds}) from None
 
 
 class ResourcesService(PlatformService):
@@ -76,9 +93,12 @@ class ResourcesService(PlatformService):
     def _resource_out(self, resource):
         return ResourceSchema().dump(dict(resource, thumbnail_url=self._url(resource["thumbnail_key"])))
 
-    def _page_out(self, found, more, request):
-        return PageSchema().dump({"items": [dict(r, thumbnail_url=self._url(r["thumbnail_key"])) for r in found],
-                                  "page": request["page"], "page_size": request["page_size"], "has_more": more})
+    def _page_out(self, found, more, request, total=None):
+        page = {"items": [dict(r, thumbnail_url=self._url(r["thumbnail_key"])) for r in found],
+                "page": request["page"], "page_size": request["page_size"], "has_more": more}
+        if total is not None:
+            page["total"] = total
+        return PageSchema().dump(page)
 
     # --- uploads ----------------------------------------------------------------------------
     @rpc
@@ -153,7 +173,10 @@ class ResourcesService(PlatformService):
                 uploads.assemble_parts(self.storage, upload)
             facts = uploads.verify(self.storage, self.settings, upload, received,
                                    make_thumbnail=_thumbnail_in_thread,
-                                   probe=lambda path: _probe_in_thread(path, self.settings.probe_seconds))
+                                   probe=lambda path: _probe_in_thread(path, self.settings.probe_seconds,
+                                                                       self.settings.thumbnail_pixels),
+                                   inspect=lambda path, content_type, box: _inspect_in_thread(
+                                       path, content_type, box, self.settings.probe_seconds))
         except uploads.Incomplete:
             raise
         except KepuError as problem:
@@ -229,8 +252,9 @@ class ResourcesService(PlatformService):
         return self._resource_out(resource)
 
     @rpc
-    def revise(self, user_id, resource_id, request):
-        data = ResourceRequest().load(request)
+    def revise(self, user_id, resource_id, request, partial=False):
+        """PUT (partial=False): every field stated; PATCH (partial=True): only those sent change."""
+        data = (ResourcePatch() if partial else ResourceRevision()).load(request)
         with self.db, self.db.cursor() as cur:
             previous, resource = catalogue.revise(cur, user_id, resource_id, data)
             self._announce(cur, resource, previous, user_id)
@@ -275,19 +299,30 @@ class ResourcesService(PlatformService):
                     else catalogue.orgs_of(cur, user_id))
             if not orgs:
                 catalogue.acting_org(cur, user_id)  # raises: not an organization account
-            found, more = catalogue.owned(cur, orgs, data["status"], data["page_size"],
-                                          (data["page"] - 1) * data["page_size"])
-        return self._page_out(found, more, data)
+            found, more, total = catalogue.owned(cur, orgs, data["status"], data["page_size"],
+                                                 (data["page"] - 1) * data["page_size"])
+        return self._page_out(found, more, data, total)
 
     @rpc
-    def download(self, resource_id, user_id=None):
-        """A short-lived link to the file; the download is counted and announced."""
+    def topics(self, request=None):
+        data = TopicsRequest().load(request or {})
         with self.db, self.db.cursor() as cur:
-            resource = catalogue.count_download(cur, resource_id)
-            self.outbox.add(cur, "resource_downloaded", resource_id=str(resource["id"]),
-                            org_id=str(resource["org_id"]), type=resource["type"],
-                            user_id=str(user_id) if user_id else None,
-                            downloaded_at=datetime.now(timezone.utc).isoformat())
+            found, total = catalogue.topic_counts(cur, data["page_size"], (data["page"] - 1) * data["page_size"])
+        return TopicPageSchema().dump({"items": found, "page": data["page"], "page_size": data["page_size"],
+                                       "has_more": data["page"] * data["page_size"] < total, "total": total})
+
+    @rpc
+    def download(self, resource_id, user_id=None, visitor=None):
+        """A short-lived link to the file; the request is recorded, and counted and announced once per
+        visitor per 30 s unless a robot asked (services/resources/downloads.py)."""
+        seen = DownloadVisitor().load(visitor or {})
+        with self.db, self.db.cursor() as cur:
+            resource, outcome, at = download_log.record(cur, resource_id, user_id, seen["client_address"],
+                                                        seen["user_agent"])
+            if outcome == downloads.COUNTED:
+                self.outbox.add(cur, "resource_downloaded", resource_id=str(resource["id"]),
+                                org_id=str(resource["org_id"]), type=resource["type"],
+                                user_id=str(user_id) if user_id else None, downloaded_at=at.isoformat())
         return {"url": self._url(resource["file_key"], self.settings.download_ttl, resource["filename"]),
                 "expires_in": int(self.settings.download_ttl.total_seconds()), "filename": resource["filename"]}
 

@@ -27,8 +27,10 @@ def make(path, box=480, max_pixels=100_000_000):
                 if image.getexif().get(0x0112) in _TURNED:
                     width, height = height, width
                 image.draft("RGB", (box, box))
-                image = ImageOps.exif_transpose(image)
+                # shrunk first, turned after: exif_transpose copies the image, and the full-size copy of a
+                # 100-megapixel picture is 300-400 MB more (the box is square, so the fit is the same)
                 image.thumbnail((box, box))
+                image = ImageOps.exif_transpose(image)
                 if image.mode not in ("RGB", "L"):
                     image = _flatten(image)
                 out = io.BytesIO()

@@ -52,8 +52,9 @@ def check_file(purpose, declared, measured, limits=None):
     if measured["sha256"] != declared["sha256"].lower():
         raise InvalidInput("checksum_mismatch", {"sha256": "checksum_mismatch"},
                            details={"declared": declared["sha256"].lower(), "received": measured["sha256"]})
-    formats.check_content(purpose, measured["sniffed"], declared["content_type"])
-    return measured["sniffed"]
+    found = formats.as_claimed(measured["sniffed"], declared["content_type"])
+    formats.check_content(purpose, found, declared["content_type"])
+    return found
 
 
 def attach_refusal(upload, org_id, purpose):

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from kepu_common import filetypes
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.resources import formats, thumbnails, upload_rules
+from services.resources import documents, formats, thumbnails, upload_rules
 from services.resources.upload_rules import Incomplete  # noqa: F401 (raised from here too)
 
 MB = formats.MB
@@ -148,16 +148,22 @@ def _no_probe(path):
     raise RuntimeError("this purpose is probed, but no probe was given")
 
 
-def verify(storage, settings, upload, received=None, make_thumbnail=thumbnails.make, probe=_no_probe):
+def _documents_accepted(purpose):
+    return any(content_type in formats.DOCUMENTS for content_type in formats.allowed(purpose))
+
+
+def verify(storage, settings, upload, received=None, make_thumbnail=thumbnails.make, probe=_no_probe,
+           inspect=documents.inspect):
     """Check the stored object against what was declared; what was learnt from it:
     {content_type, thumbnail (JPEG bytes or None), width, height, duration_seconds}.
 
     received: the size and sha256 the gateway measured while streaming (it saw every byte); without it
-    the object is read back from storage. Images are decoded (a thumbnail, their size) and videos
-    probed (their duration) from a copy on disk.
+    the object is read back from storage. From a copy on disk: images are decoded (a thumbnail, their
+    size), videos probed (their duration, a poster frame), documents checked as what they claim (a
+    wall chart PDF's first page is its thumbnail).
     """
     purpose = upload["purpose"]
-    keep_copy = purpose in formats.THUMBNAILED or purpose in formats.PROBED
+    keep_copy = purpose in formats.THUMBNAILED or purpose in formats.PROBED or _documents_accepted(purpose)
     copy = None
     try:
         if received and not keep_copy:
@@ -172,7 +178,10 @@ def verify(storage, settings, upload, received=None, make_thumbnail=thumbnails.m
             {"size": size, "sha256": sha256, "sniffed": filetypes.sniff(head)}, settings.size_limits)
         facts = {"content_type": content_type, "thumbnail": None, "width": None, "height": None,
                  "duration_seconds": None}
-        if purpose in formats.THUMBNAILED:
+        if content_type in formats.DOCUMENTS:
+            box = settings.thumbnail_pixels if purpose in formats.THUMBNAILED else None
+            facts.update(inspect(copy.name, content_type, box))
+        elif purpose in formats.THUMBNAILED:
             facts["thumbnail"], facts["width"], facts["height"] = make_thumbnail(
                 copy.name, settings.thumbnail_pixels, settings.max_image_pixels)
         if purpose in formats.PROBED:

@@ -24,6 +24,20 @@ class ListRequest(TaskQuery, ActorSchema):
     pass
 
 
+class TaskPageQuery(Schema):
+    """GET /review/tasks: pages like every list of the platform (page, page_size; has_more and total)."""
+
+    stage = fields.String(load_default=None, validate=validate.OneOf(REVIEW_STAGES))
+    status = fields.String(load_default="open", validate=validate.OneOf(TASK_STATUSES))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000),
+                          metadata={"description": "from 1"})
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class TaskPageRequest(TaskPageQuery, ActorSchema):
+    pass
+
+
 class Decision(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     comment = fields.String(load_default="", validate=validate.Length(max=2000),
@@ -58,6 +72,14 @@ class TaskSchema(Schema):
     decided_by = fields.String(allow_none=True)
     decided_at = Timestamp(allow_none=True)
     requested_at = Timestamp()
+
+
+class TaskPageSchema(Schema):
+    items = fields.List(fields.Nested(TaskSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    has_more = fields.Boolean()
+    total = fields.Integer(metadata={"description": "tasks matching, on every page"})
 
 
 class QueueSchema(Schema):

@@ -10,7 +10,7 @@ from kepu_common.service_base import PlatformService
 from services.review import access, tasks
 from services.review.schemas import (
     ActorSchema, BatchDecisionRequest, BatchResultSchema, DecisionRequest, HistoryEntrySchema, ListRequest,
-    QueueSchema, TaskSchema,
+    QueueSchema, TaskPageRequest, TaskPageSchema, TaskSchema,
 )
 
 
@@ -72,6 +72,18 @@ class ReviewService(PlatformService):
             found = tasks.listing(cur, access.load(cur, data["actor_id"]), data["stage"], data["status"],
                                   data["limit"], data["offset"])
         return TaskSchema(many=True).dump(found)
+
+    @rpc
+    def task_page(self, request):
+        """A page of tasks for GET /review/tasks: {items, page, page_size, has_more, total}."""
+        data = TaskPageRequest().load(request)
+        size = data["page_size"]
+        with self.db, self.db.cursor() as cur:
+            reviewer = access.load(cur, data["actor_id"])
+            found = tasks.listing(cur, reviewer, data["stage"], data["status"], size + 1, (data["page"] - 1) * size)
+            total = tasks.count(cur, reviewer, data["stage"], data["status"])
+        return TaskPageSchema().dump({"items": found[:size], "page": data["page"], "page_size": size,
+                                      "has_more": len(found) > size, "total": total})
 
     @rpc
     def get_task(self, task_id, request):

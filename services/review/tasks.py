@@ -95,6 +95,18 @@ def listing(cur, access, stage=None, status="open", limit=50, offset=0):
     return [dict(zip(_COLUMNS, row)) for row in cur.fetchall()]
 
 
+def count(cur, access, stage=None, status="open"):
+    """How many tasks listing() would give over all its pages (a queue's size: thousands at most)."""
+    where, args = access.filter_sql()
+    clauses = [where, "status = %s"]
+    args.append(status)
+    if stage:
+        clauses.append("stage = %s")
+        args.append(stage)
+    cur.execute(f"SELECT count(*) FROM tasks WHERE {' AND '.join(clauses)}", args)
+    return cur.fetchone()[0]
+
+
 def queues(cur, access, now):
     """Open tasks per stage with the oldest waiting time, for what this reviewer may see."""
     where, args = access.filter_sql()

@@ -21,10 +21,6 @@ ADMIN_A, ADMIN_B, PLATFORM_ADMIN, NOBODY = (str(uuid.uuid4()) for _ in range(4))
 MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42"
 
 
-def mp4_bytes(size):
-    return MP4_HEAD + bytes(range(256)) * ((size - len(MP4_HEAD)) // 256) + b"\x01" * ((size - len(MP4_HEAD)) % 256)
-
-
 def png_bytes(width=1200, height=800):
     out = io.BytesIO()
     Image.new("RGB", (width, height), (30, 120, 200)).save(out, "PNG")
@@ -47,6 +43,44 @@ def video_bytes(seconds=2, fps=10, container="mp4", codec="mpeg4", size=(64, 48)
                 muxer.mux(packet)
         for packet in stream.encode():
             muxer.mux(packet)
+    return out.getvalue()
+
+
+def video_of_size(size, seconds=2):
+    """A real tiny video grown to exactly `size` bytes with an MP4 `free` box (players and FFmpeg skip it):
+    for uploads that need several parts or a given size."""
+    data = video_bytes(seconds=seconds)
+    padding = size - len(data)
+    assert padding >= 8, "too small for a real video"
+    return data + padding.to_bytes(4, "big") + b"free" + bytes(padding - 8)
+
+
+def pdf_bytes(pages=1, size=(595, 842)):
+    """A real PDF (A4 by default), made with PDFium."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument.new()
+    for _ in range(pages):
+        document.new_page(*size)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def docx_bytes(extra=(), without=()):
+    """A minimal Word document (the parts Word needs), with extra (name, bytes) entries."""
+    import zipfile
+
+    parts = {"[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                                    b'package/2006/content-types"/>',
+             "_rels/.rels": b'<?xml version="1.0"?><Relationships/>',
+             "word/document.xml": '<?xml version="1.0"?><w:document><w:body><w:p><w:r><w:t>雾霾的成因</w:t>'
+                                  '</w:r></w:p></w:body></w:document>'.encode()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in list(parts.items()) + list(extra):
+            if name not in without:
+                archive.writestr(name, content)
     return out.getvalue()
 
 

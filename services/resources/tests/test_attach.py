@@ -51,7 +51,8 @@ def test_attached_uploads_come_back_described_and_outlive_the_cleanup(resources,
     assert attached == {
         "upload_id": video["id"], "bucket": "resources", "key": attached["key"], "content_type": "video/mp4",
         "size": video["size"], "sha256": video["sha256"], "duration_seconds": pytest.approx(2.0, abs=0.11),
-        "width": 64, "height": 48, "filename": "活动现场.mp4", "thumbnail_key": None}
+        "width": 64, "height": 48, "filename": "活动现场.mp4",
+        "thumbnail_key": f"thumbnails/{video['id']}.jpg"}  # its poster frame
     assert attached["key"] in objects(storage)
     # asked again (a redelivered request): the same answer, nothing changes
     assert call(resources, "attach_uploads", ADMIN_A, ORG_A, [video["id"]], "followup_video") == [attached]

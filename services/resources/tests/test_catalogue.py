@@ -5,13 +5,16 @@ from datetime import datetime, timezone
 import pytest
 import requests
 from marshmallow import ValidationError
+
+from services.resources.formats import DOCX
 from nameko.testing.services import entrypoint_waiter
 
 from kepu_common.contracts import make_event
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kepu_common.testing import publish_events
 from services.resources.tests.conftest import (
-    ADMIN_A, ADMIN_B, MB, NOBODY, ORG_A, PLATFORM_ADMIN, call, mp4_bytes, png_bytes, sql, uploaded,
+    ADMIN_A, ADMIN_B, MB, NOBODY, ORG_A, PLATFORM_ADMIN, call, docx_bytes, pdf_bytes, png_bytes, sql, uploaded,
+    video_of_size,
 )
 
 
@@ -39,7 +42,7 @@ def outbox(container, event_type):
 
 @pytest.fixture
 def video(resources):
-    return uploaded(resources, mp4_bytes(6 * MB))
+    return uploaded(resources, video_of_size(6 * MB))
 
 
 @pytest.fixture
@@ -96,6 +99,94 @@ def test_a_rejection_carries_the_reason_and_a_revision_resubmits(resources, amqp
     assert (revised["status"], revised["review_comment"], revised["filename"]) == ("pending_initial", "", video["filename"])
     assert [r["stage"] for r in outbox(resources, "review_requested")] == ["initial", "scientific", "initial"]
     assert outbox(resources, "review_requested")[-1]["snapshot"]["title"] == "冬季雾霾天气个人防护（修订版）"
+
+
+def test_a_revision_states_every_field_or_patches_some_and_never_erases(resources, amqp_uri, video):
+    resource = call(resources, "submit", ADMIN_A, form(video["id"]))
+    decide(resources, amqp_uri, resource["id"], "initial", "rejected", "标题不准确")
+    # PUT without the description, keywords and topics: refused, nothing changed
+    with pytest.raises(ValidationError) as error:
+        call(resources, "revise", ADMIN_A, resource["id"], {"title": "雾霾防护", "type": "video"})
+    assert error.value.messages == {"keywords": ["required"], "description": ["required"], "topics": ["required"]}
+    unchanged = call(resources, "get_resource", resource["id"], ADMIN_A)
+    assert (unchanged["status"], unchanged["description"], unchanged["topics"]) == (
+        "initial_rejected", resource["description"], ["健康"])
+    # PATCH changes what it sends and keeps the rest
+    patched = call(resources, "revise", ADMIN_A, resource["id"], {"title": "雾霾防护指南"}, True)
+    assert (patched["title"], patched["keywords"], patched["description"], patched["topics"], patched["status"]) == (
+        "雾霾防护指南", resource["keywords"], resource["description"], ["健康"], "pending_initial")
+    assert patched["file_size"] == 6 * MB and patched["thumbnail_url"]
+    # PUT clears a field only when it says so
+    cleared = call(resources, "revise", ADMIN_A, resource["id"], form(None, topics=[], description=""))
+    assert (cleared["topics"], cleared["description"], cleared["keywords"]) == ([], "", resource["keywords"])
+    with pytest.raises(ValidationError):
+        call(resources, "revise", ADMIN_A, resource["id"], {"title": "  "}, True)
+
+
+def test_a_withdrawn_resource_comes_back_through_a_revision_and_a_new_review(resources, amqp_uri, video):
+    resource = call(resources, "submit", ADMIN_A, form(video["id"]))
+    decide(resources, amqp_uri, resource["id"], "initial", "approved")
+    decide(resources, amqp_uri, resource["id"], "scientific", "approved")
+    call(resources, "withdraw", ADMIN_A, resource["id"], {"reason": "数据需要更新"})
+    back = call(resources, "revise", ADMIN_A, resource["id"], {"description": "更新了 2026 年的监测数据。"}, True)
+    assert (back["status"], back["review_comment"]) == ("pending_initial", "")
+    with pytest.raises(NotFound):  # not public again until reviewed again
+        call(resources, "get_resource", resource["id"], None)
+    assert [r["stage"] for r in outbox(resources, "review_requested")] == ["initial", "scientific", "initial"]
+    decide(resources, amqp_uri, resource["id"], "initial", "approved")
+    decide(resources, amqp_uri, resource["id"], "scientific", "approved")
+    assert call(resources, "get_resource", resource["id"], None)["description"] == "更新了 2026 年的监测数据。"
+
+
+def test_a_video_has_its_poster_and_duration_and_a_cover_replaces_the_poster(resources, video, cover):
+    assert video["duration_seconds"] == pytest.approx(2.0, abs=0.11) and video["thumbnail_url"]
+    resource = call(resources, "submit", ADMIN_A, form(video["id"]))
+    assert (resource["duration_seconds"], resource["duration_label"]) == (video["duration_seconds"], "0:02")
+    poster = requests.get(resource["thumbnail_url"], timeout=10)
+    assert poster.status_code == 200 and poster.content.startswith(b"\xff\xd8\xff")
+    row, = call(resources, "my_resources", ADMIN_A, {})["items"]
+    assert (row["duration_label"], bool(row["thumbnail_url"])) == ("0:02", True)
+    covered = call(resources, "revise", ADMIN_A, resource["id"], {"thumbnail_upload_id": cover["id"]}, True)
+    assert sql(resources, "SELECT thumbnail_upload_id::text FROM resources WHERE id = %s", (resource["id"],)) == [
+        (cover["id"],)]
+    assert covered["duration_label"] == "0:02"
+
+
+def test_word_and_pdf_articles_and_pdf_wall_charts(resources):
+    word = uploaded(resources, docx_bytes(), purpose="article", content_type=DOCX, filename="雾霾的成因.docx")
+    assert (word["status"], word["content_type"]) == ("complete", DOCX)
+    article = call(resources, "submit", ADMIN_A, form(word["id"], type="article", title="雾霾的成因（图文）"))
+    assert article["content_type"] == DOCX
+    chart = uploaded(resources, pdf_bytes(size=(1190, 1684)), purpose="wallchart", content_type="application/pdf",
+                     filename="防震减灾挂图.pdf")
+    assert chart["thumbnail_url"] and requests.get(chart["thumbnail_url"], timeout=10).status_code == 200
+    wallchart = call(resources, "submit", ADMIN_A, form(chart["id"], type="wallchart", title="防震减灾挂图"))
+    assert wallchart["thumbnail_url"]
+    pdf = uploaded(resources, pdf_bytes(), purpose="article", content_type="application/pdf", filename="指南.pdf")
+    assert (pdf["content_type"], pdf["thumbnail_url"]) == ("application/pdf", None)  # an article takes a cover
+
+
+def test_my_resources_pages_with_a_total(resources, video):
+    image = uploaded(resources, png_bytes(), purpose="image", content_type="image/png", filename="雾霾挂图.png")
+    call(resources, "submit", ADMIN_A, form(video["id"]))
+    call(resources, "submit", ADMIN_A, form(image["id"], type="image", title="雾霾科普图"))
+    first = call(resources, "my_resources", ADMIN_A, {"page_size": 1})
+    second = call(resources, "my_resources", ADMIN_A, {"page": 2, "page_size": 1})
+    assert (len(first["items"]), first["has_more"], first["total"]) == (1, True, 2)
+    assert (len(second["items"]), second["has_more"], second["total"]) == (1, False, 2)
+    assert first["items"][0]["id"] != second["items"][0]["id"]
+
+
+def test_topics_are_counted_over_published_resources(resources, amqp_uri, video):
+    resource = call(resources, "submit", ADMIN_A, form(video["id"], topics=["科学 防疫", "健康"]))
+    assert call(resources, "topics", {})["items"] == []  # not yet published
+    decide(resources, amqp_uri, resource["id"], "initial", "approved")
+    decide(resources, amqp_uri, resource["id"], "scientific", "approved")
+    listed = call(resources, "topics", {})
+    assert sorted((t["name"], t["key"], t["count"]) for t in listed["items"]) == [
+        ("健康", "健康", 1), ("科学 防疫", "科学防疫", 1)]
+    assert (listed["total"], listed["has_more"], listed["page"]) == (2, False, 1)
+    assert [r["id"] for r in call(resources, "search", {"topic": "科学防疫"})["items"]] == [resource["id"]]
 
 
 def test_download_counts_and_withdrawal_takes_it_down(resources, amqp_uri, video):

@@ -73,3 +73,23 @@ def test_every_resource_type_and_status_of_the_contracts_has_its_formats_and_lab
         assert all(has(f"resource_status.{s}", locale) for s in RESOURCE_STATUSES)
     assert label("resource_status", "pending_scientific") == "初审通过/待科学性审核"
     assert label("resource_type", "wallchart", "en") == "Wall chart"
+
+
+def test_articles_take_word_and_pdf_and_wall_charts_take_pdf():
+    formats.check_declared("article", formats.DOCX)
+    formats.check_declared("article", "application/pdf")
+    formats.check_declared("wallchart", "application/pdf")
+    formats.check_content("wallchart", sniff(b"%PDF-1.7\n" + bytes(7)), "application/pdf")
+    with pytest.raises(InvalidInput):  # any zip is no longer an article: only a Word file
+        formats.check_declared("article", "application/zip")
+
+
+def test_a_zip_is_a_word_file_only_when_declared_one_and_then_must_prove_it():
+    zip_head = sniff(b"PK\x03\x04" + bytes(12))
+    assert formats.as_claimed(zip_head, formats.DOCX) == formats.DOCX  # documents.check_docx decides
+    assert formats.as_claimed(zip_head, "application/pdf") == "application/zip"
+    with pytest.raises(InvalidInput) as error:
+        formats.check_content("article", formats.as_claimed(zip_head, "application/pdf"), "application/pdf")
+    assert error.value.fields["file"]["code"] == "content_not_accepted"
+    # a PDF declared as Word is what its bytes say
+    assert formats.as_claimed("application/pdf", formats.DOCX) == "application/pdf"

@@ -1,7 +1,9 @@
 """Durations read from real files (encoded here with PyAV), never from what a client declares."""
+import io
 from fractions import Fraction
 
 import pytest
+from PIL import Image
 
 from services.resources import media
 from services.resources.tests.conftest import MP4_HEAD, video_bytes
@@ -35,3 +37,22 @@ def test_a_file_whose_duration_cannot_be_read_is_refused(tmp_path, content):
         media.probe(str(path))
     assert (error.value.status, error.value.code) == (400, "video_unreadable")
     assert error.value.fields["file"]["code"] in ("video_duration_unreadable", "video_no_picture")
+
+
+def test_a_poster_frame_is_taken_about_a_second_in(tmp_path):
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(video_bytes(seconds=3, size=(96, 64)))  # frame n is a flat grey of brightness 10 n
+    found = media.probe(str(path), poster_box=48)
+    poster = Image.open(io.BytesIO(found["thumbnail"]))
+    assert poster.format == "JPEG" and poster.size == (48, 32)  # fitted into the box, its shape kept
+    first = media.probe(str(path), poster_box=48)["thumbnail"]
+    assert first == found["thumbnail"]  # the same frame each time
+    # the first frame is black; the poster is the one at 1 s (frame 10, brightness 100)
+    assert 60 < poster.convert("L").getpixel((20, 16)) < 110
+    assert "thumbnail" not in media.probe(str(path))
+
+
+def test_the_poster_time_stays_inside_short_videos():
+    assert media.poster_time(30.0) == 1.0
+    assert media.poster_time(0.6) == pytest.approx(0.2)
+    assert media.poster_time(None) == 0.0

@@ -6,7 +6,8 @@ import psycopg2
 import pytest
 
 from kepu_common.testing import DATABASE_SERVER, drop_database, run_admin
-from services.resources import search_plan, search_text
+from services.resources import catalogue, search_plan, search_text
+from services.resources import topics as topic_names
 from services.resources.search import search
 
 ORG_A, ORG_B = uuid.uuid4(), uuid.uuid4()
@@ -18,7 +19,7 @@ CATALOGUE = [
     ("地震来了怎么办", "wallchart", ["应急"], "学会避险，雾天也要注意出行安全。", [], ORG_B, 3, 20, "published"),
     ("谣言：吃大蒜能预防新冠", "debunk", ["辟谣"], "大蒜不能预防病毒感染。", ["辟谣"], ORG_B, 4, 1, "published"),
     ("雾霾与健康：尚在初审", "video", ["雾霾"], "未发布的资源不可见。", ["健康"], ORG_A, 5, 0, "pending_initial"),
-    ("COVID-19 疫苗常识", "article", ["疫苗"], "ＣＯＶＩＤ疫苗接种须知。", ["科学防疫"], ORG_B, 6, 9, "published"),
+    ("COVID-19 疫苗常识", "article", ["疫苗"], "ＣＯＶＩＤ疫苗接种须知。", ["科学 防疫"], ORG_B, 6, 9, "published"),
 ]
 
 
@@ -35,11 +36,12 @@ def cur(database_templates, worker_tag):
             "object_key, part_size, status, expires_at) VALUES (%s, %s, %s, %s, 'f', 'video/mp4', 1, %s, 'stream', "
             "%s, 1, 'complete', now())", (upload_id, org, uuid.uuid4(), kind, "0" * 64, f"k/{upload_id}"))
         cursor.execute(
-            "INSERT INTO resources (id, org_id, uploader_id, type, title, keywords, description, topics, "
+            "INSERT INTO resources (id, org_id, uploader_id, type, title, keywords, description, topics, topic_keys, "
             "file_upload_id, file_key, filename, file_size, content_type, sha256, status, downloads, search, "
-            "published_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'f', 1, 'video/mp4', %s, %s, %s, "
+            "published_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'f', 1, 'video/mp4', %s, %s, %s, "
             "%s::tsvector, %s)",
-            (resource_id, org, uuid.uuid4(), kind, title, keywords, description, topics, upload_id, f"k/{upload_id}",
+            (resource_id, org, uuid.uuid4(), kind, title, keywords, description, topics, topic_names.keys(topics),
+             upload_id, f"k/{upload_id}",
              "0" * 64, status, downloads, search_text.document_vector(title, keywords, description, kind),
              T0 + timedelta(days=days)))
     yield cursor
@@ -84,6 +86,10 @@ def test_filters_and_orders(cur):
     assert titles(cur, type="article") == ["COVID-19 疫苗常识", "新冠肺炎防控指南"]
     assert titles(cur, topic="科学防疫", sort="downloads") == ["新冠肺炎防控指南", "COVID-19 疫苗常识"]
     assert titles(cur, org=ORG_B, q="新冠") == ["谣言：吃大蒜能预防新冠"]
+    # however the topic was typed, here or in the filter: spaces, full-width spaces, letters' case
+    assert titles(cur, topic="科学　防疫 ") == ["COVID-19 疫苗常识", "新冠肺炎防控指南"]
+    assert titles(cur, topic="辟谣") == ["谣言：吃大蒜能预防新冠"]
+    assert titles(cur, topic="防疫") == []
     assert titles(cur, sort="downloads")[:2] == ["新冠肺炎防控指南", "地震来了怎么办"]
 
 
@@ -109,3 +115,14 @@ def test_pages_are_stable_even_with_ties(cur):
     flat = [i for p in pages for i in p]
     assert len(flat) == len(set(flat)) == 5 and [len(p) for p in pages] == [2, 2, 1]
     assert flat == [r["id"] for r in search(cur, page_size=5)[0]]
+
+
+def test_topics_are_listed_with_their_published_resources_counted_once_per_spelling(cur):
+    listed, total = catalogue.topic_counts(cur)
+    assert total == 3
+    first = listed[0]
+    assert (first["key"], first["count"]) == ("科学防疫", 2) and first["name"] in ("科学防疫", "科学 防疫")
+    # the unpublished video's 健康 is not counted: only the published one
+    assert {t["key"]: t["count"] for t in listed} == {"科学防疫": 2, "健康": 1, "辟谣": 1}
+    page, total = catalogue.topic_counts(cur, limit=1, offset=2)
+    assert len(page) == 1 and total == 3

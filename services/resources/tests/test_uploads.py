@@ -8,7 +8,7 @@ from PIL import Image
 
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, TooLarge
 from services.resources.tests.conftest import (
-    ADMIN_A, ADMIN_B, MB, NOBODY, call, mp4_bytes, objects, png_bytes, send_parts, sha256, sql, streamed,
+    ADMIN_A, ADMIN_B, MB, NOBODY, call, video_of_size, objects, png_bytes, send_parts, sha256, sql, streamed,
     upload_form, uploaded,
 )
 from services.resources.thumbnails import UnreadableImage
@@ -23,21 +23,23 @@ def test_part_plan_keeps_parts_whole_megabytes_and_under_the_s3_limit():
 
 
 def test_a_multipart_upload_goes_straight_to_storage_and_is_checked(resources, storage):
-    data = mp4_bytes(11 * MB)
+    data = video_of_size(11 * MB)
     upload = call(resources, "start_upload", ADMIN_A, upload_form(data))
     assert [p["size"] for p in upload["parts"]] == [5 * MB, 5 * MB, MB]
     assert upload["status"] == "pending" and upload["method"] == "multipart"
     send_parts(upload, data)
     done = call(resources, "complete_upload", ADMIN_A, upload["id"])
     assert (done["status"], done["content_type"], done["size"]) == ("complete", "video/mp4", 11 * MB)
-    stored, = objects(storage)
+    assert done["duration_seconds"] == pytest.approx(2.0, abs=0.11)  # read from the file, as is its poster
+    stored, = objects(storage, "files/")
     assert storage.stat(storage.bucket("resources"), stored).size == 11 * MB
+    assert objects(storage, "thumbnails/") == [f"thumbnails/{upload['id']}.jpg"]
     # asking again changes nothing
     assert call(resources, "complete_upload", ADMIN_A, upload["id"])["completed_at"] == done["completed_at"]
 
 
 def test_completing_before_every_part_arrived_loses_nothing(resources):
-    data = mp4_bytes(11 * MB)
+    data = video_of_size(11 * MB)
     upload = call(resources, "start_upload", ADMIN_A, upload_form(data))
     send_parts(upload, data, only={1})
     with pytest.raises(Incomplete) as error:
@@ -63,7 +65,7 @@ def rejected(resources, storage, data, expected_fields, **form):
 
 
 def test_a_checksum_mismatch_is_rejected_and_removed(resources, storage):
-    data = mp4_bytes(6 * MB)
+    data = video_of_size(6 * MB)
     rejected(resources, storage, data, {"sha256"}, sha256=sha256(b"something else"))
 
 
@@ -80,7 +82,7 @@ def test_bytes_that_are_not_the_declared_type_are_rejected(resources, storage):
 
 
 def test_a_size_mismatch_is_rejected(resources, storage):
-    data = mp4_bytes(6 * MB)
+    data = video_of_size(6 * MB)
     upload = call(resources, "start_upload", ADMIN_A, upload_form(data, size=7 * MB))
     send_parts(upload, data + b"")  # the last planned part arrives short
     with pytest.raises(InvalidInput) as error:
@@ -98,7 +100,7 @@ def test_a_file_over_the_limit_is_refused_before_anything_is_stored(resources, s
 
 
 def test_only_organization_accounts_upload_and_only_their_own(resources):
-    data = mp4_bytes(MB)
+    data = video_of_size(MB)
     with pytest.raises(Forbidden) as error:
         call(resources, "start_upload", NOBODY, upload_form(data))
     assert error.value.details == {"required_roles": ["org_admin"]}
@@ -128,20 +130,20 @@ def test_a_damaged_image_is_rejected(resources, storage):
 
 
 def test_a_streamed_upload_is_checked_the_same_way(resources, storage):
-    data = mp4_bytes(3 * MB)
+    data = video_of_size(3 * MB)
     done = streamed(resources, storage, data)
     assert done["status"] == "complete" and done["method"] == "stream"
     with pytest.raises(InvalidInput) as error:
         streamed(resources, storage, data, sha256=sha256(b"other"))
     assert set(error.value.fields) == {"sha256"}
-    assert len(objects(storage)) == 1  # only the first, accepted file
+    assert len(objects(storage, "files/")) == 1  # only the first, accepted file (and its poster)
 
 
 def test_abandoned_uploads_expire_with_their_parts(resources, storage):
-    data = mp4_bytes(11 * MB)
+    data = video_of_size(11 * MB)
     upload = call(resources, "start_upload", ADMIN_A, upload_form(data))
     send_parts(upload, data, only={1, 2})
-    done = uploaded(resources, mp4_bytes(MB))
+    done = uploaded(resources, video_of_size(MB))
     sql(resources, "UPDATE uploads SET expires_at = now() - interval '1 minute' WHERE id = %s", (upload["id"],))
     sql(resources, "UPDATE uploads SET completed_at = now() - %s WHERE id = %s", (timedelta(days=8), done["id"]))
     call(resources, "expire_uploads")
@@ -151,7 +153,7 @@ def test_abandoned_uploads_expire_with_their_parts(resources, storage):
 
 
 def test_two_racing_streams_leave_one_checked_file(resources, storage):
-    data = mp4_bytes(MB)
+    data = video_of_size(MB)
     upload = call(resources, "start_upload", ADMIN_A, upload_form(data, method="stream"))
     first, second = (call(resources, "stream_target", ADMIN_A, upload["id"]) for _ in range(2))
     assert first["key"] != second["key"]
@@ -161,7 +163,26 @@ def test_two_racing_streams_leave_one_checked_file(resources, storage):
     done = call(resources, "complete_upload", ADMIN_A, upload["id"], {"received": dict(received, object_key=first["key"])})
     again = call(resources, "complete_upload", ADMIN_A, upload["id"], {"received": dict(received, object_key=second["key"])})
     assert again["completed_at"] == done["completed_at"]
-    assert objects(storage) == [first["key"]]
+    assert objects(storage, "files/") == [first["key"]]
     with pytest.raises(InvalidInput):  # another upload's object is never touched
         call(resources, "complete_upload", ADMIN_A, upload["id"],
              {"received": dict(received, object_key="files/elsewhere/x")})
+
+
+def test_a_docx_that_is_not_a_word_file_is_rejected_and_removed(resources, storage):
+    from services.resources.formats import DOCX
+    from services.resources.tests.conftest import docx_bytes
+    workbook = docx_bytes(without=("word/document.xml",), extra=[("xl/workbook.xml", b"<workbook/>")])
+    error = rejected(resources, storage, workbook, {"file"}, purpose="article", content_type=DOCX,
+                     filename="雾霾的成因.docx")
+    assert error.fields["file"]["code"] == "docx_not_word"
+    macros = docx_bytes(extra=[("word/vbaProject.bin", b"\xd0\xcf\x11\xe0" + bytes(100))])
+    error = rejected(resources, storage, macros, {"file"}, purpose="article", content_type=DOCX, filename="宏.docx")
+    assert error.fields["file"]["code"] == "docx_has_macros"
+
+
+def test_a_pdf_that_does_not_parse_is_rejected_and_removed(resources, storage):
+    broken = b"%PDF-1.7\n" + b"not a pdf at all " * 1000
+    error = rejected(resources, storage, broken, {"file"}, purpose="wallchart", content_type="application/pdf",
+                     filename="挂图.pdf")
+    assert error.fields["file"]["code"] == "pdf_unreadable"

@@ -72,6 +72,18 @@ def test_request_becomes_one_task_even_when_redelivered(review, amqp_uri):
     assert len(listed) == 1 and listed[0]["snapshot"]["title"] == "雾霾的成因"
 
 
+def test_tasks_come_in_pages_with_has_more_and_total(review, amqp_uri):
+    for subject in ("r-1", "r-2", "r-3"):
+        request_review(review, amqp_uri, subject_id=subject)
+    first = call(review, "task_page", as_(INITIAL, page_size=2))
+    second = call(review, "task_page", as_(INITIAL, page=2, page_size=2))
+    assert [t["subject_id"] for t in first["items"]] == ["r-1", "r-2"]  # oldest first
+    assert (first["page"], first["page_size"], first["has_more"], first["total"]) == (1, 2, True, 3)
+    assert ([t["subject_id"] for t in second["items"]], second["has_more"], second["total"]) == (["r-3"], False, 3)
+    assert call(review, "task_page", as_(INITIAL, status="decided")) == {
+        "items": [], "page": 1, "page_size": 50, "has_more": False, "total": 0}
+
+
 def test_newer_request_supersedes_the_open_task(review, amqp_uri):
     request_review(review, amqp_uri, snapshot={"title": "v1"})
     request_review(review, amqp_uri, snapshot={"title": "v2"})

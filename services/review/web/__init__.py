@@ -2,7 +2,7 @@
 English when the browser asks for it (Accept-Language: en), every text from the catalogues.
 
 It calls the review service over RPC with the signed-in reviewer as the actor, so the UI and the API
-apply the same rules; sign-in goes to identity. Sessions are signed cookies holding the reviewer's
+apply the same rules; sign-in goes to identity. Sessions are encrypted cookies holding the reviewer's
 tokens; every form carries a CSRF token.
 """
 import hmac
@@ -17,12 +17,16 @@ from flask import Flask, abort, flash, g, redirect, render_template, request, se
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from kepu_common import messages
+from kepu_common import messages, networks
 from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcClient, RpcTimeout
 from kepu_common.storage import Storage
-from services.review.web import labels
+from services.review.web import labels, safety
+from services.review.web.sessions import EncryptedCookieSessionInterface
 
 PAGE_SIZE = 20
+COMMENT_MAX = 2000  # as the review service's Decision schema
+NAME_TTL = 300  # seconds a reviewer's name is kept before identity is asked again
+NAME_TIMEOUT = 2  # seconds a page waits for identity to name reviewers
 
 
 def create_app(settings):
@@ -35,18 +39,32 @@ def create_app(settings):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.get("secure_cookies", False),
+        # __Host-: the browser takes it only over HTTPS, for this host and path /, never from a sibling domain
+        SESSION_COOKIE_NAME="__Host-review" if settings.get("secure_cookies") else "review_session",
         PERMANENT_SESSION_LIFETIME=12 * 3600,
     )
+    app.session_interface = EncryptedCookieSessionInterface()  # why encrypted: services/review/web/sessions.py
+    metrics_networks = networks.parse_networks(settings.get("metrics_networks") or networks.LOOPBACK)
+    previews_origin = safety.storage_origin(settings["storage"])
     app.extensions["rpc"] = RpcClient(settings["amqp_uri"], timeout=settings.get("rpc_timeout", 10))
     app.extensions["storage"] = Storage.from_config(settings["storage"])
     app.extensions["jwt"] = settings["jwt"]
-    app.jinja_env.globals.update(labels=labels, csrf_token=_csrf_token, t=_text, label=_label)
+    app.extensions["reviewer_names"] = {}  # user id -> (expires, identity's profile or None)
+    app.jinja_env.globals.update(labels=labels, csrf_token=_csrf_token, t=_text, label=_label,
+                                 csp_nonce=lambda: g.csp_nonce)
     app.jinja_env.filters.update(waited=lambda value, now=None: labels.waited(value, g.locale, now),
                                  when=labels.when)
 
     @app.before_request
     def reader_language():
         g.locale = messages.negotiate(request.headers.get("Accept-Language"))
+        g.csp_nonce = safety.new_nonce()
+
+    @app.after_request
+    def security_headers(response):
+        personal = request.endpoint != "static"
+        response.headers.update(safety.security_headers(getattr(g, "csp_nonce", "none"), previews_origin, personal))
+        return response
 
     def rpc(service, method, *args):
         return app.extensions["rpc"].call(service, method, *args)
@@ -54,7 +72,35 @@ def create_app(settings):
     def actor(**extra):
         return {"actor_id": g.user_id, "client_address": request.remote_addr or "", **extra}
 
+    def names(user_ids):
+        """{user id: name or masked phone} of the reviewers a page mentions, from identity (kept a few minutes:
+        a page names a handful of colleagues, and names rarely change)."""
+        cache, now, reachable = app.extensions["reviewer_names"], time.monotonic(), True
+        for user_id in {u for u in user_ids if u}:
+            if user_id not in cache or cache[user_id][0] < now:
+                profile = None  # not a user identity knows, or identity is away: named generically
+                if reachable:
+                    try:
+                        profile = app.extensions["rpc"].call("identity", "me", user_id, timeout=NAME_TIMEOUT)
+                    except RemoteError:
+                        pass
+                    except (RpcTimeout, BrokerUnavailable):
+                        reachable = False  # one wait per page at most: the page matters more than the names
+                if len(cache) > 10_000:
+                    cache.clear()
+                cache[user_id] = (now + (NAME_TTL if reachable else NAME_TIMEOUT * 10), profile)
+        return {user_id: labels.person(cache[user_id][1], g.locale) for user_id in user_ids if user_id}
+
+    def bad_filter(value, allowed):
+        if value is not None and value not in allowed:
+            abort(400, _text("ui.bad_filter"))
+
     # --- sessions ----------------------------------------------------------------------------
+    def check_csrf():
+        sent, kept = request.form.get("csrf_token", ""), session.get("csrf_token", "")
+        if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
+            abort(400, _text("ui.form_expired"))
+
     def _claims(token):
         keys = app.extensions["jwt"]
         return jwt.decode(token, keys["public_key"], algorithms=["EdDSA"], audience=keys["audience"],
@@ -86,9 +132,7 @@ def create_app(settings):
                 return redirect(url_for("login"))
             g.user_id, g.roles, g.phone = claims["sub"], claims.get("roles", []), session.get("phone", "")
             if request.method == "POST":
-                sent = request.form.get("csrf_token", "")
-                if not hmac.compare_digest(sent, session.get("csrf_token", "")):
-                    abort(400, _text("ui.form_expired"))
+                check_csrf()
             return view(*args, **kwargs)
 
         return wrapper
@@ -112,6 +156,7 @@ def create_app(settings):
     @app.route("/login", methods=["GET", "POST"])
     def login():
         if request.method == "POST":
+            check_csrf()  # a sign-in forged by another site would sign the reviewer into the attacker's account
             try:
                 signed = rpc("identity", "login", {"phone": request.form.get("phone", ""),
                                                    "password": request.form.get("password", ""),
@@ -123,8 +168,7 @@ def create_app(settings):
             session.update(access_token=signed["tokens"]["access_token"], refresh_token=signed["tokens"]["refresh_token"],
                            phone=signed["user"]["phone"], csrf_token=secrets.token_urlsafe(32))
             session.permanent = True
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("queues"))
+            return redirect(safety.next_target(request.args.get("next", ""), url_for("queues")))
         return render_template("login.html")
 
     @app.post("/logout")
@@ -145,12 +189,16 @@ def create_app(settings):
     @signed_in
     def task_list():
         stage = request.args.get("stage") or None
-        status = request.args.get("status", "open")
-        page = max(request.args.get("page", 1, type=int) or 1, 1)  # a bad number is page 1, not an error page
+        status = request.args.get("status") or "open"
+        bad_filter(stage, labels.STAGES)  # a link typed or edited by hand: a page that says so, not a 500
+        bad_filter(status, labels.STATUSES)
+        page = min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)  # a bad number is page 1
         found = rpc("review", "list_tasks", actor(stage=stage, status=status, limit=PAGE_SIZE + 1,
                                                   offset=(page - 1) * PAGE_SIZE))
-        return render_template("tasks.html", tasks=found[:PAGE_SIZE], has_next=len(found) > PAGE_SIZE, page=page,
-                               stage=stage, status=status, now=datetime.now(timezone.utc))
+        shown = found[:PAGE_SIZE]
+        return render_template("tasks.html", tasks=shown, has_next=len(found) > PAGE_SIZE, page=page,
+                               stage=stage, status=status, now=datetime.now(timezone.utc),
+                               names=names([t["decided_by"] for t in shown if status == "decided"]))
 
     @app.get("/tasks/<task_id>")
     @signed_in
@@ -164,9 +212,11 @@ def create_app(settings):
                 continue
             previews.append({**item, "kind": labels.preview_kind(item),
                              "url": app.extensions["storage"].presigned_get(bucket, item["key"])})
+        people = [detail["task"]["decided_by"], detail["task"]["claimed_by"]] + [
+            entry["actor_id"] for entry in detail["history"]]
         return render_template("task.html", task=detail["task"], history=detail["history"], previews=previews,
                                rows=labels.snapshot_rows(detail["task"]["snapshot"], g.locale),
-                               now=datetime.now(timezone.utc))
+                               now=datetime.now(timezone.utc), names=names(people))
 
     @app.post("/tasks/<task_id>/claim")
     @signed_in
@@ -186,7 +236,8 @@ def create_app(settings):
     @signed_in
     def decide(task_id):
         decision = request.form.get("decision", "")
-        rpc("review", "decide", task_id, actor(decision=decision, comment=request.form.get("comment", "").strip()))
+        comment = _checked_decision(decision, request.form.get("comment", ""))
+        rpc("review", "decide", task_id, actor(decision=decision, comment=comment))
         flash(_text("ui.approved" if decision == "approved" else "ui.rejected"), "ok")
         return redirect(url_for("task_list", stage=request.form.get("stage") or None))
 
@@ -197,19 +248,25 @@ def create_app(settings):
         if not ids:
             flash(_text("ui.select_first"), "warning")
             return redirect(request.referrer or url_for("task_list"))
-        results = rpc("review", "decide_many", actor(task_ids=ids, decision=request.form.get("decision", ""),
-                                                     comment=request.form.get("comment", "").strip()))
+        decision = request.form.get("decision", "")
+        comment = _checked_decision(decision, request.form.get("comment", ""))
+        results = rpc("review", "decide_many", actor(task_ids=ids[:100], decision=decision, comment=comment))
         done = sum(1 for r in results if r["status"] == "decided")
         refused = [r for r in results if r["status"] != "decided"]
         if refused:
-            reasons = "；".join(labels.refusal_text(r, g.locale) for r in refused)
-            flash(_text("ui.batch_partly", done=done, refused=len(refused), reasons=reasons), "warning")
+            flash(_text("ui.batch_partly", done=done, refused=len(refused)), "warning")
+            for result in refused:  # one message per refused item, named as the list names it
+                subject = request.form.get(f"subject_{result['task_id']}") or _text("ui.unnamed_task")
+                flash(_text("ui.batch_refused_item", subject=subject[:100],
+                            reason=labels.refusal_text(result, g.locale)), "error")
         else:
             flash(_text("ui.batch_done", done=done), "ok")
         return redirect(request.referrer or url_for("task_list"))
 
     @app.get("/metrics")
     def metrics():
+        if not networks.is_internal(request.remote_addr, metrics_networks):
+            abort(404)  # the queue's figures are for the platform's monitoring, not for the internet
         figures = rpc("review", "ops_figures")
         registry = CollectorRegistry()
         pending = Gauge("kepu_review_pending_tasks", "Open review tasks", ["stage"], registry=registry)
@@ -228,6 +285,17 @@ def create_app(settings):
         return {"status": "ok", "time": int(time.time())}
 
     return app
+
+
+def _checked_decision(decision, comment):
+    """A decision from a form, checked before the service is asked: a friendly page for a forged or
+    truncated form (decision=bogus, a comment over the limit), in the reader's language."""
+    if decision not in labels.DECISIONS:
+        abort(400, _text("ui.bad_decision"))
+    comment = comment.strip()
+    if len(comment) > COMMENT_MAX:
+        abort(400, _text("ui.comment_too_long", max=COMMENT_MAX))
+    return comment
 
 
 def _text(code, **params):
@@ -255,7 +323,11 @@ def settings_from_env(environ=None):
         "secret_key": Path(env.get("REVIEW_UI_SECRET_KEY_FILE", "var/keys/review-ui-secret.key")).read_text().strip(),
         "amqp_uri": config["AMQP_URI"],
         "storage": config["STORAGE"],
-        "secure_cookies": env.get("REVIEW_UI_SECURE_COOKIES", "0") == "1",
+        # Secure cookies outside local development; REVIEW_UI_SECURE_COOKIES says so explicitly either way
+        "secure_cookies": env.get("REVIEW_UI_SECURE_COOKIES",
+                                  "1" if env.get("KEPU_ENV", "development") == "production" else "0") == "1",
+        # who may read /metrics (comma-separated networks): loopback unless the deployment names its scrapers
+        "metrics_networks": env.get("REVIEW_UI_METRICS_NETWORKS", networks.LOOPBACK),
         "trusted_proxies": int(env.get("REVIEW_UI_TRUSTED_PROXIES", "0")),
         "jwt": {"public_key": Path(env.get("JWT_PUBLIC_KEY_FILE", "var/keys/jwt-public.pem")).read_text(),
                 "issuer": env.get("JWT_ISSUER", "kepu-identity"), "audience": env.get("JWT_AUDIENCE", "kepu")},

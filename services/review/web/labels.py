@@ -1,5 +1,6 @@
 """What the review UI shows, in the reader's language: labels from the catalogues (kepu_common.messages),
-errors as every other client sees them (kepu_common.errors.problem_of_remote), times in Beijing time."""
+errors as every other client sees them (kepu_common.errors.problem_of_remote), times in Beijing time,
+snapshot values as people read them (视频, 15.2 KB, 2026-09-20 09:00), people by name or masked phone."""
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -7,7 +8,7 @@ from kepu_common import regions
 from kepu_common.contracts import REVIEW_STAGES
 from kepu_common.errors import internal_problem, problem_of_remote
 from kepu_common.messages import has, label, text
-from services.review.rules import TASK_STATUSES
+from services.review.rules import DECISIONS, TASK_STATUSES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STAGES = REVIEW_STAGES
@@ -15,6 +16,12 @@ STATUSES = TASK_STATUSES
 # snapshot entries that are for machines (codes, storage keys) or shown another way (files as previews)
 HIDDEN_FIELDS = {"files", "communicator_type", "category", "region_code", "org_id", "parent_id", "licence_key",
                  "file_key", "thumbnail_key"}
+# snapshot codes shown by their label when the producer did not send a "<key>_label" beside them
+VALUE_KINDS = {"type": "resource_type"}
+FORMATS = {"video/mp4": "MP4", "video/quicktime": "MOV", "video/webm": "WebM", "application/pdf": "PDF",
+           "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word (.docx)",
+           "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF",
+           "audio/mpeg": "MP3", "audio/mp4": "M4A", "audio/wav": "WAV", "audio/ogg": "OGG"}
 PREVIEW_KINDS = ("image", "video", "audio", "pdf")
 
 
@@ -25,21 +32,72 @@ def field_label(key, locale):
 
 
 def snapshot_rows(snapshot, locale):
-    """[(label, value)] of what a reviewer reads; a dict value becomes its own [(label, value)] list."""
+    """[(label, value)] of what a reviewer reads; a dict value becomes its own [(label, value)] list.
+    A code with a "<key>_label" beside it shows as that label, under the code's name (类型: 视频)."""
     rows = []
     for key, value in snapshot.items():
-        if key in HIDDEN_FIELDS:
+        if key in HIDDEN_FIELDS or (key.endswith("_label") and key[:-len("_label")] in snapshot):
             continue
-        rows.append((field_label(key, locale), _value(value, locale)))
+        if f"{key}_label" in snapshot:
+            value = snapshot[f"{key}_label"]
+        rows.append((field_label(key, locale), _value(key, value, locale)))
     return rows
 
 
-def _value(value, locale):
+def _value(key, value, locale):
     if isinstance(value, dict):
-        return [(field_label(key, locale), _value(item, locale)) for key, item in value.items()]
+        return [(field_label(name, locale), _value(name, item, locale)) for name, item in value.items()
+                if name not in HIDDEN_FIELDS]
     if isinstance(value, (list, tuple)):
-        return "、".join(str(item) for item in value)
+        return "、".join(str(_value(key, item, locale)) for item in value)
+    if isinstance(value, bool):
+        return text("ui.yes" if value else "ui.no", locale)
+    if value is None or value == "":
+        return "—"
+    if key in VALUE_KINDS and isinstance(value, str) and has(f"{VALUE_KINDS[key]}.{value}"):
+        return label(VALUE_KINDS[key], value, locale)
+    if (key == "size" or key.endswith("_size")) and isinstance(value, int):
+        return size_text(value)
+    if key == "content_type" and isinstance(value, str):
+        return FORMATS.get(value, value)
+    if isinstance(value, str) and _looks_like_a_time(value):  # a moment with its offset; local times stay as written
+        return when(value)
     return value
+
+
+def _looks_like_a_time(value):
+    if not (19 <= len(value) <= 32 and value[4:5] == "-" and value[10:11] in ("T", " ")):
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def size_text(size):
+    """Bytes as people read them, in decimal units as file managers show them: 15243 -> 15.2 KB."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return None
+
+
+def masked_phone(phone):
+    """138****0002: enough for colleagues to tell reviewers apart, not a number to call."""
+    return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) >= 7 else (phone or "")
+
+
+def person(profile, locale):
+    """A reviewer as colleagues know them: the verified real name, else the masked phone; never an id.
+    profile: identity's user (id, phone, verification) or None when identity does not know them."""
+    if profile:
+        verification = profile.get("verification") or {}
+        if verification.get("status") == "approved" and verification.get("real_name"):
+            return verification["real_name"]
+        if profile.get("phone"):
+            return masked_phone(profile["phone"])
+    return text("ui.unknown_reviewer", locale)
 
 
 def preview_kind(item):
@@ -82,9 +140,12 @@ def province(code):
 
 
 def when(value):
+    """A moment in Beijing time, as reviewers in China read it (a naive value is taken as UTC)."""
     if not value:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
@@ -103,4 +164,4 @@ def waited(value, locale, now=None):
 
 
 __all__ = ["label", "field_label", "snapshot_rows", "preview_kind", "problem_of", "problem_text", "refusal_text",
-           "province", "when", "waited", "STAGES", "STATUSES"]
+           "province", "when", "waited", "person", "masked_phone", "size_text", "DECISIONS", "STAGES", "STATUSES"]
