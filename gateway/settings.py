@@ -18,6 +18,8 @@ def from_env(environ=None):
         "AMQP_URI": env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//"),
         "RPC_TIMEOUT": float(env.get("GATEWAY_RPC_TIMEOUT", "10")),
         "TRUSTED_PROXIES": int(env.get("GATEWAY_TRUSTED_PROXIES", "0")),
+        # who may call /api/v1/system/* without a platform administrator's token (gateway/security_headers.py)
+        "INTERNAL_NETWORKS": env.get("GATEWAY_INTERNAL_NETWORKS", "127.0.0.0/8,::1/128"),
         "READY_TIMEOUT": float(env.get("GATEWAY_READY_TIMEOUT", "3")),
         "READY_SERVICES": tuple(s for s in env.get("GATEWAY_READY_SERVICES", ",".join(SERVICES)).split(",") if s),
         # JSON bodies only; file uploads stream through their own endpoints with their own limit
@@ -26,6 +28,10 @@ def from_env(environ=None):
         "UPLOAD_STREAM_PART_SIZE": int(env.get("GATEWAY_UPLOAD_PART_MB", "8")) * 1024 * 1024,
         # each streamed upload holds three parts; more at once per worker process are answered 503
         "UPLOAD_STREAMS_PER_WORKER": int(env.get("GATEWAY_UPLOAD_STREAMS", "4")),
+        # signs share ids with the metrics service (its METRICS.share_key_file): a return needs no RPC
+        "SHARE_KEY_FILE": env.get("SHARE_KEY_FILE", "var/keys/share-secret.key"),
+        "SHARE_CONFIRM_TIMEOUT": float(env.get("GATEWAY_SHARE_CONFIRM_TIMEOUT", "5")),
+        "EVENT_QUEUE_TYPE": env.get("EVENT_QUEUE_TYPE", "classic"),
         "JWT_PUBLIC_KEYS": _read_keys(env.get("JWT_PUBLIC_KEY"), env.get("JWT_PUBLIC_KEY_FILE")),
         "JWT_ALGORITHM": env.get("JWT_ALGORITHM", "EdDSA"),
         "JWT_ISSUER": env.get("JWT_ISSUER", "kepu-identity"),

@@ -1,4 +1,48 @@
-from marshmallow import Schema, fields
+"""The metrics service's requests and responses, for the service and the gateway alike (one schema per
+boundary). Responses are dumped by the service and again by the gateway: Instant and Day accept either a
+value or its ISO text."""
+from datetime import date, datetime
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from kepu_common.contracts import SHARE_CHANNELS, SHARE_CONTENT_TYPES
+from kepu_common.validation import field_error
+
+LEADERBOARD_SUBJECTS = ("communicators", "orgs")
+LEADERBOARD_SCOPES = ("city", "province", "org", "national")
+LEADERBOARD_PERIODS = ("day", "week", "campaign", "total")
+REDEMPTION_STATUSES = ("pending", "fulfilled", "cancelled")
+
+
+class Instant(fields.Field):
+    """An aware datetime as ISO 8601 text (output only)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"type": "string", "format": "date-time"})
+        super().__init__(**kwargs)
+
+
+class Day(fields.Field):
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.isoformat() if isinstance(value, date) else value
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"type": "string", "format": "date"})
+        super().__init__(**kwargs)
+
+
+class Text(fields.Field):
+    """Any id (uuid or text) as text (output only)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"type": "string"})
+        super().__init__(**kwargs)
 
 
 class PingReceiptSchema(Schema):
@@ -8,3 +52,275 @@ class PingReceiptSchema(Schema):
     sent_at = fields.AwareDateTime()
     received_at = fields.AwareDateTime()
     applied = fields.Integer()
+
+
+class PageRequest(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10000))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+# --- shares ------------------------------------------------------------------------------------
+class ShareRequest(Schema):
+    content_type = fields.String(required=True, validate=validate.OneOf(SHARE_CONTENT_TYPES),
+                                 metadata={"description": "resource, activity, or article (an article of the app: "
+                                                          "a published resource of type article)"})
+    content_id = fields.UUID(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(SHARE_CHANNELS))
+
+
+class ShareSchema(Schema):
+    share_id = fields.String(metadata={"description": "pass it to POST /shares/{share_id}/return when the user "
+                                                      "comes back to the app"})
+    content_type = fields.String()
+    content_id = Text()
+    channel = fields.String()
+    started_at = Instant()
+    expires_at = Instant(metadata={"type": "string", "format": "date-time",
+                                   "description": "a return after this is not counted"})
+
+
+class ShareReturnSchema(Schema):
+    share_id = fields.String()
+    status = fields.String(metadata={"description": "accepted: it will be counted once, whatever retries happen"})
+
+
+# --- settings ----------------------------------------------------------------------------------
+class SettingsSchema(Schema):
+    return_window_minutes = fields.Integer(validate=validate.Range(min=1, max=43200))
+    daily_cap = fields.Integer(validate=validate.Range(min=0, max=1_000_000),
+                               metadata={"description": "points a communicator can earn from shares per Asia/Shanghai day"})
+    org_min_communicators = fields.Integer(validate=validate.Range(min=0, max=10_000_000))
+    org_min_shares = fields.Integer(validate=validate.Range(min=0, max=1_000_000_000))
+    individual_min_shares = fields.Integer(validate=validate.Range(min=0, max=1_000_000_000))
+    channel_points = fields.Dict(keys=fields.String(validate=validate.OneOf(SHARE_CHANNELS)),
+                                 values=fields.Integer(validate=validate.Range(min=0, max=10000)),
+                                 metadata={"description": "points per counted share; 0 where a platform forbids rewards"})
+
+
+class CampaignRequest(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    starts_on = fields.Date(required=True, metadata={"description": "Asia/Shanghai date"})
+    ends_on = fields.Date(required=True)
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            raise field_error("ends_before_start", "ends_on")
+
+
+class CampaignSchema(Schema):
+    campaign_id = Text()
+    name = fields.String()
+    starts_on = Day()
+    ends_on = Day()
+
+
+# --- points and the mall -----------------------------------------------------------------------
+class LedgerEntrySchema(Schema):
+    id = fields.Integer()
+    delta = fields.Integer()
+    reason = fields.String(metadata={"description": "share, redemption or redemption_cancelled"})
+    reference = fields.String(metadata={"description": "the share or redemption"})
+    created_at = Instant()
+
+
+class PointsSchema(Schema):
+    balance = fields.Integer()
+    items = fields.List(fields.Nested(LedgerEntrySchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    has_more = fields.Boolean()
+
+
+class ItemRequest(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    cost = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1_000_000))
+    stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
+    active = fields.Boolean(load_default=True)
+
+
+class ItemUpdateRequest(Schema):
+    """Only the fields sent change."""
+
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    description = fields.String(validate=validate.Length(max=2000))
+    cost = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000))
+    stock = fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000_000))
+    active = fields.Boolean()
+
+
+class ItemSchema(Schema):
+    id = Text()
+    name = fields.String()
+    description = fields.String()
+    cost = fields.Integer()
+    stock = fields.Integer()
+    active = fields.Boolean()
+    created_at = Instant()
+
+
+class ItemPageSchema(Schema):
+    items = fields.List(fields.Nested(ItemSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    has_more = fields.Boolean()
+
+
+class ItemListRequest(PageRequest):
+    include_inactive = fields.Boolean(load_default=False, metadata={"description": "admins only"})
+
+
+class RedemptionRequest(Schema):
+    item_id = fields.UUID(required=True)
+    quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=100))
+    client_key = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                               metadata={"description": "your own key for this redemption: sending it again "
+                                                        "returns the same redemption"})
+
+
+class RedemptionSchema(Schema):
+    id = Text()
+    user_id = Text()
+    item_id = Text()
+    quantity = fields.Integer()
+    points = fields.Integer()
+    status = fields.String(metadata={"description": "pending, fulfilled or cancelled"})
+    client_key = fields.String()
+    created_at = Instant()
+    decided_at = Instant(allow_none=True)
+    decided_by = Text(allow_none=True)
+
+
+class RedemptionListRequest(PageRequest):
+    status = fields.String(load_default=None, validate=validate.OneOf(REDEMPTION_STATUSES))
+    everyone = fields.Boolean(load_default=False, metadata={"description": "admins: every user's redemptions"})
+
+
+class RedemptionPageSchema(Schema):
+    items = fields.List(fields.Nested(RedemptionSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    has_more = fields.Boolean()
+
+
+# --- statistics --------------------------------------------------------------------------------
+class MeStatsSchema(Schema):
+    shares_today = fields.Integer(metadata={"description": "counted shares today (Asia/Shanghai), live"})
+    shares_total = fields.Integer(metadata={"description": "counted shares in total, live"})
+    points = fields.Integer()
+    rank = fields.Integer(allow_none=True, metadata={"description": "rank in your city this week, as of 00:00"})
+    rank_scope = fields.String()
+    rank_period = fields.String()
+    as_of = Instant(metadata={"type": "string", "format": "date-time", "description": "the rank's as of"})
+
+
+class OrgStatsSchema(Schema):
+    org_id = Text()
+    name = fields.String()
+    category = fields.String()
+    region_code = fields.String()
+    communicators = fields.Integer(metadata={"description": "registered communicators as of as_of"})
+    shares_total = fields.Integer(metadata={"description": "counted shares made by them until as_of"})
+    shares_last_day = fields.Integer(metadata={"description": "counted shares of the day before as_of"})
+    as_of = Instant(allow_none=True, metadata={"type": "string", "format": "date-time",
+                                               "description": "00:00 Asia/Shanghai: not real-time (null before the "
+                                                              "first daily rollup)"})
+
+
+class LeaderboardRequest(PageRequest):
+    subject = fields.String(load_default="communicators", validate=validate.OneOf(LEADERBOARD_SUBJECTS))
+    scope = fields.String(load_default="national", validate=validate.OneOf(LEADERBOARD_SCOPES))
+    code = fields.String(load_default=None, validate=validate.Length(max=50),
+                         metadata={"description": "the city or province code (GB/T 2260), or the org id"})
+    period = fields.String(load_default="week", validate=validate.OneOf(LEADERBOARD_PERIODS))
+    campaign_id = fields.UUID(load_default=None)
+
+    @validates_schema
+    def _complete(self, data, **kwargs):
+        if data.get("scope") != "national" and not data.get("code"):
+            raise field_error("required", "code")
+        if data.get("period") == "campaign" and not data.get("campaign_id"):
+            raise field_error("required", "campaign_id")
+        if data.get("scope") == "org" and data.get("code"):
+            try:
+                fields.UUID().deserialize(data["code"])
+            except ValidationError:
+                raise field_error("not_a_uuid", "code") from None
+
+
+class LeaderRowSchema(Schema):
+    rank = fields.Integer()
+    shares = fields.Integer()
+    user_id = Text()
+    org_id = Text()
+    name = fields.String()
+
+
+class LeaderboardSchema(Schema):
+    items = fields.List(fields.Nested(LeaderRowSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    has_more = fields.Boolean()
+    own_rank = fields.Integer(allow_none=True, metadata={"description": "the caller's rank (communicators)"})
+    as_of = Instant()
+
+
+class RecognitionRequest(Schema):
+    campaign_id = fields.UUID(required=True)
+
+
+class RecognisedOrgSchema(Schema):
+    org_id = Text()
+    name = fields.String()
+    region_code = fields.String()
+    communicators = fields.Integer()
+    shares = fields.Integer()
+
+
+class RecognisedPersonSchema(Schema):
+    user_id = Text()
+    region_code = fields.String(allow_none=True)
+    shares = fields.Integer()
+
+
+class RecognitionSchema(Schema):
+    campaign = fields.Nested(CampaignSchema)
+    thresholds = fields.Dict(keys=fields.String(), values=fields.Integer())
+    as_of = Instant()
+    orgs = fields.List(fields.Nested(RecognisedOrgSchema))
+    individuals = fields.List(fields.Nested(RecognisedPersonSchema))
+
+
+class ActivityStatsRequest(Schema):
+    campaign_id = fields.UUID(load_default=None)
+    region_code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$"))
+
+
+class CountSchema(Schema):
+    key = fields.String()
+    approved = fields.Integer()
+
+
+class ActivityStatsSchema(Schema):
+    approved = fields.Integer()
+    by_channel = fields.List(fields.Nested(CountSchema))
+    by_region = fields.List(fields.Nested(CountSchema))
+    by_campaign = fields.List(fields.Nested(CountSchema))
+
+
+class DownloadsRequest(Schema):
+    org_id = fields.UUID(load_default=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class DownloadRowSchema(Schema):
+    resource_id = Text()
+    org_id = Text()
+    type = fields.String()
+    downloads = fields.Integer()
+
+
+class DownloadsSchema(Schema):
+    total = fields.Integer()
+    top = fields.List(fields.Nested(DownloadRowSchema))

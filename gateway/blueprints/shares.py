@@ -1,0 +1,102 @@
+"""Shares (分享): start one over RPC; its return is the hot path, checked here and published, no RPC.
+Also the signed-in communicator's points and statistics (/me/points, /me/stats, a blueprint of their own
+beside identity's /me)."""
+import uuid
+from datetime import datetime, timezone
+
+from flask import current_app, g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from gateway import rpc
+from gateway.auth import require_auth
+from gateway.share_events import ShareReturnPublisher
+from kepu_common.contracts import make_event
+from kepu_common.errors import NotFound, RuleBroken, Unavailable
+from services.metrics import share_ids
+from services.metrics.periods import SHANGHAI
+from services.metrics.schemas import MeStatsSchema, PageRequest, PointsSchema, ShareRequest, ShareReturnSchema, ShareSchema
+
+bp = Blueprint("shares", __name__, description="Shares: start one, and count it when the user comes back")
+me = Blueprint("me_metrics", __name__, description="The signed-in communicator's points and statistics")
+
+
+def _share_key():
+    key = current_app.extensions.get("share_key")
+    if key is None:
+        key = current_app.extensions["share_key"] = share_ids.load_key(current_app.config["SHARE_KEY_FILE"])
+    return key
+
+
+def _publisher():
+    publisher = current_app.extensions.get("share_returns")
+    if publisher is None:
+        publisher = current_app.extensions.setdefault("share_returns", ShareReturnPublisher(
+            current_app.config["AMQP_URI"], current_app.config["EVENT_QUEUE_TYPE"],
+            current_app.config["SHARE_CONFIRM_TIMEOUT"]))
+    return publisher
+
+
+@bp.route("")
+class Shares(MethodView):
+    @require_auth()
+    @bp.arguments(ShareRequest)
+    @bp.response(201, ShareSchema)
+    @bp.alt_response(404, description="the content does not exist or cannot be shared (`content_id`: `not_shareable`)")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def post(self, share):
+        """Start a share of a resource, an approved activity or an article, on a channel; keep the share id."""
+        return rpc.call("metrics", "start_share", g.claims["sub"], ShareRequest().dump(share))
+
+
+@bp.route("/<share_id>/return")
+class ShareReturn(MethodView):
+    @require_auth()
+    @bp.response(202, ShareReturnSchema)
+    @bp.alt_response(404, description="no such share, or not yours")
+    @bp.alt_response(422, description="after the return window (`share_id`: `return_window_closed`, "
+                                      "`details.window_end`)")
+    @bp.alt_response(503, description="the message broker did not take the return (`details.dependency`: broker); "
+                                      "retry: it is counted once")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def post(self, share_id):
+        """The user came back to the app (返回科普中国): the share counts, once, however often this is sent."""
+        now = datetime.now(timezone.utc)
+        user_id = g.claims["sub"]
+        try:
+            uuid.UUID(user_id)
+            share_uuid = share_ids.verify(_share_key(), share_id, user_id, now)
+        except (ValueError, share_ids.UnknownShare):
+            raise NotFound("share_not_found") from None
+        except share_ids.ShareExpired as expired:
+            raise RuleBroken("share_return_window_closed", {"share_id": "return_window_closed"},
+                             details={"window_end": expired.expires_at.isoformat()},
+                             window_end=expired.expires_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")) from None
+        event = make_event("share_returned", "gateway", share_id=str(share_uuid), user_id=user_id,
+                           returned_at=now.isoformat())
+        try:
+            _publisher().publish(event)
+        except Exception as exc:  # no confirm in time, the broker away, a nack: not accepted
+            raise Unavailable("share_broker_unavailable", details={"dependency": "broker"}) from exc
+        return {"share_id": share_id, "status": "accepted"}
+
+
+@me.route("/points")
+class MyPoints(MethodView):
+    @require_auth()
+    @me.arguments(PageRequest, location="query")
+    @me.response(200, PointsSchema)
+    @me.doc(security=[{"bearerAuth": []}])
+    def get(self, page):
+        """Your balance and its ledger, newest first: every change with its reason."""
+        return rpc.call("metrics", "points", g.claims["sub"], page)
+
+
+@me.route("/stats")
+class MyStats(MethodView):
+    @require_auth()
+    @me.response(200, MeStatsSchema)
+    @me.doc(security=[{"bearerAuth": []}])
+    def get(self):
+        """Your shares today and in total, points, and rank in your city this week (as of 00:00)."""
+        return rpc.call("metrics", "me_stats", g.claims["sub"])

@@ -1,0 +1,18 @@
+"""The metrics service's settings from its config block (METRICS in deploy/config/service.yaml)."""
+from nameko.extensions import DependencyProvider
+
+from services.metrics import share_ids
+
+
+class MetricsSettings:
+    def __init__(self, settings):
+        self.share_key = share_ids.load_key(settings.get("share_key_file") or f"var/keys/{share_ids.KEY_NAME}")
+        self.rollup_check_seconds = float(settings.get("rollup_check_seconds", 60))
+
+
+class Settings(DependencyProvider):
+    def setup(self):
+        self.settings = MetricsSettings(self.container.config.get("METRICS", {}))
+
+    def get_dependency(self, worker_ctx):
+        return self.settings
