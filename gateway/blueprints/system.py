@@ -1,15 +1,15 @@
 """Platform plumbing visible through the API: service status and the ping round trip over the event bus."""
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from gateway import rpc
 from gateway.auth import require_auth
 from kepu_common.errors import NotFound
-from gateway.schema_fields import timestamp
 from gateway.settings import SERVICES
 from services.identity.schemas import PingRequestSchema as PingRequest
 from services.identity.schemas import PingSchema as Ping
+from services.metrics.schemas import PingReceiptSchema as PingReceipt
 
 bp = Blueprint("system", __name__, description="Platform status and the event-bus round trip")
 
@@ -19,15 +19,6 @@ class ServiceStatus(Schema):
     database = fields.String()
     outbox_pending = fields.Integer(metadata={"description": "events written but not yet confirmed by the broker"})
     storage = fields.String()
-
-
-class PingReceipt(Schema):
-    ping_id = fields.UUID()
-    event_id = fields.UUID()
-    message = fields.String()
-    sent_at = timestamp()
-    received_at = timestamp()
-    applied = fields.Integer(metadata={"description": "times the event's effect ran; 1 means exactly once"})
 
 
 @bp.route("/services/<name>")

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from kepu_common.contracts import COMMUNICATOR_TYPES, ORG_CATEGORIES
 from kepu_common.messages import label
+from kepu_common.schema_fields import Timestamp
 from kepu_common.validation import coded
 from services.identity.digits import ascii_digits
 from services.identity.sms import PURPOSES
@@ -22,15 +23,6 @@ class Digits(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         return ascii_digits(super()._deserialize(value, attr, data, **kwargs)).strip()
-
-
-class Timestamp(fields.DateTime):
-    """ISO 8601, UTC. A reply the service dumped already (text) passes through the gateway unchanged."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if isinstance(value, str):
-            return value
-        return super()._serialize(value, attr, obj, **kwargs)
 
 
 def region_code(**kwargs):

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kepu_common.contracts import SHARE_CHANNELS, SHARE_CONTENT_TYPES
+from kepu_common.schema_fields import Timestamp
 from kepu_common.validation import field_error
 
 LEADERBOARD_SUBJECTS = ("communicators", "orgs")
@@ -49,9 +50,9 @@ class PingReceiptSchema(Schema):
     ping_id = fields.UUID()
     event_id = fields.UUID()
     message = fields.String()
-    sent_at = fields.AwareDateTime()
-    received_at = fields.AwareDateTime()
-    applied = fields.Integer()
+    sent_at = Timestamp()
+    received_at = Timestamp()
+    applied = fields.Integer(metadata={"description": "times the event's effect ran; 1 means exactly once"})
 
 
 class PageRequest(Schema):
