@@ -5,8 +5,11 @@ from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import smorest  # noqa: F401  (before the blueprints: invalid arguments are 400)
-from gateway import body_rules, errors, requests_log, rpc, settings
+from gateway import hostile_input  # (after smorest, before the blueprints: numbers beyond 64 bits are 400)
+from gateway import body_rules, errors, requests_log, rpc, security_headers, settings
 from gateway.blueprints import admin, auth, health, me, orgs, regions, resources, review, system, uploads
+from gateway.blueprints import mall, shares, stats as metrics_stats
+from gateway.blueprints import activities
 
 API_PREFIX = "/api/v1"
 
@@ -40,6 +43,8 @@ def create_app(overrides=None):
 
     requests_log.init_app(app)
     rpc.init_app(app)
+    hostile_input.init_app(app)
+    security_headers.init_app(app)
     body_rules.init_app(app)
 
     api = KepuApi(app, spec_kwargs={"servers": [{"url": "/"}], "extra_plugins": [smorest.DocumentedStatuses()]})
@@ -51,9 +56,19 @@ def create_app(overrides=None):
     api.register_blueprint(uploads.bp, url_prefix=f"{API_PREFIX}/uploads")
     api.register_blueprint(resources.bp, url_prefix=f"{API_PREFIX}/resources")
     api.register_blueprint(resources.mine, url_prefix=f"{API_PREFIX}/my")
+    api.register_blueprint(resources.topics, url_prefix=f"{API_PREFIX}/topics")
+    api.register_blueprint(activities.campaigns, url_prefix=f"{API_PREFIX}/campaigns")
+    api.register_blueprint(activities.bp, url_prefix=f"{API_PREFIX}/activities")
+    api.register_blueprint(activities.mine, url_prefix=f"{API_PREFIX}/my")
     api.register_blueprint(review.bp, url_prefix=f"{API_PREFIX}/review")
     api.register_blueprint(admin.bp, url_prefix=f"{API_PREFIX}/admin")
     api.register_blueprint(system.bp, url_prefix=f"{API_PREFIX}/system")
+    api.register_blueprint(shares.bp, url_prefix=f"{API_PREFIX}/shares")
+    api.register_blueprint(shares.me, url_prefix=f"{API_PREFIX}/me")
+    api.register_blueprint(mall.bp, url_prefix=f"{API_PREFIX}/mall")
+    api.register_blueprint(metrics_stats.bp, url_prefix=API_PREFIX)
+    api.register_blueprint(metrics_stats.orgs, url_prefix=f"{API_PREFIX}/orgs")
+    api.register_blueprint(metrics_stats.admin, url_prefix=f"{API_PREFIX}/admin/metrics")
     app.register_blueprint(health.bp)
     errors.register(app)
 

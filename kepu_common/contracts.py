@@ -26,6 +26,12 @@ ACTIVITY_MODES = ("online", "offline", "both")
 ACTIVITY_REVIEW_STATUSES = ("pending_provincial", "provincial_rejected", "pending_national", "national_rejected",
                             "approved")
 ACTIVITY_TIME_STATUSES = ("not_started", "ongoing", "ended")
+ACTIVITY_TYPES = ("lecture", "exhibition", "hands_on", "open_day", "contest", "performance", "film", "livestream",
+                  "field_trip", "other")
+# 联合行动 and 科普专项行动 categories an activity can be part of
+ACTIVITY_JOINT_ACTIONS = ("science_museums", "universities", "research_institutes", "enterprises", "schools",
+                          "communities")
+ACTIVITY_SPECIAL_ACTIONS = ("rural_revitalization", "health", "emergency", "ecology", "digital_literacy", "elderly")
 SHARE_CHANNELS = ("wechat_group", "wechat_moments", "qq_group", "qq", "weibo", "link")
 SHARE_CONTENT_TYPES = ("resource", "activity", "article")
 
@@ -165,6 +171,15 @@ class ActivityChanged(EventSchema):
     actor_id = fields.String(load_default=None, allow_none=True)
 
 
+class ShareReturned(EventSchema):
+    """share_returned, published by the gateway (source "gateway") once it verified the signed share id: the
+    user came back to the app. Metrics counts each share once, however many returns arrive."""
+
+    share_id = fields.UUID(required=True)
+    user_id = fields.UUID(required=True)
+    returned_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
+
+
 # event_type -> (current version, schema class)
 EVENTS = {
     "ping": (1, PingEvent),
@@ -192,6 +207,7 @@ EVENTS = {
     "activity_followup_submitted": (1, ActivityChanged),
     "activity_nominated": (1, ActivityChanged),
     # --- metrics' events (services/metrics, and the gateway's share returns) ---
+    "share_returned": (1, ShareReturned),
 }
 
 

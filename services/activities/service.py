@@ -1,5 +1,276 @@
+"""The activities service (全国科普日 campaigns): thin RPC entrypoints over catalogue and followups.
+
+Uploads (poster, follow-up photos and videos) are attached by the gateway through
+resources.attach_uploads before it calls here: the service receives the attached file descriptions
+(bucket, key, content type, measured duration) and keeps them in the activity's version.
+"""
+from kepu_common.consumers import event_consumer
+from kepu_common.db import claim_events
+from kepu_common.messages import text
+from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
+from kepu_common.storage import ObjectStorage
+from services.activities import catalogue, directory, followups, ical, routing, rules, snapshot
+from services.activities.schemas import (
+    ActivityCampaignRequest, ActivityCardSchema, ActivityCampaignSchema, ActivityListRequest, ActivityNominationSchema,
+    ActivityRequest, ActivitySchema, ActivityShelfRequest, ActivityVersionSchema, FollowupRequest, FollowupSchema,
+    MyActivitiesRequest,
+)
+
+POSTER_URL_SECONDS = 3600
+# built once: a schema instance deep-copies its fields
+_ACTIVITY = ActivitySchema()
+_CARDS = ActivityCardSchema(many=True)
 
 
 class ActivitiesService(PlatformService):
     name = "activities"
+    storage = ObjectStorage()
+
+    @rpc
+    def health(self):
+        report = super().health()
+        self.storage.check()
+        report["storage"] = "ok"
+        return report
+
+    # --- output -----------------------------------------------------------------------------------
+    def _poster_url(self, poster):
+        from datetime import timedelta
+
+        if not poster:
+            return None
+        return self.storage.presigned_get(self._bucket(poster["bucket"]), poster["key"],
+                                          expires=timedelta(seconds=POSTER_URL_SECONDS))
+
+    def _bucket(self, bucket):
+        """resources.attach_uploads names the bucket by its purpose ("resources"); a name is kept as it is."""
+        return self.storage.bucket(bucket) if bucket in self.storage.buckets else bucket
+
+    def _out(self, activity, now, public=False, warnings=(), locale="zh_CN"):
+        out = catalogue.labelled(activity, now, public=public)
+        out["poster_url"] = self._poster_url(activity.get("poster"))
+        out["warnings"] = [dict(w, message=text(w["code"], locale, **w["params"])) for w in warnings]
+        return _ACTIVITY.dump(out)
+
+    def _page(self, found, more, total, query, now, public=False, total_exact=True):
+        items = []
+        for activity in found:
+            out = catalogue.labelled(activity, now, public=public)
+            out["poster_url"] = self._poster_url(activity.get("poster"))
+            items.append(out)
+        return {"items": _CARDS.dump(items), "page": query["page"], "page_size": query["page_size"],
+                "has_more": more, "total": total, "total_exact": total_exact}
+
+    def _campaign_out(self, campaign, now):
+        today = rules.shanghai_date(now)
+        is_open = campaign["window_start"] <= today <= campaign["window_end"]
+        return ActivityCampaignSchema().dump(dict(campaign, open=is_open))
+
+    def _poster_purpose(self, poster):
+        if poster["bucket"] in self.storage.buckets:
+            return poster["bucket"]
+        names = {bucket: purpose for purpose, bucket in self.storage.buckets.items()}
+        return names.get(poster["bucket"], "resources")
+
+    # --- events -----------------------------------------------------------------------------------
+    def _announce(self, cur, event_type, activity, actor_id, stage=None, reason=""):
+        unit = activity["supervising_unit"]
+        self.outbox.add(cur, event_type, activity_id=str(activity["id"]), org_id=str(activity["org_id"]),
+                        campaign_id=str(activity["campaign_id"]), region_code=activity["region"]["code"],
+                        channel=unit["category"], supervising_org_id=unit["org_id"],
+                        review_status=activity["review_status"], shelf=activity["shelf"],
+                        revision=activity["revision"], stage=stage, reason=reason or "",
+                        actor_id=str(actor_id) if actor_id else None)
+
+    def _request_review(self, cur, activity):
+        """The stage the activity now waits for, scoped to the supervising unit's province when provincial;
+        a newer request supersedes the open task in the review service."""
+        wanted = routing.review_request(activity["review_status"], activity["supervising_unit"]["category"],
+                                        activity["supervising_unit"]["province"])
+        if wanted is None:
+            return
+        stage, scope = wanted
+        campaign = catalogue.get_campaign(cur, activity["campaign_id"])
+        self.outbox.add(cur, "review_requested", subject_type=catalogue.SUBJECT_TYPE, subject_id=str(activity["id"]),
+                        stage=stage, scope=scope,
+                        snapshot=snapshot.review_snapshot(activity, campaign["name"],
+                                                          self._poster_purpose(activity["poster"])))
+
+    # --- campaigns --------------------------------------------------------------------------------
+    @rpc
+    def create_campaign(self, user_id, request):
+        data = ActivityCampaignRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            campaign = catalogue.create_campaign(cur, user_id, data)
+        return self._campaign_out(campaign, rules.now_utc())
+
+    @rpc
+    def list_campaigns(self):
+        with self.db, self.db.cursor() as cur:
+            campaigns = catalogue.list_campaigns(cur)
+        now = rules.now_utc()
+        return {"items": [self._campaign_out(c, now) for c in campaigns]}
+
+    # --- activities -------------------------------------------------------------------------------
+    @rpc
+    def acting_org(self, user_id, org_id=None, activity_id=None):
+        """The organization whose uploads a request may attach: the one the user publishes for, or the
+        owner of the activity they change (the gateway asks before resources.attach_uploads)."""
+        with self.db, self.db.cursor() as cur:
+            if activity_id is None:
+                return str(directory.acting_org(cur, user_id, org_id))
+            activity = catalogue.get(cur, activity_id)
+            catalogue.require_owner(cur, activity, user_id)
+            return str(activity["org_id"])
+
+    @rpc
+    def submit(self, user_id, request, locale="zh_CN"):
+        data = ActivityRequest().load(request)
+        now = rules.now_utc()
+        with self.db, self.db.cursor() as cur:
+            activity, warnings = catalogue.submit(cur, user_id, data, now)
+            self._announce(cur, "activity_submitted", activity, user_id)
+            self._request_review(cur, activity)
+        return self._out(activity, now, warnings=warnings, locale=locale)
+
+    @rpc
+    def edit(self, user_id, activity_id, request, locale="zh_CN"):
+        data = ActivityRequest().load(request)
+        now = rules.now_utc()
+        with self.db, self.db.cursor() as cur:
+            _, activity, warnings = catalogue.edit(cur, user_id, activity_id, data, now)
+            self._announce(cur, "activity_edited", activity, user_id)
+            self._request_review(cur, activity)
+        return self._out(activity, now, warnings=warnings, locale=locale)
+
+    @rpc
+    def set_shelf(self, user_id, activity_id, request):
+        data = ActivityShelfRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            activity = catalogue.set_shelf(cur, user_id, activity_id, data["shelf"], data["reason"])
+            self._announce(cur, "activity_shelved", activity, user_id, reason=activity["shelf_reason"])
+        return self._out(activity, rules.now_utc())
+
+    @rpc
+    def get_activity(self, activity_id, user_id=None):
+        """The owner (and platform admins) see the current version with its review status; anyone else
+        the approved version, while it is on the shelf."""
+        now = rules.now_utc()
+        with self.db, self.db.cursor() as cur:
+            activity = catalogue.get(cur, activity_id)
+            if catalogue.can_manage(cur, activity, user_id):
+                return self._out(activity, now)
+            return self._out(catalogue.public_one(cur, activity_id), now, public=True)
+
+    @rpc
+    def versions(self, user_id, activity_id):
+        with self.db, self.db.cursor() as cur:
+            found = catalogue.versions(cur, user_id, activity_id)
+        return ActivityVersionSchema(many=True).dump(found)
+
+    @rpc
+    def list_public(self, request):
+        query = ActivityListRequest().load(request)
+        now = rules.now_utc()
+        with self.db, self.db.cursor() as cur:
+            found, more, total, exact = catalogue.listing(cur, query, now)
+        return self._page(found, more, total, query, now, public=True, total_exact=exact)
+
+    @rpc
+    def my_activities(self, user_id, request=None):
+        query = MyActivitiesRequest().load(request or {})
+        now = rules.now_utc()
+        with self.db, self.db.cursor() as cur:
+            orgs = ([directory.acting_org(cur, user_id, query["org_id"])] if query["org_id"]
+                    else directory.orgs_of(cur, user_id))
+            if not orgs:
+                directory.acting_org(cur, user_id)  # raises: not an organization account
+            found, more, total = catalogue.owned(cur, orgs, query["review_status"], query["page_size"],
+                                                 (query["page"] - 1) * query["page_size"])
+        return self._page(found, more, total, query, now)
+
+    @rpc
+    def calendar(self, request=None, activity_id=None):
+        """iCalendar text of one public activity (cancelled once off the shelf) or of a filtered listing."""
+        now = rules.now_utc()
+        with self.db, self.db.cursor() as cur:
+            if activity_id is not None:
+                vevents = catalogue.calendar_event(cur, activity_id)
+            else:
+                vevents = catalogue.calendar_events(cur, ActivityListRequest().load(request or {}), now)
+        return ical.calendar(vevents)
+
+    # --- follow-up and nomination -----------------------------------------------------------------
+    @rpc
+    def save_followup(self, user_id, activity_id, request, locale="zh_CN"):
+        data = FollowupRequest().load(request)
+        now = rules.now_utc()
+        with self.db, self.db.cursor() as cur:
+            followup, activity, campaign, submitted = followups.save(cur, user_id, activity_id, data, now)
+            if submitted:
+                self._announce(cur, "activity_followup_submitted", activity, user_id)
+        return FollowupSchema().dump(followups.described(followup, activity, campaign, now, locale))
+
+    @rpc
+    def get_followup(self, user_id, activity_id, locale="zh_CN"):
+        now = rules.now_utc()
+        with self.db, self.db.cursor() as cur:
+            followup, activity, campaign = followups.view(cur, user_id, activity_id, now)
+        return FollowupSchema().dump(followups.described(followup, activity, campaign, now, locale))
+
+    @rpc
+    def nominate(self, user_id, activity_id):
+        with self.db, self.db.cursor() as cur:
+            activity, nomination = followups.nominate(cur, user_id, activity_id)
+            self._announce(cur, "activity_nominated", activity, user_id)
+        return ActivityNominationSchema().dump(nomination)
+
+    # --- review decisions -------------------------------------------------------------------------
+    @event_consumer("review", "review_decided", subjects=(catalogue.SUBJECT_TYPE,))
+    def on_review_decided(self, events):
+        with self.db, self.db.cursor() as cur:
+            for event in claim_events(cur, "activities.on_review_decided", events):
+                if event["subject_type"] != catalogue.SUBJECT_TYPE:
+                    continue  # routed to us by subject; a stray one is not ours
+                activity = catalogue.apply_decision(cur, event)
+                if activity is None:
+                    continue
+                if activity["review_status"] == "approved":
+                    self._announce(cur, "activity_approved", activity, event["reviewer_id"], stage=event["stage"])
+                elif activity["review_status"].endswith("_rejected"):
+                    self._announce(cur, "activity_rejected", activity, event["reviewer_id"], stage=event["stage"],
+                                   reason=activity["review_comment"])
+                else:
+                    self._request_review(cur, activity)
+
+    # --- identity's directory and roles -----------------------------------------------------------
+    def _take_orgs(self, events, event_type):
+        with self.db, self.db.cursor() as cur:
+            for event in claim_events(cur, f"activities.on_{event_type}", events):
+                directory.apply_org_event(cur, event_type, event)
+
+    @event_consumer("identity", "org_registered")
+    def on_org_registered(self, events):
+        self._take_orgs(events, "org_registered")
+
+    @event_consumer("identity", "org_verified")
+    def on_org_verified(self, events):
+        self._take_orgs(events, "org_verified")
+
+    @event_consumer("identity", "org_rejected")
+    def on_org_rejected(self, events):
+        self._take_orgs(events, "org_rejected")
+
+    def _take_roles(self, events, consumer, granted):
+        with self.db, self.db.cursor() as cur:
+            for event in claim_events(cur, consumer, events):
+                directory.apply_role_event(cur, event, granted)
+
+    @event_consumer("identity", "role_granted")
+    def on_role_granted(self, events):
+        self._take_roles(events, "activities.on_role_granted", True)
+
+    @event_consumer("identity", "role_revoked")
+    def on_role_revoked(self, events):
+        self._take_roles(events, "activities.on_role_revoked", False)

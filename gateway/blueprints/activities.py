@@ -1,0 +1,224 @@
+"""Activities (全国科普日): campaigns for platform admins; publishing, edits, the shelf, follow-up materials
+and nominations for organizations; the public listing, detail and iCalendar exports for anyone;
+/my/activities for an organization's own list with every status and reason.
+
+Uploads (the poster, follow-up photos and videos) go through /uploads as for resources; a form names
+them by upload id and this blueprint attaches them with resources.attach_uploads (which refuses unknown,
+incomplete or foreign uploads and measures videos) before calling the activities service with the
+attached files' descriptions.
+"""
+from flask import Response, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from gateway import rpc
+from gateway.auth import current_claims, require_auth
+from kepu_common.messages import negotiate
+from services.activities.schemas import (
+    ActivityCampaignList, ActivityCampaignRequest, ActivityCampaignSchema, ActivityForm, ActivityListRequest,
+    ActivityNominationSchema, ActivityPage, ActivitySchema, ActivityShelfRequest, ActivityVersionSchema, FollowupForm,
+    FollowupSchema, MyActivitiesRequest,
+)
+
+campaigns = Blueprint("campaigns", __name__, description="Campaigns (全国科普日): publishing windows, follow-up "
+                                                         "rules, nomination quotas")
+bp = Blueprint("activities", __name__, description="Activities: publishing, routed review, shelf, follow-up, "
+                                                   "nomination, public listing and iCalendar")
+mine = Blueprint("my_activities", __name__, description="An organization's own activities with every status")
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+SECURED = [{"bearerAuth": []}]
+
+
+def _locale():
+    return negotiate(request.headers.get("Accept-Language"))
+
+
+def _optional_user():
+    claims = current_claims(required=False)
+    return claims["sub"] if claims else None
+
+
+def _attach(upload_ids, purpose, org_id):
+    if not upload_ids:
+        return []
+    return rpc.call("resources", "attach_uploads", g.claims["sub"], org_id, [str(i) for i in upload_ids], purpose)
+
+
+def _org_for(form=None, activity_id=None):
+    """The organization whose uploads this request attaches: the publisher's, or the activity's owner."""
+    org_id = str(form["org_id"]) if form and form.get("org_id") else None
+    return rpc.call("activities", "acting_org", g.claims["sub"], org_id,
+                    str(activity_id) if activity_id else None)
+
+
+def _activity_request(form, activity_id=None):
+    """The validated JSON body with its poster attached (the service reads the body as sent)."""
+    body = dict(request.get_json())
+    org_id = _org_for(form, activity_id)
+    body["poster"] = _attach([form["poster_upload_id"]], "activity_poster", org_id)[0]
+    return body
+
+
+def _query(query):
+    return {key: str(value) if key == "campaign" and value is not None else value for key, value in query.items()}
+
+
+def _calendar(text, filename):
+    response = Response(text, content_type=CALENDAR_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- campaigns --------------------------------------------------------------------------------------
+@campaigns.route("")
+class Campaigns(MethodView):
+    @campaigns.response(200, ActivityCampaignList)
+    def get(self):
+        """Every campaign, latest window first, with whether it is open today (Asia/Shanghai)."""
+        return rpc.call("activities", "list_campaigns")
+
+    @require_auth("platform_admin")
+    @campaigns.arguments(ActivityCampaignRequest)
+    @campaigns.response(201, ActivityCampaignSchema)
+    @campaigns.doc(security=SECURED)
+    def post(self, _):
+        """Create a campaign: name, year, theme, publishing window, follow-up rules, quotas per channel."""
+        return rpc.call("activities", "create_campaign", g.claims["sub"], request.get_json())
+
+
+# --- activities -------------------------------------------------------------------------------------
+@bp.route("")
+class Activities(MethodView):
+    @bp.arguments(ActivityListRequest, location="query")
+    @bp.response(200, ActivityPage)
+    def get(self, query):
+        """Approved activities on the shelf, soonest first: region (a province includes its cities and
+        counties), type, mode, campaign, time status, supervising category, youth festival."""
+        return rpc.call("activities", "list_public", _query(query))
+
+    @require_auth()
+    @bp.arguments(ActivityForm)
+    @bp.response(201, ActivitySchema)
+    @bp.alt_response(409, description="the poster upload is not complete")
+    @bp.alt_response(422, description="outside the campaign's publishing window (`details` name it)")
+    @bp.doc(security=SECURED)
+    def post(self, form):
+        """Publish an activity: it waits for review along its supervising unit's route. A start less than
+        7 days ahead is accepted with a `warnings` entry (start_within_a_week)."""
+        return rpc.call("activities", "submit", g.claims["sub"], _activity_request(form), locale=_locale())
+
+
+@bp.route("/calendar.ics")
+class ActivitiesCalendar(MethodView):
+    @bp.arguments(ActivityListRequest, location="query")
+    @bp.response(200, description="text/calendar: the filtered listing; taken-off activities as CANCELLED")
+    def get(self, query):
+        """iCalendar of a filtered listing (paging ignored, at most 10,000 events)."""
+        return _calendar(rpc.call("activities", "calendar", _query(query), timeout=30), "activities.ics")
+
+
+@bp.route("/<uuid:activity_id>")
+class ActivityView(MethodView):
+    @bp.response(200, ActivitySchema)
+    @bp.doc(security=[{}, {"bearerAuth": []}])
+    def get(self, activity_id):
+        """The approved version for anyone (while on the shelf); the owner sees the current version with
+        its review status and reason."""
+        return rpc.call("activities", "get_activity", str(activity_id), _optional_user())
+
+    @require_auth()
+    @bp.arguments(ActivityForm)
+    @bp.response(200, ActivitySchema)
+    @bp.alt_response(409, description="nothing changed, or the poster upload is not complete")
+    @bp.alt_response(422, description="outside the campaign's publishing window")
+    @bp.doc(security=SECURED)
+    def put(self, form, activity_id):
+        """Edit: a new version goes back to the first stage of its route (a rejected one is resubmitted);
+        the public keeps seeing the approved version until the new one is approved."""
+        return rpc.call("activities", "edit", g.claims["sub"], str(activity_id), _activity_request(form, activity_id),
+                        locale=_locale())
+
+
+@bp.route("/<uuid:activity_id>.ics")
+class ActivityCalendar(MethodView):
+    @bp.response(200, description="text/calendar: one VEVENT, CANCELLED once off the shelf")
+    def get(self, activity_id):
+        """iCalendar of one activity (stable UID; SEQUENCE raised on each re-approval)."""
+        return _calendar(rpc.call("activities", "calendar", activity_id=str(activity_id)),
+                         f"activity-{activity_id}.ics")
+
+
+@bp.route("/<uuid:activity_id>/shelf")
+class Shelf(MethodView):
+    @require_auth()
+    @bp.arguments(ActivityShelfRequest)
+    @bp.response(200, ActivitySchema)
+    @bp.alt_response(409, description="never approved, or already in that state")
+    @bp.doc(security=SECURED)
+    def post(self, payload, activity_id):
+        """Take an approved activity off the shelf (with a reason) or put it back (owner or platform admin)."""
+        return rpc.call("activities", "set_shelf", g.claims["sub"], str(activity_id), payload)
+
+
+@bp.route("/<uuid:activity_id>/versions")
+class Versions(MethodView):
+    @require_auth()
+    @bp.response(200, ActivityVersionSchema(many=True))
+    @bp.doc(security=SECURED)
+    def get(self, activity_id):
+        """Every submitted version, newest first, with the fields it changed."""
+        return rpc.call("activities", "versions", g.claims["sub"], str(activity_id))
+
+
+@bp.route("/<uuid:activity_id>/followup")
+class Followup(MethodView):
+    @require_auth()
+    @bp.response(200, FollowupSchema)
+    @bp.doc(security=SECURED)
+    def get(self, activity_id):
+        """The follow-up materials (活动补充信息) with their checklist, rule by rule."""
+        return rpc.call("activities", "get_followup", g.claims["sub"], str(activity_id), locale=_locale())
+
+    @require_auth()
+    @bp.arguments(FollowupForm)
+    @bp.response(200, FollowupSchema)
+    @bp.alt_response(409, description="already submitted")
+    @bp.alt_response(422, description="not approved, not ended, or (submit=true) a rule of the checklist fails")
+    @bp.doc(security=SECURED)
+    def put(self, form, activity_id):
+        """Save a draft (submit=false) or submit: media links, 3–10 photos (one marked as evidence), up to 3
+        videos of 3 minutes at most (measured from the file), participants, the summary part by part."""
+        body = dict(request.get_json())
+        body.pop("video_upload_ids", None)
+        org_id = _org_for(activity_id=activity_id)
+        photos = _attach([p["upload_id"] for p in form["photos"]], "followup_photo", org_id)
+        body["photos"] = [dict(file, caption=p["caption"], evidence=p["evidence"])
+                          for file, p in zip(photos, form["photos"])]
+        body["videos"] = _attach(form["video_upload_ids"], "followup_video", org_id)
+        return rpc.call("activities", "save_followup", g.claims["sub"], str(activity_id), body, locale=_locale())
+
+
+@bp.route("/<uuid:activity_id>/nomination")
+class Nomination(MethodView):
+    @require_auth()
+    @bp.response(201, ActivityNominationSchema)
+    @bp.alt_response(409, description="already nominated")
+    @bp.alt_response(422, description="not approved, follow-up not submitted, or the channel's quota is full")
+    @bp.doc(security=SECURED)
+    def post(self, activity_id):
+        """Nominate (推优) an approved activity with complete follow-up materials, within its channel's quota
+        (platform admins, or admins of its supervising unit)."""
+        return rpc.call("activities", "nominate", g.claims["sub"], str(activity_id))
+
+
+@mine.route("/activities")
+class MyActivities(MethodView):
+    @require_auth()
+    @mine.arguments(MyActivitiesRequest, location="query")
+    @mine.response(200, ActivityPage)
+    @mine.doc(security=SECURED)
+    def get(self, query):
+        """Your organization's activities, latest change first, with review status, reason, time status and shelf."""
+        query = {k: str(v) if k == "org_id" and v is not None else v for k, v in query.items()}
+        return rpc.call("activities", "my_activities", g.claims["sub"], query)

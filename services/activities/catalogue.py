@@ -1,0 +1,437 @@
+"""Campaigns and activities over a cursor: submission, edits (every version kept), review decisions,
+the shelf and the public listing's projection. The state rules are routing's and rules'.
+
+What the public sees of an approved activity under re-review: the last approved version stays
+listed, unchanged, until the edited version is approved (then the listing shows it and its
+iCalendar SEQUENCE goes up); if the edit is rejected, the approved version stays. The owner sees the
+edited version with its review status in /my/activities.
+"""
+import uuid
+from datetime import datetime
+
+import psycopg2.extras
+
+from kepu_common import regions
+from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
+from kepu_common.messages import label
+from services.activities import directory, ical, routing, rules
+
+SUBJECT_TYPE = "activity"
+_ACTIVITY = ("id", "org_id", "campaign_id", "created_by", "revision", "submitted_at", "supervising_category",
+             "review_status", "review_comment", "rejected_stage", "shelf", "shelf_reason", "shelf_changed_by",
+             "public_revision", "approvals", "created_at", "updated_at")
+_CAMPAIGN = ("id", "name", "year", "theme", "window_start", "window_end", "followup_rules", "created_at")
+# a calendar export holds at most this many events (a province's whole campaign fits)
+CALENDAR_LIMIT = 10_000
+# the listing's total is exact up to this many matches, estimated beyond (and says so)
+EXACT_TOTAL_UP_TO = 5_000
+CONTENT_FIELDS = ("name", "mode", "type", "start_at", "end_at", "region", "supervising_unit", "joint_action",
+                  "special_action", "youth_festival", "partner_agencies", "partner_societies", "hosts", "organizers",
+                  "reservation", "expected_participants", "poster", "details")
+
+
+# --- campaigns --------------------------------------------------------------------------------------
+def create_campaign(cur, user_id, data):
+    directory.require_platform_admin(cur, user_id)
+    campaign_id = uuid.uuid4()
+    cur.execute("INSERT INTO campaigns (id, name, year, theme, window_start, window_end, followup_rules, created_by) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (campaign_id, data["name"].strip(), data["year"], data["theme"], data["window_start"],
+                 data["window_end"], psycopg2.extras.Json(data["followup_rules"]), user_id))
+    for channel, quota in data["quotas"].items():
+        cur.execute("INSERT INTO campaign_quotas (campaign_id, channel, quota) VALUES (%s, %s, %s)",
+                    (campaign_id, channel, quota))
+    return get_campaign(cur, campaign_id)
+
+
+def _campaign(cur, row):
+    campaign = dict(zip(_CAMPAIGN, row))
+    campaign["followup_rules"] = {**rules.DEFAULT_FOLLOWUP_RULES, **campaign["followup_rules"]}
+    cur.execute("SELECT channel, quota, used FROM campaign_quotas WHERE campaign_id = %s ORDER BY channel",
+                (campaign["id"],))
+    quotas = cur.fetchall()
+    campaign["quotas"] = {channel: quota for channel, quota, _ in quotas}
+    campaign["nominated"] = {channel: used for channel, _, used in quotas}
+    return campaign
+
+
+def get_campaign(cur, campaign_id, field="campaign_id"):
+    cur.execute(f"SELECT {', '.join(_CAMPAIGN)} FROM campaigns WHERE id = %s", (str(campaign_id),))
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound("activity_campaign_not_found", {field: "campaign_unknown"})
+    return _campaign(cur, row)
+
+
+def list_campaigns(cur):
+    cur.execute(f"SELECT {', '.join(_CAMPAIGN)} FROM campaigns ORDER BY window_start DESC, id")
+    return [_campaign(cur, row) for row in cur.fetchall()]
+
+
+# --- the form ---------------------------------------------------------------------------------------
+def _party(item, known):
+    if item.get("org_id") is not None:
+        org = known[str(item["org_id"])]
+        return {"org_id": str(item["org_id"]), "name": org["name"]}
+    return {"org_id": None, "name": item["name"].strip()}
+
+
+def checked_content(cur, data, now):
+    """Check the form against the clock and the directory; the content to store, and the warnings.
+    Raises InvalidInput naming every broken rule by field, before anything is written."""
+    errors, warnings = rules.check_schedule(data["start_at"], data["end_at"], now)
+    errors.update(rules.check_region(data["region_code"]))
+    ids = [data["supervising_org_id"]] + [p.get("org_id") for f in rules.PARTNER_FIELDS for p in data[f]]
+    known = directory.orgs(cur, ids)
+    supervisor = known.get(str(data["supervising_org_id"]))
+    errors.update(rules.check_supervising(data["supervising_category"], supervisor))
+    errors.update(rules.check_partners(data, known))
+    if errors:
+        raise InvalidInput("validation_failed", errors)
+    content = {
+        "name": data["name"].strip(), "mode": data["mode"], "type": data["type"],
+        "start_at": data["start_at"].isoformat(), "end_at": data["end_at"].isoformat(),
+        "region": regions.describe(data["region_code"]),
+        "supervising_unit": {"category": data["supervising_category"], "org_id": str(supervisor["id"]),
+                             "name": supervisor["name"], "region_code": supervisor["region_code"],
+                             "province": rules.province_of(supervisor["region_code"])},
+        "joint_action": data["joint_action"], "special_action": data["special_action"],
+        "youth_festival": data["youth_festival"],
+        "reservation": {"enabled": data["reservation"]["enabled"],
+                        "url": (data["reservation"]["url"] or "").strip() if data["reservation"]["enabled"] else ""},
+        "expected_participants": data["expected_participants"],
+        "poster": {k: data["poster"][k] for k in ("upload_id", "bucket", "key", "content_type", "size", "width",
+                                                  "height")},
+        "details": {k: v.strip() for k, v in data["details"].items()},
+    }
+    for field in rules.PARTNER_FIELDS:
+        content[field] = [_party(item, known) for item in data[field]]
+    return content, warnings
+
+
+def changed_fields(previous, content):
+    if previous is None:
+        return []
+    return [field for field in CONTENT_FIELDS if previous.get(field) != content.get(field)]
+
+
+# --- activities -------------------------------------------------------------------------------------
+def get(cur, activity_id, lock=False):
+    try:
+        activity_id = uuid.UUID(str(activity_id))
+    except ValueError:
+        raise NotFound("activity_not_found", {"activity_id": "activity_unknown"}) from None
+    cur.execute(f"SELECT {', '.join('a.' + c for c in _ACTIVITY)}, v.data, v.changes, "
+                f"(SELECT n.nominated_at IS NOT NULL FROM nominations n WHERE n.activity_id = a.id) "
+                f"FROM activities a JOIN activity_versions v ON v.activity_id = a.id AND v.revision = a.revision "
+                f"WHERE a.id = %s" + (" FOR UPDATE OF a" if lock else ""), (activity_id,))
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound("activity_not_found", {"activity_id": "activity_unknown"})
+    return _from_row(row)
+
+
+def _from_row(row):
+    activity = dict(zip(_ACTIVITY, row))
+    n = len(_ACTIVITY)
+    activity.update(row[n])
+    activity["changes"] = list(row[n + 1] or [])
+    activity["nominated"] = bool(row[n + 2])
+    return activity
+
+
+def can_manage(cur, activity, user_id):
+    if user_id is None:
+        return False
+    return activity["org_id"] in directory.orgs_of(cur, user_id) or directory.is_platform_admin(cur, user_id)
+
+
+def require_owner(cur, activity, user_id, admins_too=False):
+    if activity["org_id"] in directory.orgs_of(cur, user_id):
+        return
+    if admins_too and directory.is_platform_admin(cur, user_id):
+        return
+    raise Forbidden("activity_not_yours", {"activity_id": "not_your_activity"})
+
+
+def _store_version(cur, activity_id, revision, content, changes, user_id, now):
+    cur.execute("INSERT INTO activity_versions (activity_id, revision, data, changes, submitted_by, submitted_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (activity_id, revision, psycopg2.extras.Json(content), changes, user_id, now))
+
+
+def submit(cur, user_id, data, now):
+    org_id = directory.acting_org(cur, user_id, data.get("org_id"))
+    campaign = get_campaign(cur, data["campaign_id"])
+    content, warnings = checked_content(cur, data, now)
+    rules.check_window(campaign, now)
+    activity_id = uuid.uuid4()
+    category = data["supervising_category"]
+    cur.execute("INSERT INTO activities (id, org_id, campaign_id, created_by, revision, submitted_at, "
+                "supervising_category, review_status) VALUES (%s, %s, %s, %s, 1, %s, %s, %s)",
+                (activity_id, org_id, campaign["id"], user_id, now, category, routing.first_status(category)))
+    _store_version(cur, activity_id, 1, content, [], user_id, now)
+    return get(cur, activity_id), warnings
+
+
+def edit(cur, user_id, activity_id, data, now):
+    """A new version: back to the first stage of its chain (a rejected one is thereby resubmitted)."""
+    activity = get(cur, activity_id, lock=True)
+    require_owner(cur, activity, user_id)
+    if str(data["campaign_id"]) != str(activity["campaign_id"]):
+        raise InvalidInput("validation_failed", {"campaign_id": "campaign_cannot_change"})
+    campaign = get_campaign(cur, activity["campaign_id"])
+    content, warnings = checked_content(cur, data, now)
+    rules.check_window(campaign, now)
+    previous = {field: activity.get(field) for field in CONTENT_FIELDS}
+    changes = changed_fields(previous, content)
+    if not changes:
+        raise Conflict("activity_unchanged", {"_schema": "activity_unchanged"})
+    category = data["supervising_category"]
+    revision = activity["revision"] + 1
+    _store_version(cur, activity["id"], revision, content, changes, user_id, now)
+    cur.execute("UPDATE activities SET revision = %s, submitted_at = %s, supervising_category = %s, "
+                "review_status = %s, review_comment = '', rejected_stage = NULL, updated_at = now() WHERE id = %s",
+                (revision, now, category, routing.after_edit(category), activity["id"]))
+    return activity["review_status"], get(cur, activity["id"]), warnings
+
+
+def apply_decision(cur, event):
+    """A review decision: the activity after it, or None when stale (a redelivery, a stage the activity
+    has left, or a decision taken on a version older than the current one)."""
+    try:
+        activity = get(cur, event["subject_id"], lock=True)
+    except NotFound:
+        return None
+    if event["decided_at"] < activity["submitted_at"]:
+        return None  # decided on the version before the latest edit
+    status = routing.after_decision(activity["review_status"], activity["supervising_category"], event["stage"],
+                                    event["decision"])
+    if status is None:
+        return None
+    comment = event.get("comment") or ""
+    if status == "approved":
+        cur.execute("UPDATE activities SET review_status = 'approved', review_comment = %s, shelf = 'on', "
+                    "shelf_reason = '', public_revision = revision, approvals = approvals + 1, updated_at = now() "
+                    "WHERE id = %s", (comment, activity["id"]))
+        activity = get(cur, activity["id"])
+        _publish(cur, activity)
+    else:
+        rejected = routing.waiting_stage(activity["review_status"]) if status.endswith("_rejected") else None
+        cur.execute("UPDATE activities SET review_status = %s, review_comment = %s, rejected_stage = %s, "
+                    "updated_at = now() WHERE id = %s", (status, comment, rejected, activity["id"]))
+        activity = get(cur, activity["id"])
+    return activity
+
+
+def _publish(cur, activity):
+    """The approved version becomes the public one."""
+    region = activity["region"]
+    path = regions.path(region["code"])
+    city = next((c for c in path if regions.lookup(c).level == 2), None)
+    cur.execute(
+        "INSERT INTO activity_listing (activity_id, revision, sequence, shelf, campaign_id, name, type, mode, start_at, "
+        "end_at, region_code, province_code, city_code, supervising_category, youth_festival) "
+        "VALUES (%(id)s, %(revision)s, %(sequence)s, 'on', %(campaign_id)s, %(name)s, %(type)s, %(mode)s, %(start_at)s, "
+        "%(end_at)s, %(region_code)s, %(province)s, %(city)s, %(category)s, %(youth)s) "
+        "ON CONFLICT (activity_id) DO UPDATE SET revision = EXCLUDED.revision, sequence = EXCLUDED.sequence, "
+        "shelf = 'on', name = EXCLUDED.name, type = EXCLUDED.type, mode = EXCLUDED.mode, start_at = EXCLUDED.start_at, "
+        "end_at = EXCLUDED.end_at, region_code = EXCLUDED.region_code, province_code = EXCLUDED.province_code, "
+        "city_code = EXCLUDED.city_code, supervising_category = EXCLUDED.supervising_category, "
+        "youth_festival = EXCLUDED.youth_festival, updated_at = now()",
+        {"id": activity["id"], "revision": activity["revision"], "sequence": activity["approvals"] - 1,
+         "campaign_id": activity["campaign_id"], "name": activity["name"], "type": activity["type"],
+         "mode": activity["mode"], "start_at": activity["start_at"], "end_at": activity["end_at"],
+         "region_code": region["code"], "province": path[0], "city": city,
+         "category": activity["supervising_unit"]["category"], "youth": activity["youth_festival"]})
+    _render_calendar(cur, activity["id"])
+
+
+def _render_calendar(cur, activity_id):
+    """The listed activity's VEVENT as calendars will read it (its SEQUENCE and STATUS included)."""
+    listed = public_one(cur, activity_id, include_off_shelf=True)
+    cur.execute("INSERT INTO activity_calendar (activity_id, vevent) VALUES (%s, %s) "
+                "ON CONFLICT (activity_id) DO UPDATE SET vevent = EXCLUDED.vevent",
+                (activity_id, ical.event_text(listed)))
+
+
+def set_shelf(cur, user_id, activity_id, shelf, reason):
+    """The owner or a platform admin takes an approved activity off the shelf (with a reason) or puts it
+    back on; only an activity the public has seen has a shelf."""
+    activity = get(cur, activity_id, lock=True)
+    require_owner(cur, activity, user_id, admins_too=True)
+    if activity["public_revision"] is None:
+        raise Conflict("activity_never_approved", {"shelf": "activity_not_approved"})
+    if activity["shelf"] == shelf:
+        raise Conflict("activity_shelf_already", {"shelf": f"already_{shelf}"})
+    cur.execute("UPDATE activities SET shelf = %s, shelf_reason = %s, shelf_changed_by = %s, updated_at = now() "
+                "WHERE id = %s", (shelf, reason.strip() if shelf == "off" else "", user_id, activity["id"]))
+    cur.execute("UPDATE activity_listing SET shelf = %s, updated_at = now() WHERE activity_id = %s",
+                (shelf, activity["id"]))
+    _render_calendar(cur, activity["id"])
+    return get(cur, activity["id"])
+
+
+def versions(cur, user_id, activity_id):
+    activity = get(cur, activity_id)
+    if not can_manage(cur, activity, user_id):
+        raise NotFound("activity_not_found", {"activity_id": "activity_unknown"})
+    cur.execute("SELECT revision, changes, submitted_by, submitted_at, data FROM activity_versions "
+                "WHERE activity_id = %s ORDER BY revision DESC", (activity["id"],))
+    return [dict(zip(("revision", "changes", "submitted_by", "submitted_at", "data"), row)) for row in cur.fetchall()]
+
+
+def owned(cur, org_ids, review_status, limit, offset):
+    filters, args = ["a.org_id = ANY(%s::uuid[])"], [[str(o) for o in org_ids]]
+    if review_status:
+        filters.append("a.review_status = %s")
+        args.append(review_status)
+    cur.execute(f"SELECT {', '.join('a.' + c for c in _ACTIVITY)}, v.data, v.changes, "
+                f"EXISTS (SELECT 1 FROM nominations n WHERE n.activity_id = a.id), count(*) OVER () "
+                f"FROM activities a JOIN activity_versions v ON v.activity_id = a.id AND v.revision = a.revision "
+                f"WHERE {' AND '.join(filters)} ORDER BY a.updated_at DESC, a.id DESC LIMIT %s OFFSET %s",
+                args + [limit + 1, offset])
+    rows = cur.fetchall()
+    total = rows[0][-1] if rows else _count_owned(cur, filters, args)
+    found = [_from_row(row[:-1]) for row in rows]
+    return found[:limit], len(found) > limit, total
+
+
+def _count_owned(cur, filters, args):
+    cur.execute(f"SELECT count(*) FROM activities a WHERE {' AND '.join(filters)}", args)
+    return cur.fetchone()[0]
+
+
+def time_labels(activity, now):
+    status = rules.time_status(_as_time(activity["start_at"]), _as_time(activity["end_at"]), now)
+    return status, label("activity_time_status", status)
+
+
+def _as_time(value):
+    return value if not isinstance(value, str) else datetime.fromisoformat(value)
+
+
+def labelled(activity, now, public=False):
+    """An activity for a response: labels in Chinese (frontends may show their own), the time status."""
+    out = dict(activity, start_at=_as_time(activity["start_at"]), end_at=_as_time(activity["end_at"]))
+    out["mode_label"] = label("activity_mode", out["mode"])
+    out["type_label"] = label("activity_type", out["type"])
+    out["time_status"], out["time_status_label"] = time_labels(out, now)
+    out["supervising_unit"] = dict(out["supervising_unit"],
+                                   category_label=label("org_category", out["supervising_unit"]["category"]))
+    if not public:
+        out["review_status_label"] = label("activity_review_status", out["review_status"])
+        out["shelf_label"] = label("activity_shelf", out["shelf"])
+    else:
+        for field in ("review_status", "review_comment", "rejected_stage", "shelf_reason", "created_by",
+                      "shelf_changed_by", "changes"):
+            out.pop(field, None)
+    return out
+
+
+# --- the public side --------------------------------------------------------------------------------
+_LISTED = ("activity_id", "revision", "sequence", "shelf", "campaign_id", "updated_at")
+# the page's ids first, from an index alone (every filter column is in the listing indexes), then the rows
+# and the approved versions' content for those ids only
+_PAGE_SQL = ("SELECT {columns}, v.data FROM (SELECT l.activity_id, l.start_at FROM activity_listing l WHERE {where} "
+             "ORDER BY l.start_at, l.activity_id LIMIT %s OFFSET %s) page "
+             "JOIN activity_listing x ON x.activity_id = page.activity_id "
+             "JOIN activity_versions v ON v.activity_id = x.activity_id AND v.revision = x.revision "
+             "ORDER BY page.start_at, page.activity_id")
+_COLUMNS_SQL = ", ".join(f"x.{c}" for c in _LISTED)
+
+
+def _listed(row):
+    item = dict(zip(_LISTED, row))
+    public = dict(row[len(_LISTED)])
+    public.update(id=item["activity_id"], revision=item["revision"], public_revision=item["revision"],
+                  sequence=item["sequence"], shelf=item["shelf"], campaign_id=item["campaign_id"],
+                  updated_at=item["updated_at"])
+    return public
+
+
+def _filters(query, now, include_off_shelf=False):
+    filters, args = ([] if include_off_shelf else ["shelf = 'on'"]), []
+    if query.get("region"):
+        division = regions.lookup(query["region"])
+        if division is None:
+            raise InvalidInput("validation_failed", {"region": ("region_unknown", {"as_of": regions.data_as_of()})})
+        column = {1: "province_code", 2: "city_code"}.get(division.level, "region_code")
+        filters.append(f"{column} = %s")
+        args.append(division.code)
+    for field, column in (("type", "type"), ("mode", "mode"), ("campaign", "campaign_id"),
+                          ("supervising_category", "supervising_category"), ("youth_festival", "youth_festival")):
+        if query.get(field) is not None:
+            filters.append(f"{column} = %s")
+            args.append(str(query[field]) if field == "campaign" else query[field])
+    status = query.get("time_status")
+    if status == "not_started":
+        filters.append("start_at > %s")
+        args.append(now)
+    elif status == "ongoing":
+        filters += ["start_at <= %s", "end_at > %s"]
+        args += [now, now]
+    elif status == "ended":
+        filters.append("end_at <= %s")
+        args.append(now)
+    return " AND ".join(filters) or "true", args
+
+
+def listing(cur, query, now):
+    """Approved, on-shelf activities, soonest start first: (page, has_more, total, total_exact)."""
+    where, args = _filters(query, now)
+    limit, offset = query["page_size"], (query["page"] - 1) * query["page_size"]
+    cur.execute(_PAGE_SQL.format(columns=_COLUMNS_SQL, where=where), args + [limit + 1, offset])
+    rows = [_listed(row) for row in cur.fetchall()]
+    total, exact = _total(cur, where, args)
+    return rows[:limit], len(rows) > limit, total, exact
+
+
+def _total(cur, where, args):
+    """Counted exactly up to EXACT_TOTAL_UP_TO matches; beyond, the planner's estimate (counting 100,000
+    index entries on every page would cost more than the page itself)."""
+    cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM activity_listing l WHERE {where} LIMIT %s) counted",
+                args + [EXACT_TOTAL_UP_TO + 1])
+    counted = cur.fetchone()[0]
+    if counted <= EXACT_TOTAL_UP_TO:
+        return counted, True
+    cur.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM activity_listing l WHERE {where}", args)
+    estimate = int(cur.fetchone()[0][0]["Plan"]["Plan Rows"])
+    return max(estimate, counted), False
+
+
+def calendar_events(cur, query, now, limit=CALENDAR_LIMIT):
+    """The VEVENTs of a filtered listing's calendar export: taken-off activities too, as cancelled."""
+    where, args = _filters(query, now, include_off_shelf=True)
+    cur.execute(f"SELECT c.vevent FROM activity_listing l JOIN activity_calendar c USING (activity_id) "
+                f"WHERE {where} ORDER BY l.start_at, l.activity_id LIMIT %s", args + [limit])
+    return [row[0] for row in cur.fetchall()]
+
+
+def calendar_event(cur, activity_id):
+    public_one(cur, activity_id, include_off_shelf=True)  # NotFound unless the public has seen it
+    cur.execute("SELECT vevent FROM activity_calendar WHERE activity_id = %s", (str(activity_id),))
+    return [cur.fetchone()[0]]
+
+
+def public_one(cur, activity_id, include_off_shelf=False):
+    try:
+        activity_id = uuid.UUID(str(activity_id))
+    except ValueError:
+        raise NotFound("activity_not_found", {"activity_id": "activity_unknown"}) from None
+    cur.execute(_PAGE_SQL.format(columns=_COLUMNS_SQL, where="l.activity_id = %s"
+                                 + ("" if include_off_shelf else " AND l.shelf = 'on'")), (activity_id, 1, 0))
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound("activity_not_found", {"activity_id": "activity_unknown"})
+    return _listed(row)
+
+
+def check_followup_allowed(activity, now):
+    if activity["review_status"] != "approved":
+        raise RuleBroken("followup_needs_approval", {"activity_id": "activity_not_approved"})
+    if now < _as_time(activity["end_at"]):
+        raise RuleBroken("followup_needs_end", {"activity_id": "activity_not_ended"},
+                         details={"end_at": activity["end_at"]})
+
+

@@ -1,0 +1,76 @@
+"""Identity's directory and role grants, kept from its events: organizations (for supervising units and
+partners) and who acts for which organization (org admins, platform admins)."""
+import uuid
+
+from kepu_common.errors import Forbidden, InvalidInput
+
+ORG_STATUS_OF_EVENT = {"org_registered": "pending", "org_verified": "verified", "org_rejected": "rejected"}
+
+
+def apply_org_event(cur, event_type, event):
+    if event_type == "org_registered":
+        # a decision may have arrived first (separate queues): keep its status
+        cur.execute("INSERT INTO organizations (id, name, category, region_code) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category, "
+                    "region_code = EXCLUDED.region_code",
+                    (str(event["org_id"]), event["name"], event["category"], event["region_code"]))
+    else:
+        cur.execute("INSERT INTO organizations (id, name, category, region_code, status) VALUES (%s, '', '', '', %s) "
+                    "ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status",
+                    (str(event["org_id"]), ORG_STATUS_OF_EVENT[event_type]))
+
+
+def apply_role_event(cur, event, granted):
+    user_id, role = str(event["user_id"]), event["role"]
+    if role == "org_admin":
+        if granted:
+            cur.execute("INSERT INTO org_admins (user_id, org_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                        (user_id, event["scope"]))
+        else:
+            cur.execute("DELETE FROM org_admins WHERE user_id = %s AND org_id = %s", (user_id, event["scope"]))
+    elif role == "platform_admin":
+        if granted:
+            cur.execute("INSERT INTO platform_admins (user_id) VALUES (%s) ON CONFLICT DO NOTHING", (user_id,))
+        else:
+            cur.execute("DELETE FROM platform_admins WHERE user_id = %s", (user_id,))
+
+
+def orgs(cur, ids):
+    """{id: org} for the given ids (unknown ones are missing)."""
+    ids = sorted({str(i) for i in ids if i is not None})
+    if not ids:
+        return {}
+    cur.execute("SELECT id, name, category, region_code, status FROM organizations WHERE id = ANY(%s::uuid[])",
+                (ids,))
+    return {str(row[0]): dict(zip(("id", "name", "category", "region_code", "status"), row)) for row in cur.fetchall()}
+
+
+def orgs_of(cur, user_id):
+    cur.execute("SELECT org_id FROM org_admins WHERE user_id = %s ORDER BY org_id", (str(user_id),))
+    return [row[0] for row in cur.fetchall()]
+
+
+def is_platform_admin(cur, user_id):
+    if user_id is None:
+        return False
+    cur.execute("SELECT 1 FROM platform_admins WHERE user_id = %s", (str(user_id),))
+    return cur.fetchone() is not None
+
+
+def require_platform_admin(cur, user_id):
+    if not is_platform_admin(cur, user_id):
+        raise Forbidden("campaign_platform_admin_only", details={"required_roles": ["platform_admin"]})
+
+
+def acting_org(cur, user_id, org_id=None):
+    """The organization a user publishes for: one they administer (org_id picks among several)."""
+    mine = orgs_of(cur, user_id)
+    if not mine:
+        raise Forbidden("activity_org_account_only", details={"required_roles": ["org_admin"]})
+    if org_id is None:
+        if len(mine) > 1:
+            raise InvalidInput("validation_failed", {"org_id": "org_id_required_for_several"})
+        return mine[0]
+    if uuid.UUID(str(org_id)) not in mine:
+        raise Forbidden("activity_not_your_org", {"org_id": "not_your_org"})
+    return uuid.UUID(str(org_id))

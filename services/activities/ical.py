@@ -1,0 +1,75 @@
+"""iCalendar (RFC 5545) export of public activities, built with the icalendar package.
+
+Each activity is one VEVENT whose UID never changes (its id at a fixed domain), whose SEQUENCE is the
+number of re-approvals (an approved edit raises it, so calendars replace the old event), and whose
+STATUS is CANCELLED once it is taken off the shelf. Times are written in Asia/Shanghai with the
+matching VTIMEZONE, so every client shows the organizers' wall-clock time.
+"""
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from icalendar import Calendar, Event, Timezone
+
+from services.activities.rules import SHANGHAI
+
+PRODID = "-//Kepu//全国科普日 activities//ZH"
+UID_DOMAIN = "activities.kepu.cn"
+
+
+def uid(activity_id):
+    return f"{activity_id}@{UID_DOMAIN}"
+
+
+def _time(value):
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.astimezone(SHANGHAI)
+
+
+def _description(activity):
+    details = activity["details"]
+    lines = [details.get("content", ""), f"面向对象：{details.get('audience', '')}",
+             f"联系人：{details.get('contact_person', '')} {details.get('contact_phone', '')}"]
+    if activity["reservation"].get("enabled"):
+        lines.append(f"预约：{activity['reservation']['url']}")
+    return "\n".join(line for line in lines if line.strip())
+
+
+def event(activity, stamp=None):
+    item = Event()
+    item.add("uid", uid(activity["id"]))
+    item.add("dtstamp", stamp or datetime.now(timezone.utc))
+    item.add("sequence", activity["sequence"])
+    item.add("summary", activity["name"])
+    item.add("dtstart", _time(activity["start_at"]))
+    item.add("dtend", _time(activity["end_at"]))
+    item.add("location", activity["region"]["full_name"])
+    item.add("description", _description(activity))
+    item.add("organizer", f"mailto:noreply@{UID_DOMAIN}", parameters={"CN": activity["supervising_unit"]["name"]})
+    item.add("status", "CONFIRMED" if activity["shelf"] == "on" else "CANCELLED")
+    item.add("last-modified", activity["updated_at"])
+    return item
+
+
+def event_text(activity):
+    """One VEVENT as text, rendered when the activity is approved or its shelf changes (DTSTAMP: then)."""
+    return event(activity).to_ical().decode()
+
+
+def calendar(vevents, name="全国科普日活动"):
+    """One VCALENDAR (text) around rendered VEVENTs, with the Asia/Shanghai VTIMEZONE their times refer to."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "Asia/Shanghai")
+    cal.add_component(_shanghai())
+    text = cal.to_ical().decode()
+    closing = "END:VCALENDAR\r\n"
+    assert text.endswith(closing)
+    return text[:-len(closing)] + "".join(vevents) + closing
+
+
+@lru_cache(maxsize=1)
+def _shanghai():
+    return Timezone.from_tzid("Asia/Shanghai")

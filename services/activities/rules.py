@@ -1,0 +1,168 @@
+"""The rules of seed 004 that need more than one field or the clock (plain code, no I/O).
+
+Field shapes (lengths, enumerations, URL schemes) are the schemas' (services/activities/schemas.py);
+here: the schedule, the campaign window, the directory links, the follow-up checklist. Every broken
+rule gives its own field code; dates ("today", "within 10 days after the end") are Asia/Shanghai dates.
+"""
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from kepu_common import regions
+from kepu_common.errors import RuleBroken
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# "建议在活动举办前一周以上进行填报": accepted, with a warning, when the start is nearer than this
+ADVISED_LEAD = timedelta(days=7)
+MUNICIPALITIES = ("110000", "120000", "310000", "500000")  # 北京, 天津, 上海, 重庆
+PARTNER_FIELDS = ("partner_agencies", "partner_societies", "hosts", "organizers")
+
+# a campaign's follow-up rules (活动补充信息), configurable per campaign; these are seed 004's
+DEFAULT_FOLLOWUP_RULES = {
+    "min_media_links": 1, "min_photos": 3, "max_photos": 10, "max_videos": 3, "max_video_seconds": 180,
+    "min_participants_offline": 50, "min_participants_online": 100, "summary_days": 10,
+}
+SUMMARY_PARTS = ("basic_facts", "results", "highlights", "reusable_resources", "lessons")
+
+
+def shanghai_date(moment):
+    return moment.astimezone(SHANGHAI).date()
+
+
+def time_status(start_at, end_at, now):
+    """未开始 / 进行中 / 已结束, comparing instants (the same in every time zone)."""
+    if now < start_at:
+        return "not_started"
+    if now < end_at:
+        return "ongoing"
+    return "ended"
+
+
+def check_window(campaign, now):
+    """Activities are submitted (and edited) only inside the campaign's publishing window (Shanghai dates)."""
+    today = shanghai_date(now)
+    if not campaign["window_start"] <= today <= campaign["window_end"]:
+        start, end = campaign["window_start"].isoformat(), campaign["window_end"].isoformat()
+        raise RuleBroken("activity_outside_campaign_window", {"campaign_id": "campaign_window_closed"},
+                         details={"window_start": start, "window_end": end, "campaign": campaign["name"]},
+                         start=start, end=end, campaign=campaign["name"])
+
+
+def check_schedule(start_at, end_at, now):
+    """(errors, warnings): the start later than the submission, the end after the start; a start less
+    than 7 days ahead is accepted with a warning a frontend can show."""
+    errors, warnings = {}, []
+    if start_at <= now:
+        errors["start_at"] = "start_not_in_future"
+    if end_at <= start_at:
+        errors["end_at"] = "end_not_after_start"
+    if not errors and start_at - now < ADVISED_LEAD:
+        warnings.append({"code": "start_within_a_week", "field": "start_at", "params": {"days": 7}})
+    return errors, warnings
+
+
+def check_region(code, field="region_code"):
+    if regions.lookup(code) is None:
+        return {field: ("region_unknown", {"as_of": regions.data_as_of()})}
+    return {}
+
+
+def is_municipal_district(code):
+    path = regions.path(code)
+    return len(path) >= 2 and path[0] in MUNICIPALITIES
+
+
+def check_supervising(category, org):
+    """The supervising unit (归口单位) is a verified organization of the directory whose category is the
+    chosen one; a district of a municipality is chosen under 市科协 (seed 004, point (2))."""
+    if org is None or org["status"] != "verified":
+        return {"supervising_org_id": "org_not_in_directory"}
+    if category == "county_cast" and is_municipal_district(org["region_code"]):
+        return {"supervising_category": "municipal_district_is_city_cast"}
+    # a municipality's district CAST is a county-level unit in the directory, chosen under 市科协
+    district_under_city = (category == "city_cast" and org["category"] == "county_cast"
+                           and is_municipal_district(org["region_code"]))
+    if org["category"] != category and not district_under_city:
+        return {"supervising_org_id": ("supervising_category_mismatch", {"category": category})}
+    return {}
+
+
+def check_partners(data, directory):
+    """Partners, hosts and organizers named by id must be verified organizations of the directory."""
+    errors = {}
+    for field in PARTNER_FIELDS:
+        for index, item in enumerate(data.get(field) or []):
+            if item.get("org_id") is not None:
+                org = directory.get(str(item["org_id"]))
+                if org is None or org["status"] != "verified":
+                    errors[f"{field}.{index}.org_id"] = "org_not_in_directory"
+    return errors
+
+
+def province_of(code):
+    return regions.path(code)[0]
+
+
+# --- follow-up materials ---------------------------------------------------------------------------
+def participants_minimum(mode, rules):
+    """offline ≥ 50, online ≥ 100; an activity both online and offline reaches an online audience, so it
+    meets the stricter, online minimum (docs/architecture.md, Activities)."""
+    if mode == "offline":
+        return rules["min_participants_offline"]
+    return rules["min_participants_online"]
+
+
+def summary_deadline(end_at, rules):
+    return shanghai_date(end_at) + timedelta(days=rules["summary_days"])
+
+
+def followup_checklist(followup, mode, end_at, rules, today):
+    """Every follow-up rule by name: {"rule", "field", "ok", "code", "params"}; a draft may fail some,
+    a submission must pass all. today is the Asia/Shanghai date the materials are handed in."""
+    photos = followup.get("photos") or []
+    videos = followup.get("videos") or []
+    summary = followup.get("summary") or {}
+    deadline = summary_deadline(end_at, rules)
+    minimum = participants_minimum(mode, rules)
+    items = [
+        ("media_reports", "media_links", len(followup.get("media_links") or []) >= rules["min_media_links"],
+         "followup_media_links_too_few", {"min": rules["min_media_links"]}),
+        ("photo_count", "photos", rules["min_photos"] <= len(photos) <= rules["max_photos"],
+         "followup_photo_count", {"min": rules["min_photos"], "max": rules["max_photos"], "count": len(photos)}),
+        ("video_count", "videos", len(videos) <= rules["max_videos"],
+         "followup_too_many_videos", {"max": rules["max_videos"], "count": len(videos)}),
+    ]
+    for index, video in enumerate(videos):
+        seconds = video.get("duration_seconds")
+        items.append((f"video_duration.{index}", f"videos.{index}",
+                      seconds is not None and seconds <= rules["max_video_seconds"], "followup_video_too_long",
+                      {"max_minutes": rules["max_video_seconds"] // 60,
+                       "seconds": round(seconds) if seconds is not None else None}))
+    participants = followup.get("participants")
+    items += [
+        ("participants", "participants", participants is not None and participants >= minimum,
+         "followup_participants_too_few", {"min": minimum, "mode": mode}),
+        ("participants_evidence", "photos", any(p.get("evidence") for p in photos),
+         "followup_participants_no_evidence", {}),
+    ]
+    for part in SUMMARY_PARTS:
+        items.append((f"summary.{part}", f"summary.{part}", bool((summary.get(part) or "").strip()),
+                      "followup_summary_part_missing", {}))
+    items.append(("summary_deadline", "summary", today <= deadline, "followup_summary_too_late",
+                  {"deadline": deadline.isoformat()}))
+    return [{"rule": rule, "field": field, "ok": bool(ok), "code": code, "params": params}
+            for rule, field, ok, code, params in items]
+
+
+def broken(checklist):
+    """{field: (code, params)} of the rules a checklist fails."""
+    return {item["field"]: (item["code"], item["params"]) for item in checklist if not item["ok"]}
+
+
+def parse_date(value):
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def now_utc():
+    from datetime import timezone
+
+    return datetime.now(timezone.utc)

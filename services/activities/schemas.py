@@ -1,0 +1,407 @@
+"""The activities service's requests and responses, one module for the service and the gateway."""
+import re
+from urllib.parse import urlparse
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from kepu_common.contracts import (
+    ACTIVITY_JOINT_ACTIONS, ACTIVITY_MODES, ACTIVITY_REVIEW_STATUSES, ACTIVITY_SPECIAL_ACTIONS, ACTIVITY_TIME_STATUSES,
+    ACTIVITY_TYPES, SUPERVISING_CATEGORIES,
+)
+from kepu_common.schema_fields import Timestamp
+from kepu_common.validation import coded, field_error
+from services.activities.rules import DEFAULT_FOLLOWUP_RULES, SHANGHAI, SUMMARY_PARTS
+
+NAME_MAX = 50
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|400-?\d{3}-?\d{4})$")
+
+
+def is_web_link(value):
+    """An http(s) link to somewhere (javascript:, data:, ftp: and bare words are not)."""
+    parsed = urlparse(value.strip())
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def _text(max_length, required=False, **kwargs):
+    if required:
+        return fields.String(required=True, validate=validate.Length(min=1, max=max_length), **kwargs)
+    return fields.String(load_default="", validate=validate.Length(max=max_length), **kwargs)
+
+
+# --- campaigns --------------------------------------------------------------------------------------
+class ActivityFollowupRules(Schema):
+    min_media_links = fields.Integer(load_default=DEFAULT_FOLLOWUP_RULES["min_media_links"],
+                                     validate=validate.Range(min=0))
+    min_photos = fields.Integer(load_default=DEFAULT_FOLLOWUP_RULES["min_photos"], validate=validate.Range(min=0))
+    max_photos = fields.Integer(load_default=DEFAULT_FOLLOWUP_RULES["max_photos"], validate=validate.Range(min=1))
+    max_videos = fields.Integer(load_default=DEFAULT_FOLLOWUP_RULES["max_videos"], validate=validate.Range(min=0))
+    max_video_seconds = fields.Integer(load_default=DEFAULT_FOLLOWUP_RULES["max_video_seconds"],
+                                       validate=validate.Range(min=1))
+    min_participants_offline = fields.Integer(load_default=DEFAULT_FOLLOWUP_RULES["min_participants_offline"],
+                                              validate=validate.Range(min=0))
+    min_participants_online = fields.Integer(load_default=DEFAULT_FOLLOWUP_RULES["min_participants_online"],
+                                             validate=validate.Range(min=0))
+    summary_days = fields.Integer(load_default=DEFAULT_FOLLOWUP_RULES["summary_days"], validate=validate.Range(min=0))
+
+
+class ActivityCampaignRequest(Schema):
+    name = _text(100, required=True, metadata={"description": "e.g. 2023年全国科普日"})
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    theme = _text(200)
+    window_start = fields.Date(required=True, metadata={"description": "first publishing day (Asia/Shanghai)"})
+    window_end = fields.Date(required=True, metadata={"description": "last publishing day (Asia/Shanghai)"})
+    followup_rules = fields.Nested(ActivityFollowupRules, load_default=lambda: dict(DEFAULT_FOLLOWUP_RULES))
+    quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(SUPERVISING_CATEGORIES)),
+                         values=fields.Integer(validate=validate.Range(min=0)), load_default=dict,
+                         metadata={"description": "nomination quota per channel (supervising category)"})
+
+    @validates_schema
+    def window_in_order(self, data, **kwargs):
+        if data.get("window_start") and data.get("window_end") and data["window_end"] < data["window_start"]:
+            raise field_error("window_end_before_start", "window_end")
+
+
+class Day(fields.Date):
+    """A date in a reply: a service's reply is text already when the gateway passes it on."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
+class ActivityCampaignSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    year = fields.Integer()
+    theme = fields.String()
+    window_start = Day()
+    window_end = Day()
+    open = fields.Boolean(metadata={"description": "today (Asia/Shanghai) is inside the publishing window"})
+    followup_rules = fields.Nested(ActivityFollowupRules)
+    quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
+    nominated = fields.Dict(keys=fields.String(), values=fields.Integer())
+    created_at = Timestamp()
+
+
+class ActivityCampaignList(Schema):
+    items = fields.List(fields.Nested(ActivityCampaignSchema))
+
+
+# --- the activity form ------------------------------------------------------------------------------
+class ActivityActionSchema(Schema):
+    """联合行动 / 科普专项行动: yes + categories."""
+
+    included = fields.Boolean(load_default=False)
+    categories = fields.List(fields.String(), load_default=list)
+
+    @validates_schema
+    def categories_when_included(self, data, **kwargs):
+        if data["included"] and not data["categories"]:
+            raise field_error("action_categories_required", "categories")
+        if not data["included"] and data["categories"]:
+            raise field_error("action_categories_without_yes", "categories")
+
+
+class JointAction(ActivityActionSchema):
+    categories = fields.List(fields.String(validate=validate.OneOf(ACTIVITY_JOINT_ACTIONS)), load_default=list)
+
+
+class SpecialAction(ActivityActionSchema):
+    categories = fields.List(fields.String(validate=validate.OneOf(ACTIVITY_SPECIAL_ACTIONS)), load_default=list)
+
+
+class ActivityParty(Schema):
+    """An organization from the directory (linked by id) or free text (stored as text)."""
+
+    org_id = fields.UUID(load_default=None, allow_none=True)
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100))
+
+    @validates_schema
+    def one_of_id_or_name(self, data, **kwargs):
+        if (data["org_id"] is None) == (data["name"] is None):
+            raise field_error("party_id_or_name", "name")
+
+
+class ActivityReservation(Schema):
+    enabled = fields.Boolean(load_default=False)
+    url = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+    @validates_schema
+    def link_when_enabled(self, data, **kwargs):
+        if data["enabled"] and not data["url"]:
+            raise field_error("reservation_url_required", "url")
+        if data["url"] and not is_web_link(data["url"]):
+            raise field_error("reservation_url_not_web", "url")
+
+
+class ActivityDetails(Schema):
+    """活动详情 part by part: the four required ones of seed 004, then the optional ones."""
+
+    content = _text(2000, required=True)
+    audience = _text(200, required=True)
+    scientists = _text(500, required=True, metadata={"description": "names and posts, or a field (××领域的科技工作者)"})
+    contact_person = _text(50, required=True)
+    contact_phone = fields.String(required=True)
+    highlights = _text(1000)
+    participation_channel = _text(500)
+    promotion = _text(500)
+
+    @validates("contact_phone")
+    def phone(self, value, **kwargs):
+        if not PHONE.match(value.strip()):
+            raise ValidationError(coded("activity_contact_phone_invalid"))
+
+
+class AttachedActivityFile(Schema):
+    """A finished upload as resources.attach_uploads describes it (the gateway attaches, then sends it)."""
+
+    upload_id = fields.String(required=True)
+    bucket = fields.String(required=True)
+    key = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(load_default="")
+    duration_seconds = fields.Float(load_default=None, allow_none=True)
+    width = fields.Integer(load_default=None, allow_none=True)
+    height = fields.Integer(load_default=None, allow_none=True)
+    filename = fields.String(load_default="")
+    thumbnail_key = fields.String(load_default=None, allow_none=True)
+
+
+class ActivityForm(Schema):
+    """What an organization sends (POST /activities, PUT /activities/{id}); the poster by upload id."""
+
+    campaign_id = fields.UUID(required=True)
+    org_id = fields.UUID(load_default=None, allow_none=True,
+                         metadata={"description": "only when you administer several organizations"})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX,
+                                                                 error=coded("activity_name_too_long", max=NAME_MAX)))
+    mode = fields.String(required=True, validate=validate.OneOf(ACTIVITY_MODES))
+    type = fields.String(required=True, validate=validate.OneOf(ACTIVITY_TYPES))
+    # a time without an offset is an organizer's wall-clock time: Asia/Shanghai
+    start_at = fields.AwareDateTime(required=True, default_timezone=SHANGHAI)
+    end_at = fields.AwareDateTime(required=True, default_timezone=SHANGHAI)
+    region_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"))
+    supervising_category = fields.String(required=True, validate=validate.OneOf(SUPERVISING_CATEGORIES))
+    supervising_org_id = fields.UUID(required=True)
+    joint_action = fields.Nested(JointAction, load_default=lambda: {"included": False, "categories": []})
+    special_action = fields.Nested(SpecialAction, load_default=lambda: {"included": False, "categories": []})
+    youth_festival = fields.Boolean(load_default=False)
+    partner_agencies = fields.List(fields.Nested(ActivityParty), load_default=list, validate=validate.Length(max=20))
+    partner_societies = fields.List(fields.Nested(ActivityParty), load_default=list, validate=validate.Length(max=20))
+    hosts = fields.List(fields.Nested(ActivityParty), load_default=list, validate=validate.Length(max=20))
+    organizers = fields.List(fields.Nested(ActivityParty), load_default=list, validate=validate.Length(max=20))
+    reservation = fields.Nested(ActivityReservation, load_default=lambda: {"enabled": False, "url": None})
+    expected_participants = fields.Integer(load_default=None, allow_none=True,
+                                           validate=validate.Range(min=0, max=100_000_000))
+    poster_upload_id = fields.UUID(required=True,
+                                   metadata={"description": "a finished upload of purpose activity_poster"})
+    details = fields.Nested(ActivityDetails, required=True)
+
+    @validates("name")
+    def name_not_blank(self, value, **kwargs):
+        if not value.strip():
+            raise ValidationError(coded("activity_name_blank"))
+
+
+class ActivityRequest(ActivityForm):
+    """The form with its poster attached (what the service loads)."""
+
+    poster = fields.Nested(AttachedActivityFile, required=True)
+
+    @validates("poster")
+    def poster_is_an_image(self, value, **kwargs):
+        if not str(value.get("content_type", "")).startswith("image/"):
+            raise ValidationError(coded("poster_not_an_image"))
+
+
+class ActivityShelfRequest(Schema):
+    shelf = fields.String(required=True, validate=validate.OneOf(("on", "off")))
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+    @validates_schema
+    def reason_to_take_off(self, data, **kwargs):
+        if data["shelf"] == "off" and not data["reason"].strip():
+            raise field_error("shelf_reason_required", "reason")
+
+
+# --- follow-up materials ----------------------------------------------------------------------------
+class FollowupPhotoForm(Schema):
+    upload_id = fields.UUID(required=True)
+    caption = fields.String(load_default="", validate=validate.Length(max=200))
+    evidence = fields.Boolean(load_default=False, metadata={"description": "shows the participants (照片佐证)"})
+
+
+class FollowupSummary(Schema):
+    """活动简要总结, part by part; a draft may leave parts empty."""
+
+    basic_facts = _text(2000)
+    results = _text(2000)
+    highlights = _text(2000)
+    reusable_resources = _text(2000)
+    lessons = _text(2000)
+
+
+assert tuple(FollowupSummary().fields) == SUMMARY_PARTS
+
+
+class FollowupForm(Schema):
+    media_links = fields.List(fields.String(validate=validate.Length(max=500)), load_default=list,
+                              validate=validate.Length(max=50))
+    photos = fields.List(fields.Nested(FollowupPhotoForm), load_default=list, validate=validate.Length(max=50))
+    video_upload_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
+    participants = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    summary = fields.Nested(FollowupSummary, load_default=dict)
+    submit = fields.Boolean(load_default=False, metadata={"description": "false saves a draft"})
+
+    @validates("media_links")
+    def web_links(self, value, **kwargs):
+        bad = {index: [coded("media_link_not_web")] for index, link in enumerate(value) if not is_web_link(link)}
+        if bad:
+            raise ValidationError(bad)
+
+
+class AttachedFollowupPhoto(AttachedActivityFile):
+    caption = fields.String(load_default="")
+    evidence = fields.Boolean(load_default=False)
+
+
+class FollowupRequest(FollowupForm):
+    """The follow-up form with its photos and videos attached (what the service loads)."""
+
+    photos = fields.List(fields.Nested(AttachedFollowupPhoto), load_default=list, validate=validate.Length(max=50))
+    videos = fields.List(fields.Nested(AttachedActivityFile), load_default=list, validate=validate.Length(max=20))
+
+
+class FollowupCheckItem(Schema):
+    rule = fields.String()
+    field = fields.String()
+    ok = fields.Boolean()
+    code = fields.String()
+    message = fields.String()
+
+
+class FollowupSchema(Schema):
+    activity_id = fields.UUID()
+    status = fields.String(metadata={"description": "draft or submitted"})
+    media_links = fields.List(fields.String())
+    photos = fields.List(fields.Dict())
+    videos = fields.List(fields.Dict())
+    participants = fields.Integer(allow_none=True)
+    summary = fields.Dict()
+    checklist = fields.List(fields.Nested(FollowupCheckItem))
+    complete = fields.Boolean()
+    deadline = Day(metadata={"description": "last day for the summary (Asia/Shanghai)"})
+    submitted_at = Timestamp(allow_none=True)
+    updated_at = Timestamp()
+
+
+# --- listing, detail, nomination --------------------------------------------------------------------
+class ActivityListRequest(Schema):
+    region = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$"),
+                           metadata={"description": "a division code: a province includes its cities and counties"})
+    type = fields.String(load_default=None, validate=validate.OneOf(ACTIVITY_TYPES))
+    mode = fields.String(load_default=None, validate=validate.OneOf(ACTIVITY_MODES))
+    campaign = fields.UUID(load_default=None)
+    time_status = fields.String(load_default=None, validate=validate.OneOf(ACTIVITY_TIME_STATUSES))
+    supervising_category = fields.String(load_default=None, validate=validate.OneOf(SUPERVISING_CATEGORIES))
+    youth_festival = fields.Boolean(load_default=None, allow_none=True)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class MyActivitiesRequest(Schema):
+    review_status = fields.String(load_default=None, validate=validate.OneOf(ACTIVITY_REVIEW_STATUSES))
+    org_id = fields.UUID(load_default=None, allow_none=True)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class ActivityWarning(Schema):
+    code = fields.String()
+    field = fields.String()
+    message = fields.String()
+
+
+class ActivitySchema(Schema):
+    """An activity as its owner sees it (every status and reason), or as the public sees the approved
+    version (public=true: review fields left out)."""
+
+    id = fields.UUID()
+    org_id = fields.UUID()
+    campaign_id = fields.UUID()
+    revision = fields.Integer()
+    name = fields.String()
+    mode = fields.String()
+    mode_label = fields.String()
+    type = fields.String()
+    type_label = fields.String()
+    start_at = Timestamp()
+    end_at = Timestamp()
+    time_status = fields.String()
+    time_status_label = fields.String()
+    region = fields.Dict()
+    supervising_unit = fields.Dict()
+    joint_action = fields.Dict()
+    special_action = fields.Dict()
+    youth_festival = fields.Boolean()
+    partner_agencies = fields.List(fields.Dict())
+    partner_societies = fields.List(fields.Dict())
+    hosts = fields.List(fields.Dict())
+    organizers = fields.List(fields.Dict())
+    reservation = fields.Dict()
+    expected_participants = fields.Integer(allow_none=True)
+    poster_url = fields.String(allow_none=True)
+    details = fields.Dict()
+    review_status = fields.String()
+    review_status_label = fields.String()
+    review_comment = fields.String(metadata={"description": "the reviewer's reason after a rejection"})
+    rejected_stage = fields.String(allow_none=True)
+    shelf = fields.String()
+    shelf_label = fields.String()
+    shelf_reason = fields.String()
+    public_revision = fields.Integer(allow_none=True,
+                                     metadata={"description": "the approved version the public sees, if any"})
+    nominated = fields.Boolean()
+    warnings = fields.List(fields.Nested(ActivityWarning))
+    created_at = Timestamp()
+    updated_at = Timestamp()
+
+
+# a list shows cards: what an activity is, when and where, its poster and its statuses (details on its page)
+SUMMARY_FIELDS = ("id", "org_id", "campaign_id", "revision", "name", "mode", "mode_label", "type", "type_label",
+                  "start_at", "end_at", "time_status", "time_status_label", "region", "supervising_unit",
+                  "youth_festival", "reservation", "poster_url", "review_status", "review_status_label",
+                  "review_comment", "rejected_stage", "shelf", "shelf_label", "shelf_reason", "public_revision",
+                  "nominated", "updated_at")
+
+
+class ActivityCardSchema(ActivitySchema):
+    class Meta:
+        fields = SUMMARY_FIELDS
+
+
+class ActivityPage(Schema):
+    items = fields.List(fields.Nested(ActivityCardSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    has_more = fields.Boolean()
+    total = fields.Integer(metadata={"description": "exact up to 5,000 matches; beyond, an estimate"})
+    total_exact = fields.Boolean(metadata={"description": "false when total is the database's estimate"})
+
+
+class ActivityVersionSchema(Schema):
+    revision = fields.Integer()
+    changes = fields.List(fields.String())
+    submitted_by = fields.String()
+    submitted_at = Timestamp()
+    data = fields.Dict()
+
+
+class ActivityNominationSchema(Schema):
+    activity_id = fields.UUID()
+    campaign_id = fields.UUID()
+    channel = fields.String()
+    nominated_by = fields.String()
+    nominated_at = Timestamp()
+    quota = fields.Integer()
+    used = fields.Integer()
