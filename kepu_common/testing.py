@@ -32,12 +32,12 @@ def drop_database(name):
 def publish_events(amqp_uri, events):
     """Publish events as their source's outbox relay does: to '<source>.events', persistent, confirmed."""
     from kepu_common.amqp import ConfirmedPublisher
-    from kepu_common.contracts import exchange_name
+    from kepu_common.contracts import exchange_name, routing_key
 
     publisher = ConfirmedPublisher(amqp_uri)
     try:
-        publisher.publish_batch([(exchange_name(e["source"]), e["event_type"], json.dumps(e).encode(), str(e["event_id"]))
-                                 for e in events])
+        publisher.publish_batch([(exchange_name(e["source"]), routing_key(e["event_type"], e), json.dumps(e).encode(),
+                                  str(e["event_id"])) for e in events])
     finally:
         publisher.close()
 

@@ -96,13 +96,14 @@ def install():
         raise RuntimeError(f"kepu_common.validation codes marshmallow {SUPPORTED_MARSHMALLOW}x messages; "
                            f"marshmallow {installed} is installed: check its message attributes and update _BY_FIELD")
     for cls in _field_classes():
-        own = cls.__dict__.get("default_error_messages")
-        if not own:
-            continue
-        codes = {}
+        # every class gets its own coded dict: an inherited template (Date's "Not a valid {obj_type}.") must
+        # become the code of the class that uses it (not_a_date), not of the class that defined it
+        keys, codes = set(), {}
         for klass in cls.__mro__:
+            keys |= set(klass.__dict__.get("default_error_messages") or ())
             codes = {**_BY_FIELD.get(klass, {}), **codes}
-        cls.default_error_messages = {key: Coded(codes.get(key) or _BY_KEY.get(key, "invalid")) for key in own}
+        if keys:
+            cls.default_error_messages = {key: Coded(codes.get(key) or _BY_KEY.get(key, "invalid")) for key in keys}
     for cls, attributes in _VALIDATORS.items():
         for attribute, code in attributes.items():
             if not isinstance(getattr(cls, attribute, None), str):
