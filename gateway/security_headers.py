@@ -13,30 +13,15 @@
   address is the one ProxyFix takes from X-Forwarded-For (GATEWAY_TRUSTED_PROXIES), so the proxy's own
   address never counts as internal. Anyone else gets 403 `forbidden`.
 """
-import ipaddress
-
 from flask import request
 
 from gateway.auth import current_claims
 from kepu_common.errors import Forbidden
+from kepu_common.networks import is_internal, parse_networks
 
 PERSONAL_PREFIXES = ("/api/v1/auth/", "/api/v1/me", "/api/v1/my/")
 SYSTEM_PREFIX = "/api/v1/system/"
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
-
-
-def parse_networks(text):
-    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
-
-
-def is_internal(address, networks):
-    try:
-        ip = ipaddress.ip_address((address or "").split("%")[0])
-    except ValueError:
-        return False
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return any(ip in network for network in networks)
 
 
 def carries_personal_data():

@@ -3,6 +3,7 @@ partners) and who acts for which organization (org admins, platform admins)."""
 import uuid
 
 from kepu_common.errors import Forbidden, InvalidInput
+from kepu_common.org_admins import apply_role_event, is_platform_admin, orgs_of  # noqa: F401 (used by service.py)
 
 ORG_STATUS_OF_EVENT = {"org_registered": "pending", "org_verified": "verified", "org_rejected": "rejected"}
 
@@ -20,21 +21,6 @@ def apply_org_event(cur, event_type, event):
                     (str(event["org_id"]), ORG_STATUS_OF_EVENT[event_type]))
 
 
-def apply_role_event(cur, event, granted):
-    user_id, role = str(event["user_id"]), event["role"]
-    if role == "org_admin":
-        if granted:
-            cur.execute("INSERT INTO org_admins (user_id, org_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                        (user_id, event["scope"]))
-        else:
-            cur.execute("DELETE FROM org_admins WHERE user_id = %s AND org_id = %s", (user_id, event["scope"]))
-    elif role == "platform_admin":
-        if granted:
-            cur.execute("INSERT INTO platform_admins (user_id) VALUES (%s) ON CONFLICT DO NOTHING", (user_id,))
-        else:
-            cur.execute("DELETE FROM platform_admins WHERE user_id = %s", (user_id,))
-
-
 def orgs(cur, ids):
     """{id: org} for the given ids (unknown ones are missing)."""
     ids = sorted({str(i) for i in ids if i is not None})
@@ -43,18 +29,6 @@ def orgs(cur, ids):
     cur.execute("SELECT id, name, category, region_code, status FROM organizations WHERE id = ANY(%s::uuid[])",
                 (ids,))
     return {str(row[0]): dict(zip(("id", "name", "category", "region_code", "status"), row)) for row in cur.fetchall()}
-
-
-def orgs_of(cur, user_id):
-    cur.execute("SELECT org_id FROM org_admins WHERE user_id = %s ORDER BY org_id", (str(user_id),))
-    return [row[0] for row in cur.fetchall()]
-
-
-def is_platform_admin(cur, user_id):
-    if user_id is None:
-        return False
-    cur.execute("SELECT 1 FROM platform_admins WHERE user_id = %s", (str(user_id),))
-    return cur.fetchone() is not None
 
 
 def require_platform_admin(cur, user_id):

@@ -6,6 +6,7 @@ from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kepu_common.messages import label
 from services.resources import formats, review_flow, search_text, topics, uploads
 from services.resources.media_labels import duration_label
+from kepu_common.org_admins import apply_role_event, is_platform_admin, orgs_of  # noqa: F401 (used by service.py)
 
 SUBJECT_TYPE = "resource"
 _COLUMNS = ("id", "org_id", "uploader_id", "type", "title", "keywords", "description", "topics", "file_upload_id",
@@ -19,32 +20,6 @@ def from_row(row):
     resource = dict(zip(_COLUMNS, row))
     resource["org_name"] = row[len(_COLUMNS)]
     return resource
-
-
-def orgs_of(cur, user_id):
-    cur.execute("SELECT org_id FROM org_admins WHERE user_id = %s ORDER BY org_id", (user_id,))
-    return [row[0] for row in cur.fetchall()]
-
-
-def is_platform_admin(cur, user_id):
-    cur.execute("SELECT 1 FROM platform_admins WHERE user_id = %s", (user_id,))
-    return cur.fetchone() is not None
-
-
-def apply_role_event(cur, event, granted):
-    """org_admin (scope: the organization's id) and platform_admin grants, kept from identity's events."""
-    user_id, role = event["user_id"], event["role"]
-    if role == "org_admin":
-        if granted:
-            cur.execute("INSERT INTO org_admins (user_id, org_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                        (user_id, event["scope"]))
-        else:
-            cur.execute("DELETE FROM org_admins WHERE user_id = %s AND org_id = %s", (user_id, event["scope"]))
-    elif role == "platform_admin":
-        if granted:
-            cur.execute("INSERT INTO platform_admins (user_id) VALUES (%s) ON CONFLICT DO NOTHING", (user_id,))
-        else:
-            cur.execute("DELETE FROM platform_admins WHERE user_id = %s", (user_id,))
 
 
 def acting_org(cur, user_id, org_id=None):

@@ -155,3 +155,43 @@ def test_metrics_only_for_the_allowed_networks(ui, review, amqp_uri, storage_set
         assert via_proxy.status_code == 404
     finally:
         proxied.extensions["rpc"].close()
+
+
+@pytest.fixture
+def identity(start_service):
+    from services.identity.service import IdentityService
+
+    return start_service(IdentityService)
+
+
+NEXT_ATTACKS = ["/%09/evil.example/", "//evil.example", "/\\evil.example", "https://evil.example",
+                "javascript:alert(1)", "/%2F%2Fevil.example", "/%5Cevil.example", "JaVaScRiPt%3Aalert(1)",
+                "%2F%2Fevil.example", "/metrics"]
+
+
+def test_a_real_sign_in_rotates_the_session_and_goes_only_to_pages_of_the_ui(ui, identity):
+    from urllib.parse import quote, urlsplit
+
+    from services.identity.cli import create_admin
+
+    create_admin(identity.config["DATABASE_URL"], "13500000009", "Kepu-Review-2026")
+
+    def sign_in(next_value):
+        client = ui.test_client()
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+        before = client.get_cookie("review_session").value
+        done = client.post(f"/login?next={quote(next_value, safe='')}",
+                           data={"phone": "13500000009", "password": "Kepu-Review-2026", "csrf_token": token})
+        assert done.status_code == 302, body(done)
+        after = client.get_cookie("review_session").value
+        opened = EncryptedSerializer(["test-secret"]).loads(after, max_age=3600)
+        assert after != before and opened["csrf_token"] != token  # a new session and a new form token
+        assert "HttpOnly" in cookie_header(done) and "SameSite=Lax" in cookie_header(done)
+        location = urlsplit(done.headers["Location"])
+        assert location.netloc in ("", "localhost") and location.scheme in ("", "http"), done.headers["Location"]
+        return location.path + (f"?{location.query}" if location.query else "")
+
+    for attack in NEXT_ATTACKS:
+        assert sign_in(attack) == "/", attack
+    assert sign_in("/tasks?stage=realname") == "/tasks?stage=realname"

@@ -1,0 +1,34 @@
+"""Who may act for an organization, as a service keeps it from identity's role events.
+
+Services that take organization accounts' requests (resources, activities) keep two tables of their own,
+`org_admins (user_id, org_id)` and `platform_admins (user_id)`, filled from `role_granted` /
+`role_revoked`, so no request has to ask identity.
+"""
+
+
+def apply_role_event(cur, event, granted):
+    """org_admin (scope: the organization's id) and platform_admin grants; other roles are not ours."""
+    user_id, role = str(event["user_id"]), event["role"]
+    if role == "org_admin":
+        if granted:
+            cur.execute("INSERT INTO org_admins (user_id, org_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                        (user_id, event["scope"]))
+        else:
+            cur.execute("DELETE FROM org_admins WHERE user_id = %s AND org_id = %s", (user_id, event["scope"]))
+    elif role == "platform_admin":
+        if granted:
+            cur.execute("INSERT INTO platform_admins (user_id) VALUES (%s) ON CONFLICT DO NOTHING", (user_id,))
+        else:
+            cur.execute("DELETE FROM platform_admins WHERE user_id = %s", (user_id,))
+
+
+def orgs_of(cur, user_id):
+    cur.execute("SELECT org_id FROM org_admins WHERE user_id = %s ORDER BY org_id", (str(user_id),))
+    return [row[0] for row in cur.fetchall()]
+
+
+def is_platform_admin(cur, user_id):
+    if user_id is None:
+        return False
+    cur.execute("SELECT 1 FROM platform_admins WHERE user_id = %s", (str(user_id),))
+    return cur.fetchone() is not None
