@@ -238,13 +238,3 @@ def topic_counts(cur, limit=50, offset=0):
 def _topic_total(cur):
     cur.execute("SELECT count(DISTINCT k) FROM resources r, unnest(r.topic_keys) AS k WHERE r.status = 'published'")
     return cur.fetchone()[0]
-
-
-def count_download(cur, resource_id):
-    """One more download of a published resource: what the link and the event need, or NotFound."""
-    cur.execute("UPDATE resources SET downloads = downloads + 1 WHERE id = %s AND status = 'published' "
-                "RETURNING id, org_id, type, file_key, filename", (resource_id,))
-    row = cur.fetchone()
-    if row is None:
-        raise NotFound("resource_not_found", {"resource_id": "resource_unknown"})
-    return dict(zip(("id", "org_id", "type", "file_key", "filename"), row))
