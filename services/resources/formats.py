@@ -34,7 +34,8 @@ ACTIVITY_PURPOSES = ("activity_poster", "followup_photo", "followup_video")
 THUMBNAILED = ("image", "wallchart", "thumbnail", "activity_poster", "followup_photo")
 # the duration is read from these videos at completion (and a resource video's poster frame made); one
 # whose duration cannot be read is refused
-PROBED = ("followup_video", "video")
+PROBED = ("followup_video", "video", "audio")  # containers parsed, the duration read from the file
+AUDIO = ("audio",)
 # documents are checked as what they claim (documents.inspect): a .docx opened as Word, a PDF parsed
 DOCUMENTS = (PDF, DOCX)
 TAKES_THUMBNAIL_UPLOAD = ("video", "audio", "article", "debunk")

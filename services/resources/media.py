@@ -24,6 +24,29 @@ class UnreadableVideo(InvalidInput):
     code = "video_unreadable"
 
 
+class UnreadableAudio(InvalidInput):
+    """An audio file whose container does not parse or gives no duration: refused, whatever it claims."""
+
+    code = "audio_unreadable"
+
+
+def probe_audio(path):
+    """{"duration_seconds", "width": None, "height": None} of the audio file at path, or UnreadableAudio."""
+    try:
+        with av.open(path, mode="r") as container:
+            audio = next((s for s in container.streams if s.type == "audio"), None)
+            if audio is None:
+                raise UnreadableAudio("audio_unreadable", {"file": "audio_no_sound"})
+            seconds = duration_seconds(container.duration, audio.duration, audio.time_base)
+            if seconds is None:
+                seconds = duration_seconds(None, None, audio.time_base, _last_timestamp(container, audio))
+    except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError):
+        raise UnreadableAudio("audio_unreadable", {"file": "audio_duration_unreadable"}) from None
+    if seconds is None:
+        raise UnreadableAudio("audio_unreadable", {"file": "audio_duration_unreadable"})
+    return {"duration_seconds": seconds, "width": None, "height": None}
+
+
 def duration_seconds(container_duration, stream_duration=None, stream_time_base=None, last_timestamp=None):
     """The duration in seconds from what the demuxer found, best source first; None when nothing says.
 

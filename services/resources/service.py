@@ -43,16 +43,18 @@ def _thumbnail_in_thread(path, box, max_pixels):
         return image_limits.thumbnail(path, box, max_pixels)
 
 
-def _probe_in_thread(path, seconds, poster_box=None):
+def _probe_in_thread(path, seconds, poster_box=None, kind="video"):
     """A video's duration (and poster frame) read off the event loop; a file that keeps FFmpeg busy past
     `seconds` is refused (its thread finishes on its own; the worker answers now)."""
     with _probing:
         try:
             with eventlet.Timeout(seconds):
+                if kind == "audio":
+                    return tpool.execute(media.probe_audio, path)
                 return tpool.execute(media.probe, path, poster_box)
         except eventlet.Timeout:
-            raise media.UnreadableVideo("video_unreadable", {"file": "video_probe_timed_out"},
-                                        details={"seconds": seconds}) from None
+            refused = media.UnreadableAudio if kind == "audio" else media.UnreadableVideo
+            raise refused(refused.code, {"file": f"{kind}_probe_timed_out"}, details={"seconds": seconds}) from None
 
 
 def _inspect_in_thread(path, content_type, box, seconds):
@@ -173,8 +175,8 @@ class ResourcesService(PlatformService):
                 uploads.assemble_parts(self.storage, upload)
             facts = uploads.verify(self.storage, self.settings, upload, received,
                                    make_thumbnail=_thumbnail_in_thread,
-                                   probe=lambda path: _probe_in_thread(path, self.settings.probe_seconds,
-                                                                       self.settings.thumbnail_pixels),
+                                   probe=lambda path, kind: _probe_in_thread(
+                                       path, self.settings.probe_seconds, self.settings.thumbnail_pixels, kind),
                                    inspect=lambda path, content_type, box: _inspect_in_thread(
                                        path, content_type, box, self.settings.probe_seconds))
         except uploads.Incomplete:

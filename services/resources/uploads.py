@@ -144,7 +144,7 @@ def read_head(storage, upload):
         response.release_conn()
 
 
-def _no_probe(path):
+def _no_probe(path, kind):
     raise RuntimeError("this purpose is probed, but no probe was given")
 
 
@@ -185,7 +185,7 @@ def verify(storage, settings, upload, received=None, make_thumbnail=thumbnails.m
             facts["thumbnail"], facts["width"], facts["height"] = make_thumbnail(
                 copy.name, settings.thumbnail_pixels, settings.max_image_pixels)
         if purpose in formats.PROBED:
-            facts.update(probe(copy.name))
+            facts.update(probe(copy.name, "audio" if purpose in formats.AUDIO else "video"))
         return facts
     finally:
         if copy:

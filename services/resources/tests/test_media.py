@@ -56,3 +56,43 @@ def test_the_poster_time_stays_inside_short_videos():
     assert media.poster_time(30.0) == 1.0
     assert media.poster_time(0.6) == pytest.approx(0.2)
     assert media.poster_time(None) == 0.0
+
+
+def audio_bytes(seconds=2.0, container="wav", codec="pcm_s16le", rate=8000):
+    import av
+
+    out = io.BytesIO()
+    with av.open(out, mode="w", format=container) as muxer:
+        stream = muxer.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        samples = int(seconds * rate)
+        for start in range(0, samples, 1024):
+            count = min(1024, samples - start)
+            frame = av.AudioFrame(format="s16", layout="mono", samples=count)
+            frame.planes[0].update(bytes(frame.planes[0].buffer_size))  # silence
+            frame.sample_rate, frame.pts = rate, start
+            for packet in stream.encode(frame):
+                muxer.mux(packet)
+        for packet in stream.encode(None):
+            muxer.mux(packet)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("container,codec,suffix,rate", [
+    ("wav", "pcm_s16le", ".wav", 8000), ("ogg", "libopus", ".ogg", 48000), ("mp4", "aac", ".m4a", 16000),
+    ("mp3", "libmp3lame", ".mp3", 22050)])
+def test_a_real_audio_file_gives_its_duration(tmp_path, container, codec, suffix, rate):
+    path = tmp_path / f"talk{suffix}"
+    path.write_bytes(audio_bytes(seconds=2.0, container=container, codec=codec, rate=rate))
+    found = media.probe_audio(str(path))
+    assert found == {"duration_seconds": pytest.approx(2.0, abs=0.15), "width": None, "height": None}
+
+
+@pytest.mark.parametrize("content", [b"ID3\x04" + bytes(4000), b"RIFF" + bytes(40), b"", video_bytes(seconds=1)])
+def test_audio_that_does_not_parse_or_has_no_sound_is_refused(tmp_path, content):
+    path = tmp_path / "talk.mp3"
+    path.write_bytes(content)
+    with pytest.raises(media.UnreadableAudio) as error:
+        media.probe_audio(str(path))
+    assert (error.value.status, error.value.code) == (400, "audio_unreadable")
+    assert error.value.fields["file"]["code"] in ("audio_duration_unreadable", "audio_no_sound")
