@@ -14,6 +14,7 @@ from tests.test_identity_journey import (
     PASSWORD, eventually, get, post, refused, review_decides, sign_up, verified_communicator,
 )
 from tests.test_resources_journey import decide_in_review, id_number, login, put_content
+from tests import images
 
 GUANGDONG, BEIJING = "440000", "110000"
 
@@ -26,7 +27,7 @@ def put(platform, path, body, token):
 def organization(platform, phone, sequence, name, category, region):
     """A verified organization of the directory and its admin's token (signed in again: the role is in it)."""
     token = verified_communicator(platform, phone, id_number(sequence))
-    licence = requests.post(f"{platform.gateway_url}/api/v1/orgs/licence", data=b"\x89PNG\r\n\x1a\n" + bytes(512),
+    licence = requests.post(f"{platform.gateway_url}/api/v1/orgs/licence", data=images.png(),
                             headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"}, timeout=20)
     org = post(platform, "/orgs", {"name": name, "category": category, "region_code": region,
                                    "licence_key": licence.json()["licence_key"], "contact_name": "刘联络",

@@ -9,6 +9,7 @@ import requests
 from kepu_common.contracts import make_event
 from kepu_common.testing import publish_events
 from services.identity.cli import create_admin
+from tests import images
 
 PASSWORD = "kepu2026science"
 
@@ -143,7 +144,7 @@ def verified_communicator(platform, phone, id_number, **changes):
 
 def test_communicator_registers_an_organization_that_a_second_one_joins(platform):
     token = verified_communicator(platform, "13700005555", "11010519491231002X")
-    png = b"\x89PNG\r\n\x1a\n" + bytes(2048)
+    png = images.png()
     licence = requests.post(f"{platform.gateway_url}/api/v1/orgs/licence", data=png, timeout=20,
                             headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"})
     assert licence.status_code == 201, licence.text
@@ -186,6 +187,10 @@ def test_licence_uploads_are_checked_before_anything_is_stored(platform):
     png = {"Authorization": f"Bearer {token}", "Content-Type": "image/png"}
     refused(lambda headers: requests.post(url, data=b"MZ\x90\x00" + bytes(100), headers={**png, **headers},
                                           timeout=20), 415, "unsupported_media_type", {"licence": "not_an_image"})
+    # the probe's attack: a PNG signature followed by HTML; and a real image cut short
+    for fake in (b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>", images.png()[:-40]):
+        refused(lambda headers: requests.post(url, data=fake, headers={**png, **headers}, timeout=20),
+                415, "unsupported_media_type", {"licence": "not_an_image"})
     refused(lambda headers: requests.post(url, data=b"\x89PNG\r\n\x1a\n" + bytes(11 * 1024 * 1024),
                                           headers={**png, **headers}, timeout=60),
             413, "too_large", {"licence": "file_too_large"})
@@ -302,7 +307,7 @@ def test_area_admins_get_their_role_on_approval_and_see_exactly_their_area(platf
 
 def test_me_shows_membership_and_leaving_the_wrong_organization_changes_nothing(platform):
     token = verified_communicator(platform, "13700012001", id_number("110105", 201))
-    png = b"\x89PNG\r\n\x1a\n" + bytes(2048)
+    png = images.png()
     licence = requests.post(f"{platform.gateway_url}/api/v1/orgs/licence", data=png, timeout=20,
                             headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"}).json()
     org = post(platform, "/orgs", {"name": "北京市朝阳区科学技术协会", "category": "county_cast", "region_code": "110105",

@@ -10,6 +10,7 @@ import requests
 from services.identity.cli import create_admin
 from services.resources.tests.conftest import MP4_HEAD, video_bytes, video_of_size
 from tests.test_identity_journey import (
+from tests import images
     PASSWORD, eventually, get, post, refused, review_decides, sign_up, verified_communicator,
 )
 
@@ -34,7 +35,7 @@ def login(platform, phone):
 
 def org_admin(platform, phone, id_number, name):
     token = verified_communicator(platform, phone, id_number)
-    licence = requests.post(f"{platform.gateway_url}/api/v1/orgs/licence", data=b"\x89PNG\r\n\x1a\n" + bytes(512),
+    licence = requests.post(f"{platform.gateway_url}/api/v1/orgs/licence", data=images.png(),
                             headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"}, timeout=20)
     org = post(platform, "/orgs", {"name": name, "category": "other", "region_code": "110105",
                                    "licence_key": licence.json()["licence_key"], "contact_name": "刘联络",

@@ -3,6 +3,7 @@
 Request and response schemas are identity's own (services/identity/schemas.py); the gateway keeps the
 licence upload, which streams the image to storage without passing it through identity.
 """
+import io
 import uuid
 
 from flask import g, request
@@ -12,7 +13,7 @@ from marshmallow import Schema, fields
 
 from gateway import rpc
 from gateway.auth import require_auth
-from gateway.errors import LengthRequired
+from gateway.errors import LengthRequired, UploadInterrupted
 from gateway.storage import storage
 from kepu_common import filetypes
 from kepu_common.errors import TooLarge, UnsupportedMediaType
@@ -76,13 +77,20 @@ class LicenceUpload(MethodView):
             raise TooLarge("licence_too_large", {"licence": ("file_too_large", {"max_mb": max_mb})}, max_mb=max_mb)
         request.max_content_length = LICENCE_MAX_BYTES
         head = request.stream.read(filetypes.HEAD_BYTES)
-        content_type = filetypes.sniff(head)
-        if content_type not in filetypes.IMAGE_TYPES:
+        if filetypes.sniff(head) not in filetypes.IMAGE_TYPES:  # refused before the rest is read
+            raise UnsupportedMediaType("licence_not_an_image", {"licence": "not_an_image"})
+        # at most 10 MB: read whole, so the image is checked by its structure before anything is stored
+        data = head + request.stream.read(length - len(head))
+        if len(data) != length:
+            raise UploadInterrupted("upload_interrupted", {"size": ("size_received", {"received": len(data),
+                                                                                       "declared": length})},
+                                    received=len(data), declared=length)
+        content_type = filetypes.image_by_structure(data)
+        if content_type is None:
             raise UnsupportedMediaType("licence_not_an_image", {"licence": "not_an_image"})
         key = f"licences/{g.claims['sub']}/{uuid.uuid4().hex}"
         store = storage()
-        store.put_stream(store.bucket("licences"), key, filetypes.PrefixedStream(head, request.stream), length,
-                         content_type=content_type)
+        store.put_stream(store.bucket("licences"), key, io.BytesIO(data), length, content_type=content_type)
         return {"licence_key": key, "content_type": content_type, "size": length}
 
 
