@@ -9,8 +9,8 @@ import requests
 
 from services.identity.cli import create_admin
 from services.resources.tests.conftest import MP4_HEAD, video_bytes, video_of_size
-from tests.test_identity_journey import (
 from tests import images
+from tests.test_identity_journey import (
     PASSWORD, eventually, get, post, refused, review_decides, sign_up, verified_communicator,
 )
 
