@@ -2,6 +2,7 @@
 
 Runs in its own pytest process without eventlet (scripts/run_tests.py): pytest -m browser.
 """
+import re
 import os
 import shutil
 import tempfile
@@ -190,7 +191,8 @@ def test_sign_in_queues_preview_reject_approve_and_batch(browser, platform, seed
     assert decided.status_code == 200
     page.check("#select-all")
     page.click("text=批量通过")
-    assert "已处理 1 项，1 项未处理" in page.inner_text(".flash.warning")
+    # other journeys share the platform and may have left verifications in this queue: at least 王五's is ours
+    assert re.search(r"已处理 [1-9]\d* 项，1 项未处理", page.inner_text(".flash.warning"))
     refusals = page.locator(".flash.error")
     assert refusals.count() == 1 and refusals.inner_text().startswith("李四：")
     shot(page, "batch")
