@@ -4,6 +4,8 @@ Services that take organization accounts' requests (resources, activities) keep 
 `org_admins (user_id, org_id)` and `platform_admins (user_id)`, filled from `role_granted` /
 `role_revoked`, so no request has to ask identity.
 """
+from kepu_common.consumers import event_consumer
+from kepu_common.db import claim_events
 
 
 def apply_role_event(cur, event, granted):
@@ -32,3 +34,22 @@ def is_platform_admin(cur, user_id):
         return False
     cur.execute("SELECT 1 FROM platform_admins WHERE user_id = %s", (str(user_id),))
     return cur.fetchone() is not None
+
+
+class OrgAdminsFromIdentity:
+    """For a PlatformService with org_admins and platform_admins tables: keeps them from identity's events.
+
+    The consumers keep their queues' names (evt-identity-role_granted--<service>.on_role_granted)."""
+
+    @event_consumer("identity", "role_granted")
+    def on_role_granted(self, events):
+        self._take_roles(events, f"{self.name}.on_role_granted", True)
+
+    @event_consumer("identity", "role_revoked")
+    def on_role_revoked(self, events):
+        self._take_roles(events, f"{self.name}.on_role_revoked", False)
+
+    def _take_roles(self, events, consumer, granted):
+        with self.db, self.db.cursor() as cur:
+            for event in claim_events(cur, consumer, events):
+                apply_role_event(cur, event, granted)

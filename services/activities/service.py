@@ -7,6 +7,7 @@ resources.attach_uploads before it calls here: the service receives the attached
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
 from kepu_common.messages import text
+from kepu_common.org_admins import OrgAdminsFromIdentity
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
@@ -23,7 +24,7 @@ _ACTIVITY = ActivitySchema()
 _CARDS = ActivityCardSchema(many=True)
 
 
-class ActivitiesService(PlatformService):
+class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
     name = "activities"
     storage = ObjectStorage()
 
@@ -262,15 +263,3 @@ class ActivitiesService(PlatformService):
     def on_org_rejected(self, events):
         self._take_orgs(events, "org_rejected")
 
-    def _take_roles(self, events, consumer, granted):
-        with self.db, self.db.cursor() as cur:
-            for event in claim_events(cur, consumer, events):
-                directory.apply_role_event(cur, event, granted)
-
-    @event_consumer("identity", "role_granted")
-    def on_role_granted(self, events):
-        self._take_roles(events, "activities.on_role_granted", True)
-
-    @event_consumer("identity", "role_revoked")
-    def on_role_revoked(self, events):
-        self._take_roles(events, "activities.on_role_revoked", False)

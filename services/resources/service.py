@@ -11,6 +11,7 @@ from nameko.timer import timer
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
 from kepu_common.errors import InvalidInput, KepuError
+from kepu_common.org_admins import OrgAdminsFromIdentity
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
@@ -69,7 +70,7 @@ def _inspect_in_thread(path, content_type, box, seconds):
                                             details={"seconds": seconds}) from None
 
 
-class ResourcesService(PlatformService):
+class ResourcesService(OrgAdminsFromIdentity, PlatformService):
     name = "resources"
     storage = ObjectStorage()
     settings = Settings()
@@ -328,20 +329,7 @@ class ResourcesService(PlatformService):
         return {"url": self._url(resource["file_key"], self.settings.download_ttl, resource["filename"]),
                 "expires_in": int(self.settings.download_ttl.total_seconds()), "filename": resource["filename"]}
 
-    # --- who acts for which organization (identity's events) --------------------------------
-    def _take_roles(self, events, consumer, granted):
-        with self.db, self.db.cursor() as cur:
-            for event in claim_events(cur, consumer, events):
-                catalogue.apply_role_event(cur, event, granted)
-
-    @event_consumer("identity", "role_granted")
-    def on_role_granted(self, events):
-        self._take_roles(events, "resources.on_role_granted", True)
-
-    @event_consumer("identity", "role_revoked")
-    def on_role_revoked(self, events):
-        self._take_roles(events, "resources.on_role_revoked", False)
-
+    # --- organization names (identity's events; who acts for which: OrgAdminsFromIdentity) ------
     @event_consumer("identity", "org_registered")
     def on_org_registered(self, events):
         with self.db, self.db.cursor() as cur:
