@@ -4,9 +4,8 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import smorest  # noqa: F401  (before the blueprints: invalid arguments are 400)
-from gateway import hostile_input  # (after smorest, before the blueprints: numbers beyond 64 bits are 400)
-from gateway import body_rules, errors, requests_log, rpc, security_headers, settings
+from gateway import smorest  # noqa: F401  (before the blueprints: invalid arguments are 400, numbers bounded)
+from gateway import body_rules, errors, hostile_input, requests_log, rpc, security_headers, settings
 from gateway.blueprints import admin, auth, health, me, orgs, regions, resources, review, system, uploads
 from gateway.blueprints import mall, shares, stats as metrics_stats
 from gateway.blueprints import activities

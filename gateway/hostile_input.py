@@ -11,18 +11,15 @@
   (a 2**70 page would reach PostgreSQL's OFFSET) -> field code `number_too_large`; NaN and Infinity,
   which are not JSON, -> `malformed_json`.
 
-The argument check is a subclass of gateway.smorest's parser (flask-smorest's ARGUMENTS_PARSER, read when
-a blueprint's @bp.arguments decorates a view), so this module must be imported before the blueprints
-(gateway/__init__.py does; gateway/tests/test_hostile_input.py proves the parser is in place).
+The argument check runs in gateway.smorest's parser (flask-smorest's ARGUMENTS_PARSER), which calls
+`refuse_large_numbers` on whatever a request schema parsed.
 """
 import json
 from urllib.parse import unquote_to_bytes
 
 from flask import request
-from flask_smorest.arguments import ArgumentsMixin
 
 from gateway.errors import MalformedJson
-from gateway.smorest import GatewayParser
 from kepu_common.errors import InvalidInput
 
 JSON_MAX_DEPTH = 32
@@ -156,20 +153,11 @@ def check_query_and_path(environ):
     refuse(problems)
 
 
-class BoundedArgumentsParser(GatewayParser):
-    """webargs' Flask parser, refusing numbers beyond 64 bits in whatever a request schema parsed.
-
-    marshmallow's Integer takes any size of integer (and full-width digits: int("１２") == 12); the
-    database takes 64 bits. Checking the parsed arguments covers every schema and every location
-    (query, path, headers, JSON) with no change to the schemas."""
-
-    def parse(self, argmap, req=None, **kwargs):
-        parsed = super().parse(argmap, req, **kwargs)
-        refuse((where, code) for where, code in problems_in(parsed) if code == "number_too_large")
-        return parsed
-
-
-ArgumentsMixin.ARGUMENTS_PARSER = BoundedArgumentsParser()
+def refuse_large_numbers(parsed):
+    """Numbers beyond 64 bits in whatever a request schema parsed. marshmallow's Integer takes any size
+    of integer (and full-width digits: int("１２") == 12); the database takes 64 bits. Checking the parsed
+    arguments covers every schema and every location (query, path, headers, JSON) with no change to them."""
+    refuse((where, code) for where, code in problems_in(parsed) if code == "number_too_large")
 
 
 def init_app(app):

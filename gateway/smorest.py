@@ -10,9 +10,18 @@ from apispec import BasePlugin
 from flask_smorest.arguments import ArgumentsMixin
 from webargs.flaskparser import FlaskParser
 
+from gateway import hostile_input
+
 
 class GatewayParser(FlaskParser):
+    """Invalid arguments are 400; numbers beyond 64 bits in any parsed argument are refused too."""
+
     DEFAULT_VALIDATION_STATUS = 400
+
+    def parse(self, argmap, req=None, **kwargs):
+        parsed = super().parse(argmap, req, **kwargs)
+        hostile_input.refuse_large_numbers(parsed)
+        return parsed
 
 
 if not isinstance(getattr(ArgumentsMixin, "ARGUMENTS_PARSER", None), FlaskParser):

@@ -7,7 +7,7 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.arguments import ArgumentsMixin
 from marshmallow import Schema, fields
 
-from gateway import errors, hostile_input
+from gateway import errors, hostile_input, smorest
 from gateway.tests.conftest import error_of
 
 PINGS = "/api/v1/system/pings"
@@ -109,7 +109,7 @@ def test_a_nul_in_the_path_is_refused(client):
 
 
 def test_the_arguments_parser_is_the_bounded_one():
-    assert isinstance(ArgumentsMixin.ARGUMENTS_PARSER, hostile_input.BoundedArgumentsParser)
+    assert isinstance(ArgumentsMixin.ARGUMENTS_PARSER, smorest.GatewayParser)
 
 
 @pytest.fixture

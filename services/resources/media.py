@@ -37,9 +37,7 @@ def probe_audio(path):
             audio = next((s for s in container.streams if s.type == "audio"), None)
             if audio is None:
                 raise UnreadableAudio("audio_unreadable", {"file": "audio_no_sound"})
-            seconds = duration_seconds(container.duration, audio.duration, audio.time_base)
-            if seconds is None:
-                seconds = duration_seconds(None, None, audio.time_base, _last_timestamp(container, audio))
+            seconds = _stream_seconds(container, audio)
     except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError):
         raise UnreadableAudio("audio_unreadable", {"file": "audio_duration_unreadable"}) from None
     if seconds is None:
@@ -61,6 +59,14 @@ def duration_seconds(container_duration, stream_duration=None, stream_time_base=
         if ticks is not None and ticks > 0:
             return round(float(ticks * stream_time_base), 3)
     return None
+
+
+def _stream_seconds(container, stream):
+    """The container's duration, else the stream's, else the last packet's timestamp (packets walked)."""
+    seconds = duration_seconds(container.duration, stream.duration, stream.time_base)
+    if seconds is None:
+        seconds = duration_seconds(None, None, stream.time_base, _last_timestamp(container, stream))
+    return seconds
 
 
 def _last_timestamp(container, stream):
@@ -108,9 +114,7 @@ def probe(path, poster_box=None):
             video = next((s for s in container.streams if s.type == "video"), None)
             if video is None:
                 raise UnreadableVideo("video_unreadable", {"file": "video_no_picture"})
-            seconds = duration_seconds(container.duration, video.duration, video.time_base)
-            if seconds is None:
-                seconds = duration_seconds(None, None, video.time_base, _last_timestamp(container, video))
+            seconds = _stream_seconds(container, video)
             width, height = video.codec_context.width or None, video.codec_context.height or None
             if poster_box and seconds is not None:
                 poster = _poster(container, video, poster_time(seconds), poster_box)
