@@ -168,7 +168,7 @@ def test_communicator_registers_an_organization_that_a_second_one_joins(platform
     admin_token = post(platform, "/auth/login", {"phone": "13700005555", "password": PASSWORD}).json()["tokens"]["access_token"]
     members = get(platform, f"/orgs/{org.json()['id']}/members", admin_token)
     assert members.status_code == 200, members.text
-    assert sorted(m["phone"] for m in members.json()) == ["137****5555", "137****6666"]
+    assert sorted(m["phone"] for m in members.json()["items"]) == ["137****5555", "137****6666"]
     refused(lambda headers: get(platform, f"/orgs/{org.json()['id']}/members", second, headers), 403, "forbidden")
     refused(lambda headers: post(platform, "/orgs", {"name": "北京市朝阳区青少年科技馆", "category": "other",
                                                      "region_code": "110199", "licence_key": licence.json()["licence_key"],
@@ -295,12 +295,12 @@ def test_area_admins_get_their_role_on_approval_and_see_exactly_their_area(platf
     assert {"role": "street_admin", "scope": "320106001"} in get(platform, "/me", street).json()["roles"]
     mine = get(platform, "/regions/320106001/communicators", street)
     assert mine.status_code == 200, mine.text
-    assert [(c["phone"], c["region"]) for c in mine.json()] == [("137****1001", "江苏省南京市鼓楼区宁海路街道")]
+    assert [(c["phone"], c["region"]) for c in mine.json()["items"]] == [("137****1001", "江苏省南京市鼓楼区宁海路街道")]
     refused(lambda headers: get(platform, "/regions/320106002/communicators", street, headers), 403, "forbidden")
     refused(lambda headers: get(platform, "/regions/320106/communicators", street, headers), 403, "forbidden")
-    district_sees = get(platform, "/regions/320106/communicators", district).json()
+    district_sees = get(platform, "/regions/320106/communicators", district).json()["items"]
     assert sorted(c["phone"] for c in district_sees) == ["137****1001", "137****1002", "137****1003"]
-    assert [c["phone"] for c in get(platform, "/regions/320106002/communicators", district).json()] == ["137****1003"]
+    assert [c["phone"] for c in get(platform, "/regions/320106002/communicators", district).json()["items"]] == ["137****1003"]
     other = sign_up(platform, "13700011004")["tokens"]["access_token"]
     body = {"real_name": "赵科普", "id_number": id_number("320106", 104), "unit_name": "宁海路街道办事处",
             "unit_address": "江苏省南京市鼓楼区", "communicator_type": "street_admin", "region_code": "320106"}

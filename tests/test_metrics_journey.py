@@ -76,7 +76,7 @@ def test_a_communicator_shares_earns_points_redeems_and_is_recognised(platform, 
     assert granted.status_code == 200, granted.text
     area = get(platform, "/regions/110105/communicators", login(platform, "13800007003"))
     assert area.status_code == 200, area.text
-    assert {c["user_id"]: c["shares"] for c in area.json()}[sharer_id] == 1
+    assert {c["user_id"]: c["shares"] for c in area.json()["items"]}[sharer_id] == 1
 
     # the mall: one redemption, idempotent by its key; no more points for a second
     item = post(platform, "/mall/items", {"name": "科普图书", "cost": 10, "stock": 5}, headers=admin_headers)

@@ -13,13 +13,14 @@ from marshmallow import Schema, fields
 
 from gateway import rpc
 from gateway.auth import require_auth
+from gateway.blueprints.regions import with_shares
 from gateway.errors import LengthRequired, UploadInterrupted
 from gateway.storage import storage
 from kepu_common import filetypes
 from kepu_common.errors import TooLarge, UnsupportedMediaType
 from services.identity.organizations import LICENCE_MAX_BYTES
 from services.identity.schemas import (
-    JoinRequest, LeaveRequest, LeftSchema, MemberSchema, OrgHitSchema, OrgRequest, OrgSchema, OrgSearchRequest,
+    JoinRequest, LeaveRequest, LeftSchema, MemberPageSchema, OrgHitSchema, OrgRequest, OrgSchema, OrgSearchRequest,
     PageRequest,
 )
 
@@ -108,11 +109,12 @@ class OrgView(MethodView):
 class OrgMembers(MethodView):
     @require_auth("org_admin", "platform_admin")
     @bp.arguments(PageRequest, location="query")
-    @bp.response(200, MemberSchema(many=True))
+    @bp.response(200, MemberPageSchema)
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, page, org_id):
-        """Members with their verification state (this organization's admins only)."""
-        return rpc.call("identity", "org_members", g.claims["sub"], str(org_id), page)
+        """Members with their verification state and counted shares (this organization's admins only)."""
+        listed = rpc.call("identity", "org_members", g.claims["sub"], str(org_id), page)
+        return dict(listed, items=with_shares(listed["items"]))
 
 
 @bp.route("/<uuid:org_id>/members/<uuid:user_id>")

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from gateway import rpc
 from gateway.auth import require_auth
 from kepu_common.rpc_client import RpcError
-from services.identity.schemas import AreaCommunicatorSchema, PageRequest
+from services.identity.schemas import AreaCommunicatorPageSchema, PageRequest
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ bp = Blueprint("regions", __name__, description="Areas and their communicators")
 class AreaCommunicators(MethodView):
     @require_auth("district_admin", "street_admin", "platform_admin")
     @bp.arguments(PageRequest, location="query")
-    @bp.response(200, AreaCommunicatorSchema(many=True))
+    @bp.response(200, AreaCommunicatorPageSchema)
     @bp.alt_response(400, description="not a current division or township code (`code`: `region_unknown`)")
     @bp.alt_response(403, description="the area is not inside the admin's own (`area_admins_only`)")
     @bp.doc(security=[{"bearerAuth": []}])
@@ -28,8 +28,8 @@ class AreaCommunicators(MethodView):
         """Verified communicators whose region lies inside the area: a county (6 digits) or a township (9 digits),
         the admin's own area or one inside it. A district or street admin gets the role, scoped to the division
         they were verified for, when their verification is approved."""
-        communicators = rpc.call("identity", "region_communicators", g.claims["sub"], code, page)
-        return with_shares(communicators)
+        listed = rpc.call("identity", "region_communicators", g.claims["sub"], code, page)
+        return dict(listed, items=with_shares(listed["items"]))
 
 
 def with_shares(communicators):

@@ -97,18 +97,24 @@ _LATEST = ("LEFT JOIN LATERAL (SELECT status, real_name, communicator_type, regi
            "FROM verifications v WHERE v.user_id = u.id ORDER BY submitted_at DESC LIMIT 1) AS v ON true")
 
 
-def org_members(cur, org_id, limit=50, offset=0):
+def _page(rows, page, page_size):
+    """{items, page, page_size, has_more} from page_size + 1 rows read."""
+    return {"items": rows[:page_size], "page": page, "page_size": page_size, "has_more": len(rows) > page_size}
+
+
+def org_members(cur, org_id, page=1, page_size=20):
     cur.execute(
         f"SELECT u.id, u.phone, u.created_at, m.joined_at, v.status, v.real_name, v.communicator_type, v.region_code, "
         f"v.township_code "
         f"FROM memberships m JOIN users u ON u.id = m.user_id {_LATEST} "
-        f"WHERE m.org_id = %s ORDER BY m.joined_at, u.id LIMIT %s OFFSET %s", (org_id, limit, offset))
+        f"WHERE m.org_id = %s ORDER BY m.joined_at, u.id LIMIT %s OFFSET %s",
+        (org_id, page_size + 1, (page - 1) * page_size))
     keys = ("user_id", "phone", "registered_at", "joined_at", "verification_status", "real_name",
             "communicator_type", "region_code", "township_code")
-    return [_shape(dict(zip(keys, row))) for row in cur.fetchall()]
+    return _page([_shape(dict(zip(keys, row))) for row in cur.fetchall()], page, page_size)
 
 
-def area_communicators(cur, area_code, limit=50, offset=0):
+def area_communicators(cur, area_code, page=1, page_size=20):
     area_code = areas.describe(area_code, "code")["code"]
     cur.execute(
         "SELECT u.id, u.phone, u.created_at, v.decided_at, v.real_name, v.communicator_type, v.region_code, "
@@ -116,10 +122,10 @@ def area_communicators(cur, area_code, limit=50, offset=0):
         "FROM verifications v JOIN users u ON u.id = v.user_id "
         "LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN organizations o ON o.id = m.org_id "
         "WHERE v.status = 'approved' AND v.region_path @> ARRAY[%s]::text[] "
-        "ORDER BY u.created_at, u.id LIMIT %s OFFSET %s", (area_code, limit, offset))
+        "ORDER BY u.created_at, u.id LIMIT %s OFFSET %s", (area_code, page_size + 1, (page - 1) * page_size))
     keys = ("user_id", "phone", "registered_at", "verified_at", "real_name", "communicator_type", "region_code",
             "township_code", "organization")
-    return [_shape(dict(zip(keys, row))) for row in cur.fetchall()]
+    return _page([_shape(dict(zip(keys, row))) for row in cur.fetchall()], page, page_size)
 
 
 def _shape(row):

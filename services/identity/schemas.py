@@ -266,8 +266,10 @@ class LeaveRequest(Schema):
 
 
 class PageRequest(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    """Lists page like every list of the platform: page (from 1) and page_size; the reply says has_more."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000), metadata={"description": "from 1"})
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class MemberSchema(Schema):
@@ -281,7 +283,15 @@ class MemberSchema(Schema):
     region = fields.String()
     registered_at = Timestamp()
     joined_at = Timestamp()
-    shares = fields.Integer(allow_none=True, metadata={"description": "null until the metrics service counts shares"})
+    shares = fields.Integer(allow_none=True, metadata={"description": "counted shares, from metrics; null while "
+                                                                      "metrics cannot answer"})
+
+
+class MemberPageSchema(Schema):
+    items = fields.List(fields.Nested(MemberSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    has_more = fields.Boolean()
 
 
 class AreaCommunicatorSchema(Schema):
@@ -295,7 +305,15 @@ class AreaCommunicatorSchema(Schema):
     organization = fields.String(allow_none=True)
     registered_at = Timestamp()
     verified_at = Timestamp(allow_none=True)
-    shares = fields.Integer(allow_none=True, metadata={"description": "null until the metrics service counts shares"})
+    shares = fields.Integer(allow_none=True, metadata={"description": "counted shares, from metrics; null while "
+                                                                      "metrics cannot answer"})
+
+
+class AreaCommunicatorPageSchema(Schema):
+    items = fields.List(fields.Nested(AreaCommunicatorSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    has_more = fields.Boolean()
 
 
 class LeftSchema(Schema):

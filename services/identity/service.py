@@ -19,7 +19,7 @@ from services.identity import (
 )
 from services.identity.dependencies import Settings, SmsGateway
 from services.identity.schemas import (
-    AreaCommunicatorSchema, AuditEntrySchema, LeaveRequest, LeftSchema, LoginCall, MemberSchema, OrgHitSchema,
+    AreaCommunicatorPageSchema, AuditEntrySchema, LeaveRequest, LeftSchema, LoginCall, MemberPageSchema, OrgHitSchema,
     OrgRequest, OrgSchema, OrgSearchRequest, PageRequest, PasswordResetCall, PingRequestSchema, PingSchema,
     RefreshRequest, RegisterCall, RoleRequest, RolesSchema, SignedInSchema, SignedOutSchema, SmsCodeCall,
     SmsCodeSentSchema, SmsLoginCall, TokensSchema, UserSchema, VerificationRequest, VerificationSchema,
@@ -280,7 +280,7 @@ class IdentityService(PlatformService):
         with self.db, self.db.cursor() as cur:
             organizations.get(cur, org_id)
             members.require_org_admin(cur, actor_id, org_id)
-            return MemberSchema(many=True).dump(members.org_members(cur, org_id, **page))
+            return MemberPageSchema().dump(members.org_members(cur, org_id, **page))
 
     @rpc
     def region_communicators(self, actor_id, region_code, request=None):
@@ -288,7 +288,7 @@ class IdentityService(PlatformService):
         area = areas.describe(region_code, "code")["code"]
         with self.db, self.db.cursor() as cur:
             members.require_area_admin(cur, actor_id, area)
-            return AreaCommunicatorSchema(many=True).dump(members.area_communicators(cur, area, **page))
+            return AreaCommunicatorPageSchema().dump(members.area_communicators(cur, area, **page))
 
     @timer(interval=3600)
     def housekeeping(self):

@@ -122,7 +122,7 @@ def test_second_communicator_joins_and_the_admin_sees_them(identity, amqp_uri, a
     admin, org = approved_org
     member = communicator(identity, amqp_uri, "13800140005", id_number="440106199001011235",
                           org_id=org["id"], region_code="440106")
-    listed = call(identity, "org_members", admin, org["id"])
+    listed = call(identity, "org_members", admin, org["id"])["items"]
     assert {m["user_id"] for m in listed} == {admin, member}
     joined = next(m for m in listed if m["user_id"] == member)
     assert joined["phone"] == "138****0005" and joined["verification_status"] == "approved"
@@ -171,7 +171,7 @@ def test_leaving_and_removal_are_announced(identity, amqp_uri, approved_org):
     assert membership_events(identity)[1:] == [
         ("member_joined", member, org["id"], member), ("member_left", member, org["id"], member),
         ("member_joined", member, org["id"], member), ("member_left", member, org["id"], admin)]
-    assert [m["user_id"] for m in call(identity, "org_members", admin, org["id"])] == [admin]
+    assert [m["user_id"] for m in call(identity, "org_members", admin, org["id"])["items"]] == [admin]
 
 
 def test_area_admin_sees_communicators_inside_their_area_only(identity, amqp_uri, approved_org):
@@ -181,7 +181,7 @@ def test_area_admin_sees_communicators_inside_their_area_only(identity, amqp_uri
                               region_code="440106", communicator_type="district_admin")
     call(identity, "grant_role", {"actor_id": platform_admin, "user_id": area_admin, "role": "district_admin",
                                   "scope": "110105"})
-    seen = call(identity, "region_communicators", area_admin, "110105")
+    seen = call(identity, "region_communicators", area_admin, "110105")["items"]
     assert [c["user_id"] for c in seen] == [admin]
     with pytest.raises(Forbidden):
         call(identity, "region_communicators", area_admin, "110000")  # the whole city is wider than theirs
@@ -206,15 +206,15 @@ def test_approved_area_admins_get_their_role_and_see_exactly_their_area(identity
                            "AND payload->'snapshot'->>'communicator_type' = 'street_admin'")[0][0]
     assert (review["communicator_type"], review["communicator_type_label"], review["region"]) == (
         "street_admin", "乡镇街道管理员", "北京市朝阳区建外街道")
-    in_district = {c["user_id"] for c in call(identity, "region_communicators", district, "110105")}
+    in_district = {c["user_id"] for c in call(identity, "region_communicators", district, "110105")["items"]}
     assert in_district == {county_wide, district, street, neighbour}
-    in_street = call(identity, "region_communicators", street, "110105001")
+    in_street = call(identity, "region_communicators", street, "110105001")["items"]
     assert [(c["user_id"], c["region"]) for c in in_street] == [(street, "北京市朝阳区建外街道")]
     with pytest.raises(Forbidden):
         call(identity, "region_communicators", street, "110105002")  # the neighbouring street
     with pytest.raises(Forbidden):
         call(identity, "region_communicators", street, "110105")  # the district is wider than theirs
-    assert [c["user_id"] for c in call(identity, "region_communicators", district, "110105002")] == [neighbour]
+    assert [c["user_id"] for c in call(identity, "region_communicators", district, "110105002")["items"]] == [neighbour]
 
 
 def test_a_street_admin_region_that_is_not_a_township_is_refused(identity):
