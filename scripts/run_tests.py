@@ -2,14 +2,23 @@
 
 Starts RabbitMQ (with its management API, which the tests use for private vhosts) and PostgreSQL if
 they are installed and stopped, clears what an interrupted earlier run left behind, then runs pytest
-twice: everything but the browser tests (with eventlet, as the services run), then the browser tests
-(headless Chromium, without eventlet, whose monkey patch hangs Playwright's driver). Extra arguments
-go to both runs (make test ARGS="-k outbox"). The last line adds both runs up.
+in several processes at once: the test files are shared out between KEPU_TEST_SHARDS processes
+(default 3) by their last measured durations (tests/durations.json), and the browser tests run in one
+more process without eventlet (Playwright's driver hangs under its monkey patch). Each test already
+has its own vhost, databases and buckets, so processes side by side do not collide; most of the
+suite waits on the broker, the database and the services it starts, which is why three processes
+beat one on two cores.
+
+Extra arguments go to every process (make test ARGS="-k outbox"); when they name test paths, those
+run in one process per pass, as pytest would. `--store-durations` rewrites tests/durations.json from
+this run. The last line adds every process up.
 """
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -20,6 +29,8 @@ from kepu_common import devstack  # noqa: E402
 from kepu_common.testing import AMQP_URI, DATABASE_SERVER, admin_connection  # noqa: E402
 
 NO_TESTS_COLLECTED = 5
+TEST_PATHS = ("kepu_common/tests", "services", "gateway/tests", "tests")
+DURATIONS = ROOT / "tests" / "durations.json"
 
 
 def drop_leftover_databases():
@@ -34,10 +45,26 @@ def drop_leftover_databases():
         conn.close()
 
 
-def run_pass(marker, argv, report, extra_env=None):
-    env = {**os.environ, **(extra_env or {})}
-    command = [sys.executable, "-m", "pytest", "-q", "-m", marker, f"--junitxml={report}", *argv]
-    code = subprocess.run(command, cwd=ROOT, env=env).returncode
+def test_files():
+    files = []
+    for top in TEST_PATHS:
+        files.extend(sorted(str(p.relative_to(ROOT)) for p in (ROOT / top).rglob("test_*.py")
+                            if "__pycache__" not in p.parts))
+    return files
+
+
+def share_out(files, weights, shards):
+    """Longest first, each file to the lightest shard: a file stays whole, so its module fixtures start once."""
+    default = sorted(weights.values())[len(weights) // 2] if weights else 1.0
+    loads = [[0.0, []] for _ in range(shards)]
+    for name in sorted(files, key=lambda f: -weights.get(f, default)):
+        lightest = min(loads, key=lambda load: load[0])
+        lightest[0] += weights.get(name, default)
+        lightest[1].append(name)
+    return [sorted(names) for _, names in loads if names]
+
+
+def counts_of(report):
     counts = {"passed": 0, "failed": 0, "skipped": 0}
     if Path(report).exists():
         for suite in ElementTree.parse(report).getroot().iter("testsuite"):
@@ -46,10 +73,55 @@ def run_pass(marker, argv, report, extra_env=None):
             counts["passed"] += total - failed - skipped
             counts["failed"] += failed
             counts["skipped"] += skipped
-    return (0 if code == NO_TESTS_COLLECTED else code), counts
+    return counts
+
+
+def file_of(classname):
+    """'services.metrics.tests.test_mall.TestMall' -> 'services/metrics/tests/test_mall.py'."""
+    parts = classname.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = Path(*parts[:end]).with_suffix(".py")
+        if (ROOT / candidate).exists():
+            return str(candidate)
+    return None
+
+
+def durations_of(reports):
+    seconds = {}
+    for report in reports:
+        if Path(report).exists():
+            for case in ElementTree.parse(report).getroot().iter("testcase"):
+                name = file_of(case.get("classname", ""))
+                if name:
+                    seconds[name] = round(seconds.get(name, 0.0) + float(case.get("time", 0)), 1)
+    return seconds
+
+
+class Run:
+    """One pytest process, its output kept in a file and shown whole when it ends (no interleaving)."""
+
+    def __init__(self, label, marker, argv, tmp, extra_env=None):
+        self.label, self.report = label, f"{tmp}/{label}.xml"
+        self.log = open(f"{tmp}/{label}.log", "w+b")
+        command = [sys.executable, "-m", "pytest", "-q", "-m", marker, f"--junitxml={self.report}", *argv]
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(extra_env or {})},
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+
+    def finish(self):
+        code = self.process.wait()
+        self.log.seek(0)
+        sys.stdout.write(f"\n===== {self.label} ({time.monotonic() - self.started:.0f} s) =====\n")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(self.log.read())
+        sys.stdout.flush()
+        self.log.close()
+        return (0 if code == NO_TESTS_COLLECTED else code), counts_of(self.report)
 
 
 def main(argv):
+    store = "--store-durations" in argv
+    argv = [arg for arg in argv if arg != "--store-durations"]
     try:
         devstack.ensure_rabbitmq(AMQP_URI, management=True)
         devstack.ensure_postgres(DATABASE_SERVER)
@@ -57,12 +129,23 @@ def main(argv):
         print(f"cannot run the tests: {exc}", file=sys.stderr)
         return 1
     drop_leftover_databases()
+    named_paths = any(not arg.startswith("-") for arg in argv)
+    if named_paths:
+        groups = [[]]
+    else:
+        weights = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+        groups = share_out(test_files(), weights, int(os.environ.get("KEPU_TEST_SHARDS", "3")))
+    started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        code_services, services = run_pass("not browser", argv, f"{tmp}/services.xml")
-        code_browser, browser = run_pass("browser", argv, f"{tmp}/browser.xml", {"KEPU_TEST_NO_EVENTLET": "1"})
-    total = {key: services[key] + browser[key] for key in services}
-    print(f"\ntotal: {total['passed']} passed, {total['failed']} failed, {total['skipped']} skipped")
-    return 1 if code_services or code_browser else 0
+        runs = [Run(f"services-{n + 1}", "not browser", [*argv, *group], tmp) for n, group in enumerate(groups)]
+        runs.append(Run("browser", "browser", argv, tmp, {"KEPU_TEST_NO_EVENTLET": "1"}))
+        results = [run.finish() for run in runs]
+        if store and not argv:
+            DURATIONS.write_text(json.dumps(durations_of([run.report for run in runs]), indent=1, sort_keys=True) + "\n")
+    total = {key: sum(counts[key] for _, counts in results) for key in ("passed", "failed", "skipped")}
+    print(f"\ntotal: {total['passed']} passed, {total['failed']} failed, {total['skipped']} skipped "
+          f"in {time.monotonic() - started:.0f} s ({len(runs)} processes)")
+    return 1 if any(code for code, _ in results) else 0
 
 
 if __name__ == "__main__":
