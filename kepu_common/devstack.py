@@ -92,7 +92,7 @@ def start_s3(port, data_log=None):
         [str(moto), "-H", "127.0.0.1", "-p", str(port)],
         stdout=data_log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )
-    wait_for_port("127.0.0.1", port, 30, "local S3 endpoint")
+    wait_for_port("127.0.0.1", port, 90, "local S3 endpoint")
     return process
 
 
@@ -213,9 +213,9 @@ def isolated_platform(amqp_uri, rabbit_api, database_server, s3_endpoint, logs, 
         for name in components:
             platform.start(name)
         if "gateway" in components:
-            wait_for_port("127.0.0.1", gateway_port, 30, "gateway")
+            wait_for_port("127.0.0.1", gateway_port, 90, "gateway")
         if "reviewui" in components:
-            wait_for_port("127.0.0.1", review_ui_port, 30, "review UI")
+            wait_for_port("127.0.0.1", review_ui_port, 90, "review UI")
         for name in components:
             if name not in ("gateway", "reviewui"):
                 platform.wait_until_serving(name)

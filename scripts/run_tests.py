@@ -31,6 +31,7 @@ from kepu_common.testing import AMQP_URI, DATABASE_SERVER, admin_connection  # n
 NO_TESTS_COLLECTED = 5
 TEST_PATHS = ("kepu_common/tests", "services", "gateway/tests", "tests")
 DURATIONS = ROOT / "tests" / "durations.json"
+CONNECTIONS_PER_PROCESS = 150
 
 
 def drop_leftover_databases():
@@ -43,6 +44,22 @@ def drop_leftover_databases():
                 cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         conn.close()
+
+
+def shards_the_database_allows(wanted):
+    """A test process with a platform running holds up to ~150 connections (every service's pool, the
+    relays, the test's own): PostgreSQL's default max_connections of 100 fits one process at a time."""
+    conn = admin_connection()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW max_connections")
+            allowed = max(1, int(cur.fetchone()[0]) // CONNECTIONS_PER_PROCESS)
+    finally:
+        conn.close()
+    if allowed < wanted:
+        print(f"PostgreSQL allows {allowed} test process(es) at once, not {wanted}: raise max_connections to "
+              f"{wanted * CONNECTIONS_PER_PROCESS} to run them side by side (README.md, "The two commands")", file=sys.stderr)
+    return min(wanted, allowed)
 
 
 def test_files():
@@ -134,7 +151,8 @@ def main(argv):
         groups = [[]]
     else:
         weights = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
-        groups = share_out(test_files(), weights, int(os.environ.get("KEPU_TEST_SHARDS", "3")))
+        shards = shards_the_database_allows(int(os.environ.get("KEPU_TEST_SHARDS", "3")))
+        groups = share_out(test_files(), weights, shards)
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         runs = [Run(f"services-{n + 1}", "not browser", [*argv, *group], tmp) for n, group in enumerate(groups)]

@@ -6,11 +6,12 @@ AREA_ROLES = ("district_admin", "street_admin")
 
 
 def require_directory_org(cur, org_id, field="org_id", message="choose_org_from_directory"):
-    """org_id must be a verified organization (one a user can pick from the directory)."""
-    cur.execute("SELECT status FROM organizations WHERE id = %s", (org_id,))
+    """org_id must be a verified organization (one a user can pick from the directory); its name."""
+    cur.execute("SELECT status, name FROM organizations WHERE id = %s", (org_id,))
     row = cur.fetchone()
     if row is None or row[0] != "approved":
         raise InvalidInput(message, {field: "org_not_verified"})
+    return row[1]
 
 
 def org_of(cur, user_id):

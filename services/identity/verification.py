@@ -23,8 +23,7 @@ def submit(cur, vault, user_id, data):
     region = areas.for_communicator(data["communicator_type"], data["region_code"])
     county_or_above = region["county"] if region["level"] == "township" else region["code"]
     township = region["code"] if region["level"] == "township" else None
-    if data.get("org_id"):
-        members.require_directory_org(cur, data["org_id"])
+    chosen_org = members.require_directory_org(cur, data["org_id"]) if data.get("org_id") else None
     cur.execute("SELECT 1 FROM verifications WHERE user_id = %s AND status IN ('pending', 'approved')", (user_id,))
     if cur.fetchone():
         raise _already_submitted()
@@ -51,6 +50,8 @@ def submit(cur, vault, user_id, data):
         "communicator_type_label": label("communicator_type", data["communicator_type"]),
         # the region reads down to the township (北京市朝阳区建外街道): what a reviewer checks a street admin against
         "region": region["full_name"], "region_code": county_or_above, "org_id": str(data.get("org_id") or ""),
+        # the reviewer checks the unit named above against the organization chosen from the directory
+        "chosen_org": chosen_org or "",
     }
     return {"id": verification_id, "province": region["province"], "snapshot": snapshot}
 

@@ -36,7 +36,9 @@ def snapshot_rows(snapshot, locale):
     A code with a "<key>_label" beside it shows as that label, under the code's name (类型: 视频)."""
     rows = []
     for key, value in snapshot.items():
-        if key in HIDDEN_FIELDS or (key.endswith("_label") and key[:-len("_label")] in snapshot):
+        coded = key[:-len("_label")] if key.endswith("_label") else None
+        # a label stands in for its code's row; when the code itself is hidden, the label gets its own row
+        if key in HIDDEN_FIELDS or (coded in snapshot and coded not in HIDDEN_FIELDS):
             continue
         if f"{key}_label" in snapshot:
             value = snapshot[f"{key}_label"]
