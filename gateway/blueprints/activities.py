@@ -16,8 +16,8 @@ from gateway.auth import current_claims, require_auth
 from kepu_common.messages import negotiate
 from services.activities.schemas import (
     ActivityCampaignList, ActivityCampaignRequest, ActivityCampaignSchema, ActivityForm, ActivityListRequest,
-    ActivityNominationSchema, ActivityPage, ActivitySchema, ActivityShelfRequest, ActivityVersionSchema, FollowupForm,
-    FollowupSchema, MyActivitiesRequest,
+    ActivityNominationSchema, ActivityPage, ActivitySchema, ActivityShelfRequest, ActivitySubmitForm,
+    ActivityVersionSchema, FollowupForm, FollowupSchema, MyActivitiesRequest,
 )
 
 campaigns = Blueprint("campaigns", __name__, description="Campaigns (全国科普日): publishing windows, follow-up "
@@ -98,14 +98,15 @@ class Activities(MethodView):
         return rpc.call("activities", "list_public", _query(query))
 
     @require_auth()
-    @bp.arguments(ActivityForm)
+    @bp.arguments(ActivitySubmitForm)
     @bp.response(201, ActivitySchema)
     @bp.alt_response(409, description="the poster upload is not complete")
     @bp.alt_response(422, description="outside the campaign's publishing window (`details` name it)")
     @bp.doc(security=SECURED)
     def post(self, form):
         """Publish an activity: it waits for review along its supervising unit's route. A start less than
-        7 days ahead is accepted with a `warnings` entry (start_within_a_week)."""
+        7 days ahead is accepted with a `warnings` entry (start_within_a_week). Send a `client_key` to
+        retry safely: the same key with the same form answers the activity published the first time."""
         return rpc.call("activities", "submit", g.claims["sub"], _activity_request(form), locale=_locale())
 
 

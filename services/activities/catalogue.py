@@ -161,17 +161,47 @@ def _store_version(cur, activity_id, revision, content, changes, user_id, now):
 
 
 def submit(cur, user_id, data, now):
+    """A new activity, first version: (activity, warnings, repeated). With a client_key already used by
+    this user for the same form, the activity published then, and repeated=True (nothing new written)."""
     org_id = directory.acting_org(cur, user_id, data.get("org_id"))
     campaign = get_campaign(cur, data["campaign_id"])
     content, warnings = checked_content(cur, data, now)
+    client_key = data.get("client_key")
+    if client_key:
+        earlier = _by_client_key(cur, user_id, client_key)
+        if earlier is not None:
+            return _same_publication(cur, earlier, org_id, campaign, content), warnings, True
     rules.check_window(campaign, now)
     activity_id = uuid.uuid4()
     category = data["supervising_category"]
+    # a publication retried at the same moment waits on the unique index, then finds the first one
     cur.execute("INSERT INTO activities (id, org_id, campaign_id, created_by, revision, submitted_at, "
-                "supervising_category, review_status) VALUES (%s, %s, %s, %s, 1, %s, %s, %s)",
-                (activity_id, org_id, campaign["id"], user_id, now, category, routing.first_status(category)))
+                "supervising_category, review_status, client_key) VALUES (%s, %s, %s, %s, 1, %s, %s, %s, %s) "
+                "ON CONFLICT (created_by, client_key) WHERE client_key IS NOT NULL DO NOTHING RETURNING id",
+                (activity_id, org_id, campaign["id"], user_id, now, category, routing.first_status(category),
+                 client_key))
+    if cur.fetchone() is None:
+        earlier = _by_client_key(cur, user_id, client_key)
+        return _same_publication(cur, earlier, org_id, campaign, content), warnings, True
     _store_version(cur, activity_id, 1, content, [], user_id, now)
-    return get(cur, activity_id), warnings
+    return get(cur, activity_id), warnings, False
+
+
+def _by_client_key(cur, user_id, client_key):
+    cur.execute("SELECT id FROM activities WHERE created_by = %s AND client_key = %s", (user_id, client_key))
+    row = cur.fetchone()
+    return get(cur, row[0]) if row else None
+
+
+def _same_publication(cur, earlier, org_id, campaign, content):
+    """A key names one publication: sent again with another form, it is refused, not taken as an edit.
+    The form is compared with the first version, as published (the activity may have been edited since)."""
+    cur.execute("SELECT data FROM activity_versions WHERE activity_id = %s AND revision = 1", (earlier["id"],))
+    first = cur.fetchone()[0]
+    if (str(earlier["org_id"]) != str(org_id) or str(earlier["campaign_id"]) != str(campaign["id"])
+            or changed_fields(first, content)):
+        raise Conflict("client_key_reused", {"client_key": "client_key_reused"})
+    return earlier
 
 
 def edit(cur, user_id, activity_id, data, now):

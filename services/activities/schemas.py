@@ -214,6 +214,24 @@ class ActivityRequest(ActivityForm):
             raise ValidationError(coded("poster_not_an_image"))
 
 
+def _client_key():
+    return fields.String(load_default=None, allow_none=True,
+                         validate=validate.Regexp(r"^[\x21-\x7e]{1,100}$", error=coded("client_key_invalid")),
+                         metadata={"description": "your own key for this publication (1-100 printable ASCII "
+                                                  "characters): sending the same form again with it returns the "
+                                                  "activity published the first time instead of a second one"})
+
+
+class ActivitySubmitForm(ActivityForm):
+    """POST /activities: the form, and a key that makes a retried publication safe."""
+
+    client_key = _client_key()
+
+
+class ActivitySubmitRequest(ActivityRequest):
+    client_key = _client_key()
+
+
 class ActivityShelfRequest(Schema):
     shelf = fields.String(required=True, validate=validate.OneOf(("on", "off")))
     reason = fields.String(load_default="", validate=validate.Length(max=500))

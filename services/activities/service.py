@@ -14,8 +14,8 @@ from kepu_common.storage import ObjectStorage
 from services.activities import catalogue, directory, followups, ical, routing, rules, snapshot
 from services.activities.schemas import (
     ActivityCampaignRequest, ActivityCardSchema, ActivityCampaignSchema, ActivityListRequest, ActivityNominationSchema,
-    ActivityRequest, ActivitySchema, ActivityShelfRequest, ActivityVersionSchema, FollowupRequest, FollowupSchema,
-    MyActivitiesRequest,
+    ActivityRequest, ActivitySchema, ActivityShelfRequest, ActivitySubmitRequest, ActivityVersionSchema,
+    FollowupRequest, FollowupSchema, MyActivitiesRequest,
 )
 
 POSTER_URL_SECONDS = 3600
@@ -127,12 +127,13 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
 
     @rpc
     def submit(self, user_id, request, locale="zh_CN"):
-        data = ActivityRequest().load(request)
+        data = ActivitySubmitRequest().load(request)
         now = rules.now_utc()
         with self.db, self.db.cursor() as cur:
-            activity, warnings = catalogue.submit(cur, user_id, data, now)
-            self._announce(cur, "activity_submitted", activity, user_id)
-            self._request_review(cur, activity)
+            activity, warnings, repeated = catalogue.submit(cur, user_id, data, now)
+            if not repeated:
+                self._announce(cur, "activity_submitted", activity, user_id)
+                self._request_review(cur, activity)
         return self._out(activity, now, warnings=warnings, locale=locale)
 
     @rpc
