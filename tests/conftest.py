@@ -11,7 +11,8 @@ def platform(tmp_path_factory, jwt_keys, s3_endpoint):
     with devstack.isolated_platform(
         AMQP_URI, RABBIT_API, DATABASE_SERVER, s3_endpoint, tmp_path_factory.mktemp("platform-logs"),
         jwt_keys["public_path"],
-        GATEWAY_WORKERS=1, GATEWAY_THREADS=8, OUTBOX_POLL_INTERVAL=0.2, GATEWAY_RPC_TIMEOUT=3, MAX_WORKERS=4,
+        GATEWAY_WORKERS=1, GATEWAY_THREADS=8, OUTBOX_POLL_INTERVAL=0.2, GATEWAY_RPC_TIMEOUT=8, MAX_WORKERS=4,
+        # 8 s: the suite runs several processes at once on two cores; a stopped service still answers 503 in time
         # small parts, so multi-part uploads need only a few MB
         UPLOAD_PART_SIZE_MB=5, GATEWAY_UPLOAD_PART_MB=5,
     ) as platform:
