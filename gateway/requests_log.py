@@ -1,13 +1,99 @@
-"""Request ids: taken from X-Request-ID when sane, made otherwise; echoed back and put on log lines."""
+"""Request ids, the access log, and the gateway's Prometheus metrics.
+
+Request ids: taken from X-Request-ID when sane, made otherwise; echoed back and put on log lines
+(JSON lines with LOG_FORMAT=json: kepu_common/log_context.JsonFormatter).
+
+Metrics (docs/observability.md), labelled by the Flask url_rule (`/api/v1/orgs/<uuid:org_id>`), never the
+raw path, so the number of series stays bounded whatever clients send:
+
+    kepu_gateway_requests_total{route, method, status}
+    kepu_gateway_request_duration_seconds{route, method}     histogram, until the view returned
+
+GET /metrics answers GATEWAY_METRICS_NETWORKS only (GATEWAY_INTERNAL_NETWORKS when unset; 404 otherwise),
+and neither nginx (deploy/nginx) nor the example Ingress passes it on. gunicorn runs several worker
+processes and a scrape reaches one of them, so under gunicorn the counters live in prometheus_client's
+multiprocess files and every worker answers the sum: PROMETHEUS_MULTIPROC_DIR when the deployment sets
+it, else a directory per gunicorn master in the temp directory (so a restart starts from zero, and
+directories of masters that are gone are removed). The directory must be chosen before
+prometheus_client is imported; the master imports this module first (through the worker class,
+gateway.gunicorn_worker), so its workers inherit the choice.
+"""
 import logging
+import os
 import re
+import shutil
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
-from flask import g, has_request_context, request
+from flask import abort, g, has_request_context, request
+
+from kepu_common.log_context import JsonFormatter, wants_json
+from kepu_common.networks import LOOPBACK, is_internal, parse_networks
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("gateway.access")
+MULTIPROC_PREFIX = "kepu-gateway-metrics-"
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def choose_multiprocess_dir(environ=os.environ, temp=None, pid=None):
+    """The directory gunicorn's workers share their counters in, set in `environ` (None outside gunicorn)."""
+    if environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return environ["PROMETHEUS_MULTIPROC_DIR"]
+    if not environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        return None  # one process (tests, a debugger): the default registry is the whole truth
+    base = Path(temp or tempfile.gettempdir())
+    for stale in base.glob(f"{MULTIPROC_PREFIX}*"):
+        suffix = stale.name[len(MULTIPROC_PREFIX):]
+        if suffix.isdigit() and not _pid_alive(int(suffix)):
+            shutil.rmtree(stale, ignore_errors=True)
+    directory = base / f"{MULTIPROC_PREFIX}{pid or os.getpid()}"
+    directory.mkdir(exist_ok=True)
+    environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return str(directory)
+
+
+MULTIPROC_DIR = choose_multiprocess_dir()
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram  # noqa: E402
+from prometheus_client import generate_latest, multiprocess  # noqa: E402
+
+# seconds: most answers take a few milliseconds; uploads and an RPC time-out take seconds
+BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+REQUESTS = Counter("kepu_gateway_requests_total", "HTTP requests answered, by route, method and status",
+                   ["route", "method", "status"])
+DURATION = Histogram("kepu_gateway_request_duration_seconds", "Time to answer, by route and method",
+                     ["route", "method"], buckets=BUCKETS)
+# (route, method, status) -> (counter child, histogram child): labels() validates and locks on every call
+_children = {}
+
+
+def record(route, method, status, seconds):
+    key = (route, method, status)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (REQUESTS.labels(route, method, str(status)), DURATION.labels(route, method))
+    children[0].inc()
+    children[1].observe(seconds)
+
+
+def exposition():
+    if MULTIPROC_DIR is None:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry)
 
 
 class RequestIdFilter(logging.Filter):
@@ -19,12 +105,19 @@ class RequestIdFilter(logging.Filter):
 def init_app(app):
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s gateway %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    if wants_json(app.config.get("LOG_FORMAT")):
+        handler.setFormatter(JsonFormatter("gateway"))
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s gateway %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
     root = logging.getLogger("gateway")
     if not root.handlers:
         root.addHandler(handler)
         root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
         root.propagate = False
+    # who may scrape /metrics: GATEWAY_METRICS_NETWORKS (Prometheus's network), else the internal networks
+    scrapers = parse_networks(app.config.get("METRICS_NETWORKS") or os.environ.get("GATEWAY_METRICS_NETWORKS")
+                              or app.config.get("INTERNAL_NETWORKS", LOOPBACK))
 
     @app.before_request
     def assign_request_id():
@@ -35,7 +128,15 @@ def init_app(app):
     @app.after_request
     def echo_request_id(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        rule = request.url_rule
+        record(rule.rule if rule is not None else "unmatched", request.method, response.status_code, elapsed)
         if app.config.get("ACCESS_LOG"):
-            access_log.info("%s %s %s %.1fms", request.method, request.path, response.status_code,
-                            (time.perf_counter() - g.get("started", time.perf_counter())) * 1000)
+            access_log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed * 1000)
         return response
+
+    @app.get("/metrics")
+    def metrics():
+        if not is_internal(request.remote_addr, scrapers):
+            abort(404)  # the figures are for the platform's monitoring, not for the internet
+        return exposition(), 200, {"Content-Type": CONTENT_TYPE_LATEST}

@@ -6,9 +6,16 @@ events being handled, in a green-thread-local that `ContextFilter` adds to each 
 `%(context)s`. nameko logs every exception an entrypoint raises with its traceback (ERROR, or
 WARNING for expected exceptions): `ExpectedErrorFilter` turns a client's mistake (a KepuError with a
 4xx status, or a marshmallow ValidationError) into one INFO line without the traceback.
+
+LOG_FORMAT=json writes one JSON object per line instead (`JsonFormatter`, for a log collector): time
+(UTC, ISO 8601), level, logger, message, service, request_id or event_id (event_count for a batch),
+and exception with the traceback when there is one.
 """
+import json
 import logging
+import os
 import threading
+from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
 
@@ -94,10 +101,59 @@ class ExpectedErrorFilter(logging.Filter):
         return True
 
 
-def configure(service, level="INFO"):
-    """Logging for a service process: ids on every line, client mistakes at INFO."""
+def ids_of(context):
+    """`request=<id>` -> {"request_id": id}; `event=<id>`, `events=<first>+<n>` -> event_id (and event_count)."""
+    kind, _, value = (context or "-").partition("=")
+    if kind == "request":
+        return {"request_id": value}
+    if kind == "event":
+        return {"event_id": value}
+    if kind == "events":
+        first, _, more = value.partition("+")
+        return {"event_id": first, "event_count": 1 + int(more)} if more.isdigit() else {"event_id": first}
+    return {}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line. The ids come from ContextFilter's `context` (services) or a
+    `request_id` attribute (the gateway's RequestIdFilter)."""
+
+    def __init__(self, service):
+        super().__init__()
+        self.service = service
+
+    def format(self, record):
+        entry = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "service": self.service,
+        }
+        entry.update(ids_of(getattr(record, "context", None)))
+        request_id = getattr(record, "request_id", None)
+        if request_id and request_id != "-":
+            entry["request_id"] = request_id
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def wants_json(log_format=None):
+    """LOG_FORMAT=json (the environment unless given); anything else is the text format."""
+    return (log_format or os.environ.get("LOG_FORMAT", "text")).strip().lower() == "json"
+
+
+def configure(service, level="INFO", log_format=None):
+    """Logging for a service process: ids on every line, client mistakes at INFO; JSON lines with LOG_FORMAT=json."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(FORMAT.format(service=service)))
+    handler.setFormatter(JsonFormatter(service) if wants_json(log_format)
+                         else logging.Formatter(FORMAT.format(service=service)))
     handler.addFilter(ContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -1,8 +1,9 @@
-"""What every service class has: its database, its outbox, and a health check callable over RPC."""
+"""What every service class has: its database, its outbox, its metrics, and a health check callable over RPC."""
 from kepu_common.rpc import rpc
 
 from kepu_common.db import Database
 from kepu_common.log_context import WorkerLogContext
+from kepu_common.observability import Observability
 from kepu_common.outbox import Outbox, pending_count
 
 
@@ -10,6 +11,8 @@ class PlatformService:
     db = Database()
     outbox = Outbox()
     log_context = WorkerLogContext()
+    # Prometheus metrics on the service's metrics port (kepu_common/observability.py, docs/observability.md)
+    observability = Observability()
 
     @rpc
     def health(self):

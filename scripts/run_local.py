@@ -26,6 +26,9 @@ def main():
     env.setdefault("DATABASE_SERVER", "postgresql://postgres@127.0.0.1:5432")
     gateway_port = env.get("GATEWAY_PORT", "8000")
     review_ui_port = env.get("REVIEW_UI_PORT", "8100")
+    # each service process serves /metrics on its own port: METRICS_PORT_BASE + 1, + 2, ... (docs/observability.md)
+    metrics_ports = {name: int(env.get("METRICS_PORT_BASE", "9100")) + number
+                     for number, name in enumerate(devstack.SERVICES, start=1)}
     VAR.mkdir(exist_ok=True)
 
     try:
@@ -57,7 +60,8 @@ def main():
     env["MIGRATE_ON_START"] = "false"  # just done, once, instead of five times at start-up
 
     procfile = VAR / "Procfile"
-    lines = [f"{name}: {shlex.join(devstack.service_command(name))}" for name in devstack.SERVICES]
+    lines = [f"{name}: METRICS_PORT={metrics_ports[name]} {shlex.join(devstack.service_command(name))}"
+             for name in devstack.SERVICES]
     lines.append(f"gateway: {shlex.join(devstack.gateway_command(f'127.0.0.1:{gateway_port}'))}")
     lines.append(f"reviewui: {shlex.join(devstack.review_ui_command(f'127.0.0.1:{review_ui_port}'))}")
     procfile.write_text("\n".join(lines) + "\n")
@@ -70,6 +74,10 @@ def main():
         f"  readiness         {base}/readyz\n"
         f"  reviewer UI       http://127.0.0.1:{review_ui_port}/   (zh-CN; sign in with a reviewer or platform admin)\n"
         f"  object storage    {env['S3_ENDPOINT']}\n"
+        f"  metrics           {base}/metrics (gateway), "
+        f"http://127.0.0.1:{review_ui_port}/metrics (review queues),\n"
+        + "".join(f"                    http://127.0.0.1:{port}/metrics ({name})\n"
+                  for name, port in metrics_ports.items()) +
         "  RabbitMQ admin    http://127.0.0.1:15672 (guest/guest)\n",
         flush=True,
     )
