@@ -2,8 +2,14 @@
 
 Events go to one durable topic exchange per source service ("identity.events", routing key = event
 type), the names nameko's own EventDispatcher uses, so a plain nameko @event_handler can subscribe too.
+
+AMQP_URI may list several brokers separated by ';' (the nodes of a cluster): kombu connects to the first
+that answers and fails over to the next when a connection is lost.
 """
 import logging
+import socket
+import threading
+import time
 
 import amqp
 import kombu
@@ -16,6 +22,10 @@ patches.guard_amqp_write()
 
 DEAD_LETTER_EXCHANGE = "kepu.dead-letter"
 DEAD_LETTER_QUEUE = "kepu.dead-letter"
+# a quorum queue counts every return of a message (a requeue, and on RabbitMQ 3.x also a consumer's lost
+# connection or restart) and dead-letters it past this limit; high enough that restarts and failovers
+# cannot use it up, and a poison event still stops after this many tries (EVENT_DELIVERY_LIMIT overrides)
+DEFAULT_DELIVERY_LIMIT = 20
 
 
 class PublishFailed(Exception):
@@ -30,13 +40,25 @@ def _queue_arguments(queue_type):
     return {"x-queue-type": "quorum"} if queue_type == "quorum" else {}
 
 
+def consumer_queue_arguments(queue_type, delivery_limit=DEFAULT_DELIVERY_LIMIT):
+    """Rejected messages go to the dead-letter exchange. On a quorum queue the broker also keeps the count
+    of deliveries, so a poison event is dead-lettered after delivery_limit returns however often its
+    consumer restarts; at-least-once dead-lettering (RabbitMQ >= 3.10) needs overflow reject-publish."""
+    arguments = {"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE, **_queue_arguments(queue_type)}
+    if queue_type == "quorum":
+        arguments.update({"x-delivery-limit": int(delivery_limit), "x-dead-letter-strategy": "at-least-once",
+                          "x-overflow": "reject-publish"})
+    return arguments
+
+
 def declare_dead_letter(channel, queue_type="classic"):
     channel.exchange_declare(DEAD_LETTER_EXCHANGE, "topic", durable=True, auto_delete=False)
     channel.queue_declare(DEAD_LETTER_QUEUE, durable=True, auto_delete=False, arguments=_queue_arguments(queue_type))
     channel.queue_bind(DEAD_LETTER_QUEUE, DEAD_LETTER_EXCHANGE, "#")
 
 
-def declare_consumer_queue(channel, source, event_type, queue, queue_type="classic", subjects=None, legacy=False):
+def declare_consumer_queue(channel, source, event_type, queue, queue_type="classic", subjects=None, legacy=False,
+                           delivery_limit=DEFAULT_DELIVERY_LIMIT):
     """Durable queue bound to the source's exchange; poison messages go to the dead-letter queue.
 
     A routed event (contracts.ROUTED_BY) binds one key per subject the consumer owns. `legacy` keeps the
@@ -44,8 +66,8 @@ def declare_consumer_queue(channel, source, event_type, queue, queue_type="class
     publishes that way (docs/events.md, "Routing decisions to their owner")."""
     declare_dead_letter(channel, queue_type)
     channel.exchange_declare(exchange_name(source), "topic", durable=True, auto_delete=False)
-    arguments = {"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE, **_queue_arguments(queue_type)}
-    channel.queue_declare(queue, durable=True, auto_delete=False, arguments=arguments)
+    channel.queue_declare(queue, durable=True, auto_delete=False,
+                          arguments=consumer_queue_arguments(queue_type, delivery_limit))
     for key in binding_keys(event_type, subjects):
         channel.queue_bind(queue, exchange_name(source), key)
     if legacy and event_type in ROUTED_BY:
@@ -57,6 +79,10 @@ class ConfirmedPublisher:
 
     Confirms are awaited once per batch instead of once per message: that is what lets the outbox relay
     go past the ~1,000 events/s of per-message confirms.
+
+    Between batches the connection may stay quiet for hours, and a broker drops a connection that missed
+    two heartbeats: a heartbeat thread sends ours and reads the broker's while no batch is in flight, so
+    the first batch after a quiet night goes out on the same connection, with no error and no retry.
     """
 
     def __init__(self, amqp_uri, confirm_timeout=30.0, heartbeat=30):
@@ -66,19 +92,44 @@ class ConfirmedPublisher:
         self._connection = None
         self._channel = None
         self._declared = set()
+        # one batch or one heartbeat tick at a time: both read and write the same socket
+        self._lock = threading.Lock()
 
     def _connect(self):
-        self._connection = kombu.Connection(self.amqp_uri, heartbeat=self.heartbeat)
-        self._connection.connect()
-        channel = self._connection.connection.channel()
+        connection = kombu.Connection(self.amqp_uri, heartbeat=self.heartbeat)
+        connection.connect()
+        channel = connection.connection.channel()
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
         channel.events["basic_nack"].add(self._on_nack)
+        self._connection = connection
         self._channel = channel
         self._next_tag = 1
         self._outstanding = set()
         self._nacked = set()
         self._declared = set()
+        negotiated = connection.connection.heartbeat  # the smaller of ours and the broker's; 0 = none
+        if negotiated:
+            threading.Thread(target=self._keep_alive, args=(connection, negotiated / 4.0),
+                             name="publisher-heartbeat", daemon=True).start()
+
+    def _keep_alive(self, connection, interval):
+        """Ticks four times per heartbeat interval (py-amqp sends one every half interval, when due)."""
+        while True:
+            time.sleep(interval)
+            with self._lock:
+                if self._connection is not connection:
+                    return  # closed or replaced
+                try:
+                    connection.heartbeat_check()
+                    try:
+                        connection.drain_events(timeout=0)  # the broker's heartbeats: unread, they count as missed
+                    except socket.timeout:
+                        pass
+                except Exception as exc:  # the broker went away while we were quiet: reconnect on the next batch
+                    log.warning("publisher connection lost while idle (%s); the next batch reconnects", exc)
+                    self._close()
+                    return
 
     def _on_ack(self, delivery_tag, multiple):
         if multiple:
@@ -96,13 +147,22 @@ class ConfirmedPublisher:
             self._channel.exchange_declare(exchange, "topic", durable=True, auto_delete=False)
             self._declared.add(exchange)
 
+    @property
+    def connection(self):
+        """The open kombu connection, None before the first batch or after a loss (for tests and probes)."""
+        return self._connection
+
     def publish_batch(self, messages):
         """messages: list of (exchange, routing_key, body_bytes, message_id)."""
         messages = list(messages)
-        if self._connection is None:
-            self._connect()
-        else:
-            self._connection.heartbeat_check()
+        with self._lock:
+            if self._connection is None:
+                self._connect()
+            else:
+                self._connection.heartbeat_check()
+            self._publish(messages)
+
+    def _publish(self, messages):
         first = self._next_tag
         for exchange in {m[0] for m in messages}:
             self.ensure_exchange(exchange)
@@ -126,14 +186,32 @@ class ConfirmedPublisher:
         finally:
             transport._write = transport.sock.sendall
         transport.sock.sendall(frames)
-        while self._outstanding:
-            self._connection.drain_events(timeout=self.confirm_timeout)
+        self._await_confirms()
         nacked = {t for t in self._nacked if t >= first}
         self._nacked -= nacked
         if nacked:
             raise PublishFailed(f"broker refused {len(nacked)} message(s)")
 
+    def _await_confirms(self):
+        # in short reads, keeping up our heartbeats: a quorum queue that elects a new leader can take
+        # longer to confirm than the connection may stay silent
+        deadline = time.monotonic() + self.confirm_timeout
+        tick = max(self._connection.connection.heartbeat / 4.0, 0.25) if self._connection.connection.heartbeat else 1.0
+        while self._outstanding:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise PublishFailed(f"{len(self._outstanding)} message(s) unconfirmed after {self.confirm_timeout:.0f}s")
+            try:
+                self._connection.drain_events(timeout=min(left, tick))
+            except socket.timeout:
+                pass
+            self._connection.heartbeat_check()
+
     def close(self):
+        with self._lock:
+            self._close()
+
+    def _close(self):
         if self._connection is not None:
             try:
                 self._connection.release()

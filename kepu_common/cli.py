@@ -42,7 +42,7 @@ def migrate(name, config):
     """Apply the service's migrations and declare the queues its consumers read."""
     import kombu
 
-    from kepu_common.amqp import consumer_queue_name, declare_consumer_queue
+    from kepu_common.amqp import DEFAULT_DELIVERY_LIMIT, consumer_queue_name, declare_consumer_queue
     from kepu_common.consumers import consumers_of
     from kepu_common.migrations import apply_migrations
 
@@ -56,6 +56,7 @@ def migrate(name, config):
                 declare_consumer_queue(
                     channel, consumer.source_service, consumer.event_type, queue,
                     config.get("EVENT_QUEUE_TYPE", "classic"), consumer.subjects, consumer.legacy_binding,
+                    int(config.get("EVENT_DELIVERY_LIMIT", DEFAULT_DELIVERY_LIMIT)),
                 )
     return applied
 

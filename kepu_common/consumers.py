@@ -1,10 +1,13 @@
 """Batch event consumption: a nameko entrypoint that takes up to batch_size events off a durable queue,
 hands them to one worker, and acknowledges them only after that worker returned (its transaction
-committed). A failed batch is requeued after a backoff; a message that breaks its contract is
-dead-lettered instead of blocking the queue.
+committed). A message that breaks its contract is dead-lettered instead of blocking the queue.
 
-A batch that fails is retried event by event to find a poisoned one; an event that keeps failing for
-a reason other than an unavailable dependency is dead-lettered after max_attempts.
+While a dependency is down (the database, another service) the batch is held, unacknowledged, and run
+again after a pause until it goes through: never requeued, so it keeps its order and, on a quorum
+queue, does not use up its deliveries. A batch that fails for another reason is retried event by event
+to find a poisoned one, which is requeued after a pause and dead-lettered once it failed too often:
+on a classic queue after max_attempts failures counted here (a restart starts the count again); on a
+quorum queue by the broker itself, past the queue's x-delivery-limit, a count that survives restarts.
 
 nameko's own @event_handler spawns a worker and a transaction per message (about 250 committed
 events/s here); batching is how consumers keep up with the outbox relay.
@@ -21,7 +24,7 @@ from marshmallow import ValidationError
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 
-from kepu_common.amqp import consumer_queue_name, declare_consumer_queue
+from kepu_common.amqp import DEFAULT_DELIVERY_LIMIT, consumer_queue_name, declare_consumer_queue
 from kepu_common.contracts import UnknownEvent, binding_keys, load_event
 from kepu_common.errors import Unavailable
 
@@ -54,6 +57,7 @@ class BatchEventConsumer(Entrypoint):
         config = self.container.config
         self.amqp_uri = config["AMQP_URI"]
         self.queue_type = config.get("EVENT_QUEUE_TYPE", "classic")
+        self.delivery_limit = int(config.get("EVENT_DELIVERY_LIMIT", DEFAULT_DELIVERY_LIMIT))
         self.running = False
         self._thread = None
 
@@ -79,7 +83,7 @@ class BatchEventConsumer(Entrypoint):
 
     def _declare(self, channel):
         declare_consumer_queue(channel, self.source_service, self.event_type, self.queue_name, self.queue_type,
-                               self.subjects, self.legacy_binding)
+                               self.subjects, self.legacy_binding, self.delivery_limit)
 
     def _consume_forever(self):
         backoff = 0.2
@@ -119,50 +123,89 @@ class BatchEventConsumer(Entrypoint):
                 if pending and (len(pending) >= self.batch_size or time.monotonic() - first_at >= self.max_wait):
                     batch, pending[:] = list(pending), []
                     first_at = None
-                    self._process(channel, batch)
+                    self._process(conn, channel, batch)
 
-    def _process(self, channel, messages):
-        events, valid = [], []
+    def _pause(self, conn, seconds):
+        """Sleep while keeping the connection alive; deliveries that arrive meanwhile wait in `pending`."""
+        deadline = time.monotonic() + seconds
+        while self.running and (left := deadline - time.monotonic()) > 0:
+            conn.heartbeat_check()
+            try:
+                conn.drain_events(timeout=min(left, 1.0))
+            except socket.timeout:
+                pass
+
+    def _decode(self, body):
+        """A message body as a validated event; raises ValueError, ValidationError or UnknownEvent if not one.
+        A consumer with a faster decoder for its one event type overrides this."""
+        return load_event(json.loads(body))
+
+    def _process(self, conn, channel, messages):
+        pairs = []
         for message in messages:
             try:
-                events.append(load_event(json.loads(message.body)))
-                valid.append(message)
+                pairs.append((message, self._decode(message.body)))
             except (ValueError, ValidationError, UnknownEvent) as exc:
                 log.error("%s: dead-lettering a message that breaks its contract: %s", self.queue_name, exc)
                 message.reject(requeue=False)
-        if not events:
+        if not pairs:
             return
-        exc_info = self._run_worker(events)
+        events = [event for _, event in pairs]
+        exc_info = self._apply(conn, events)
         if exc_info is None:
-            channel.basic_ack(valid[-1].delivery_tag, multiple=True)
+            channel.basic_ack(pairs[-1][0].delivery_tag, multiple=True)
             self._forget(events)
             return
-        if _transient(exc_info[1]) or len(events) == 1:
-            self._after_failure(channel, list(zip(valid, events)), exc_info)
+        if _transient(exc_info[1]):
+            return  # stopping while a dependency is down: the messages go back with the connection
+        if len(pairs) == 1:
+            self._after_failure(conn, channel, pairs, exc_info)
             return
         # one event may be poisoning the whole batch: find it by applying them one at a time
         log.warning("%s: batch of %d failed (%s); retrying its events one by one", self.queue_name, len(events),
                     exc_info[1])
-        for message, event in zip(valid, events):
-            single = self._run_worker([event])
+        for message, event in pairs:
+            single = self._apply(conn, [event])
             if single is None:
                 channel.basic_ack(message.delivery_tag)
                 self._forget([event])
+            elif _transient(single[1]):
+                return
             else:
-                self._after_failure(channel, [(message, event)], single)
+                self._after_failure(conn, channel, [(message, event)], single)
 
-    def _after_failure(self, channel, pairs, exc_info):
-        """Requeue after a pause; an event failing for a reason other than an unavailable dependency is
-        dead-lettered once it failed max_attempts times, so it cannot hold the queue forever."""
-        transient = _transient(exc_info[1])
-        log.error("%s: handler failed on %d event(s) (%s)%s", self.queue_name, len(pairs), exc_info[1],
-                  "; a dependency is down, requeueing" if transient else "", exc_info=exc_info)
-        eventlet.sleep(1.0)  # do not spin while the database is away
+    def _apply(self, conn, events):
+        """Run the worker; while it fails because a dependency is down, run it again after a pause.
+
+        The messages stay unacknowledged meanwhile: requeueing them would reorder them and, on a quorum
+        queue, count a delivery each time, dead-lettering good events during a long database outage."""
+        exc_info = self._run_worker(events)
+        pause = 1.0
+        while exc_info is not None and _transient(exc_info[1]) and self.running:
+            log.error("%s: handler failed on %d event(s) (%s); a dependency is down, retrying in %.0fs",
+                      self.queue_name, len(events), exc_info[1], pause, exc_info=exc_info if pause == 1.0 else None)
+            self._pause(conn, pause)
+            pause = 2.0  # a failed try costs little: the dependency's return is seen within 2 s
+            if self.running:
+                exc_info = self._run_worker(events)
+        return exc_info
+
+    def _after_failure(self, conn, channel, pairs, exc_info):
+        """Requeue after a pause; an event that keeps failing is dead-lettered so it cannot hold the queue."""
+        log.error("%s: handler failed on %d event(s) (%s)", self.queue_name, len(pairs), exc_info[1],
+                  exc_info=exc_info)
+        self._pause(conn, 1.0)  # do not spin on a poison event
         for message, event in pairs:
+            if self.queue_type == "quorum":
+                # the broker counts the deliveries and dead-letters the event past the queue's limit
+                delivered = (message.headers or {}).get("x-delivery-count", 0) + 1
+                log.error("%s: event %s failed on delivery %d of %d", self.queue_name, event["event_id"],
+                          delivered, self.delivery_limit + 1)
+                channel.basic_reject(message.delivery_tag, requeue=True)
+                continue
             key = str(event["event_id"])
-            if not transient:
-                self._failures[key] = self._failures.get(key, 0) + 1
-            if self._failures.get(key, 0) >= self.max_attempts:
+            self._failures[key] = self._failures.get(key, 0) + 1
+            if self._failures[key] >= self.max_attempts:
                 log.error("%s: dead-lettering event %s after %d failed attempts", self.queue_name, key,
                           self._failures.pop(key))
                 channel.basic_reject(message.delivery_tag, requeue=False)
