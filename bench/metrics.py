@@ -301,6 +301,8 @@ def reads(running, places):
         "leaderboard_province_day": _latencies(session, lambda: f"{base}/leaderboard?scope=province&code="
                                                                 f"{rng.choice(provinces)}&period=day&page_size=20",
                                                max(30, READS // 5)),
+        "leaderboard_national_day": _latencies(session, lambda: f"{base}/leaderboard?scope=national&period=day"
+                                                                f"&page={rng.randint(1, 50)}&page_size=20", READS),
         "me_stats": _latencies(session, lambda: f"{base}/me/stats", READS),
     }
 

@@ -1,4 +1,5 @@
 """Access tokens: JWTs signed by the identity service, verified here with its public key(s)."""
+import time
 from functools import wraps
 
 import jwt
@@ -8,7 +9,28 @@ from gateway.errors import InvalidToken, TokenExpired
 from kepu_common.errors import Forbidden, Unauthorized, Unavailable
 
 
+# verified tokens, for a minute at most: a client sends the same token with many requests, and verifying
+# its signature and claims each time was a fifth of the share-return hot path's CPU. Expiry is checked on
+# every hit; a key removed from JWT_PUBLIC_KEYS stops its tokens within VERIFIED_SECONDS.
+VERIFIED_SECONDS = 60
+_VERIFIED_MAX = 10_000
+
+
 def _decode(token):
+    # per app (each has its keys); token -> (claims, until): dict reads and writes are atomic between threads
+    verified = current_app.extensions.setdefault("verified_tokens", {})
+    now = time.time()
+    hit = verified.get(token)
+    if hit is not None and now < hit[1]:
+        return dict(hit[0])
+    claims = _verify(token)
+    if len(verified) >= _VERIFIED_MAX:
+        verified.clear()
+    verified[token] = (claims, min(claims["exp"], now + VERIFIED_SECONDS))
+    return dict(claims)
+
+
+def _verify(token):
     settings = current_app.config
     keys = settings["JWT_PUBLIC_KEYS"]
     if not keys:

@@ -84,18 +84,26 @@ def roll_up(cur, day):
         "LEFT JOIN memberships m ON m.user_id = s.user_id AND m.joined_at < %(cutoff)s "
         "     AND (m.left_at IS NULL OR m.left_at >= %(cutoff)s) "
         "WHERE s.day = %(day)s GROUP BY s.user_id", {"day": day, "cutoff": cutoff})
+
     cur.execute("ANALYZE rollup_day_user")
-    # rows already right are left alone (a re-run writes nothing it does not change)
+    # rows already right are left alone (a re-run writes nothing it does not change); the day's leaderboards
+    # are ranked here, once, rather than on every request (stats.leaderboard)
     cur.execute("DELETE FROM day_user d WHERE d.day = %s AND NOT EXISTS "
                 "(SELECT 1 FROM rollup_day_user r WHERE r.user_id = d.user_id)", (day,))
     cur.execute(
-        "INSERT INTO day_user (day, user_id, org_id, region_code, city_code, province_code, shares) "
-        "SELECT %s, user_id, org_id, region_code, city_code, province_code, shares FROM rollup_day_user "
+        "INSERT INTO day_user (day, user_id, org_id, region_code, city_code, province_code, shares, city_rank, "
+        "province_rank, national_rank) SELECT %s, user_id, org_id, region_code, city_code, province_code, shares, "
+        "rank() OVER (PARTITION BY city_code ORDER BY shares DESC), "
+        "rank() OVER (PARTITION BY province_code ORDER BY shares DESC), rank() OVER (ORDER BY shares DESC) "
+        "FROM rollup_day_user "
         "ON CONFLICT (day, user_id) DO UPDATE SET org_id = EXCLUDED.org_id, region_code = EXCLUDED.region_code, "
-        "city_code = EXCLUDED.city_code, province_code = EXCLUDED.province_code, shares = EXCLUDED.shares "
-        "WHERE (day_user.org_id, day_user.region_code, day_user.city_code, day_user.province_code, day_user.shares) "
+        "city_code = EXCLUDED.city_code, province_code = EXCLUDED.province_code, shares = EXCLUDED.shares, "
+        "city_rank = EXCLUDED.city_rank, province_rank = EXCLUDED.province_rank, "
+        "national_rank = EXCLUDED.national_rank "
+        "WHERE (day_user.org_id, day_user.region_code, day_user.city_code, day_user.province_code, day_user.shares, "
+        "day_user.city_rank, day_user.province_rank, day_user.national_rank) "
         "IS DISTINCT FROM (EXCLUDED.org_id, EXCLUDED.region_code, EXCLUDED.city_code, EXCLUDED.province_code, "
-        "EXCLUDED.shares)", (day,))
+        "EXCLUDED.shares, EXCLUDED.city_rank, EXCLUDED.province_rank, EXCLUDED.national_rank)", (day,))
     cur.execute("DELETE FROM org_day WHERE day = %s", (day,))
     cur.execute(
         "WITH members AS (SELECT org_id, count(*) AS n FROM memberships WHERE joined_at < %(cutoff)s "

@@ -8,8 +8,6 @@ import logging
 import uuid
 from datetime import timedelta
 
-import psycopg2.extras
-
 from kepu_common.errors import NotFound
 from services.metrics import config_store, directory, ledger, points
 from services.metrics.periods import shanghai_day
@@ -48,59 +46,61 @@ def count_returns(cur, events):
     Only the owner's return within the window is accepted upstream (the gateway checks the signed share
     id); here the same is checked again, and a share already counted (a repeated return, a redelivery,
     a second instance) matches no row. Rows are locked in share-id order so two instances never deadlock.
+
+    Every statement finds its rows by key (`= ANY(ids)`): a join with the batch's arrays let the planner
+    hash the whole shares table, twice per batch.
     """
-    returns = {}
-    for e in events:  # the earliest return of a share stands
-        key = e["share_id"]
-        if key not in returns or e["returned_at"] < returns[key]["returned_at"]:
-            returns[key] = e
-    if not returns:
+    by_share = {}
+    for e in events:
+        by_share.setdefault(e["share_id"], []).append(e)
+    if not by_share:
         return set()
-    # arrays rather than a VALUES list: one parameter each, parsed once (a third of a batch's time otherwise)
-    cur.execute(
-        "SELECT s.id, s.user_id, s.channel, i.returned_at FROM shares s "
-        "JOIN unnest(%s::uuid[], %s::uuid[], %s::timestamptz[]) AS i (id, user_id, returned_at) "
-        "ON s.id = i.id AND s.user_id = i.user_id "
-        "WHERE s.returned_at IS NULL AND i.returned_at <= s.expires_at ORDER BY s.id FOR UPDATE OF s",
-        ([str(e["share_id"]) for e in returns.values()], [str(e["user_id"]) for e in returns.values()],
-         [e["returned_at"] for e in returns.values()]))
-    counted = [{"share_id": r[0], "user_id": r[1], "channel": r[2], "returned_at": r[3]} for r in cur.fetchall()]
-    if len(counted) < len(returns):
-        log.info("%d of %d returned share(s) were counted before, unknown or late; not counted again",
-                 len(returns) - len(counted), len(returns))
+    cur.execute("SELECT id, user_id, channel, expires_at FROM shares WHERE id = ANY(%s::uuid[]) "
+                "AND returned_at IS NULL ORDER BY id FOR UPDATE",
+                ([str(share_id) for share_id in by_share],))
+    counted = []
+    for share_id, user_id, channel, expires_at in cur.fetchall():
+        # the owner's earliest return inside the window stands
+        valid = [e["returned_at"] for e in by_share.get(share_id, ())
+                 if str(e["user_id"]) == str(user_id) and e["returned_at"] <= expires_at]
+        if valid:
+            counted.append({"share_id": share_id, "user_id": user_id, "channel": channel, "returned_at": min(valid)})
+    if len(counted) < len(by_share):
+        log.info("%d of %d returned share(s) were counted before, unknown, someone else's or late; not counted",
+                 len(by_share) - len(counted), len(by_share))
     if not counted:
         return set()
     settings = config_store.settings(cur)
     earned = _earned_so_far(cur, {(c["user_id"], shanghai_day(c["returned_at"])) for c in counted})
     awarded = points.award(counted, settings["channel_points"], settings["daily_cap"], earned)
     returned_at = {c["share_id"]: c["returned_at"] for c in counted}
+    ids = [str(a[0]) for a in awarded]
     cur.execute("UPDATE shares SET returned_at = v.returned_at, day = v.day, points = v.points "
                 "FROM unnest(%s::uuid[], %s::timestamptz[], %s::date[], %s::int[]) AS v (id, returned_at, day, points) "
-                "WHERE shares.id = v.id",
-                ([str(a[0]) for a in awarded], [returned_at[a[0]] for a in awarded], [a[2] for a in awarded],
-                 [a[3] for a in awarded]))
+                "WHERE shares.id = v.id AND shares.id = ANY(%s::uuid[])",
+                (ids, [returned_at[a[0]] for a in awarded], [a[2] for a in awarded], [a[3] for a in awarded], ids))
     _add_daily(cur, awarded)
     ledger.append(cur, [(uid, pts, "share", str(sid)) for sid, uid, _, pts in awarded if pts > 0])
     return {day for _, _, day, _ in awarded}
 
 
 def _earned_so_far(cur, keys):
+    """Points earned so far per (user, day), with the rows locked (created when missing, in one statement):
+    concurrent batches of two instances add to the cap one after the other."""
     ordered = sorted(keys, key=lambda k: (str(k[0]), k[1]))
-    # locks the (user, day) rows, so concurrent batches of two instances add to the cap one after the other
-    psycopg2.extras.execute_values(
-        cur, "INSERT INTO daily_points (user_id, day, points) VALUES %s ON CONFLICT DO NOTHING",
-        [(u, d, 0) for u, d in ordered])
-    cur.execute("SELECT user_id, day, points FROM daily_points WHERE (user_id, day) IN (%s) ORDER BY user_id, day "
-                "FOR UPDATE" % ",".join(["(%s::uuid, %s::date)"] * len(ordered)),
-                [v for k in ordered for v in (str(k[0]), k[1])])
+    cur.execute("INSERT INTO daily_points (user_id, day, points) SELECT u, d, 0 FROM unnest(%s::uuid[], %s::date[]) "
+                "AS k (u, d) ON CONFLICT (user_id, day) DO UPDATE SET points = daily_points.points "
+                "RETURNING user_id, day, points",
+                ([str(u) for u, _ in ordered], [d for _, d in ordered]))
     return {(r[0], r[1]): r[2] for r in cur.fetchall()}
 
 
 def _add_daily(cur, awarded):
     totals = {}
     for _, user_id, day, pts in awarded:
-        totals[(user_id, day)] = totals.get((user_id, day), 0) + pts
-    psycopg2.extras.execute_values(
-        cur, "UPDATE daily_points SET points = daily_points.points + v.points FROM (VALUES %s) AS v (user_id, day, points) "
-             "WHERE daily_points.user_id = v.user_id::uuid AND daily_points.day = v.day::date",
-        [(str(u), d, p) for (u, d), p in totals.items() if p], page_size=1000)
+        if pts:
+            totals[(str(user_id), day)] = totals.get((str(user_id), day), 0) + pts
+    if totals:  # the rows exist (locked by _earned_so_far): the upsert only finds them by key
+        cur.execute("INSERT INTO daily_points (user_id, day, points) SELECT * FROM unnest(%s::uuid[], %s::date[], "
+                    "%s::int[]) ON CONFLICT (user_id, day) DO UPDATE SET points = daily_points.points + EXCLUDED.points",
+                    tuple(map(list, zip(*[(u, d, p) for (u, d), p in sorted(totals.items())]))))

@@ -10,6 +10,9 @@ from services.metrics import config_store, recognition
 from services.metrics.periods import day_start, period_days, shanghai_day
 
 SCOPE_COLUMNS = {"city": "city_code", "province": "province_code", "org": "org_id", "national": None}
+# a day's communicators are ranked by the rollup (day_user's *_rank columns, each with an index in rank order)
+RANKED_SCOPES = {"city": ("city_rank", " AND city_code = %(code)s"),
+                 "province": ("province_rank", " AND province_code = %(code)s"), "national": ("national_rank", "")}
 
 
 def as_of_instant(last_day):
@@ -65,6 +68,11 @@ def leaderboard(cur, subject, scope, code, period, last_day, campaign_id, page, 
             " GROUP BY org_id HAVING sum(shares_day) > 0) t JOIN orgs o ON o.org_id = t.org_id WHERE true "
             f"{where}ORDER BY t.shares DESC, t.org_id LIMIT %(limit)s OFFSET %(offset)s", params)
         rows = [{"org_id": r[0], "name": r[1], "shares": r[2], "rank": r[3]} for r in cur.fetchall()]
+    elif period == "day" and scope in RANKED_SCOPES:
+        rank, where = RANKED_SCOPES[scope]
+        cur.execute(f"SELECT user_id, shares, {rank} FROM day_user WHERE day = %(first)s{where} "
+                    f"ORDER BY {rank}, user_id LIMIT %(limit)s OFFSET %(offset)s", params)
+        rows = [{"user_id": r[0], "shares": r[1], "rank": r[2]} for r in cur.fetchall()]
     else:
         cur.execute(
             f"SELECT user_id, shares, rank() OVER (ORDER BY shares DESC) FROM ({_user_totals_sql(scope, code)}) t "
@@ -78,6 +86,11 @@ def own_rank(cur, user_id, scope, code, period, last_day, campaign_id=None):
     if days is None:
         return None
     params = {"first": days[0], "last": days[1], "code": code, "user_id": user_id}
+    if period == "day" and scope in RANKED_SCOPES:
+        rank, where = RANKED_SCOPES[scope]
+        cur.execute(f"SELECT {rank} FROM day_user WHERE day = %(first)s AND user_id = %(user_id)s{where}", params)
+        row = cur.fetchone()
+        return row[0] if row else None
     cur.execute(
         f"WITH t AS ({_user_totals_sql(scope, code)}) "
         "SELECT (SELECT count(*) FROM t WHERE shares > mine.shares) + 1 FROM t AS mine WHERE mine.user_id = %(user_id)s",
