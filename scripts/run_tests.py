@@ -58,7 +58,7 @@ def shards_the_database_allows(wanted):
         conn.close()
     if allowed < wanted:
         print(f"PostgreSQL allows {allowed} test process(es) at once, not {wanted}: raise max_connections to "
-              f"{wanted * CONNECTIONS_PER_PROCESS} to run them side by side (README.md, "The two commands")", file=sys.stderr)
+              f"{wanted * CONNECTIONS_PER_PROCESS} to run them side by side (README.md, 'The two commands')", file=sys.stderr)
     return min(wanted, allowed)
 
 
