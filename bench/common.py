@@ -7,6 +7,7 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,9 +46,15 @@ def platform(components, **settings):
             s3.wait(10)
 
 
-def cpu_ticks():
-    """utime+stime per process, keyed by pid, with a short label of what the process is."""
-    ticks = {}
+def cpu_ticks(running=None):
+    """utime+stime per process, keyed by pid, with a short label of what the process is.
+
+    Given the running platform, only what serves it: its processes and their children (gunicorn's
+    workers), the PostgreSQL backends connected to its databases, and the broker on its AMQP port (shared
+    with whatever else uses that broker). On a machine shared with other work, the rest would otherwise be
+    counted as "other", and other brokers (a test's private nodes) as "rabbitmq".
+    """
+    ticks, parents = {}, {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -57,8 +64,43 @@ def cpu_ticks():
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        ticks[pid] = (label(cmd, stat), int(fields[11]) + int(fields[12]))
-    return ticks
+        parents[pid] = fields[1]
+        ticks[pid] = (label(cmd, stat), int(fields[11]) + int(fields[12]), cmd)
+    if running is not None:
+        ours = {str(process.pid) for process in running.processes.values()}
+        grown = True
+        while grown:
+            before = len(ours)
+            ours |= {pid for pid, parent in parents.items() if parent in ours}
+            grown = len(ours) > before
+        prefix = running.env["DATABASE_PREFIX"]
+        broker = listening_sockets(urlsplit(running.env["AMQP_URI"].split(";")[0]).port or 5672)
+        ticks = {pid: entry for pid, entry in ticks.items()
+                 if pid in ours or (entry[0] == "postgresql" and prefix in entry[2])
+                 or (entry[0] == "rabbitmq" and holds_socket(pid, broker))}
+    return {pid: (name, used) for pid, (name, used, _) in ticks.items()}
+
+
+def listening_sockets(port):
+    """Inodes of the TCP sockets listening on port (IPv4 and IPv6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(fields[9])
+    return inodes
+
+
+def holds_socket(pid, inodes):
+    try:
+        return any(os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] in inodes for fd in os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return False
 
 
 def label(cmd, stat):

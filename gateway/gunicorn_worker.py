@@ -12,6 +12,9 @@
 2. gunicorn's own answers to requests it cannot parse (400, 414 request line too long, 431 headers too
    large, ...) are HTML pages; here they are the platform's JSON envelope, in Chinese (or English when
    the request got as far as an Accept-Language header).
+3. gthread tells the arbiter it is alive on every turn of its event loop, about once per request: a
+   utime() system call each. The arbiter waits GATEWAY_TIMEOUT (120 s) before it kills a silent worker,
+   so here the worker tells it at most once a second.
 """
 import json
 import logging
@@ -19,6 +22,7 @@ import os
 import socket
 import struct
 import threading
+import time
 from functools import partial
 
 from gunicorn import util
@@ -29,12 +33,13 @@ from kepu_common.errors import Problem, render
 from kepu_common.messages import negotiate
 
 # the gunicorn internals this worker builds on (gunicorn 27's gthread worker): fail at start, not in production
-for _owner, _names in ((ThreadWorker, ("handle", "handle_request", "handle_error", "finish_request")),
+for _owner, _names in ((ThreadWorker, ("handle", "handle_request", "handle_error", "finish_request", "notify")),
                        (TConn, ("close",)), (util, ("close", "close_graceful", "write_error"))):
     for _name in _names:
         if not callable(getattr(_owner, _name, None)):
             raise RuntimeError(f"gunicorn changed: {_owner.__name__}.{_name} is gone; update gateway/gunicorn_worker.py")
 
+NOTIFY_EVERY_SECONDS = 1.0
 # nginx in front answers a stalled client first (deploy/nginx: 10 s for headers, 60 s between body reads)
 DEFAULT_CLIENT_TIMEOUT = "30"
 # gunicorn's status -> (code, message key): werkzeug's table (400, 414, 431 ...) and gunicorn's own extras;
@@ -129,6 +134,13 @@ class GatewayWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._state = threading.local()
+        self._notified_at = float("-inf")
+
+    def notify(self):
+        now = time.monotonic()
+        if now - self._notified_at >= NOTIFY_EVERY_SECONDS:
+            self._notified_at = now
+            super().notify()
 
     def init_process(self):
         self.io_timeout = float(os.environ.get("GATEWAY_CLIENT_TIMEOUT", DEFAULT_CLIENT_TIMEOUT))

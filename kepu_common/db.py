@@ -6,6 +6,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 import psycopg2.extras
 import psycopg2.pool
+from eventlet.patcher import original
 from nameko.extensions import DependencyProvider
 
 from kepu_common.errors import Unavailable
@@ -13,6 +14,9 @@ from kepu_common.errors import Unavailable
 log = logging.getLogger(__name__)
 
 psycopg2.extras.register_uuid()
+
+# the real poll(2), not eventlet's green select: a checkout asks "is anything waiting?" without a hub switch
+_select = original("select")
 
 
 def database_url(config, service_name):
@@ -103,10 +107,30 @@ class UnreachableDatabase:
         return False
 
 
+def idle_connection_alive(conn):
+    """Whether a pooled, idle connection can still be used, without a round trip to the server.
+
+    An idle session has nothing to read: when its socket is readable, the server has ended it (a
+    restart or pg_terminate_backend sends a FATAL notice, then closes), or the session is otherwise
+    out of step. psycopg2 learns of it only when the next statement fails, so this looks first: one
+    poll(2) per checkout. A healthy connection wrongly discarded costs one reconnect, never an error.
+    """
+    if conn.closed:
+        return False
+    try:
+        poller = _select.poll()
+        poller.register(conn.fileno(), _select.POLLIN | _select.POLLPRI)
+        return not poller.poll(0)
+    except (OSError, ValueError, psycopg2.Error):
+        return False
+
+
 class Database(DependencyProvider):
     """Gives each worker a pooled psycopg2 connection; returns it when the worker ends.
 
-    A connection found broken (database restarted) is discarded instead of returned.
+    A pooled connection the server has closed (database restarted) is discarded at checkout, before the
+    worker sends anything on it, and replaced by a new one: no request fails on a stale connection once
+    the database is back. A connection that breaks during a worker is discarded when the worker ends.
     """
 
     def __init__(self, max_connections=None):
@@ -126,17 +150,23 @@ class Database(DependencyProvider):
     kill = stop
 
     def get_dependency(self, worker_ctx):
+        # a restart leaves every idle connection stale at once: each is dropped in turn, then a new one made
+        for _ in range(self.pool.maxconn):
+            conn = self._checkout(worker_ctx)
+            if isinstance(conn, UnreachableDatabase) or idle_connection_alive(conn):
+                return conn
+            log.info("%s: dropping a pooled connection the database has closed", self.container.service_name)
+            self.pool.putconn(conn, key=worker_ctx, close=True)
+        return self._checkout(worker_ctx)
+
+    def _checkout(self, worker_ctx):
         try:
-            conn = self.pool.getconn(key=worker_ctx)
+            return self.pool.getconn(key=worker_ctx)
         except psycopg2.OperationalError as exc:
             service = self.container.service_name
             log.warning("%s: database unreachable: %s", service, exc)
             return UnreachableDatabase(Unavailable("database_unavailable", details={"dependency": f"{service}.database"},
                                                    service=service))
-        if conn.closed:
-            self.pool.putconn(conn, key=worker_ctx, close=True)
-            conn = self.pool.getconn(key=worker_ctx)
-        return conn
 
     def worker_teardown(self, worker_ctx):
         conn = self.pool._used.get(worker_ctx)

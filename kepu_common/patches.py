@@ -43,6 +43,29 @@ def guard_amqp_write():
     require_source(amqp.transport.TCPTransport._setup_transport, "self._write = self.sock.sendall", why)
 
 
+def guard_amqp_read():
+    """kepu_common.rpc_client.read_in_chunks lets TCPTransport._read's recv() bring in more than it asked for."""
+    import amqp.transport
+
+    why = "read_in_chunks (TCPTransport._quick_recv asked for more than one frame part)"
+    require_version("amqp", ("5.4",), why)
+    require_source(amqp.transport.TCPTransport._setup_transport, "self._quick_recv = self.sock.recv", why)
+    # the surplus of a read must stay in the buffer for the next frame
+    require_source(amqp.transport.TCPTransport._read, "result, self._read_buffer = rbuf[:n], rbuf[n:]", why)
+    require_source(amqp.transport.TCPTransport._read, "s = recv(n - len(rbuf))", why)
+
+
+def guard_amqp_publish_read():
+    """kepu_common.rpc_client.UnconfirmedPublisher turns off py-amqp's socket read before each publish (it is
+    made when the connection negotiated connection.blocked) and peeks at the socket itself instead."""
+    import amqp.channel
+
+    why = "UnconfirmedPublisher's own check for broker input (Channel._basic_publish's connection.blocked read)"
+    require_version("amqp", ("5.4",), why)
+    require_source(amqp.channel.Channel._basic_publish, "capabilities.get('connection.blocked', False)", why)
+    require_source(amqp.channel.Channel._basic_publish, "client_properties.get('capabilities', {})", why)
+
+
 def guard_nameko_responder():
     """kepu_common.rpc.ReplyingRpcConsumer replaces nameko's reply path (RpcConsumer.handle_result)."""
     import nameko.rpc

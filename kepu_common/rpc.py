@@ -6,9 +6,10 @@ caller's private, non-durable queue and a lost reply ends as a timeout at the ca
 here replies go out unconfirmed on one long-lived channel per service process. Requests keep their
 at-least-once handling: acknowledged only after the reply is sent.
 """
+import logging
+
 import amqp
 import eventlet
-import kombu
 from kombu.utils import json
 from marshmallow import ValidationError
 from nameko.exceptions import UnserializableValueError, serialize
@@ -17,43 +18,28 @@ from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
 from kepu_common import patches
 from kepu_common.errors import InvalidInput
+from kepu_common.rpc_client import UnconfirmedPublisher, read_in_chunks
 
+log = logging.getLogger(__name__)
 patches.guard_nameko_responder()
+read_in_chunks()  # every py-amqp connection of the service: nameko's consumers and replies, events
 
 
 class ReplyingRpcConsumer(RpcConsumer):
     def setup(self):
         super().setup()
         self._reply_lock = eventlet.semaphore.Semaphore()
-        self._reply_channel = None
-        self._reply_connection = None
+        self._replies = UnconfirmedPublisher(self.container.config[AMQP_URI_CONFIG_KEY])
+        self._reply_exchange = get_rpc_exchange(self.container.config).name
 
     def _send_reply(self, body, reply_to, correlation_id):
         message = amqp.Message(body, content_type="application/json", content_encoding="utf-8",
                                correlation_id=correlation_id)
-        exchange = get_rpc_exchange(self.container.config).name
         with self._reply_lock:  # green threads share the channel: frames must not interleave
-            for attempt in (1, 2):
-                try:
-                    if self._reply_channel is None:
-                        connection = kombu.Connection(self.container.config[AMQP_URI_CONFIG_KEY], heartbeat=0)
-                        connection.connect()
-                        self._reply_connection = connection
-                        self._reply_channel = connection.connection.channel()
-                    self._reply_channel.basic_publish(message, exchange=exchange, routing_key=reply_to)
-                    return
-                except Exception:  # a connection left stale by a broker restart: one fresh try
-                    self._close_reply_connection()
-                    if attempt == 2:
-                        raise
+            self._replies.publish(message, self._reply_exchange, reply_to)
 
     def _close_reply_connection(self):
-        if self._reply_connection is not None:
-            try:
-                self._reply_connection.release()
-            except Exception:
-                pass
-        self._reply_connection = self._reply_channel = None
+        self._replies.close()
 
     def handle_result(self, message, result, exc_info):
         if exc_info is not None and isinstance(exc_info[1], ValidationError):  # a schema refused the input
@@ -65,7 +51,15 @@ class ReplyingRpcConsumer(RpcConsumer):
             exc_info = (UnserializableValueError, UnserializableValueError(result), None)
             body = json.dumps({"result": None, "error": serialize(exc_info[1])})
             result = None
-        self._send_reply(body, message.properties["reply_to"], message.properties.get("correlation_id"))
+        try:
+            self._send_reply(body, message.properties["reply_to"], message.properties.get("correlation_id"))
+        except (OSError, amqp.exceptions.AMQPError) as exc:
+            # the broker went away (a restart): raising here kills the whole container. The caller already
+            # answers 503 (its reply connection dropped too); the request, unacknowledged, returns to its
+            # queue with the dead connection and expires there (the gateway sets its TTL to the time-out)
+            log.warning("%s: reply to %s not sent (%s); the broker is away", self.container.service_name,
+                        message.properties.get("correlation_id"), exc)
+            return result, exc_info
         self.queue_consumer.ack_message(message)
         return result, exc_info
 

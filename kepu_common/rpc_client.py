@@ -5,19 +5,60 @@ waits for its reply by polling. This client speaks the same wire protocol (excha
 routing key "<service>.<method>", JSON body {"args", "kwargs"}, reply to our own queue matched by
 correlation id) over two connections per process: one for publishing (serialized by a lock) and one
 read by a single thread that hands each reply to the request thread waiting for it.
+
+`read_in_chunks` (applied on import here and by kepu_common.rpc in every service) makes py-amqp read
+what the socket holds instead of exactly one frame part at a time: see its docstring.
 """
+import _thread
+import functools
+import itertools
 import json
 import logging
 import socket
 import threading
+import time
 import uuid
 
 import amqp
+import amqp.transport
 import kombu
+
+from kepu_common import patches
 
 log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = "nameko-rpc"
+# the reader's socket time-out, set once: py-amqp's having_timeout() then finds it already set and
+# skips the two settimeout() calls it would make around every frame
+READ_TIMEOUT = 1.0
+READ_CHUNK = 65536
+
+
+def read_in_chunks():
+    """py-amqp reads a frame with three exact-size recv() calls (7-byte header, payload, end octet), so a
+    message (method, header and body frames) costs nine system calls, each a poll() and a recv() when the
+    socket has a time-out. Asking recv() for up to READ_CHUNK bytes instead lets one call bring in every
+    frame the broker has sent; py-amqp's _read already keeps what it did not need in its read buffer for
+    the next frame. Installed once per process, for every py-amqp connection (kombu's and nameko's too).
+    """
+    transport = amqp.transport.TCPTransport
+    if getattr(transport._setup_transport, "reads_in_chunks", False):
+        return
+    patches.guard_amqp_read()
+    exact = transport._setup_transport
+
+    @functools.wraps(exact)  # __wrapped__: the source guards (kepu_common.patches) read py-amqp's own
+    def _setup_transport(self):
+        exact(self)
+        recv = self.sock.recv
+        self._quick_recv = lambda wanted: recv(wanted if wanted > READ_CHUNK else READ_CHUNK)
+
+    _setup_transport.reads_in_chunks = True
+    transport._setup_transport = _setup_transport
+
+
+read_in_chunks()
+patches.guard_amqp_publish_read()
 
 
 class RpcError(Exception):
@@ -47,11 +88,83 @@ class RemoteError(RpcError):
 
 
 class _Waiter:
-    __slots__ = ("event", "reply")
+    """A request thread waiting for its reply: a lock taken at creation that the reader releases (half
+    the cost of a threading.Event, whose Condition allocates a lock and runs Python on both sides)."""
+
+    __slots__ = ("lock", "reply")
 
     def __init__(self):
-        self.event = threading.Event()
+        self.lock = _thread.allocate_lock()
+        self.lock.acquire()
         self.reply = None
+
+    def wake(self):
+        try:
+            self.lock.release()
+        except RuntimeError:  # already woken
+            pass
+
+
+def input_waiting(transport):
+    """Whether the broker sent something on a connection we only write to (a connection.close, a blocked
+    notice) or closed it. One non-blocking peek: py-amqp itself reads the socket before every publish
+    (a settimeout, a recv and a settimeout back; in a service, a trip through eventlet's hub)."""
+    if transport._read_buffer:
+        return True
+    sock = getattr(transport.sock, "fd", transport.sock)  # eventlet's GreenSocket: ask the OS socket, not the hub
+    if sock.gettimeout():
+        return True  # a socket with a time-out would wait in recv() despite MSG_DONTWAIT: let py-amqp read
+    try:
+        sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except (BlockingIOError, InterruptedError):
+        return False
+    return True  # bytes, or b"" for a connection the broker closed: both are for py-amqp to read
+
+
+class UnconfirmedPublisher:
+    """One long-lived connection that publishes RPC requests or replies without publisher confirms: they
+    go to a queue nobody else reads and a lost one ends as the caller's time-out either way. A connection
+    left stale by a broker restart is found before publishing (the broker's close, or end of stream) and
+    replaced once. Callers serialize publish() (a thread lock, or an eventlet semaphore in a service)."""
+
+    def __init__(self, amqp_uri, connect_timeout=None):
+        self.amqp_uri = amqp_uri
+        self.connect_timeout = connect_timeout
+        self._connection = None
+        self._channel = None
+
+    def publish(self, message, exchange, routing_key):
+        for attempt in (1, 2):
+            try:
+                if self._channel is None:
+                    self._connect()
+                elif input_waiting(self._connection.connection.transport):
+                    try:
+                        self._connection.drain_events(timeout=0)  # raises for a closed connection
+                    except socket.timeout:
+                        pass
+                self._channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
+                return
+            except Exception:
+                self.close()
+                if attempt == 2:
+                    raise
+
+    def _connect(self):
+        connection = kombu.Connection(self.amqp_uri, heartbeat=0, connect_timeout=self.connect_timeout)
+        connection.connect()
+        capabilities = connection.connection.client_properties.get("capabilities") or {}
+        if "connection.blocked" in capabilities:
+            capabilities["connection.blocked"] = False  # py-amqp's read before each publish: input_waiting does it
+        self._connection, self._channel = connection, connection.connection.channel()
+
+    def close(self):
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:
+                pass
+        self._connection = self._channel = None
 
 
 class RpcClient:
@@ -61,22 +174,26 @@ class RpcClient:
         self.connect_timeout = connect_timeout
         self._reply_key = f"kepu-client-{uuid.uuid4().hex}"
         self._reply_queue = f"rpc.reply-{self._reply_key}"
+        # correlation ids: unique within this client's reply queue, without a uuid4 (and its getrandom) per
+        # call; next() on an itertools.count is atomic
+        self._call_prefix = self._reply_key[12:24]
+        self._call_numbers = itertools.count()
         self._waiters = {}
         self._publish_lock = threading.Lock()
         self._start_lock = threading.Lock()
-        self._publisher = None
+        self._publisher = UnconfirmedPublisher(amqp_uri, connect_timeout=connect_timeout)
         self._reader = None
         self._ready = threading.Event()
         self._closed = False
 
     # --- reply side -------------------------------------------------------------------------
-    def _ensure_reader(self):
+    def _ensure_reader(self, wait=None):
         if self._reader is None:
             with self._start_lock:
                 if self._reader is None:
                     self._reader = threading.Thread(target=self._read_forever, name="rpc-replies", daemon=True)
                     self._reader.start()
-        if not self._ready.wait(self.connect_timeout):
+        if not self._ready.wait(self.connect_timeout if wait is None else wait):
             raise BrokerUnavailable("message broker unreachable")
 
     def _read_forever(self):
@@ -89,11 +206,12 @@ class RpcClient:
                     channel.queue_declare(self._reply_queue, exclusive=True, auto_delete=True)
                     channel.queue_bind(self._reply_queue, RPC_EXCHANGE, self._reply_key)
                     channel.basic_consume(self._reply_queue, callback=self._on_reply, no_ack=True)
+                    conn.connection.transport.sock.settimeout(READ_TIMEOUT)
                     self._ready.set()
                     while not self._closed:
                         conn.heartbeat_check()
                         try:
-                            conn.drain_events(timeout=1.0)
+                            conn.drain_events(timeout=READ_TIMEOUT)
                         except socket.timeout:
                             pass
             except Exception as exc:  # broker away: fail fast until it is back
@@ -106,40 +224,21 @@ class RpcClient:
         waiter = self._waiters.pop(message.properties.get("correlation_id"), None)
         if waiter is not None:
             waiter.reply = message.body
-            waiter.event.set()
+            waiter.wake()
 
     def _fail_waiters(self):
         for waiter in list(self._waiters.values()):
-            waiter.event.set()  # reply stays None: the caller reports the broker as unavailable
+            waiter.wake()  # reply stays None: the caller reports the broker as unavailable
         self._waiters.clear()
 
     # --- request side -----------------------------------------------------------------------
-    def _publish(self, message, routing_key):
-        for attempt in (1, 2):
-            try:
-                if self._publisher is None:
-                    conn = kombu.Connection(self.amqp_uri, heartbeat=0, connect_timeout=self.connect_timeout)
-                    conn.connect()
-                    self._publisher = (conn, conn.connection.channel())
-                self._publisher[1].basic_publish(message, exchange=RPC_EXCHANGE, routing_key=routing_key)
-                return
-            except Exception as exc:  # stale connection after a broker restart: reconnect once
-                self._drop_publisher()
-                if attempt == 2:
-                    raise BrokerUnavailable("message broker unreachable") from exc
-
-    def _drop_publisher(self):
-        if self._publisher is not None:
-            try:
-                self._publisher[0].release()
-            except Exception:
-                pass
-            self._publisher = None
-
     def call(self, service, method, *args, timeout=None, context=None, **kwargs):
         timeout = self.timeout if timeout is None else timeout
-        self._ensure_reader()
-        correlation_id = uuid.uuid4().hex
+        # one deadline for the whole call: waiting for the reply connection (the broker restarting) and
+        # then for the reply together never take longer than the call's time-out
+        deadline = time.monotonic() + timeout
+        self._ensure_reader(min(self.connect_timeout, timeout))
+        correlation_id = f"{self._call_prefix}.{next(self._call_numbers)}"
         waiter = _Waiter()
         self._waiters[correlation_id] = waiter
         headers = {"nameko.call_id_stack": [f"gateway.{correlation_id}"]}
@@ -157,11 +256,11 @@ class RpcClient:
         )
         try:
             with self._publish_lock:
-                self._publish(message, f"{service}.{method}")
-        except BrokerUnavailable:
+                self._publisher.publish(message, RPC_EXCHANGE, f"{service}.{method}")
+        except Exception as exc:  # broker unreachable, also after one fresh connection
             self._waiters.pop(correlation_id, None)
-            raise
-        if not waiter.event.wait(timeout):
+            raise BrokerUnavailable("message broker unreachable") from exc
+        if not waiter.lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
             self._waiters.pop(correlation_id, None)
             raise RpcTimeout(service, method, timeout)
         if waiter.reply is None:
@@ -175,4 +274,4 @@ class RpcClient:
     def close(self):
         self._closed = True
         with self._publish_lock:
-            self._drop_publisher()
+            self._publisher.close()
