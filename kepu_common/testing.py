@@ -52,3 +52,16 @@ def mint_token(private_key, roles=(), sub="u-1", ttl=300, typ="access", **claims
     payload = {"sub": sub, "roles": list(roles), "iat": now, "exp": now + ttl, "typ": typ,
                "iss": "kepu-identity", "aud": "kepu", **claims}
     return jwt.encode(payload, private_key, algorithm="EdDSA")
+
+
+def wait_for(predicate, timeout=60.0, step=0.1, what="condition"):
+    """predicate()'s first truthy value, polled every `step` seconds; AssertionError after `timeout`."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)  # green under the suite's eventlet monkey patch
+    raise AssertionError(f"{what} not reached within {timeout:.0f}s")

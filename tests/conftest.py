@@ -1,9 +1,12 @@
 """The whole platform as separate processes (five services, the gateway under gunicorn, a local S3
 endpoint) in a private RabbitMQ vhost with its own databases, for journeys through the HTTP API."""
+import shutil
+
 import pytest
 
 from kepu_common import devstack
 from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from tests.browser import CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +25,13 @@ def platform(tmp_path_factory, jwt_keys, s3_endpoint):
 @pytest.fixture
 def admin_headers(make_token):
     return {"Authorization": f"Bearer {make_token(['platform_admin'])}"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

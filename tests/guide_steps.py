@@ -11,23 +11,12 @@ import requests
 from tests import images
 from tests.test_identity_journey import PASSWORD, eventually, get, post
 from tests.test_resources_journey import login, put_content
-from tests.test_review_ui import CHROMIUM_ARGS
 
 BROWSER_TESTS = [
     pytest.mark.browser,
     pytest.mark.skipif(shutil.which("chromium") is None,
                        reason="Debian's chromium is not installed (apt-get install chromium)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def register(platform, phone):

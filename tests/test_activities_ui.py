@@ -10,22 +10,12 @@ from services.resources.tests.conftest import png_bytes
 from tests.test_activities_journey import activity_form, organization, reviewer, status_of, uploaded
 from tests.test_identity_journey import PASSWORD, eventually, post
 from tests.test_resources_journey import login
-from tests.test_review_ui import CHROMIUM_ARGS, shot
+from tests.test_review_ui import shot
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_a_provincial_reviewer_approves_an_activity_with_its_poster_shown(browser, platform):

@@ -20,8 +20,8 @@ from services.identity.cli import create_admin
 from services.metrics.periods import as_of
 from services.resources.tests.conftest import video_bytes
 from tests import images
-from tests.guide_steps import (  # noqa: F401 (browser is a fixture)
-    BROWSER_TESTS, ReviewDesk, browser, enter_organization, grant, register, submit_verification, uploaded,
+from tests.guide_steps import (
+    BROWSER_TESTS, ReviewDesk, enter_organization, grant, register, submit_verification, uploaded,
 )
 from tests.test_identity_journey import PASSWORD, eventually, get, post, refused
 from tests.test_resources_journey import id_number, login

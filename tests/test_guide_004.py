@@ -14,8 +14,8 @@ import requests
 
 from services.identity.cli import create_admin
 from services.resources.tests.conftest import png_bytes, video_bytes
-from tests.guide_steps import (  # noqa: F401 (browser is a fixture)
-    BROWSER_TESTS, ReviewDesk, browser, enter_organization, grant, register, submit_verification, uploaded,
+from tests.guide_steps import (
+    BROWSER_TESTS, ReviewDesk, enter_organization, grant, register, submit_verification, uploaded,
 )
 from tests.test_activities_journey import activity_form, ended
 from tests.test_identity_journey import PASSWORD, eventually, get, post, refused

@@ -1,6 +1,5 @@
 """Journeys across processes: gateway → RabbitMQ → services → PostgreSQL, and failures on the way."""
 import signal
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,17 +8,9 @@ import requests
 
 from kepu_common.outbox import OutboxWriter
 from kepu_common.rpc_client import RpcClient
-from kepu_common.testing import RABBIT_API
+from kepu_common.testing import RABBIT_API, wait_for
 
 
-def wait_for(predicate, timeout=60.0, step=0.1, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"{what} not reached within {timeout:.0f}s")
 
 
 def send_pings(platform, count, prefix):

@@ -25,8 +25,6 @@ pytestmark = [
 
 # screenshots of the main pages; KEPU_SCREENSHOTS_DIR=$PWD/docs/screenshots make test refreshes the docs' copies
 SCREENSHOTS = Path(os.environ.get("KEPU_SCREENSHOTS_DIR", Path(tempfile.gettempdir()) / "kepu-screenshots"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 def png(width=320, height=200):
@@ -118,16 +116,6 @@ def seeded(platform):
 def _check(first17):
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights)) % 11]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def signed_in(browser, platform, phone):

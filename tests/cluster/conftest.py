@@ -1,7 +1,6 @@
 """The cluster tests share one private 3-node RabbitMQ cluster (rabbit_cluster.py), started once per run."""
 import time
 
-import eventlet
 import pytest
 
 from tests.cluster.rabbit_cluster import ClusterUnavailable, RabbitCluster, installed
@@ -48,11 +47,3 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"{name}: " + " ".join(f"{key}={value}" for key, value in counts.items()))
 
 
-def wait_until(predicate, timeout=60.0, step=0.1, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        eventlet.sleep(step)
-    raise AssertionError(f"{what} not met within {timeout:.0f}s")

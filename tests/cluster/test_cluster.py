@@ -20,10 +20,10 @@ from nameko.containers import ServiceContainer
 from kepu_common.amqp import DEAD_LETTER_QUEUE, consumer_queue_name, declare_consumer_queue
 from kepu_common.outbox import Outbox, OutboxRelay, pending_count
 from kepu_common.rpc_client import RpcClient
-from kepu_common.testing import publish_events
+from kepu_common.testing import publish_events, wait_for
 from services.identity.service import IdentityService
 from services.metrics.service import MetricsService
-from tests.cluster.conftest import HEARTBEAT, wait_until
+from tests.cluster.conftest import HEARTBEAT
 from tests.cluster.consumers_under_test import (DELIVERED, POISON_TRIES, PoisonedConsumer, Receipts, StreamCounter,
                                                ping_events, write_outbox)
 
@@ -61,7 +61,7 @@ def test_poison_event_is_dead_lettered_by_the_broker_limit_across_a_consumer_res
     poison["message"] = "poison"
     publish_events(uri, good[:5] + [poison] + good[5:])
     try:
-        wait_until(lambda: POISON_TRIES["count"] >= 2, timeout=60, what="two failed tries")
+        wait_for(lambda: POISON_TRIES["count"] >= 2, timeout=60, what="two failed tries")
     finally:
         first.stop()
     tries_before_restart = POISON_TRIES["count"]
@@ -69,8 +69,8 @@ def test_poison_event_is_dead_lettered_by_the_broker_limit_across_a_consumer_res
     second = ServiceContainer(PoisonedConsumer, config)  # a new process, as after a deploy: nothing in memory
     second.start()
     try:
-        dead = wait_until(lambda: dead_letters(uri), timeout=60, what="the poison event dead-lettered")
-        wait_until(lambda: (r := receipts()) and r[0] == len(good), timeout=30, what="the good events applied")
+        dead = wait_for(lambda: dead_letters(uri), timeout=60, what="the poison event dead-lettered")
+        wait_for(lambda: (r := receipts()) and r[0] == len(good), timeout=30, what="the good events applied")
         applied = receipts()
     finally:
         receipts.close()
@@ -92,7 +92,7 @@ def relay_publisher(container):
 
 def ping_and_receipt(client, message):
     ping = client.call("identity", "ping", {"message": message})
-    return wait_until(lambda: client.call("metrics", "ping_receipt", ping["id"]), timeout=30,
+    return wait_for(lambda: client.call("metrics", "ping_receipt", ping["id"]), timeout=30,
                       what=f"the receipt of {message!r}")
 
 
@@ -170,14 +170,14 @@ def test_killing_the_queue_leader_mid_stream_loses_nothing_and_applies_nothing_t
     consumer.start()
     receipts = Receipts(metrics_db)
     try:
-        wait_until(lambda: written["events"] >= KILL_AT_WRITTEN and receipts(), timeout=180, step=0.1,
+        wait_for(lambda: written["events"] >= KILL_AT_WRITTEN and receipts(), timeout=180, step=0.1,
                    what=f"{KILL_AT_WRITTEN} events written")
         # the node a queue was declared through leads it: kepu-c1, first in every client's list, so the relay and
         # the consumer lose their connections too
         leader.kill()
         at_kill = {"written": written["events"], "applied": receipts()[0], "unrelayed": unsent(identity_db)}
         writer.wait()
-        wait_until(lambda: (r := receipts()) and r[0] >= EVENTS, timeout=300, step=0.5, what="every event applied")
+        wait_for(lambda: (r := receipts()) and r[0] >= EVENTS, timeout=300, step=0.5, what="every event applied")
         eventlet.sleep(1.0)  # anything redelivered late would show now
         applied, most, doubles = receipts()
         left_unsent = unsent(identity_db)

@@ -63,14 +63,6 @@ def restart_platform(stack, s3_endpoint, jwt_keys, tmp_path_factory):
         platform.stop_all()
 
 
-def wait_for(predicate, timeout, step=0.5, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"{what} not reached in {timeout:.0f}s")
 
 
 def wait_while_progressing(count, target, stalled_after=120, step=1.0):

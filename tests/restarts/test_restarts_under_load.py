@@ -12,7 +12,8 @@ import uuid
 
 import eventlet
 
-from tests.restarts.conftest import RPC_TIMEOUT, wait_for, wait_while_progressing
+from kepu_common.testing import wait_for
+from tests.restarts.conftest import RPC_TIMEOUT, wait_while_progressing
 from tests.restarts.load import EventStream, GatewayTraffic, accepted_ping_ids, summarize
 
 EVENTS = int(os.environ.get("KEPU_RESTART_EVENTS", "100000"))
