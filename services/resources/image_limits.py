@@ -21,11 +21,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from eventlet.patcher import original
+
 from services.resources.thumbnails import UnreadableImage
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MEMORY_MB = 1024  # the child's address space: a 100-megapixel RGBA PNG and Pillow's premultiplied copy of it
 DEFAULT_SECONDS = 60
+# under eventlet's monkey patch, subprocess.run raises the original module's TimeoutExpired, not the green
+# module's class of the same name: catching only subprocess.TimeoutExpired let a slow decode out as a 500
+TIMED_OUT = tuple({subprocess.TimeoutExpired, original("subprocess").TimeoutExpired})
 
 
 def thumbnail(path, box, max_pixels, memory_mb=DEFAULT_MEMORY_MB, seconds=DEFAULT_SECONDS):
@@ -40,7 +45,7 @@ def thumbnail(path, box, max_pixels, memory_mb=DEFAULT_MEMORY_MB, seconds=DEFAUL
         done = subprocess.run([sys.executable, "-m", "services.resources.image_limits", str(path), str(box),
                                str(max_pixels)], cwd=ROOT, capture_output=True, timeout=seconds,
                               preexec_fn=limited, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    except subprocess.TimeoutExpired:
+    except TIMED_OUT:
         raise UnreadableImage("image_unreadable", {"file": "image_unreadable"},
                               details={"reason": "decoding_timed_out", "seconds": seconds}) from None
     if done.returncode != 0 or not done.stdout:

@@ -62,3 +62,10 @@ def test_an_image_that_needs_more_memory_than_the_child_may_take_is_refused(tmp_
     # with the memory it needs, the same file is accepted
     assert image_limits.thumbnail(path, 480, 100_000_000)[1:] == (6000, 6000)
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024 > 100  # ... in a child
+
+
+def test_a_decode_past_its_time_is_refused_by_name_not_left_to_escape(tmp_path):
+    # the suite runs under eventlet's monkey patch, as the service does: the time-out class differs there
+    with pytest.raises(UnreadableImage) as refused:
+        image_limits.thumbnail(written(tmp_path, png_bytes(1200, 800)), 480, 100_000_000, seconds=0.001)
+    assert refused.value.details == {"reason": "decoding_timed_out", "seconds": 0.001}
