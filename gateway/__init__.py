@@ -70,6 +70,7 @@ def create_app(overrides=None):
     api.register_blueprint(metrics_stats.admin, url_prefix=f"{API_PREFIX}/admin/metrics")
     app.register_blueprint(health.bp)
     errors.register(app)
+    shares.init_fast_path(app)  # outermost: the accepted return skips even ProxyFix
 
     @app.get(f"{API_PREFIX}/docs/assets/<path:filename>")
     def swagger_assets(filename):

@@ -31,6 +31,8 @@ def from_env(environ=None):
         # signs share ids with the metrics service (its METRICS.share_key_file): a return needs no RPC
         "SHARE_KEY_FILE": env.get("SHARE_KEY_FILE", "var/keys/share-secret.key"),
         "SHARE_CONFIRM_TIMEOUT": float(env.get("GATEWAY_SHARE_CONFIRM_TIMEOUT", "5")),
+        # an accepted share return answered before Flask (gateway/share_fast_path.py); "false" for comparisons
+        "SHARE_FAST_PATH": env.get("GATEWAY_SHARE_FAST_PATH", "true").lower() != "false",
         "EVENT_QUEUE_TYPE": env.get("EVENT_QUEUE_TYPE", "classic"),
         "JWT_PUBLIC_KEYS": _read_keys(env.get("JWT_PUBLIC_KEY"), env.get("JWT_PUBLIC_KEY_FILE")),
         "JWT_ALGORITHM": env.get("JWT_ALGORITHM", "EdDSA"),

@@ -106,23 +106,27 @@ class BatchEventConsumer(Entrypoint):
         with kombu.Connection(self.amqp_uri, heartbeat=30) as conn:
             channel = conn.channel()
             self._declare(channel)
-            channel.basic_qos(0, self.batch_size, False)
+            # two batches in flight: while the handler works on one, the broker already sends the next, so
+            # the database and the broker work at the same time instead of taking turns
+            channel.basic_qos(0, 2 * self.batch_size, False)
             queue = kombu.Queue(self.queue_name, channel=channel, no_declare=True)
             consumer = kombu.Consumer(channel, queues=[queue], on_message=pending.append, no_ack=False)
             consumer.consume()
             first_at = None
             while self.running:
                 conn.heartbeat_check()
-                timeout = self.max_wait if pending else 1.0
-                try:
-                    conn.drain_events(timeout=timeout)
-                except socket.timeout:
-                    pass
+                if len(pending) < self.batch_size:
+                    try:
+                        conn.drain_events(timeout=self.max_wait if pending else 1.0)
+                    except socket.timeout:
+                        pass
                 if pending and first_at is None:
                     first_at = time.monotonic()
                 if pending and (len(pending) >= self.batch_size or time.monotonic() - first_at >= self.max_wait):
-                    batch, pending[:] = list(pending), []
-                    first_at = None
+                    # in delivery order: acking the batch's last tag (multiple) acks none of the next batch
+                    batch = pending[:self.batch_size]
+                    del pending[:self.batch_size]
+                    first_at = time.monotonic() if pending else None
                     self._process(conn, channel, batch)
 
     def _pause(self, conn, seconds):
