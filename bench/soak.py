@@ -536,9 +536,9 @@ def render(result, machine):
     mb = lambda kb: f"{kb / 1024:.1f}" if kb else "gone"  # noqa: E731
     lines = [
         f"Measured {datetime.date.today().isoformat()} on {machine}, with `BENCH_ONLY=soak .venv/bin/python bench/run.py` "
-        f"(SOAK_SECONDS={result['seconds']}, {result['clients']} client threads). The machine was shared with other "
-        "work (other sessions' tests and benchmarks) during the run, so request rates are not comparable with the "
-        "quiet-machine figures above; memory is what this measures.",
+        f"(SOAK_SECONDS={result['seconds']}, {result['clients']} client threads). The machine was not reserved for it "
+        "(other benchmarks and tests ran at times during the run), so request rates are not comparable with the "
+        "quiet-machine figures above; memory and errors are what this measures.",
         "",
         f"{result['seconds'] // 60} minutes of mixed load through the gateway: {total:,} requests "
         f"({total / result['seconds']:.1f}/s), **{errors} errors** (5xx, time-outs, refused connections), "
