@@ -16,13 +16,22 @@ VERIFIED_SECONDS = 60
 _VERIFIED_MAX = 10_000
 
 
+def cached_claims(app, token):
+    """The claims of a token this app verified within VERIFIED_SECONDS and not yet expired, else None (the
+    share return's fast path asks this too: gateway/share_fast_path.py)."""
+    hit = app.extensions.get("verified_tokens", {}).get(token)
+    if hit is not None and time.time() < hit[1]:
+        return hit[0]
+    return None
+
+
 def _decode(token):
     # per app (each has its keys); token -> (claims, until): dict reads and writes are atomic between threads
     verified = current_app.extensions.setdefault("verified_tokens", {})
+    hit = cached_claims(current_app, token)
+    if hit is not None:
+        return dict(hit)
     now = time.time()
-    hit = verified.get(token)
-    if hit is not None and now < hit[1]:
-        return dict(hit[0])
     claims = _verify(token)
     if len(verified) >= _VERIFIED_MAX:
         verified.clear()

@@ -22,6 +22,7 @@ import uuid
 from datetime import datetime, timezone
 
 from gateway import requests_log
+from gateway.auth import cached_claims
 from gateway.security_headers import JSON_CSP
 from gateway.share_events import share_returned
 from services.metrics import share_ids
@@ -68,10 +69,10 @@ class ShareReturnFastPath:
         scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
-        hit = self.app.extensions.get("verified_tokens", {}).get(token.strip())
-        if hit is None or time.time() >= hit[1]:
+        claims = cached_claims(self.app, token.strip())
+        if claims is None:
             return None  # Flask verifies it (and caches it for the next one) or refuses it
-        user_id = hit[0].get("sub")
+        user_id = claims.get("sub")
         try:
             uuid.UUID(user_id)
         except (TypeError, ValueError, AttributeError):

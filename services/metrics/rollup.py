@@ -101,24 +101,9 @@ def roll_up(cur, day):
         "LEFT JOIN member m ON m.user_id = d.user_id", {"day": day, "cutoff": cutoff})
 
     cur.execute("ANALYZE rollup_day_user")
-    # rows already right are left alone (a re-run writes nothing it does not change); the day's leaderboards
-    # are ranked here, once, rather than on every request (stats.leaderboard)
-    cur.execute("DELETE FROM day_user d WHERE d.day = %s AND NOT EXISTS "
-                "(SELECT 1 FROM rollup_day_user r WHERE r.user_id = d.user_id)", (day,))
-    cur.execute(
-        "INSERT INTO day_user (day, user_id, org_id, region_code, city_code, province_code, shares, city_rank, "
-        "province_rank, national_rank) SELECT %s, user_id, org_id, region_code, city_code, province_code, shares, "
-        "rank() OVER (PARTITION BY city_code ORDER BY shares DESC), "
-        "rank() OVER (PARTITION BY province_code ORDER BY shares DESC), rank() OVER (ORDER BY shares DESC) "
-        "FROM rollup_day_user "
-        "ON CONFLICT (day, user_id) DO UPDATE SET org_id = EXCLUDED.org_id, region_code = EXCLUDED.region_code, "
-        "city_code = EXCLUDED.city_code, province_code = EXCLUDED.province_code, shares = EXCLUDED.shares, "
-        "city_rank = EXCLUDED.city_rank, province_rank = EXCLUDED.province_rank, "
-        "national_rank = EXCLUDED.national_rank "
-        "WHERE (day_user.org_id, day_user.region_code, day_user.city_code, day_user.province_code, day_user.shares, "
-        "day_user.city_rank, day_user.province_rank, day_user.national_rank) "
-        "IS DISTINCT FROM (EXCLUDED.org_id, EXCLUDED.region_code, EXCLUDED.city_code, EXCLUDED.province_code, "
-        "EXCLUDED.shares, EXCLUDED.city_rank, EXCLUDED.province_rank, EXCLUDED.national_rank)", (day,))
+    # the day's communicators, ranked here once rather than on every request (stats.leaderboard), into a table
+    # of their own that becomes the day's partition of day_user: loaded, then indexed in one pass per index
+    staging = _build_day_table(cur, day)
     cur.execute("DELETE FROM org_day WHERE day = %s", (day,))
     cur.execute(
         "WITH members AS (SELECT org_id, count(*) AS n FROM memberships WHERE joined_at < %(cutoff)s "
@@ -139,8 +124,51 @@ def roll_up(cur, day):
                 (day, shares))
     # the days after carry cumulative totals built on this one
     cur.execute("UPDATE rollups SET stale = true WHERE day > %s AND NOT stale", (day,))
+    # last, so the parent's lock (taken by DETACH) is held only until the commit that follows
+    _swap_day_partition(cur, day, staging)
     log.info("rolled up %s: %d counted share(s)", day, shares)
     return shares
+
+
+def _partition_prefix(day):
+    return f"day_user_{day:%Y%m%d}_"
+
+
+def _build_day_table(cur, day):
+    """The day's rows in a new table named for the day and this transaction, with day_user's indexes."""
+    cur.execute("SELECT txid_current()")
+    name = f"{_partition_prefix(day)}{cur.fetchone()[0]}"
+    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    # the CHECK matches the partition bound, so ATTACH needs no scan to prove it
+    cur.execute(f"CREATE TABLE {name} (LIKE day_user INCLUDING DEFAULTS, "
+                f"CHECK (day >= DATE '{day.isoformat()}' AND day < DATE '{day.isoformat()}' + 1))")
+    cur.execute(
+        f"INSERT INTO {name} (day, user_id, org_id, region_code, city_code, province_code, shares, city_rank, "
+        "province_rank, national_rank) SELECT %s, user_id, org_id, region_code, city_code, province_code, shares, "
+        "rank() OVER (PARTITION BY city_code ORDER BY shares DESC), "
+        "rank() OVER (PARTITION BY province_code ORDER BY shares DESC), rank() OVER (ORDER BY shares DESC) "
+        "FROM rollup_day_user", (day,))
+    # the same definitions as day_user's (migrations 0004): ATTACH adopts them instead of building its own
+    cur.execute(f"ALTER TABLE {name} ADD PRIMARY KEY (day, user_id)")
+    cur.execute(f"CREATE INDEX ON {name} (user_id, day)")
+    cur.execute(f"CREATE INDEX ON {name} (org_id, day) INCLUDE (user_id, shares)")
+    cur.execute(f"CREATE INDEX ON {name} (city_code, day, city_rank, user_id) INCLUDE (shares)")
+    cur.execute(f"CREATE INDEX ON {name} (province_code, day, province_rank, user_id) INCLUDE (shares)")
+    cur.execute(f"CREATE INDEX ON {name} (day, national_rank, user_id) INCLUDE (shares)")
+    cur.execute(f"ANALYZE {name}")
+    return name
+
+
+def _swap_day_partition(cur, day, staging):
+    """The day's partition replaced by staging: readers see the old rows until the commit, then the new."""
+    cur.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'day_user'::regclass AND c.relname LIKE %s", (_partition_prefix(day) + "%",))
+    for (old,) in cur.fetchall():
+        cur.execute(f"ALTER TABLE day_user DETACH PARTITION {old}")
+        cur.execute(f"DROP TABLE {old}")
+    cur.execute(f"ALTER TABLE day_user ATTACH PARTITION {staging} "
+                f"FOR VALUES FROM ('{day.isoformat()}') TO ('{(day + timedelta(days=1)).isoformat()}')")
+    cur.execute(f"ALTER TABLE {staging} DROP CONSTRAINT {staging}_day_check")
 
 
 def mark_stale(cur, days):
