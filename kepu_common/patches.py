@@ -74,3 +74,17 @@ def guard_nameko_responder():
     require_version("nameko", ("2.14.1",), why)
     require_signature(nameko.rpc.RpcConsumer.handle_result, ("self", "message", "result", "exc_info"), why)
     require_source(nameko.rpc.Rpc.handle_result, "self.rpc_consumer.handle_result(", why)
+
+
+def guard_consumer_reconnect():
+    """kepu_common.rpc.PromptQueueConsumer re-implements kombu's ConsumerMixin.establish_connection with shorter
+    reconnect intervals for nameko's RPC consumer."""
+    import kombu.mixins
+    import nameko.messaging
+
+    why = "kepu_common.rpc's prompt RPC consumer reconnect (ConsumerMixin.establish_connection)"
+    require_version("kombu", ("5.7",), why)
+    require_source(kombu.mixins.ConsumerMixin.establish_connection, "with self.create_connection() as conn:", why)
+    require_source(kombu.mixins.ConsumerMixin.establish_connection, "self.connect_max_retries)", why)
+    if "establish_connection" in vars(nameko.messaging.QueueConsumer):
+        raise UnsupportedLibrary(f"{why}: nameko's QueueConsumer now defines establish_connection itself")

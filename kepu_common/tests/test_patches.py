@@ -42,3 +42,24 @@ def test_marshmallow_message_codes_refuse_an_unchecked_major_version(monkeypatch
     monkeypatch.setattr(validation, "version", lambda package: "5.0.0")
     with pytest.raises(RuntimeError, match="marshmallow 5.0.0"):
         validation.install()
+
+
+def test_the_rpc_consumer_reconnects_at_most_two_seconds_apart(monkeypatch):
+    from contextlib import nullcontext
+
+    from kepu_common import rpc
+
+    patches.guard_consumer_reconnect()
+    assert isinstance(rpc.ReplyingRpcConsumer.queue_consumer, rpc.PromptQueueConsumer)
+    asked = {}
+
+    class Connection:
+        def ensure_connection(self, errback, max_retries, **intervals):
+            asked.update(intervals, errback=errback)
+
+    consumer = rpc.PromptQueueConsumer()
+    monkeypatch.setattr(consumer, "create_connection", lambda: nullcontext(Connection()))
+    with consumer.establish_connection() as conn:
+        assert isinstance(conn, Connection)
+    assert asked["interval_max"] == rpc.RECONNECT_MAX <= 2.0 and asked["interval_start"] <= 1.0
+    assert asked["errback"] == consumer.on_connection_error
