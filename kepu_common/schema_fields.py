@@ -1,5 +1,5 @@
-"""marshmallow fields every boundary shares (services and the gateway)."""
-from marshmallow import fields
+"""marshmallow fields and schemas every boundary shares (services and the gateway)."""
+from marshmallow import Schema, fields, validate
 
 
 class Timestamp(fields.DateTime):
@@ -13,3 +13,20 @@ class Timestamp(fields.DateTime):
         if isinstance(value, str):
             return value
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+class PageRequest(Schema):
+    """How every list of the platform pages: page (from 1) and page_size; the reply says has_more. A list with
+    other limits subclasses it and declares the field again."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000), metadata={"description": "from 1"})
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class Page(Schema):
+    """What every paged answer says beside its items (each subclass declares `items`, and `total` where
+    counting is cheap)."""
+
+    page = fields.Integer()
+    page_size = fields.Integer()
+    has_more = fields.Boolean()

@@ -9,7 +9,8 @@ from flask_smorest import Blueprint
 from gateway import rpc
 from gateway.auth import require_auth
 from kepu_common.rpc_client import RpcError
-from services.identity.schemas import AreaCommunicatorPageSchema, PageRequest
+from kepu_common.schema_fields import PageRequest
+from services.identity.schemas import AreaCommunicatorPageSchema
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from kepu_common.contracts import (
     ACTIVITY_JOINT_ACTIONS, ACTIVITY_MODES, ACTIVITY_REVIEW_STATUSES, ACTIVITY_SPECIAL_ACTIONS, ACTIVITY_TIME_STATUSES,
     ACTIVITY_TYPES, SUPERVISING_CATEGORIES,
 )
-from kepu_common.schema_fields import Timestamp
+from kepu_common.schema_fields import Page, Timestamp
 from kepu_common.validation import coded, field_error
 from services.activities.rules import DEFAULT_FOLLOWUP_RULES, SHANGHAI, SUMMARY_PARTS
 
@@ -398,11 +398,8 @@ class ActivityCardSchema(ActivitySchema):
         fields = SUMMARY_FIELDS
 
 
-class ActivityPage(Schema):
+class ActivityPage(Page):
     items = fields.List(fields.Nested(ActivityCardSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    has_more = fields.Boolean()
     total = fields.Integer(metadata={"description": "exact up to 5,000 matches; beyond, an estimate"})
     total_exact = fields.Boolean(metadata={"description": "false when total is the database's estimate"})
 

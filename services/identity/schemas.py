@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from kepu_common.contracts import COMMUNICATOR_TYPES, ORG_CATEGORIES
 from kepu_common.messages import label
-from kepu_common.schema_fields import Timestamp
+from kepu_common.schema_fields import Page, PageRequest, Timestamp  # noqa: F401  (PageRequest: the service pages with it)
 from kepu_common.validation import coded
 from services.identity.digits import ascii_digits
 from services.identity.sms import PURPOSES
@@ -265,13 +265,6 @@ class LeaveRequest(Schema):
                        "belong to another or none"})
 
 
-class PageRequest(Schema):
-    """Lists page like every list of the platform: page (from 1) and page_size; the reply says has_more."""
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000), metadata={"description": "from 1"})
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-
-
 class MemberSchema(Schema):
     user_id = fields.UUID()
     phone = fields.String(metadata={"description": "masked"})
@@ -287,11 +280,8 @@ class MemberSchema(Schema):
                                                                       "metrics cannot answer"})
 
 
-class MemberPageSchema(Schema):
+class MemberPageSchema(Page):
     items = fields.List(fields.Nested(MemberSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    has_more = fields.Boolean()
 
 
 class AreaCommunicatorSchema(Schema):
@@ -309,11 +299,8 @@ class AreaCommunicatorSchema(Schema):
                                                                       "metrics cannot answer"})
 
 
-class AreaCommunicatorPageSchema(Schema):
+class AreaCommunicatorPageSchema(Page):
     items = fields.List(fields.Nested(AreaCommunicatorSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    has_more = fields.Boolean()
 
 
 class LeftSchema(Schema):

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kepu_common.contracts import SHARE_CHANNELS, SHARE_CONTENT_TYPES
-from kepu_common.schema_fields import Timestamp
+from kepu_common.schema_fields import Page, PageRequest, Timestamp
 from kepu_common.validation import field_error
 
 LEADERBOARD_SUBJECTS = ("communicators", "orgs")
@@ -53,11 +53,6 @@ class PingReceiptSchema(Schema):
     sent_at = Timestamp()
     received_at = Timestamp()
     applied = fields.Integer(metadata={"description": "times the event's effect ran; 1 means exactly once"})
-
-
-class PageRequest(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10000))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 # --- shares ------------------------------------------------------------------------------------
@@ -125,12 +120,9 @@ class LedgerEntrySchema(Schema):
     created_at = Instant()
 
 
-class PointsSchema(Schema):
+class PointsSchema(Page):
     balance = fields.Integer()
     items = fields.List(fields.Nested(LedgerEntrySchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    has_more = fields.Boolean()
 
 
 class ItemRequest(Schema):
@@ -161,11 +153,8 @@ class ItemSchema(Schema):
     created_at = Instant()
 
 
-class ItemPageSchema(Schema):
+class ItemPageSchema(Page):
     items = fields.List(fields.Nested(ItemSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    has_more = fields.Boolean()
 
 
 class ItemListRequest(PageRequest):
@@ -198,11 +187,8 @@ class RedemptionListRequest(PageRequest):
     everyone = fields.Boolean(load_default=False, metadata={"description": "admins: every user's redemptions"})
 
 
-class RedemptionPageSchema(Schema):
+class RedemptionPageSchema(Page):
     items = fields.List(fields.Nested(RedemptionSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    has_more = fields.Boolean()
 
 
 # --- statistics --------------------------------------------------------------------------------
@@ -258,11 +244,8 @@ class LeaderRowSchema(Schema):
     name = fields.String()
 
 
-class LeaderboardSchema(Schema):
+class LeaderboardSchema(Page):
     items = fields.List(fields.Nested(LeaderRowSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    has_more = fields.Boolean()
     own_rank = fields.Integer(allow_none=True, metadata={"description": "the caller's rank (communicators)"})
     as_of = Instant()
 

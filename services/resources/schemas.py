@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, missing, validate, vali
 
 from kepu_common.contracts import RESOURCE_STATUSES, RESOURCE_TYPES
 from kepu_common.messages import label
-from kepu_common.schema_fields import Timestamp
+from kepu_common.schema_fields import Page, Timestamp
 from kepu_common.validation import coded
 from services.resources import formats
 from services.resources.media_labels import duration_label
@@ -254,11 +254,8 @@ class ResourceSchema(Schema):
     published_at = Timestamp(allow_none=True)
 
 
-class PageSchema(Schema):
+class PageSchema(Page):
     items = fields.List(fields.Nested(ResourceSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    has_more = fields.Boolean()
     total = fields.Integer(allow_none=True, metadata={"description": "/my/resources: how many in all; search: "
                                                                      "absent (counting every match is not cheap)"})
 
@@ -269,9 +266,6 @@ class TopicSchema(Schema):
     count = fields.Integer(metadata={"description": "published resources with this topic"})
 
 
-class TopicPageSchema(Schema):
+class TopicPageSchema(Page):
     items = fields.List(fields.Nested(TopicSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    has_more = fields.Boolean()
     total = fields.Integer()

@@ -4,7 +4,7 @@ the caller's token, so the HTTP schemas are the same without it)."""
 from marshmallow import Schema, fields, validate
 
 from kepu_common.contracts import REVIEW_STAGES
-from kepu_common.schema_fields import Timestamp
+from kepu_common.schema_fields import Page, Timestamp
 from services.review.rules import DECISIONS, TASK_STATUSES
 
 
@@ -74,11 +74,8 @@ class TaskSchema(Schema):
     requested_at = Timestamp()
 
 
-class TaskPageSchema(Schema):
+class TaskPageSchema(Page):
     items = fields.List(fields.Nested(TaskSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    has_more = fields.Boolean()
     total = fields.Integer(metadata={"description": "tasks matching, on every page"})
 
 
