@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from services.identity.cli import create_admin
 from tests import images
 from tests.test_identity_journey import PASSWORD, eventually, get, post
 from tests.test_resources_journey import login, put_content
@@ -50,6 +51,19 @@ def grant(platform, admin, phone, role, scope):
     assert granted.status_code == 200, granted.text
     assert {"role": role, "scope": scope} in granted.json()["roles"]
     return user["id"]
+
+
+def platform_staff(browser, platform, admin_phone, reviewers):
+    """The platform's staff: the first admin, made with the CLI, then the reviewers it grants stages to
+    ({phone: [scope, ...]}, in order). Returns the admin's token and the first reviewer's desk in the UI."""
+    create_admin(platform.database_url("identity"), admin_phone, PASSWORD)
+    admin = login(platform, admin_phone)
+    for phone in reviewers:
+        register(platform, phone)
+    for phone, scopes in reviewers.items():
+        for scope in scopes:
+            grant(platform, admin, phone, "reviewer", scope)
+    return admin, ReviewDesk(browser, platform, next(iter(reviewers)))
 
 
 def enter_organization(platform, token, name, category, region_code, contact_name, contact_phone, parent_id=None):

@@ -16,14 +16,13 @@ from urllib.parse import quote
 
 import requests
 
-from services.identity.cli import create_admin
 from services.metrics.periods import as_of
 from services.resources.tests.conftest import video_bytes
 from tests import images
 from tests.guide_steps import (
-    BROWSER_TESTS, ReviewDesk, enter_organization, grant, register, submit_verification, uploaded,
+    BROWSER_TESTS, ReviewDesk, enter_organization, platform_staff, register, submit_verification, uploaded,
 )
-from tests.test_identity_journey import PASSWORD, eventually, get, post, refused
+from tests.test_identity_journey import eventually, get, post, refused
 from tests.test_resources_journey import id_number, login
 
 pytestmark = BROWSER_TESTS
@@ -78,15 +77,8 @@ def a_day_passes(platform, user_ids, org_id):
 
 def test_seed_000_from_registration_to_recognition(browser, platform):
     # the platform's staff: the first admin from the CLI; reviewers (科普中国工作人员, experts) granted by the admin
-    create_admin(platform.database_url("identity"), "13914000001", PASSWORD)
-    admin = login(platform, "13914000001")
-    for phone in ("13914000002", "13914000003", "13914000004"):
-        register(platform, phone)
-    grant(platform, admin, "13914000002", "reviewer", "realname")
-    grant(platform, admin, "13914000002", "reviewer", "org")
-    grant(platform, admin, "13914000003", "reviewer", "initial")
-    grant(platform, admin, "13914000004", "reviewer", "scientific")
-    staff = ReviewDesk(browser, platform, "13914000002")
+    admin, staff = platform_staff(browser, platform, "13914000001", {"13914000002": ["realname", "org"],
+                                                          "13914000003": ["initial"], "13914000004": ["scientific"]})
 
     # 二(一)3: 林 signs up and verifies as a communicator; his unit has no organization account yet, so none is chosen
     lin_id_number = id_number(11, FUTIAN, "19800808")

@@ -12,13 +12,12 @@ from urllib.parse import quote
 
 import requests
 
-from services.identity.cli import create_admin
 from services.resources.tests.conftest import png_bytes, video_bytes
 from tests.guide_steps import (
-    BROWSER_TESTS, ReviewDesk, enter_organization, grant, register, submit_verification, uploaded,
+    BROWSER_TESTS, ReviewDesk, enter_organization, platform_staff, register, submit_verification, uploaded,
 )
 from tests.test_activities_journey import activity_form, ended
-from tests.test_identity_journey import PASSWORD, eventually, get, post, refused
+from tests.test_identity_journey import eventually, get, post, refused
 from tests.test_resources_journey import id_number, login
 
 pytestmark = BROWSER_TESTS
@@ -63,15 +62,9 @@ def review_status(platform, token, activity_id):
 
 
 def test_seed_004_from_registration_to_activity_statistics(browser, platform):
-    create_admin(platform.database_url("identity"), "13914040001", PASSWORD)
-    admin = login(platform, "13914040001")
-    for phone in ("13914040002", "13914040003", "13914040004"):
-        register(platform, phone)
-    grant(platform, admin, "13914040002", "reviewer", "realname")
-    grant(platform, admin, "13914040002", "reviewer", "org")
-    grant(platform, admin, "13914040003", "reviewer", f"provincial:{SICHUAN}")  # 省级科协
-    grant(platform, admin, "13914040004", "reviewer", "national")  # 中国科协团队
-    staff = ReviewDesk(browser, platform, "13914040002")
+    admin, staff = platform_staff(browser, platform, "13914040001", {"13914040002": ["realname", "org"],
+                                                          "13914040003": [f"provincial:{SICHUAN}"],  # 省级科协
+                                                          "13914040004": ["national"]})  # 中国科协团队
 
     # 二: registration with the phone and real-name verification; the publisher's unit enters the library
     he = verified(platform, staff, "13914040010", "何静怡", 41, PUBLISHER_ORG)
