@@ -82,11 +82,14 @@ def main():
         flush=True,
     )
     honcho = subprocess.Popen([str(Path(sys.executable).with_name("honcho")), "-f", str(procfile), "-d", str(ROOT), "start"], cwd=ROOT)
-    # honcho stops every process on SIGINT/SIGTERM; pass a SIGTERM sent to this launcher on to it
+    # honcho stops every process on SIGINT/SIGTERM. Ctrl-C reaches it with the terminal's process group, but a
+    # signal sent to this launcher alone (kill -INT, kill -TERM, a supervisor) must be passed on; a second
+    # SIGTERM to honcho changes nothing.
     signal.signal(signal.SIGTERM, lambda *_: honcho.terminate())
     try:
         return honcho.wait()
     except KeyboardInterrupt:
+        honcho.terminate()
         return honcho.wait()
     finally:
         if s3 is not None:

@@ -1,0 +1,80 @@
+"""`make run` (scripts/run_local.py) as the README promises: everything up and ready within 3 minutes, and a
+SIGINT or SIGTERM sent to the launcher alone (not to its whole process group, as a terminal's Ctrl-C does)
+stops every process it started. In a private vhost with its own databases and ports."""
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+import urllib.request
+
+import psycopg2
+import pytest
+
+from kepu_common import devstack
+from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+
+ROOT = devstack.ROOT
+READY_WITHIN = 180
+
+
+@pytest.fixture
+def isolated_env(tmp_path):
+    tag = uuid.uuid4().hex[:8]
+    vhost = f"kepu-it-{tag}"
+    devstack.create_vhost(RABBIT_API, vhost)
+    ports = {name: devstack.free_port() for name in ("GATEWAY_PORT", "REVIEW_UI_PORT", "S3_PORT")}
+    env = dict(os.environ, AMQP_URI=f"{AMQP_URI.rstrip('/')}/{vhost}", DATABASE_SERVER=DATABASE_SERVER,
+               DATABASE_PREFIX=f"kepu_it_{tag}_", METRICS_PORT_BASE=str(devstack.free_port() + 100),
+               **{name: str(port) for name, port in ports.items()})
+    yield env
+    devstack.delete_vhost(RABBIT_API, vhost)
+    admin = psycopg2.connect(f"{DATABASE_SERVER}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        for name in devstack.SERVICES:
+            cur.execute(f'DROP DATABASE IF EXISTS "kepu_it_{tag}_{name}" WITH (FORCE)')
+    admin.close()
+
+
+def ready(url):
+    try:
+        return urllib.request.urlopen(url, timeout=2).status == 200
+    except OSError:
+        return False
+
+
+def left_in_group(launcher):
+    found = subprocess.run(["pgrep", "-g", str(launcher.pid)], capture_output=True, text=True).stdout.split()
+    return [pid for pid in found if pid != str(launcher.pid)]
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_make_run_is_ready_within_three_minutes_and_a_signal_to_the_launcher_stops_everything(
+        isolated_env, tmp_path, stop_signal, record_property):
+    log = open(tmp_path / "run.log", "w")
+    started = time.monotonic()
+    # a shell's background job would inherit SIGINT ignored: restore it, as a terminal would have it
+    launcher = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run_local.py")], cwd=ROOT, env=isolated_env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        url = f"http://127.0.0.1:{isolated_env['GATEWAY_PORT']}/readyz"
+        while not ready(url):
+            assert launcher.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
+            assert time.monotonic() - started < READY_WITHIN, (tmp_path / "run.log").read_text()[-3000:]
+            time.sleep(1)
+        record_property("ready_s", round(time.monotonic() - started, 1))
+        assert devstack.port_open("127.0.0.1", int(isolated_env["REVIEW_UI_PORT"]))
+        assert len(left_in_group(launcher)) >= 7  # five services, the gateway, the reviewer UI (and honcho)
+        launcher.send_signal(stop_signal)  # the launcher alone
+        launcher.wait(60)
+        deadline = time.monotonic() + 20
+        while left_in_group(launcher) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert left_in_group(launcher) == []
+    finally:
+        if launcher.poll() is None or left_in_group(launcher):
+            os.killpg(launcher.pid, signal.SIGKILL)
+            launcher.wait(10)
