@@ -133,11 +133,12 @@ class UnconfirmedPublisher:
         self._connection = None
         self._channel = None
 
-    def publish(self, message, exchange, routing_key):
+    def publish(self, message, exchange, routing_key, deadline=None):
+        """deadline (time.monotonic()): no connection attempt outlasts it, and none starts after it."""
         for attempt in (1, 2):
             try:
                 if self._channel is None:
-                    self._connect()
+                    self._connect(deadline)
                 elif input_waiting(self._connection.connection.transport):
                     try:
                         self._connection.drain_events(timeout=0)  # raises for a closed connection
@@ -147,11 +148,17 @@ class UnconfirmedPublisher:
                 return
             except Exception:
                 self.close()
-                if attempt == 2:
+                if attempt == 2 or (deadline is not None and time.monotonic() >= deadline):
                     raise
 
-    def _connect(self):
-        connection = kombu.Connection(self.amqp_uri, heartbeat=0, connect_timeout=self.connect_timeout)
+    def _connect(self, deadline=None):
+        timeout = self.connect_timeout
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout("no time left to connect to the broker")
+            timeout = left if timeout is None else min(timeout, left)
+        connection = kombu.Connection(self.amqp_uri, heartbeat=0, connect_timeout=timeout)
         connection.connect()
         capabilities = connection.connection.client_properties.get("capabilities") or {}
         if "connection.blocked" in capabilities:
@@ -255,8 +262,13 @@ class RpcClient:
             application_headers=headers,
         )
         try:
-            with self._publish_lock:
-                self._publisher.publish(message, RPC_EXCHANGE, f"{service}.{method}")
+            # another caller may hold the lock while it connects: wait for it within this call's deadline only
+            if not self._publish_lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+                raise socket.timeout("the broker connection is busy past the call's deadline")
+            try:
+                self._publisher.publish(message, RPC_EXCHANGE, f"{service}.{method}", deadline=deadline)
+            finally:
+                self._publish_lock.release()
         except Exception as exc:  # broker unreachable, also after one fresh connection
             self._waiters.pop(correlation_id, None)
             raise BrokerUnavailable("message broker unreachable") from exc

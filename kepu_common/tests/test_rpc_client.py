@@ -74,3 +74,22 @@ def test_concurrent_callers_each_get_their_own_reply(identity, client):
     assert errors == []
     assert results == {n: f"caller {n}" for n in range(24)}
 
+
+
+def test_a_call_waits_for_a_publisher_busy_connecting_only_until_its_own_deadline(client):
+    """Another caller holding the publish lock while it connects to a broker that does not answer must not
+    hold this call past its time-out (the gateway answers 503 within the time-out, never later)."""
+    import time
+
+    import eventlet
+
+    client._ensure_reader()
+    client._publish_lock.acquire()  # as a caller in the middle of a connection attempt holds it
+    started = time.monotonic()
+    try:
+        with eventlet.Timeout(5):  # a client without the deadline would wait for the lock: fail, do not hang
+            with pytest.raises(BrokerUnavailable):
+                client.call("identity", "health", timeout=0.5)
+    finally:
+        client._publish_lock.release()
+    assert time.monotonic() - started < 1.5

@@ -35,8 +35,14 @@ def call(container, method, *args, **kwargs):
 
 def publish(container, amqp_uri, handler, *events):
     publisher = ConfirmedPublisher(amqp_uri)
+    handled = []
+
+    def all_handled(worker_ctx, result, exc_info):  # events may arrive over more than one batch
+        handled.extend(worker_ctx.args[0])
+        return len(handled) >= len(events)
+
     try:
-        with entrypoint_waiter(container, handler):
+        with entrypoint_waiter(container, handler, callback=all_handled):
             publisher.publish_batch([(exchange_name(e["source"]), routing_key(e["event_type"], e),
                                       json.dumps(e).encode(), e["event_id"]) for e in events])
     finally:

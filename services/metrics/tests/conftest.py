@@ -42,8 +42,15 @@ def query(conn, sql, *params):
 
 
 def deliver(container, amqp_uri, method, events):
-    """Publish events as their source does and wait until the consumer handled them (one or more batches)."""
-    with entrypoint_waiter(container, method, timeout=30):
+    """Publish events as their source does and wait until the consumer handled every one of them: on a loaded
+    machine they may arrive over more than one batch's wait, so one worker's end is not enough."""
+    handled = []
+
+    def all_handled(worker_ctx, result, exc_info):
+        handled.extend(worker_ctx.args[0])
+        return len(handled) >= len(events)
+
+    with entrypoint_waiter(container, method, timeout=30, callback=all_handled):
         publish_events(amqp_uri, events)
 
 
