@@ -49,6 +49,10 @@ class ReplyingRpcConsumer(RpcConsumer):
 
     def setup(self):
         super().setup()
+        # RPC_QUEUE_TYPE=quorum: the service's request queue (rpc-<service>) replicated across a cluster's nodes,
+        # so losing the node that holds it does not stop RPC to the service (docs/operations.md)
+        if self.container.config.get("RPC_QUEUE_TYPE", "classic") == "quorum":
+            self.queue.queue_arguments = {**(self.queue.queue_arguments or {}), "x-queue-type": "quorum"}
         self._reply_lock = eventlet.semaphore.Semaphore()
         self._replies = UnconfirmedPublisher(self.container.config[AMQP_URI_CONFIG_KEY])
         self._reply_exchange = get_rpc_exchange(self.container.config).name

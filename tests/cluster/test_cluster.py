@@ -4,6 +4,8 @@ with AMQP_URI listing the three nodes. One file, so one pytest process starts th
 - a poison event dead-lettered by the broker's delivery limit, a count a consumer restart does not reset;
 - after a quiet spell of many heartbeat intervals, the first event and the first RPC go through on the
   connections they had, with no warning logged (the equivalence with 10 quiet minutes: docs/operations.md);
+- losing the node that holds a service's RPC queue (RPC_QUEUE_TYPE=quorum): calls answer again within seconds,
+  on the same service process (the node is started again afterwards);
 - losing the node that leads a consumer's queue mid-stream: every event applied, none twice (last, as it
   leaves the cluster with two nodes).
 """
@@ -142,6 +144,47 @@ def test_first_event_and_rpc_after_a_quiet_spell_go_through_without_a_reconnect(
     assert problems == []
     assert same_relay_connection and relay_connection is not None
     assert not undriven_alive  # without heartbeats the same quiet spell ends a connection
+
+
+def answers(client):
+    try:
+        return client.call("identity", "health", timeout=3)["database"] == "ok"
+    except Exception:  # the broker connection or the call lost with the node: not yet
+        return False
+
+
+def test_rpc_answers_again_after_losing_the_node_that_held_its_quorum_queue(
+        rabbit_cluster, container_factory, service_config, report):
+    vhost = rabbit_cluster.add_vhost("rpc-node-loss")  # rpc-identity is classic in "/" (the tests above)
+    uri = rabbit_cluster.uri(vhost)
+    identity = container_factory(IdentityService, service_config("identity", AMQP_URI=uri, RPC_QUEUE_TYPE="quorum",
+                                                                  EVENT_QUEUE_TYPE="quorum"))
+    identity.start()
+    client = RpcClient(uri, timeout=10)
+    leader = None
+    try:
+        assert answers(client)
+        listing = rabbit_cluster.ctl(rabbit_cluster.nodes[0], "list_queues", "-p", vhost, "name", "type",
+                                     "--no-table-headers")
+        assert "rpc-identity quorum" in " ".join(listing.split()), listing
+        leader = rabbit_cluster.queue_leader(vhost, "rpc-identity")
+        leader.kill()
+        killed_at = time.monotonic()
+        wait_for(lambda: answers(client), timeout=90, step=0.2, what="an RPC answered after the node was lost")
+        recovered_s = time.monotonic() - killed_at
+        calls = [answers(client) for _ in range(50)]
+        survivor = next(node for node in rabbit_cluster.nodes if node is not leader)
+        listing = rabbit_cluster.ctl(survivor, "list_queues", "-p", vhost, "name", "leader", "--no-table-headers")
+        new_leader = next(line.split()[1] for line in listing.splitlines() if line.split()[:1] == ["rpc-identity"])
+    finally:
+        client.close()
+        if leader is not None:
+            rabbit_cluster.restart(leader)  # the next test loses a node of three
+    report(killed_node=leader.node, new_leader=new_leader, answered_again_after_s=round(recovered_s, 1),
+           calls_after=len(calls), failed_after=calls.count(False))
+    assert new_leader != leader.node
+    assert calls == [True] * 50
+    assert recovered_s < 30
 
 
 def test_killing_the_queue_leader_mid_stream_loses_nothing_and_applies_nothing_twice(
