@@ -100,20 +100,24 @@ class OutboxRelay:
     def run(self):
         self.running = True
         backoff = 0.2
-        while self.running:
-            try:
-                self._connect()
-                sent = self.relay_once()
-                backoff = 0.2
-                if sent < self.batch_size:
-                    self._cleanup()
-                    self._wait_for_notify()
-            except Exception as exc:  # database or broker away: keep the rows, retry with backoff
-                log.warning("outbox relay for %s: %s; retrying in %.1fs", self.service_name, exc, backoff)
-                self.close()
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-        self.close()
+        try:
+            while self.running:
+                try:
+                    self._connect()
+                    sent = self.relay_once()
+                    backoff = 0.2
+                    if sent < self.batch_size:
+                        self._cleanup()
+                        self._wait_for_notify()
+                except Exception as exc:  # database or broker away: keep the rows, retry with backoff
+                    log.warning("outbox relay for %s: %s; retrying in %.1fs", self.service_name, exc, backoff)
+                    self.close()
+                    time.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+        finally:
+            # also when the relay's green thread is killed: its connections are closed by the green thread that
+            # used them, never by another one while a statement of theirs may still hold psycopg2's lock
+            self.close()
 
     def stop(self):
         self.running = False
@@ -157,8 +161,9 @@ class Outbox(DependencyProvider):
     def kill(self):
         self.relay.stop()
         if self._thread is not None:
-            self._thread.kill()
-        self.relay.close()
+            self._thread.kill()  # the relay closes its connections as it ends (OutboxRelay.run)
+        else:
+            self.relay.close()
 
     def get_dependency(self, worker_ctx):
         return OutboxWriter(self.container.service_name)
