@@ -32,7 +32,7 @@ from flask import abort, g, has_request_context, request
 from kepu_common.log_context import JsonFormatter, wants_json
 from kepu_common.networks import LOOPBACK, is_internal, parse_networks
 
-_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("gateway.access")
 MULTIPROC_PREFIX = "kepu-gateway-metrics-"
 
@@ -122,7 +122,7 @@ def init_app(app):
     @app.before_request
     def assign_request_id():
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.started = time.perf_counter()
 
     @app.after_request

@@ -32,7 +32,6 @@ ROUTE = "/api/v1/shares/<share_id>/return"  # the url_rule Flask's metrics label
 PUBLISH_FAILED = "kepu.share_publish_failed"
 # <32 hex>.<seconds>.<22 url-safe base64>: share_ids.make's form; anything else is for Flask to refuse
 _SIGNED_ID = re.compile(r"[0-9a-f]{32}\.[0-9]{1,12}\.[A-Za-z0-9_-]{22}")
-_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class ShareReturnFastPath:
@@ -93,7 +92,7 @@ class ShareReturnFastPath:
             return self.wrapped(environ, start_response)
         body = json.dumps({"share_id": share_id, "status": "accepted"}).encode()
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if requests_log.SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         # the headers the Flask path sets: body_rules/requests_log/security_headers' after_request hooks
         start_response("202 ACCEPTED", [
             ("Content-Type", "application/json"), ("Content-Length", str(len(body))),

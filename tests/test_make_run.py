@@ -45,9 +45,36 @@ def ready(url):
         return False
 
 
-def left_in_group(launcher):
-    found = subprocess.run(["pgrep", "-g", str(launcher.pid)], capture_output=True, text=True).stdout.split()
-    return [pid for pid in found if pid != str(launcher.pid)]
+def descendants(pid):
+    """Every process under pid, from /proc (honcho starts each service in a session of its own, so the
+    launcher's process group does not hold them)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1]
+            except OSError:
+                continue
+            children.setdefault(parent, []).append(entry)
+    found, todo = [], [str(pid)]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pids):
+    """The pids still running (a zombie has ended)."""
+    running = []
+    for pid in pids:
+        try:
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            running.append(pid)
+    return running
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -67,14 +94,20 @@ def test_make_run_is_ready_within_three_minutes_and_a_signal_to_the_launcher_sto
             time.sleep(1)
         record_property("ready_s", round(time.monotonic() - started, 1))
         assert devstack.port_open("127.0.0.1", int(isolated_env["REVIEW_UI_PORT"]))
-        assert len(left_in_group(launcher)) >= 7  # five services, the gateway, the reviewer UI (and honcho)
+        started_processes = descendants(launcher.pid)
+        assert len(started_processes) >= 7  # five services, the gateway, the reviewer UI (and honcho)
         launcher.send_signal(stop_signal)  # the launcher alone
         launcher.wait(60)
         deadline = time.monotonic() + 20
-        while left_in_group(launcher) and time.monotonic() < deadline:
+        while alive(started_processes) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert left_in_group(launcher) == []
+        assert alive(started_processes) == []
     finally:
-        if launcher.poll() is None or left_in_group(launcher):
-            os.killpg(launcher.pid, signal.SIGKILL)
+        for pid in alive(started_processes if "started_processes" in locals() else descendants(launcher.pid)):
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if launcher.poll() is None:
+            launcher.kill()
             launcher.wait(10)
