@@ -22,3 +22,10 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = "-" if os.environ.get("GATEWAY_ACCESS_LOG") else None
+
+
+def post_worker_init(worker):
+    # the application is loaded by now: its objects leave the collector's full walks (kepu_common/runtime.py)
+    from kepu_common.runtime import freeze_startup_objects
+
+    freeze_startup_objects()

@@ -12,7 +12,13 @@
 2. gunicorn's own answers to requests it cannot parse (400, 414 request line too long, 431 headers too
    large, ...) are HTML pages; here they are the platform's JSON envelope, in Chinese (or English when
    the request got as far as an Accept-Language header).
-3. gthread tells the arbiter it is alive on every turn of its event loop, about once per request: a
+3. A worker accepts a new connection only while one of its threads is free. gthread accepts whenever
+   its poller sees the listening socket, so with keep-alive the kernel's split of connections between
+   workers is final and often lopsided (20 and 12 of wrk's 32 connections, seen here): the busier
+   worker queues requests behind its threads while the other has threads idle, and its clients see the
+   long tail (gunicorn issues #908, #3433). Left in the backlog, the connection goes to a worker that can
+   serve it now; with every worker busy it waits there, as it would have waited in a worker's queue.
+4. gthread tells the arbiter it is alive on every turn of its event loop, about once per request: a
    utime() system call each. The arbiter waits GATEWAY_TIMEOUT (120 s) before it kills a silent worker,
    so here the worker tells it at most once a second.
 """
@@ -33,7 +39,8 @@ from kepu_common.errors import Problem, render
 from kepu_common.messages import negotiate
 
 # the gunicorn internals this worker builds on (gunicorn 27's gthread worker): fail at start, not in production
-for _owner, _names in ((ThreadWorker, ("handle", "handle_request", "handle_error", "finish_request", "notify")),
+for _owner, _names in ((ThreadWorker, ("handle", "handle_request", "handle_error", "finish_request", "notify",
+                                       "enqueue_req", "set_accept_enabled")),
                        (TConn, ("close",)), (util, ("close", "close_graceful", "write_error"))):
     for _name in _names:
         if not callable(getattr(_owner, _name, None)):
@@ -135,6 +142,20 @@ class GatewayWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         self._state = threading.local()
         self._notified_at = float("-inf")
+        self._in_flight = 0  # connections handed to the thread pool and not yet back (main thread only)
+
+    def enqueue_req(self, conn):
+        self._in_flight += 1
+        if self._in_flight >= self.cfg.threads:
+            self.set_accept_enabled(False)
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn, fs):
+        self._in_flight -= 1  # gthread's loop then calls set_accept_enabled(True) if it may accept again
+        super().finish_request(conn, fs)
+
+    def set_accept_enabled(self, enabled):
+        super().set_accept_enabled(enabled and self._in_flight < self.cfg.threads)
 
     def notify(self):
         now = time.monotonic()

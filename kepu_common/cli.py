@@ -64,9 +64,13 @@ def migrate(name, config):
 def run(name, config):
     from nameko.cli.run import run as nameko_run
 
+    from kepu_common.runtime import freeze_startup_objects
+
     if config.get("MIGRATE_ON_START", True):
         migrate(name, config)
-    nameko_run([service_class(name)], config)
+    service = service_class(name)
+    freeze_startup_objects()  # the service's code is loaded: keep it out of the collector's full walks
+    nameko_run([service], config)
 
 
 def main(argv=None):

@@ -1,0 +1,54 @@
+"""Startup objects leave the collector's full walks in every long-running process (kepu_common/runtime.py)."""
+import gc
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import nameko.cli.run
+
+from kepu_common import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FREEZE_IN_A_FRESH_PROCESS = """
+import gc, weakref
+from kepu_common.runtime import freeze_startup_objects
+class Node: pass
+garbage = Node(); garbage.cycle = garbage; alive = weakref.ref(garbage); del garbage  # a cycle: only gc frees it
+freeze_startup_objects()
+print(gc.get_freeze_count(), alive() is None)
+"""
+
+
+def test_freezing_keeps_what_is_alive_and_collects_startup_garbage_first():
+    out = subprocess.run([sys.executable, "-c", FREEZE_IN_A_FRESH_PROCESS], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert int(out[0]) > 1_000  # the interpreter and what was imported
+    assert out[1] == "True"  # the cycle was collected, not frozen
+
+
+def test_each_gateway_worker_freezes_once_the_app_is_loaded():
+    code = ("import gc, runpy; runpy.run_path('gateway/gunicorn.conf.py')['post_worker_init'](None); "
+            "print(gc.get_freeze_count())")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert int(out) > 0
+
+
+def test_a_service_freezes_after_loading_its_class_and_before_serving(monkeypatch):
+    seen = {}
+
+    def fake_nameko_run(services, config):
+        seen["services"], seen["frozen"] = services, gc.get_freeze_count()
+
+    monkeypatch.setattr(nameko.cli.run, "run", fake_nameko_run)
+    try:
+        cli.run("identity", {"MIGRATE_ON_START": False})
+    finally:
+        gc.unfreeze()
+    assert seen["services"] == [cli.service_class("identity")]
+    assert seen["frozen"] > 0
+
+
+def test_the_gunicorn_config_defines_the_hook_gunicorn_calls():
+    assert callable(runpy.run_path(str(ROOT / "gateway" / "gunicorn.conf.py")).get("post_worker_init"))
