@@ -92,7 +92,7 @@ class ShareReturnFastPath:
             return self.wrapped(environ, start_response)
         body = json.dumps({"share_id": share_id, "status": "accepted"}).encode()
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if requests_log.SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if requests_log.SANE_REQUEST_ID.match(incoming) else requests_log.new_request_id()
         # the headers the Flask path sets: body_rules/requests_log/security_headers' after_request hooks
         start_response("202 ACCEPTED", [
             ("Content-Type", "application/json"), ("Content-Length", str(len(body))),

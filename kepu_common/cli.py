@@ -64,11 +64,12 @@ def migrate(name, config):
 def run(name, config):
     from nameko.cli.run import run as nameko_run
 
-    from kepu_common.runtime import freeze_startup_objects
+    from kepu_common.runtime import freeze_startup_objects, skip_nameko_worker_timing
 
     if config.get("MIGRATE_ON_START", True):
         migrate(name, config)
     service = service_class(name)
+    skip_nameko_worker_timing()
     freeze_startup_objects()  # the service's code is loaded: keep it out of the collector's full walks
     nameko_run([service], config)
 

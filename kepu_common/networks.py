@@ -1,5 +1,6 @@
 """Who counts as internal: client addresses against a list of networks (a setting such as
 GATEWAY_INTERNAL_NETWORKS or REVIEW_UI_METRICS_NETWORKS, loopback by default)."""
+import functools
 import ipaddress
 
 LOOPBACK = "127.0.0.0/8,::1/128"
@@ -10,6 +11,7 @@ def parse_networks(text):
     return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
 
 
+@functools.lru_cache(maxsize=4096)  # one parse per client address, not per request; bounded for hostile ones
 def is_internal(address, networks):
     """Whether a client address falls in one of the networks; an unparsable address is not (an IPv4
     address written as IPv6, ::ffff:127.0.0.1, is read as IPv4)."""

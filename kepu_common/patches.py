@@ -88,3 +88,15 @@ def guard_consumer_reconnect():
     require_source(kombu.mixins.ConsumerMixin.establish_connection, "self.connect_max_retries)", why)
     if "establish_connection" in vars(nameko.messaging.QueueConsumer):
         raise UnsupportedLibrary(f"{why}: nameko's QueueConsumer now defines establish_connection itself")
+
+
+def guard_nameko_timing_logger():
+    """kepu_common.runtime.skip_nameko_worker_timing replaces nameko.containers._log_time, which times every
+    worker for a DEBUG line."""
+    import nameko.containers
+
+    why = "kepu_common.runtime's untimed workers (nameko.containers._log_time)"
+    require_version("nameko", ("2.14.1",), why)
+    require_source(nameko.containers.ServiceContainer._run_worker, "with _log_time('ran worker %s', worker_ctx):", why)
+    if not callable(getattr(nameko.containers, "_log_time", None)):
+        raise UnsupportedLibrary(f"{why}: nameko.containers._log_time is gone")

@@ -11,13 +11,14 @@ The RPC consumer also comes back sooner after the broker returns: kombu retries 
 here the attempts are RECONNECT_START, then RECONNECT_STEP more each time, at most RECONNECT_MAX apart.
 """
 from contextlib import contextmanager
+import inspect
 import logging
 
 import amqp
 import eventlet
 from kombu.utils import json
 from marshmallow import ValidationError
-from nameko.exceptions import UnserializableValueError, serialize
+from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
 from nameko.messaging import AMQP_URI_CONFIG_KEY, QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
@@ -99,6 +100,18 @@ class ReplyingRpcConsumer(RpcConsumer):
 
 class KepuRpc(Rpc):
     rpc_consumer = ReplyingRpcConsumer()
+
+    def setup(self):
+        super().setup()
+        self._signature = inspect.signature(getattr(self.container.service_cls, self.method_name))
+
+    def check_signature(self, args, kwargs):
+        # nameko's own check calls inspect.getcallargs, which builds the method's signature again on every
+        # call; the signature is made once here and only bound per call (the same TypeError cases)
+        try:
+            self._signature.bind(None, *args, **kwargs)
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc))
 
 
 rpc = KepuRpc.decorator

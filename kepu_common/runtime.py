@@ -1,5 +1,7 @@
 """Process-wide settings for the platform's long-running processes (gunicorn workers, services)."""
+import contextlib
 import gc
+import logging
 
 
 def freeze_startup_objects():
@@ -15,3 +17,22 @@ def freeze_startup_objects():
     """
     gc.collect()  # what startup left as garbage goes now, not into the permanent generation
     gc.freeze()
+
+
+def _untimed(message, *args):
+    return contextlib.nullcontext()
+
+
+def skip_nameko_worker_timing():
+    """nameko times every worker and every handler in a context manager for a DEBUG log line ("ran worker
+    ... in 0.001s"), two per RPC call whether DEBUG is on or not. Unless the service logs at DEBUG (its
+    LOG_LEVEL, read once at start), the timing is skipped."""
+    import nameko.containers
+
+    from kepu_common import patches
+
+    if logging.getLogger(nameko.containers.__name__).isEnabledFor(logging.DEBUG):
+        return False
+    patches.guard_nameko_timing_logger()
+    nameko.containers._log_time = _untimed
+    return True

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import nameko.cli.run
+import nameko.containers
 
 from kepu_common import cli
 
@@ -42,6 +43,7 @@ def test_a_service_freezes_after_loading_its_class_and_before_serving(monkeypatc
         seen["services"], seen["frozen"] = services, gc.get_freeze_count()
 
     monkeypatch.setattr(nameko.cli.run, "run", fake_nameko_run)
+    monkeypatch.setattr(nameko.containers, "_log_time", nameko.containers._log_time)  # cli.run replaces it
     try:
         cli.run("identity", {"MIGRATE_ON_START": False})
     finally:
@@ -52,3 +54,28 @@ def test_a_service_freezes_after_loading_its_class_and_before_serving(monkeypatc
 
 def test_the_gunicorn_config_defines_the_hook_gunicorn_calls():
     assert callable(runpy.run_path(str(ROOT / "gateway" / "gunicorn.conf.py")).get("post_worker_init"))
+
+
+def test_nameko_worker_timing_is_skipped_unless_the_service_logs_at_debug(monkeypatch):
+    import logging
+
+    import nameko.containers
+    import nameko.log_helpers
+
+    from kepu_common.runtime import skip_nameko_worker_timing
+
+    from kepu_common import runtime
+
+    original = nameko.log_helpers.make_timing_logger(logging.getLogger("nameko.containers"))
+    monkeypatch.setattr(nameko.containers, "_log_time", original)  # the real one restored after the test
+    logger = logging.getLogger("nameko.containers")
+    level = logger.level
+    try:
+        logger.setLevel(logging.DEBUG)
+        assert skip_nameko_worker_timing() is False and nameko.containers._log_time is original
+        logger.setLevel(logging.INFO)
+        assert skip_nameko_worker_timing() is True and nameko.containers._log_time is runtime._untimed
+    finally:
+        logger.setLevel(level)
+    with nameko.containers._log_time("ran worker %s", "w"):
+        pass

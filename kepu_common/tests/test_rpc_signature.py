@@ -1,0 +1,65 @@
+"""KepuRpc checks a call's arguments against a signature made once (kepu_common/rpc.py), refusing exactly
+what nameko's own per-call inspect.getcallargs refuses."""
+import pytest
+from nameko.containers import ServiceContainer
+from nameko.exceptions import IncorrectSignature
+from nameko.extensions import Entrypoint
+
+from kepu_common.rpc import rpc
+
+
+class Greeter:
+    name = "greeter"
+
+    @rpc
+    def greet(self, name, polite=False, *, title=None):
+        return name
+
+    @rpc
+    def anything(self, *args, **kwargs):
+        return args, kwargs
+
+
+CONTAINERS = []  # entrypoints hold their container by a weak reference
+
+
+def entrypoint(method_name):
+    container = ServiceContainer(Greeter, {"AMQP_URI": "amqp://guest:guest@127.0.0.1:5672//"})
+    CONTAINERS.append(container)
+    found = next(ep for ep in container.entrypoints if ep.method_name == method_name)
+    found.setup()
+    return found
+
+
+CASES = [
+    ("greet", ["ann"], {}),
+    ("greet", [], {"name": "ann", "polite": True, "title": "Dr"}),
+    ("greet", ["ann", True], {"title": None}),
+    ("greet", [], {}),
+    ("greet", ["ann", True, "extra"], {}),
+    ("greet", ["ann"], {"nope": 1}),
+    ("greet", ["ann"], {"name": "bob"}),
+    ("greet", ["ann", True, "Dr"], {}),
+    ("anything", [], {}),
+    ("anything", [1, 2, 3], {"a": 1}),
+]
+
+
+@pytest.mark.parametrize("method_name, args, kwargs", CASES)
+def test_refuses_what_nameko_refuses(method_name, args, kwargs):
+    ep = entrypoint(method_name)
+
+    def refused(check):
+        try:
+            check(args, kwargs)
+        except (IncorrectSignature, TypeError):
+            return True
+        return False
+
+    nameko_refuses = refused(lambda a, k: Entrypoint.check_signature(ep, a, k))
+    assert refused(ep.check_signature) is nameko_refuses
+
+
+def test_a_refusal_is_nameko_incorrect_signature_naming_the_problem():
+    with pytest.raises(IncorrectSignature, match="name"):
+        entrypoint("greet").check_signature([], {})
