@@ -46,6 +46,7 @@ def init_app(app):
         if carries_personal_data():
             response.headers["Cache-Control"] = "no-store"
             response.headers.pop("Expires", None)
-        if response.mimetype == "application/json":
+        # the type without its parameters, as response.mimetype gives it, without parsing them
+        if (response.content_type or "").partition(";")[0].strip().lower() == "application/json":
             response.headers.setdefault("Content-Security-Policy", JSON_CSP)
         return response
