@@ -53,11 +53,15 @@ def run(root=None):
 
 
 def compare(other_root, rounds):
-    """Runs alternating between this checkout and other_root, on a machine too noisy for one run each."""
+    """Runs alternating between this checkout and other_root, on a machine too noisy for one run each; each
+    line has the one-RPC figures and, from the same platform right after, /healthz's."""
     for n in range(rounds):
         for name, root in (("before", other_root), ("after", None)):
-            figures = run(root)["one_rpc"]
-            print(json.dumps({"run": n + 1, "checkout": name, **figures}), flush=True)
+            figures = run(root)
+            baseline = figures["no_rpc_baseline"]
+            print(json.dumps({"run": n + 1, "checkout": name, **figures["one_rpc"],
+                              "healthz": {key: baseline[key] for key in ("requests_per_s", "p99_ms", "cpu_ms_per_request")}}),
+                  flush=True)
 
 
 if __name__ == "__main__":

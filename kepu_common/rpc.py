@@ -23,6 +23,7 @@ from nameko.messaging import AMQP_URI_CONFIG_KEY, QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
 from kepu_common import patches
+from kepu_common.amqp_frames import Outgoing
 from kepu_common.errors import InvalidInput
 from kepu_common.rpc_client import UnconfirmedPublisher, read_in_chunks
 
@@ -59,8 +60,8 @@ class ReplyingRpcConsumer(RpcConsumer):
         self._reply_exchange = get_rpc_exchange(self.container.config).name
 
     def _send_reply(self, body, reply_to, correlation_id):
-        message = amqp.Message(body, content_type="application/json", content_encoding="utf-8",
-                               correlation_id=correlation_id)
+        message = Outgoing(body.encode("utf-8"), {"content_type": "application/json", "content_encoding": "utf-8",
+                                                  "correlation_id": correlation_id})
         with self._reply_lock:  # green threads share the channel: frames must not interleave
             self._replies.publish(message, self._reply_exchange, reply_to)
 
