@@ -17,11 +17,15 @@
    workers is final and often lopsided (20 and 12 of wrk's 32 connections, seen here): the busier
    worker queues requests behind its threads while the other has threads idle, and its clients see the
    long tail (gunicorn issues #908, #3433). Left in the backlog, the connection goes to a worker that can
-   serve it now; with every worker busy it waits there, as it would have waited in a worker's queue.
+   serve it now. A worker whose threads are all busy still takes one waiting connection every
+   BUSY_ACCEPT_EVERY seconds: with more client connections than threads in all workers (nginx keeping
+   more connections open than that), no connection waits in the backlog for ever; taken, it waits in
+   the worker's queue, as under plain gthread.
 4. gthread tells the arbiter it is alive on every turn of its event loop, about once per request: a
    utime() system call each. The arbiter waits GATEWAY_TIMEOUT (120 s) before it kills a silent worker,
    so here the worker tells it at most once a second.
 """
+import inspect
 import json
 import logging
 import os
@@ -40,13 +44,17 @@ from kepu_common.messages import negotiate
 
 # the gunicorn internals this worker builds on (gunicorn 27's gthread worker): fail at start, not in production
 for _owner, _names in ((ThreadWorker, ("handle", "handle_request", "handle_error", "finish_request", "notify",
-                                       "enqueue_req", "set_accept_enabled")),
+                                       "enqueue_req", "set_accept_enabled", "accept",
+                                       "wait_for_and_dispatch_events")),
                        (TConn, ("close",)), (util, ("close", "close_graceful", "write_error"))):
     for _name in _names:
         if not callable(getattr(_owner, _name, None)):
             raise RuntimeError(f"gunicorn changed: {_owner.__name__}.{_name} is gone; update gateway/gunicorn_worker.py")
+if "self._accepting = enabled" not in inspect.getsource(ThreadWorker.set_accept_enabled):
+    raise RuntimeError("gunicorn changed: ThreadWorker._accepting is gone; update gateway/gunicorn_worker.py")
 
 NOTIFY_EVERY_SECONDS = 1.0
+BUSY_ACCEPT_EVERY = 0.05
 # nginx in front answers a stalled client first (deploy/nginx: 10 s for headers, 60 s between body reads)
 DEFAULT_CLIENT_TIMEOUT = "30"
 # gunicorn's status -> (code, message key): werkzeug's table (400, 414, 431 ...) and gunicorn's own extras;
@@ -143,6 +151,7 @@ class GatewayWorker(ThreadWorker):
         self._state = threading.local()
         self._notified_at = float("-inf")
         self._in_flight = 0  # connections handed to the thread pool and not yet back (main thread only)
+        self._accepted_at = float("-inf")
 
     def enqueue_req(self, conn):
         self._in_flight += 1
@@ -156,6 +165,20 @@ class GatewayWorker(ThreadWorker):
 
     def set_accept_enabled(self, enabled):
         super().set_accept_enabled(enabled and self._in_flight < self.cfg.threads)
+
+    def accept(self, listener):
+        self._accepted_at = time.monotonic()
+        super().accept(listener)
+
+    def wait_for_and_dispatch_events(self, timeout):
+        if not self._accepting and self.alive and self.nr_conns < self.worker_connections:
+            waited = time.monotonic() - self._accepted_at
+            if waited >= BUSY_ACCEPT_EVERY:  # every thread busy: one waiting connection even so (point 3)
+                for listener in self.sockets:
+                    self.accept(listener)  # non-blocking: nothing waiting is EAGAIN, which gthread ignores
+                waited = 0.0
+            timeout = min(timeout, BUSY_ACCEPT_EVERY - waited)
+        super().wait_for_and_dispatch_events(timeout)
 
     def notify(self):
         now = time.monotonic()

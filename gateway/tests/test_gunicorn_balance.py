@@ -1,6 +1,8 @@
 """A gateway worker whose threads are all busy leaves new connections to a worker that can serve them
 (gateway/gunicorn_worker.py, point 3), where plain gthread accepts them and queues them behind its busy
-threads. Real gunicorn, two workers of one thread each, and a trivial WSGI app."""
+threads; and when no worker has a thread free, a waiting connection is still taken within
+BUSY_ACCEPT_EVERY, not left in the backlog. Real gunicorn, workers of one thread each, a trivial WSGI app."""
+import socket
 import subprocess
 import sys
 import threading
@@ -15,19 +17,18 @@ from kepu_common.devstack import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def two_single_thread_workers():
+def single_thread_workers(workers):
     port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "-k", "gateway.gunicorn_worker.GatewayWorker",
-         "-w", "2", "--threads", "1", "-b", f"127.0.0.1:{port}", "gateway.tests.sleepy_wsgi:app"],
+         "-w", str(workers), "--threads", "1", "-b", f"127.0.0.1:{port}", "gateway.tests.sleepy_wsgi:app"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 30
         pids = set()
-        while len(pids) < 2:  # both workers up: each has answered at least once
-            assert time.monotonic() < deadline, "gunicorn did not start two workers"
+        while len(pids) < workers:  # every worker up: each has answered at least once
+            assert time.monotonic() < deadline, f"gunicorn did not start {workers} workers"
             try:
                 pids.add(requests.get(url, headers={"Connection": "close"}, timeout=5).text)
             except requests.ConnectionError:
@@ -38,15 +39,52 @@ def two_single_thread_workers():
         server.wait(30)
 
 
-def test_new_connections_go_to_the_worker_with_a_free_thread(two_single_thread_workers):
-    url = two_single_thread_workers
+@pytest.fixture
+def two_single_thread_workers():
+    yield from single_thread_workers(2)
+
+
+@pytest.fixture
+def one_single_thread_worker():
+    yield from single_thread_workers(1)
+
+
+def waiting_to_be_accepted(port):
+    """How many connections the kernel holds for the listening socket on this port (its accept queue)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port:  # LISTEN
+            return int(fields[4].split(":")[1], 16)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+def hold_the_only_thread(url, seconds):
     slow = {}
     holder = threading.Thread(target=lambda: slow.update(pid=requests.get(
-        f"{url}?sleep=3", headers={"Connection": "close"}, timeout=30).text))
+        f"{url}?sleep={seconds}", headers={"Connection": "close"}, timeout=30).text))
     holder.start()
-    time.sleep(0.5)  # the slow request holds one worker's only thread
+    time.sleep(0.5)
+    return holder, slow
+
+
+def test_new_connections_go_to_the_worker_with_a_free_thread(two_single_thread_workers):
+    url = two_single_thread_workers
+    holder, slow = hold_the_only_thread(url, 3)  # of one of the two workers
     quick = [requests.get(url, headers={"Connection": "close"}, timeout=30).text for _ in range(10)]
     holder.join()
     # each of the ten went to the other worker; in the busy one, it would have waited for the slow one
     assert slow["pid"] not in quick, (slow, quick)
     assert len(set(quick)) == 1
+
+
+def test_with_every_thread_busy_a_waiting_connection_is_still_taken(one_single_thread_worker):
+    url = one_single_thread_worker
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    holder, _ = hold_the_only_thread(url, 3)
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as waiting:
+        waiting.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        time.sleep(0.5)  # ten times BUSY_ACCEPT_EVERY
+        assert waiting_to_be_accepted(port) == 0  # in the worker's queue, not the kernel's backlog
+        answer = waiting.recv(4096)
+    holder.join()
+    assert answer.startswith(b"HTTP/1.1 200")
