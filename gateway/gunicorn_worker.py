@@ -17,10 +17,11 @@
    workers is final and often lopsided (20 and 12 of wrk's 32 connections, seen here): the busier
    worker queues requests behind its threads while the other has threads idle, and its clients see the
    long tail (gunicorn issues #908, #3433). Left in the backlog, the connection goes to a worker that can
-   serve it now. A worker whose threads are all busy still takes one waiting connection every
-   BUSY_ACCEPT_EVERY seconds: with more client connections than threads in all workers (nginx keeping
-   more connections open than that), no connection waits in the backlog for ever; taken, it waits in
-   the worker's queue, as under plain gthread.
+   serve it now. A worker whose threads are all busy still looks at the backlog every BUSY_CHECK_EVERY
+   seconds and takes a connection that has waited there BUSY_ACCEPT_AFTER seconds, which no worker with
+   a free thread would have left: with more client connections than threads in all workers (nginx
+   keeping more connections open than that), no connection waits in the backlog for ever; taken, it
+   waits in the worker's queue, as under plain gthread.
 4. gthread tells the arbiter it is alive on every turn of its event loop, about once per request: a
    utime() system call each. The arbiter waits GATEWAY_TIMEOUT (120 s) before it kills a silent worker,
    so here the worker tells it at most once a second.
@@ -29,6 +30,7 @@ import inspect
 import json
 import logging
 import os
+import select
 import socket
 import struct
 import threading
@@ -54,7 +56,8 @@ if "self._accepting = enabled" not in inspect.getsource(ThreadWorker.set_accept_
     raise RuntimeError("gunicorn changed: ThreadWorker._accepting is gone; update gateway/gunicorn_worker.py")
 
 NOTIFY_EVERY_SECONDS = 1.0
-BUSY_ACCEPT_EVERY = 0.05
+BUSY_CHECK_EVERY = 0.01
+BUSY_ACCEPT_AFTER = 0.05
 # nginx in front answers a stalled client first (deploy/nginx: 10 s for headers, 60 s between body reads)
 DEFAULT_CLIENT_TIMEOUT = "30"
 # gunicorn's status -> (code, message key): werkzeug's table (400, 414, 431 ...) and gunicorn's own extras;
@@ -151,7 +154,8 @@ class GatewayWorker(ThreadWorker):
         self._state = threading.local()
         self._notified_at = float("-inf")
         self._in_flight = 0  # connections handed to the thread pool and not yet back (main thread only)
-        self._accepted_at = float("-inf")
+        self._next_backlog_check = 0.0
+        self._backlog_waiting_since = None
 
     def enqueue_req(self, conn):
         self._in_flight += 1
@@ -166,18 +170,22 @@ class GatewayWorker(ThreadWorker):
     def set_accept_enabled(self, enabled):
         super().set_accept_enabled(enabled and self._in_flight < self.cfg.threads)
 
-    def accept(self, listener):
-        self._accepted_at = time.monotonic()
-        super().accept(listener)
-
     def wait_for_and_dispatch_events(self, timeout):
         if not self._accepting and self.alive and self.nr_conns < self.worker_connections:
-            waited = time.monotonic() - self._accepted_at
-            if waited >= BUSY_ACCEPT_EVERY:  # every thread busy: one waiting connection even so (point 3)
-                for listener in self.sockets:
-                    self.accept(listener)  # non-blocking: nothing waiting is EAGAIN, which gthread ignores
-                waited = 0.0
-            timeout = min(timeout, BUSY_ACCEPT_EVERY - waited)
+            now = time.monotonic()  # every thread busy: a connection nobody takes is taken even so (point 3)
+            if now >= self._next_backlog_check:
+                self._next_backlog_check = now + BUSY_CHECK_EVERY
+                if not select.select(self.sockets, (), (), 0)[0]:
+                    self._backlog_waiting_since = None
+                elif self._backlog_waiting_since is None:
+                    self._backlog_waiting_since = now
+                elif now - self._backlog_waiting_since >= BUSY_ACCEPT_AFTER:
+                    for listener in self.sockets:
+                        self.accept(listener)  # non-blocking: nothing waiting is EAGAIN, which gthread ignores
+                    self._backlog_waiting_since = None
+            timeout = min(timeout, max(self._next_backlog_check - now, 0.0))
+        else:
+            self._backlog_waiting_since = None
         super().wait_for_and_dispatch_events(timeout)
 
     def notify(self):

@@ -72,9 +72,9 @@ def test_new_connections_go_to_the_worker_with_a_free_thread(two_single_thread_w
     holder, slow = hold_the_only_thread(url, 3)  # of one of the two workers
     quick = [requests.get(url, headers={"Connection": "close"}, timeout=30).text for _ in range(10)]
     holder.join()
-    # each of the ten went to the other worker; in the busy one, it would have waited for the slow one
-    assert slow["pid"] not in quick, (slow, quick)
-    assert len(set(quick)) == 1
+    # the ten went to the other worker (plain gthread sends about half to the busy one, to wait for the slow
+    # request); one may go to the busy worker on a loaded machine, if the free one left it waiting 50 ms
+    assert quick.count(slow["pid"]) <= 1, (slow, quick)
 
 
 def test_with_every_thread_busy_a_waiting_connection_is_still_taken(one_single_thread_worker):
@@ -83,7 +83,7 @@ def test_with_every_thread_busy_a_waiting_connection_is_still_taken(one_single_t
     holder, _ = hold_the_only_thread(url, 3)
     with socket.create_connection(("127.0.0.1", port), timeout=30) as waiting:
         waiting.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        time.sleep(0.5)  # ten times BUSY_ACCEPT_EVERY
+        time.sleep(0.5)  # ten times BUSY_ACCEPT_AFTER
         assert waiting_to_be_accepted(port) == 0  # in the worker's queue, not the kernel's backlog
         answer = waiting.recv(4096)
     holder.join()
