@@ -34,6 +34,10 @@ _frame_head = struct.Struct(">BHI").pack
 _content_head = struct.Struct(">HHQH").pack
 
 
+class Unencodable(ValueError):
+    """The message itself cannot be sent (a property too long, one not encoded here): not the broker's doing."""
+
+
 class Outgoing(NamedTuple):
     """A message for UnconfirmedPublisher: the body as bytes, and properties among PROPERTIES' names."""
     body: bytes
@@ -43,7 +47,7 @@ class Outgoing(NamedTuple):
 def short_string(value):
     data = value.encode("utf-8")
     if len(data) > 255:
-        raise ValueError(f"an AMQP short string holds 255 bytes, not {len(data)}")
+        raise Unencodable(f"an AMQP short string holds 255 bytes, not {len(data)}")
     return bytes((len(data),)) + data
 
 
@@ -59,7 +63,7 @@ def publish_frames(channel_id, frame_max, exchange, routing_key, message):
     properties = message.properties
     unknown = properties.keys() - KNOWN
     if unknown:
-        raise ValueError(f"properties not encoded here: {sorted(unknown)}")
+        raise Unencodable(f"properties not encoded here: {sorted(unknown)}")
     flags = 0
     encoded = []
     for name, flag, kind in PROPERTIES:

@@ -104,7 +104,8 @@ class KepuRpc(Rpc):
 
     def setup(self):
         super().setup()
-        self._signature = inspect.signature(getattr(self.container.service_cls, self.method_name))
+        # the method's own signature, not that of a function it wraps: what inspect.getcallargs checks
+        self._signature = inspect.signature(getattr(self.container.service_cls, self.method_name), follow_wrapped=False)
 
     def check_signature(self, args, kwargs):
         # nameko's own check calls inspect.getcallargs, which builds the method's signature again on every

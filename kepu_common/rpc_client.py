@@ -24,7 +24,7 @@ import amqp.transport
 import kombu
 
 from kepu_common import patches
-from kepu_common.amqp_frames import Outgoing, publish_frames
+from kepu_common.amqp_frames import Outgoing, Unencodable, publish_frames
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +153,8 @@ class UnconfirmedPublisher:
                 else:
                     self._channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
                 return
+            except Unencodable:
+                raise  # the connection is fine: keep it, and do not report the broker as unreachable
             except Exception:
                 self.close()
                 if attempt == 2 or (deadline is not None and time.monotonic() >= deadline):
@@ -275,6 +277,9 @@ class RpcClient:
                 self._publisher.publish(message, RPC_EXCHANGE, f"{service}.{method}", deadline=deadline)
             finally:
                 self._publish_lock.release()
+        except Unencodable:
+            self._waiters.pop(correlation_id, None)
+            raise
         except Exception as exc:  # broker unreachable, also after one fresh connection
             self._waiters.pop(correlation_id, None)
             raise BrokerUnavailable("message broker unreachable") from exc

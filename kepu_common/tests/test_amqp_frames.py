@@ -8,7 +8,7 @@ from amqp import spec
 from amqp.method_framing import frame_writer
 from amqp.serialization import dumps
 
-from kepu_common.amqp_frames import Outgoing, publish_frames
+from kepu_common.amqp_frames import Outgoing, Unencodable, publish_frames
 
 
 class Capture:
@@ -76,10 +76,10 @@ def check_one_random_message(seed):
 
 
 def test_a_property_it_does_not_encode_is_refused_not_dropped():
-    with pytest.raises(ValueError, match="priority"):
+    with pytest.raises(Unencodable, match="priority"):
         publish_frames(1, 131072, "", "q", Outgoing(b"x", {"priority": 5}))
 
 
 def test_a_short_string_longer_than_255_bytes_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(Unencodable):
         publish_frames(1, 131072, "", "q", Outgoing(b"x", {"correlation_id": "科" * 86}))  # 258 bytes

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+from kepu_common.amqp_frames import Unencodable
 from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcClient, RpcTimeout
 from services.identity.service import IdentityService
 
@@ -21,7 +22,9 @@ def client(amqp_uri):
 
 
 def run_in_thread(fn):
-    """The client is for OS threads (gunicorn); keep it off the test's eventlet hub."""
+    """The client is for OS threads (gunicorn); keep it off the test's eventlet hub. A test makes its calls
+    within one fn: a second tpool job's call to the in-process service was seen to wait out its time-out
+    (also before the one-pass encoding; the gateway's threads are real ones, where it does not happen)."""
     from eventlet import tpool
 
     return tpool.execute(fn)
@@ -45,6 +48,19 @@ def test_errors_raised_in_the_service_arrive_with_type_and_args(identity, client
 def test_a_service_nobody_runs_times_out_quickly(client):
     with pytest.raises(RpcTimeout, match="nobody.health"):
         run_in_thread(lambda: client.call("nobody", "health", timeout=0.5))
+
+
+def test_a_request_that_cannot_be_encoded_is_not_blamed_on_the_broker(identity, client):
+    """A routing key over AMQP's 255 bytes: the caller learns that, the connection stays, the next call works."""
+    def calls():
+        client.call("identity", "health")
+        connection = client._publisher._connection
+        with pytest.raises(Unencodable):
+            client.call("identity", "x" * 300)
+        assert client._publisher._connection is connection and not client._waiters
+        return client.call("identity", "health")
+
+    assert run_in_thread(calls)["database"] == "ok"  # one thread: see run_in_thread
 
 
 def test_unreachable_broker_is_reported_as_such():

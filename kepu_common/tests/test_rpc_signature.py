@@ -1,11 +1,20 @@
 """KepuRpc checks a call's arguments against a signature made once (kepu_common/rpc.py), refusing exactly
 what nameko's own per-call inspect.getcallargs refuses."""
+import functools
+
 import pytest
 from nameko.containers import ServiceContainer
 from nameko.exceptions import IncorrectSignature
 from nameko.extensions import Entrypoint
 
 from kepu_common.rpc import rpc
+
+
+def passes_anything_on(method):
+    @functools.wraps(method)  # __wrapped__: inspect.signature would show the inner method's (self, name)
+    def wrapper(self, *args, **kwargs):
+        return method(self, *args, **kwargs)
+    return wrapper
 
 
 class Greeter:
@@ -18,6 +27,11 @@ class Greeter:
     @rpc
     def anything(self, *args, **kwargs):
         return args, kwargs
+
+    @rpc
+    @passes_anything_on
+    def wrapped(self, name):
+        return name
 
 
 CONTAINERS = []  # entrypoints hold their container by a weak reference
@@ -42,6 +56,8 @@ CASES = [
     ("greet", ["ann", True, "Dr"], {}),
     ("anything", [], {}),
     ("anything", [1, 2, 3], {"a": 1}),
+    ("wrapped", [], {}),  # nameko checks the wrapper: accepted, and the method itself then refuses
+    ("wrapped", ["ann", "extra"], {}),
 ]
 
 
