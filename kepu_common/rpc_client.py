@@ -146,6 +146,9 @@ class UnconfirmedPublisher:
                     except socket.timeout:
                         pass
                 if isinstance(message, Outgoing):  # the RPC path's own messages: encoded in one pass
+                    if self._channel.connection is None or not self._channel.is_open:
+                        # what py-amqp's basic_publish refuses too: a channel the broker closed drops what is sent
+                        raise amqp.exceptions.RecoverableConnectionError("the publishing channel is closed")
                     connection = self._connection.connection
                     connection.transport.write(publish_frames(self._channel.channel_id, connection.frame_max,
                                                               exchange, routing_key, message))

@@ -10,6 +10,7 @@ import kombu
 import pytest
 from eventlet.patcher import original
 
+from kepu_common.amqp_frames import Outgoing
 from kepu_common.rpc_client import UnconfirmedPublisher, input_waiting, read_in_chunks
 
 FRAME_END = b"\xce"
@@ -113,7 +114,8 @@ def test_input_waiting_on_an_eventlet_socket_asks_the_os_socket():
         theirs.close()
 
 
-def test_publisher_notices_what_the_broker_closed_before_it_publishes_again(amqp_uri):
+@pytest.mark.parametrize("make", [amqp.Message, lambda body: Outgoing(body, {})], ids=["py-amqp", "one-pass"])
+def test_publisher_notices_what_the_broker_closed_before_it_publishes_again(amqp_uri, make):
     """The broker closes a channel that published to a missing exchange; py-amqp's own read before each
     publish is off, so only the peek stands between the next message and a channel that drops it."""
     with kombu.Connection(amqp_uri) as conn:
@@ -121,13 +123,13 @@ def test_publisher_notices_what_the_broker_closed_before_it_publishes_again(amqp
         channel.queue_declare("wire-test", auto_delete=False)
         publisher = UnconfirmedPublisher(amqp_uri, connect_timeout=3)
         try:
-            publisher.publish(amqp.Message(b"one"), "", "wire-test")
+            publisher.publish(make(b"one"), "", "wire-test")
             first = publisher._connection
-            publisher.publish(amqp.Message(b"lost"), "no-such-exchange", "anything")
+            publisher.publish(make(b"lost"), "no-such-exchange", "anything")
             deadline = time.monotonic() + 5
             while not input_waiting(first.connection.transport) and time.monotonic() < deadline:
                 time.sleep(0.01)  # the broker's channel.close on its way
-            publisher.publish(amqp.Message(b"two"), "", "wire-test")
+            publisher.publish(make(b"two"), "", "wire-test")
             assert publisher._connection is not first
         finally:
             publisher.close()
