@@ -55,6 +55,19 @@ def guard_amqp_read():
     require_source(amqp.transport.TCPTransport._read, "s = recv(n - len(rbuf))", why)
 
 
+def guard_amqp_reply_reading():
+    """RpcClient._read_replies takes over the reply connection's socket after consume-ok: it starts from what
+    py-amqp had read ahead (TCPTransport._read_buffer) and counts reads in Connection.bytes_recv, which
+    py-amqp's heartbeat check compares."""
+    import amqp.connection
+    import amqp.transport
+
+    why = "RpcClient._read_replies (reads the reply connection's socket itself)"
+    require_version("amqp", ("5.4",), why)
+    require_source(amqp.transport.TCPTransport._read, "rbuf = self._read_buffer", why)
+    require_source(amqp.connection.Connection.heartbeat_tick, "self.bytes_recv", why)
+
+
 def guard_amqp_publish_read():
     """kepu_common.rpc_client.UnconfirmedPublisher turns off py-amqp's socket read before each publish (it is
     made when the connection negotiated connection.blocked) and peeks at the socket itself instead."""

@@ -24,6 +24,7 @@ import amqp.transport
 import kombu
 
 from kepu_common import patches
+from kepu_common.amqp_deliveries import Deliveries
 from kepu_common.amqp_frames import Outgoing, Unencodable, publish_frames
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def read_in_chunks():
 
 read_in_chunks()
 patches.guard_amqp_publish_read()
+patches.guard_amqp_reply_reading()
 
 
 class RpcError(Exception):
@@ -224,25 +226,46 @@ class RpcClient:
                     channel.exchange_declare(RPC_EXCHANGE, "topic", durable=True, auto_delete=False)
                     channel.queue_declare(self._reply_queue, exclusive=True, auto_delete=True)
                     channel.queue_bind(self._reply_queue, RPC_EXCHANGE, self._reply_key)
-                    channel.basic_consume(self._reply_queue, callback=self._on_reply, no_ack=True)
-                    conn.connection.transport.sock.settimeout(READ_TIMEOUT)
-                    self._ready.set()
-                    while not self._closed:
-                        conn.heartbeat_check()
-                        try:
-                            conn.drain_events(timeout=READ_TIMEOUT)
-                        except socket.timeout:
-                            pass
+                    channel.basic_consume(self._reply_queue, no_ack=True)
+                    self._read_replies(conn, channel.channel_id)
             except Exception as exc:  # broker away: fail fast until it is back
                 self._ready.clear()
                 log.warning("rpc reply connection lost: %s", exc)
                 self._fail_waiters()
                 threading.Event().wait(1.0)
 
-    def _on_reply(self, message):
-        waiter = self._waiters.pop(message.properties.get("correlation_id"), None)
+    def _read_replies(self, conn, channel_id):
+        """From consume-ok on, the connection's bytes are read here and decoded by Deliveries (see
+        kepu_common/amqp_deliveries.py); py-amqp still sends the heartbeats and counts what was received."""
+        connection = conn.connection
+        transport = connection.transport
+        sock = transport.sock
+        sock.settimeout(READ_TIMEOUT)
+        deliveries = Deliveries(channel_id)
+        pending, transport._read_buffer = bytes(transport._read_buffer), type(transport._read_buffer)()
+        self._ready.set()
+        for correlation_id, body in deliveries.feed(pending):
+            self._on_reply(correlation_id, body)
+        next_heartbeat_check = 0.0
+        while not self._closed:
+            now = time.monotonic()
+            if now >= next_heartbeat_check:  # py-amqp asks for about once a second, not once per read
+                conn.heartbeat_check()
+                next_heartbeat_check = now + READ_TIMEOUT
+            try:
+                data = sock.recv(READ_CHUNK)
+            except socket.timeout:
+                continue
+            if not data:
+                raise ConnectionError("the broker closed the reply connection")
+            connection.bytes_recv += 1  # for py-amqp's heartbeat check, as its own reads count
+            for correlation_id, body in deliveries.feed(data):
+                self._on_reply(correlation_id, body)
+
+    def _on_reply(self, correlation_id, body):
+        waiter = self._waiters.pop(correlation_id, None)
         if waiter is not None:
-            waiter.reply = message.body
+            waiter.reply = body
             waiter.wake()
 
     def _fail_waiters(self):
