@@ -204,6 +204,7 @@ class RpcClient:
         self._start_lock = threading.Lock()
         self._publisher = UnconfirmedPublisher(amqp_uri, connect_timeout=connect_timeout)
         self._reader = None
+        self._reply_connection = None
         self._ready = threading.Event()
         self._closed = False
 
@@ -237,7 +238,7 @@ class RpcClient:
     def _read_replies(self, conn, channel_id):
         """From consume-ok on, the connection's bytes are read here and decoded by Deliveries (see
         kepu_common/amqp_deliveries.py); py-amqp still sends the heartbeats and counts what was received."""
-        connection = conn.connection
+        self._reply_connection = connection = conn.connection  # kept for diagnostics and tests
         transport = connection.transport
         sock = transport.sock
         sock.settimeout(READ_TIMEOUT)

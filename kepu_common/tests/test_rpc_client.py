@@ -1,11 +1,14 @@
 """The gateway's RPC client against a real nameko service in a private vhost."""
 import json
 import threading
+import time
 
 import pytest
+import requests
 
 from kepu_common.amqp_frames import Unencodable
 from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcClient, RpcTimeout
+from kepu_common.testing import RABBIT_API
 from services.identity.service import IdentityService
 
 
@@ -109,3 +112,38 @@ def test_a_call_waits_for_a_publisher_busy_connecting_only_until_its_own_deadlin
     finally:
         client._publish_lock.release()
     assert time.monotonic() - started < 1.5
+
+
+def test_the_reply_reader_connects_again_after_the_broker_closes_its_connection(identity, client, amqp_uri):
+    """The broker's connection.close reaches the reader as a frame it does not expect (not a delivery):
+    the calls waiting fail as broker unavailable, the same reader thread connects again, calls work."""
+    vhost = amqp_uri.rsplit("/", 1)[1]
+
+    def calls():
+        assert client.call("identity", "health")["database"] == "ok"
+        reader, port = client._reader, client._reply_connection.transport.sock.getsockname()[1]
+        deadline = time.monotonic() + 30
+        while True:  # the management API lists a new connection within its statistics interval
+            listed = requests.get(f"{RABBIT_API}/api/vhosts/{vhost}/connections", timeout=10).json()
+            ours = [c["name"] for c in listed if c.get("peer_port") == port]
+            if ours:
+                break
+            assert time.monotonic() < deadline, "the reply connection never appeared in the management API"
+            time.sleep(0.5)
+        closed_at = time.monotonic()
+        requests.delete(f"{RABBIT_API}/api/connections/{requests.utils.quote(ours[0], safe='')}", timeout=10)
+        failures = 0
+        while True:
+            try:
+                answer = client.call("identity", "health", timeout=2)
+                break
+            except (BrokerUnavailable, RpcTimeout):
+                failures += 1
+                assert time.monotonic() - closed_at < 20, "no answer within 20 s of the broker closing the reader"
+                time.sleep(0.2)
+        new_port = client._reply_connection.transport.sock.getsockname()[1]
+        return answer, reader is client._reader and reader.is_alive(), port, new_port
+    answer, same_reader, old_port, new_port = run_in_thread(calls)
+    assert answer["database"] == "ok"
+    assert same_reader
+    assert new_port != old_port  # a new connection
