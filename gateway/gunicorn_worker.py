@@ -32,7 +32,12 @@
    (bench/gateway_rpc.py: about a tenth of the gateway's CPU per one-RPC request). Only while the worker
    holds no more connections than it has threads and none waits for a thread: otherwise a busy client
    would keep its thread from the others, and the worker does as gthread does.
+6. Per request, gthread drains what is left of the request body under a deadline: two socket time-out
+   changes (two ioctl calls) even when nothing is left, as for every GET. Here a body known to be fully
+   read (no bytes left to its Content-Length, none buffered) skips the drain; anything else is drained
+   as before. And the Date header is formatted once a second, not per response.
 """
+import importlib
 import inspect
 import json
 import logging
@@ -46,6 +51,7 @@ from concurrent import futures
 from functools import partial
 
 from gunicorn import util
+from gunicorn.http.body import LengthReader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from gateway.errors import HTTP_PROBLEMS
@@ -55,14 +61,16 @@ from kepu_common.messages import negotiate
 # the gunicorn internals this worker builds on (gunicorn 27's gthread worker): fail at start, not in production
 for _owner, _names in ((ThreadWorker, ("handle", "handle_request", "handle_error", "finish_request", "notify",
                                        "enqueue_req", "set_accept_enabled", "accept",
-                                       "wait_for_and_dispatch_events")),
-                       (TConn, ("close",)), (util, ("close", "close_graceful", "write_error"))):
+                                       "wait_for_and_dispatch_events", "_keepalive_after")),
+                       (TConn, ("close",)), (util, ("close", "close_graceful", "write_error", "http_date"))):
     for _name in _names:
         if not callable(getattr(_owner, _name, None)):
             raise RuntimeError(f"gunicorn changed: {_owner.__name__}.{_name} is gone; update gateway/gunicorn_worker.py")
 if ("futures.ThreadPoolExecutor(" not in inspect.getsource(ThreadWorker.get_thread_pool)
         or not callable(getattr(getattr(futures.ThreadPoolExecutor(1), "_work_queue", None), "empty", None))):
     raise RuntimeError("gthread's thread pool changed (its queue of waiting connections); update gateway/gunicorn_worker.py")
+if "util.http_date()" not in inspect.getsource(importlib.import_module("gunicorn.http.wsgi").Response.default_headers):
+    raise RuntimeError("gunicorn changed: its Date header no longer comes from util.http_date(); update gateway/gunicorn_worker.py")
 if "self._accepting = enabled" not in inspect.getsource(ThreadWorker.set_accept_enabled):
     raise RuntimeError("gunicorn changed: ThreadWorker._accepting is gone; update gateway/gunicorn_worker.py")
 
@@ -84,6 +92,32 @@ GUNICORN_PROBLEMS = {
 }
 REASONS = {400: "Bad Request", 403: "Forbidden", 414: "URI Too Long", 417: "Expectation Failed",
            431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented"}
+
+
+_formatted_date = util.http_date
+_date_of_second = (None, "")
+
+
+def http_date_once_a_second(timestamp=None):
+    """gunicorn's util.http_date, formatted once per second for the current time (one tuple swapped whole,
+    so threads never read a second with another second's text)."""
+    global _date_of_second
+    if timestamp is not None:
+        return _formatted_date(timestamp)
+    second = int(time.time())
+    cached_second, text = _date_of_second
+    if cached_second != second:
+        text = _formatted_date(second)
+        _date_of_second = (second, text)
+    return text
+
+
+def body_fully_read(request):
+    """Whether nothing of this request's body is left to drain: every byte its Content-Length announced
+    was read (0 for a request without a body) and none waits in the body's buffer."""
+    body = getattr(request, "body", None)
+    return (body is not None and type(body.reader) is LengthReader and body.reader.length == 0
+            and not body.buf.getvalue())
 
 
 def envelope_response(status, accept_language=None):
@@ -208,6 +242,7 @@ class GatewayWorker(ThreadWorker):
             super().notify()
 
     def init_process(self):
+        util.http_date = http_date_once_a_second  # in this worker process (point 6)
         self.io_timeout = float(os.environ.get("GATEWAY_CLIENT_TIMEOUT", DEFAULT_CLIENT_TIMEOUT))
         logging.getLogger("gunicorn.error").addFilter(StalledClientLog())
         super().init_process()
@@ -249,6 +284,11 @@ class GatewayWorker(ThreadWorker):
     def _nobody_waiting_for_a_thread(self):
         # nr_conns: every connection this worker holds, kept-alive ones in the poller included
         return self.nr_conns <= self.cfg.threads and self.tpool._work_queue.empty()
+
+    def _keepalive_after(self, conn, keepalive):
+        if keepalive and body_fully_read(conn.parser.mesg):
+            return True  # nothing to drain (point 6)
+        return super()._keepalive_after(conn, keepalive)
 
     def handle_request(self, req, conn):
         keepalive = super().handle_request(req, conn)
