@@ -286,7 +286,7 @@ class GatewayWorker(ThreadWorker):
         return self.nr_conns <= self.cfg.threads and self.tpool._work_queue.empty()
 
     def _keepalive_after(self, conn, keepalive):
-        if keepalive and body_fully_read(conn.parser.mesg):
+        if keepalive and body_fully_read(getattr(conn.parser, "mesg", None)):
             return True  # nothing to drain (point 6)
         return super()._keepalive_after(conn, keepalive)
 
