@@ -6,32 +6,28 @@ wrk with 16 kept-alive connections. No Flask, no RPC: what the worker itself cos
 
 With --against, runs alternate between that checkout ("before"), this one ("after") and this one with
 GATEWAY_KEEP_SERVING_MS=0 ("after, keep-serving off"), on a machine too noisy for one run of each.
-Each line: requests/s and the worker process's CPU (user + system) per request."""
+Each line: requests/s, p99 and the worker process's CPU (user + system) per request."""
 import json
 import os
-import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench.common import ROOT, ensure_wrk
+from bench.common import ROOT, cpu_ticks, ensure_wrk, parse_wrk
 from kepu_common.devstack import free_port
 
 CONNECTIONS = 16
 SECONDS = 8
-TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid):
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+def worker_ticks(pid):
+    return cpu_ticks()[pid][1]
 
 
 def wrk(url, seconds):
-    out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url],
-                         capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"(\d+) requests in", out).group(1)), float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return parse_wrk(subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url],
+                                    capture_output=True, text=True, check=True).stdout)
 
 
 def run(root=None, **env):
@@ -52,10 +48,11 @@ def run(root=None, **env):
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.2)
         wrk(url, 2)  # warm-up
-        before = cpu_seconds(workers[0])
-        requests, per_second = wrk(url, SECONDS)
-        used = cpu_seconds(workers[0]) - before
-        return {"requests_per_s": per_second, "worker_cpu_us_per_request": round(used / requests * 1e6, 1)}
+        before = worker_ticks(workers[0])
+        figures = wrk(url, SECONDS)
+        used = (worker_ticks(workers[0]) - before) / os.sysconf("SC_CLK_TCK")
+        return {"requests_per_s": figures["requests_per_s"], "p99_ms": figures["p99_ms"],
+                "worker_cpu_us_per_request": round(used / figures["requests"] * 1e6, 1)}
     finally:
         server.terminate()
         server.wait(30)

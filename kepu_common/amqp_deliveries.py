@@ -12,18 +12,21 @@ those methods mean for it. kepu_common/tests/test_amqp_deliveries.py feeds it py
 """
 import struct
 
-FRAME_HEAD = struct.Struct(">BHI")  # type, channel, payload size
+from amqp import spec
+
+from kepu_common import amqp_frames
+from kepu_common.amqp_frames import FRAME_HEAD, PROPERTY_FLAGS
+
 METHOD, HEADER, BODY, HEARTBEAT = 1, 2, 3, 8
-FRAME_END = 0xCE
-BASIC_DELIVER = (60, 60)
+FRAME_END = amqp_frames.FRAME_END[0]
 # connection.blocked and .unblocked: notices about publishing, harmless to a connection that only reads
-NOTICES = {(10, 60), (10, 61)}
+NOTICES = {spec.Connection.Blocked, spec.Connection.Unblocked}
 _method_id = struct.Struct(">HH").unpack_from
 _content_head = struct.Struct(">QH").unpack_from  # body size, property flags (after class and weight)
 _table_size = struct.Struct(">I").unpack_from
-# property flags before correlation_id in AMQP 0-9-1's basic class, and how each is laid out
-CONTENT_TYPE, CONTENT_ENCODING, HEADERS, DELIVERY_MODE, PRIORITY, CORRELATION_ID = (
-    1 << 15, 1 << 14, 1 << 13, 1 << 12, 1 << 11, 1 << 10)
+# the properties before correlation_id, each skipped by its layout
+CONTENT_TYPE, CONTENT_ENCODING, HEADERS, DELIVERY_MODE, PRIORITY, CORRELATION_ID = (PROPERTY_FLAGS[name] for name in (
+    "content_type", "content_encoding", "application_headers", "delivery_mode", "priority", "correlation_id"))
 MORE_FLAGS = 1
 
 
@@ -89,7 +92,7 @@ class Deliveries:
             if len(payload) < 4:
                 raise UnexpectedFrame("a method frame shorter than its class and method ids")
             method = _method_id(payload)
-            if method == BASIC_DELIVER and channel == self.channel_id and self._expecting == METHOD:
+            if method == spec.Basic.Deliver and channel == self.channel_id and self._expecting == METHOD:
                 self._expecting = HEADER
                 return
             if method in NOTICES and channel == 0:

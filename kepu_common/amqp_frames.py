@@ -12,25 +12,29 @@ import functools
 import struct
 from typing import NamedTuple
 
+from amqp.basic_message import Message
 from amqp.serialization import dumps as encode_fields
 
 FRAME_END = b"\xce"
+FRAME_HEAD = struct.Struct(">BHI")  # type, channel, payload size
 BASIC_CLASS = 60
 BASIC_PUBLISH = 40
 FRAME_OVERHEAD = 8  # type, channel, size and the end octet
-# the properties encoded here, in the order and with the flag bits of AMQP 0-9-1's basic class
+# each basic property's flag bit: AMQP 0-9-1 numbers them from bit 15 down, in the order of py-amqp's table
+PROPERTY_FLAGS = {name: 1 << (15 - position) for position, (name, _) in enumerate(Message.PROPERTIES)}
+# the properties encoded here, in the basic class's order
 SHORT_STRING, TABLE = "s", "F"
-PROPERTIES = (
-    ("content_type", 1 << 15, SHORT_STRING),
-    ("content_encoding", 1 << 14, SHORT_STRING),
-    ("application_headers", 1 << 13, TABLE),
-    ("correlation_id", 1 << 10, SHORT_STRING),
-    ("reply_to", 1 << 9, SHORT_STRING),
-    ("expiration", 1 << 8, SHORT_STRING),
-)
+PROPERTIES = tuple((name, PROPERTY_FLAGS[name], kind) for name, kind in (
+    ("content_type", SHORT_STRING),
+    ("content_encoding", SHORT_STRING),
+    ("application_headers", TABLE),
+    ("correlation_id", SHORT_STRING),
+    ("reply_to", SHORT_STRING),
+    ("expiration", SHORT_STRING),
+))
 KNOWN = frozenset(name for name, _, _ in PROPERTIES)
 
-_frame_head = struct.Struct(">BHI").pack
+_frame_head = FRAME_HEAD.pack
 _content_head = struct.Struct(">HHQH").pack
 
 

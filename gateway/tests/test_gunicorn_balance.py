@@ -1,7 +1,7 @@
 """A gateway worker whose threads are all busy leaves new connections to a worker that can serve them
 (gateway/gunicorn_worker.py, point 3), where plain gthread accepts them and queues them behind its busy
 threads; and when no worker has a thread free, a waiting connection is still taken within
-BUSY_ACCEPT_EVERY, not left in the backlog. Real gunicorn, workers of one thread each, a trivial WSGI app."""
+BUSY_ACCEPT_AFTER, not left in the backlog. Real gunicorn, workers of one thread each, a trivial WSGI app."""
 import socket
 import subprocess
 import sys
