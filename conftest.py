@@ -69,12 +69,11 @@ def database_factory(database_templates, worker_tag):
 
 @pytest.fixture(scope="session")
 def s3_endpoint():
-    """The local S3-compatible endpoint, one per test worker."""
+    """The local object store (SeaweedFS with real credentials), one per test worker."""
     port = devstack.free_port()
     process = devstack.start_s3(port)
     yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
+    devstack.stop_s3(process)
 
 
 @pytest.fixture
@@ -82,8 +81,8 @@ def storage_settings(s3_endpoint):
     suffix = uuid.uuid4().hex[:8]
     return {
         "endpoint": s3_endpoint,
-        "access_key": "test",
-        "secret_key": "test-secret",
+        "access_key": devstack.LOCAL_ACCESS_KEY,
+        "secret_key": devstack.LOCAL_SECRET_KEY,
         "buckets": {"uploads": f"t-uploads-{suffix}", "resources": f"t-resources-{suffix}",
                     "licences": f"t-licences-{suffix}"},
     }

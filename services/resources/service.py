@@ -10,7 +10,7 @@ from nameko.timer import timer
 
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
-from kepu_common.errors import InvalidInput, KepuError
+from kepu_common.errors import InvalidInput, KepuError, Unavailable
 from kepu_common.org_admins import OrgAdminsFromIdentity
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
@@ -180,8 +180,8 @@ class ResourcesService(OrgAdminsFromIdentity, PlatformService):
                                        path, self.settings.probe_seconds, self.settings.thumbnail_pixels, kind),
                                    inspect=lambda path, content_type, box: _inspect_in_thread(
                                        path, content_type, box, self.settings.probe_seconds))
-        except uploads.Incomplete:
-            raise
+        except (uploads.Incomplete, Unavailable):
+            raise  # storage down or refusing: the upload stays pending, to be completed again
         except KepuError as problem:
             uploads.remove_objects(self.storage, upload)
             uploads.mark_rejected(cur, upload["id"], _reason(problem))
