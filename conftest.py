@@ -79,13 +79,16 @@ def s3_endpoint():
 @pytest.fixture
 def storage_settings(s3_endpoint):
     suffix = uuid.uuid4().hex[:8]
-    return {
+    settings = {
         "endpoint": s3_endpoint,
         "access_key": devstack.LOCAL_ACCESS_KEY,
         "secret_key": devstack.LOCAL_SECRET_KEY,
         "buckets": {"uploads": f"t-uploads-{suffix}", "resources": f"t-resources-{suffix}",
                     "licences": f"t-licences-{suffix}"},
     }
+    yield settings
+    # each SeaweedFS bucket holds volumes of its own: drop the test's buckets so a run stays small
+    devstack.drop_buckets(s3_endpoint, settings["access_key"], settings["secret_key"], settings["buckets"].values())
 
 
 @pytest.fixture

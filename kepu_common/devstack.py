@@ -106,6 +106,14 @@ def seaweedfs_config(access_key, secret_key):
                             "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
 
 
+MASTER_TOML = """[master.volume_growth]
+copy_1 = 1
+copy_2 = 1
+copy_3 = 1
+copy_other = 1
+"""
+
+
 def seaweedfs_command(port, data_dir, config_path, ports=None):
     """`weed server` with master, volume server, filer and S3 gateway in one process, every listener on
     127.0.0.1 and on a port given here (the defaults would take 8080, 8888, 9333, 18080..., and its
@@ -121,8 +129,9 @@ def seaweedfs_command(port, data_dir, config_path, ports=None):
         f"-s3.config={config_path}", "-master.telemetry=false", "-metricsPort=0",
         # a put into a bucket that does not exist is refused (NoSuchBucket), never creates it
         "-s3.autoCreateBucket=false",
-        # volumes grow 1 GB at a time (files are not preallocated); as many as the disk holds
-        "-master.volumeSizeLimitMB=1024", "-volume.max=0",
+        # every bucket is a collection of its own volumes (one each: master.toml); volumes up to 1 GB, not
+        # preallocated; room for a thousand buckets (a test run makes a few hundred)
+        "-master.volumeSizeLimitMB=1024", "-volume.max=1000",
         # one process, so no load balancer to drain before the volume server stops (default: 10 s)
         "-volume.preStopSeconds=0",
     ]
@@ -148,6 +157,27 @@ def wait_for_s3(endpoint, access_key, secret_key, seconds=90.0, process=None):
     raise MissingInfrastructure(f"the S3 endpoint {endpoint} did not answer within {seconds:.0f}s: {last}")
 
 
+def drop_buckets(endpoint, access_key, secret_key, names):
+    """Remove test buckets with everything in them (objects, unfinished multipart uploads); ones that do
+    not exist (a test that never started storage) are skipped."""
+    from minio import Minio
+
+    parts = urlsplit(endpoint)
+    client = Minio(parts.netloc, access_key=access_key, secret_key=secret_key, secure=parts.scheme == "https",
+                   region="us-east-1")
+    for name in names:
+        try:
+            if not client.bucket_exists(name):
+                continue
+            for upload in client._list_multipart_uploads(name).uploads:
+                client._abort_multipart_upload(name, upload.object_name, upload.upload_id)
+            for obj in client.list_objects(name, recursive=True):
+                client.remove_object(name, obj.object_name)
+            client.remove_bucket(name)
+        except Exception as exc:  # a test that stopped the store, or changed its keys: nothing to keep tidy
+            print(f"could not drop test bucket {name}: {exc}", file=sys.stderr)
+
+
 def start_s3(port, data_log=None, data_dir=None, access_key=LOCAL_ACCESS_KEY, secret_key=LOCAL_SECRET_KEY):
     """The local object store: SeaweedFS (`weed server -s3`) on 127.0.0.1:port with real credentials.
 
@@ -161,9 +191,11 @@ def start_s3(port, data_log=None, data_dir=None, access_key=LOCAL_ACCESS_KEY, se
     config_path = data_dir / "s3-identities.json"
     config_path.touch(mode=0o600)
     config_path.write_text(json.dumps(seaweedfs_config(access_key, secret_key)))
+    # read from the working directory: a new bucket grows one volume, not seven (the default for one copy)
+    (data_dir / "master.toml").write_text(MASTER_TOML)
     process = subprocess.Popen(seaweedfs_command(port, data_dir, config_path),
                                stdout=data_log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+                               start_new_session=True, cwd=data_dir)
     process.data_dir = data_dir
     if temporary:
         atexit.register(shutil.rmtree, data_dir, True)

@@ -63,6 +63,17 @@ class PartSchema(Schema):
     url = fields.String(metadata={"description": "PUT this part's bytes here; keep the ETag it answers"})
 
 
+class DuplicateSchema(Schema):
+    """A resource whose file has the same content (SHA-256) as this upload."""
+
+    resource_id = fields.UUID()
+    title = fields.String()
+    status = fields.String(metadata={"description": "the resource's status (RESOURCE_STATUSES)"})
+    org_id = fields.UUID()
+    org_name = fields.String()
+    link = fields.String(metadata={"description": "where the resource is read: GET /api/v1/resources/{id}"})
+
+
 class UploadSchema(Schema):
     id = fields.UUID()
     org_id = fields.UUID()
@@ -84,6 +95,10 @@ class UploadSchema(Schema):
     width = fields.Integer(allow_none=True, metadata={"description": "images and videos: pixels, read from the file"})
     height = fields.Integer(allow_none=True)
     duration_seconds = fields.Float(allow_none=True, metadata={"description": "followup_video: read from the file"})
+    duplicate_of = fields.List(fields.Nested(DuplicateSchema), metadata={
+        "description": "complete uploads: resources whose file has the same content (SHA-256) that the uploader "
+                       "may see (their organization's, published ones of others). Not refused: a flag to "
+                       "check before submitting; reviewers see every such resource in the review snapshot"})
 
 
 class AttachRequest(Schema):

@@ -15,8 +15,8 @@ from kepu_common.org_admins import OrgAdminsFromIdentity
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
-from services.resources import (catalogue, documents, download_log, downloads, image_limits, media, review_flow, search,
-                                thumbnails, uploads)
+from services.resources import (catalogue, documents, download_log, downloads, duplicates, image_limits, media, review_flow,
+                                search, thumbnails, uploads)
 from services.resources.dependencies import Settings
 from services.resources.schemas import (
     AttachedUploadSchema, AttachRequest, CompleteRequest, DownloadVisitor, MineRequest, PageSchema, ResourcePatch, ResourceRequest,
@@ -87,10 +87,13 @@ class ResourcesService(OrgAdminsFromIdentity, PlatformService):
             return None
         return self.storage.presigned_get(self.storage.bucket(uploads.BUCKET), key, expires=expires, filename=filename)
 
-    def _upload_out(self, upload, parts=None):
+    def _upload_out(self, upload, parts=None, cur=None):
         upload = dict(upload, thumbnail_url=self._url(upload["thumbnail_key"]))
         if parts is not None:
             upload["parts"] = parts
+        if cur is not None and upload["status"] == "complete":  # the same content already a resource: flagged
+            upload["duplicate_of"] = duplicates.described(
+                duplicates.for_uploader(cur, upload["sha256"], upload["org_id"], upload["id"]))
         return UploadSchema().dump(upload)
 
     def _resource_out(self, resource):
@@ -133,9 +136,9 @@ class ResourcesService(OrgAdminsFromIdentity, PlatformService):
         with self.db, self.db.cursor() as cur:
             upload = uploads.get(cur, upload_id)
             uploads.require_owner(cur, upload, user_id)
-        parts = (uploads.part_urls(self.storage, self.settings, upload)
-                 if upload["status"] == "pending" and upload["multipart_id"] else None)
-        return self._upload_out(upload, parts)
+            parts = (uploads.part_urls(self.storage, self.settings, upload)
+                     if upload["status"] == "pending" and upload["multipart_id"] else None)
+            return self._upload_out(upload, parts, cur)
 
     @rpc
     def stream_target(self, user_id, upload_id):
@@ -160,14 +163,15 @@ class ResourcesService(OrgAdminsFromIdentity, PlatformService):
                 # a streamed attempt that lost a race, or came too late: its object is nobody's
                 self.storage.remove(self.storage.bucket(uploads.BUCKET), received["object_key"])
             if upload["status"] == "complete":  # asked twice, or a racing stream lost: the first result stands
-                return self._upload_out(upload)
+                return self._upload_out(upload, cur=cur)
             uploads.require_pending(upload)
             self._take_received(upload, received)
             rejection = self._check(cur, upload, received)
             upload = uploads.get(cur, upload["id"])
+            out = self._upload_out(upload, cur=cur)
         if rejection is not None:
             raise rejection  # after the commit: the upload stays rejected, with its reason
-        return self._upload_out(upload)
+        return out
 
     def _check(self, cur, upload, received):
         """Complete the upload if its file passes the checks; otherwise remove it and return why."""
@@ -240,9 +244,11 @@ class ResourcesService(OrgAdminsFromIdentity, PlatformService):
                         previous_status=previous, actor_id=str(actor_id) if actor_id else None)
         stage = review_flow.stage_to_request(resource["status"])
         if stage:
+            # the reviewer sees every other resource with the same content (duplicates.py)
+            same = duplicates.for_reviewer(cur, resource["sha256"], resource["id"])
             self.outbox.add(cur, "review_requested", subject_type=catalogue.SUBJECT_TYPE,
                             subject_id=str(resource["id"]), stage=stage, scope=None,
-                            snapshot=catalogue.review_snapshot(resource))
+                            snapshot={**catalogue.review_snapshot(resource), **duplicates.snapshot_fields(same)})
 
     @rpc
     def submit(self, user_id, request):
