@@ -12,6 +12,7 @@ from gateway import body_rules, errors, hostile_input, requests_log, rpc, securi
 from gateway.blueprints import admin, auth, health, me, orgs, regions, resources, review, system, uploads
 from gateway.blueprints import mall, shares, stats as metrics_stats
 from gateway.blueprints import activities
+from gateway.blueprints import storage_admin
 
 API_PREFIX = "/api/v1"
 
@@ -85,6 +86,7 @@ def create_app(overrides=None):
     api.register_blueprint(activities.mine, url_prefix=f"{API_PREFIX}/my")
     api.register_blueprint(review.bp, url_prefix=f"{API_PREFIX}/review")
     api.register_blueprint(admin.bp, url_prefix=f"{API_PREFIX}/admin")
+    api.register_blueprint(storage_admin.bp, url_prefix=f"{API_PREFIX}/admin/storage")
     api.register_blueprint(system.bp, url_prefix=f"{API_PREFIX}/system")
     api.register_blueprint(shares.bp, url_prefix=f"{API_PREFIX}/shares")
     api.register_blueprint(shares.me, url_prefix=f"{API_PREFIX}/me")

@@ -193,7 +193,8 @@ class Storage:
             )
 
     def abort_multipart(self, bucket, key, upload_id):
-        self.client._abort_multipart_upload(bucket, key, upload_id)
+        with translated(bucket):
+            self.client._abort_multipart_upload(bucket, key, upload_id)
 
     def put_stream(self, bucket, key, stream, length=-1, content_type="application/octet-stream",
                    part_size=16 * 1024 * 1024):

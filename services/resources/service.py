@@ -15,9 +15,11 @@ from kepu_common.org_admins import OrgAdminsFromIdentity
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
-from services.resources import (catalogue, documents, download_log, downloads, duplicates, image_limits, media, review_flow,
-                                search, thumbnails, uploads)
+from services.resources import (abandoned, catalogue, documents, download_log, downloads, duplicates, image_limits,
+                                media, review_flow, scrub, search, thumbnails, uploads)
 from services.resources.dependencies import Settings
+from services.resources.integrity import IntegrityScrub
+from services.resources.scrub_schemas import FindingPageSchema, FindingsRequest
 from services.resources.schemas import (
     AttachedUploadSchema, AttachRequest, CompleteRequest, DownloadVisitor, MineRequest, PageSchema, ResourcePatch, ResourceRequest,
     ResourceRevision, ResourceSchema, SearchRequest, StreamTargetSchema, TopicPageSchema, TopicsRequest, UploadRequest,
@@ -74,6 +76,7 @@ class ResourcesService(OrgAdminsFromIdentity, PlatformService):
     name = "resources"
     storage = ObjectStorage()
     settings = Settings()
+    integrity = IntegrityScrub()
 
     @rpc
     def health(self):
@@ -235,6 +238,43 @@ class ResourcesService(OrgAdminsFromIdentity, PlatformService):
                 uploads.mark_expired(cur, upload["id"])
         if stale:
             log.info("expired %d abandoned uploads", len(stale))
+
+    # --- files that stay sound (services/resources/scrub.py, abandoned.py) --------------------
+    @timer(interval=60)
+    def integrity_scrub(self):
+        """Re-read stored files at a bounded rate and compare their SHA-256 with the recorded one; one run
+        at a time across every replica (advisory lock), resumed where the last one stopped."""
+        if not self.integrity.settings.enabled:
+            return None
+        summary = self.integrity.run(self.storage)
+        if summary.checked or summary.pass_finished:
+            log.info("integrity scrub: %d objects, %d bytes, found %s, %d cleared%s", summary.checked,
+                     summary.bytes_read, summary.found, summary.cleared, ", pass finished" if summary.pass_finished else "")
+        return summary
+
+    @rpc
+    def scrub_findings(self, request=None):
+        """The integrity scrub's findings, newest first, with where the scrub stands (the gateway lets
+        platform admins read it)."""
+        data = FindingsRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            found, more, total = scrub.findings(cur, data["status"], data["kind"], data["page_size"],
+                                                (data["page"] - 1) * data["page_size"])
+            state = scrub.state(cur)
+        return FindingPageSchema().dump({"items": found, "page": data["page"], "page_size": data["page_size"],
+                                         "has_more": more, "total": total, "scrub": state})
+
+    @timer(interval=3600)
+    def abort_abandoned_multipart(self):
+        """Abort multipart uploads no pending upload refers to any more (a process that died between
+        starting one and recording it, a stream whose abort failed) once older than the upload lifetime:
+        their parts are removed with them."""
+        bucket = self.storage.bucket(uploads.BUCKET)
+        with self.db, self.db.cursor() as cur:
+            aborted = abandoned.abort_stale(cur, self.storage, bucket, self.settings.upload_ttl)
+        if aborted:
+            log.info("aborted %d abandoned multipart uploads", len(aborted))
+        return aborted
 
     # --- the catalogue ----------------------------------------------------------------------
     def _announce(self, cur, resource, previous, actor_id):
