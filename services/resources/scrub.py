@@ -135,6 +135,16 @@ def record(cur, upload, kind, actual=None):
     return cleared
 
 
+def report_missing(cur, resource_id):
+    """A resource's file found gone outside a pass (a download asked for it): reported at once, as the
+    scrub would (opened, or refreshed if already open)."""
+    cur.execute(
+        "INSERT INTO scrub_findings (upload_id, object_key, kind, expected_sha256) "
+        "SELECT u.id, u.object_key, 'missing', u.sha256 FROM resources r JOIN uploads u ON u.id = r.file_upload_id "
+        "WHERE r.id = %s ON CONFLICT (upload_id) WHERE resolved_at IS NULL DO UPDATE SET kind = 'missing', "
+        "actual_sha256 = NULL, actual_size = NULL, last_seen_at = now()", (resource_id,))
+
+
 def finish_pass(cur):
     cur.execute("UPDATE scrub_state SET last_upload_id = NULL, passes_finished = passes_finished + 1, "
                 "last_pass_at = now(), pass_started_at = NULL")

@@ -6,6 +6,7 @@ from datetime import timedelta
 import eventlet
 from eventlet import tpool
 from eventlet.semaphore import Semaphore
+from minio.error import S3Error
 from nameko.timer import timer
 
 from kepu_common.consumers import event_consumer
@@ -365,15 +366,36 @@ class ResourcesService(OrgAdminsFromIdentity, PlatformService):
         """A short-lived link to the file; the request is recorded, and counted and announced once per
         visitor per 30 s unless a robot asked (services/resources/downloads.py)."""
         seen = DownloadVisitor().load(visitor or {})
-        with self.db, self.db.cursor() as cur:
-            resource, outcome, at = download_log.record(cur, resource_id, user_id, seen["client_address"],
-                                                        seen["user_agent"])
-            if outcome == downloads.COUNTED:
-                self.outbox.add(cur, "resource_downloaded", resource_id=str(resource["id"]),
-                                org_id=str(resource["org_id"]), type=resource["type"],
-                                user_id=str(user_id) if user_id else None, downloaded_at=at.isoformat())
+        try:
+            with self.db, self.db.cursor() as cur:
+                resource, outcome, at = download_log.record(cur, resource_id, user_id, seen["client_address"],
+                                                            seen["user_agent"])
+                # the file is there (storage down: Unavailable); a request for a file that is not is not counted
+                if not self._stored(resource["file_key"]):
+                    raise _FileMissing
+                self._count_download(cur, resource, user_id, outcome, at)
+        except _FileMissing:
+            with self.db, self.db.cursor() as cur:
+                scrub.report_missing(cur, resource_id)
+            log.error("resource %s: its file %s is missing from storage", resource_id, resource["file_key"])
+            raise Unavailable("resource_file_missing", details={"dependency": "storage"}) from None
         return {"url": self._url(resource["file_key"], self.settings.download_ttl, resource["filename"]),
                 "expires_in": int(self.settings.download_ttl.total_seconds()), "filename": resource["filename"]}
+
+    def _stored(self, key):
+        try:
+            self.storage.stat(self.storage.bucket(uploads.BUCKET), key)
+        except S3Error as exc:
+            if exc.code in scrub.MISSING_CODES:
+                return False
+            raise
+        return True
+
+    def _count_download(self, cur, resource, user_id, outcome, at):
+        if outcome == downloads.COUNTED:
+            self.outbox.add(cur, "resource_downloaded", resource_id=str(resource["id"]),
+                            org_id=str(resource["org_id"]), type=resource["type"],
+                            user_id=str(user_id) if user_id else None, downloaded_at=at.isoformat())
 
     # --- organization names (identity's events; who acts for which: OrgAdminsFromIdentity) ------
     @event_consumer("identity", "org_registered")
@@ -382,6 +404,10 @@ class ResourcesService(OrgAdminsFromIdentity, PlatformService):
             for event in claim_events(cur, "resources.on_org_registered", events):
                 cur.execute("INSERT INTO organizations (id, name) VALUES (%s, %s) "
                             "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name", (event["org_id"], event["name"]))
+
+
+class _FileMissing(Exception):
+    """A resource's file is gone from storage (download): the request is rolled back, then reported."""
 
 
 def _reason(problem):

@@ -248,3 +248,55 @@ def test_storage_down_while_an_upload_completes_leaves_it_pending(start_service,
     finally:
         store.kill()  # its data is the test's temporary directory
         store.wait(10)
+
+
+def test_a_download_of_a_file_gone_or_unreachable_is_a_clear_error_and_not_counted(resources, storage, amqp_uri):
+    from services.resources.tests.test_duplicates import decide, form
+
+    upload = uploaded_image(resources, storage)
+    resource = call(resources, "submit", ADMIN_A, form(upload["id"]))
+    decide(resources, amqp_uri, resource["id"], "initial")
+    decide(resources, amqp_uri, resource["id"], "scientific")
+    assert call(resources, "download", resource["id"], None)["url"]
+
+    # storage away: 503 storage_unreachable, nothing recorded or counted
+    with patched_storage(resources, endpoint=f"http://127.0.0.1:{devstack.free_port()}"):
+        with pytest.raises(Unavailable, match="storage_unreachable"):
+            call(resources, "download", resource["id"], None)
+    assert sql(resources, "SELECT count(*) FROM download_events") == [(1,)]
+
+    # deleted behind the platform's back: 503 resource_file_missing, reported as a finding at once
+    storage.remove(storage.bucket("resources"), resource_file_key(resources, resource["id"]))
+    with pytest.raises(Unavailable, match="resource_file_missing") as error:
+        call(resources, "download", resource["id"], None)
+    assert error.value.status == 503
+    assert sql(resources, "SELECT count(*) FROM download_events") == [(1,)]
+    assert call(resources, "get_resource", resource["id"], None)["downloads"] == 1
+    assert list(open_findings(resources).values()) == [("missing", None, None)]
+    item, = call(resources, "scrub_findings")["items"]
+    assert (item["resource_id"], item["upload_id"]) == (resource["id"], upload["id"])
+
+
+def uploaded_image(container, storage):
+    return streamed(container, storage, png_bytes(180, 90), **IMAGE)
+
+
+def resource_file_key(container, resource_id):
+    return sql(container, "SELECT file_key FROM resources WHERE id = %s", (resource_id,))[0][0]
+
+
+class patched_storage:
+    """The service's storage pointed elsewhere for a while (an outage, without stopping the shared store)."""
+
+    def __init__(self, container, **settings):
+        from kepu_common.storage import ObjectStorage
+
+        self.provider = next(d for d in container.dependencies if isinstance(d, ObjectStorage))
+        self.settings = dict(container.config["STORAGE"], **settings)
+
+    def __enter__(self):
+        self.original = self.provider.storage
+        self.provider.storage = Storage.from_config(self.settings)
+
+    def __exit__(self, *exc_info):
+        self.provider.storage = self.original
