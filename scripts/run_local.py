@@ -53,7 +53,7 @@ def main():
             print(f"port {s3_port} is taken: set S3_PORT, or S3_ENDPOINT to use that server", file=sys.stderr)
             return 1
         # real credentials: the settings' defaults unless S3_ACCESS_KEY / S3_SECRET_KEY say otherwise
-        s3 = devstack.start_s3(s3_port, open(VAR / "s3.log", "ab"), data_dir=VAR / "seaweedfs",
+        s3 = devstack.start_s3(s3_port, open(VAR / "s3.log", "ab"), data_dir=Path(env.get("S3_DATA_DIR") or VAR / "seaweedfs"),
                                access_key=env.setdefault("S3_ACCESS_KEY", devstack.LOCAL_ACCESS_KEY),
                                secret_key=env.setdefault("S3_SECRET_KEY", devstack.LOCAL_SECRET_KEY))
         env["S3_ENDPOINT"] = f"http://127.0.0.1:{s3_port}"
