@@ -17,7 +17,7 @@ from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
 from services.resources import (abandoned, catalogue, documents, download_log, downloads, duplicates, image_limits,
-                                media, review_flow, scrub, search, thumbnails, uploads)
+                                media, review_flow, scrub, search, thumbnails, uploads, virus_scan)
 from services.resources.dependencies import Settings
 from services.resources.integrity import IntegrityScrub
 from services.resources.scrub_schemas import FindingPageSchema, FindingsRequest
@@ -188,6 +188,9 @@ class ResourcesService(OrgAdminsFromIdentity, PlatformService):
                                        path, self.settings.probe_seconds, self.settings.thumbnail_pixels, kind),
                                    inspect=lambda path, content_type, box: _inspect_in_thread(
                                        path, content_type, box, self.settings.probe_seconds))
+            if self.settings.scanner is not None:  # infected: quarantined, then rejected below
+                virus_scan.check(self.settings.scanner, self.storage, self.storage.bucket(uploads.BUCKET),
+                                 upload["object_key"], upload["id"])
         except (uploads.Incomplete, Unavailable):
             raise  # storage down or refusing: the upload stays pending, to be completed again
         except KepuError as problem:
