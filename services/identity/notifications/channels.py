@@ -13,7 +13,9 @@ App push (not built: there is no app to push to yet) plugs in the same way: a cl
 service calls every configured channel for each new notification after the inbox row committed (see
 IdentityService._push). A push failure never loses the notification: the inbox already has it.
 """
+import json
 import logging
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 from nameko.extensions import DependencyProvider
@@ -34,13 +36,31 @@ class ConsoleNoticeSender(ConsoleSender):
         log.info("SMS to %s [%s #%s]: %s", phones.masked(phone), template_code, out_id, text)
 
 
-NOTICE_SENDERS = {"console": ConsoleNoticeSender}
+class FileNoticeSender:
+    """A stand-in provider for development and the journey tests: each accepted message is one JSON line in
+    <sms_file_dir>/sms.jsonl (full phone: this file is the "phone"; never in production), and while a file named
+    OUTAGE exists in that directory it refuses every message, as a provider that is down does."""
+
+    def __init__(self, settings):
+        self.directory = Path(settings.get("sms_file_dir") or "var/sms")
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def send_notice(self, phone, template_code, params, text, out_id):
+        if (self.directory / "OUTAGE").exists():
+            raise ConnectionError("SMS provider unavailable (OUTAGE file present)")
+        line = json.dumps({"phone": phone, "template_code": template_code, "params": params, "text": text,
+                           "out_id": out_id}, ensure_ascii=False)
+        with open(self.directory / "sms.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+NOTICE_SENDERS = {"console": lambda settings: ConsoleNoticeSender(), "file": FileNoticeSender}
 PUSH_CHANNELS = {}  # name -> class with send(user_id, notification); none yet
 
 
-def notice_sender_from_config(name):
+def notice_sender_from_config(name, settings=None):
     if name in NOTICE_SENDERS:
-        return NOTICE_SENDERS[name]()
+        return NOTICE_SENDERS[name](settings or {})
     sender = sender_from_config(name)  # a carrier's sender registered in services.identity.sms.SENDERS
     if not hasattr(sender, "send_notice"):
         raise ValueError(f"SMS sender {name!r} cannot send notifications (no send_notice)")
@@ -55,7 +75,8 @@ class NotificationConfig:
         self.sms_max_attempts = int(settings.get("sms_max_attempts", 8))
         self.sms_batch = int(settings.get("sms_batch", 50))
         self.retention_days = int(settings.get("retention_days", 180))
-        self.sender = notice_sender_from_config(settings.get("sms_sender") or identity.get("sms_sender", "console"))
+        self.sender = notice_sender_from_config(settings.get("sms_sender") or identity.get("sms_sender", "console"),
+                                                settings)
         self.push = [PUSH_CHANNELS[name]() for name in settings.get("push_channels") or ()]
 
 

@@ -23,7 +23,7 @@ class QuietHours:
     @classmethod
     def parse(cls, text):
         """'22:00-08:00', or 'off' / '' for none (a test platform that must not depend on the hour it runs)."""
-        text = (text or "").strip().lower()
+        text = "" if text is False else str(text or "").strip().lower()  # YAML reads a bare off as false
         if text in ("", "off", "none"):
             return cls(time(0, 0), time(0, 0))
         start, _, end = text.partition("-")
