@@ -420,19 +420,23 @@ class IdentityService(PlatformService):
                 if named:
                     notification_store.remember_name(cur, *named)
 
-    @event_consumer("review", "review_decided", subjects=("resource",))
-    def remember_resource_reasons(self, events):
-        """A resource rejection's reason (resource_status_changed has none): kept by stage, and filled into the
-        rejection's notification if that was written first."""
+    @event_consumer("review", "review_decided", subjects=("resource", "activity"))
+    def notify_review_decided(self, events):
+        """What only review's decisions tell: a resource rejection's reason (resource_status_changed has none;
+        kept by stage and filled into the rejection's notification if that was written first) and an activity's
+        provincial approval (activities publishes no event for it)."""
+        now = datetime.now(timezone.utc)
         with self.db, self.db.cursor() as cur:
-            for event in events:
+            fresh = claim_events(cur, "identity.notifications", events)
+            for event in fresh:
                 if event["subject_type"] != "resource" or event["decision"] != "rejected":
                     continue
-                kind = {"initial": "resource_initial_rejected", "scientific": "resource_scientific_rejected"}.get(
-                    event["stage"])
+                kind = fanout.RESOURCE_REJECTION_KINDS.get(event["stage"])
                 if kind:
                     notification_store.remember_reason(cur, "resource", event["subject_id"], event["stage"],
                                                        event.get("comment") or "", kind)
+            written = deliver.apply(cur, fresh, self.notifications.config, self.notifications.metrics, now)
+        self._push(written)
 
     @timer(interval=2)
     def send_notification_sms(self):

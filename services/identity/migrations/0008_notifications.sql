@@ -53,12 +53,13 @@ CREATE INDEX notification_sms_due ON notification_sms (next_attempt_at) WHERE st
 CREATE INDEX notification_sms_sent ON notification_sms (user_id, sent_at) WHERE status = 'sent';
 CREATE INDEX notification_sms_dead ON notification_sms (id) WHERE status = 'dead';
 
--- names of resources and activities (their review_requested snapshots), and rejection reasons of resources
+-- names and organizations of resources and activities (their review_requested snapshots), and rejection reasons of resources
 -- (review_decided.resource): resource_status_changed carries neither
 CREATE TABLE notification_subjects (
     subject_type  text        NOT NULL,
     subject_id    text        NOT NULL,
     name          text,
+    org_id        text,
     reasons       jsonb       NOT NULL DEFAULT '{}',
     updated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (subject_type, subject_id)

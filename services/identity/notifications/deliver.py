@@ -26,12 +26,15 @@ def apply(cur, events, config, metrics, now):
             stage = fanout.RESOURCE_REJECTION_STAGES.get(notice.kind)
             if stage and not params.get("reason"):
                 params["reason"] = store.reason_of(cur, "resource", params["resource_id"], stage)
+            org_id = notice.org_id or (store.org_of(cur, *notice.org_of) if notice.org_of else None)
             if notice.user_id:
                 recipients = [notice.user_id]
+            elif org_id:
+                recipients = store.org_admins(cur, org_id)
             else:
-                recipients = store.org_admins(cur, notice.org_id)
-                if notice.skip_actor and notice.skip_actor in recipients:
-                    continue  # the organization's own administrator did it
+                continue  # an activity identity never saw a snapshot of: nobody known to tell
+            if notice.skip_actor and notice.skip_actor in recipients:
+                continue  # the organization's own administrator did it
             for user_id in recipients:
                 notification = _write(cur, event, notice.kind, params, user_id, config, now)
                 if notification is not None:

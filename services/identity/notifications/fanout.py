@@ -18,6 +18,7 @@ class Notice:
     user_id: str = None  # one person ...
     org_id: str = None  # ... or the organization's administrators
     needs: tuple = field(default_factory=tuple)  # (param, subject_type, subject_id): a name to look up
+    org_of: tuple = None  # (subject_type, subject_id): the organization is the one remembered for the subject
     skip_actor: str = None  # an administrator who did it themselves is not told
 
 
@@ -66,6 +67,7 @@ RESOURCE_KINDS = {
     ("pending_scientific", "published"): "resource_published",
 }
 RESOURCE_REJECTION_STAGES = {"resource_initial_rejected": "initial", "resource_scientific_rejected": "scientific"}
+RESOURCE_REJECTION_KINDS = {stage: kind for kind, stage in RESOURCE_REJECTION_STAGES.items()}
 
 
 def _resource(event, _):
@@ -79,8 +81,9 @@ def _resource(event, _):
     return [Notice(kind, params, org_id=_s(event["org_id"]), needs=(("title", "resource", resource_id),))]
 
 
+# activity_approved is published once the whole route approved (its last stage: national); a provincial approval
+# that sends the activity on to national review publishes no activity event, so it is read from review_decided
 ACTIVITY_DECISIONS = {
-    ("activity_approved", "provincial"): "activity_provincial_approved",
     ("activity_approved", "national"): "activity_national_approved",
     ("activity_rejected", "provincial"): "activity_provincial_rejected",
     ("activity_rejected", "national"): "activity_national_rejected",
@@ -111,6 +114,16 @@ def _activity(event, _):
     return []
 
 
+def _review_decided(event, _):
+    """A provincial approval of an activity (see ACTIVITY_DECISIONS); the organization is the one its review
+    snapshot named. Review closes a superseded task, so a decision is for the activity's current version."""
+    if (event["subject_type"], event["stage"], event["decision"]) != ("activity", "provincial", "approved"):
+        return []
+    activity_id = str(event["subject_id"])
+    return [Notice("activity_provincial_approved", {"activity_id": activity_id, "title": ""},
+                   needs=(("title", "activity", activity_id),), org_of=("activity", activity_id))]
+
+
 _HANDLERS = {
     "user_verified": _verification, "user_verification_rejected": _verification,
     "org_verified": _org, "org_rejected": _org,
@@ -118,14 +131,15 @@ _HANDLERS = {
     "resource_status_changed": _resource,
     "activity_approved": _activity, "activity_rejected": _activity, "activity_shelved": _activity,
     "activity_nominated": _activity,
+    "review_decided": _review_decided,
 }
 CONSUMED = tuple(_HANDLERS)
 
 
 def subject_name(event):
-    """(subject_type, subject_id, name) a review_requested snapshot tells, for resources and activities."""
+    """(subject_type, subject_id, name, org_id) a review_requested snapshot tells, for resources and activities."""
     snapshot = event.get("snapshot") or {}
     name = snapshot.get("title") or snapshot.get("name")
     if event["subject_type"] not in ("resource", "activity") or not name:
         return None
-    return event["subject_type"], str(event["subject_id"]), str(name)
+    return event["subject_type"], str(event["subject_id"]), str(name), snapshot.get("org_id")

@@ -18,10 +18,18 @@ def org_admins(cur, org_id):
     return [str(row[0]) for row in cur.fetchall()]
 
 
-def remember_name(cur, subject_type, subject_id, name):
-    cur.execute("INSERT INTO notification_subjects (subject_type, subject_id, name) VALUES (%s, %s, %s) "
-                "ON CONFLICT (subject_type, subject_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()",
-                (subject_type, str(subject_id), name))
+def remember_name(cur, subject_type, subject_id, name, org_id=None):
+    cur.execute("INSERT INTO notification_subjects (subject_type, subject_id, name, org_id) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (subject_type, subject_id) DO UPDATE SET name = EXCLUDED.name, "
+                "org_id = coalesce(EXCLUDED.org_id, notification_subjects.org_id), updated_at = now()",
+                (subject_type, str(subject_id), name, org_id))
+
+
+def org_of(cur, subject_type, subject_id):
+    cur.execute("SELECT org_id FROM notification_subjects WHERE subject_type = %s AND subject_id = %s",
+                (subject_type, str(subject_id)))
+    row = cur.fetchone()
+    return row[0] if row else None
 
 
 def name_of(cur, subject_type, subject_id):

@@ -162,7 +162,6 @@ def activity_event(event_type, **fields):
 
 
 @pytest.mark.parametrize("event_type, stage, kind", [
-    ("activity_approved", "provincial", "activity_provincial_approved"),
     ("activity_approved", "national", "activity_national_approved"),
     ("activity_rejected", "provincial", "activity_provincial_rejected"),
     ("activity_rejected", "national", "activity_national_rejected"),
@@ -171,6 +170,19 @@ def test_activity_decisions_at_each_stage(event_type, stage, kind):
     [notice] = fanout.notices(activity_event(event_type, stage=stage, reason="时间填写有误"))
     assert notice.kind == kind
     assert ("reason" in notice.params) == kind.endswith("rejected")
+
+
+def test_a_provincial_approval_is_read_from_reviews_decision_and_told_to_the_activitys_organization():
+    activity = uuid.uuid4()
+    decided = event("review_decided", subject_type="activity", subject_id=str(activity), stage="provincial",
+                    decision="approved", comment="")
+    [notice] = fanout.notices(decided)
+    assert notice.kind == "activity_provincial_approved" and notice.org_of == ("activity", str(activity))
+    assert notice.user_id is None and notice.org_id is None
+    for other in ({"stage": "national"}, {"decision": "rejected"}, {"subject_type": "resource"}):
+        assert fanout.notices(dict(decided, **other)) == []
+    # activities publishes activity_approved only at the end of the route: no second provincial notice from it
+    assert fanout.notices(activity_event("activity_approved", stage="provincial")) == []
 
 
 def test_shelving_off_tells_unless_the_organization_did_it_and_on_tells_nobody():
@@ -194,8 +206,8 @@ def test_every_consumed_event_maps_to_kinds_that_exist():
 
 def test_names_come_from_review_snapshots_of_resources_and_activities_only():
     assert fanout.subject_name({"subject_type": "resource", "subject_id": "r1", "snapshot": {"title": "防溺水"}}) \
-        == ("resource", "r1", "防溺水")
-    assert fanout.subject_name({"subject_type": "activity", "subject_id": "a1", "snapshot": {"name": "科普日"}}) \
-        == ("activity", "a1", "科普日")
+        == ("resource", "r1", "防溺水", None)
+    assert fanout.subject_name({"subject_type": "activity", "subject_id": "a1",
+                                "snapshot": {"name": "科普日", "org_id": "o1"}}) == ("activity", "a1", "科普日", "o1")
     assert fanout.subject_name({"subject_type": "organization", "subject_id": "o", "snapshot": {"name": "x"}}) is None
 

@@ -178,9 +178,13 @@ def test_an_activity_shelved_by_its_own_admin_tells_nobody_and_by_a_platform_adm
                           supervising_org_id=str(uuid.uuid4()), review_status="approved", shelf="off", revision=1,
                           stage=None, reason="活动信息与实际不符", actor_id=actor)
 
-    publish_events(amqp_uri, [shelved(admin), shelved(str(uuid.uuid4()))])
-    wait_for(lambda: inbox(identity, admin)["total"] >= 1)
-    [item] = inbox(identity, admin)["items"]
+    by_admin, by_platform = shelved(admin), shelved(str(uuid.uuid4()))
+    publish_events(amqp_uri, [by_admin, by_platform])
+    wait_for(lambda: sql(identity, "SELECT count(*) FROM processed_events WHERE event_id IN (%s, %s)",
+                         (by_admin["event_id"], by_platform["event_id"]))[0][0] == 2, what="both events handled")
+    items = inbox(identity, admin)["items"]
+    assert len(items) == 1, items
+    [item] = items
     assert item["kind"] == "activity_shelved_by_admin" and "活动信息与实际不符" in item["body"]
 
 
