@@ -1,7 +1,7 @@
 """Notifications through the gateway, every service its own process (issue 24): a communicator is rejected,
 reads the reason in her inbox and gets one SMS, resubmits and is approved; an organizer's activity is rejected
-provincially (during an SMS provider outage: the SMS is delayed, not lost), then approved at both stages; events
-redelivered by hand give no duplicates.
+provincially (during an SMS provider outage: the SMS is delayed, not lost), then approved at both stages, and
+its follow-up deadline approaches; events redelivered by hand give no duplicates.
 
 The platform is this module's own: its SMS goes to a file (the `file` sender, with an OUTAGE switch) and its
 quiet hours are off, so the journey does not depend on the hour it runs (quiet hours are tested with a fixed
@@ -16,7 +16,9 @@ from kepu_common import devstack
 from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, publish_events
 from services.identity.cli import create_admin
 from services.resources.tests.conftest import png_bytes
-from tests.test_activities_journey import GUANGDONG, activity_form, organization, put, reviewer, status_of, uploaded
+from tests.test_activities_journey import (
+    GUANGDONG, activity_form, ended, organization, put, reviewer, status_of, uploaded,
+)
 from tests.test_identity_journey import PASSWORD, eventually, get, post, review_decides, sign_up
 from tests.test_resources_journey import decide_in_review, id_number, login
 
@@ -30,7 +32,7 @@ def platform(tmp_path_factory, jwt_keys, s3_endpoint):
         GATEWAY_WORKERS=1, GATEWAY_THREADS=8, OUTBOX_POLL_INTERVAL=0.2, GATEWAY_RPC_TIMEOUT=8, MAX_WORKERS=4,
         UPLOAD_PART_SIZE_MB=5, GATEWAY_UPLOAD_PART_MB=5,
         NOTIFY_QUIET_HOURS="off", NOTIFY_SMS_SENDER="file", NOTIFY_SMS_FILE_DIR=str(sms_dir),
-        NOTIFY_SMS_RETRY_SECONDS="0.5",
+        NOTIFY_SMS_RETRY_SECONDS="0.5", NOTIFY_FOLLOWUP_RECHECK_SECONDS="0",
     ) as platform:
         platform.sms_dir = sms_dir
         yield platform
@@ -143,4 +145,11 @@ def test_an_organizers_activity_rejected_provincially_then_approved_at_both_stag
     assert not [k for k in kinds_in(platform, cast_admin) if k.startswith("activity_")]
     time.sleep(3)
     assert len(texts_to(platform, organizer_phone)) == 1  # approvals: inbox only
+
+    # it took place 8 days ago: its summary is due in 10 days from its end (activities' rule), 2 days from now
+    ended(platform, activity, days_ago=8)
+    assert eventually(lambda: "activity_followup_due_3d" in kinds_in(platform, publisher), timeout=90)
+    reminder = next(i for i in inbox(platform, publisher)["items"] if i["kind"] == "activity_followup_due_3d")
+    assert "番禺青少年航模体验日" in reminder["body"] and reminder["link"]["path"] == f"/activities/{activity}/followup"
+    assert eventually(lambda: len(texts_to(platform, organizer_phone)) == 2)
     assert platform.query("identity", "SELECT count(*) FROM notification_sms WHERE status = 'dead'") == [(0,)]

@@ -21,7 +21,7 @@ from services.identity import (
     verification,
 )
 from services.identity.dependencies import Settings, SmsGateway
-from services.identity.notifications import deliver, fanout
+from services.identity.notifications import deliver, fanout, followups as notification_followups
 from services.identity.notifications import dispatch as notification_dispatch, kinds as notification_kinds
 from services.identity.notifications import rules as notification_rules, store as notification_store
 from services.identity.notifications import texts as notification_texts
@@ -345,12 +345,15 @@ class IdentityService(PlatformService):
     # --- notifications (issue 24): services/identity/notifications ---------------------------------
     notifications = Notifications()
 
-    def _notify(self, events):
-        """Inbox rows and queued SMS for each event's notices, once per event and person."""
+    def _notify(self, events, consumer, also=None):
+        """Inbox rows and queued SMS for each event's notices, once per event and person; also(cur, fresh) runs
+        in the same transaction."""
         now = datetime.now(timezone.utc)
         with self.db, self.db.cursor() as cur:
-            fresh = claim_events(cur, "identity.notifications", events)
+            fresh = claim_events(cur, f"identity.{consumer}", events)
             written = deliver.apply(cur, fresh, self.notifications.config, self.notifications.metrics, now)
+            if also is not None:
+                also(cur, fresh)
         self._push(written)
 
     def _push(self, written):
@@ -366,43 +369,54 @@ class IdentityService(PlatformService):
 
     @event_consumer("identity", "user_verified")
     def notify_user_verified(self, events):
-        self._notify(events)
+        self._notify(events, "notify_user_verified")
 
     @event_consumer("identity", "user_verification_rejected")
     def notify_user_verification_rejected(self, events):
-        self._notify(events)
+        self._notify(events, "notify_user_verification_rejected")
 
     @event_consumer("identity", "org_verified")
     def notify_org_verified(self, events):
-        self._notify(events)
+        self._notify(events, "notify_org_verified")
 
     @event_consumer("identity", "org_rejected")
     def notify_org_rejected(self, events):
-        self._notify(events)
+        self._notify(events, "notify_org_rejected")
 
     @event_consumer("identity", "role_granted")
     def notify_role_granted(self, events):
-        self._notify(events)
+        self._notify(events, "notify_role_granted")
 
     @event_consumer("resources", "resource_status_changed")
     def notify_resource_status_changed(self, events):
-        self._notify(events)
+        self._notify(events, "notify_resource_status_changed")
 
     @event_consumer("activities", "activity_approved")
     def notify_activity_approved(self, events):
-        self._notify(events)
+        def track(cur, fresh):  # approved at the end of its route: its follow-up deadline is watched
+            for event in fresh:
+                if event["review_status"] == "approved":
+                    notification_store.track_followup(cur, event["activity_id"], event["org_id"])
+
+        self._notify(events, "notify_activity_approved", track)
+
+    @event_consumer("activities", "activity_followup_submitted")
+    def stop_followup_reminders(self, events):
+        with self.db, self.db.cursor() as cur:
+            for event in events:  # idempotent: a redelivery marks it submitted again
+                notification_store.followup_submitted(cur, event["activity_id"], event["org_id"])
 
     @event_consumer("activities", "activity_rejected")
     def notify_activity_rejected(self, events):
-        self._notify(events)
+        self._notify(events, "notify_activity_rejected")
 
     @event_consumer("activities", "activity_shelved")
     def notify_activity_shelved(self, events):
-        self._notify(events)
+        self._notify(events, "notify_activity_shelved")
 
     @event_consumer("activities", "activity_nominated")
     def notify_activity_nominated(self, events):
-        self._notify(events)
+        self._notify(events, "notify_activity_nominated")
 
     @event_consumer("resources", "review_requested")
     def remember_resource_names(self, events):
@@ -427,7 +441,7 @@ class IdentityService(PlatformService):
         provincial approval (activities publishes no event for it)."""
         now = datetime.now(timezone.utc)
         with self.db, self.db.cursor() as cur:
-            fresh = claim_events(cur, "identity.notifications", events)
+            fresh = claim_events(cur, "identity.notify_review_decided", events)
             for event in fresh:
                 if event["subject_type"] != "resource" or event["decision"] != "rejected":
                     continue
@@ -449,6 +463,22 @@ class IdentityService(PlatformService):
         if metrics is not None:
             metrics.dead.labels(metrics.service).set(dead)
             metrics.pending.labels(metrics.service).set(pending)
+
+    @timer(interval=30)
+    def remind_followups(self):
+        """Follow-up deadlines 3 days and 1 day ahead and missed (Asia/Shanghai), once each (followups.py)."""
+        now = datetime.now(timezone.utc)
+        today, _ = notification_rules.shanghai_day(now)
+        config = self.notifications.config
+
+        def ask_deadline(user_id, activity_id):
+            return notification_followups.parse_followup(
+                self.notifications.rpc().call("activities", "get_followup", user_id, activity_id))
+
+        notification_followups.refresh(self.db, ask_deadline, config.followup_recheck_seconds, now, today)
+        with self.db, self.db.cursor() as cur:
+            written = notification_followups.remind(cur, config, self.notifications.metrics, now, today)
+        self._push(written)
 
     @timer(interval=3600)
     def purge_notifications(self):

@@ -64,3 +64,16 @@ CREATE TABLE notification_subjects (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (subject_type, subject_id)
 );
+
+-- follow-up reminders: approved activities whose materials are not in yet; the deadline is asked of activities
+-- (RPC get_followup, as one of the organization's admins) and re-checked every followup_recheck_seconds
+CREATE TABLE notification_followups (
+    activity_id    text        PRIMARY KEY,
+    org_id         text        NOT NULL,
+    deadline       date,
+    submitted      boolean     NOT NULL DEFAULT false,
+    last_reminder  text,
+    checked_at     timestamptz,
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX notification_followups_open ON notification_followups (deadline) WHERE NOT submitted;

@@ -22,6 +22,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge
 
 from kepu_common.observability import Observability
+from kepu_common.rpc_client import RpcClient
 from services.identity import phones
 from services.identity.notifications.rules import QuietHours
 from services.identity.sms import ConsoleSender, sender_from_config
@@ -75,6 +76,7 @@ class NotificationConfig:
         self.sms_max_attempts = int(settings.get("sms_max_attempts", 8))
         self.sms_batch = int(settings.get("sms_batch", 50))
         self.retention_days = int(settings.get("retention_days", 180))
+        self.followup_recheck_seconds = float(settings.get("followup_recheck_seconds", 6 * 3600))
         self.sender = notice_sender_from_config(settings.get("sms_sender") or identity.get("sms_sender", "console"),
                                                 settings)
         self.push = [PUSH_CHANNELS[name]() for name in settings.get("push_channels") or ()]
@@ -103,6 +105,20 @@ class Notifications(DependencyProvider):
         config = self.container.config
         self.config = NotificationConfig(config.get("IDENTITY", {}), config.get("NOTIFICATIONS") or {})
         self.metrics = None
+        self._rpc = None
+
+    def rpc(self):
+        """An RPC client for asking activities (follow-up deadlines), made on first use, 5 s per call."""
+        if self._rpc is None:
+            self._rpc = RpcClient(self.container.config["AMQP_URI"], timeout=5.0)
+        return self._rpc
+
+    def stop(self):
+        if self._rpc is not None:
+            self._rpc.close()
+            self._rpc = None
+
+    kill = stop
 
     def start(self):
         # after every extension's setup: the service's Observability has made its registry by now

@@ -36,7 +36,7 @@ def apply(cur, events, config, metrics, now):
             if notice.skip_actor and notice.skip_actor in recipients:
                 continue  # the organization's own administrator did it
             for user_id in recipients:
-                notification = _write(cur, event, notice.kind, params, user_id, config, now)
+                notification = write(cur, event, notice.kind, params, user_id, config, now)
                 if notification is not None:
                     written.append((user_id, notification))
                     if metrics is not None:
@@ -44,7 +44,7 @@ def apply(cur, events, config, metrics, now):
     return written
 
 
-def _write(cur, event, kind_name, params, user_id, config, now):
+def write(cur, event, kind_name, params, user_id, config, now):
     kind = kinds.KINDS[kind_name]
     link = kinds.link(kind, params)
     notification_id = store.insert(cur, user_id, event["event_id"], kind_name, params, link)

@@ -200,3 +200,37 @@ def sms_counts(cur):
     cur.execute("SELECT count(*) FILTER (WHERE status = 'dead'), count(*) FILTER (WHERE status = 'pending') "
                 "FROM notification_sms WHERE status IN ('dead', 'pending')")
     return cur.fetchone()
+
+
+# --- follow-up reminders -----------------------------------------------------------------------------------------
+
+def track_followup(cur, activity_id, org_id):
+    """An approved activity: its follow-up deadline is watched (again, after an edit was approved)."""
+    cur.execute("INSERT INTO notification_followups (activity_id, org_id) VALUES (%s, %s) "
+                "ON CONFLICT (activity_id) DO UPDATE SET checked_at = NULL", (str(activity_id), str(org_id)))
+
+
+def followup_submitted(cur, activity_id, org_id):
+    """Materials handed in; arriving before the approval's event (another queue), it still counts."""
+    cur.execute("INSERT INTO notification_followups (activity_id, org_id, submitted) VALUES (%s, %s, true) "
+                "ON CONFLICT (activity_id) DO UPDATE SET submitted = true", (str(activity_id), str(org_id)))
+
+
+_FOLLOWUP = ("activity_id", "org_id", "deadline", "last_reminder", "checked_at")
+
+
+def open_followups(cur, today, limit=500):
+    """Activities whose materials are not in and whose deadline is unknown, ahead, or passed a day ago at most."""
+    cur.execute(f"SELECT {', '.join(_FOLLOWUP)} FROM notification_followups WHERE NOT submitted "
+                "AND (deadline IS NULL OR deadline >= %s - 1) ORDER BY activity_id LIMIT %s", (today, limit))
+    return [dict(zip(_FOLLOWUP, row)) for row in cur.fetchall()]
+
+
+def followup_checked(cur, activity_id, deadline, submitted, now):
+    cur.execute("UPDATE notification_followups SET deadline = %s, submitted = submitted OR %s, checked_at = %s "
+                "WHERE activity_id = %s", (deadline, submitted, now, str(activity_id)))
+
+
+def followup_reminded(cur, activity_id, reminder):
+    cur.execute("UPDATE notification_followups SET last_reminder = %s WHERE activity_id = %s",
+                (reminder, str(activity_id)))

@@ -3,7 +3,7 @@ reach identity's consumers; redelivery writes nothing twice; an SMS provider out
 the inbox pages, marks read, refuses what is not the reader's; preferences refuse unknown kinds."""
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import psycopg2
 import pytest
@@ -12,6 +12,7 @@ from nameko.testing.services import entrypoint_hook
 
 from kepu_common.contracts import make_event
 from kepu_common.errors import InvalidInput, NotFound
+from kepu_common.rpc import rpc
 from kepu_common.testing import publish_events, wait_for
 from services.identity.notifications import channels, dispatch, rules
 from services.identity.service import IdentityService
@@ -325,3 +326,68 @@ def test_retention_deletes_read_notifications_older_than_180_days_only(identity,
     call(identity, "purge_notifications")
     # old and read: gone; old and unread, recent and read: kept
     assert sorted(row[0] for row in sql(identity, "SELECT id FROM notifications")) == sorted([ids[1], ids[2]])
+
+
+# --- follow-up reminders: the deadline asked of activities over RPC ------------------------------------------
+
+class FakeActivities:
+    """Stands in for the activities service's get_followup (its deadline is activities' own rule)."""
+
+    name = "activities"
+    answers = {}
+    asked = []
+
+    @rpc
+    def get_followup(self, user_id, activity_id, locale="zh_CN"):
+        FakeActivities.asked.append((user_id, activity_id))
+        return FakeActivities.answers[activity_id]
+
+
+def activity_event(event_type, activity_id, org_id, **fields):
+    return make_event(event_type, "activities", activity_id=activity_id, org_id=str(org_id),
+                      campaign_id=str(uuid.uuid4()), region_code="440106", channel="county_cast",
+                      supervising_org_id=str(uuid.uuid4()), review_status="approved", shelf="on", revision=1,
+                      stage="national", reason="", actor_id=None, **fields)
+
+
+def test_follow_up_reminders_are_written_once_per_deadline_and_stop_when_materials_are_in(
+        start_service, container_factory, service_config, amqp_uri):
+    identity = start_service(IdentityService, NOTIFICATIONS=dict(FAST, followup_recheck_seconds=0))
+    identity.sender = notifications_of(identity).config.sender = FlakySender()
+    fake = container_factory(FakeActivities, identity.config)
+    fake.start()
+    org = uuid.uuid4()
+    admin = person(identity, phone="13700009999", org_admin_of=org)
+    today, _ = rules.shanghai_day(datetime.now(timezone.utc))
+    soon, later, done = (str(uuid.uuid4()) for _ in range(3))
+    FakeActivities.answers.update({soon: {"deadline": (today + timedelta(days=2)).isoformat(), "status": "draft"},
+                                   later: {"deadline": (today + timedelta(days=9)).isoformat(), "status": "draft"},
+                                   done: {"deadline": (today + timedelta(days=1)).isoformat(), "status": "draft"}})
+    publish_events(amqp_uri, [make_event("review_requested", "activities", subject_type="activity", subject_id=soon,
+                                         stage="national", scope=None, snapshot={"name": "气象开放日"})])
+    publish_events(amqp_uri, [activity_event("activity_approved", a, org) for a in (soon, later, done)]
+                   + [activity_event("activity_followup_submitted", done, org)])
+    wait_for(lambda: sql(identity, "SELECT count(*) FROM notification_followups WHERE submitted")[0][0] == 1)
+    wait_for(lambda: sql(identity, "SELECT count(*) FROM notification_subjects")[0][0] == 1)
+    for _ in range(2):  # the job runs again (another instance, a restart): nothing new
+        call(identity, "remind_followups")
+    def reminders():
+        return [i for i in inbox(identity, admin)["items"] if i["kind"].startswith("activity_followup")]
+
+    [item] = reminders()
+    assert item["kind"] == "activity_followup_due_3d" and "气象开放日" in item["body"]
+    assert (today + timedelta(days=2)).isoformat() in item["body"]
+    assert item["link"]["path"] == f"/activities/{soon}/followup"
+    assert {activity for _, activity in FakeActivities.asked} == {soon, later}  # not the one handed in
+    assert {user for user, _ in FakeActivities.asked} == {admin}
+
+    # an edit moved the deadline to tomorrow: the 1-day reminder for the new deadline, once
+    FakeActivities.answers[soon] = {"deadline": (today + timedelta(days=1)).isoformat(), "status": "draft"}
+    call(identity, "remind_followups")
+    call(identity, "remind_followups")
+    assert [i["kind"] for i in reminders()] == ["activity_followup_due_1d", "activity_followup_due_3d"]
+    wait_for(lambda: len([s for s in identity.sender.accepted if s["phone"] == "13700009999"]) == 2)
+    # handed in according to activities: no more reminders
+    FakeActivities.answers[soon] = {"deadline": (today - timedelta(days=1)).isoformat(), "status": "submitted"}
+    call(identity, "remind_followups")
+    assert len(reminders()) == 2
