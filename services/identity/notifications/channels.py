@@ -77,8 +77,10 @@ class NotificationConfig:
         self.sms_batch = int(settings.get("sms_batch", 50))
         self.retention_days = int(settings.get("retention_days", 180))
         self.followup_recheck_seconds = float(settings.get("followup_recheck_seconds", 6 * 3600))
-        self.sender = notice_sender_from_config(settings.get("sms_sender") or identity.get("sms_sender", "console"),
-                                                settings)
+        sender = settings.get("sms_sender") or identity.get("sms_sender", "console")
+        if sender == "file" and identity.get("environment") == "production":
+            raise ValueError("the file SMS sender keeps full phone numbers: never in production")
+        self.sender = notice_sender_from_config(sender, settings)
         self.push = [PUSH_CHANNELS[name]() for name in settings.get("push_channels") or ()]
 
 

@@ -211,3 +211,18 @@ def test_names_come_from_review_snapshots_of_resources_and_activities_only():
                                 "snapshot": {"name": "科普日", "org_id": "o1"}}) == ("activity", "a1", "科普日", "o1")
     assert fanout.subject_name({"subject_type": "organization", "subject_id": "o", "snapshot": {"name": "x"}}) is None
 
+
+
+def test_the_file_sender_is_refused_in_production_and_fails_while_its_outage_switch_is_on(tmp_path):
+    from services.identity.notifications.channels import NotificationConfig
+
+    with pytest.raises(ValueError):
+        NotificationConfig({"environment": "production"}, {"sms_sender": "file", "sms_file_dir": str(tmp_path)})
+    sender = NotificationConfig({"environment": "development"},
+                                {"sms_sender": "file", "sms_file_dir": str(tmp_path)}).sender
+    (tmp_path / "OUTAGE").touch()
+    with pytest.raises(ConnectionError):
+        sender.send_notice("13800000000", "KEPU_X", {}, "【科普中国】x", "1")
+    (tmp_path / "OUTAGE").unlink()
+    sender.send_notice("13800000000", "KEPU_X", {}, "【科普中国】x", "1")
+    assert (tmp_path / "sms.jsonl").read_text(encoding="utf-8").count("\n") == 1
