@@ -50,7 +50,7 @@ def write(cur, event, kind_name, params, user_id, config, now):
     notification_id = store.insert(cur, user_id, event["event_id"], kind_name, params, link)
     if notification_id is None:
         return None
-    if rules.sms_wanted(kind_name, store.preferences(cur, user_id)):
+    if kind.sms and rules.sms_wanted(kind_name, store.preferences(cur, user_id)):  # no query for inbox-only kinds
         code, values, _ = sms_templates.render(kind_name, params)
         store.enqueue_sms(cur, notification_id, user_id, kind_name, code, values, config.quiet_hours.release_at(now))
     return {"id": notification_id, "kind": kind_name, "params": params, "link": link}
