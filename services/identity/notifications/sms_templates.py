@@ -9,8 +9,7 @@
   is cut and ends in "…"). tests/test_notification_texts.py checks it for every kind.
 
 The zh-CN texts are the catalogue's "notification.<kind>.sms"; `provider_templates()` lists them in the
-provider's `${var}` form, ready to register (`kepu notifications sms-templates` is not needed: the list is
-printed by `python -m services.identity.notifications.sms_templates`).
+provider's `${var}` form, ready to register: `python -m services.identity.notifications.sms_templates`.
 """
 import re
 
