@@ -13,6 +13,7 @@ from gateway.blueprints import admin, auth, health, me, orgs, regions, resources
 from gateway.blueprints import mall, shares, stats as metrics_stats
 from gateway.blueprints import activities
 from gateway.blueprints import storage_admin
+from gateway.blueprints import notifications
 
 API_PREFIX = "/api/v1"
 
@@ -94,6 +95,7 @@ def create_app(overrides=None):
     api.register_blueprint(metrics_stats.bp, url_prefix=API_PREFIX)
     api.register_blueprint(metrics_stats.orgs, url_prefix=f"{API_PREFIX}/orgs")
     api.register_blueprint(metrics_stats.admin, url_prefix=f"{API_PREFIX}/admin/metrics")
+    api.register_blueprint(notifications.bp, url_prefix=f"{API_PREFIX}/me")
     app.register_blueprint(health.bp)
     errors.register(app)
     shares.init_fast_path(app)  # outermost: the accepted return skips even ProxyFix
