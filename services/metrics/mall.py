@@ -54,7 +54,7 @@ def update_item(cur, item_id, changes, images=None):
         values["images"] = Json(images)
     if "pickup_sites" in changes:
         _put_sites(cur, item_id, changes["pickup_sites"])
-    site_count = len(sites_of(cur, [item_id]).get(item_id, []))
+    site_count = len(sites_of(cur, [current["id"]]).get(current["id"], []))
     mall_rules.check_item_handover(values.get("delivery", current["delivery"]), site_count)
     if values:
         assignments = ", ".join(f"{k} = %({k})s" for k in values)
@@ -64,22 +64,22 @@ def update_item(cur, item_id, changes, images=None):
 
 def _put_sites(cur, item_id, sites):
     cur.execute("SELECT id FROM mall_pickup_sites WHERE item_id = %s", (item_id,))
-    existing = {row[0] for row in cur.fetchall()}
+    existing = {str(row[0]) for row in cur.fetchall()}
     kept = set()
     for position, site in enumerate(sites):
         fields = (site["name"], site["region_code"], site["address"], site.get("hours", ""), position)
         if site.get("id") is not None:
-            if site["id"] not in existing:
+            if str(site["id"]) not in existing:
                 raise NotFound("pickup_site_not_found", {f"pickup_sites.{position}.id": "pickup_site_unknown"})
             cur.execute("UPDATE mall_pickup_sites SET name = %s, region_code = %s, address = %s, hours = %s, "
-                        "position = %s, active = true WHERE id = %s", (*fields, site["id"]))
-            kept.add(site["id"])
+                        "position = %s, active = true WHERE id = %s", (*fields, str(site["id"])))
+            kept.add(str(site["id"]))
         else:
             cur.execute("INSERT INTO mall_pickup_sites (id, item_id, name, region_code, address, hours, position) "
                         "VALUES (%s, %s, %s, %s, %s, %s, %s)", (uuid.uuid4(), item_id, *fields))
     gone = list(existing - kept)
     if gone:
-        cur.execute("UPDATE mall_pickup_sites SET active = false WHERE id = ANY(%s::uuid[])", ([str(g) for g in gone],))
+        cur.execute("UPDATE mall_pickup_sites SET active = false WHERE id = ANY(%s::uuid[])", (gone,))
 
 
 def sites_of(cur, item_ids):

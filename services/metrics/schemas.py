@@ -3,7 +3,7 @@ boundary). Responses are dumped by the service and again by the gateway: Instant
 value or its ISO text."""
 from datetime import date, datetime
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from kepu_common.contracts import SHARE_CHANNELS, SHARE_CONTENT_TYPES
 from kepu_common.schema_fields import Page, PageRequest, Timestamp
@@ -127,7 +127,11 @@ class PointsSchema(Page):
 
 
 class PickupSiteRequest(Schema):
-    """A place the item can be collected (a science museum's front desk…); sent back with its id to keep it."""
+    """A place the item can be collected (a science museum's front desk…); sent back with its id to keep it
+    (a site as the item shows it may be sent back whole: region_name is ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
 
     id = fields.UUID(load_default=None, metadata={"description": "an existing site of this item, to keep it"})
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
