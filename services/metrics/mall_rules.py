@@ -72,7 +72,7 @@ def address_division(code, field="delivery.region_code"):
     if division is None:
         as_of = regions.data_as_of()
         raise AddressDivisionUnknown("address_division_unknown", {field: ("region_unknown", {"as_of": as_of})},
-                                     code=code[:12], as_of=as_of)
+                                     division=re.sub(r"[^0-9]", "", code)[:12] or "—", as_of=as_of)
     if division.level == 1 or (division.level == 2 and code in _cities_with_counties()):
         raise InvalidInput("address_division_too_broad", {field: "address_needs_county"},
                            name=regions.describe(code)["full_name"])
