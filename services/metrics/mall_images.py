@@ -52,3 +52,17 @@ def urls(storage, images):
     bucket = storage.bucket(BUCKET)
     return [{"url": storage.presigned_get(bucket, image["key"], expires=URL_TTL), "content_type": image["content_type"]}
             for image in images or []]
+
+
+def abandoned(cur, storage, older_than):
+    """Pictures under mall/items/ that no item names, stored before older_than (an aware datetime): uploaded
+    and never used, or taken off their item. To be removed (as identity removes abandoned licences)."""
+    bucket = storage.bucket(BUCKET)
+    candidates = [obj.object_name for obj in storage.client.list_objects(bucket, prefix=IMAGE_PREFIX, recursive=True)
+                  if obj.last_modified is not None and obj.last_modified < older_than]
+    if not candidates:
+        return []
+    cur.execute("SELECT DISTINCT image->>'key' FROM mall_items, jsonb_array_elements(images) AS image "
+                "WHERE image->>'key' = ANY(%s)", (candidates,))
+    used = {row[0] for row in cur.fetchall()}
+    return [key for key in candidates if key not in used]

@@ -1,6 +1,6 @@
 """The metrics service: shares counted on return, points and the mall, statistics as of 00:00,
 leaderboards, recognition. Entrypoints are thin: load through a schema, call the domain, dump."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from nameko.timer import timer
 
@@ -177,6 +177,14 @@ class MetricsService(PlatformService):
                         actor_id=None if found["decided_by"] is None else str(found["decided_by"]),
                         decided_at=found["decided_at"].isoformat())
 
+    @timer(interval=3600)
+    def remove_abandoned_mall_images(self):
+        """Pictures no item names, a day after they were stored, leave the bucket."""
+        with self.db, self.db.cursor() as cur:
+            day_ago = _now() - timedelta(days=1)
+            for key in mall_images.abandoned(cur, self.storage, day_ago):
+                self.storage.remove(self.storage.bucket(mall_images.BUCKET), key)
+
     @rpc
     def create_item(self, request):
         data = ItemRequest().load(request)
@@ -202,8 +210,7 @@ class MetricsService(PlatformService):
         data = ItemListRequest().load(request or {})
         with self.db, self.db.cursor() as cur:
             rows, more = mall.items(cur, admin and data["include_inactive"], data["page"], data["page_size"])
-        return {"items": [self._item_out(r) for r in rows], "page": data["page"], "page_size": data["page_size"],
-                "has_more": more}
+        return _page([self._item_out(r) for r in rows], more, data, ItemPageSchema())
 
     @rpc
     def redeem(self, user_id, request):
@@ -218,8 +225,7 @@ class MetricsService(PlatformService):
         owner = None if admin and data["everyone"] else user_id
         with self.db, self.db.cursor() as cur:
             rows, more = mall.redemptions(cur, owner, data["status"], data["page"], data["page_size"])
-        return {"items": [self._redemption_out(r) for r in rows], "page": data["page"],
-                "page_size": data["page_size"], "has_more": more}
+        return _page([self._redemption_out(r) for r in rows], more, data, RedemptionPageSchema())
 
     @rpc
     def get_redemption(self, user_id, redemption_id, admin=False):

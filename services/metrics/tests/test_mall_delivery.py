@@ -244,3 +244,20 @@ def test_an_item_off_sale_is_found_only_by_admins(metrics, client):
     assert client.call("metrics", "get_item", found["id"], admin=True)["active"] is False
     with pytest.raises(NotFound):
         call(metrics, "get_item", str(uuid.uuid4()), admin=True)
+
+
+def test_pictures_no_item_names_are_found_for_removal(metrics, db, store):
+    from datetime import datetime, timedelta, timezone
+
+    from services.metrics import mall_images
+
+    bucket = store.bucket("resources")
+    for key in ("mall/items/used", "mall/items/dropped", "mall/items/never"):
+        store.put_stream(bucket, key, io.BytesIO(png()), len(png()), content_type="image/png")
+    store.put_stream(bucket, "resources/else", io.BytesIO(png()), len(png()), content_type="image/png")
+    found = new_item(metrics, image_keys=["mall/items/used", "mall/items/dropped"])
+    call(metrics, "update_item", found["id"], {"image_keys": ["mall/items/used"]})
+    with db.cursor() as cur:
+        later = datetime.now(timezone.utc) + timedelta(minutes=5)
+        assert sorted(mall_images.abandoned(cur, store, later)) == ["mall/items/dropped", "mall/items/never"]
+        assert mall_images.abandoned(cur, store, datetime.now(timezone.utc) - timedelta(days=1)) == []
