@@ -10,12 +10,13 @@ from tests.test_identity_journey import eventually, get, post, refused, verified
 from tests.test_metrics_journey import published_article
 from tests.test_resources_journey import id_number, org_admin
 
+CHANNELS = ("wechat_group", "qq_group", "weibo", "qq")
 DELIVERY = {"recipient": "张晓红", "phone": "13800009101", "region_code": "110105", "address": "朝阳路甲1号院3单元502"}
 
 
 def earn(platform, token, org_id, points):
     """Counted shares (each of another article, by another channel), one point each by default."""
-    channels = ("wechat_group", "qq_group", "weibo", "qq")
+    channels = CHANNELS
     for n in range(points):
         article = published_article(platform, org_id)
         started = eventually(lambda: post(platform, "/shares", {"content_type": "article", "content_id": article,
@@ -33,6 +34,10 @@ def events(platform, event_type):
 
 def test_a_prize_is_posted_to_one_communicator_and_cancelled_by_another(platform, make_token):
     admin = {"Authorization": f"Bearer {make_token(['platform_admin'], sub=str(uuid.uuid4()))}"}
+    # a point per counted share on the channels used here, whatever other journeys on this platform set
+    settings = requests.patch(f"{platform.gateway_url}/api/v1/admin/metrics/settings", headers=admin, timeout=20,
+                              json={"daily_cap": 50, "channel_points": {c: 1 for c in CHANNELS}})
+    assert settings.status_code == 200, settings.text
     registrant, org_id = org_admin(platform, "13800009100", id_number(910), "北京市朝阳区科普驿站")
     assert eventually(lambda: get(platform, f"/orgs/{org_id}", registrant).json().get("status") == "approved")
     zhang = verified_communicator(platform, "13800009101", id_number(911), org_id=org_id)
