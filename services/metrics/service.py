@@ -6,7 +6,7 @@ from nameko.timer import timer
 
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
-from kepu_common.errors import Forbidden
+from kepu_common.errors import Forbidden, InvalidInput
 from kepu_common.messages import text
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
@@ -266,7 +266,9 @@ class MetricsService(PlatformService):
         """fulfil or cancel, as a mall admin (kept for callers of the first version)."""
         if action == "fulfil":
             return self.fulfil_redemption(admin_id, redemption_id, request)
-        return self.cancel_redemption(admin_id, redemption_id, request, admin=True)
+        if action == "cancel":
+            return self.cancel_redemption(admin_id, redemption_id, request, admin=True)
+        raise InvalidInput("validation_failed", {"action": ("not_one_of", {"choices": "fulfil, cancel"})})
 
     # --- settings ------------------------------------------------------------------------------
     @rpc
