@@ -346,7 +346,9 @@ def act_share(world, user):
 
 def act_redeem(world, user):
     user.call("redeem", "POST", "/mall/redemptions", expect=(200, 201, 422),
-              json={"item_id": world.item, "quantity": 1, "client_key": uuid.uuid4().hex})
+              json={"item_id": world.item, "quantity": 1, "client_key": uuid.uuid4().hex,
+                    "delivery": {"recipient": "王小明", "phone": "13800138000", "region_code": "110105",
+                                 "address": "朝阳路1号"}})
 
 
 def act_download(world, user):

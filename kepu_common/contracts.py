@@ -180,6 +180,30 @@ class ShareReturned(EventSchema):
     returned_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
 
 
+class RedemptionDecided(EventSchema):
+    """redemption_fulfilled / redemption_cancelled (metrics, the points mall): what the person is told. No
+    recipient, phone or address: those stay sealed in metrics. fulfilled: the carrier and tracking number of a
+    posted prize, or the pickup code and site of one to collect. cancelled: by the owner or a mall admin, with
+    the admin's reason; the points are back on the person's balance."""
+
+    redemption_id = fields.UUID(required=True)
+    user_id = fields.UUID(required=True)
+    item_id = fields.UUID(required=True)
+    item_name = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    points = fields.Integer(required=True)
+    method = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("delivery", "pickup")))
+    pickup_site_id = fields.UUID(load_default=None, allow_none=True)
+    pickup_site_name = fields.String(load_default=None, allow_none=True)
+    carrier = fields.String(load_default=None, allow_none=True)
+    tracking_number = fields.String(load_default=None, allow_none=True)
+    pickup_code = fields.String(load_default=None, allow_none=True)
+    cancelled_by = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("owner", "admin")))
+    reason = fields.String(load_default=None, allow_none=True)
+    actor_id = fields.UUID(load_default=None, allow_none=True)
+    decided_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
+
+
 # event_type -> (current version, schema class)
 EVENTS = {
     "ping": (1, PingEvent),
@@ -208,6 +232,9 @@ EVENTS = {
     "activity_nominated": (1, ActivityChanged),
     # --- metrics' events (services/metrics, and the gateway's share returns) ---
     "share_returned": (1, ShareReturned),
+    # --- the points mall (services/metrics/mall.py) ---
+    "redemption_fulfilled": (1, RedemptionDecided),
+    "redemption_cancelled": (1, RedemptionDecided),
 }
 
 
