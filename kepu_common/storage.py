@@ -10,14 +10,12 @@ and assembled at completion). guard_multipart() checks at import that they are s
 """
 import logging
 import queue
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 from minio import Minio
 from minio.datatypes import Part
-from nameko.extensions import DependencyProvider
 
 from kepu_common.errors import Unavailable
 from kepu_common.patches import UnsupportedLibrary, require_signature, require_version
@@ -216,24 +214,11 @@ class Storage:
             self.client.remove_object(bucket, obj.object_name)
 
 
-class ObjectStorage(DependencyProvider):
-    """Gives workers the service's Storage; creates the configured buckets when the service starts."""
+def __getattr__(name):
+    """kepu_common.storage.ObjectStorage, the services' nameko provider, lives in kepu_common.storage_provider
+    so that the gateway, which uses Storage only, never loads nameko (and eventlet) through this module."""
+    if name == "ObjectStorage":
+        from kepu_common.storage_provider import ObjectStorage
 
-    def setup(self):
-        self.storage = Storage.from_config(self.container.config["STORAGE"])
-
-    def start(self):
-        # storage may come up after the service (docker-compose, Kubernetes): wait a while for it
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                self.storage.ensure_buckets()
-                return
-            except Exception as exc:
-                if time.monotonic() > deadline:
-                    raise
-                log.warning("object storage not ready (%s); retrying", exc)
-                time.sleep(1)
-
-    def get_dependency(self, worker_ctx):
-        return self.storage
+        return ObjectStorage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
