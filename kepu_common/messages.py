@@ -67,14 +67,26 @@ def text(code, locale=DEFAULT_LOCALE, fallback=None, **params):
         return template
 
 
+def _no_locale():
+    return None
+
+
+_locale_source = _no_locale
+
+
+def use_locale_source(source):
+    """kepu_common.log_context registers where a service worker keeps its reader's language (messages
+    imports nothing of the platform: errors -> messages -> log_context would be a cycle)."""
+    global _locale_source
+    _locale_source = source
+
+
 def label(kind, value, locale=None):
     """A display label for an enumeration value: label("org_category", "ministry") -> 有关部委.
 
     Without a locale, the language of the reader the current service worker answers (the gateway
     passes Accept-Language along), else zh_CN."""
     if locale is None:
-        from kepu_common.log_context import current_locale
-
-        locale = current_locale() or DEFAULT_LOCALE
+        locale = _locale_source() or DEFAULT_LOCALE
     key = f"{kind}.{value}"
     return text(key, locale) if has(key) or has(key, locale) else value

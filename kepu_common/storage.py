@@ -11,7 +11,6 @@ and assembled at completion). guard_multipart() checks at import that they are s
 """
 import logging
 import queue
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
@@ -21,7 +20,6 @@ from minio import Minio
 from minio.datatypes import Part
 from minio.error import S3Error
 from urllib3.exceptions import HTTPError
-from nameko.extensions import DependencyProvider
 
 from kepu_common.errors import Unavailable
 from kepu_common.patches import UnsupportedLibrary, require_signature, require_version
@@ -290,24 +288,11 @@ class Storage:
             key_marker, id_marker = result.next_key_marker, result.next_upload_id_marker
 
 
-class ObjectStorage(DependencyProvider):
-    """Gives workers the service's Storage; creates the configured buckets when the service starts."""
+def __getattr__(name):
+    """kepu_common.storage.ObjectStorage, the services' nameko provider, lives in kepu_common.storage_provider
+    so that the gateway, which uses Storage only, never loads nameko (and eventlet) through this module."""
+    if name == "ObjectStorage":
+        from kepu_common.storage_provider import ObjectStorage
 
-    def setup(self):
-        self.storage = Storage.from_config(self.container.config["STORAGE"])
-
-    def start(self):
-        # storage may come up after the service (docker-compose, Kubernetes): wait a while for it
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                self.storage.ensure_buckets()
-                return
-            except Exception as exc:
-                if time.monotonic() > deadline:
-                    raise
-                log.warning("object storage not ready (%s); retrying", exc)
-                time.sleep(1)
-
-    def get_dependency(self, worker_ctx):
-        return self.storage
+        return ObjectStorage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

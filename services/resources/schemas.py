@@ -10,7 +10,7 @@ from kepu_common.schema_fields import Page, Timestamp
 from kepu_common.validation import coded
 from services.resources import formats
 from services.resources.media_labels import duration_label
-from services.resources.search import ORDERS
+from services.resources.constants import SEARCH_ORDERS
 
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error=coded("sha256_format"))
 
@@ -222,7 +222,7 @@ class SearchRequest(PageRequest):
                           metadata={"description": "a topic's name however spaced or full-width (科学 防疫 finds "
                                                    "科学防疫); GET /topics lists them"})
     org = fields.UUID(load_default=None, metadata={"description": "an organization's id"})
-    sort = fields.String(load_default="newest", validate=validate.OneOf(tuple(ORDERS)))
+    sort = fields.String(load_default="newest", validate=validate.OneOf(SEARCH_ORDERS))
 
 
 class MineRequest(PageRequest):
