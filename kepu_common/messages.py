@@ -54,7 +54,41 @@ def has(code, locale=DEFAULT_LOCALE):
     return code in catalogue(locale)
 
 
+# params that carry enumeration values (a status, the choices of a field): a reader sees their labels
+# (线上、线下、线上线下), never the codes (online, offline, both); the codes stay in the error's params
+ENUM_PARAMS = ("choices", "status", "role", "stages", "stage", "channel", "mode")
+
+
+@lru_cache(maxsize=None)
+def _labels_by_value(locale):
+    """{value: [(kind, label)]} of every "<kind>.<value>" entry of the locale's catalogue."""
+    found = {}
+    for key, string in catalogue(locale).items():
+        kind, dot, value = key.partition(".")
+        if dot and value and kind not in ("ui", "snapshot"):
+            found.setdefault(value, []).append((kind, string))
+    return found
+
+
+def readable(name, value, locale=DEFAULT_LOCALE):
+    """An enumeration param as a reader reads it: each value ("a、b" or "a, b" for several) by its label,
+    preferring a kind named like the param (role -> role.*, status -> *_status); a value without a label
+    stays as it is."""
+    if not isinstance(value, str) or not value:
+        return value
+    separator = "、" if "、" in value else (", " if ", " in value else None)
+    items = value.split(separator) if separator else [value]
+    labels = _labels_by_value(locale)
+    shown = []
+    for item in items:
+        candidates = sorted(labels.get(item.strip(), ()), key=lambda kind_label: (name not in kind_label[0],
+                                                                                    kind_label[0]))
+        shown.append(candidates[0][1] if candidates else item)
+    return "、".join(shown) if locale == DEFAULT_LOCALE else ", ".join(shown)
+
+
 def text(code, locale=DEFAULT_LOCALE, fallback=None, **params):
+    params = {name: readable(name, value, locale) if name in ENUM_PARAMS else value for name, value in params.items()}
     template = catalogue(locale).get(code) or catalogue(DEFAULT_LOCALE).get(code)
     if template is None:
         log.warning("no catalogue text for %r", code)

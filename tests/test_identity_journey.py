@@ -68,8 +68,8 @@ def test_sign_up_sign_in_refresh_sign_out(platform):
     # the rotated token presented again: its whole family is revoked, the newer token too
     refused(lambda headers: post(platform, "/auth/refresh", {"refresh_token": login.json()["tokens"]["refresh_token"]},
                                  headers=headers), 401, "unauthorized", {"refresh_token": "refresh_token_invalid"})
-    assert post(platform, "/auth/refresh", {"refresh_token": refreshed.json()["refresh_token"]}).status_code == 401
-    assert post(platform, "/auth/logout", {"refresh_token": refreshed.json()["refresh_token"]}).json() == {"revoked": False}
+    assert post(platform, "/auth/refresh", {"refresh_token": refreshed.json()["tokens"]["refresh_token"]}).status_code == 401
+    assert post(platform, "/auth/logout", {"refresh_token": refreshed.json()["tokens"]["refresh_token"]}).json() == {"revoked": False}
 
 
 def test_bad_input_is_named(platform):
