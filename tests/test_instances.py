@@ -20,7 +20,7 @@ from services.identity.cli import create_admin
 from services.metrics.periods import shanghai_day
 from tests import images
 from tests.test_activities_journey import activity_form
-from tests.test_identity_journey import PASSWORD, eventually, get, post, sign_up
+from tests.test_identity_journey import PASSWORD, eventually, get, post, sign_up, verify_by_admin
 from tests.test_resources_journey import id_number
 
 INSTANCES = 3
@@ -163,6 +163,7 @@ def test_three_instances_of_every_service_give_the_figures_of_one(scaled):
 
     # resources through both reviews; the last one's initial review shows a claim expiring on any instance
     other_reviewer = sign_up(platform, "13900150009")
+    verify_by_admin(platform, other_reviewer, admin)  # reviewer roles go only to real-name-verified accounts
     assert post(platform, f"/admin/users/{other_reviewer['user']['id']}/roles", {"role": "reviewer", "scope": "initial"},
                 admin).status_code == 200
     other_reviewer = login(platform, "13900150009")

@@ -2,13 +2,14 @@
 service through the API, identity applies the decision."""
 
 from services.identity.cli import create_admin
-from tests.test_identity_journey import PASSWORD, eventually, get, post, refused, sign_up
+from tests.test_identity_journey import PASSWORD, eventually, get, post, refused, sign_up, verify_by_admin
 
 
 def test_reviewer_decides_a_verification_and_identity_applies_it(platform):
     create_admin(platform.database_url("identity"), "13600001111", PASSWORD)
     admin = post(platform, "/auth/login", {"phone": "13600001111", "password": PASSWORD}).json()["tokens"]["access_token"]
     reviewer = sign_up(platform, "13600002222")
+    verify_by_admin(platform, reviewer, admin)  # reviewer roles go only to real-name-verified accounts
     granted = post(platform, f"/admin/users/{reviewer['user']['id']}/roles", {"role": "reviewer", "scope": "realname"},
                    admin)
     assert granted.status_code == 200, granted.text

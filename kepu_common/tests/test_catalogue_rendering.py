@@ -79,6 +79,14 @@ def test_every_raise_site_renders_its_message_whole(locale):
     assert unfilled == []
 
 
+def test_no_raise_site_passes_a_param_text_itself_takes():
+    """text(code, locale, fallback, **params): a param named code, locale or fallback cannot be rendered
+    (a 500 where a 400 was meant)."""
+    reserved = [(where, code, sorted(params & {"code", "locale", "fallback"})) for where, code, params in SITES
+                if params & {"code", "locale", "fallback"}]
+    assert reserved == []
+
+
 def test_chinese_text_holds_no_raw_code_or_english_word():
     raw = {}
     for code, string in catalogue("zh_CN").items():

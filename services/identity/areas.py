@@ -84,8 +84,10 @@ def township_in(township_code, region_code, field="township_code"):
         raise InvalidInput("township_unknown", {field: ("not_a_township", {"as_of": as_of})}, as_of=as_of)
     if town.parent_code != str(region_code):
         region = describe(region_code)
-        raise InvalidInput("township_outside_region", {field: ("township_outside_region", {"region": region["full_name"]})},
-                           region=region["full_name"])
+        name, division = region["full_name"], region["code"]  # the name for zh, the code for en
+        raise InvalidInput("township_outside_region",
+                           {field: ("township_outside_region", {"region": name, "division": division})},
+                           region=name, division=division)
     return describe(town.code)
 
 
