@@ -71,19 +71,24 @@ def _labels_by_value(locale):
 
 
 def readable(name, value, locale=DEFAULT_LOCALE):
-    """An enumeration param as a reader reads it: each value ("a、b" or "a, b" for several) by its label,
-    preferring a kind named like the param (role -> role.*, status -> *_status); a value without a label
-    stays as it is."""
+    """An enumeration param as a reader reads it: each value ("a、b" or "a, b" for several) by its label.
+    Several values take their labels from one kind that labels them all (the choices of one field); one
+    value prefers a kind named like the param (role -> role.*, status -> *_status). Values no kind labels
+    stay as they are (kepu_common/tests/test_catalogue_rendering.py makes sure every field's choices have one)."""
     if not isinstance(value, str) or not value:
         return value
     separator = "、" if "、" in value else (", " if ", " in value else None)
-    items = value.split(separator) if separator else [value]
+    items = [item.strip() for item in (value.split(separator) if separator else [value])]
     labels = _labels_by_value(locale)
-    shown = []
-    for item in items:
-        candidates = sorted(labels.get(item.strip(), ()), key=lambda kind_label: (name not in kind_label[0],
-                                                                                    kind_label[0]))
-        shown.append(candidates[0][1] if candidates else item)
+    kinds = [{kind: string for kind, string in labels.get(item, ())} for item in items]
+    common = set(kinds[0]).intersection(*kinds[1:]) if kinds else set()
+    if common:
+        kind = sorted(common, key=lambda k: (name not in k, k))[0]
+        shown = [by_kind[kind] for by_kind in kinds]
+    elif len(items) == 1:
+        return value
+    else:
+        shown = items
     return "、".join(shown) if locale == DEFAULT_LOCALE else ", ".join(shown)
 
 

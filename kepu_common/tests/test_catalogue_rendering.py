@@ -3,10 +3,13 @@ uses, rendered with exactly the params that raise site passes (found by reading 
 unfilled {placeholder}; Chinese text holds no raw code or English word (a MIME type, a header, a field
 name); enumeration params (a status, a field's choices) show their labels, never the codes."""
 import ast
+import importlib
+import inspect
 import re
 from pathlib import Path
 
 import pytest
+from marshmallow import Schema, validate
 
 from kepu_common.messages import ENUM_PARAMS, LOCALES, catalogue, text
 
@@ -19,7 +22,7 @@ ERRORS = {"KepuError", "InvalidInput", "Unauthorized", "Forbidden", "NotFound", 
 # words a Chinese reader meets as they are: acronyms and names of formats, and the web's URL schemes
 ALLOWED_WORDS = {"JSON", "PDF", "PNG", "JPEG", "WebP", "GIF", "MB", "KB", "GB", "ID", "IP", "ISO", "UUID", "UTF-8",
                  "SHA-256", "GB/T", "NUL", "X", "Unicode", "Word", "docx", "http", "https", "CSV", "URL", "MP4",
-                 "MOV", "WebM", "MP3", "APP", "T09"}
+                 "MOV", "WebM", "MP3", "APP", "T09", "QQ"}
 
 
 def _name(func):
@@ -85,6 +88,33 @@ def test_no_raise_site_passes_a_param_text_itself_takes():
     reserved = [(where, code, sorted(params & {"code", "locale", "fallback"})) for where, code, params in SITES
                 if params & {"code", "locale", "fallback"}]
     assert reserved == []
+
+
+def english_words(string):
+    return [word for word in re.findall(r"[A-Za-z][A-Za-z0-9_./\-<>]*", re.sub(r"\{[^}]*\}", "", string))
+            if word not in ALLOWED_WORDS]
+
+
+def one_of_fields():
+    """(schema, field, choices) of every field with a fixed set of choices, in every service's contract."""
+    found = []
+    for service in ("identity", "resources", "activities", "review", "metrics"):
+        module = importlib.import_module(f"services.{service}.schemas")
+        for name, schema in vars(module).items():
+            if inspect.isclass(schema) and issubclass(schema, Schema) and schema.__module__ == module.__name__:
+                for field_name, field in schema._declared_fields.items():
+                    found.extend((f"{service}.{name}", field_name, v.choices) for v in field.validators
+                                 if isinstance(v, validate.OneOf))
+    return found
+
+
+def test_every_fields_choices_read_as_labels_in_chinese():
+    """「须为以下之一：线上、线下、线上线下」, never 「online, offline, both」: each field's choices have labels of one kind."""
+    fields = one_of_fields()
+    assert len(fields) > 20
+    raw = {(schema, name): text("not_one_of", "zh_CN", choices="、".join(map(str, choices)))
+           for schema, name, choices in fields}
+    assert {key: rendered for key, rendered in raw.items() if english_words(rendered)} == {}
 
 
 def test_chinese_text_holds_no_raw_code_or_english_word():
