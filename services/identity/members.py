@@ -148,9 +148,9 @@ def area_ids(cur, area_code, registered_from=None, registered_to=None, limit=ARE
 
 
 def area_communicators(cur, area_code, page=1, page_size=20, sort="registered_at", registered_from=None,
-                       registered_to=None, user_ids=None, everyone=False):
-    """A page of the area's communicators (or every one, up to AREA_EXPORT_MAX), with the total. user_ids:
-    exactly these, in this order (the gateway sorted them by shares)."""
+                       registered_to=None, user_ids=None):
+    """A page of the area's communicators, with the total. user_ids: exactly these (those of them inside the
+    area and period), in this order (the gateway sorted them by shares, or asks for every one for the CSV)."""
     area_code = areas.describe(area_code, "code")["code"]
     where, args = _area_where(area_code, registered_from, registered_to)
     cur.execute(f"SELECT count(*) FROM verifications v JOIN users u ON u.id = v.user_id WHERE {where}", args)
@@ -169,12 +169,9 @@ def area_communicators(cur, area_code, page=1, page_size=20, sort="registered_at
         return {"items": rows, "page": page, "page_size": page_size, "has_more": page * page_size < total,
                 "total": total}
     order = "u.created_at DESC, u.id DESC" if sort == "-registered_at" else "u.created_at, u.id"
-    limit, offset = (AREA_EXPORT_MAX, 0) if everyone else (page_size + 1, (page - 1) * page_size)
-    cur.execute(f"{select} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s", (*args, limit, offset))
-    rows = [_shape(dict(zip(keys, row))) for row in cur.fetchall()]
-    if everyone:
-        return {"items": rows, "page": 1, "page_size": len(rows), "has_more": total > len(rows), "total": total}
-    return {**_page(rows, page, page_size), "total": total}
+    cur.execute(f"{select} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+                (*args, page_size + 1, (page - 1) * page_size))
+    return {**_page([_shape(dict(zip(keys, row))) for row in cur.fetchall()], page, page_size), "total": total}
 
 
 def _shape(row):

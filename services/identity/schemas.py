@@ -341,10 +341,10 @@ class AreaQuery(PageRequest):
 
 
 class AreaCall(AreaQuery):
-    """What the gateway adds: the communicators to list, in this order (sorting by shares), or all of them."""
+    """What the gateway adds: the communicators to list, in this order (sorted by shares, or every one of
+    the area for the CSV)."""
 
     user_ids = fields.List(fields.UUID(), load_default=None, allow_none=True)
-    everyone = fields.Boolean(load_default=False)
 
 
 # --- admins and frontends ------------------------------------------------------------------
