@@ -264,12 +264,12 @@ def test_three_instances_of_every_service_give_the_figures_of_one(scaled):
                                                timeout=10).json()["downloads"] == 1)
     members = get(platform, f"/orgs/{org_id}/members", publisher).json()["items"]
     assert len(members) == COMMUNICATORS + 1, members  # and the organization's admin
-    # one task per request, each decided once: realname (sharers, two registrants), org, initial, scientific,
-    # provincial, national
+    # one task per request, each decided once: realname (sharers, two registrants, the second reviewer: reviewer
+    # roles go only to real-name-verified accounts), org, initial, scientific, provincial, national
     assert sorted(platform.query("review", "SELECT stage, count(*), count(DISTINCT subject_id), "
                                            "count(*) FILTER (WHERE status = 'decided') FROM tasks GROUP BY stage")) == [
         ("initial", RESOURCES, RESOURCES, RESOURCES), ("national", 1, 1, 1), ("org", 2, 2, 2), ("provincial", 1, 1, 1),
-        ("realname", COMMUNICATORS + 2, COMMUNICATORS + 2, COMMUNICATORS + 2),
+        ("realname", COMMUNICATORS + 3, COMMUNICATORS + 3, COMMUNICATORS + 3),
         ("scientific", RESOURCES, RESOURCES, RESOURCES)]
     for service in devstack.SERVICES:
         assert soon(lambda: platform.query(service, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
