@@ -167,11 +167,15 @@ def search(cur, q=None, category=None, region=None, limit=10):
 
 
 def abandoned_licences(cur, storage, bucket, older_than):
-    """Licence uploads no organization refers to, older than older_than (a datetime): to be removed."""
-    candidates = [obj.object_name for obj in storage.client.list_objects(bucket, prefix="licences/", recursive=True)
+    """Licence and appointment-letter uploads nothing refers to (no organization, no verification), older
+    than older_than (a datetime): to be removed."""
+    candidates = [obj.object_name for prefix in ("licences/", "appointments/")
+                  for obj in storage.client.list_objects(bucket, prefix=prefix, recursive=True)
                   if obj.last_modified is not None and obj.last_modified < older_than]
     if not candidates:
         return []
-    cur.execute("SELECT licence_key FROM organizations WHERE licence_key = ANY(%s)", (candidates,))
+    cur.execute("SELECT licence_key FROM organizations WHERE licence_key = ANY(%s) "
+                "UNION SELECT appointment_letter_key FROM verifications WHERE appointment_letter_key = ANY(%s)",
+                (candidates, candidates))
     used = {row[0] for row in cur.fetchall()}
     return [key for key in candidates if key not in used]

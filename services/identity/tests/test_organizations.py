@@ -272,3 +272,18 @@ def test_abandoned_licence_uploads_are_removed(identity, approved_org, monkeypat
     left = [o.object_name for o in storage.client.list_objects(bucket, prefix="licences/", recursive=True)]
     assert abandoned not in left
     assert len(left) == 1  # the approved organization's licence stays
+
+
+def test_abandoned_appointment_letters_are_removed_and_used_ones_stay(identity, amqp_uri, monkeypatch):
+    street = communicator(identity, amqp_uri, "13800140020", region_code="110105001", communicator_type="street_admin")
+    used = sql(identity, "SELECT appointment_letter_key FROM verifications WHERE user_id = %s", (street,))[0][0]
+    abandoned = upload_letter(identity, street)
+    storage = Storage.from_config(identity.config["STORAGE"])
+    tomorrow = datetime.now(timezone.utc) + timedelta(days=2)
+    real = organizations.abandoned_licences
+    monkeypatch.setattr(organizations, "abandoned_licences",
+                        lambda cur, store, bucket_, older_than: real(cur, store, bucket_, tomorrow))
+    call(identity, "housekeeping")
+    left = [o.object_name for o in storage.client.list_objects(storage.bucket("licences"), prefix="appointments/",
+                                                               recursive=True)]
+    assert left == [used] and abandoned not in left
