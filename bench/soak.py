@@ -123,7 +123,7 @@ class Client:
             answer = self._send("token refresh", "POST", f"{self.base}/api/v1/auth/refresh", (200,), {},
                                 {"json": {"refresh_token": self.tokens["refresh_token"]}})
             if ok(answer):
-                self.tokens = answer.json()
+                self.tokens = answer.json()["tokens"]  # {user, tokens}, as login answers
 
     def call(self, kind, method, path, expect=(200, 201, 202), **kwargs):
         headers = kwargs.pop("headers", {})

@@ -10,7 +10,7 @@ from nameko.timer import timer
 
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
-from kepu_common.errors import Forbidden, Unauthorized
+from kepu_common.errors import Forbidden, NotFound, Unauthorized
 from kepu_common.log_context import current_locale
 from kepu_common.messages import DEFAULT_LOCALE
 from kepu_common.rpc import rpc
@@ -31,10 +31,11 @@ from services.identity.notifications.schemas import (
     PreferencesSchema, UnreadSchema,
 )
 from services.identity.schemas import (
-    AreaCommunicatorPageSchema, AuditEntrySchema, LeaveRequest, LeftSchema, LoginCall, MemberPageSchema, OrgHitSchema,
-    OrgRequest, OrgSchema, OrgSearchRequest, PageRequest, PasswordResetCall, PingRequestSchema, PingSchema,
-    RefreshRequest, RegisterCall, RoleRequest, RolesSchema, SignedInSchema, SignedOutSchema, SmsCodeCall,
-    SmsCodeSentSchema, SmsLoginCall, TokensSchema, UserSchema, VerificationRequest, VerificationSchema,
+    AreaCall, AreaCommunicatorPageSchema, AuditEntrySchema, JoinedSchema, JoinRequest, LeaveRequest, LeftSchema,
+    LoginCall, MemberPageSchema, OrgHitSchema, OrgRequest, OrgSchema, OrgSearchRequest, PageRequest, PasswordResetCall,
+    PingRequestSchema, PingSchema, RefreshRequest, RegisterCall, RoleRequest, RolesSchema, SignedInSchema,
+    SignedOutSchema, SmsCodeCall, SmsCodeSentSchema, SmsLoginCall, UserHitSchema, UserLookupRequest, UserSchema,
+    VerificationChangeRequest, VerificationChangeSchema, VerificationRequest, VerificationSchema,
 )
 
 log = logging.getLogger(__name__)
@@ -160,9 +161,11 @@ class IdentityService(PlatformService):
                 tokens.mark_used(cur, data["refresh_token"])
                 issued = self.settings.tokens.issue(cur, found["user_id"], roles.names(roles.of(cur, found["user_id"])),
                                                     found["family_id"])
+                user = accounts.profile(cur, found["user_id"])
         if verdict != tokens.LIVE:
             raise tokens.invalid()
-        return TokensSchema().dump(issued)
+        # the same shape as login and register: {user, tokens}
+        return SignedInSchema().dump({"user": user, "tokens": issued})
 
     @rpc
     def logout(self, request):
@@ -177,14 +180,19 @@ class IdentityService(PlatformService):
             user["verification"] = verification.latest(cur, user_id)
             user["organization"] = members.belongs_to(cur, user_id)
             user["administers"] = members.administers(cur, user_id)
+            user["org_applications"] = accounts.org_applications(cur, user_id)
+            user["verification_change"] = verification.latest_change(cur, user_id)
         return UserSchema().dump(user)
 
     # --- communicator verification -----------------------------------------------------------
     @rpc
     def submit_verification(self, user_id, request):
         data = VerificationRequest().load(request)
+        verification.placed(data)  # a wrong division or township is named before the letter is looked at
+        letter_type = verification.check_letter(self.storage, self.storage.bucket("licences"), user_id,
+                                                data["communicator_type"], data.get("appointment_letter_key"))
         with self.db, self.db.cursor() as cur:
-            submitted = verification.submit(cur, self.settings.id_vault, user_id, data)
+            submitted = verification.submit(cur, self.settings.id_vault, user_id, data, letter_type)
             self.outbox.add(cur, "verification_submitted", verification_id=submitted["id"], user_id=user_id,
                             region_code=submitted["snapshot"]["region_code"])
             self.outbox.add(cur, "review_requested", subject_type=verification.SUBJECT_TYPE,
@@ -192,7 +200,20 @@ class IdentityService(PlatformService):
                             snapshot=submitted["snapshot"])
             return VerificationSchema().dump(verification.latest(cur, user_id))
 
-    @event_consumer("review", "review_decided", subjects=("communicator_verification", "organization"),
+    @rpc
+    def request_verification_change(self, user_id, request):
+        """Re-verification: a new unit, township or organization, reviewed (stage realname) while the approved
+        verification stays in force; adding a missing township applies at once."""
+        data = VerificationChangeRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            change, snapshot, province = verification.request_change(cur, user_id, data)
+            if snapshot is not None:
+                self.outbox.add(cur, "review_requested", subject_type=verification.CHANGE_SUBJECT_TYPE,
+                                subject_id=str(change["id"]), stage="realname", scope=province, snapshot=snapshot)
+            return VerificationChangeSchema().dump(verification.latest_change(cur, user_id))
+
+    @event_consumer("review", "review_decided",
+                    subjects=("communicator_verification", "organization", "verification_change"),
                     legacy_binding=True)
     def on_review_decided(self, events):
         with self.db, self.db.cursor() as cur:
@@ -202,6 +223,34 @@ class IdentityService(PlatformService):
                     self._apply_verification_decision(cur, event)
                 elif subject == (organizations.SUBJECT_TYPE, "org"):
                     self._apply_org_decision(cur, event)
+                elif subject == (verification.CHANGE_SUBJECT_TYPE, "realname"):
+                    self._apply_change_decision(cur, event)
+
+    def _apply_change_decision(self, cur, event):
+        """An approved change takes effect: unit and township, the organization (a move), a street admin's
+        area (the old township's role revoked, the new one granted)."""
+        change = verification.pending_change(cur, event["subject_id"])
+        if change is None:
+            return
+        status = "approved" if event["decision"] == "approved" else "rejected"
+        verification.decide_change(cur, change["id"], status, event["comment"])
+        if status != "approved":
+            return
+        actor = None
+        if change["org_id"]:
+            previous, now = members.place(cur, change["user_id"], change["org_id"])
+            self._announce(cur, effects.membership_events(change["user_id"], previous, now, change["user_id"]))
+        moved_area = change["communicator_type"] == "street_admin" and change["township_code"] and (
+            change["township_code"] != change["previous_township"])
+        if moved_area:
+            note = f"re-verification approved by {event['reviewer_id']}"
+            if change["previous_township"] and roles.revoke(cur, change["user_id"], "street_admin",
+                                                            change["previous_township"], actor, note):
+                self.outbox.add(cur, "role_revoked", user_id=change["user_id"], role="street_admin",
+                                scope=change["previous_township"], actor_id=actor)
+            if roles.grant(cur, change["user_id"], "street_admin", change["township_code"], actor, note):
+                self.outbox.add(cur, "role_granted", user_id=change["user_id"], role="street_admin",
+                                scope=change["township_code"], actor_id=actor)
 
     def _apply_verification_decision(self, cur, event):
         pending = verification.pending(cur, event["subject_id"])
@@ -263,13 +312,17 @@ class IdentityService(PlatformService):
             return OrgHitSchema(many=True).dump(organizations.search(cur, **data))
 
     @rpc
-    def join_org(self, user_id, org_id):
+    def join_org(self, user_id, org_id, request=None):
+        """Join org_id; one who belongs to another is refused unless request says move (then they move)."""
+        move = JoinRequest().load({"org_id": str(org_id), **(request or {})})["move"]
         with self.db, self.db.cursor() as cur:
             if not organizations.is_verified_communicator(cur, user_id):
                 raise Forbidden("verify_before_joining", details={"required_roles": ["communicator"]})
-            previous, now = members.join(cur, user_id, org_id)
+            before = members.belongs_to(cur, user_id)
+            previous, now = members.join(cur, user_id, org_id, move)
             self._announce(cur, effects.membership_events(user_id, previous, now, user_id))
-            return OrgSchema().dump(organizations.get(cur, org_id))
+            moved = before if before is not None and str(before["id"]) != str(org_id) else None
+            return JoinedSchema().dump({**organizations.get(cur, org_id), "moved_from": moved})
 
     @rpc
     def leave_org(self, user_id, request=None):
@@ -298,11 +351,29 @@ class IdentityService(PlatformService):
 
     @rpc
     def region_communicators(self, actor_id, region_code, request=None):
-        page = PageRequest().load(request or {})
+        query = AreaCall().load(request or {})
         area = areas.describe(region_code, "code")["code"]
         with self.db, self.db.cursor() as cur:
             members.require_area_admin(cur, actor_id, area)
-            return AreaCommunicatorPageSchema().dump(members.area_communicators(cur, area, **page))
+            return AreaCommunicatorPageSchema().dump(members.area_communicators(cur, area, **query))
+
+    @rpc
+    def region_communicator_ids(self, actor_id, region_code, request=None):
+        """Every communicator's id in the area and period (the gateway sorts them by metrics' shares)."""
+        query = AreaCall().load(request or {})
+        area = areas.describe(region_code, "code")["code"]
+        with self.db, self.db.cursor() as cur:
+            members.require_area_admin(cur, actor_id, area)
+            return [str(i) for i in members.area_ids(cur, area, query["registered_from"], query["registered_to"])]
+
+    @rpc
+    def find_users_by_phone(self, actor_id, request):
+        """Platform admins find an account by its exact phone (answers masked) to grant it a role."""
+        data = UserLookupRequest().load(request)
+        phone = phones.normalize(data["phone"])
+        with self.db, self.db.cursor() as cur:
+            roles.require_platform_admin(cur, actor_id)
+            return UserHitSchema(many=True).dump(accounts.find_by_phone(cur, phone))
 
     @timer(interval=3600)
     def housekeeping(self):
@@ -322,6 +393,11 @@ class IdentityService(PlatformService):
         data = RoleRequest().load(request)
         with self.db, self.db.cursor() as cur:
             roles.require_platform_admin(cur, data["actor_id"])
+            roles.validate(data["role"], data["scope"])
+            cur.execute("SELECT 1 FROM users WHERE id = %s", (data["user_id"],))
+            if cur.fetchone() is None:
+                raise NotFound("user_not_found", {"user_id": "user_unknown"})
+            roles.require_verified(cur, data["user_id"], data["role"])
             if roles.grant(cur, data["user_id"], data["role"], data["scope"], data["actor_id"], data["note"]):
                 self.outbox.add(cur, "role_granted", user_id=data["user_id"], role=data["role"],
                                 scope=roles.validate(data["role"], data["scope"]), actor_id=data["actor_id"])

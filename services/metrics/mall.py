@@ -162,7 +162,8 @@ def redeem(cur, user_id, data, vault):
                 (quantity, data["item_id"], quantity))
     if cur.fetchone() is None:
         left = item(cur, data["item_id"])["stock"]
-        raise RuleBroken("out_of_stock", {"quantity": "out_of_stock"}, details={"stock": left}, stock=left)
+        raise RuleBroken("out_of_stock", {"quantity": ("out_of_stock", {"stock": left})}, details={"stock": left},
+                         stock=left)
     return redemption(cur, redemption_id), True
 
 
