@@ -10,7 +10,7 @@ from kepu_common import filetypes
 from services.identity.schemas import (
     UserSchema, VerificationChangeRequest, VerificationChangeSchema, VerificationRequest, VerificationSchema,
 )
-from services.identity.verification import letter_prefix
+from services.identity.constants import letter_prefix
 
 bp = Blueprint("me", __name__, description="The signed-in user")
 

@@ -10,14 +10,11 @@ import psycopg2
 from kepu_common.errors import Conflict, InvalidInput
 from kepu_common.messages import label
 from services.identity import areas, idcards, members, organizations
+from services.identity.constants import letter_prefix
 
 SUBJECT_TYPE = "communicator_verification"
 # the communicator types that claim to administer an area: they show an appointment letter (任命文件)
 AREA_ADMIN_TYPES = ("district_admin", "street_admin")
-
-
-def letter_prefix(user_id):
-    return f"appointments/{user_id}/"
 
 
 def check_letter(storage, bucket, user_id, communicator_type, key):
