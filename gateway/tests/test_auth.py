@@ -10,7 +10,8 @@ def test_missing_token_is_401_with_how_to_sign_in(client):
     response = client.get("/api/v1/auth/session")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert error_of(response)["message"].startswith("请先登录") and "Authorization" in error_of(response)["message"]
+    message = error_of(response)["message"]
+    assert message.startswith("请先登录") and "访问令牌" in message
 
 
 def test_valid_token_shows_the_session(client, make_token):
