@@ -17,7 +17,8 @@ from kepu_common.messages import negotiate
 from services.activities.schemas import (
     ActivityCampaignList, ActivityCampaignRequest, ActivityCampaignSchema, ActivityForm, ActivityListRequest,
     ActivityNominationSchema, ActivityPage, ActivitySchema, ActivityShelfRequest, ActivitySubmitForm,
-    ActivityVersionSchema, FollowupForm, FollowupSchema, MyActivitiesRequest,
+    ActivityVersionSchema, FollowupForm, FollowupSchema, MyActivitiesRequest, NominatedList, NominationListRequest,
+    NominationWithdrawRequest,
 )
 
 campaigns = Blueprint("campaigns", __name__, description="Campaigns (全国科普日): publishing windows, follow-up "
@@ -25,6 +26,8 @@ campaigns = Blueprint("campaigns", __name__, description="Campaigns (全国科�
 bp = Blueprint("activities", __name__, description="Activities: publishing, routed review, shelf, follow-up, "
                                                    "nomination, public listing and iCalendar")
 mine = Blueprint("my_activities", __name__, description="An organization's own activities with every status")
+nominations = Blueprint("nominations", __name__, description="The nominated (推优) list per campaign and per "
+                                                             "supervising unit")
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 SECURED = [{"bearerAuth": []}]
@@ -176,9 +179,13 @@ class Versions(MethodView):
 class Followup(MethodView):
     @require_auth()
     @bp.response(200, FollowupSchema)
+    @bp.alt_response(403, description="`followup_view_not_allowed`: not the owner, the supervising unit's admin, a "
+                                      "reviewer of the activity's route or a platform admin")
     @bp.doc(security=SECURED)
     def get(self, activity_id):
-        """The follow-up materials (活动补充信息) with their checklist, rule by rule."""
+        """The follow-up materials (活动补充信息) with their checklist, rule by rule, and short-lived view URLs
+        (and thumbnails) of the photos and videos, for the owner, the supervising unit's admins, the
+        reviewers of its route and platform admins."""
         return rpc.call("activities", "get_followup", g.claims["sub"], str(activity_id), locale=_locale())
 
     @require_auth()
@@ -211,6 +218,32 @@ class Nomination(MethodView):
         """Nominate (推优) an approved activity with complete follow-up materials, within its channel's quota
         (platform admins, or admins of its supervising unit)."""
         return rpc.call("activities", "nominate", g.claims["sub"], str(activity_id))
+
+    @require_auth()
+    @bp.arguments(NominationWithdrawRequest, location="query")
+    @bp.response(200, description="the nomination is withdrawn and its quota released")
+    @bp.alt_response(403, description="`nomination_withdraw_not_allowed`: not the supervising unit's admin or a "
+                                      "platform admin")
+    @bp.alt_response(409, description="`activity_not_nominated`")
+    @bp.alt_response(422, description="`nomination_deadline_passed`")
+    @bp.doc(security=SECURED)
+    def delete(self, query, activity_id):
+        """Withdraw a nomination before the campaign's nomination deadline (with an optional reason)."""
+        return rpc.call("activities", "withdraw_nomination", g.claims["sub"], str(activity_id), query)
+
+
+@nominations.route("")
+class Nominations(MethodView):
+    @require_auth()
+    @nominations.arguments(NominationListRequest, location="query")
+    @nominations.response(200, NominatedList)
+    @nominations.alt_response(403, description="`nominations_not_allowed`: not a platform admin or that unit's admin")
+    @nominations.doc(security=SECURED)
+    def get(self, query):
+        """What has been nominated in a campaign, per supervising unit: the activity as approved, who
+        nominated it and when, its follow-up state; the channel quotas and their use."""
+        return rpc.call("activities", "nominations", g.claims["sub"],
+                        {k: str(v) if v is not None else None for k, v in query.items()})
 
 
 @mine.route("/activities")

@@ -20,7 +20,8 @@ SUBJECT_TYPE = "activity"
 _ACTIVITY = ("id", "org_id", "campaign_id", "created_by", "revision", "submitted_at", "supervising_category",
              "review_status", "review_comment", "rejected_stage", "shelf", "shelf_reason", "shelf_changed_by",
              "public_revision", "approvals", "created_at", "updated_at")
-_CAMPAIGN = ("id", "name", "year", "theme", "window_start", "window_end", "followup_rules", "created_at")
+_CAMPAIGN = ("id", "name", "year", "theme", "window_start", "window_end", "followup_rules", "created_at",
+             "nomination_deadline")
 # a calendar export holds at most this many events (a province's whole campaign fits)
 CALENDAR_LIMIT = 10_000
 # the listing's total is exact up to this many matches, estimated beyond (and says so)
@@ -34,10 +35,11 @@ CONTENT_FIELDS = ("name", "mode", "type", "start_at", "end_at", "region", "super
 def create_campaign(cur, user_id, data):
     directory.require_platform_admin(cur, user_id)
     campaign_id = uuid.uuid4()
-    cur.execute("INSERT INTO campaigns (id, name, year, theme, window_start, window_end, followup_rules, created_by) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+    cur.execute("INSERT INTO campaigns (id, name, year, theme, window_start, window_end, followup_rules, created_by, "
+                "nomination_deadline) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (campaign_id, data["name"].strip(), data["year"], data["theme"], data["window_start"],
-                 data["window_end"], psycopg2.extras.Json(data["followup_rules"]), user_id))
+                 data["window_end"], psycopg2.extras.Json(data["followup_rules"]), user_id,
+                 data.get("nomination_deadline")))
     for channel, quota in data["quotas"].items():
         cur.execute("INSERT INTO campaign_quotas (campaign_id, channel, quota) VALUES (%s, %s, %s)",
                     (campaign_id, channel, quota))
@@ -88,6 +90,8 @@ def checked_content(cur, data, now):
     errors.update(rules.check_partners(data, known))
     if errors:
         raise InvalidInput("validation_failed", errors)
+    warnings += rules.supervising_warnings(data["supervising_category"], supervisor["region_code"],
+                                           data["region_code"])
     content = {
         "name": data["name"].strip(), "mode": data["mode"], "type": data["type"],
         "start_at": data["start_at"].isoformat(), "end_at": data["end_at"].isoformat(),
@@ -208,6 +212,7 @@ def edit(cur, user_id, activity_id, data, now):
     """A new version: back to the first stage of its chain (a rejected one is thereby resubmitted)."""
     activity = get(cur, activity_id, lock=True)
     require_owner(cur, activity, user_id)
+    rules.check_editable(activity["nominated"], _as_time(activity["end_at"]), now)
     if str(data["campaign_id"]) != str(activity["campaign_id"]):
         raise InvalidInput("validation_failed", {"campaign_id": "campaign_cannot_change"})
     campaign = get_campaign(cur, activity["campaign_id"])
@@ -457,8 +462,22 @@ def public_one(cur, activity_id, include_off_shelf=False):
     return _listed(row)
 
 
+def approved_version(cur, activity):
+    """The activity as last approved (what the public sees, what counts and what is nominated), or None when
+    it was never approved: an edit under review leaves it in force until the edit is decided."""
+    if activity["public_revision"] is None:
+        return None
+    if activity["public_revision"] == activity["revision"]:
+        return activity
+    cur.execute("SELECT data FROM activity_versions WHERE activity_id = %s AND revision = %s",
+                (activity["id"], activity["public_revision"]))
+    return dict(activity, **cur.fetchone()[0], revision=activity["public_revision"], review_status="approved",
+                current_revision=activity["revision"], current_review_status=activity["review_status"])
+
+
 def check_followup_allowed(activity, now):
-    if activity["review_status"] != "approved":
+    """activity: its approved version (approved_version), or None."""
+    if activity is None or activity["review_status"] != "approved":
         raise RuleBroken("followup_needs_approval", {"activity_id": "activity_not_approved"})
     if now < _as_time(activity["end_at"]):
         raise RuleBroken("followup_needs_end", {"activity_id": "activity_not_ended"},

@@ -7,13 +7,13 @@ rule gives its own field code; dates ("today", "within 10 days after the end") a
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kepu_common import regions
+from kepu_common import regions, supervising
 from kepu_common.errors import RuleBroken
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # "建议在活动举办前一周以上进行填报": accepted, with a warning, when the start is nearer than this
 ADVISED_LEAD = timedelta(days=7)
-MUNICIPALITIES = ("110000", "120000", "310000", "500000")  # 北京, 天津, 上海, 重庆
+MUNICIPALITIES = supervising.MUNICIPALITIES  # 北京, 天津, 上海, 重庆
 PARTNER_FIELDS = ("partner_agencies", "partner_societies", "hosts", "organizers")
 
 # a campaign's follow-up rules (活动补充信息), configurable per campaign; these are seed 004's
@@ -67,23 +67,38 @@ def check_region(code, field="region_code"):
 
 
 def is_municipal_district(code):
-    path = regions.path(code)
-    return len(path) >= 2 and path[0] in MUNICIPALITIES
+    return supervising.is_municipal_district(regions.path(code))
 
 
 def check_supervising(category, org):
-    """The supervising unit (归口单位) is a verified organization of the directory whose category is the
-    chosen one; a district of a municipality is chosen under 市科协 (seed 004, point (2))."""
+    """The supervising unit (归口单位) is a verified organization of the directory chosen under its category
+    (kepu_common.supervising.chosen_under, the rule identity's directory search applies to its suggestions):
+    a district of a municipality is chosen under 市科协 (seed 004, point (2)), never under 区县科协."""
     if org is None or org["status"] != "verified":
         return {"supervising_org_id": "org_not_in_directory"}
-    if category == "county_cast" and is_municipal_district(org["region_code"]):
+    under = supervising.chosen_under(org["category"], regions.path(org["region_code"]))
+    if under == category:
+        return {}
+    if category == "county_cast" and under == "city_cast":
         return {"supervising_category": "municipal_district_is_city_cast"}
-    # a municipality's district CAST is a county-level unit in the directory, chosen under 市科协
-    district_under_city = (category == "city_cast" and org["category"] == "county_cast"
-                           and is_municipal_district(org["region_code"]))
-    if org["category"] != category and not district_under_city:
-        return {"supervising_org_id": ("supervising_category_mismatch", {"category": category})}
-    return {}
+    return {"supervising_org_id": ("supervising_category_mismatch", {"category": category})}
+
+
+# the categories whose review is provincial: their unit's province reviews the activity first
+PROVINCIAL_ROUTE = ("provincial_cast", "city_cast", "county_cast")
+
+
+def supervising_warnings(category, unit_region_code, activity_region_code):
+    """A provincial-route unit of another province than the activity's region is accepted (a unit may
+    mobilize beyond its province) but said: the activity is reviewed by the unit's province, not its own."""
+    if category not in PROVINCIAL_ROUTE:
+        return []
+    unit_province, activity_province = province_of(unit_region_code), province_of(activity_region_code)
+    if unit_province == activity_province:
+        return []
+    return [{"code": "supervising_unit_other_province", "field": "supervising_org_id",
+             "params": {"unit_province": regions.lookup(unit_province).name,
+                        "region_province": regions.lookup(activity_province).name}}]
 
 
 def check_partners(data, directory):
@@ -156,6 +171,27 @@ def followup_checklist(followup, mode, end_at, rules, today):
 def broken(checklist):
     """{field: (code, params)} of the rules a checklist fails."""
     return {item["field"]: (item["code"], item["params"]) for item in checklist if not item["ok"]}
+
+
+# --- nominations ------------------------------------------------------------------------------------
+def check_nomination_deadline(campaign, now, field="activity_id"):
+    """Nominations are made and withdrawn up to the campaign's nomination deadline (an Asia/Shanghai date,
+    the last day included); a campaign without one has not closed its nominations."""
+    deadline = campaign.get("nomination_deadline")
+    if deadline is not None and shanghai_date(now) > deadline:
+        raise RuleBroken("nomination_deadline_passed", {field: ("nomination_deadline_passed",
+                                                                {"deadline": deadline.isoformat()})},
+                         details={"deadline": deadline.isoformat()}, deadline=deadline.isoformat())
+
+
+def check_editable(nominated, end_at, now):
+    """A nominated activity stays what was nominated, and an activity that has taken place is not rewritten
+    afterwards: both are refused (withdraw the nomination first; the follow-up tells what happened)."""
+    if nominated:
+        raise RuleBroken("activity_nominated_not_editable", {"activity_id": "activity_nominated"})
+    if now >= end_at:
+        raise RuleBroken("activity_ended_not_editable", {"end_at": "activity_ended"},
+                         details={"end_at": end_at.isoformat()})
 
 
 def parse_date(value):

@@ -54,6 +54,8 @@ class ActivityCampaignRequest(Schema):
     quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(SUPERVISING_CATEGORIES)),
                          values=fields.Integer(validate=validate.Range(min=0)), load_default=dict,
                          metadata={"description": "nomination quota per channel (supervising category)"})
+    nomination_deadline = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "last day (Asia/Shanghai) nominations are made or withdrawn; none: not closed"})
 
     @validates_schema
     def window_in_order(self, data, **kwargs):
@@ -80,6 +82,7 @@ class ActivityCampaignSchema(Schema):
     quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
     nominated = fields.Dict(keys=fields.String(), values=fields.Integer())
     created_at = Timestamp()
+    nomination_deadline = Day(allow_none=True)
 
 
 class ActivityCampaignList(Schema):
@@ -298,12 +301,31 @@ class FollowupCheckItem(Schema):
     message = fields.String()
 
 
+class FollowupFileSchema(Schema):
+    """A follow-up photo or video to look at: short-lived view URLs, never a storage key."""
+
+    upload_id = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    duration_seconds = fields.Float(allow_none=True)
+    caption = fields.String()
+    evidence = fields.Boolean()
+    url = fields.String(metadata={"description": "view URL, valid for url_expires_in seconds"})
+    thumbnail_url = fields.String(allow_none=True, metadata={"description": "a photo's thumbnail (JPEG); none for "
+                                                                              "a video"})
+    url_expires_in = fields.Integer()
+
+
 class FollowupSchema(Schema):
     activity_id = fields.UUID()
     status = fields.String(metadata={"description": "draft or submitted"})
     media_links = fields.List(fields.String())
-    photos = fields.List(fields.Dict())
-    videos = fields.List(fields.Dict())
+    photos = fields.List(fields.Nested(FollowupFileSchema))
+    videos = fields.List(fields.Nested(FollowupFileSchema))
+    viewer = fields.String(metadata={"description": "why you see it: owner, supervising_unit, reviewer or "
+                                                    "platform_admin"})
     participants = fields.Integer(allow_none=True)
     summary = fields.Dict()
     checklist = fields.List(fields.Nested(FollowupCheckItem))
@@ -416,7 +438,44 @@ class ActivityNominationSchema(Schema):
     activity_id = fields.UUID()
     campaign_id = fields.UUID()
     channel = fields.String()
+    supervising_org_id = fields.UUID()
     nominated_by = fields.String()
     nominated_at = Timestamp()
     quota = fields.Integer()
     used = fields.Integer()
+
+
+class NominationWithdrawRequest(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class NominationListRequest(Schema):
+    campaign_id = fields.UUID(required=True)
+    unit = fields.UUID(load_default=None, allow_none=True,
+                       metadata={"description": "a supervising unit (organization id); platform admins see every "
+                                                "unit's, a unit's admins their own"})
+
+
+class NominatedItem(Schema):
+    activity_id = fields.UUID()
+    campaign_id = fields.UUID()
+    name = fields.String()
+    mode = fields.String()
+    region = fields.Dict()
+    start_at = fields.String()
+    end_at = fields.String()
+    supervising_unit = fields.Dict()
+    channel = fields.String()
+    channel_label = fields.String()
+    supervising_org_id = fields.UUID()
+    nominated_by = fields.String(metadata={"description": "the user who nominated"})
+    nominated_at = Timestamp()
+    followup_submitted = fields.Boolean()
+
+
+class NominatedList(Schema):
+    campaign_id = fields.UUID()
+    nomination_deadline = Day(allow_none=True)
+    quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
+    nominated = fields.Dict(keys=fields.String(), values=fields.Integer())
+    items = fields.List(fields.Nested(NominatedItem))

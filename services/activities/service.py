@@ -15,10 +15,13 @@ from services.activities import catalogue, directory, followups, ical, routing, 
 from services.activities.schemas import (
     ActivityCampaignRequest, ActivityCardSchema, ActivityCampaignSchema, ActivityListRequest, ActivityNominationSchema,
     ActivityRequest, ActivitySchema, ActivityShelfRequest, ActivitySubmitRequest, ActivityVersionSchema,
-    FollowupRequest, FollowupSchema, MyActivitiesRequest,
+    FollowupRequest, FollowupSchema, MyActivitiesRequest, NominatedList, NominationListRequest,
+    NominationWithdrawRequest,
 )
 
 POSTER_URL_SECONDS = 3600
+# follow-up photos and videos are looked at, not handed around: their view URLs expire soon
+EVIDENCE_URL_SECONDS = 600
 # built once: a schema instance deep-copies its fields
 _ACTIVITY = ActivitySchema()
 _CARDS = ActivityCardSchema(many=True)
@@ -43,6 +46,26 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
             return None
         return self.storage.presigned_get(self._bucket(poster["bucket"]), poster["key"],
                                           expires=timedelta(seconds=POSTER_URL_SECONDS))
+
+    def _evidence(self, described, viewer):
+        """The follow-up for a reader: each photo and video with short-lived view URLs (and a photo's
+        thumbnail) instead of its storage key."""
+        from datetime import timedelta
+
+        expires = timedelta(seconds=EVIDENCE_URL_SECONDS)
+        for kind in ("photos", "videos"):
+            shown = []
+            for item in described[kind]:
+                bucket = self._bucket(item["bucket"])
+                thumbnail = item.get("thumbnail_key")
+                shown.append(dict({k: v for k, v in item.items() if k not in ("bucket", "key", "thumbnail_key")},
+                                  url=self.storage.presigned_get(bucket, item["key"], expires=expires),
+                                  thumbnail_url=(self.storage.presigned_get(bucket, thumbnail, expires=expires)
+                                                 if thumbnail else None),
+                                  url_expires_in=EVIDENCE_URL_SECONDS))
+            described[kind] = shown
+        described["viewer"] = viewer
+        return FollowupSchema().dump(described)
 
     def _bucket(self, bucket):
         """resources.attach_uploads names the bucket by its purpose ("resources"); a name is kept as it is."""
@@ -76,13 +99,20 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
 
     # --- events -----------------------------------------------------------------------------------
     def _announce(self, cur, event_type, activity, actor_id, stage=None, reason=""):
-        unit = activity["supervising_unit"]
-        self.outbox.add(cur, event_type, activity_id=str(activity["id"]), org_id=str(activity["org_id"]),
-                        campaign_id=str(activity["campaign_id"]), region_code=activity["region"]["code"],
+        """Where the activity counts (region, channel, review status, revision) is its last approved version
+        while it has one: an edit under review keeps it shareable, counted and nominatable. What the owner
+        last submitted travels beside it (current_review_status, current_revision)."""
+        current = {"revision": activity.get("current_revision", activity["revision"]),
+                   "review_status": activity.get("current_review_status", activity["review_status"])}
+        counted = catalogue.approved_version(cur, activity) or activity
+        unit = counted["supervising_unit"]
+        self.outbox.add(cur, event_type, activity_id=str(counted["id"]), org_id=str(counted["org_id"]),
+                        campaign_id=str(counted["campaign_id"]), region_code=counted["region"]["code"],
                         channel=unit["category"], supervising_org_id=unit["org_id"],
-                        review_status=activity["review_status"], shelf=activity["shelf"],
-                        revision=activity["revision"], stage=stage, reason=reason or "",
-                        actor_id=str(actor_id) if actor_id else None)
+                        review_status=counted["review_status"], shelf=counted["shelf"],
+                        revision=counted["revision"], stage=stage, reason=reason or "",
+                        actor_id=str(actor_id) if actor_id else None,
+                        current_review_status=current["review_status"], current_revision=current["revision"])
 
     def _request_review(self, cur, activity):
         """The stage the activity now waits for, scoped to the supervising unit's province when provincial;
@@ -212,21 +242,38 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
             followup, activity, campaign, submitted = followups.save(cur, user_id, activity_id, data, now)
             if submitted:
                 self._announce(cur, "activity_followup_submitted", activity, user_id)
-        return FollowupSchema().dump(followups.described(followup, activity, campaign, now, locale))
+        return self._evidence(followups.described(followup, activity, campaign, now, locale), "owner")
 
     @rpc
     def get_followup(self, user_id, activity_id, locale="zh_CN"):
+        """The owner, the supervising unit's admins, the route's reviewers and platform admins see the
+        follow-up with view URLs of its photos and videos; anyone else is refused (followup_view_not_allowed)."""
         now = rules.now_utc()
         with self.db, self.db.cursor() as cur:
             followup, activity, campaign = followups.view(cur, user_id, activity_id, now)
-        return FollowupSchema().dump(followups.described(followup, activity, campaign, now, locale))
+            viewer = followups.viewers_reason(cur, user_id, activity)
+        return self._evidence(followups.described(followup, activity, campaign, now, locale), viewer)
 
     @rpc
     def nominate(self, user_id, activity_id):
         with self.db, self.db.cursor() as cur:
-            activity, nomination = followups.nominate(cur, user_id, activity_id)
+            activity, nomination = followups.nominate(cur, user_id, activity_id, rules.now_utc())
             self._announce(cur, "activity_nominated", activity, user_id)
         return ActivityNominationSchema().dump(nomination)
+
+    @rpc
+    def withdraw_nomination(self, user_id, activity_id, request=None):
+        data = NominationWithdrawRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            activity = followups.withdraw(cur, user_id, activity_id, rules.now_utc(), data["reason"].strip())
+            self._announce(cur, "activity_nomination_withdrawn", activity, user_id, reason=data["reason"].strip())
+        return {"activity_id": str(activity["id"]), "nominated": False}
+
+    @rpc
+    def nominations(self, user_id, request):
+        data = NominationListRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            return NominatedList().dump(followups.nominated(cur, user_id, data["campaign_id"], data["unit"]))
 
     # --- review decisions -------------------------------------------------------------------------
     @event_consumer("review", "review_decided", subjects=(catalogue.SUBJECT_TYPE,))
@@ -247,6 +294,15 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
                     self._request_review(cur, activity)
 
     # --- identity's directory and roles -----------------------------------------------------------
+    def _take_roles(self, events, consumer, granted):
+        """org_admin and platform_admin grants (OrgAdminsFromIdentity), and the activity stages' reviewers."""
+        from kepu_common.org_admins import apply_role_event
+
+        with self.db, self.db.cursor() as cur:
+            for event in claim_events(cur, consumer, events):
+                apply_role_event(cur, event, granted)
+                directory.apply_reviewer_event(cur, event, granted)
+
     def _take_orgs(self, events, event_type):
         with self.db, self.db.cursor() as cur:
             for event in claim_events(cur, f"activities.on_{event_type}", events):

@@ -2,6 +2,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from kepu_common import regions, supervising
+from kepu_common.contracts import ORG_CATEGORIES, SUPERVISING_CATEGORIES
 from kepu_common.errors import RuleBroken
 from services.activities import rules
 
@@ -61,6 +63,42 @@ def test_a_district_of_a_municipality_is_chosen_under_city_cast():
     assert rules.check_supervising("city_cast", district) == {}
     assert rules.check_supervising("city_cast", org("county_cast", region="440106"))["supervising_org_id"][0] == \
         "supervising_category_mismatch"
+
+
+MUNICIPAL_DISTRICTS = {"110000": "110105", "120000": "120101", "310000": "310115", "500000": "500101"}
+
+
+@pytest.mark.parametrize("municipality", sorted(MUNICIPAL_DISTRICTS))
+@pytest.mark.parametrize("chosen", SUPERVISING_CATEGORIES)
+def test_every_municipality_and_category_district_unit_accepted_only_under_city_cast(municipality, chosen):
+    """A district CAST of any municipality, chosen under any category: accepted under 市科协 only, refused
+    under 区县科协 with the rule's own code, refused elsewhere as a category mismatch; the unit at the
+    municipality itself keeps its own category."""
+    district = org("county_cast", region=MUNICIPAL_DISTRICTS[municipality])
+    result = rules.check_supervising(chosen, district)
+    if chosen == "city_cast":
+        assert result == {}
+    elif chosen == "county_cast":
+        assert result == {"supervising_category": "municipal_district_is_city_cast"}
+    else:
+        assert result["supervising_org_id"][0] == "supervising_category_mismatch"
+    for category in ORG_CATEGORIES:
+        unit = org(category, region=municipality)
+        expected = category == chosen
+        assert (rules.check_supervising(chosen, unit) == {}) is expected, (category, chosen)
+        # the rule and the directory's suggestions say the same (kepu_common.supervising)
+        path = regions.path(unit["region_code"])
+        assert (supervising.chosen_under(category, path) == chosen) is expected
+
+
+def test_a_unit_of_another_province_is_accepted_with_a_warning():
+    assert rules.supervising_warnings("county_cast", "440106", "440305") == []
+    warned = rules.supervising_warnings("provincial_cast", "440000", "110105")  # Beijing activity, Guangdong unit
+    assert warned == [{"code": "supervising_unit_other_province", "field": "supervising_org_id",
+                       "params": {"unit_province": "广东省", "region_province": "北京市"}}]
+    assert rules.supervising_warnings("city_cast", "110105", "110108") == []
+    assert rules.supervising_warnings("ministry", "110000", "440106") == []  # national units supervise anywhere
+    assert rules.supervising_warnings("national_society", "110000", "440106") == []
 
 
 def test_partners_named_by_id_must_be_in_the_directory():
