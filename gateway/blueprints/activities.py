@@ -60,6 +60,10 @@ def _activity_request(form, activity_id=None):
     body = dict(request.get_json())
     org_id = _org_for(form, activity_id)
     body["poster"] = _attach([form["poster_upload_id"]], "activity_poster", org_id)[0]
+    # details pictures go through the same upload machinery (purpose activity_poster: images, checked)
+    pictures = _attach([p["upload_id"] for p in form.get("pictures") or []], "activity_poster", org_id)
+    body["pictures"] = [dict(file, part=p["part"], caption=p["caption"])
+                        for file, p in zip(pictures, form.get("pictures") or [])]
     return body
 
 

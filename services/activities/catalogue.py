@@ -28,7 +28,7 @@ CALENDAR_LIMIT = 10_000
 EXACT_TOTAL_UP_TO = 5_000
 CONTENT_FIELDS = ("name", "mode", "type", "start_at", "end_at", "region", "supervising_unit", "joint_action",
                   "special_action", "youth_festival", "partner_agencies", "partner_societies", "hosts", "organizers",
-                  "reservation", "expected_participants", "poster", "details")
+                  "reservation", "expected_participants", "poster", "details", "venue", "pictures")
 
 
 # --- campaigns --------------------------------------------------------------------------------------
@@ -78,11 +78,23 @@ def _party(item, known):
     return {"org_id": None, "name": item["name"].strip()}
 
 
-def checked_content(cur, data, now):
+def _names_nearby(cur, campaign_id, region_code, activity_id=None):
+    """The current names of the other activities of a campaign in one region (for the similar-name warning)."""
+    cur.execute("SELECT v.data->>'name' FROM activities a JOIN activity_versions v ON v.activity_id = a.id "
+                "AND v.revision = a.revision WHERE a.campaign_id = %s AND v.data->'region'->>'code' = %s "
+                "AND a.id IS DISTINCT FROM %s ORDER BY a.created_at", (str(campaign_id), region_code,
+                                                                        str(activity_id) if activity_id else None))
+    return [row[0] for row in cur.fetchall()]
+
+
+def checked_content(cur, data, now, activity_id=None):
     """Check the form against the clock and the directory; the content to store, and the warnings.
     Raises InvalidInput naming every broken rule by field, before anything is written."""
     errors, warnings = rules.check_schedule(data["start_at"], data["end_at"], now)
     errors.update(rules.check_region(data["region_code"]))
+    venue = data.get("venue") if data["mode"] in ("offline", "both") else None
+    if venue and venue.get("region_code"):
+        errors.update(rules.check_region(venue["region_code"], "venue.region_code"))
     ids = [data["supervising_org_id"]] + [p.get("org_id") for f in rules.PARTNER_FIELDS for p in data[f]]
     known = directory.orgs(cur, ids)
     supervisor = known.get(str(data["supervising_org_id"]))
@@ -92,6 +104,8 @@ def checked_content(cur, data, now):
         raise InvalidInput("validation_failed", errors)
     warnings += rules.supervising_warnings(data["supervising_category"], supervisor["region_code"],
                                            data["region_code"])
+    warnings += rules.name_warnings(data["name"].strip(), _names_nearby(cur, data["campaign_id"], data["region_code"],
+                                                                        activity_id))
     content = {
         "name": data["name"].strip(), "mode": data["mode"], "type": data["type"],
         "start_at": data["start_at"].isoformat(), "end_at": data["end_at"].isoformat(),
@@ -107,6 +121,11 @@ def checked_content(cur, data, now):
         "poster": {k: data["poster"][k] for k in ("upload_id", "bucket", "key", "content_type", "size", "width",
                                                   "height")},
         "details": {k: v.strip() for k, v in data["details"].items()},
+        "pictures": [{"part": p["part"], "caption": p.get("caption", "").strip(),
+                      **{k: p[k] for k in ("upload_id", "bucket", "key", "content_type", "size", "width", "height")}}
+                     for p in data.get("pictures") or []],
+        "venue": ({"address": venue["address"].strip(),
+                   "region": regions.describe(venue.get("region_code") or data["region_code"])} if venue else None),
     }
     for field in rules.PARTNER_FIELDS:
         content[field] = [_party(item, known) for item in data[field]]
@@ -216,7 +235,7 @@ def edit(cur, user_id, activity_id, data, now):
     if str(data["campaign_id"]) != str(activity["campaign_id"]):
         raise InvalidInput("validation_failed", {"campaign_id": "campaign_cannot_change"})
     campaign = get_campaign(cur, activity["campaign_id"])
-    content, warnings = checked_content(cur, data, now)
+    content, warnings = checked_content(cur, data, now, activity["id"])
     rules.check_window(campaign, now)
     previous = {field: activity.get(field) for field in CONTENT_FIELDS}
     changes = changed_fields(previous, content)

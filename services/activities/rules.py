@@ -4,6 +4,7 @@ Field shapes (lengths, enumerations, URL schemes) are the schemas' (services/act
 here: the schedule, the campaign window, the directory links, the follow-up checklist. Every broken
 rule gives its own field code; dates ("today", "within 10 days after the end") are Asia/Shanghai dates.
 """
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,11 @@ DEFAULT_FOLLOWUP_RULES = {
     "min_participants_offline": 50, "min_participants_online": 100, "summary_days": 10,
 }
 SUMMARY_PARTS = ("basic_facts", "results", "highlights", "reusable_resources", "lessons")
+# the guide's words for each part (活动基本情况、主要成果成效、特色亮点、形成可复用的科普资源情况、工作体会), named in the message
+SUMMARY_PART_NAMES = {"basic_facts": ("活动基本情况", "basic facts"), "results": ("主要成果成效", "results"),
+                      "highlights": ("特色亮点", "highlights"),
+                      "reusable_resources": ("形成可复用的科普资源情况", "reusable resources"),
+                      "lessons": ("工作体会", "lessons learned")}
 
 
 def shanghai_date(moment):
@@ -101,6 +107,35 @@ def supervising_warnings(category, unit_region_code, activity_region_code):
                         "region_province": regions.lookup(activity_province).name}}]
 
 
+# "与其他活动有一定区分度": names this alike in one campaign and region get a warning
+SIMILAR_NAME_RATIO = 0.85
+_NAME_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def _name_key(name):
+    return _NAME_NOISE.sub("", name).casefold()
+
+
+def similar_name(name, others):
+    """The first of others too close to name (the same once spaces and punctuation are dropped, or a
+    SequenceMatcher ratio of 0.85 or more), or None."""
+    from difflib import SequenceMatcher
+
+    key = _name_key(name)
+    for other in others:
+        other_key = _name_key(other)
+        if other_key == key or SequenceMatcher(None, key, other_key).ratio() >= SIMILAR_NAME_RATIO:
+            return other
+    return None
+
+
+def name_warnings(name, others):
+    other = similar_name(name, others)
+    if other is None:
+        return []
+    return [{"code": "activity_name_similar", "field": "name", "params": {"name": other}}]
+
+
 def check_partners(data, directory):
     """Partners, hosts and organizers named by id must be verified organizations of the directory."""
     errors = {}
@@ -156,12 +191,13 @@ def followup_checklist(followup, mode, end_at, rules, today):
     items += [
         ("participants", "participants", participants is not None and participants >= minimum,
          "followup_participants_too_few", {"min": minimum, "mode": mode}),
-        ("participants_evidence", "photos", any(p.get("evidence") for p in photos),
+        ("participants_evidence", "photos.evidence", any(p.get("evidence") for p in photos),
          "followup_participants_no_evidence", {}),
     ]
     for part in SUMMARY_PARTS:
         items.append((f"summary.{part}", f"summary.{part}", bool((summary.get(part) or "").strip()),
-                      "followup_summary_part_missing", {}))
+                      "followup_summary_part_missing",
+                      {"part": SUMMARY_PART_NAMES[part][0], "part_en": SUMMARY_PART_NAMES[part][1]}))
     items.append(("summary_deadline", "summary", today <= deadline, "followup_summary_too_late",
                   {"deadline": deadline.isoformat()}))
     return [{"rule": rule, "field": field, "ok": bool(ok), "code": code, "params": params}
@@ -169,7 +205,8 @@ def followup_checklist(followup, mode, end_at, rules, today):
 
 
 def broken(checklist):
-    """{field: (code, params)} of the rules a checklist fails."""
+    """{field: (code, params)} of the rules a checklist fails: every rule has a field of its own, so none
+    hides another (photo_count on photos, participants_evidence on photos.evidence)."""
     return {item["field"]: (item["code"], item["params"]) for item in checklist if not item["ok"]}
 
 

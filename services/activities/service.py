@@ -74,6 +74,9 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
     def _out(self, activity, now, public=False, warnings=(), locale="zh_CN"):
         out = catalogue.labelled(activity, now, public=public)
         out["poster_url"] = self._poster_url(activity.get("poster"))
+        out["pictures"] = [{"part": p["part"], "caption": p["caption"], "content_type": p["content_type"],
+                            "width": p.get("width"), "height": p.get("height"), "url": self._poster_url(p)}
+                           for p in activity.get("pictures") or []]
         out["warnings"] = [dict(w, message=text(w["code"], locale, **w["params"])) for w in warnings]
         return _ACTIVITY.dump(out)
 

@@ -169,3 +169,58 @@ def test_the_summary_is_due_within_10_days_after_the_end_in_shanghai_dates():
     assert failing(complete(), today=date(2023, 9, 27)) == {"summary_deadline": "followup_summary_too_late"}
     late_evening = datetime(2023, 9, 16, 17, 0, tzinfo=timezone.utc)  # 17 Sep 01:00 in Shanghai
     assert rules.summary_deadline(late_evening, rules.DEFAULT_FOLLOWUP_RULES) == date(2023, 9, 27)
+
+
+# --- issue 22 ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, others, similar", [
+    ("走进天河：气象科普开放日", ["走进天河：气象科普开放日"], "走进天河：气象科普开放日"),
+    ("走进天河 气象科普开放日", ["走进天河：气象科普开放日！"], "走进天河：气象科普开放日！"),  # spacing, punctuation
+    ("走进天河：气象科普开放日（第二场）", ["走进天河：气象科普开放日（第一场）"], "走进天河：气象科普开放日（第一场）"),
+    ("走进天河：气象科普开放日", ["天河区青少年机器人大赛", "流动科技馆进校园"], None),
+    ("Science Day Open House", ["science day open house"], "science day open house"),  # case
+])
+def test_a_name_close_to_another_in_the_campaign_and_region_is_warned(name, others, similar):
+    assert rules.similar_name(name, others) == similar
+    warned = rules.name_warnings(name, others)
+    assert warned == ([] if similar is None else [{"code": "activity_name_similar", "field": "name",
+                                                   "params": {"name": similar}}])
+
+
+def test_every_follow_up_rule_keeps_its_own_entry():
+    followup = complete(photos=[{"upload_id": "1"}] * 2, videos=[{"duration_seconds": 200}] * 4, participants=10,
+                        summary={}, media_links=[])
+    checklist = rules.followup_checklist(followup, "offline", END, rules.DEFAULT_FOLLOWUP_RULES, date(2023, 9, 17))
+    broken = rules.broken(checklist)
+    assert len(broken) == len([item for item in checklist if not item["ok"]])  # none hides another
+    assert broken["photos"][0] == "followup_photo_count"
+    assert broken["photos.evidence"][0] == "followup_participants_no_evidence"
+    assert broken["videos"][0] == "followup_too_many_videos" and broken["videos.3"][0] == "followup_video_too_long"
+
+
+def test_a_missing_summary_part_is_named():
+    from kepu_common.messages import text
+
+    checklist = rules.followup_checklist(complete(summary={**SUMMARY, "reusable_resources": ""}), "offline", END,
+                                         rules.DEFAULT_FOLLOWUP_RULES, date(2023, 9, 17))
+    item = next(i for i in checklist if not i["ok"])
+    assert text(item["code"], **item["params"]) == "总结的“形成可复用的科普资源情况”部分必填。"
+    assert text(item["code"], "en", **item["params"]) == 'The summary\'s part "reusable resources" is required.'
+
+
+def test_nominations_close_after_the_deadline_day_in_shanghai():
+    campaign = {"nomination_deadline": date(2023, 10, 20)}
+    rules.check_nomination_deadline(campaign, datetime(2023, 10, 20, 15, 59, tzinfo=timezone.utc))  # 23:59 Shanghai
+    with pytest.raises(RuleBroken) as refused:
+        rules.check_nomination_deadline(campaign, datetime(2023, 10, 20, 16, 0, tzinfo=timezone.utc))
+    assert refused.value.fields["activity_id"]["code"] == "nomination_deadline_passed"
+    rules.check_nomination_deadline({"nomination_deadline": None}, datetime(2030, 1, 1, tzinfo=timezone.utc))
+
+
+def test_a_nominated_or_ended_activity_is_not_edited():
+    rules.check_editable(False, NOW + timedelta(days=1), NOW)
+    with pytest.raises(RuleBroken) as refused:
+        rules.check_editable(True, NOW + timedelta(days=1), NOW)
+    assert refused.value.fields == {"activity_id": {"code": "activity_nominated", "params": {}}}
+    with pytest.raises(RuleBroken) as refused:
+        rules.check_editable(False, NOW, NOW)
+    assert refused.value.fields["end_at"]["code"] == "activity_ended"
