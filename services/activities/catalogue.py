@@ -15,6 +15,7 @@ from kepu_common import regions
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
 from kepu_common.messages import label
 from services.activities import directory, ical, routing, rules
+from services.resources import search_text  # the same Chinese character-pair terms as the resource search
 
 SUBJECT_TYPE = "activity"
 _ACTIVITY = ("id", "org_id", "campaign_id", "created_by", "revision", "submitted_at", "supervising_category",
@@ -26,6 +27,10 @@ _CAMPAIGN = ("id", "name", "year", "theme", "window_start", "window_end", "follo
 CALENDAR_LIMIT = 10_000
 # the listing's total is exact up to this many matches, estimated beyond (and says so)
 EXACT_TOTAL_UP_TO = 5_000
+# 官方活动 / 地方活动: supervised by a national-level unit (a ministry, a national society), or by a CAST of a
+# province, city or county
+OFFICIAL_CATEGORIES = ("ministry", "national_society")
+LOCAL_CATEGORIES = ("provincial_cast", "city_cast", "county_cast")
 CONTENT_FIELDS = ("name", "mode", "type", "start_at", "end_at", "region", "supervising_unit", "joint_action",
                   "special_action", "youth_festival", "partner_agencies", "partner_societies", "hosts", "organizers",
                   "reservation", "expected_participants", "poster", "details", "venue", "pictures")
@@ -285,20 +290,29 @@ def _publish(cur, activity):
     city = next((c for c in path if regions.lookup(c).level == 2), None)
     cur.execute(
         "INSERT INTO activity_listing (activity_id, revision, sequence, shelf, campaign_id, name, type, mode, start_at, "
-        "end_at, region_code, province_code, city_code, supervising_category, youth_festival) "
+        "end_at, region_code, province_code, city_code, supervising_category, youth_festival, search) "
         "VALUES (%(id)s, %(revision)s, %(sequence)s, 'on', %(campaign_id)s, %(name)s, %(type)s, %(mode)s, %(start_at)s, "
-        "%(end_at)s, %(region_code)s, %(province)s, %(city)s, %(category)s, %(youth)s) "
+        "%(end_at)s, %(region_code)s, %(province)s, %(city)s, %(category)s, %(youth)s, %(search)s::tsvector) "
         "ON CONFLICT (activity_id) DO UPDATE SET revision = EXCLUDED.revision, sequence = EXCLUDED.sequence, "
         "shelf = 'on', name = EXCLUDED.name, type = EXCLUDED.type, mode = EXCLUDED.mode, start_at = EXCLUDED.start_at, "
         "end_at = EXCLUDED.end_at, region_code = EXCLUDED.region_code, province_code = EXCLUDED.province_code, "
         "city_code = EXCLUDED.city_code, supervising_category = EXCLUDED.supervising_category, "
-        "youth_festival = EXCLUDED.youth_festival, updated_at = now()",
+        "youth_festival = EXCLUDED.youth_festival, search = EXCLUDED.search, updated_at = now()",
         {"id": activity["id"], "revision": activity["revision"], "sequence": activity["approvals"] - 1,
          "campaign_id": activity["campaign_id"], "name": activity["name"], "type": activity["type"],
          "mode": activity["mode"], "start_at": activity["start_at"], "end_at": activity["end_at"],
          "region_code": region["code"], "province": path[0], "city": city,
-         "category": activity["supervising_unit"]["category"], "youth": activity["youth_festival"]})
+         "category": activity["supervising_unit"]["category"], "youth": activity["youth_festival"],
+         "search": listing_search_vector(activity)})
     _render_calendar(cur, activity["id"])
+
+
+def listing_search_vector(content):
+    """The listing's search terms: the name first, then the hosts and the venue (address and division)."""
+    venue = content.get("venue") or {}
+    places = [venue.get("address") or "", (venue.get("region") or {}).get("full_name") or ""]
+    return search_text.document_vector(content["name"], [h["name"] for h in content.get("hosts") or []],
+                                       " ".join(p for p in places if p))
 
 
 def _render_calendar(cur, activity_id):
@@ -341,13 +355,25 @@ def owned(cur, org_ids, review_status, limit, offset):
         filters.append("a.review_status = %s")
         args.append(review_status)
     cur.execute(f"SELECT {', '.join('a.' + c for c in _ACTIVITY)}, v.data, v.changes, "
-                f"EXISTS (SELECT 1 FROM nominations n WHERE n.activity_id = a.id), count(*) OVER () "
+                f"EXISTS (SELECT 1 FROM nominations n WHERE n.activity_id = a.id), f.status, c.followup_rules, "
+                f"p.data->>'end_at', count(*) OVER () "
                 f"FROM activities a JOIN activity_versions v ON v.activity_id = a.id AND v.revision = a.revision "
+                f"JOIN campaigns c ON c.id = a.campaign_id LEFT JOIN followups f ON f.activity_id = a.id "
+                f"LEFT JOIN activity_versions p ON p.activity_id = a.id AND p.revision = a.public_revision "
                 f"WHERE {' AND '.join(filters)} ORDER BY a.updated_at DESC, a.id DESC LIMIT %s OFFSET %s",
                 args + [limit + 1, offset])
     rows = cur.fetchall()
     total = rows[0][-1] if rows else _count_owned(cur, filters, args)
-    found = [_from_row(row[:-1]) for row in rows]
+    found = []
+    for row in rows:
+        activity = _from_row(row[:-4])
+        status, followup_rules, approved_end = row[-4:-1]
+        activity["followup_status"] = status or "none"
+        # the summary's last day, once there is an approved version whose end it follows
+        activity["followup_deadline"] = (rules.summary_deadline(_as_time(approved_end),
+                                                                {**rules.DEFAULT_FOLLOWUP_RULES, **followup_rules})
+                                         if approved_end else None)
+        found.append(activity)
     return found[:limit], len(found) > limit, total
 
 
@@ -373,6 +399,8 @@ def labelled(activity, now, public=False):
     out["time_status"], out["time_status_label"] = time_labels(out, now)
     out["supervising_unit"] = dict(out["supervising_unit"],
                                    category_label=label("org_category", out["supervising_unit"]["category"]))
+    out["level"] = "official" if out["supervising_unit"]["category"] in OFFICIAL_CATEGORIES else "local"
+    out["level_label"] = label("activity_level", out["level"])
     if not public:
         out["review_status_label"] = label("activity_review_status", out["review_status"])
         out["shelf_label"] = label("activity_shelf", out["shelf"])
@@ -418,6 +446,14 @@ def _filters(query, now, include_off_shelf=False):
         if query.get(field) is not None:
             filters.append(f"{column} = %s")
             args.append(str(query[field]) if field == "campaign" else query[field])
+    if query.get("level"):
+        filters.append("supervising_category = ANY(%s)")
+        args.append(list(OFFICIAL_CATEGORIES if query["level"] == "official" else LOCAL_CATEGORIES))
+    if query.get("q"):
+        terms = search_text.query(query["q"])
+        filters.append("search @@ %s::tsquery" if terms else "false")
+        if terms:
+            args.append(terms)
     status = query.get("time_status")
     if status == "not_started":
         filters.append("start_at > %s")
@@ -431,11 +467,32 @@ def _filters(query, now, include_off_shelf=False):
     return " AND ".join(filters) or "true", args
 
 
+# the default order: what has not ended yet (upcoming and ongoing) first, soonest start first; then what has
+# ended, latest first. Each part is read in its index's order and cut at the page's end before they are joined
+_UPCOMING_FIRST_SQL = (
+    "SELECT {columns}, v.data FROM ("
+    " (SELECT l.activity_id, 0 AS part, extract(epoch FROM l.start_at) AS rank FROM activity_listing l "
+    "  WHERE {where} AND l.end_at > %s ORDER BY l.start_at, l.activity_id LIMIT %s)"
+    " UNION ALL"
+    " (SELECT l.activity_id, 1, -extract(epoch FROM l.start_at) FROM activity_listing l "
+    "  WHERE {where} AND l.end_at <= %s ORDER BY l.start_at DESC, l.activity_id DESC LIMIT %s)"
+    " ORDER BY part, rank, activity_id LIMIT %s OFFSET %s) page "
+    "JOIN activity_listing x ON x.activity_id = page.activity_id "
+    "JOIN activity_versions v ON v.activity_id = x.activity_id AND v.revision = x.revision "
+    "ORDER BY page.part, page.rank, page.activity_id")
+
+
 def listing(cur, query, now):
-    """Approved, on-shelf activities, soonest start first: (page, has_more, total, total_exact)."""
+    """Approved, on-shelf activities: upcoming and ongoing first (soonest first), then ended ones (latest
+    first); `sort=start` keeps the plain soonest-start order. (page, has_more, total, total_exact)."""
     where, args = _filters(query, now)
     limit, offset = query["page_size"], (query["page"] - 1) * query["page_size"]
-    cur.execute(_PAGE_SQL.format(columns=_COLUMNS_SQL, where=where), args + [limit + 1, offset])
+    if query.get("sort") == "start":
+        cur.execute(_PAGE_SQL.format(columns=_COLUMNS_SQL, where=where), args + [limit + 1, offset])
+    else:
+        end = offset + limit + 1
+        cur.execute(_UPCOMING_FIRST_SQL.format(columns=_COLUMNS_SQL, where=where),
+                    args + [now, end] + args + [now, end, limit + 1, offset])
     rows = [_listed(row) for row in cur.fetchall()]
     total, exact = _total(cur, where, args)
     return rows[:limit], len(rows) > limit, total, exact

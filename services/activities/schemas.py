@@ -428,6 +428,14 @@ class ActivityListRequest(Schema):
     time_status = fields.String(load_default=None, validate=validate.OneOf(ACTIVITY_TIME_STATUSES))
     supervising_category = fields.String(load_default=None, validate=validate.OneOf(SUPERVISING_CATEGORIES))
     youth_festival = fields.Boolean(load_default=None, allow_none=True)
+    q = fields.String(load_default=None, validate=[validate.Length(max=50), one_line], metadata={
+        "description": "keywords in the name, the hosts or the venue (Chinese: any 2 characters in a row)"})
+    level = fields.String(load_default=None, validate=validate.OneOf(("official", "local")), metadata={
+        "description": "official 官方活动 (ministries, national societies) or local 地方活动 (provincial, city and "
+                       "county CASTs)"})
+    sort = fields.String(load_default="upcoming", validate=validate.OneOf(("upcoming", "start")), metadata={
+        "description": "upcoming: not ended first, soonest first, then ended ones, latest first (default); "
+                       "start: by start time"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
@@ -488,6 +496,11 @@ class ActivitySchema(Schema):
     public_revision = fields.Integer(allow_none=True,
                                      metadata={"description": "the approved version the public sees, if any"})
     nominated = fields.Boolean()
+    level = fields.String(metadata={"description": "official 官方活动 or local 地方活动"})
+    level_label = fields.String()
+    followup_status = fields.String(metadata={"description": "/my/activities: none, draft or submitted"})
+    followup_deadline = Day(allow_none=True, metadata={"description": "/my/activities: the follow-up summary's last "
+                                                                      "day (Asia/Shanghai), once approved"})
     warnings = fields.List(fields.Nested(ActivityWarning))
     created_at = Timestamp()
     updated_at = Timestamp()
@@ -499,7 +512,7 @@ SUMMARY_FIELDS = ("id", "org_id", "campaign_id", "revision", "name", "mode", "mo
                   "supervising_unit",
                   "youth_festival", "reservation", "poster_url", "review_status", "review_status_label",
                   "review_comment", "rejected_stage", "shelf", "shelf_label", "shelf_reason", "public_revision",
-                  "nominated", "updated_at")
+                  "nominated", "updated_at", "level", "level_label", "followup_status", "followup_deadline")
 
 
 class ActivityCardSchema(ActivitySchema):

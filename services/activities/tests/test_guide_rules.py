@@ -73,3 +73,80 @@ def test_a_unit_of_another_province_is_accepted_with_a_warning(activities, campa
         ("supervising_unit_other_province", "supervising_org_id")]
     assert "广东省" in activity["warnings"][0]["message"] and "北京市" in activity["warnings"][0]["message"]
     assert outbox(activities, "review_requested")[-1]["scope"] == "440000"
+
+
+def _approved(container, amqp_uri, campaign, **changes):
+    activity = call(container, "submit", ADMIN_A, form(campaign, **changes))
+    stages = ("national",) if changes.get("supervising_category") in ("ministry", "national_society") else (
+        "provincial", "national")
+    for stage in stages:
+        decide(container, amqp_uri, activity["id"], stage)
+    return activity
+
+
+def test_the_listing_searches_name_hosts_and_venue_by_two_characters(activities, amqp_uri, campaign):
+    weather = _approved(activities, amqp_uri, campaign, name="走进天河：气象科普开放日")
+    robots = _approved(activities, amqp_uri, campaign, name="青少年机器人大赛", hosts=[{"name": "广州市少年宫"}],
+                       venue={"address": "体育西路体育馆"})
+    found = lambda **query: [item["id"] for item in call(activities, "list_public", query)["items"]]  # noqa: E731
+    assert found(q="气象") == [weather["id"]]
+    assert found(q="机器") == [robots["id"]]
+    assert found(q="少年宫") == [robots["id"]]  # a host
+    assert found(q="体育") == [robots["id"]]  # the venue's address
+    assert sorted(found(q="天河")) == sorted([weather["id"], robots["id"]])  # a name, and a venue's division
+    assert found(q="天河 机器人") == [robots["id"]]  # every word
+    assert found(q="气象", region="440000") == [weather["id"]] and found(q="气象", region="110000") == []
+    assert found(q="象气") == [] and found(q="，") == []
+
+
+def test_the_listing_puts_upcoming_and_ongoing_first_then_ended_and_splits_official_and_local(
+        activities, amqp_uri, campaign):
+    from services.activities.tests.conftest import MINISTRY
+    from services.activities.tests.test_followups import move_to_past
+
+    from services.activities.tests.forms import activity_form
+
+    later_form = activity_form(campaign["id"], MINISTRY, days_ahead=20)
+    later = _approved(activities, amqp_uri, campaign, name="二十天后的活动", start_at=later_form["start_at"],
+                      end_at=later_form["end_at"])
+    soon_form = activity_form(campaign["id"], MINISTRY, "ministry", days_ahead=8)
+    soon = call(activities, "submit", ADMIN_A, {**form(campaign, supervisor=MINISTRY, category="ministry"),
+                                               "start_at": soon_form["start_at"], "end_at": soon_form["end_at"],
+                                               "name": "部委主办的活动"})
+    decide(activities, amqp_uri, soon["id"], "national")
+    ended_long_ago = _approved(activities, amqp_uri, campaign, name="很早结束的活动")
+    ended_lately = _approved(activities, amqp_uri, campaign, name="刚刚结束的活动")
+    move_to_past(activities, ended_long_ago["id"], 5)
+    move_to_past(activities, ended_lately["id"], 1)
+    sql(activities, "UPDATE activity_listing l SET start_at = (v.data->>'start_at')::timestamptz, "
+                    "end_at = (v.data->>'end_at')::timestamptz FROM activity_versions v "
+                    "WHERE v.activity_id = l.activity_id AND v.revision = l.revision")
+    page = call(activities, "list_public", {})
+    assert [item["id"] for item in page["items"]] == [soon["id"], later["id"], ended_lately["id"],
+                                                      ended_long_ago["id"]]
+    assert [item["id"] for item in call(activities, "list_public", {"page_size": 3, "page": 2})["items"]] == [
+        ended_long_ago["id"]]
+    assert [item["id"] for item in call(activities, "list_public", {"sort": "start"})["items"]] == [
+        ended_long_ago["id"], ended_lately["id"], soon["id"], later["id"]]
+    official = call(activities, "list_public", {"level": "official"})["items"]
+    assert [(i["id"], i["level"], i["level_label"]) for i in official] == [(soon["id"], "official", "官方活动")]
+    local = call(activities, "list_public", {"level": "local"})["items"]
+    assert {i["level_label"] for i in local} == {"地方活动"} and len(local) == 3
+
+
+def test_my_activities_show_the_follow_up_state_and_deadline(activities, amqp_uri, campaign):
+    from services.activities.tests.test_followups import materials, move_to_past
+
+    pending = call(activities, "submit", ADMIN_A, form(campaign, name="待审核的活动"))
+    done = _approved(activities, amqp_uri, campaign, name="已提交补充信息的活动")
+    move_to_past(activities, done["id"], 2)
+    call(activities, "save_followup", ADMIN_A, done["id"], materials())
+    mine = {item["id"]: item for item in call(activities, "my_activities", ADMIN_A)["items"]}
+    assert (mine[pending["id"]]["followup_status"], mine[pending["id"]]["followup_deadline"]) == ("none", None)
+    from datetime import datetime, timedelta
+
+    from services.activities import rules
+
+    end = call(activities, "get_activity", done["id"], ADMIN_A)["end_at"]
+    expected = (rules.shanghai_date(datetime.fromisoformat(end)) + timedelta(days=10)).isoformat()
+    assert (mine[done["id"]]["followup_status"], mine[done["id"]]["followup_deadline"]) == ("submitted", expected)
