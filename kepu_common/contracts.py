@@ -212,6 +212,7 @@ EVENTS = {
     "activity_followup_submitted": (1, ActivityChanged),
     "activity_nominated": (1, ActivityChanged),
     "activity_nomination_withdrawn": (1, ActivityChanged),
+    "activity_followup_extended": (1, ActivityChanged),
     # --- metrics' events (services/metrics, and the gateway's share returns) ---
     "share_returned": (1, ShareReturned),
 }

@@ -15,6 +15,10 @@ from gateway import rpc
 from gateway.auth import current_claims, require_auth
 from kepu_common.messages import negotiate
 from services.activities.schemas import (
+    ActivityCampaignUpdate, CampaignChangeSchema, FollowupExtensionRequest, FollowupExtensionSchema, UnitStatsRequest,
+    UnitStatsSchema,
+)
+from services.activities.schemas import (
     ActivityCampaignList, ActivityCampaignRequest, ActivityCampaignSchema, ActivityForm, ActivityListRequest,
     ActivityNominationSchema, ActivityPage, ActivitySchema, ActivityShelfRequest, ActivitySubmitForm,
     ActivityVersionSchema, FollowupForm, FollowupSchema, MyActivitiesRequest, NominatedList, NominationListRequest,
@@ -94,7 +98,44 @@ class Campaigns(MethodView):
         return rpc.call("activities", "create_campaign", g.claims["sub"], request.get_json())
 
 
+@campaigns.route("/<uuid:campaign_id>")
+class CampaignView(MethodView):
+    @require_auth("platform_admin")
+    @campaigns.arguments(ActivityCampaignUpdate)
+    @campaigns.response(200, ActivityCampaignSchema)
+    @campaigns.alt_response(409, description="`campaign_unchanged`")
+    @campaigns.doc(security=SECURED)
+    def patch(self, _, campaign_id):
+        """Edit a campaign (platform admins, audited with the reason): name, theme, window (extend it, or close
+        it early with an end before today), nomination deadline, quotas per category and per supervising unit."""
+        return rpc.call("activities", "update_campaign", g.claims["sub"], str(campaign_id), request.get_json())
+
+
+@campaigns.route("/<uuid:campaign_id>/changes")
+class CampaignChanges(MethodView):
+    @require_auth("platform_admin")
+    @campaigns.response(200, CampaignChangeSchema(many=True))
+    @campaigns.doc(security=SECURED)
+    def get(self, campaign_id):
+        """The campaign's audit: who changed what (before, after), when and why; newest first."""
+        return rpc.call("activities", "campaign_changes", g.claims["sub"], str(campaign_id))
+
+
 # --- activities -------------------------------------------------------------------------------------
+@bp.route("/stats")
+class UnitStats(MethodView):
+    @require_auth()
+    @bp.arguments(UnitStatsRequest, location="query")
+    @bp.response(200, UnitStatsSchema)
+    @bp.alt_response(403, description="`activity_stats_not_allowed`: neither a platform admin nor a unit's admin")
+    @bp.doc(security=SECURED)
+    def get(self, query):
+        """Per supervising unit (name, category, province): approved activities, complete follow-ups,
+        nominations and quota, with a province roll-up; every key labelled. Platform admins see every unit, a
+        unit's admins their own units."""
+        return rpc.call("activities", "unit_stats", g.claims["sub"], {"campaign_id": str(query["campaign_id"])})
+
+
 @bp.route("")
 class Activities(MethodView):
     @bp.arguments(ActivityListRequest, location="query")
@@ -209,6 +250,20 @@ class Followup(MethodView):
                           for file, p in zip(photos, form["photos"])]
         body["videos"] = _attach(form["video_upload_ids"], "followup_video", org_id)
         return rpc.call("activities", "save_followup", g.claims["sub"], str(activity_id), body, locale=_locale())
+
+
+@bp.route("/<uuid:activity_id>/followup/extension")
+class FollowupExtension(MethodView):
+    @require_auth()
+    @bp.arguments(FollowupExtensionRequest)
+    @bp.response(201, FollowupExtensionSchema)
+    @bp.alt_response(403, description="`followup_extension_not_allowed`")
+    @bp.alt_response(422, description="`followup_extension_not_later`, or the activity is not approved")
+    @bp.doc(security=SECURED)
+    def post(self, payload, activity_id):
+        """Extend one activity's follow-up summary deadline, with a reason (platform admins, the supervising
+        unit's admins)."""
+        return rpc.call("activities", "extend_followup", g.claims["sub"], str(activity_id), request.get_json())
 
 
 @bp.route("/<uuid:activity_id>/nomination")

@@ -48,7 +48,66 @@ def create_campaign(cur, user_id, data):
     for channel, quota in data["quotas"].items():
         cur.execute("INSERT INTO campaign_quotas (campaign_id, channel, quota) VALUES (%s, %s, %s)",
                     (campaign_id, channel, quota))
+    _set_unit_quotas(cur, campaign_id, data.get("unit_quotas") or {})
     return get_campaign(cur, campaign_id)
+
+
+def _set_unit_quotas(cur, campaign_id, unit_quotas):
+    """A unit's own quota (None: back to its category's default)."""
+    for org_id, quota in unit_quotas.items():
+        cur.execute("INSERT INTO unit_quotas (campaign_id, org_id, quota) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (campaign_id, org_id) DO UPDATE SET quota = EXCLUDED.quota",
+                    (str(campaign_id), str(org_id), quota))
+
+
+_EDITABLE = ("name", "theme", "window_start", "window_end", "nomination_deadline")
+
+
+def update_campaign(cur, user_id, campaign_id, data):
+    """A platform admin edits a campaign: its name and theme, its window (extended, or closed early by an end
+    before today), its nomination deadline, its quotas per category and per unit; every change audited in
+    campaign_changes with its reason."""
+    directory.require_platform_admin(cur, user_id)
+    cur.execute("SELECT id FROM campaigns WHERE id = %s FOR UPDATE", (str(campaign_id),))
+    campaign = get_campaign(cur, campaign_id)
+    changes = {}
+    for field in _EDITABLE:
+        if field in data and data[field] != campaign[field]:
+            changes[field] = [_plain(campaign[field]), _plain(data[field])]
+    start, end = data.get("window_start", campaign["window_start"]), data.get("window_end", campaign["window_end"])
+    if end < start:
+        raise InvalidInput("validation_failed", {"window_end": "window_end_before_start"})
+    for channel, quota in (data.get("quotas") or {}).items():
+        if campaign["quotas"].get(channel) != quota:
+            changes[f"quotas.{channel}"] = [campaign["quotas"].get(channel), quota]
+    for org_id, quota in (data.get("unit_quotas") or {}).items():
+        if campaign["unit_quotas"].get(str(org_id)) != quota:
+            changes[f"unit_quotas.{org_id}"] = [campaign["unit_quotas"].get(str(org_id)), quota]
+    if not changes:
+        raise Conflict("campaign_unchanged", {"_schema": "campaign_unchanged"})
+    sets = [f for f in _EDITABLE if f in data]
+    if sets:
+        cur.execute(f"UPDATE campaigns SET {', '.join(f'{f} = %s' for f in sets)} WHERE id = %s",
+                    [data[f].strip() if f in ("name", "theme") else data[f] for f in sets] + [campaign["id"]])
+    for channel, quota in (data.get("quotas") or {}).items():
+        cur.execute("INSERT INTO campaign_quotas (campaign_id, channel, quota) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (campaign_id, channel) DO UPDATE SET quota = EXCLUDED.quota",
+                    (campaign["id"], channel, quota))
+    _set_unit_quotas(cur, campaign["id"], data.get("unit_quotas") or {})
+    cur.execute("INSERT INTO campaign_changes (campaign_id, changed_by, changes, reason) VALUES (%s, %s, %s, %s)",
+                (campaign["id"], user_id, psycopg2.extras.Json(changes), data["reason"].strip()))
+    return get_campaign(cur, campaign["id"]), changes
+
+
+def campaign_changes(cur, user_id, campaign_id):
+    directory.require_platform_admin(cur, user_id)
+    cur.execute("SELECT changed_by::text, changes, reason, at FROM campaign_changes WHERE campaign_id = %s "
+                "ORDER BY id DESC", (str(campaign_id),))
+    return [dict(zip(("changed_by", "changes", "reason", "at"), row)) for row in cur.fetchall()]
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _campaign(cur, row):
@@ -58,7 +117,12 @@ def _campaign(cur, row):
                 (campaign["id"],))
     quotas = cur.fetchall()
     campaign["quotas"] = {channel: quota for channel, quota, _ in quotas}
-    campaign["nominated"] = {channel: used for channel, _, used in quotas}
+    cur.execute("SELECT channel, count(*) FROM nominations WHERE campaign_id = %s GROUP BY 1 ORDER BY 1",
+                (campaign["id"],))
+    campaign["nominated"] = dict(cur.fetchall())
+    cur.execute("SELECT org_id::text, quota FROM unit_quotas WHERE campaign_id = %s AND quota IS NOT NULL "
+                "ORDER BY 1", (campaign["id"],))
+    campaign["unit_quotas"] = dict(cur.fetchall())
     return campaign
 
 

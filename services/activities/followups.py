@@ -27,7 +27,41 @@ def _end(activity):
 
 def checklist(data, activity, campaign, now):
     return rules.followup_checklist(data, activity["mode"], _end(activity), campaign["followup_rules"],
-                                    rules.shanghai_date(now))
+                                    rules.shanghai_date(now), activity.get("extended_deadline"))
+
+
+def extended_deadline(cur, activity_id):
+    """The summary deadline granted to this activity (the latest extension), or None."""
+    cur.execute("SELECT deadline FROM followup_extensions WHERE activity_id = %s ORDER BY id DESC LIMIT 1",
+                (str(activity_id),))
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
+def deadline_of(activity, campaign):
+    return activity.get("extended_deadline") or rules.summary_deadline(_end(activity), campaign["followup_rules"])
+
+
+def extend(cur, user_id, activity_id, deadline, reason, now):
+    """Move one activity's summary deadline later (platform admins, the supervising unit's admins), with a
+    reason; kept in followup_extensions."""
+    current = catalogue.get(cur, activity_id, lock=True)
+    activity = catalogue.approved_version(cur, current)
+    if activity is None:
+        raise RuleBroken("followup_needs_approval", {"activity_id": "activity_not_approved"})
+    if not may_nominate(cur, user_id, activity):
+        raise Forbidden("followup_extension_not_allowed", {"activity_id": "not_your_supervised_activity"},
+                        details={"required_roles": ["platform_admin", "org_admin"]})
+    campaign = catalogue.get_campaign(cur, activity["campaign_id"])
+    activity["extended_deadline"] = extended_deadline(cur, activity["id"])
+    before = deadline_of(activity, campaign)
+    if deadline <= before:
+        raise RuleBroken("followup_extension_not_later", {"deadline": ("extension_not_later",
+                                                                       {"current": before.isoformat()})})
+    cur.execute("INSERT INTO followup_extensions (activity_id, deadline, reason, granted_by) VALUES (%s, %s, %s, %s)",
+                (activity["id"], deadline, reason, user_id))
+    return activity, {"activity_id": activity["id"], "deadline": deadline, "previous_deadline": before,
+                      "reason": reason, "granted_by": str(user_id), "granted_at": now}
 
 
 def described(followup, activity, campaign, now, locale="zh_CN"):
@@ -41,7 +75,7 @@ def described(followup, activity, campaign, now, locale="zh_CN"):
             "participants": data.get("participants"), "summary": data.get("summary", {}),
             "checklist": [dict(item, message=text(item["code"], locale, **item["params"])) for item in items],
             "complete": all(item["ok"] for item in items),
-            "deadline": rules.summary_deadline(_end(activity), campaign["followup_rules"]),
+            "deadline": deadline_of(activity, campaign),
             "submitted_at": followup["submitted_at"], "updated_at": followup["updated_at"]}
 
 
@@ -51,6 +85,7 @@ def save(cur, user_id, activity_id, data, now):
     catalogue.require_owner(cur, activity, user_id)
     activity = catalogue.approved_version(cur, activity)
     catalogue.check_followup_allowed(activity, now)
+    activity["extended_deadline"] = extended_deadline(cur, activity["id"])
     current = get(cur, activity["id"])
     if current and current["status"] == "submitted":
         raise Conflict("followup_already_submitted", {"activity_id": "followup_submitted"})
@@ -114,7 +149,8 @@ def view(cur, user_id, activity_id, now):
     if viewers_reason(cur, user_id, activity) is None:
         raise Forbidden("followup_view_not_allowed", {"activity_id": "followup_not_yours_to_view"},
                         details={"required_roles": ["org_admin", "reviewer", "platform_admin"]})
-    activity = catalogue.approved_version(cur, activity) or activity
+    activity = dict(catalogue.approved_version(cur, activity) or activity,
+                    extended_deadline=extended_deadline(cur, activity["id"]))
     followup = get(cur, activity["id"]) or {"status": "draft", "data": {}, "submitted_at": None,
                                             "updated_at": activity["updated_at"]}
     return followup, activity, catalogue.get_campaign(cur, activity["campaign_id"])
@@ -145,18 +181,22 @@ def nominate(cur, user_id, activity_id, now):
     campaign = catalogue.get_campaign(cur, activity["campaign_id"])
     rules.check_nomination_deadline(campaign, now)
     channel = activity["supervising_unit"]["category"]
-    cur.execute("UPDATE campaign_quotas SET used = used + 1 WHERE campaign_id = %s AND channel = %s "
-                "AND used < quota RETURNING quota, used", (activity["campaign_id"], channel))
+    unit_id = activity["supervising_unit"]["org_id"]
+    default = campaign["quotas"].get(channel, 0)
+    # one counter per unit: a conditional update, so concurrent nominations never pass the unit's quota
+    cur.execute("INSERT INTO unit_quotas (campaign_id, org_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (activity["campaign_id"], unit_id))
+    cur.execute("UPDATE unit_quotas SET used = used + 1 WHERE campaign_id = %s AND org_id = %s "
+                "AND used < coalesce(quota, %s) RETURNING coalesce(quota, %s), used",
+                (activity["campaign_id"], unit_id, default, default))
     taken = cur.fetchone()
     if taken is None:
-        cur.execute("SELECT quota FROM campaign_quotas WHERE campaign_id = %s AND channel = %s",
-                    (activity["campaign_id"], channel))
-        row = cur.fetchone()
-        quota = row[0] if row else 0
+        cur.execute("SELECT coalesce(quota, %s) FROM unit_quotas WHERE campaign_id = %s AND org_id = %s",
+                    (default, activity["campaign_id"], unit_id))
+        quota = cur.fetchone()[0]
         raise RuleBroken("nomination_quota_reached", {"activity_id": ("nomination_quota_full", {"quota": quota})},
-                         details={"channel": channel, "quota": quota},
-                         channel=label("org_category", channel), quota=quota)
-    unit_id = activity["supervising_unit"]["org_id"]
+                         details={"channel": channel, "quota": quota, "supervising_org_id": str(unit_id)},
+                         channel=activity["supervising_unit"]["name"], quota=quota)
     cur.execute("INSERT INTO nominations (activity_id, campaign_id, channel, nominated_by, supervising_org_id) "
                 "VALUES (%s, %s, %s, %s, %s) RETURNING nominated_at",
                 (activity["id"], activity["campaign_id"], channel, user_id, unit_id))
@@ -187,15 +227,15 @@ def withdraw(cur, user_id, activity_id, now, reason=""):
         raise Forbidden("nomination_withdraw_not_allowed", {"activity_id": "not_your_nomination"},
                         details={"required_roles": ["platform_admin", "org_admin"]})
     rules.check_nomination_deadline(catalogue.get_campaign(cur, campaign_id), now)
-    _release(cur, current["id"], campaign_id, channel)
+    _release(cur, current["id"], campaign_id, unit_id)
     _log(cur, current["id"], campaign_id, unit_id, "withdrawn", user_id, reason)
     return catalogue.approved_version(cur, catalogue.get(cur, current["id"])) or current
 
 
-def _release(cur, activity_id, campaign_id, channel):
+def _release(cur, activity_id, campaign_id, unit_id):
     cur.execute("DELETE FROM nominations WHERE activity_id = %s", (activity_id,))
-    cur.execute("UPDATE campaign_quotas SET used = used - 1 WHERE campaign_id = %s AND channel = %s",
-                (campaign_id, channel))
+    cur.execute("UPDATE unit_quotas SET used = used - 1 WHERE campaign_id = %s AND org_id = %s",
+                (campaign_id, unit_id))
 
 
 _NOMINATED = ("activity_id", "campaign_id", "channel", "supervising_org_id", "nominated_by", "nominated_at")

@@ -165,13 +165,13 @@ def summary_deadline(end_at, rules):
     return shanghai_date(end_at) + timedelta(days=rules["summary_days"])
 
 
-def followup_checklist(followup, mode, end_at, rules, today):
+def followup_checklist(followup, mode, end_at, rules, today, deadline=None):
     """Every follow-up rule by name: {"rule", "field", "ok", "code", "params"}; a draft may fail some,
     a submission must pass all. today is the Asia/Shanghai date the materials are handed in."""
     photos = followup.get("photos") or []
     videos = followup.get("videos") or []
     summary = followup.get("summary") or {}
-    deadline = summary_deadline(end_at, rules)
+    deadline = deadline or summary_deadline(end_at, rules)  # an extension granted for this activity
     minimum = participants_minimum(mode, rules)
     items = [
         ("media_reports", "media_links", len(followup.get("media_links") or []) >= rules["min_media_links"],

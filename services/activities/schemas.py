@@ -82,11 +82,36 @@ class ActivityCampaignRequest(Schema):
                          metadata={"description": "nomination quota per channel (supervising category)"})
     nomination_deadline = fields.Date(load_default=None, allow_none=True, metadata={
         "description": "last day (Asia/Shanghai) nominations are made or withdrawn; none: not closed"})
+    unit_quotas = fields.Dict(keys=fields.UUID(), values=fields.Integer(validate=validate.Range(min=0),
+                                                                        allow_none=True), load_default=dict,
+                              metadata={"description": "a supervising unit's own nomination quota (organization id: "
+                                                      "quota; null: its category's default from quotas)"})
 
     @validates_schema
     def window_in_order(self, data, **kwargs):
         if data.get("window_start") and data.get("window_end") and data["window_end"] < data["window_start"]:
             raise field_error("window_end_before_start", "window_end")
+
+
+class ActivityCampaignUpdate(Schema):
+    """PATCH /campaigns/{id}: what a platform admin changes (only the fields sent: no defaults), and why."""
+
+    name = fields.String(validate=[validate.Length(min=1, max=100), one_line])
+    theme = fields.String(validate=[validate.Length(max=200), one_line])
+    window_start = fields.Date()
+    window_end = fields.Date(metadata={"description": "later: the window extended; before today: closed early"})
+    nomination_deadline = fields.Date(allow_none=True)
+    quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(SUPERVISING_CATEGORIES)),
+                         values=fields.Integer(validate=validate.Range(min=0)))
+    unit_quotas = fields.Dict(keys=fields.UUID(), values=fields.Integer(validate=validate.Range(min=0), allow_none=True))
+    reason = _line(500, required=True)
+
+
+class CampaignChangeSchema(Schema):
+    changed_by = fields.String()
+    changes = fields.Dict(metadata={"description": "field: [before, after]"})
+    reason = fields.String()
+    at = Timestamp()
 
 
 class Day(fields.Date):
@@ -109,6 +134,7 @@ class ActivityCampaignSchema(Schema):
     nominated = fields.Dict(keys=fields.String(), values=fields.Integer())
     created_at = Timestamp()
     nomination_deadline = Day(allow_none=True)
+    unit_quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
 class ActivityCampaignList(Schema):
@@ -579,3 +605,53 @@ class NominatedList(Schema):
     quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
     nominated = fields.Dict(keys=fields.String(), values=fields.Integer())
     items = fields.List(fields.Nested(NominatedItem))
+
+
+
+class FollowupExtensionRequest(Schema):
+    deadline = fields.Date(required=True, metadata={"description": "the new last day of the summary (Asia/Shanghai)"})
+    reason = _line(500, required=True)
+
+
+class FollowupExtensionSchema(Schema):
+    activity_id = fields.UUID()
+    deadline = Day()
+    previous_deadline = Day()
+    reason = fields.String()
+    granted_by = fields.String()
+    granted_at = Timestamp()
+
+
+class UnitStatsRequest(Schema):
+    campaign_id = fields.UUID(required=True)
+
+
+class UnitFigures(Schema):
+    org_id = fields.String()
+    name = fields.String()
+    category = fields.String()
+    category_label = fields.String()
+    province = fields.String()
+    province_name = fields.String()
+    approved = fields.Integer()
+    followups_complete = fields.Integer()
+    nominated = fields.Integer()
+    quota = fields.Integer()
+    quota_left = fields.Integer()
+
+
+class ProvinceFigures(Schema):
+    province = fields.String()
+    province_name = fields.String()
+    approved = fields.Integer()
+    followups_complete = fields.Integer()
+    nominated = fields.Integer()
+    quota = fields.Integer()
+
+
+class UnitStatsSchema(Schema):
+    campaign_id = fields.UUID()
+    scope = fields.String(metadata={"description": "all (platform admins) or own_units (a unit's admins)"})
+    units = fields.List(fields.Nested(UnitFigures))
+    provinces = fields.List(fields.Nested(ProvinceFigures), metadata={"description": "platform admins only"})
+    labels = fields.Dict(keys=fields.String(), values=fields.String())

@@ -11,7 +11,11 @@ from kepu_common.org_admins import OrgAdminsFromIdentity
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
-from services.activities import catalogue, directory, followups, ical, routing, rules, snapshot
+from services.activities import catalogue, directory, followups, ical, routing, rules, snapshot, stats
+from services.activities.schemas import (
+    ActivityCampaignUpdate, CampaignChangeSchema, FollowupExtensionRequest, FollowupExtensionSchema, UnitStatsRequest,
+    UnitStatsSchema,
+)
 from services.activities.schemas import (
     ActivityCampaignRequest, ActivityCardSchema, ActivityCampaignSchema, ActivityListRequest, ActivityNominationSchema,
     ActivityRequest, ActivitySchema, ActivityShelfRequest, ActivitySubmitRequest, ActivityVersionSchema,
@@ -140,6 +144,26 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         return self._campaign_out(campaign, rules.now_utc())
 
     @rpc
+    def update_campaign(self, user_id, campaign_id, request):
+        data = ActivityCampaignUpdate().load(request)
+        with self.db, self.db.cursor() as cur:
+            campaign, _ = catalogue.update_campaign(cur, user_id, campaign_id, data)
+        return self._campaign_out(campaign, rules.now_utc())
+
+    @rpc
+    def campaign_changes(self, user_id, campaign_id):
+        with self.db, self.db.cursor() as cur:
+            return CampaignChangeSchema(many=True).dump(catalogue.campaign_changes(cur, user_id, campaign_id))
+
+    @rpc
+    def unit_stats(self, user_id, request):
+        """Per supervising unit: approved activities, complete follow-ups, nominations and quota (a unit's
+        admins: their units; platform admins: every unit and the province roll-up)."""
+        data = UnitStatsRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            return UnitStatsSchema().dump(stats.unit_stats(cur, user_id, data["campaign_id"]))
+
+    @rpc
     def list_campaigns(self):
         with self.db, self.db.cursor() as cur:
             campaigns = catalogue.list_campaigns(cur)
@@ -163,6 +187,7 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         data = ActivitySubmitRequest().load(request)
         now = rules.now_utc()
         with self.db, self.db.cursor() as cur:
+            directory.require_verified(cur, user_id)
             activity, warnings, repeated = catalogue.submit(cur, user_id, data, now)
             if not repeated:
                 self._announce(cur, "activity_submitted", activity, user_id)
@@ -174,6 +199,7 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         data = ActivityRequest().load(request)
         now = rules.now_utc()
         with self.db, self.db.cursor() as cur:
+            directory.require_verified(cur, user_id)
             _, activity, warnings = catalogue.edit(cur, user_id, activity_id, data, now)
             self._announce(cur, "activity_edited", activity, user_id)
             self._request_review(cur, activity)
@@ -258,6 +284,16 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         return self._evidence(followups.described(followup, activity, campaign, now, locale), viewer)
 
     @rpc
+    def extend_followup(self, user_id, activity_id, request):
+        data = FollowupExtensionRequest().load(request)
+        now = rules.now_utc()
+        with self.db, self.db.cursor() as cur:
+            activity, extension = followups.extend(cur, user_id, activity_id, data["deadline"], data["reason"].strip(),
+                                                   now)
+            self._announce(cur, "activity_followup_extended", activity, user_id, reason=extension["reason"])
+        return FollowupExtensionSchema().dump(extension)
+
+    @rpc
     def nominate(self, user_id, activity_id):
         with self.db, self.db.cursor() as cur:
             activity, nomination = followups.nominate(cur, user_id, activity_id, rules.now_utc())
@@ -310,6 +346,13 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         with self.db, self.db.cursor() as cur:
             for event in claim_events(cur, f"activities.on_{event_type}", events):
                 directory.apply_org_event(cur, event_type, event)
+
+    @event_consumer("identity", "user_verified")
+    def on_user_verified(self, events):
+        """Real-name-verified people: only they publish (seed 004: 注册后请实名认证)."""
+        with self.db, self.db.cursor() as cur:
+            for event in claim_events(cur, "activities.on_user_verified", events):
+                directory.apply_verified_event(cur, event)
 
     @event_consumer("identity", "org_registered")
     def on_org_registered(self, events):

@@ -117,9 +117,9 @@ def test_a_nomination_is_withdrawn_before_the_deadline_and_its_quota_released(ac
     with pytest.raises(Conflict) as refused:
         call(activities, "withdraw_nomination", TIANHE_ADMIN, second["id"])
     assert refused.value.fields["activity_id"]["code"] == "not_nominated"
-    assert sql(activities, "SELECT used FROM campaign_quotas") == [(1,)]
+    assert sql(activities, "SELECT coalesce(sum(used), 0)::int FROM unit_quotas") == [(1,)]
     call(activities, "withdraw_nomination", TIANHE_ADMIN, first["id"], {"reason": "改推另一项"})
-    assert sql(activities, "SELECT used FROM campaign_quotas") == [(0,)]
+    assert sql(activities, "SELECT coalesce(sum(used), 0)::int FROM unit_quotas") == [(0,)]
     assert sql(activities, "SELECT count(*) FROM nominations") == [(0,)]
     assert sql(activities, "SELECT action, actor_id::text, reason FROM nomination_log ORDER BY id") == [
         ("nominated", TIANHE_ADMIN, ""), ("withdrawn", TIANHE_ADMIN, "改推另一项")]
@@ -136,7 +136,7 @@ def test_after_the_nomination_deadline_nothing_is_nominated_or_withdrawn(activit
     assert refused.value.fields["activity_id"] == {"code": "nomination_deadline_passed",
                                                    "params": {"deadline": yesterday}}
     assert sql(activities, "SELECT count(*) FROM nominations") == [(0,)]
-    assert sql(activities, "SELECT used FROM campaign_quotas") == [(0,)]
+    assert sql(activities, "SELECT coalesce(sum(used), 0)::int FROM unit_quotas") == [(0,)]
     # one nominated before the deadline (stored as it was) cannot be withdrawn after it
     sql(activities, "UPDATE campaigns SET nomination_deadline = NULL")
     call(activities, "nominate", TIANHE_ADMIN, second["id"])
