@@ -196,7 +196,7 @@ def nominate(cur, user_id, activity_id, now):
         quota = cur.fetchone()[0]
         raise RuleBroken("nomination_quota_reached", {"activity_id": ("nomination_quota_full", {"quota": quota})},
                          details={"channel": channel, "quota": quota, "supervising_org_id": str(unit_id)},
-                         channel=activity["supervising_unit"]["name"], quota=quota)
+                         channel=label("org_category", channel), quota=quota)
     cur.execute("INSERT INTO nominations (activity_id, campaign_id, channel, nominated_by, supervising_org_id) "
                 "VALUES (%s, %s, %s, %s, %s) RETURNING nominated_at",
                 (activity["id"], activity["campaign_id"], channel, user_id, unit_id))
