@@ -31,6 +31,7 @@ from icalendar import Calendar  # noqa: E402
 from bench.common import platform  # noqa: E402
 from kepu_common import regions  # noqa: E402
 from services.activities import ical  # noqa: E402
+from services.activities.catalogue import listing_search_vector  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ACTIVITIES_ROWS", "200000"))
 REQUESTS = int(os.environ.get("BENCH_ACTIVITIES_REQUESTS", "300"))
@@ -41,6 +42,8 @@ AIM_MS = 50
 TYPES = ("lecture", "exhibition", "hands_on", "open_day", "contest", "performance", "film", "livestream",
          "field_trip", "other")
 CATEGORIES = ("ministry", "provincial_cast", "city_cast", "county_cast", "national_society")
+PLACES = ("科技馆报告厅", "人民公园南门广场", "青少年活动中心", "气象观测场", "图书馆多功能厅", "社区科普中心")
+HOSTS = ("科学技术协会", "气象局", "青少年活动中心", "科技馆", "教育局", "卫生健康委员会")
 NAMES = ("气象科普开放日", "走进实验室", "青少年无人机挑战赛", "防灾减灾科普展", "天文观测夜", "健康科普讲座", "航天知识竞赛",
          "科学家进校园", "海洋科普周", "人工智能体验营")
 
@@ -69,7 +72,9 @@ def _rows(campaign_id, now):
                                      "region_code": code, "province": path[0]},
                 "joint_action": {"included": False, "categories": []},
                 "special_action": {"included": False, "categories": []}, "youth_festival": youth,
-                "partner_agencies": [], "partner_societies": [], "hosts": [{"org_id": None, "name": "主办单位"}],
+                "partner_agencies": [], "partner_societies": [],
+                "hosts": [{"org_id": None, "name": regions.describe(code)["name"] + rng.choice(HOSTS)}],
+                "venue": ({"address": rng.choice(PLACES), "region": regions.describe(code)} if mode != "online" else None),
                 "organizers": [], "reservation": {"enabled": False, "url": ""}, "expected_participants": 200,
                 "poster": {"upload_id": str(activity_id), "bucket": "resources", "key": f"bench/{activity_id}.png",
                            "content_type": "image/png", "size": 1, "width": 1, "height": 1},
@@ -96,7 +101,8 @@ def load(database_url, campaign_id, now):
                                     "approved", "on", 1, 1))
         out["versions"].writerow((activity_id, 1, json.dumps(data, ensure_ascii=False), org_id, now.isoformat()))
         out["listing"].writerow((activity_id, 1, 0, "on", campaign_id, name, kind, mode, start.isoformat(),
-                                 end.isoformat(), code, province, city or "", category, youth))
+                                 end.isoformat(), code, province, city or "", category, youth,
+                                 listing_search_vector(data)))
         pending.append((str(activity_id), data, now))
     chunks = [pending[i:i + 2000] for i in range(0, len(pending), 2000)]
     with multiprocessing.Pool() as pool:
@@ -117,7 +123,7 @@ def load(database_url, campaign_id, now):
                         "FROM STDIN CSV", files["versions"])
         cur.copy_expert("COPY activity_listing (activity_id, revision, sequence, shelf, campaign_id, name, type, mode, "
                         "start_at, end_at, region_code, province_code, city_code, supervising_category, "
-                        "youth_festival) FROM STDIN WITH (FORMAT csv, NULL '')", files["listing"])
+                        "youth_festival, search) FROM STDIN WITH (FORMAT csv, NULL '')", files["listing"])
         cur.copy_expert("COPY activity_calendar (activity_id, vevent) FROM STDIN CSV", files["calendar"])
     conn = psycopg2.connect(database_url)
     conn.autocommit = True
@@ -142,6 +148,12 @@ def queries(campaign_id):
         ("province + type + mode", {"region": "440000", "type": "lecture", "mode": "offline"}),
         ("channel + youth festival", {"supervising_category": "county_cast", "youth_festival": "true"}),
         ("no filter, page 50", {"page": 50}),
+        # the keyword search (issue 22) beside the same filters without it, in the same run
+        ("q 气象 (2 characters) + province (广东)", {"q": "气象", "region": "440000"}),
+        ("q 科普 (2 characters, in 4 of 10 names) + province (广东)", {"q": "科普", "region": "440000"}),
+        ("q 气象 (2 characters), no filter", {"q": "气象"}),
+        ("q 气象观测 (4 characters) + province (广东)", {"q": "气象观测", "region": "440000"}),
+        ("province (广东), sort=start (the order before issue 22)", {"region": "440000", "sort": "start"}),
     ]
 
 

@@ -247,7 +247,7 @@ class World:
             "youth_festival": True, "joint_action": {"included": True, "categories": ["science_museums"]},
             "hosts": [{"org_id": self.supervisor}], "organizers": [{"name": "天河区气象科普馆"}],
             "reservation": {"enabled": True, "url": "https://booking.example.cn/tianhe"}, "expected_participants": 200,
-            "poster_upload_id": poster,
+            "poster_upload_id": poster, "venue": {"address": "天河路 2 号气象观测场"},
             "details": {"content": "参观气象观测场，动手制作雨量筒。", "audience": "中小学生及家长",
                         "scientists": "广州市气象台预报员", "contact_person": "陈老师", "contact_phone": "020-38881234"}})
         return made.json()["id"] if ok(made) else None

@@ -88,6 +88,7 @@ def create_app(overrides=None):
     api.register_blueprint(activities.campaigns, url_prefix=f"{API_PREFIX}/campaigns")
     api.register_blueprint(activities.bp, url_prefix=f"{API_PREFIX}/activities")
     api.register_blueprint(activities.mine, url_prefix=f"{API_PREFIX}/my")
+    api.register_blueprint(activities.nominations, url_prefix=f"{API_PREFIX}/nominations")
     api.register_blueprint(review.bp, url_prefix=f"{API_PREFIX}/review")
     api.register_blueprint(admin.bp, url_prefix=f"{API_PREFIX}/admin")
     api.register_blueprint(storage_admin.bp, url_prefix=f"{API_PREFIX}/admin/storage")

@@ -170,6 +170,11 @@ class ActivityChanged(EventSchema):
     stage = fields.String(load_default=None, allow_none=True)  # the review stage a decision was taken at
     reason = fields.String(load_default="", allow_none=True)  # a rejection's or a shelving's reason
     actor_id = fields.String(load_default=None, allow_none=True)
+    # the fields above say where the activity counts: its last approved version while it has one (an edit
+    # under review keeps it counted and shareable); these say what its owner last submitted (issue 22)
+    current_review_status = fields.String(load_default=None, allow_none=True,
+                                          validate=validate.OneOf(ACTIVITY_REVIEW_STATUSES))
+    current_revision = fields.Integer(load_default=None, allow_none=True)
 
 
 class ShareReturned(EventSchema):
@@ -231,6 +236,8 @@ EVENTS = {
     "activity_shelved": (1, ActivityChanged),
     "activity_followup_submitted": (1, ActivityChanged),
     "activity_nominated": (1, ActivityChanged),
+    "activity_nomination_withdrawn": (1, ActivityChanged),
+    "activity_followup_extended": (1, ActivityChanged),
     # --- metrics' events (services/metrics, and the gateway's share returns) ---
     "share_returned": (1, ShareReturned),
     # --- the points mall (services/metrics/mall.py) ---

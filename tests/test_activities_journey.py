@@ -63,7 +63,7 @@ def activity_form(campaign_id, supervisor, category, poster_upload_id, name, reg
             "joint_action": {"included": True, "categories": ["science_museums"]},
             "hosts": [{"org_id": supervisor}], "organizers": [{"name": "天河区气象科普馆"}],
             "reservation": {"enabled": True, "url": "https://booking.example.cn/tianhe"}, "expected_participants": 200,
-            "poster_upload_id": poster_upload_id,
+            "poster_upload_id": poster_upload_id, "venue": {"address": "气象观测场（天河路 2 号）"},
             "details": {"content": "参观气象观测场，动手制作雨量筒。", "audience": "中小学生及家长",
                         "scientists": "广州市气象台预报员", "contact_person": "陈老师", "contact_phone": "020-38881234"}}
 

@@ -169,7 +169,8 @@ def test_seed_004_from_registration_to_activity_statistics(browser, platform):
     # 推优: the supervising county CAST nominates it within its quota
     refused(lambda headers: requests.post(f"{platform.gateway_url}/api/v1/activities/{activity_id}/nomination",
                                           json={}, timeout=20, headers={"Authorization": f"Bearer {he}", **headers}),
-            403, "forbidden")  # only its supervising unit (or the platform) nominates
+            403, "forbidden", {"activity_id": "not_your_supervised_activity"})  # only its supervising unit
+    # (or the platform) nominates
     nominated = post(platform, f"/activities/{activity_id}/nomination", {}, deng)
     assert nominated.status_code == 201 and nominated.json()["used"] == 1, nominated.text
     assert get(platform, f"/activities/{activity_id}", he).json()["nominated"] is True

@@ -15,9 +15,14 @@ from gateway import rpc
 from gateway.auth import current_claims, require_auth
 from kepu_common.messages import negotiate
 from services.activities.schemas import (
+    ActivityCampaignUpdate, CampaignChangeSchema, FollowupExtensionRequest, FollowupExtensionSchema, UnitStatsRequest,
+    UnitStatsSchema,
+)
+from services.activities.schemas import (
     ActivityCampaignList, ActivityCampaignRequest, ActivityCampaignSchema, ActivityForm, ActivityListRequest,
     ActivityNominationSchema, ActivityPage, ActivitySchema, ActivityShelfRequest, ActivitySubmitForm,
-    ActivityVersionSchema, FollowupForm, FollowupSchema, MyActivitiesRequest,
+    ActivityVersionSchema, FollowupForm, FollowupSchema, MyActivitiesRequest, NominatedList, NominationListRequest,
+    NominationWithdrawRequest,
 )
 
 campaigns = Blueprint("campaigns", __name__, description="Campaigns (全国科普日): publishing windows, follow-up "
@@ -25,6 +30,8 @@ campaigns = Blueprint("campaigns", __name__, description="Campaigns (全国科�
 bp = Blueprint("activities", __name__, description="Activities: publishing, routed review, shelf, follow-up, "
                                                    "nomination, public listing and iCalendar")
 mine = Blueprint("my_activities", __name__, description="An organization's own activities with every status")
+nominations = Blueprint("nominations", __name__, description="The nominated (推优) list per campaign and per "
+                                                             "supervising unit")
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 SECURED = [{"bearerAuth": []}]
@@ -57,6 +64,10 @@ def _activity_request(form, activity_id=None):
     body = dict(request.get_json())
     org_id = _org_for(form, activity_id)
     body["poster"] = _attach([form["poster_upload_id"]], "activity_poster", org_id)[0]
+    # details pictures go through the same upload machinery (purpose activity_poster: images, checked)
+    pictures = _attach([p["upload_id"] for p in form.get("pictures") or []], "activity_poster", org_id)
+    body["pictures"] = [dict(file, part=p["part"], caption=p["caption"])
+                        for file, p in zip(pictures, form.get("pictures") or [])]
     return body
 
 
@@ -87,7 +98,44 @@ class Campaigns(MethodView):
         return rpc.call("activities", "create_campaign", g.claims["sub"], request.get_json())
 
 
+@campaigns.route("/<uuid:campaign_id>")
+class CampaignView(MethodView):
+    @require_auth("platform_admin")
+    @campaigns.arguments(ActivityCampaignUpdate)
+    @campaigns.response(200, ActivityCampaignSchema)
+    @campaigns.alt_response(409, description="`campaign_unchanged`")
+    @campaigns.doc(security=SECURED)
+    def patch(self, _, campaign_id):
+        """Edit a campaign (platform admins, audited with the reason): name, theme, window (extend it, or close
+        it early with an end before today), nomination deadline, quotas per category and per supervising unit."""
+        return rpc.call("activities", "update_campaign", g.claims["sub"], str(campaign_id), request.get_json())
+
+
+@campaigns.route("/<uuid:campaign_id>/changes")
+class CampaignChanges(MethodView):
+    @require_auth("platform_admin")
+    @campaigns.response(200, CampaignChangeSchema(many=True))
+    @campaigns.doc(security=SECURED)
+    def get(self, campaign_id):
+        """The campaign's audit: who changed what (before, after), when and why; newest first."""
+        return rpc.call("activities", "campaign_changes", g.claims["sub"], str(campaign_id))
+
+
 # --- activities -------------------------------------------------------------------------------------
+@bp.route("/stats")
+class UnitStats(MethodView):
+    @require_auth()
+    @bp.arguments(UnitStatsRequest, location="query")
+    @bp.response(200, UnitStatsSchema)
+    @bp.alt_response(403, description="`activity_stats_not_allowed`: neither a platform admin nor a unit's admin")
+    @bp.doc(security=SECURED)
+    def get(self, query):
+        """Per supervising unit (name, category, province): approved activities, complete follow-ups,
+        nominations and quota, with a province roll-up; every key labelled. Platform admins see every unit, a
+        unit's admins their own units."""
+        return rpc.call("activities", "unit_stats", g.claims["sub"], {"campaign_id": str(query["campaign_id"])})
+
+
 @bp.route("")
 class Activities(MethodView):
     @bp.arguments(ActivityListRequest, location="query")
@@ -176,9 +224,13 @@ class Versions(MethodView):
 class Followup(MethodView):
     @require_auth()
     @bp.response(200, FollowupSchema)
+    @bp.alt_response(403, description="`followup_view_not_allowed`: not the owner, the supervising unit's admin, a "
+                                      "reviewer of the activity's route or a platform admin")
     @bp.doc(security=SECURED)
     def get(self, activity_id):
-        """The follow-up materials (活动补充信息) with their checklist, rule by rule."""
+        """The follow-up materials (活动补充信息) with their checklist, rule by rule, and short-lived view URLs
+        (and thumbnails) of the photos and videos, for the owner, the supervising unit's admins, the
+        reviewers of its route and platform admins."""
         return rpc.call("activities", "get_followup", g.claims["sub"], str(activity_id), locale=_locale())
 
     @require_auth()
@@ -200,6 +252,20 @@ class Followup(MethodView):
         return rpc.call("activities", "save_followup", g.claims["sub"], str(activity_id), body, locale=_locale())
 
 
+@bp.route("/<uuid:activity_id>/followup/extension")
+class FollowupExtension(MethodView):
+    @require_auth()
+    @bp.arguments(FollowupExtensionRequest)
+    @bp.response(201, FollowupExtensionSchema)
+    @bp.alt_response(403, description="`followup_extension_not_allowed`")
+    @bp.alt_response(422, description="`followup_extension_not_later`, or the activity is not approved")
+    @bp.doc(security=SECURED)
+    def post(self, payload, activity_id):
+        """Extend one activity's follow-up summary deadline, with a reason (platform admins, the supervising
+        unit's admins)."""
+        return rpc.call("activities", "extend_followup", g.claims["sub"], str(activity_id), request.get_json())
+
+
 @bp.route("/<uuid:activity_id>/nomination")
 class Nomination(MethodView):
     @require_auth()
@@ -211,6 +277,32 @@ class Nomination(MethodView):
         """Nominate (推优) an approved activity with complete follow-up materials, within its channel's quota
         (platform admins, or admins of its supervising unit)."""
         return rpc.call("activities", "nominate", g.claims["sub"], str(activity_id))
+
+    @require_auth()
+    @bp.arguments(NominationWithdrawRequest, location="query")
+    @bp.response(200, description="the nomination is withdrawn and its quota released")
+    @bp.alt_response(403, description="`nomination_withdraw_not_allowed`: not the supervising unit's admin or a "
+                                      "platform admin")
+    @bp.alt_response(409, description="`activity_not_nominated`")
+    @bp.alt_response(422, description="`nomination_deadline_passed`")
+    @bp.doc(security=SECURED)
+    def delete(self, query, activity_id):
+        """Withdraw a nomination before the campaign's nomination deadline (with an optional reason)."""
+        return rpc.call("activities", "withdraw_nomination", g.claims["sub"], str(activity_id), query)
+
+
+@nominations.route("")
+class Nominations(MethodView):
+    @require_auth()
+    @nominations.arguments(NominationListRequest, location="query")
+    @nominations.response(200, NominatedList)
+    @nominations.alt_response(403, description="`nominations_not_allowed`: not a platform admin or that unit's admin")
+    @nominations.doc(security=SECURED)
+    def get(self, query):
+        """What has been nominated in a campaign, per supervising unit: the activity as approved, who
+        nominated it and when, its follow-up state; the channel quotas and their use."""
+        return rpc.call("activities", "nominations", g.claims["sub"],
+                        {k: str(v) if v is not None else None for k, v in query.items()})
 
 
 @mine.route("/activities")

@@ -53,6 +53,7 @@ def _form(campaign_id, publisher, supervisor, name, poster_upload_id, days_ahead
             "supervising_org_id": supervisor["id"], "youth_festival": "青少年" in name,
             "hosts": [{"org_id": publisher["id"]}], "organizers": [{"name": publisher["name"]}],
             "expected_participants": 200, "poster_upload_id": poster_upload_id,
+            "venue": {"address": f"{publisher['name']}活动大厅"},
             "details": {"content": f"{name}：现场讲解、动手实验与互动问答。", "audience": "中小学生及家长、社区居民",
                         "scientists": "气象、健康领域的科技工作者", "contact_person": "陈老师",
                         "contact_phone": "020-38881234"}}

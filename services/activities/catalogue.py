@@ -15,33 +15,99 @@ from kepu_common import regions
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
 from kepu_common.messages import label
 from services.activities import directory, ical, routing, rules
+from services.resources import search_text  # the same Chinese character-pair terms as the resource search
 
 SUBJECT_TYPE = "activity"
 _ACTIVITY = ("id", "org_id", "campaign_id", "created_by", "revision", "submitted_at", "supervising_category",
              "review_status", "review_comment", "rejected_stage", "shelf", "shelf_reason", "shelf_changed_by",
              "public_revision", "approvals", "created_at", "updated_at")
-_CAMPAIGN = ("id", "name", "year", "theme", "window_start", "window_end", "followup_rules", "created_at")
+_CAMPAIGN = ("id", "name", "year", "theme", "window_start", "window_end", "followup_rules", "created_at",
+             "nomination_deadline")
 # a calendar export holds at most this many events (a province's whole campaign fits)
 CALENDAR_LIMIT = 10_000
 # the listing's total is exact up to this many matches, estimated beyond (and says so)
 EXACT_TOTAL_UP_TO = 5_000
+# 官方活动 / 地方活动: supervised by a national-level unit (a ministry, a national society), or by a CAST of a
+# province, city or county
+OFFICIAL_CATEGORIES = ("ministry", "national_society")
+LOCAL_CATEGORIES = ("provincial_cast", "city_cast", "county_cast")
 CONTENT_FIELDS = ("name", "mode", "type", "start_at", "end_at", "region", "supervising_unit", "joint_action",
                   "special_action", "youth_festival", "partner_agencies", "partner_societies", "hosts", "organizers",
-                  "reservation", "expected_participants", "poster", "details")
+                  "reservation", "expected_participants", "poster", "details", "venue", "pictures")
 
 
 # --- campaigns --------------------------------------------------------------------------------------
 def create_campaign(cur, user_id, data):
     directory.require_platform_admin(cur, user_id)
     campaign_id = uuid.uuid4()
-    cur.execute("INSERT INTO campaigns (id, name, year, theme, window_start, window_end, followup_rules, created_by) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+    cur.execute("INSERT INTO campaigns (id, name, year, theme, window_start, window_end, followup_rules, created_by, "
+                "nomination_deadline) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (campaign_id, data["name"].strip(), data["year"], data["theme"], data["window_start"],
-                 data["window_end"], psycopg2.extras.Json(data["followup_rules"]), user_id))
+                 data["window_end"], psycopg2.extras.Json(data["followup_rules"]), user_id,
+                 data.get("nomination_deadline")))
     for channel, quota in data["quotas"].items():
         cur.execute("INSERT INTO campaign_quotas (campaign_id, channel, quota) VALUES (%s, %s, %s)",
                     (campaign_id, channel, quota))
+    _set_unit_quotas(cur, campaign_id, data.get("unit_quotas") or {})
     return get_campaign(cur, campaign_id)
+
+
+def _set_unit_quotas(cur, campaign_id, unit_quotas):
+    """A unit's own quota (None: back to its category's default)."""
+    for org_id, quota in unit_quotas.items():
+        cur.execute("INSERT INTO unit_quotas (campaign_id, org_id, quota) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (campaign_id, org_id) DO UPDATE SET quota = EXCLUDED.quota",
+                    (str(campaign_id), str(org_id), quota))
+
+
+_EDITABLE = ("name", "theme", "window_start", "window_end", "nomination_deadline")
+
+
+def update_campaign(cur, user_id, campaign_id, data):
+    """A platform admin edits a campaign: its name and theme, its window (extended, or closed early by an end
+    before today), its nomination deadline, its quotas per category and per unit; every change audited in
+    campaign_changes with its reason."""
+    directory.require_platform_admin(cur, user_id)
+    cur.execute("SELECT id FROM campaigns WHERE id = %s FOR UPDATE", (str(campaign_id),))
+    campaign = get_campaign(cur, campaign_id)
+    changes = {}
+    for field in _EDITABLE:
+        if field in data and data[field] != campaign[field]:
+            changes[field] = [_plain(campaign[field]), _plain(data[field])]
+    start, end = data.get("window_start", campaign["window_start"]), data.get("window_end", campaign["window_end"])
+    if end < start:
+        raise InvalidInput("validation_failed", {"window_end": "window_end_before_start"})
+    for channel, quota in (data.get("quotas") or {}).items():
+        if campaign["quotas"].get(channel) != quota:
+            changes[f"quotas.{channel}"] = [campaign["quotas"].get(channel), quota]
+    for org_id, quota in (data.get("unit_quotas") or {}).items():
+        if campaign["unit_quotas"].get(str(org_id)) != quota:
+            changes[f"unit_quotas.{org_id}"] = [campaign["unit_quotas"].get(str(org_id)), quota]
+    if not changes:
+        raise Conflict("campaign_unchanged", {"_schema": "campaign_unchanged"})
+    sets = [f for f in _EDITABLE if f in data]
+    if sets:
+        cur.execute(f"UPDATE campaigns SET {', '.join(f'{f} = %s' for f in sets)} WHERE id = %s",
+                    [data[f].strip() if f in ("name", "theme") else data[f] for f in sets] + [campaign["id"]])
+    for channel, quota in (data.get("quotas") or {}).items():
+        cur.execute("INSERT INTO campaign_quotas (campaign_id, channel, quota) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (campaign_id, channel) DO UPDATE SET quota = EXCLUDED.quota",
+                    (campaign["id"], channel, quota))
+    _set_unit_quotas(cur, campaign["id"], data.get("unit_quotas") or {})
+    cur.execute("INSERT INTO campaign_changes (campaign_id, changed_by, changes, reason) VALUES (%s, %s, %s, %s)",
+                (campaign["id"], user_id, psycopg2.extras.Json(changes), data["reason"].strip()))
+    return get_campaign(cur, campaign["id"]), changes
+
+
+def campaign_changes(cur, user_id, campaign_id):
+    directory.require_platform_admin(cur, user_id)
+    cur.execute("SELECT changed_by::text, changes, reason, at FROM campaign_changes WHERE campaign_id = %s "
+                "ORDER BY id DESC", (str(campaign_id),))
+    return [dict(zip(("changed_by", "changes", "reason", "at"), row)) for row in cur.fetchall()]
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _campaign(cur, row):
@@ -51,7 +117,12 @@ def _campaign(cur, row):
                 (campaign["id"],))
     quotas = cur.fetchall()
     campaign["quotas"] = {channel: quota for channel, quota, _ in quotas}
-    campaign["nominated"] = {channel: used for channel, _, used in quotas}
+    cur.execute("SELECT channel, count(*) FROM nominations WHERE campaign_id = %s GROUP BY 1 ORDER BY 1",
+                (campaign["id"],))
+    campaign["nominated"] = dict(cur.fetchall())
+    cur.execute("SELECT org_id::text, quota FROM unit_quotas WHERE campaign_id = %s AND quota IS NOT NULL "
+                "ORDER BY 1", (campaign["id"],))
+    campaign["unit_quotas"] = dict(cur.fetchall())
     return campaign
 
 
@@ -76,11 +147,23 @@ def _party(item, known):
     return {"org_id": None, "name": item["name"].strip()}
 
 
-def checked_content(cur, data, now):
+def _names_nearby(cur, campaign_id, region_code, activity_id=None):
+    """The current names of the other activities of a campaign in one region (for the similar-name warning)."""
+    cur.execute("SELECT v.data->>'name' FROM activities a JOIN activity_versions v ON v.activity_id = a.id "
+                "AND v.revision = a.revision WHERE a.campaign_id = %s AND v.data->'region'->>'code' = %s "
+                "AND a.id IS DISTINCT FROM %s ORDER BY a.created_at", (str(campaign_id), region_code,
+                                                                        str(activity_id) if activity_id else None))
+    return [row[0] for row in cur.fetchall()]
+
+
+def checked_content(cur, data, now, activity_id=None):
     """Check the form against the clock and the directory; the content to store, and the warnings.
     Raises InvalidInput naming every broken rule by field, before anything is written."""
     errors, warnings = rules.check_schedule(data["start_at"], data["end_at"], now)
     errors.update(rules.check_region(data["region_code"]))
+    venue = data.get("venue") if data["mode"] in ("offline", "both") else None
+    if venue and venue.get("region_code"):
+        errors.update(rules.check_region(venue["region_code"], "venue.region_code"))
     ids = [data["supervising_org_id"]] + [p.get("org_id") for f in rules.PARTNER_FIELDS for p in data[f]]
     known = directory.orgs(cur, ids)
     supervisor = known.get(str(data["supervising_org_id"]))
@@ -88,6 +171,10 @@ def checked_content(cur, data, now):
     errors.update(rules.check_partners(data, known))
     if errors:
         raise InvalidInput("validation_failed", errors)
+    warnings += rules.supervising_warnings(data["supervising_category"], supervisor["region_code"],
+                                           data["region_code"])
+    warnings += rules.name_warnings(data["name"].strip(), _names_nearby(cur, data["campaign_id"], data["region_code"],
+                                                                        activity_id))
     content = {
         "name": data["name"].strip(), "mode": data["mode"], "type": data["type"],
         "start_at": data["start_at"].isoformat(), "end_at": data["end_at"].isoformat(),
@@ -103,6 +190,11 @@ def checked_content(cur, data, now):
         "poster": {k: data["poster"][k] for k in ("upload_id", "bucket", "key", "content_type", "size", "width",
                                                   "height")},
         "details": {k: v.strip() for k, v in data["details"].items()},
+        "pictures": [{"part": p["part"], "caption": p.get("caption", "").strip(),
+                      **{k: p[k] for k in ("upload_id", "bucket", "key", "content_type", "size", "width", "height")}}
+                     for p in data.get("pictures") or []],
+        "venue": ({"address": venue["address"].strip(),
+                   "region": regions.describe(venue.get("region_code") or data["region_code"])} if venue else None),
     }
     for field in rules.PARTNER_FIELDS:
         content[field] = [_party(item, known) for item in data[field]]
@@ -208,10 +300,11 @@ def edit(cur, user_id, activity_id, data, now):
     """A new version: back to the first stage of its chain (a rejected one is thereby resubmitted)."""
     activity = get(cur, activity_id, lock=True)
     require_owner(cur, activity, user_id)
+    rules.check_editable(activity["nominated"], _as_time(activity["end_at"]), now)
     if str(data["campaign_id"]) != str(activity["campaign_id"]):
         raise InvalidInput("validation_failed", {"campaign_id": "campaign_cannot_change"})
     campaign = get_campaign(cur, activity["campaign_id"])
-    content, warnings = checked_content(cur, data, now)
+    content, warnings = checked_content(cur, data, now, activity["id"])
     rules.check_window(campaign, now)
     previous = {field: activity.get(field) for field in CONTENT_FIELDS}
     changes = changed_fields(previous, content)
@@ -261,20 +354,29 @@ def _publish(cur, activity):
     city = next((c for c in path if regions.lookup(c).level == 2), None)
     cur.execute(
         "INSERT INTO activity_listing (activity_id, revision, sequence, shelf, campaign_id, name, type, mode, start_at, "
-        "end_at, region_code, province_code, city_code, supervising_category, youth_festival) "
+        "end_at, region_code, province_code, city_code, supervising_category, youth_festival, search) "
         "VALUES (%(id)s, %(revision)s, %(sequence)s, 'on', %(campaign_id)s, %(name)s, %(type)s, %(mode)s, %(start_at)s, "
-        "%(end_at)s, %(region_code)s, %(province)s, %(city)s, %(category)s, %(youth)s) "
+        "%(end_at)s, %(region_code)s, %(province)s, %(city)s, %(category)s, %(youth)s, %(search)s::tsvector) "
         "ON CONFLICT (activity_id) DO UPDATE SET revision = EXCLUDED.revision, sequence = EXCLUDED.sequence, "
         "shelf = 'on', name = EXCLUDED.name, type = EXCLUDED.type, mode = EXCLUDED.mode, start_at = EXCLUDED.start_at, "
         "end_at = EXCLUDED.end_at, region_code = EXCLUDED.region_code, province_code = EXCLUDED.province_code, "
         "city_code = EXCLUDED.city_code, supervising_category = EXCLUDED.supervising_category, "
-        "youth_festival = EXCLUDED.youth_festival, updated_at = now()",
+        "youth_festival = EXCLUDED.youth_festival, search = EXCLUDED.search, updated_at = now()",
         {"id": activity["id"], "revision": activity["revision"], "sequence": activity["approvals"] - 1,
          "campaign_id": activity["campaign_id"], "name": activity["name"], "type": activity["type"],
          "mode": activity["mode"], "start_at": activity["start_at"], "end_at": activity["end_at"],
          "region_code": region["code"], "province": path[0], "city": city,
-         "category": activity["supervising_unit"]["category"], "youth": activity["youth_festival"]})
+         "category": activity["supervising_unit"]["category"], "youth": activity["youth_festival"],
+         "search": listing_search_vector(activity)})
     _render_calendar(cur, activity["id"])
+
+
+def listing_search_vector(content):
+    """The listing's search terms: the name first, then the hosts and the venue (address and division)."""
+    venue = content.get("venue") or {}
+    places = [venue.get("address") or "", (venue.get("region") or {}).get("full_name") or ""]
+    return search_text.document_vector(content["name"], [h["name"] for h in content.get("hosts") or []],
+                                       " ".join(p for p in places if p))
 
 
 def _render_calendar(cur, activity_id):
@@ -317,13 +419,25 @@ def owned(cur, org_ids, review_status, limit, offset):
         filters.append("a.review_status = %s")
         args.append(review_status)
     cur.execute(f"SELECT {', '.join('a.' + c for c in _ACTIVITY)}, v.data, v.changes, "
-                f"EXISTS (SELECT 1 FROM nominations n WHERE n.activity_id = a.id), count(*) OVER () "
+                f"EXISTS (SELECT 1 FROM nominations n WHERE n.activity_id = a.id), f.status, c.followup_rules, "
+                f"p.data->>'end_at', count(*) OVER () "
                 f"FROM activities a JOIN activity_versions v ON v.activity_id = a.id AND v.revision = a.revision "
+                f"JOIN campaigns c ON c.id = a.campaign_id LEFT JOIN followups f ON f.activity_id = a.id "
+                f"LEFT JOIN activity_versions p ON p.activity_id = a.id AND p.revision = a.public_revision "
                 f"WHERE {' AND '.join(filters)} ORDER BY a.updated_at DESC, a.id DESC LIMIT %s OFFSET %s",
                 args + [limit + 1, offset])
     rows = cur.fetchall()
     total = rows[0][-1] if rows else _count_owned(cur, filters, args)
-    found = [_from_row(row[:-1]) for row in rows]
+    found = []
+    for row in rows:
+        activity = _from_row(row[:-4])
+        status, followup_rules, approved_end = row[-4:-1]
+        activity["followup_status"] = status or "none"
+        # the summary's last day, once there is an approved version whose end it follows
+        activity["followup_deadline"] = (rules.summary_deadline(_as_time(approved_end),
+                                                                {**rules.DEFAULT_FOLLOWUP_RULES, **followup_rules})
+                                         if approved_end else None)
+        found.append(activity)
     return found[:limit], len(found) > limit, total
 
 
@@ -349,6 +463,8 @@ def labelled(activity, now, public=False):
     out["time_status"], out["time_status_label"] = time_labels(out, now)
     out["supervising_unit"] = dict(out["supervising_unit"],
                                    category_label=label("org_category", out["supervising_unit"]["category"]))
+    out["level"] = "official" if out["supervising_unit"]["category"] in OFFICIAL_CATEGORIES else "local"
+    out["level_label"] = label("activity_level", out["level"])
     if not public:
         out["review_status_label"] = label("activity_review_status", out["review_status"])
         out["shelf_label"] = label("activity_shelf", out["shelf"])
@@ -394,6 +510,14 @@ def _filters(query, now, include_off_shelf=False):
         if query.get(field) is not None:
             filters.append(f"{column} = %s")
             args.append(str(query[field]) if field == "campaign" else query[field])
+    if query.get("level"):
+        filters.append("supervising_category = ANY(%s)")
+        args.append(list(OFFICIAL_CATEGORIES if query["level"] == "official" else LOCAL_CATEGORIES))
+    if query.get("q"):
+        terms = search_text.query(query["q"])
+        filters.append("search @@ %s::tsquery" if terms else "false")
+        if terms:
+            args.append(terms)
     status = query.get("time_status")
     if status == "not_started":
         filters.append("start_at > %s")
@@ -407,11 +531,32 @@ def _filters(query, now, include_off_shelf=False):
     return " AND ".join(filters) or "true", args
 
 
+# the default order: what has not ended yet (upcoming and ongoing) first, soonest start first; then what has
+# ended, latest first. Each part is read in its index's order and cut at the page's end before they are joined
+_UPCOMING_FIRST_SQL = (
+    "SELECT {columns}, v.data FROM ("
+    " (SELECT l.activity_id, 0 AS part, extract(epoch FROM l.start_at) AS rank FROM activity_listing l "
+    "  WHERE {where} AND l.end_at > %s ORDER BY l.start_at, l.activity_id LIMIT %s)"
+    " UNION ALL"
+    " (SELECT l.activity_id, 1, -extract(epoch FROM l.start_at) FROM activity_listing l "
+    "  WHERE {where} AND l.end_at <= %s ORDER BY l.start_at DESC, l.activity_id DESC LIMIT %s)"
+    " ORDER BY part, rank, activity_id LIMIT %s OFFSET %s) page "
+    "JOIN activity_listing x ON x.activity_id = page.activity_id "
+    "JOIN activity_versions v ON v.activity_id = x.activity_id AND v.revision = x.revision "
+    "ORDER BY page.part, page.rank, page.activity_id")
+
+
 def listing(cur, query, now):
-    """Approved, on-shelf activities, soonest start first: (page, has_more, total, total_exact)."""
+    """Approved, on-shelf activities: upcoming and ongoing first (soonest first), then ended ones (latest
+    first); `sort=start` keeps the plain soonest-start order. (page, has_more, total, total_exact)."""
     where, args = _filters(query, now)
     limit, offset = query["page_size"], (query["page"] - 1) * query["page_size"]
-    cur.execute(_PAGE_SQL.format(columns=_COLUMNS_SQL, where=where), args + [limit + 1, offset])
+    if query.get("sort") == "start":
+        cur.execute(_PAGE_SQL.format(columns=_COLUMNS_SQL, where=where), args + [limit + 1, offset])
+    else:
+        end = offset + limit + 1
+        cur.execute(_UPCOMING_FIRST_SQL.format(columns=_COLUMNS_SQL, where=where),
+                    args + [now, end] + args + [now, end, limit + 1, offset])
     rows = [_listed(row) for row in cur.fetchall()]
     total, exact = _total(cur, where, args)
     return rows[:limit], len(rows) > limit, total, exact
@@ -457,8 +602,22 @@ def public_one(cur, activity_id, include_off_shelf=False):
     return _listed(row)
 
 
+def approved_version(cur, activity):
+    """The activity as last approved (what the public sees, what counts and what is nominated), or None when
+    it was never approved: an edit under review leaves it in force until the edit is decided."""
+    if activity["public_revision"] is None:
+        return None
+    if activity["public_revision"] == activity["revision"]:
+        return activity
+    cur.execute("SELECT data FROM activity_versions WHERE activity_id = %s AND revision = %s",
+                (activity["id"], activity["public_revision"]))
+    return dict(activity, **cur.fetchone()[0], revision=activity["public_revision"], review_status="approved",
+                current_revision=activity["revision"], current_review_status=activity["review_status"])
+
+
 def check_followup_allowed(activity, now):
-    if activity["review_status"] != "approved":
+    """activity: its approved version (approved_version), or None."""
+    if activity is None or activity["review_status"] != "approved":
         raise RuleBroken("followup_needs_approval", {"activity_id": "activity_not_approved"})
     if now < _as_time(activity["end_at"]):
         raise RuleBroken("followup_needs_end", {"activity_id": "activity_not_ended"},

@@ -48,3 +48,35 @@ def acting_org(cur, user_id, org_id=None):
     if uuid.UUID(str(org_id)) not in mine:
         raise Forbidden("activity_not_your_org", {"org_id": "not_your_org"})
     return uuid.UUID(str(org_id))
+
+
+def apply_reviewer_event(cur, event, granted):
+    """Reviewer grants of the activity stages ('national', 'provincial:<province>'), kept to let the reviewers
+    of an activity's route look at its follow-up evidence."""
+    if event["role"] != "reviewer":
+        return
+    scope = event.get("scope") or ""
+    if scope.partition(":")[0] not in ("provincial", "national"):
+        return
+    if granted:
+        cur.execute("INSERT INTO activity_reviewers (user_id, scope) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (str(event["user_id"]), scope))
+    else:
+        cur.execute("DELETE FROM activity_reviewers WHERE user_id = %s AND scope = %s", (str(event["user_id"]), scope))
+
+
+def is_reviewer(cur, user_id, scopes):
+    cur.execute("SELECT 1 FROM activity_reviewers WHERE user_id = %s AND scope = ANY(%s)", (str(user_id), list(scopes)))
+    return cur.fetchone() is not None
+
+
+def apply_verified_event(cur, event):
+    cur.execute("INSERT INTO verified_users (user_id) VALUES (%s) ON CONFLICT DO NOTHING", (str(event["user_id"]),))
+
+
+def require_verified(cur, user_id):
+    """Seed 004: 注册后请实名认证 — only real-name-verified people publish (kept from identity's user_verified)."""
+    cur.execute("SELECT 1 FROM verified_users WHERE user_id = %s", (str(user_id),))
+    if cur.fetchone() is None:
+        raise Forbidden("activity_publisher_not_verified", {"user_id": "real_name_not_verified"},
+                        details={"required": "real_name_verification"})

@@ -34,6 +34,14 @@ def _description(activity):
     return "\n".join(line for line in lines if line.strip())
 
 
+def location(activity):
+    """LOCATION: the venue's division and address (an offline activity), else its region."""
+    venue = activity.get("venue")
+    if venue:
+        return f"{venue['region']['full_name']}{venue['address']}"
+    return activity["region"]["full_name"]
+
+
 def event(activity, stamp=None):
     item = Event()
     item.add("uid", uid(activity["id"]))
@@ -42,7 +50,7 @@ def event(activity, stamp=None):
     item.add("summary", activity["name"])
     item.add("dtstart", _time(activity["start_at"]))
     item.add("dtend", _time(activity["end_at"]))
-    item.add("location", activity["region"]["full_name"])
+    item.add("location", location(activity))
     item.add("description", _description(activity))
     item.add("organizer", f"mailto:noreply@{UID_DOMAIN}", parameters={"CN": activity["supervising_unit"]["name"]})
     item.add("status", "CONFIRMED" if activity["shelf"] == "on" else "CANCELLED")

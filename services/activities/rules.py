@@ -4,16 +4,17 @@ Field shapes (lengths, enumerations, URL schemes) are the schemas' (services/act
 here: the schedule, the campaign window, the directory links, the follow-up checklist. Every broken
 rule gives its own field code; dates ("today", "within 10 days after the end") are Asia/Shanghai dates.
 """
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kepu_common import regions
+from kepu_common import regions, supervising
 from kepu_common.errors import RuleBroken
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # "建议在活动举办前一周以上进行填报": accepted, with a warning, when the start is nearer than this
 ADVISED_LEAD = timedelta(days=7)
-MUNICIPALITIES = ("110000", "120000", "310000", "500000")  # 北京, 天津, 上海, 重庆
+MUNICIPALITIES = supervising.MUNICIPALITIES  # 北京, 天津, 上海, 重庆
 PARTNER_FIELDS = ("partner_agencies", "partner_societies", "hosts", "organizers")
 
 # a campaign's follow-up rules (活动补充信息), configurable per campaign; these are seed 004's
@@ -22,6 +23,11 @@ DEFAULT_FOLLOWUP_RULES = {
     "min_participants_offline": 50, "min_participants_online": 100, "summary_days": 10,
 }
 SUMMARY_PARTS = ("basic_facts", "results", "highlights", "reusable_resources", "lessons")
+# the guide's words for each part (活动基本情况、主要成果成效、特色亮点、形成可复用的科普资源情况、工作体会), named in the message
+SUMMARY_PART_NAMES = {"basic_facts": ("活动基本情况", "basic facts"), "results": ("主要成果成效", "results"),
+                      "highlights": ("特色亮点", "highlights"),
+                      "reusable_resources": ("形成可复用的科普资源情况", "reusable resources"),
+                      "lessons": ("工作体会", "lessons learned")}
 
 
 def shanghai_date(moment):
@@ -67,23 +73,67 @@ def check_region(code, field="region_code"):
 
 
 def is_municipal_district(code):
-    path = regions.path(code)
-    return len(path) >= 2 and path[0] in MUNICIPALITIES
+    return supervising.is_municipal_district(regions.path(code))
 
 
 def check_supervising(category, org):
-    """The supervising unit (归口单位) is a verified organization of the directory whose category is the
-    chosen one; a district of a municipality is chosen under 市科协 (seed 004, point (2))."""
+    """The supervising unit (归口单位) is a verified organization of the directory chosen under its category
+    (kepu_common.supervising.chosen_under, the rule identity's directory search applies to its suggestions):
+    a district of a municipality is chosen under 市科协 (seed 004, point (2)), never under 区县科协."""
     if org is None or org["status"] != "verified":
         return {"supervising_org_id": "org_not_in_directory"}
-    if category == "county_cast" and is_municipal_district(org["region_code"]):
+    under = supervising.chosen_under(org["category"], regions.path(org["region_code"]))
+    if under == category:
+        return {}
+    if category == "county_cast" and under == "city_cast":
         return {"supervising_category": "municipal_district_is_city_cast"}
-    # a municipality's district CAST is a county-level unit in the directory, chosen under 市科协
-    district_under_city = (category == "city_cast" and org["category"] == "county_cast"
-                           and is_municipal_district(org["region_code"]))
-    if org["category"] != category and not district_under_city:
-        return {"supervising_org_id": ("supervising_category_mismatch", {"category": category})}
-    return {}
+    return {"supervising_org_id": ("supervising_category_mismatch", {"category": category})}
+
+
+# the categories whose review is provincial: their unit's province reviews the activity first
+PROVINCIAL_ROUTE = ("provincial_cast", "city_cast", "county_cast")
+
+
+def supervising_warnings(category, unit_region_code, activity_region_code):
+    """A provincial-route unit of another province than the activity's region is accepted (a unit may
+    mobilize beyond its province) but said: the activity is reviewed by the unit's province, not its own."""
+    if category not in PROVINCIAL_ROUTE:
+        return []
+    unit_province, activity_province = province_of(unit_region_code), province_of(activity_region_code)
+    if unit_province == activity_province:
+        return []
+    return [{"code": "supervising_unit_other_province", "field": "supervising_org_id",
+             "params": {"unit_province": regions.lookup(unit_province).name,
+                        "region_province": regions.lookup(activity_province).name}}]
+
+
+# "与其他活动有一定区分度": names this alike in one campaign and region get a warning
+SIMILAR_NAME_RATIO = 0.85
+_NAME_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def _name_key(name):
+    return _NAME_NOISE.sub("", name).casefold()
+
+
+def similar_name(name, others):
+    """The first of others too close to name (the same once spaces and punctuation are dropped, or a
+    SequenceMatcher ratio of 0.85 or more), or None."""
+    from difflib import SequenceMatcher
+
+    key = _name_key(name)
+    for other in others:
+        other_key = _name_key(other)
+        if other_key == key or SequenceMatcher(None, key, other_key).ratio() >= SIMILAR_NAME_RATIO:
+            return other
+    return None
+
+
+def name_warnings(name, others):
+    other = similar_name(name, others)
+    if other is None:
+        return []
+    return [{"code": "activity_name_similar", "field": "name", "params": {"name": other}}]
 
 
 def check_partners(data, directory):
@@ -115,13 +165,13 @@ def summary_deadline(end_at, rules):
     return shanghai_date(end_at) + timedelta(days=rules["summary_days"])
 
 
-def followup_checklist(followup, mode, end_at, rules, today):
+def followup_checklist(followup, mode, end_at, rules, today, deadline=None):
     """Every follow-up rule by name: {"rule", "field", "ok", "code", "params"}; a draft may fail some,
     a submission must pass all. today is the Asia/Shanghai date the materials are handed in."""
     photos = followup.get("photos") or []
     videos = followup.get("videos") or []
     summary = followup.get("summary") or {}
-    deadline = summary_deadline(end_at, rules)
+    deadline = deadline or summary_deadline(end_at, rules)  # an extension granted for this activity
     minimum = participants_minimum(mode, rules)
     items = [
         ("media_reports", "media_links", len(followup.get("media_links") or []) >= rules["min_media_links"],
@@ -141,12 +191,13 @@ def followup_checklist(followup, mode, end_at, rules, today):
     items += [
         ("participants", "participants", participants is not None and participants >= minimum,
          "followup_participants_too_few", {"min": minimum, "mode": mode}),
-        ("participants_evidence", "photos", any(p.get("evidence") for p in photos),
+        ("participants_evidence", "photos.evidence", any(p.get("evidence") for p in photos),
          "followup_participants_no_evidence", {}),
     ]
     for part in SUMMARY_PARTS:
         items.append((f"summary.{part}", f"summary.{part}", bool((summary.get(part) or "").strip()),
-                      "followup_summary_part_missing", {}))
+                      "followup_summary_part_missing",
+                      {"part": SUMMARY_PART_NAMES[part][0], "part_en": SUMMARY_PART_NAMES[part][1]}))
     items.append(("summary_deadline", "summary", today <= deadline, "followup_summary_too_late",
                   {"deadline": deadline.isoformat()}))
     return [{"rule": rule, "field": field, "ok": bool(ok), "code": code, "params": params}
@@ -154,8 +205,30 @@ def followup_checklist(followup, mode, end_at, rules, today):
 
 
 def broken(checklist):
-    """{field: (code, params)} of the rules a checklist fails."""
+    """{field: (code, params)} of the rules a checklist fails: every rule has a field of its own, so none
+    hides another (photo_count on photos, participants_evidence on photos.evidence)."""
     return {item["field"]: (item["code"], item["params"]) for item in checklist if not item["ok"]}
+
+
+# --- nominations ------------------------------------------------------------------------------------
+def check_nomination_deadline(campaign, now, field="activity_id"):
+    """Nominations are made and withdrawn up to the campaign's nomination deadline (an Asia/Shanghai date,
+    the last day included); a campaign without one has not closed its nominations."""
+    deadline = campaign.get("nomination_deadline")
+    if deadline is not None and shanghai_date(now) > deadline:
+        raise RuleBroken("nomination_deadline_passed", {field: ("nomination_deadline_passed",
+                                                                {"deadline": deadline.isoformat()})},
+                         details={"deadline": deadline.isoformat()}, deadline=deadline.isoformat())
+
+
+def check_editable(nominated, end_at, now):
+    """A nominated activity stays what was nominated, and an activity that has taken place is not rewritten
+    afterwards: both are refused (withdraw the nomination first; the follow-up tells what happened)."""
+    if nominated:
+        raise RuleBroken("activity_nominated_not_editable", {"activity_id": "activity_nominated"})
+    if now >= end_at:
+        raise RuleBroken("activity_ended_not_editable", {"end_at": "activity_ended"},
+                         details={"end_at": end_at.isoformat()})
 
 
 def parse_date(value):

@@ -1,5 +1,6 @@
 """The activities service's requests and responses, one module for the service and the gateway."""
 import re
+from datetime import datetime
 from urllib.parse import urlparse
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
@@ -10,7 +11,7 @@ from kepu_common.contracts import (
 )
 from kepu_common.schema_fields import Page, Timestamp
 from kepu_common.validation import coded, field_error
-from services.activities.rules import DEFAULT_FOLLOWUP_RULES, SHANGHAI, SUMMARY_PARTS
+from services.activities.rules import DEFAULT_FOLLOWUP_RULES, SHANGHAI, SUMMARY_PARTS, check_schedule, now_utc
 
 NAME_MAX = 50
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|400-?\d{3}-?\d{4})$")
@@ -20,6 +21,31 @@ def is_web_link(value):
     """An http(s) link to somewhere (javascript:, data:, ftp: and bare words are not)."""
     parsed = urlparse(value.strip())
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+# CR, LF and the other control characters (C0, DEL, C1, the Unicode line and paragraph separators) have no
+# place in a name or a one-line field: they break listings, exports (CSV, iCalendar) and notifications
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# a multi-line text keeps its line breaks and tabs, and refuses the rest
+CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(value):
+    if CONTROL.search(value):
+        raise ValidationError(coded("control_character_refused"))
+
+
+def plain_text(value):
+    if CONTROL_IN_TEXT.search(value):
+        raise ValidationError(coded("control_character_refused"))
+
+
+def _line(max_length, required=False, **kwargs):
+    """A one-line text field: no control characters (CR and LF included)."""
+    length = validate.Length(min=1 if required else 0, max=max_length)
+    if required:
+        return fields.String(required=True, validate=[length, one_line], **kwargs)
+    return fields.String(load_default="", validate=[length, one_line], **kwargs)
 
 
 def _text(max_length, required=False, **kwargs):
@@ -54,11 +80,38 @@ class ActivityCampaignRequest(Schema):
     quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(SUPERVISING_CATEGORIES)),
                          values=fields.Integer(validate=validate.Range(min=0)), load_default=dict,
                          metadata={"description": "nomination quota per channel (supervising category)"})
+    nomination_deadline = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "last day (Asia/Shanghai) nominations are made or withdrawn; none: not closed"})
+    unit_quotas = fields.Dict(keys=fields.UUID(), values=fields.Integer(validate=validate.Range(min=0),
+                                                                        allow_none=True), load_default=dict,
+                              metadata={"description": "a supervising unit's own nomination quota (organization id: "
+                                                      "quota; null: its category's default from quotas)"})
 
     @validates_schema
     def window_in_order(self, data, **kwargs):
         if data.get("window_start") and data.get("window_end") and data["window_end"] < data["window_start"]:
             raise field_error("window_end_before_start", "window_end")
+
+
+class ActivityCampaignUpdate(Schema):
+    """PATCH /campaigns/{id}: what a platform admin changes (only the fields sent: no defaults), and why."""
+
+    name = fields.String(validate=[validate.Length(min=1, max=100), one_line])
+    theme = fields.String(validate=[validate.Length(max=200), one_line])
+    window_start = fields.Date()
+    window_end = fields.Date(metadata={"description": "later: the window extended; before today: closed early"})
+    nomination_deadline = fields.Date(allow_none=True)
+    quotas = fields.Dict(keys=fields.String(validate=validate.OneOf(SUPERVISING_CATEGORIES)),
+                         values=fields.Integer(validate=validate.Range(min=0)))
+    unit_quotas = fields.Dict(keys=fields.UUID(), values=fields.Integer(validate=validate.Range(min=0), allow_none=True))
+    reason = _line(500, required=True)
+
+
+class CampaignChangeSchema(Schema):
+    changed_by = fields.String()
+    changes = fields.Dict(metadata={"description": "field: [before, after]"})
+    reason = fields.String()
+    at = Timestamp()
 
 
 class Day(fields.Date):
@@ -80,6 +133,8 @@ class ActivityCampaignSchema(Schema):
     quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
     nominated = fields.Dict(keys=fields.String(), values=fields.Integer())
     created_at = Timestamp()
+    nomination_deadline = Day(allow_none=True)
+    unit_quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
 class ActivityCampaignList(Schema):
@@ -113,7 +168,7 @@ class ActivityParty(Schema):
     """An organization from the directory (linked by id) or free text (stored as text)."""
 
     org_id = fields.UUID(load_default=None, allow_none=True)
-    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=100), one_line])
 
     @validates_schema
     def one_of_id_or_name(self, data, **kwargs):
@@ -136,19 +191,39 @@ class ActivityReservation(Schema):
 class ActivityDetails(Schema):
     """活动详情 part by part: the four required ones of seed 004, then the optional ones."""
 
-    content = _text(2000, required=True)
-    audience = _text(200, required=True)
-    scientists = _text(500, required=True, metadata={"description": "names and posts, or a field (××领域的科技工作者)"})
-    contact_person = _text(50, required=True)
-    contact_phone = fields.String(required=True)
-    highlights = _text(1000)
-    participation_channel = _text(500)
-    promotion = _text(500)
+    content = fields.String(required=True, validate=[validate.Length(min=1, max=2000), plain_text])
+    audience = _line(200, required=True)
+    scientists = fields.String(required=True, validate=[validate.Length(min=1, max=500), plain_text],
+                               metadata={"description": "names and posts, or a field (××领域的科技工作者)"})
+    contact_person = _line(50, required=True)
+    contact_phone = fields.String(required=True, validate=one_line)
+    highlights = fields.String(load_default="", validate=[validate.Length(max=1000), plain_text])
+    participation_channel = fields.String(load_default="", validate=[validate.Length(max=500), plain_text])
+    promotion = fields.String(load_default="", validate=[validate.Length(max=500), plain_text])
 
     @validates("contact_phone")
     def phone(self, value, **kwargs):
         if not PHONE.match(value.strip()):
             raise ValidationError(coded("activity_contact_phone_invalid"))
+
+
+DETAILS_PARTS = ("content", "audience", "scientists", "highlights", "participation_channel", "promotion")
+
+
+class DetailsPictureForm(Schema):
+    upload_id = fields.UUID(required=True)
+    part = fields.String(required=True, validate=validate.OneOf(DETAILS_PARTS),
+                         metadata={"description": "the details part it belongs to (participation_channel for a QR code)"})
+    caption = _line(100)
+
+
+class ActivityVenue(Schema):
+    """地点: where an offline (or both) activity takes place: an address and its division code (the activity's
+    region when left out)."""
+
+    address = _line(200, metadata={"description": "street address, one line"})
+    region_code = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{6}$"),
+                                metadata={"description": "the venue's division code; default: the activity's region"})
 
 
 class AttachedActivityFile(Schema):
@@ -173,8 +248,9 @@ class ActivityForm(Schema):
     campaign_id = fields.UUID(required=True)
     org_id = fields.UUID(load_default=None, allow_none=True,
                          metadata={"description": "only when you administer several organizations"})
-    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX,
-                                                                 error=coded("activity_name_too_long", max=NAME_MAX)))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=NAME_MAX,
+                                                                  error=coded("activity_name_too_long", max=NAME_MAX)),
+                                                  one_line])
     mode = fields.String(required=True, validate=validate.OneOf(ACTIVITY_MODES))
     type = fields.String(required=True, validate=validate.OneOf(ACTIVITY_TYPES))
     # a time without an offset is an organizer's wall-clock time: Asia/Shanghai
@@ -188,7 +264,11 @@ class ActivityForm(Schema):
     youth_festival = fields.Boolean(load_default=False)
     partner_agencies = fields.List(fields.Nested(ActivityParty), load_default=list, validate=validate.Length(max=20))
     partner_societies = fields.List(fields.Nested(ActivityParty), load_default=list, validate=validate.Length(max=20))
-    hosts = fields.List(fields.Nested(ActivityParty), load_default=list, validate=validate.Length(max=20))
+    hosts = fields.List(fields.Nested(ActivityParty), required=True,
+                        validate=validate.Length(min=1, max=20, error=coded("activity_hosts_required")),
+                        metadata={"description": "主办单位, at least one (from the directory or as text)"})
+    venue = fields.Nested(ActivityVenue, load_default=None, allow_none=True,
+                          metadata={"description": "地点, required for offline and both"})
     organizers = fields.List(fields.Nested(ActivityParty), load_default=list, validate=validate.Length(max=20))
     reservation = fields.Nested(ActivityReservation, load_default=lambda: {"enabled": False, "url": None})
     expected_participants = fields.Integer(load_default=None, allow_none=True,
@@ -196,17 +276,49 @@ class ActivityForm(Schema):
     poster_upload_id = fields.UUID(required=True,
                                    metadata={"description": "a finished upload of purpose activity_poster"})
     details = fields.Nested(ActivityDetails, required=True)
+    pictures = fields.List(fields.Nested(DetailsPictureForm), load_default=list, validate=validate.Length(max=9),
+                           metadata={"description": "pictures inside the details (a QR code as 参与渠道, promotion "
+                                                    "pictures): uploads of purpose activity_poster, images only"})
 
     @validates("name")
     def name_not_blank(self, value, **kwargs):
         if not value.strip():
             raise ValidationError(coded("activity_name_blank"))
 
+    @validates_schema(skip_on_field_errors=False)
+    def whole_form(self, data, **kwargs):
+        """The rules that read several fields, checked in the same round as the fields' own (a too-long name
+        and a past start are answered together): the schedule against the clock, the venue of an offline
+        activity."""
+        errors = {}
+        if isinstance(data.get("start_at"), datetime) and isinstance(data.get("end_at"), datetime):
+            broken, _ = check_schedule(data["start_at"], data["end_at"], now_utc())
+            errors.update({field: [coded(code)] for field, code in broken.items()})
+        if data.get("mode") in ("offline", "both"):
+            venue = data.get("venue")
+            if venue is None:
+                errors["venue"] = [coded("venue_required_offline")]
+            elif not venue.get("address", "").strip():
+                errors["venue"] = {"address": [coded("venue_address_required")]}
+        if errors:
+            raise ValidationError(errors)
+
+
+class AttachedDetailsPicture(AttachedActivityFile):
+    part = fields.String(required=True)
+    caption = fields.String(load_default="")
+
+    @validates("content_type")
+    def an_image(self, value, **kwargs):
+        if not value.startswith("image/"):
+            raise ValidationError(coded("details_picture_not_an_image"))
+
 
 class ActivityRequest(ActivityForm):
-    """The form with its poster attached (what the service loads)."""
+    """The form with its poster and details pictures attached (what the service loads)."""
 
     poster = fields.Nested(AttachedActivityFile, required=True)
+    pictures = fields.List(fields.Nested(AttachedDetailsPicture), load_default=list, validate=validate.Length(max=9))
 
     @validates("poster")
     def poster_is_an_image(self, value, **kwargs):
@@ -298,12 +410,31 @@ class FollowupCheckItem(Schema):
     message = fields.String()
 
 
+class FollowupFileSchema(Schema):
+    """A follow-up photo or video to look at: short-lived view URLs, never a storage key."""
+
+    upload_id = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    duration_seconds = fields.Float(allow_none=True)
+    caption = fields.String()
+    evidence = fields.Boolean()
+    url = fields.String(metadata={"description": "view URL, valid for url_expires_in seconds"})
+    thumbnail_url = fields.String(allow_none=True, metadata={"description": "a photo's thumbnail (JPEG); none for "
+                                                                              "a video"})
+    url_expires_in = fields.Integer()
+
+
 class FollowupSchema(Schema):
     activity_id = fields.UUID()
     status = fields.String(metadata={"description": "draft or submitted"})
     media_links = fields.List(fields.String())
-    photos = fields.List(fields.Dict())
-    videos = fields.List(fields.Dict())
+    photos = fields.List(fields.Nested(FollowupFileSchema))
+    videos = fields.List(fields.Nested(FollowupFileSchema))
+    viewer = fields.String(metadata={"description": "why you see it: owner, supervising_unit, reviewer or "
+                                                    "platform_admin"})
     participants = fields.Integer(allow_none=True)
     summary = fields.Dict()
     checklist = fields.List(fields.Nested(FollowupCheckItem))
@@ -323,6 +454,14 @@ class ActivityListRequest(Schema):
     time_status = fields.String(load_default=None, validate=validate.OneOf(ACTIVITY_TIME_STATUSES))
     supervising_category = fields.String(load_default=None, validate=validate.OneOf(SUPERVISING_CATEGORIES))
     youth_festival = fields.Boolean(load_default=None, allow_none=True)
+    q = fields.String(load_default=None, validate=[validate.Length(max=50), one_line], metadata={
+        "description": "keywords in the name, the hosts or the venue (Chinese: any 2 characters in a row)"})
+    level = fields.String(load_default=None, validate=validate.OneOf(("official", "local")), metadata={
+        "description": "official 官方活动 (ministries, national societies) or local 地方活动 (provincial, city and "
+                       "county CASTs)"})
+    sort = fields.String(load_default="upcoming", validate=validate.OneOf(("upcoming", "start")), metadata={
+        "description": "upcoming: not ended first, soonest first, then ended ones, latest first (default); "
+                       "start: by start time"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
@@ -367,9 +506,12 @@ class ActivitySchema(Schema):
     hosts = fields.List(fields.Dict())
     organizers = fields.List(fields.Dict())
     reservation = fields.Dict()
+    venue = fields.Dict(allow_none=True, metadata={"description": "地点: address and region (code, full_name); null "
+                                                                 "for an online activity"})
     expected_participants = fields.Integer(allow_none=True)
     poster_url = fields.String(allow_none=True)
     details = fields.Dict()
+    pictures = fields.List(fields.Dict(), metadata={"description": "details pictures: part, caption, url"})
     review_status = fields.String()
     review_status_label = fields.String()
     review_comment = fields.String(metadata={"description": "the reviewer's reason after a rejection"})
@@ -380,6 +522,11 @@ class ActivitySchema(Schema):
     public_revision = fields.Integer(allow_none=True,
                                      metadata={"description": "the approved version the public sees, if any"})
     nominated = fields.Boolean()
+    level = fields.String(metadata={"description": "official 官方活动 or local 地方活动"})
+    level_label = fields.String()
+    followup_status = fields.String(metadata={"description": "/my/activities: none, draft or submitted"})
+    followup_deadline = Day(allow_none=True, metadata={"description": "/my/activities: the follow-up summary's last "
+                                                                      "day (Asia/Shanghai), once approved"})
     warnings = fields.List(fields.Nested(ActivityWarning))
     created_at = Timestamp()
     updated_at = Timestamp()
@@ -387,10 +534,11 @@ class ActivitySchema(Schema):
 
 # a list shows cards: what an activity is, when and where, its poster and its statuses (details on its page)
 SUMMARY_FIELDS = ("id", "org_id", "campaign_id", "revision", "name", "mode", "mode_label", "type", "type_label",
-                  "start_at", "end_at", "time_status", "time_status_label", "region", "supervising_unit",
+                  "start_at", "end_at", "time_status", "time_status_label", "region", "venue", "hosts",
+                  "supervising_unit",
                   "youth_festival", "reservation", "poster_url", "review_status", "review_status_label",
                   "review_comment", "rejected_stage", "shelf", "shelf_label", "shelf_reason", "public_revision",
-                  "nominated", "updated_at")
+                  "nominated", "updated_at", "level", "level_label", "followup_status", "followup_deadline")
 
 
 class ActivityCardSchema(ActivitySchema):
@@ -416,7 +564,94 @@ class ActivityNominationSchema(Schema):
     activity_id = fields.UUID()
     campaign_id = fields.UUID()
     channel = fields.String()
+    supervising_org_id = fields.UUID()
     nominated_by = fields.String()
     nominated_at = Timestamp()
     quota = fields.Integer()
     used = fields.Integer()
+
+
+class NominationWithdrawRequest(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class NominationListRequest(Schema):
+    campaign_id = fields.UUID(required=True)
+    unit = fields.UUID(load_default=None, allow_none=True,
+                       metadata={"description": "a supervising unit (organization id); platform admins see every "
+                                                "unit's, a unit's admins their own"})
+
+
+class NominatedItem(Schema):
+    activity_id = fields.UUID()
+    campaign_id = fields.UUID()
+    name = fields.String()
+    mode = fields.String()
+    region = fields.Dict()
+    start_at = fields.String()
+    end_at = fields.String()
+    supervising_unit = fields.Dict()
+    channel = fields.String()
+    channel_label = fields.String()
+    supervising_org_id = fields.UUID()
+    nominated_by = fields.String(metadata={"description": "the user who nominated"})
+    nominated_at = Timestamp()
+    followup_submitted = fields.Boolean()
+
+
+class NominatedList(Schema):
+    campaign_id = fields.UUID()
+    nomination_deadline = Day(allow_none=True)
+    quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
+    nominated = fields.Dict(keys=fields.String(), values=fields.Integer())
+    items = fields.List(fields.Nested(NominatedItem))
+
+
+
+class FollowupExtensionRequest(Schema):
+    deadline = fields.Date(required=True, metadata={"description": "the new last day of the summary (Asia/Shanghai)"})
+    reason = _line(500, required=True)
+
+
+class FollowupExtensionSchema(Schema):
+    activity_id = fields.UUID()
+    deadline = Day()
+    previous_deadline = Day()
+    reason = fields.String()
+    granted_by = fields.String()
+    granted_at = Timestamp()
+
+
+class UnitStatsRequest(Schema):
+    campaign_id = fields.UUID(required=True)
+
+
+class UnitFigures(Schema):
+    org_id = fields.String()
+    name = fields.String()
+    category = fields.String()
+    category_label = fields.String()
+    province = fields.String()
+    province_name = fields.String()
+    approved = fields.Integer()
+    followups_complete = fields.Integer()
+    nominated = fields.Integer()
+    quota = fields.Integer()
+    quota_left = fields.Integer()
+
+
+class ProvinceFigures(Schema):
+    province = fields.String()
+    province_name = fields.String()
+    approved = fields.Integer()
+    followups_complete = fields.Integer()
+    nominated = fields.Integer()
+    quota = fields.Integer()
+
+
+class UnitStatsSchema(Schema):
+    campaign_id = fields.UUID()
+    scope = fields.String(metadata={"description": "all (platform admins) or own_units (a unit's admins)"})
+    units = fields.List(fields.Nested(UnitFigures))
+    provinces = fields.List(fields.Nested(ProvinceFigures), metadata={"description": "platform admins only"})
+    labels = fields.Dict(keys=fields.String(), values=fields.String())

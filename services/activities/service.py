@@ -11,14 +11,21 @@ from kepu_common.org_admins import OrgAdminsFromIdentity
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
-from services.activities import catalogue, directory, followups, ical, routing, rules, snapshot
+from services.activities import catalogue, directory, followups, ical, routing, rules, snapshot, stats
+from services.activities.schemas import (
+    ActivityCampaignUpdate, CampaignChangeSchema, FollowupExtensionRequest, FollowupExtensionSchema, UnitStatsRequest,
+    UnitStatsSchema,
+)
 from services.activities.schemas import (
     ActivityCampaignRequest, ActivityCardSchema, ActivityCampaignSchema, ActivityListRequest, ActivityNominationSchema,
     ActivityRequest, ActivitySchema, ActivityShelfRequest, ActivitySubmitRequest, ActivityVersionSchema,
-    FollowupRequest, FollowupSchema, MyActivitiesRequest,
+    FollowupRequest, FollowupSchema, MyActivitiesRequest, NominatedList, NominationListRequest,
+    NominationWithdrawRequest,
 )
 
 POSTER_URL_SECONDS = 3600
+# follow-up photos and videos are looked at, not handed around: their view URLs expire soon
+EVIDENCE_URL_SECONDS = 600
 # built once: a schema instance deep-copies its fields
 _ACTIVITY = ActivitySchema()
 _CARDS = ActivityCardSchema(many=True)
@@ -44,6 +51,26 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         return self.storage.presigned_get(self._bucket(poster["bucket"]), poster["key"],
                                           expires=timedelta(seconds=POSTER_URL_SECONDS))
 
+    def _evidence(self, described, viewer):
+        """The follow-up for a reader: each photo and video with short-lived view URLs (and a photo's
+        thumbnail) instead of its storage key."""
+        from datetime import timedelta
+
+        expires = timedelta(seconds=EVIDENCE_URL_SECONDS)
+        for kind in ("photos", "videos"):
+            shown = []
+            for item in described[kind]:
+                bucket = self._bucket(item["bucket"])
+                thumbnail = item.get("thumbnail_key")
+                shown.append(dict({k: v for k, v in item.items() if k not in ("bucket", "key", "thumbnail_key")},
+                                  url=self.storage.presigned_get(bucket, item["key"], expires=expires),
+                                  thumbnail_url=(self.storage.presigned_get(bucket, thumbnail, expires=expires)
+                                                 if thumbnail else None),
+                                  url_expires_in=EVIDENCE_URL_SECONDS))
+            described[kind] = shown
+        described["viewer"] = viewer
+        return FollowupSchema().dump(described)
+
     def _bucket(self, bucket):
         """resources.attach_uploads names the bucket by its purpose ("resources"); a name is kept as it is."""
         return self.storage.bucket(bucket) if bucket in self.storage.buckets else bucket
@@ -51,6 +78,9 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
     def _out(self, activity, now, public=False, warnings=(), locale="zh_CN"):
         out = catalogue.labelled(activity, now, public=public)
         out["poster_url"] = self._poster_url(activity.get("poster"))
+        out["pictures"] = [{"part": p["part"], "caption": p["caption"], "content_type": p["content_type"],
+                            "width": p.get("width"), "height": p.get("height"), "url": self._poster_url(p)}
+                           for p in activity.get("pictures") or []]
         out["warnings"] = [dict(w, message=text(w["code"], locale, **w["params"])) for w in warnings]
         return _ACTIVITY.dump(out)
 
@@ -76,13 +106,20 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
 
     # --- events -----------------------------------------------------------------------------------
     def _announce(self, cur, event_type, activity, actor_id, stage=None, reason=""):
-        unit = activity["supervising_unit"]
-        self.outbox.add(cur, event_type, activity_id=str(activity["id"]), org_id=str(activity["org_id"]),
-                        campaign_id=str(activity["campaign_id"]), region_code=activity["region"]["code"],
+        """Where the activity counts (region, channel, review status, revision) is its last approved version
+        while it has one: an edit under review keeps it shareable, counted and nominatable. What the owner
+        last submitted travels beside it (current_review_status, current_revision)."""
+        current = {"revision": activity.get("current_revision", activity["revision"]),
+                   "review_status": activity.get("current_review_status", activity["review_status"])}
+        counted = catalogue.approved_version(cur, activity) or activity
+        unit = counted["supervising_unit"]
+        self.outbox.add(cur, event_type, activity_id=str(counted["id"]), org_id=str(counted["org_id"]),
+                        campaign_id=str(counted["campaign_id"]), region_code=counted["region"]["code"],
                         channel=unit["category"], supervising_org_id=unit["org_id"],
-                        review_status=activity["review_status"], shelf=activity["shelf"],
-                        revision=activity["revision"], stage=stage, reason=reason or "",
-                        actor_id=str(actor_id) if actor_id else None)
+                        review_status=counted["review_status"], shelf=counted["shelf"],
+                        revision=counted["revision"], stage=stage, reason=reason or "",
+                        actor_id=str(actor_id) if actor_id else None,
+                        current_review_status=current["review_status"], current_revision=current["revision"])
 
     def _request_review(self, cur, activity):
         """The stage the activity now waits for, scoped to the supervising unit's province when provincial;
@@ -105,6 +142,26 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         with self.db, self.db.cursor() as cur:
             campaign = catalogue.create_campaign(cur, user_id, data)
         return self._campaign_out(campaign, rules.now_utc())
+
+    @rpc
+    def update_campaign(self, user_id, campaign_id, request):
+        data = ActivityCampaignUpdate().load(request)
+        with self.db, self.db.cursor() as cur:
+            campaign, _ = catalogue.update_campaign(cur, user_id, campaign_id, data)
+        return self._campaign_out(campaign, rules.now_utc())
+
+    @rpc
+    def campaign_changes(self, user_id, campaign_id):
+        with self.db, self.db.cursor() as cur:
+            return CampaignChangeSchema(many=True).dump(catalogue.campaign_changes(cur, user_id, campaign_id))
+
+    @rpc
+    def unit_stats(self, user_id, request):
+        """Per supervising unit: approved activities, complete follow-ups, nominations and quota (a unit's
+        admins: their units; platform admins: every unit and the province roll-up)."""
+        data = UnitStatsRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            return UnitStatsSchema().dump(stats.unit_stats(cur, user_id, data["campaign_id"]))
 
     @rpc
     def list_campaigns(self):
@@ -130,6 +187,7 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         data = ActivitySubmitRequest().load(request)
         now = rules.now_utc()
         with self.db, self.db.cursor() as cur:
+            directory.require_verified(cur, user_id)
             activity, warnings, repeated = catalogue.submit(cur, user_id, data, now)
             if not repeated:
                 self._announce(cur, "activity_submitted", activity, user_id)
@@ -141,6 +199,7 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         data = ActivityRequest().load(request)
         now = rules.now_utc()
         with self.db, self.db.cursor() as cur:
+            directory.require_verified(cur, user_id)
             _, activity, warnings = catalogue.edit(cur, user_id, activity_id, data, now)
             self._announce(cur, "activity_edited", activity, user_id)
             self._request_review(cur, activity)
@@ -212,21 +271,48 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
             followup, activity, campaign, submitted = followups.save(cur, user_id, activity_id, data, now)
             if submitted:
                 self._announce(cur, "activity_followup_submitted", activity, user_id)
-        return FollowupSchema().dump(followups.described(followup, activity, campaign, now, locale))
+        return self._evidence(followups.described(followup, activity, campaign, now, locale), "owner")
 
     @rpc
     def get_followup(self, user_id, activity_id, locale="zh_CN"):
+        """The owner, the supervising unit's admins, the route's reviewers and platform admins see the
+        follow-up with view URLs of its photos and videos; anyone else is refused (followup_view_not_allowed)."""
         now = rules.now_utc()
         with self.db, self.db.cursor() as cur:
             followup, activity, campaign = followups.view(cur, user_id, activity_id, now)
-        return FollowupSchema().dump(followups.described(followup, activity, campaign, now, locale))
+            viewer = followups.viewers_reason(cur, user_id, activity)
+        return self._evidence(followups.described(followup, activity, campaign, now, locale), viewer)
+
+    @rpc
+    def extend_followup(self, user_id, activity_id, request):
+        data = FollowupExtensionRequest().load(request)
+        now = rules.now_utc()
+        with self.db, self.db.cursor() as cur:
+            activity, extension = followups.extend(cur, user_id, activity_id, data["deadline"], data["reason"].strip(),
+                                                   now)
+            self._announce(cur, "activity_followup_extended", activity, user_id, reason=extension["reason"])
+        return FollowupExtensionSchema().dump(extension)
 
     @rpc
     def nominate(self, user_id, activity_id):
         with self.db, self.db.cursor() as cur:
-            activity, nomination = followups.nominate(cur, user_id, activity_id)
+            activity, nomination = followups.nominate(cur, user_id, activity_id, rules.now_utc())
             self._announce(cur, "activity_nominated", activity, user_id)
         return ActivityNominationSchema().dump(nomination)
+
+    @rpc
+    def withdraw_nomination(self, user_id, activity_id, request=None):
+        data = NominationWithdrawRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            activity = followups.withdraw(cur, user_id, activity_id, rules.now_utc(), data["reason"].strip())
+            self._announce(cur, "activity_nomination_withdrawn", activity, user_id, reason=data["reason"].strip())
+        return {"activity_id": str(activity["id"]), "nominated": False}
+
+    @rpc
+    def nominations(self, user_id, request):
+        data = NominationListRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            return NominatedList().dump(followups.nominated(cur, user_id, data["campaign_id"], data["unit"]))
 
     # --- review decisions -------------------------------------------------------------------------
     @event_consumer("review", "review_decided", subjects=(catalogue.SUBJECT_TYPE,))
@@ -247,10 +333,26 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
                     self._request_review(cur, activity)
 
     # --- identity's directory and roles -----------------------------------------------------------
+    def _take_roles(self, events, consumer, granted):
+        """org_admin and platform_admin grants (OrgAdminsFromIdentity), and the activity stages' reviewers."""
+        from kepu_common.org_admins import apply_role_event
+
+        with self.db, self.db.cursor() as cur:
+            for event in claim_events(cur, consumer, events):
+                apply_role_event(cur, event, granted)
+                directory.apply_reviewer_event(cur, event, granted)
+
     def _take_orgs(self, events, event_type):
         with self.db, self.db.cursor() as cur:
             for event in claim_events(cur, f"activities.on_{event_type}", events):
                 directory.apply_org_event(cur, event_type, event)
+
+    @event_consumer("identity", "user_verified")
+    def on_user_verified(self, events):
+        """Real-name-verified people: only they publish (seed 004: 注册后请实名认证)."""
+        with self.db, self.db.cursor() as cur:
+            for event in claim_events(cur, "activities.on_user_verified", events):
+                directory.apply_verified_event(cur, event)
 
     @event_consumer("identity", "org_registered")
     def on_org_registered(self, events):

@@ -40,6 +40,8 @@ def review_snapshot(activity, campaign_name, poster_purpose):
         "start_at": _when(activity["start_at"]),
         "end_at": _when(activity["end_at"]),
         "region": activity["region"]["full_name"],
+        "venue": (f"{activity['venue']['region']['full_name']}{activity['venue']['address']}"
+                  if activity.get("venue") else "线上活动"),
         "supervising_unit": f"{unit['name']}（{label('org_category', unit['category'])}，"
                             f"{regions.lookup(unit['province']).name}）",
         "route": " → ".join(route),
@@ -54,5 +56,8 @@ def review_snapshot(activity, campaign_name, poster_purpose):
         "expected_participants": activity["expected_participants"],
         "details": {key: value for key, value in activity["details"].items() if value},
         "files": [{"label": "活动宣传图", "purpose": poster_purpose, "key": poster["key"],
-                   "content_type": poster["content_type"], "kind": "image"}],
+                   "content_type": poster["content_type"], "kind": "image"}]
+        + [{"label": f"详情图片（{label('snapshot', p['part'])}）" + (f"：{p['caption']}" if p["caption"] else ""),
+            "purpose": poster_purpose, "key": p["key"], "content_type": p["content_type"], "kind": "image"}
+           for p in activity.get("pictures") or []],
     }

@@ -9,6 +9,7 @@ import uuid
 from kepu_common import filetypes, regions
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kepu_common.messages import label
+from kepu_common.supervising import chosen_under, directory_filter
 from services.identity import areas, members, org_names, roles
 from services.identity.digits import ascii_digits
 
@@ -125,13 +126,21 @@ def _escape_like(text):
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search(cur, q=None, category=None, region=None, limit=10):
+def search(cur, q=None, category=None, region=None, limit=10, supervising_category=None):
     """Verified organizations the query finds by their name or its short form (org_names): exact first,
-    then prefix, then the names containing it; shorter names first within each."""
+    then prefix, then the names containing it; shorter names first within each.
+
+    supervising_category: only the units chosen under that supervising category (kepu_common.supervising:
+    a municipality's district CAST under city_cast, not county_cast), the rule the activities service
+    applies; every hit says the category it is chosen under."""
     filters, args = ["status = 'approved'"], {"limit": limit}
     if category:
         filters.append("category = %(category)s")
         args["category"] = category
+    if supervising_category:
+        condition, params = directory_filter(supervising_category)
+        filters.append(condition)
+        args.update(params)
     if region:
         filters.append("region_path @> ARRAY[%(region)s]::text[]")
         args["region"] = region
@@ -163,6 +172,7 @@ def search(cur, q=None, category=None, region=None, limit=10):
     for org in found:
         org["match"] = org_names.TIERS[org["match"]]
         org["region"] = regions.describe(org["region_code"])["full_name"]
+        org["supervising_category"] = chosen_under(org["category"], regions.path(org["region_code"]))
     return found
 
 

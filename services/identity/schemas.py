@@ -8,6 +8,7 @@ public request it extends. Enumerations come from kepu_common.contracts, labels 
 from marshmallow import Schema, fields, validate
 
 from kepu_common.contracts import COMMUNICATOR_TYPES, ORG_CATEGORIES
+from kepu_common.contracts import SUPERVISING_CATEGORIES
 from kepu_common.messages import label
 from kepu_common.schema_fields import Page, PageRequest, Timestamp  # noqa: F401  (PageRequest: the service pages with it)
 from kepu_common.validation import coded
@@ -256,6 +257,9 @@ class OrgSearchRequest(Schema):
     category = fields.String(load_default=None, validate=validate.OneOf(ORG_CATEGORIES))
     region = region_code(load_default=None)
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
+    supervising_category = fields.String(load_default=None, validate=validate.OneOf(SUPERVISING_CATEGORIES), metadata={
+        "description": "归口单位 suggestions: only the units chosen under this supervising category, as the "
+                       "activity form accepts them (a district CAST of 北京/天津/上海/重庆 under city_cast 市科协)"})
 
 
 class OrgHitSchema(Schema):
@@ -266,6 +270,8 @@ class OrgHitSchema(Schema):
     region_code = fields.String()
     region = fields.String()
     match = fields.String(metadata={"description": "exact, prefix or contains"})
+    supervising_category = fields.String(allow_none=True, metadata={
+        "description": "the supervising category (归口单位类别) to choose this unit under; null: it cannot supervise"})
 
 
 class JoinRequest(Schema):

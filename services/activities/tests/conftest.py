@@ -65,6 +65,9 @@ def activities(start_service, amqp_uri):
         if verified:
             publish(container, amqp_uri, "on_org_verified",
                     make_event("org_verified", "identity", org_id=org_id, registrant_id=ADMIN_A))
+    for user_id in (ADMIN_A, ADMIN_B, PLATFORM_ADMIN, TIANHE_ADMIN):
+        publish(container, amqp_uri, "on_user_verified",
+                make_event("user_verified", "identity", verification_id=str(uuid.uuid4()), user_id=user_id))
     for user_id, role, scope in ((ADMIN_A, "org_admin", ORG_A), (ADMIN_B, "org_admin", ORG_B),
                                  (PLATFORM_ADMIN, "platform_admin", ""), (TIANHE_ADMIN, "org_admin", TIANHE_CAST)):
         publish(container, amqp_uri, "on_role_granted",

@@ -21,6 +21,7 @@ def activity_form(campaign_id, supervising_org_id, category="county_cast", days_
         "partner_agencies": [{"name": "广州市气象局"}], "partner_societies": [], "hosts": [{"name": "天河区科协"}],
         "organizers": [{"name": "天河区气象科普馆"}],
         "reservation": {"enabled": True, "url": "https://booking.example.cn/tianhe"}, "expected_participants": 300,
+        "venue": {"address": "天河路 2 号气象观测场", "region_code": "440106"},
         "poster_upload_id": str(uuid.uuid4()),
         "details": {"content": "参观气象观测场，动手制作雨量筒。", "audience": "中小学生及家长",
                     "scientists": "广州市气象台预报员", "contact_person": "陈老师", "contact_phone": "020-38881234",

@@ -9,7 +9,7 @@ import pytest
 from kepu_common.errors import Forbidden, RuleBroken, problem_of_remote
 from kepu_common.rpc_client import RemoteError, RpcClient
 from services.activities.tests.conftest import (
-    ADMIN_A, ADMIN_B, PLATFORM_ADMIN, TIANHE_ADMIN, call, decide, form, open_campaign, outbox, sql,
+    ADMIN_A, ADMIN_B, PLATFORM_ADMIN, TIANHE_ADMIN, TIANHE_CAST, call, decide, form, open_campaign, outbox, sql,
 )
 
 
@@ -136,9 +136,10 @@ def test_nomination_needs_complete_follow_up_and_stays_within_the_quota_under_co
     refused = [problem_of_remote(o.exc_type, o.exc_args, o.service) for o in outcomes if isinstance(o, RemoteError)]
     assert len(granted) == 1 and len(refused) == 1
     assert (refused[0].status, refused[0].fields["activity_id"]["code"]) == (422, "nomination_quota_full")
-    assert refused[0].details == {"channel": "county_cast", "quota": 1}
+    assert refused[0].details == {"channel": "county_cast", "quota": 1, "supervising_org_id": TIANHE_CAST}
     assert (granted[0]["channel"], granted[0]["quota"], granted[0]["used"]) == ("county_cast", 1, 1)
-    assert sql(activities, "SELECT channel, used, quota FROM campaign_quotas") == [("county_cast", 1, 1)]
+    # the category's quota is each supervising unit's default: one counter per unit
+    assert sql(activities, "SELECT org_id::text, used, quota FROM unit_quotas") == [(TIANHE_CAST, 1, None)]
     audit = sql(activities, "SELECT activity_id::text, nominated_by::text FROM nominations")
     assert audit == [(granted[0]["activity_id"], granted[0]["nominated_by"])]
     assert outbox(activities, "activity_nominated")[-1]["channel"] == "county_cast"

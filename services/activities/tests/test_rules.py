@@ -2,6 +2,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from kepu_common import regions, supervising
+from kepu_common.contracts import ORG_CATEGORIES, SUPERVISING_CATEGORIES
 from kepu_common.errors import RuleBroken
 from services.activities import rules
 
@@ -61,6 +63,42 @@ def test_a_district_of_a_municipality_is_chosen_under_city_cast():
     assert rules.check_supervising("city_cast", district) == {}
     assert rules.check_supervising("city_cast", org("county_cast", region="440106"))["supervising_org_id"][0] == \
         "supervising_category_mismatch"
+
+
+MUNICIPAL_DISTRICTS = {"110000": "110105", "120000": "120101", "310000": "310115", "500000": "500101"}
+
+
+@pytest.mark.parametrize("municipality", sorted(MUNICIPAL_DISTRICTS))
+@pytest.mark.parametrize("chosen", SUPERVISING_CATEGORIES)
+def test_every_municipality_and_category_district_unit_accepted_only_under_city_cast(municipality, chosen):
+    """A district CAST of any municipality, chosen under any category: accepted under 市科协 only, refused
+    under 区县科协 with the rule's own code, refused elsewhere as a category mismatch; the unit at the
+    municipality itself keeps its own category."""
+    district = org("county_cast", region=MUNICIPAL_DISTRICTS[municipality])
+    result = rules.check_supervising(chosen, district)
+    if chosen == "city_cast":
+        assert result == {}
+    elif chosen == "county_cast":
+        assert result == {"supervising_category": "municipal_district_is_city_cast"}
+    else:
+        assert result["supervising_org_id"][0] == "supervising_category_mismatch"
+    for category in ORG_CATEGORIES:
+        unit = org(category, region=municipality)
+        expected = category == chosen
+        assert (rules.check_supervising(chosen, unit) == {}) is expected, (category, chosen)
+        # the rule and the directory's suggestions say the same (kepu_common.supervising)
+        path = regions.path(unit["region_code"])
+        assert (supervising.chosen_under(category, path) == chosen) is expected
+
+
+def test_a_unit_of_another_province_is_accepted_with_a_warning():
+    assert rules.supervising_warnings("county_cast", "440106", "440305") == []
+    warned = rules.supervising_warnings("provincial_cast", "440000", "110105")  # Beijing activity, Guangdong unit
+    assert warned == [{"code": "supervising_unit_other_province", "field": "supervising_org_id",
+                       "params": {"unit_province": "广东省", "region_province": "北京市"}}]
+    assert rules.supervising_warnings("city_cast", "110105", "110108") == []
+    assert rules.supervising_warnings("ministry", "110000", "440106") == []  # national units supervise anywhere
+    assert rules.supervising_warnings("national_society", "110000", "440106") == []
 
 
 def test_partners_named_by_id_must_be_in_the_directory():
@@ -131,3 +169,58 @@ def test_the_summary_is_due_within_10_days_after_the_end_in_shanghai_dates():
     assert failing(complete(), today=date(2023, 9, 27)) == {"summary_deadline": "followup_summary_too_late"}
     late_evening = datetime(2023, 9, 16, 17, 0, tzinfo=timezone.utc)  # 17 Sep 01:00 in Shanghai
     assert rules.summary_deadline(late_evening, rules.DEFAULT_FOLLOWUP_RULES) == date(2023, 9, 27)
+
+
+# --- issue 22 ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, others, similar", [
+    ("走进天河：气象科普开放日", ["走进天河：气象科普开放日"], "走进天河：气象科普开放日"),
+    ("走进天河 气象科普开放日", ["走进天河：气象科普开放日！"], "走进天河：气象科普开放日！"),  # spacing, punctuation
+    ("走进天河：气象科普开放日（第二场）", ["走进天河：气象科普开放日（第一场）"], "走进天河：气象科普开放日（第一场）"),
+    ("走进天河：气象科普开放日", ["天河区青少年机器人大赛", "流动科技馆进校园"], None),
+    ("Science Day Open House", ["science day open house"], "science day open house"),  # case
+])
+def test_a_name_close_to_another_in_the_campaign_and_region_is_warned(name, others, similar):
+    assert rules.similar_name(name, others) == similar
+    warned = rules.name_warnings(name, others)
+    assert warned == ([] if similar is None else [{"code": "activity_name_similar", "field": "name",
+                                                   "params": {"name": similar}}])
+
+
+def test_every_follow_up_rule_keeps_its_own_entry():
+    followup = complete(photos=[{"upload_id": "1"}] * 2, videos=[{"duration_seconds": 200}] * 4, participants=10,
+                        summary={}, media_links=[])
+    checklist = rules.followup_checklist(followup, "offline", END, rules.DEFAULT_FOLLOWUP_RULES, date(2023, 9, 17))
+    broken = rules.broken(checklist)
+    assert len(broken) == len([item for item in checklist if not item["ok"]])  # none hides another
+    assert broken["photos"][0] == "followup_photo_count"
+    assert broken["photos.evidence"][0] == "followup_participants_no_evidence"
+    assert broken["videos"][0] == "followup_too_many_videos" and broken["videos.3"][0] == "followup_video_too_long"
+
+
+def test_a_missing_summary_part_is_named():
+    from kepu_common.messages import text
+
+    checklist = rules.followup_checklist(complete(summary={**SUMMARY, "reusable_resources": ""}), "offline", END,
+                                         rules.DEFAULT_FOLLOWUP_RULES, date(2023, 9, 17))
+    item = next(i for i in checklist if not i["ok"])
+    assert text(item["code"], **item["params"]) == "总结的“形成可复用的科普资源情况”部分必填。"
+    assert text(item["code"], "en", **item["params"]) == 'The summary\'s part "reusable resources" is required.'
+
+
+def test_nominations_close_after_the_deadline_day_in_shanghai():
+    campaign = {"nomination_deadline": date(2023, 10, 20)}
+    rules.check_nomination_deadline(campaign, datetime(2023, 10, 20, 15, 59, tzinfo=timezone.utc))  # 23:59 Shanghai
+    with pytest.raises(RuleBroken) as refused:
+        rules.check_nomination_deadline(campaign, datetime(2023, 10, 20, 16, 0, tzinfo=timezone.utc))
+    assert refused.value.fields["activity_id"]["code"] == "nomination_deadline_passed"
+    rules.check_nomination_deadline({"nomination_deadline": None}, datetime(2030, 1, 1, tzinfo=timezone.utc))
+
+
+def test_a_nominated_or_ended_activity_is_not_edited():
+    rules.check_editable(False, NOW + timedelta(days=1), NOW)
+    with pytest.raises(RuleBroken) as refused:
+        rules.check_editable(True, NOW + timedelta(days=1), NOW)
+    assert refused.value.fields == {"activity_id": {"code": "activity_nominated", "params": {}}}
+    with pytest.raises(RuleBroken) as refused:
+        rules.check_editable(False, NOW, NOW)
+    assert refused.value.fields["end_at"]["code"] == "activity_ended"

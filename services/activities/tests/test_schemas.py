@@ -70,8 +70,8 @@ def test_a_start_that_is_not_a_time_is_refused_alone():
 
 
 def test_a_time_without_offset_is_shanghai_time():
-    loaded = ActivityRequest().load(form(start_at="2023-09-20T10:00:00"))
-    assert loaded["start_at"].isoformat() == "2023-09-20T10:00:00+08:00"
+    loaded = ActivityRequest().load(form(start_at="2099-09-20T10:00:00", end_at="2099-09-20T12:00:00"))
+    assert loaded["start_at"].isoformat() == "2099-09-20T10:00:00+08:00"
 
 
 def test_the_poster_is_required():
@@ -98,3 +98,64 @@ def test_media_links_are_web_links():
 def test_taking_off_the_shelf_needs_a_reason():
     assert codes(ActivityShelfRequest(), {"shelf": "off"}) == {"reason": "shelf_reason_required"}
     assert ActivityShelfRequest().load({"shelf": "on"})["reason"] == ""
+
+
+# --- issue 22: one round of feedback, one-line fields, hosts, venue, details pictures -------------------
+def test_a_long_name_and_a_past_start_are_answered_in_one_round():
+    past = {"start_at": "2020-09-16T09:00:00+08:00", "end_at": "2020-09-16T12:00:00+08:00"}
+    assert codes(ActivityRequest(), form(name="科" * 51, **past)) == {
+        "name": "activity_name_too_long", "start_at": "start_not_in_future"}
+    assert codes(ActivityRequest(), form(name="科" * 51, hosts=[], venue=None, **past)) == {
+        "name": "activity_name_too_long", "start_at": "start_not_in_future", "hosts": "activity_hosts_required",
+        "venue": "venue_required_offline"}
+
+
+@pytest.mark.parametrize("character", ["\n", "\r", "\t", "\x00", "\x1b", "\x7f", "\x85", "\u2028"])
+@pytest.mark.parametrize("place", ["name", "host", "venue", "contact_person", "audience"])
+def test_control_characters_are_refused_in_names_and_one_line_fields(character, place):
+    base = form()
+    if place == "name":
+        data, field = {**base, "name": f"气象{character}开放日"}, "name"
+    elif place == "host":
+        data, field = {**base, "hosts": [{"name": f"天河区{character}科协"}]}, "hosts.0.name"
+    elif place == "venue":
+        data, field = {**base, "venue": {"address": f"天河路{character}2号"}}, "venue.address"
+    else:
+        data = {**base, "details": {**base["details"], place: f"陈{character}老师"}}
+        field = f"details.{place}"
+    assert codes(ActivityRequest(), data) == {field: "control_character_refused"}
+
+
+def test_line_breaks_stay_allowed_in_the_details_text_but_not_other_controls():
+    base = form()
+    ActivityRequest().load({**base, "details": {**base["details"], "content": "第一段。\n第二段。\r\n\t第三段。"}})
+    assert codes(ActivityRequest(), {**base, "details": {**base["details"], "content": "坏\x00字"}}) == {
+        "details.content": "control_character_refused"}
+
+
+def test_hosts_are_required_organizers_are_not():
+    assert codes(ActivityRequest(), form(hosts=[])) == {"hosts": "activity_hosts_required"}
+    data = form(organizers=[])
+    data.pop("hosts")
+    assert codes(ActivityRequest(), data) == {"hosts": "required"}
+    ActivityRequest().load(form(organizers=[]))
+
+
+@pytest.mark.parametrize("mode", ["offline", "both"])
+def test_an_offline_activity_needs_a_venue_with_an_address(mode):
+    assert codes(ActivityRequest(), form(mode=mode, venue=None)) == {"venue": "venue_required_offline"}
+    assert codes(ActivityRequest(), form(mode=mode, venue={"address": "  "})) == {
+        "venue.address": "venue_address_required"}
+    assert codes(ActivityRequest(), form(mode=mode, venue={"address": "天河路2号", "region_code": "4401"})) == {
+        "venue.region_code": "invalid_format"}
+
+
+def test_an_online_activity_needs_no_venue():
+    ActivityRequest().load(form(mode="online", venue=None))
+
+
+def test_a_details_picture_must_be_an_image():
+    picture = {**poster("image/jpeg"), "part": "participation_channel", "caption": "报名二维码"}
+    ActivityRequest().load(form(pictures=[picture]))
+    pdf = {**poster("application/pdf"), "part": "promotion"}
+    assert codes(ActivityRequest(), form(pictures=[pdf])) == {"pictures.0.content_type": "details_picture_not_an_image"}

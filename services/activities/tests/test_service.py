@@ -156,11 +156,20 @@ def test_an_edit_of_an_approved_activity_re_enters_review_and_the_public_keeps_t
                                                                  "supervising_category": "county_cast"})
     assert edited["review_status"] == "pending_provincial"  # the new chain's first stage
     assert outbox(activities, "review_requested")[-1]["scope"] == "440000"
-    assert outbox(activities, "activity_edited")[-1]["channel"] == "county_cast"
+    # while the edit is reviewed, the approved version still counts (statistics, sharing, nomination)
+    announced = outbox(activities, "activity_edited")[-1]
+    assert (announced["channel"], announced["review_status"], announced["shelf"], announced["revision"]) == (
+        "national_society", "approved", "on", 1)
+    assert (announced["current_review_status"], announced["current_revision"]) == ("pending_provincial", 2)
     public = call(activities, "get_activity", activity["id"])
     assert public["name"] == data["name"] and public["supervising_unit"]["category"] == "national_society"
     decide(activities, amqp_uri, activity["id"], "provincial")
+    between = outbox(activities, "activity_approved")
+    assert len(between) == 1  # the provincial step of the edit is no approval yet
     decide(activities, amqp_uri, activity["id"], "national")
+    approved = outbox(activities, "activity_approved")[-1]
+    assert (approved["channel"], approved["review_status"], approved["revision"], approved["current_revision"]) == (
+        "county_cast", "approved", 2, 2)
     assert call(activities, "get_activity", activity["id"])["name"] == "气象科普开放日（第二场）"
     calendar = Calendar.from_ical(call(activities, "calendar", activity_id=activity["id"]))
     assert calendar.walk("VEVENT")[0]["SEQUENCE"] == 1

@@ -158,7 +158,6 @@ def test_labels_for_people_and_sizes():
 def test_an_area_admin_claim_shows_its_appointment_letter_and_what_it_grants(ui, review, amqp_uri, make_token):
     """The snapshot identity sends for a street admin's claim: the reviewer sees the letter as an image and,
     before deciding, the role, the area and how many people's real names and phones approval opens."""
-    from services.review.tests.test_service import publish
 
     snapshot = {"real_name": "王街道", "communicator_type": "street_admin", "communicator_type_label": "乡镇街道管理员",
                 "region": "北京市朝阳区建外街道", "region_code": "110105",
@@ -176,3 +175,35 @@ def test_an_area_admin_claim_shows_its_appointment_letter_and_what_it_grants(ui,
         assert row in granted, granted
     assert "<h2>任命文件</h2>" in page and page.count("<img src=") == 1
     assert "appointments/u/letter" in page  # the presigned URL of the letter itself
+
+
+def test_an_activity_task_links_to_its_follow_up_shown_with_previews(ui, review, amqp_uri, make_token, monkeypatch):
+    """The follow-up page renders what the activities service answers (its access rules and URLs are tested
+    there: services/activities/tests/test_evidence_and_nominations.py)."""
+    activity_id = "6f1c1d7e-8a43-4a43-9d3c-2b7e6a1f0c11"
+    publish(review, amqp_uri, "activities", "review_requested", "on_activities_request", subject_type="activity",
+            subject_id=activity_id, stage="national", scope=None, snapshot={"name": "走进天河：气象科普开放日"})
+    task, = call(review, "list_tasks", as_(ADMIN))
+    admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
+    assert f'href="/activities/{activity_id}/followup">活动补充信息</a>' in body(admin.get(f"/tasks/{task['id']}"))
+    asked = []
+    followup = {"activity_id": activity_id, "status": "submitted", "media_links": ["https://news.example.cn/a"],
+                "photos": [{"url": "https://s3.example/p0", "thumbnail_url": "https://s3.example/t0", "caption": "现场",
+                            "evidence": True}],
+                "videos": [{"url": "https://s3.example/v0", "duration_seconds": 95.0}], "participants": 120,
+                "summary": {"basic_facts": "参与120人。"}, "deadline": "2023-09-26",
+                "checklist": [{"rule": "photo_count", "ok": False, "message": "请上传 3–10 张照片（当前 1 张）。"}]}
+    real_call = ui.extensions["rpc"].call
+
+    def call_activities(service, method, *args, **kwargs):
+        if service == "activities":
+            asked.append((method, args))
+            return followup
+        return real_call(service, method, *args, **kwargs)
+
+    monkeypatch.setattr(ui.extensions["rpc"], "call", call_activities)
+    page = body(admin.get(f"/activities/{activity_id}/followup"))
+    assert asked == [("get_followup", (user(ADMIN), activity_id, "zh_CN"))]
+    assert '<img src="https://s3.example/t0"' in page and '<video src="https://s3.example/v0"' in page
+    assert "活动基本情况</dt><dd>参与120人。" in page and "参与人数佐证" in page and "请上传 3–10 张照片" in page
+    assert "总结截止日期：2023-09-26" in page

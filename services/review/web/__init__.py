@@ -218,6 +218,15 @@ def create_app(settings):
                                rows=labels.snapshot_rows(detail["task"]["snapshot"], g.locale),
                                now=datetime.now(timezone.utc), names=names(people))
 
+    @app.get("/activities/<uuid:activity_id>/followup")
+    @signed_in
+    def activity_followup(activity_id):
+        """An activity's follow-up (活动补充信息) with previews of its photos and videos: the activities service
+        decides who may see it (the reviewers of the activity's route among others) and gives short-lived
+        view URLs."""
+        followup = rpc("activities", "get_followup", g.user_id, str(activity_id), g.locale)
+        return render_template("followup.html", followup=followup, activity_id=str(activity_id))
+
     @app.post("/tasks/<task_id>/claim")
     @signed_in
     def claim(task_id):
