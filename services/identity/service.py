@@ -18,6 +18,8 @@ from services.identity import (
     verification,
 )
 from services.identity.dependencies import Settings, SmsGateway
+from services.identity import people
+from services.identity.schemas import PeopleRequest, PersonSchema
 from services.identity.schemas import (
     AreaCommunicatorPageSchema, AuditEntrySchema, LeaveRequest, LeftSchema, LoginCall, MemberPageSchema, OrgHitSchema,
     OrgRequest, OrgSchema, OrgSearchRequest, PageRequest, PasswordResetCall, PingRequestSchema, PingSchema,
@@ -327,3 +329,12 @@ class IdentityService(PlatformService):
     def role_audit(self, user_id):
         with self.db, self.db.cursor() as cur:
             return AuditEntrySchema(many=True).dump(roles.audit(cur, user_id))
+
+    # --- people as others read them (leaderboards, the recognition list) -----------------------
+    @rpc
+    def people(self, request):
+        """Masked real names of verified communicators; full names and masked phones for the admins concerned
+        (services/identity/people.py). Read-only."""
+        data = PeopleRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            return PersonSchema(many=True).dump(people.read(cur, data["user_ids"], data["actor_id"]))

@@ -34,7 +34,8 @@ def users_verified(cur, events):
         city, province = city_and_province(e.get("region_code"))
         cur.execute(
             "INSERT INTO communicators (user_id, verified_at, region_code, city_code, province_code, communicator_type) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id) DO UPDATE SET verified_at = EXCLUDED.verified_at, "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id) DO UPDATE SET "
+            "verified_at = least(communicators.verified_at, EXCLUDED.verified_at), "
             "region_code = EXCLUDED.region_code, city_code = EXCLUDED.city_code, "
             "province_code = EXCLUDED.province_code, communicator_type = EXCLUDED.communicator_type",
             (e["user_id"], e["occurred_at"], e.get("region_code"), city, province, e.get("communicator_type")))
