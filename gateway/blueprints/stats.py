@@ -42,15 +42,18 @@ class OrgStats(MethodView):
 
 def named(rows, actor_id=None):
     """rows (each with a user_id) with masked_name, and real_name and phone where identity lets the actor
-    see them (services/identity/people.py: the admins concerned); identity is asked PEOPLE_CHUNK at a time."""
-    ids = sorted({str(r["user_id"]) for r in rows if r.get("user_id")})
+    see them (services/identity/people.py: the admins concerned); identity is asked PEOPLE_CHUNK at a time.
+    Without an actor only the rows metrics has no masked name for are asked (verified before user_verified
+    carried it): a board page normally costs no second RPC."""
+    ask = rows if actor_id is not None else [r for r in rows if not r.get("masked_name")]
+    ids = sorted({str(r["user_id"]) for r in ask if r.get("user_id")})
     found = {}
     for i in range(0, len(ids), PEOPLE_CHUNK):
         for person in rpc.call("identity", "people", {"user_ids": ids[i:i + PEOPLE_CHUNK], "actor_id": actor_id}):
             found[str(person["user_id"])] = person
-    for row in rows:
+    for row in ask:
         person = found.get(str(row.get("user_id")), {})
-        row["masked_name"] = person.get("masked_name")
+        row["masked_name"] = person.get("masked_name") or row.get("masked_name")
         if actor_id is not None:
             row["real_name"], row["phone"] = person.get("real_name"), person.get("phone")
     return rows

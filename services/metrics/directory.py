@@ -33,12 +33,14 @@ def users_verified(cur, events):
     for e in events:
         city, province = city_and_province(e.get("region_code"))
         cur.execute(
-            "INSERT INTO communicators (user_id, verified_at, region_code, city_code, province_code, communicator_type) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id) DO UPDATE SET "
+            "INSERT INTO communicators (user_id, verified_at, region_code, city_code, province_code, communicator_type, "
+            "masked_name) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (user_id) DO UPDATE SET "
+            "masked_name = coalesce(EXCLUDED.masked_name, communicators.masked_name), "
             "verified_at = least(communicators.verified_at, EXCLUDED.verified_at), "
             "region_code = EXCLUDED.region_code, city_code = EXCLUDED.city_code, "
             "province_code = EXCLUDED.province_code, communicator_type = EXCLUDED.communicator_type",
-            (e["user_id"], e["occurred_at"], e.get("region_code"), city, province, e.get("communicator_type")))
+            (e["user_id"], e["occurred_at"], e.get("region_code"), city, province, e.get("communicator_type"),
+             e.get("masked_name")))
         if e.get("org_id"):
             join(cur, e["user_id"], e["org_id"], e["occurred_at"])
 

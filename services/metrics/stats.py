@@ -101,14 +101,15 @@ def _place_people(cur, rows):
     """Each communicator's organization and region now, with their names (a page: a few rows by key)."""
     if not rows:
         return
-    cur.execute("SELECT c.user_id, c.region_code, m.org_id, o.name FROM communicators c "
+    cur.execute("SELECT c.user_id, c.region_code, m.org_id, o.name, c.masked_name FROM communicators c "
                 "LEFT JOIN memberships m ON m.user_id = c.user_id AND m.left_at IS NULL "
                 "LEFT JOIN orgs o ON o.org_id = m.org_id WHERE c.user_id = ANY(%s::uuid[])",
                 ([str(r["user_id"]) for r in rows],))
     found = {str(r[0]): r[1:] for r in cur.fetchall()}
     for row in rows:
-        region_code, org_id, org_name = found.get(str(row["user_id"]), (None, None, None))
-        row.update(region_code=region_code, region_name=places.name(region_code), org_id=org_id, org_name=org_name)
+        region_code, org_id, org_name, masked_name = found.get(str(row["user_id"]), (None, None, None, None))
+        row.update(region_code=region_code, region_name=places.name(region_code), org_id=org_id, org_name=org_name,
+                   masked_name=masked_name)
 
 
 def own_rank(cur, user_id, scope, code, period, last_day, campaign_id=None):
@@ -180,14 +181,15 @@ def recognitions(cur, campaign_id, last_day):
              "communicators": r[3], "shares": r[4]} for r in cur.fetchall()]
     result["orgs"] = [o for o in orgs if recognition.org_recognised(o, result["thresholds"])]
     cur.execute(
-        "SELECT t.user_id, t.shares, c.region_code, o.org_id, o.name FROM (SELECT user_id, sum(shares) AS shares "
+        "SELECT t.user_id, t.shares, c.region_code, o.org_id, o.name, c.masked_name FROM (SELECT user_id, "
+        "sum(shares) AS shares "
         "FROM day_user WHERE day BETWEEN %s AND %s GROUP BY user_id HAVING sum(shares) >= %s) t "
         "LEFT JOIN communicators c ON c.user_id = t.user_id "
         "LEFT JOIN memberships m ON m.user_id = t.user_id AND m.left_at IS NULL "
         "LEFT JOIN orgs o ON o.org_id = m.org_id ORDER BY t.shares DESC, t.user_id",
         (first, last, result["thresholds"]["individual_min_shares"]))
     people = [{"user_id": r[0], "shares": r[1], "region_code": r[2], "region_name": places.name(r[2]),
-               "org_id": r[3], "org_name": r[4]} for r in cur.fetchall()]
+               "org_id": r[3], "org_name": r[4], "masked_name": r[5]} for r in cur.fetchall()]
     result["individuals"] = [p for p in people if recognition.individual_recognised(p, result["thresholds"])]
     return result
 

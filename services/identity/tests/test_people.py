@@ -3,11 +3,11 @@ masked phones for the admins concerned only."""
 import uuid
 
 import pytest
+from marshmallow import ValidationError
 
-from kepu_common.errors import InvalidInput
 from services.identity import people
 from services.identity.cli import create_admin
-from services.identity.tests.test_accounts import call, register
+from services.identity.tests.test_accounts import call, register, sql
 from services.identity.tests.test_organizations import approved_org, communicator, identity  # noqa: F401
 
 
@@ -71,7 +71,18 @@ def test_boards_get_masked_names_and_only_the_admins_concerned_get_full_names(id
 
 
 def test_a_bad_request_is_refused(identity):
-    with pytest.raises(InvalidInput):
+    """(callers over RPC get the schema's refusal as InvalidInput: kepu_common.rpc)"""
+    with pytest.raises(ValidationError) as refused:
         call(identity, "people", {"user_ids": ["not-a-uuid"]})
-    with pytest.raises(InvalidInput):
+    assert refused.value.messages == {"user_ids": {0: ["not_a_uuid"]}}
+    with pytest.raises(ValidationError) as refused:
         call(identity, "people", {"user_ids": [str(uuid.uuid4())] * 1001})
+    assert list(refused.value.messages) == ["user_ids"]
+
+
+def test_user_verified_carries_the_masked_name_and_never_the_name(identity, amqp_uri):
+    user = communicator(identity, amqp_uri, "13800150011", id_number=id_number(111), real_name="欧阳小明")
+    (payload,) = [p for (p,) in sql(identity, "SELECT payload FROM outbox WHERE event_type = 'user_verified'")
+                  if p["user_id"] == user]
+    assert payload["masked_name"] == "欧**明"
+    assert "欧阳小明" not in str(payload)

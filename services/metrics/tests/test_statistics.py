@@ -30,7 +30,8 @@ def org_with_members(metrics, amqp_uri, members, joined_at, region="110105"):
         category="county_cast", region_code=region)])
     users = [uuid.uuid4() for _ in range(members)]
     events = [make_event("user_verified", "identity", verification_id=str(uuid.uuid4()), user_id=str(u),
-                         region_code=region, communicator_type="individual", org_id=str(org_id)) for u in users]
+                         region_code=region, communicator_type="individual", org_id=str(org_id),
+                         masked_name=f"王*{n}") for n, u in enumerate(users)]
     for event in events:
         event["occurred_at"] = joined_at.isoformat()
     deliver(metrics, amqp_uri, "on_user_verified", events)
@@ -151,6 +152,7 @@ def test_leaderboards_rank_as_of_midnight_and_give_your_own_rank(metrics, amqp_u
     assert more
     assert read(url, stats.own_rank, c, "city", "110000", "week", DAY) == 2
     assert {(r["region_name"], r["org_name"]) for r in rows} == {("北京市朝阳区", "朝阳区科协")}
+    assert rows[0]["masked_name"] == "王*0"  # a, from user_verified: metrics keeps the masked name only
     orgs, _ = read(url, stats.leaderboard, "orgs", "national", None, "week", DAY, None, 1, 10)
     assert [(o["org_id"], o["shares"], o["rank"], o["region_name"]) for o in orgs] == [(org_id, 7, 1, "北京市朝阳区")]
     # Beijing's official city code gives the board filed under 110000; a province code as a city is refused
