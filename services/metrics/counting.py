@@ -41,6 +41,12 @@ def content_key(share):
     return str(share["user_id"]), str(share["content_id"]), share["channel"], shanghai_day(share["returned_at"])
 
 
+def _keys(share):
+    """(content key, (user, minute)) of a share, computed once."""
+    user, at = str(share["user_id"]), share["returned_at"]
+    return (user, str(share["content_id"]), share["channel"], shanghai_day(at)), (user, minute_of(at))
+
+
 @dataclass
 class Tally:
     """What was counted already: the keys (content_key) and counted shares per (user, minute)."""
@@ -49,8 +55,10 @@ class Tally:
     per_minute: dict = field(default_factory=dict)
 
     def add(self, share):
-        self.keys.add(content_key(share))
-        minute = (str(share["user_id"]), minute_of(share["returned_at"]))
+        self._add(*_keys(share))
+
+    def _add(self, key, minute):
+        self.keys.add(key)
         self.per_minute[minute] = self.per_minute.get(minute, 0) + 1
 
 
@@ -63,13 +71,14 @@ def decide(returns, tally, per_minute):
         raise ValueError("per_minute must be at least 1")
     decided = []
     for share in sorted(returns, key=lambda s: (s["returned_at"], str(s["share_id"]))):
-        if content_key(share) in tally.keys:
+        key, minute = _keys(share)
+        if key in tally.keys:
             outcome = DUPLICATE
-        elif tally.per_minute.get((str(share["user_id"]), minute_of(share["returned_at"])), 0) >= per_minute:
+        elif tally.per_minute.get(minute, 0) >= per_minute:
             outcome = MINUTE_CEILING
         else:
             outcome = COUNTED
-            tally.add(share)
+            tally._add(key, minute)
         decided.append((share, outcome))
     return decided
 
@@ -91,7 +100,7 @@ def first_returns(events, shares):
     Returns ([share dicts with returned_at, each share once], {event_id: outcome} for the events that are not
     their share's first valid return: REPEAT, NOT_OWNER, LATE or UNKNOWN_SHARE)."""
     outcomes, first, seen = {}, {}, set()
-    for event in sorted(events, key=lambda e: (e["returned_at"], str(e["event_id"]))):
+    for event in sorted(events, key=lambda e: e["returned_at"]):  # stable: ties keep their arrival order
         if event["event_id"] in seen:  # the same event twice (a redelivery inside one batch)
             continue
         seen.add(event["event_id"])

@@ -18,5 +18,5 @@ CREATE TABLE share_returns (
     outcome      text        NOT NULL CHECK (outcome IN ('counted', 'duplicate', 'minute_ceiling', 'repeat',
                                                          'not_owner', 'late', 'unknown_share'))
 );
+-- a person's returns (/me/stats, an audit of one account); by share: the shares table says how it was decided
 CREATE INDEX share_returns_user ON share_returns (user_id, returned_at);
-CREATE INDEX share_returns_share ON share_returns (share_id);
