@@ -88,7 +88,7 @@ class SettingsSchema(Schema):
     org_min_communicators = fields.Integer(validate=validate.Range(min=0, max=10_000_000))
     org_min_shares = fields.Integer(validate=validate.Range(min=0, max=1_000_000_000))
     individual_min_shares = fields.Integer(validate=validate.Range(min=0, max=1_000_000_000))
-    share_minute_ceiling = fields.Integer(validate=validate.Range(min=1, max=1000), metadata={
+    share_minute_ceiling = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), metadata={
         "description": "counted shares per communicator per clock minute (the counting rule)"})
     channel_points = fields.Dict(keys=fields.String(validate=validate.OneOf(SHARE_CHANNELS)),
                                  values=fields.Integer(validate=validate.Range(min=0, max=10000)),

@@ -112,3 +112,11 @@ def test_count_gives_totals_per_person():
     other = uuid.uuid4()
     returns = [share(T0), share(T0 + timedelta(seconds=1)), share(T0, channel="weibo", user=other)]
     assert counting.count(returns, 10) == {str(USER): 1, str(other): 1}
+
+
+@pytest.mark.parametrize("ceiling", [0, -1, 1001, "ten", 2.5])
+def test_the_admin_cannot_set_a_ceiling_outside_1_to_1000(ceiling):
+    from services.metrics.schemas import SettingsSchema
+
+    assert "share_minute_ceiling" in SettingsSchema().validate({"share_minute_ceiling": ceiling})
+    assert SettingsSchema().validate({"share_minute_ceiling": 10}) == {}
