@@ -9,16 +9,20 @@ import psycopg2.extras
 
 from kepu_common import regions
 from services.metrics.periods import shanghai_day
+from services.metrics.places import MUNICIPALITIES
 
 log = logging.getLogger(__name__)
 
 
 def city_and_province(region_code):
-    """(city, province) codes of a division; a municipality's district has its province as its city."""
+    """(city, province) codes of a division; a municipality's district has its province as its city, and a
+    county-level city directly under a province (省直辖县级市: 五指山 469001, 仙桃 429004) is its own city."""
     codes = regions.path(region_code) if region_code else []
     if not codes:
         return None, None
-    city = next((c for c in codes if regions.lookup(c).level == 2), codes[0])
+    city = next((c for c in codes if regions.lookup(c).level == 2), None)
+    if city is None:
+        city = codes[0] if codes[0] in MUNICIPALITIES else codes[-1]
     return city, codes[0]
 
 

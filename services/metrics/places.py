@@ -4,7 +4,9 @@ Metrics files a communicator under a city and a province (directory.city_and_pro
 the four municipalities (北京, 天津, 上海, 重庆) have the province as their parent in the Ministry of Civil
 Affairs' list, so their city is the province code (110000). People also know a municipality by its
 official city code (110100 北京市市辖区; 500200 重庆市县): every one of those codes names the same board
-as the province code, for a city board and a province board alike. Any other code that is not a city
+as the province code, for a city board and a province board alike. A county-level city directly under a
+province (省直辖县级市: 五指山 469001, 仙桃 429004, 济源 419001) has no prefecture above it: it is its own city
+board. Any other code that is not a city
 (for scope city) or not a province (for scope province) is refused with its own error, never answered
 with an empty board.
 """
@@ -33,11 +35,18 @@ def board_code(scope, code):
     if division is None:
         raise _refuse("region_unknown", code)
     level = regions.LEVELS[division.level]
-    if scope == "city" and (level == "city" or code in MUNICIPALITIES):
+    if scope == "city" and (level == "city" or code in MUNICIPALITIES or _directly_under_a_province(division)):
         return code
     if scope == "province" and level == "province":
         return code
     raise _refuse("not_a_city" if scope == "city" else "not_a_province", code)
+
+
+def _directly_under_a_province(division):
+    """A county-level city under a province itself (省直辖县级市: 五指山, 仙桃, 济源): its own city board."""
+    parent = regions.lookup(division.parent_code) if division.parent_code else None
+    return (regions.LEVELS[division.level] == "county" and parent is not None
+            and regions.LEVELS[parent.level] == "province" and parent.code not in MUNICIPALITIES)
 
 
 def name(code):

@@ -22,10 +22,16 @@ def test_a_citys_code_passes_and_so_do_cities_without_counties():
     assert places.board_code("city", "441900") == "441900"  # 东莞
     assert places.board_code("province", "440000") == "440000"
     assert places.board_code("org", "not-a-division") == "not-a-division"
+    # county-level cities directly under a province are their own city, where metrics files their people
+    for county_city in ("469001", "429004", "419001"):
+        assert places.board_code("city", county_city) == county_city
+        assert directory.city_and_province(county_city)[0] == county_city
+    assert directory.city_and_province("440305") == ("440300", "440000")
 
 
 @pytest.mark.parametrize("scope, code, field_code", [
-    ("city", "440000", "not_a_city"), ("city", "110105", "not_a_city"), ("city", "999999", "region_unknown"),
+    ("city", "440000", "not_a_city"), ("city", "110105", "not_a_city"), ("city", "460000", "not_a_city"),
+    ("city", "440305", "not_a_city"), ("city", "999999", "region_unknown"),
     ("province", "440100", "not_a_province"), ("province", "123456", "region_unknown")])
 def test_a_code_of_another_level_is_refused_never_an_empty_board(scope, code, field_code):
     with pytest.raises(InvalidInput) as refused:
