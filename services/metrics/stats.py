@@ -101,9 +101,10 @@ def _place_people(cur, rows):
     """Each communicator's organization and region now, with their names (a page: a few rows by key)."""
     if not rows:
         return
-    cur.execute("SELECT c.user_id, c.region_code, m.org_id, o.name, c.masked_name FROM communicators c "
-                "LEFT JOIN memberships m ON m.user_id = c.user_id AND m.left_at IS NULL "
-                "LEFT JOIN orgs o ON o.org_id = m.org_id WHERE c.user_id = ANY(%s::uuid[])",
+    # LATERAL, each by key: a plain join let the planner hash every current membership (a million) per page
+    cur.execute("SELECT c.user_id, c.region_code, m.org_id, (SELECT name FROM orgs WHERE org_id = m.org_id), "
+                "c.masked_name FROM communicators c LEFT JOIN LATERAL (SELECT org_id FROM memberships "
+                "WHERE user_id = c.user_id AND left_at IS NULL LIMIT 1) m ON true WHERE c.user_id = ANY(%s::uuid[])",
                 ([str(r["user_id"]) for r in rows],))
     found = {str(r[0]): r[1:] for r in cur.fetchall()}
     for row in rows:
