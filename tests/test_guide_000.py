@@ -247,5 +247,8 @@ def test_seed_000_from_registration_to_recognition(browser, platform):
     assert "疫情防控应急科普" in unquote(exported.headers["Content-Disposition"])
     assert [row[0] for row in rows[1:]] == ["机构", "个人"] and rows[1][2] == ORG and rows[1][8] == "4"
     assert rows[2][2:4] == ["周小雨", "139****0011"]  # the platform admin reads the full name
-    refused(lambda headers: get(platform, f"/recognitions.csv?campaign_id={campaign}", lin, headers), 403, "forbidden")
+    # the city 科协's admin (市科协 writes the commendations) reads it too, with the full names of the city's people
+    own = get(platform, f"/recognitions.csv?campaign_id={campaign}", login(platform, "13914000010"))
+    assert own.status_code == 200 and "周小雨,139****0011" in own.content.decode("utf-8-sig"), own.text
+    refused(lambda headers: get(platform, f"/recognitions.csv?campaign_id={campaign}", zhou, headers), 403, "forbidden")
 
