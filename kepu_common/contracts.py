@@ -105,6 +105,8 @@ class VerificationDecided(EventSchema):
     communicator_type = fields.String(load_default=None, allow_none=True,
                                       validate=validate.OneOf(COMMUNICATOR_TYPES))
     org_id = fields.UUID(load_default=None, allow_none=True)
+    # user_verified since issue 23: the real name masked (王*明) for leaderboards; never the name itself
+    masked_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
 class MembershipChanged(EventSchema):

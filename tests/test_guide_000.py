@@ -12,7 +12,7 @@ import subprocess
 import sys
 import uuid
 from datetime import datetime, timedelta, timezone
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import requests
 
@@ -71,6 +71,8 @@ def a_day_passes(platform, user_ids, org_id):
                               "WHERE day IS NOT NULL AND user_id::text = ANY(%s) RETURNING id", (user_ids,))
     platform.query("metrics", "UPDATE memberships SET joined_at = joined_at - interval '1 day' "
                               "WHERE org_id::text = %s RETURNING user_id", (org_id,))
+    platform.query("metrics", "UPDATE communicators SET verified_at = verified_at - interval '1 day' "
+                              "WHERE user_id::text = ANY(%s) RETURNING user_id", (user_ids,))
     rolled_up(platform, yesterday)
     return yesterday
 
@@ -246,7 +248,12 @@ def test_seed_000_from_registration_to_recognition(browser, platform):
     assert exported.status_code == 200 and exported.headers["Content-Type"].startswith("text/csv")
     assert exported.content.startswith(b"\xef\xbb\xbf")  # Excel opens the Chinese as Chinese
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
-    assert rows[0][0] == "疫情防控应急科普" and rows[1][0] == "类别"
-    assert [row[0] for row in rows[2:]] == ["机构", "个人"] and rows[2][2] == ORG and rows[2][5] == "4"
-    refused(lambda headers: get(platform, f"/recognitions.csv?campaign_id={campaign}", lin, headers), 403, "forbidden")
+    assert rows[0][0] == "类别"  # one header row first: the campaign and its period are in the file name
+    assert "疫情防控应急科普" in unquote(exported.headers["Content-Disposition"])
+    assert [row[0] for row in rows[1:]] == ["机构", "个人"] and rows[1][2] == ORG and rows[1][8] == "4"
+    assert rows[2][2:4] == ["周小雨", "139****0011"]  # the platform admin reads the full name
+    # the city 科协's admin (市科协 writes the commendations) reads it too, with the full names of the city's people
+    own = get(platform, f"/recognitions.csv?campaign_id={campaign}", login(platform, "13914000010"))
+    assert own.status_code == 200 and "周小雨,139****0011" in own.content.decode("utf-8-sig"), own.text
+    refused(lambda headers: get(platform, f"/recognitions.csv?campaign_id={campaign}", zhou, headers), 403, "forbidden")
 

@@ -1,12 +1,17 @@
 """Statistics (as of 00:00 Asia/Shanghai where they say as_of): organizations, leaderboards, recognition
 (JSON and CSV), activities, downloads; and the platform admin's metrics settings."""
-from flask import Response, g, request
+import io
+from datetime import datetime, timedelta
+
+from flask import g, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from gateway import rpc
 from gateway.auth import require_auth
-from kepu_common.messages import negotiate
+from kepu_common.messages import negotiate, text
+from services.metrics import recognition
+from services.metrics.periods import shanghai_day
 from services.metrics.schemas import (
     ActivityStatsRequest, ActivityStatsSchema, CampaignRequest, CampaignSchema, DownloadsRequest, DownloadsSchema,
     LeaderboardRequest, LeaderboardSchema, OrgStatsSchema, RecognitionRequest, RecognitionSchema, SettingsSchema,
@@ -18,6 +23,8 @@ admin = Blueprint("metrics_admin", __name__, description="Points, caps, windows,
                                                          "(platform_admin only)")
 ADMIN = "platform_admin"
 AREA_ADMINS = ("platform_admin", "district_admin", "street_admin", "org_admin")
+RECOGNITION_READERS = AREA_ADMINS  # each sees full names only of the people they are concerned with
+PEOPLE_CHUNK = 1000  # identity's people RPC takes up to this many at once
 
 
 @orgs.route("/<uuid:org_id>/stats")
@@ -33,44 +40,85 @@ class OrgStats(MethodView):
                         admin=ADMIN in g.claims.get("roles", []))
 
 
+def named(rows, actor_id=None):
+    """rows (each with a user_id) with masked_name, and real_name and phone where identity lets the actor
+    see them (services/identity/people.py: the admins concerned); identity is asked PEOPLE_CHUNK at a time.
+    Without an actor only the rows metrics has no masked name for are asked (verified before user_verified
+    carried it): a board page normally costs no second RPC."""
+    ask = rows if actor_id is not None else [r for r in rows if not r.get("masked_name")]
+    ids = sorted({str(r["user_id"]) for r in ask if r.get("user_id")})
+    found = {}
+    for i in range(0, len(ids), PEOPLE_CHUNK):
+        for person in rpc.call("identity", "people", {"user_ids": ids[i:i + PEOPLE_CHUNK], "actor_id": actor_id}):
+            found[str(person["user_id"])] = person
+    for row in ask:
+        person = found.get(str(row.get("user_id")), {})
+        row["masked_name"] = person.get("masked_name") or row.get("masked_name")
+        if actor_id is not None:
+            row["real_name"], row["phone"] = person.get("real_name"), person.get("phone")
+    return rows
+
+
 @bp.route("/leaderboard")
 class Leaderboard(MethodView):
     @require_auth()
     @bp.arguments(LeaderboardRequest, location="query")
     @bp.response(200, LeaderboardSchema)
+    @bp.alt_response(400, description="`code` is not a city (scope city) or not a province (scope province): "
+                                      "`leaderboard_code_invalid`, `code`: `not_a_city`, `not_a_province` or "
+                                      "`region_unknown`")
     @bp.alt_response(404, description="no such campaign (`campaign_id`)")
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, query):
         """Communicators (or organizations) by counted shares in a city, province or organization, over a day,
-        a week or a campaign, as of 00:00, with your own rank."""
-        return rpc.call("metrics", "leaderboard", g.claims["sub"], LeaderboardRequest().dump(query))
+        a week or a campaign, as of 00:00, with your own rank. Communicators are named by their real name
+        masked (王*明), with their organization and region; a municipality's city code (110100) and its
+        province code (110000) give the same board."""
+        board = rpc.call("metrics", "leaderboard", g.claims["sub"], LeaderboardRequest().dump(query))
+        if query["subject"] == "communicators":
+            named(board["items"])
+        return board
+
+
+def _recognitions(query):
+    found = rpc.call("metrics", "recognitions", RecognitionRequest().dump(query))
+    named(found["individuals"], g.claims["sub"])
+    return found
 
 
 @bp.route("/recognitions")
 class Recognitions(MethodView):
-    @require_auth(ADMIN)
+    @require_auth(*RECOGNITION_READERS)
     @bp.arguments(RecognitionRequest, location="query")
     @bp.response(200, RecognitionSchema)
     @bp.alt_response(404, description="no such campaign")
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, query):
-        """Organizations and individuals reaching the campaign's thresholds (platform admin)."""
-        return rpc.call("metrics", "recognitions", RecognitionRequest().dump(query))
+        """Organizations and individuals reaching the campaign's thresholds. Individuals are named in full, with
+        their phone masked, for the platform admin and the admins of their area or organization (a CAST's
+        admins: its region); for any other admin by the masked name only."""
+        return _recognitions(query)
 
 
 @bp.route("/recognitions.csv")
 class RecognitionsCsv(MethodView):
-    @require_auth(ADMIN)
+    @require_auth(*RECOGNITION_READERS)
     @bp.arguments(RecognitionRequest, location="query")
-    @bp.response(200, description="text/csv, UTF-8 with a BOM (Excel opens the Chinese correctly)")
+    @bp.response(200, description="text/csv, UTF-8 with a BOM: one header row, then one row per organization and "
+                                  "per person; the campaign and its period are in the file name")
     @bp.alt_response(404, description="no such campaign")
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, query):
-        """The recognition list as CSV (platform admin); headers in the reader's language."""
-        text = rpc.call("metrics", "recognitions_csv", RecognitionRequest().dump(query),
-                        negotiate(request.headers.get("Accept-Language")))
-        return Response(text.encode("utf-8"), mimetype="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="recognitions-{query["campaign_id"]}.csv"'})
+        """The recognition list as a table (CSV), named as in GET /recognitions; headers in the reader's
+        language."""
+        found = _recognitions(query)
+        locale = negotiate(request.headers.get("Accept-Language"))
+        headers = {"columns": [text(f"recognition_column.{c}", locale) for c in recognition.COLUMNS],
+                   "org": text("recognition_kind.org", locale), "individual": text("recognition_kind.individual", locale)}
+        body = recognition.csv_text(found["orgs"], found["individuals"], headers).encode("utf-8")
+        as_of_day = shanghai_day(datetime.fromisoformat(found["as_of"])) - timedelta(days=1)
+        return send_file(io.BytesIO(body), mimetype="text/csv", as_attachment=True,
+                         download_name=recognition.file_name(found["campaign"], as_of_day))
 
 
 @bp.route("/stats/activities")

@@ -7,6 +7,8 @@ the outbox) in the consumer's transaction; these functions read nothing and writ
 """
 from dataclasses import dataclass, field
 
+from services.identity.people import masked
+
 # the communicator types whose approval also grants the role of the same name, scoped to their division
 AREA_ROLES = ("district_admin", "street_admin")
 
@@ -59,6 +61,8 @@ def verification_decided(verification, decision, comment, reviewer_id):
         # an area admin administers the division they were verified for: a street admin their township
         area = verification.get("township_code") or verification["region_code"]
         grants.append(Grant(user_id, verification["communicator_type"], area, note))
+    # boards name a communicator by the real name masked (王*明): metrics keeps that, never the name
+    payload["masked_name"] = masked(verification.get("real_name"))
     return Effects("approved", comment or "", grants=tuple(grants), placements=placements,
                    events=(("user_verified", payload),))
 

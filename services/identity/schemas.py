@@ -419,3 +419,18 @@ class RegionQuery(Schema):
 
 class LeftSchema(Schema):
     org_id = fields.UUID(metadata={"description": "the organization left"})
+
+
+class PeopleRequest(Schema):
+    """Who to name (people, for leaderboards and the recognition list), and who asks (None: masked names only)."""
+
+    user_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=1000))
+    actor_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class PersonSchema(Schema):
+    user_id = fields.UUID()
+    masked_name = fields.String(allow_none=True, metadata={"description": "the real name masked (王*明)"})
+    real_name = fields.String(allow_none=True, metadata={"description": "only for the admins concerned"})
+    phone = fields.String(allow_none=True, metadata={"description": "masked (138****1234), only for the admins "
+                                                                    "concerned"})

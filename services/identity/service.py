@@ -30,6 +30,8 @@ from services.identity.notifications.schemas import (
     MarkedSchema, MarkReadRequest, NotificationPageRequest, NotificationPageSchema, PreferencesRequest,
     PreferencesSchema, UnreadSchema,
 )
+from services.identity import people
+from services.identity.schemas import PeopleRequest, PersonSchema
 from services.identity.schemas import (
     AreaCall, AreaCommunicatorPageSchema, AuditEntrySchema, JoinedSchema, JoinRequest, LeaveRequest, LeftSchema,
     LoginCall, MemberPageSchema, OrgHitSchema, OrgRequest, OrgSchema, OrgSearchRequest, PageRequest, PasswordResetCall,
@@ -610,3 +612,12 @@ class IdentityService(PlatformService):
             "sms": sms, "kinds": [{"kind": name, "sms": sms.get(name, False)} for name in notification_kinds.NAMES],
             "quiet_hours": "" if quiet.start == quiet.end else f"{quiet.start:%H:%M}-{quiet.end:%H:%M}",
             "sms_daily_limit": config.sms_daily_limit})
+
+    # --- people as others read them (leaderboards, the recognition list) -----------------------
+    @rpc
+    def people(self, request):
+        """Masked real names of verified communicators; full names and masked phones for the admins concerned
+        (services/identity/people.py). Read-only."""
+        data = PeopleRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            return PersonSchema(many=True).dump(people.read(cur, data["user_ids"], data["actor_id"]))

@@ -119,10 +119,10 @@ def latest(cur, user_id):
 
 def pending(cur, verification_id):
     """The pending verification, locked, or None when it was decided already (a redelivered or stale decision)."""
-    cur.execute("SELECT id, user_id, org_id, region_code, township_code, communicator_type FROM verifications "
+    cur.execute("SELECT id, user_id, org_id, region_code, township_code, communicator_type, real_name FROM verifications "
                 "WHERE id = %s AND status = 'pending' FOR UPDATE", (verification_id,))
     row = cur.fetchone()
-    keys = ("id", "user_id", "org_id", "region_code", "township_code", "communicator_type")
+    keys = ("id", "user_id", "org_id", "region_code", "township_code", "communicator_type", "real_name")
     return dict(zip(keys, row)) if row else None
 
 

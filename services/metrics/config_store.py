@@ -1,6 +1,6 @@
 """The admin's settings: return window, daily cap, recognition thresholds, points per channel, campaigns."""
 SETTING_COLUMNS = ("return_window_minutes", "daily_cap", "org_min_communicators", "org_min_shares",
-                   "individual_min_shares")
+                   "individual_min_shares", "share_minute_ceiling")
 
 
 def settings(cur):

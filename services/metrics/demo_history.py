@@ -90,15 +90,20 @@ def _seed_day(cur, day, wanted, contents):
                 "GROUP BY user_id", (day, users))
     have = dict(cur.fetchall())
     returns = []
+    # the counting rule counts one share per content and channel a day: each share of a day its own pair
+    pairs = len(contents) * len(CHANNELS)
     for user_id in users:
         existing = have.get(user_id, 0)
-        missing = wanted[(user_id, day)] - existing
+        missing = min(wanted[(user_id, day)], pairs) - existing
+        offset = int(_unit(user_id, day, "pair") * pairs)
         for n, (started, back) in enumerate(share_times(user_id, day, existing, max(missing, 0)), existing):
-            content_type, content_id = contents[int(_unit(user_id, day, n, "c") * len(contents))]
-            channel = CHANNELS[int(_unit(user_id, day, n, "ch") * len(CHANNELS))]
+            pair = (offset + n) % pairs
+            content_type, content_id = contents[pair // len(CHANNELS)]
+            channel = CHANNELS[pair % len(CHANNELS)]
             share = shares.start(cur, uuid.UUID(user_id), {"content_type": content_type, "content_id": content_id,
                                                           "channel": channel}, started)
-            returns.append({"share_id": share["id"], "user_id": share["user_id"], "returned_at": back})
+            returns.append({"event_id": uuid.uuid4(), "share_id": share["id"], "user_id": share["user_id"],
+                            "returned_at": back})
     if returns:
         shares.count_returns(cur, returns)
     return len(returns)

@@ -9,16 +9,20 @@ import psycopg2.extras
 
 from kepu_common import regions
 from services.metrics.periods import shanghai_day
+from services.metrics.places import MUNICIPALITIES
 
 log = logging.getLogger(__name__)
 
 
 def city_and_province(region_code):
-    """(city, province) codes of a division; a municipality's district has its province as its city."""
+    """(city, province) codes of a division; a municipality's district has its province as its city, and a
+    county-level city directly under a province (省直辖县级市: 五指山 469001, 仙桃 429004) is its own city."""
     codes = regions.path(region_code) if region_code else []
     if not codes:
         return None, None
-    city = next((c for c in codes if regions.lookup(c).level == 2), codes[0])
+    city = next((c for c in codes if regions.lookup(c).level == 2), None)
+    if city is None:
+        city = codes[0] if codes[0] in MUNICIPALITIES else codes[-1]
     return city, codes[0]
 
 
@@ -33,11 +37,14 @@ def users_verified(cur, events):
     for e in events:
         city, province = city_and_province(e.get("region_code"))
         cur.execute(
-            "INSERT INTO communicators (user_id, verified_at, region_code, city_code, province_code, communicator_type) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id) DO UPDATE SET verified_at = EXCLUDED.verified_at, "
+            "INSERT INTO communicators (user_id, verified_at, region_code, city_code, province_code, communicator_type, "
+            "masked_name) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (user_id) DO UPDATE SET "
+            "masked_name = coalesce(EXCLUDED.masked_name, communicators.masked_name), "
+            "verified_at = least(communicators.verified_at, EXCLUDED.verified_at), "
             "region_code = EXCLUDED.region_code, city_code = EXCLUDED.city_code, "
             "province_code = EXCLUDED.province_code, communicator_type = EXCLUDED.communicator_type",
-            (e["user_id"], e["occurred_at"], e.get("region_code"), city, province, e.get("communicator_type")))
+            (e["user_id"], e["occurred_at"], e.get("region_code"), city, province, e.get("communicator_type"),
+             e.get("masked_name")))
         if e.get("org_id"):
             join(cur, e["user_id"], e["org_id"], e["occurred_at"])
 

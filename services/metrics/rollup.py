@@ -77,6 +77,9 @@ def roll_up(cur, day):
     # max only when one of the day's shares lacked its own (bool_or), which is exactly
     # max(coalesce(share's, directory's)) over the shares. The grouping runs in CREATE TABLE AS, which
     # PostgreSQL runs in parallel (an INSERT … SELECT never is).
+    # Boards, organization figures and recognition name people by their real name: only the shares of
+    # communicators verified (实名认证) before the day's end count there (docs/architecture.md "Which shares
+    # count"); an unverified account's shares still count for its own figures and points.
     cur.execute("DROP TABLE IF EXISTS rollup_day_user")
     cur.execute(
         "CREATE TEMP TABLE rollup_day_user ON COMMIT DROP AS "
@@ -97,7 +100,7 @@ def roll_up(cur, day):
         "  CASE WHEN d.province_missing THEN greatest(d.province_code, c.province_code) ELSE d.province_code END "
         "    AS province_code, "
         "  d.shares "
-        "FROM day_shares d LEFT JOIN communicators c ON c.user_id = d.user_id "
+        "FROM day_shares d JOIN communicators c ON c.user_id = d.user_id AND c.verified_at < %(cutoff)s "
         "LEFT JOIN member m ON m.user_id = d.user_id", {"day": day, "cutoff": cutoff})
 
     cur.execute("ANALYZE rollup_day_user")

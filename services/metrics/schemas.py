@@ -89,6 +89,8 @@ class SettingsSchema(Schema):
     org_min_communicators = fields.Integer(validate=validate.Range(min=0, max=10_000_000))
     org_min_shares = fields.Integer(validate=validate.Range(min=0, max=1_000_000_000))
     individual_min_shares = fields.Integer(validate=validate.Range(min=0, max=1_000_000_000))
+    share_minute_ceiling = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), metadata={
+        "description": "counted shares per communicator per clock minute (the counting rule)"})
     channel_points = fields.Dict(keys=fields.String(validate=validate.OneOf(SHARE_CHANNELS)),
                                  values=fields.Integer(validate=validate.Range(min=0, max=10000)),
                                  metadata={"description": "points per counted share; 0 where a platform forbids rewards"})
@@ -328,6 +330,18 @@ class RedemptionPageSchema(Page):
 class MeStatsSchema(Schema):
     shares_today = fields.Integer(metadata={"description": "counted shares today (Asia/Shanghai), live"})
     shares_total = fields.Integer(metadata={"description": "counted shares in total, live"})
+    returns_today = fields.Integer(metadata={"description": "returns received today (raw, every one, counted or not)"})
+    returns_total = fields.Integer(metadata={"description": "returns received in total (raw)"})
+    not_counted_today = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "shares returned today that the counting rule did not count, per reason: duplicate (the "
+                       "same content on the same channel counted already today), minute_ceiling (more than "
+                       "counting_rule.per_minute in one minute)"})
+    counting_rule = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "per_content_channel_day: counted shares per content, channel and Asia/Shanghai day; "
+                       "per_minute: counted shares per clock minute"})
+    counts_for_boards = fields.Boolean(metadata={
+        "description": "false until your real-name verification is approved: your shares then count for your own "
+                       "figures and points but not on leaderboards, organization figures or recognition"})
     points = fields.Integer()
     rank = fields.Integer(allow_none=True, metadata={"description": "rank in your city this week, as of 00:00"})
     rank_scope = fields.String()
@@ -340,6 +354,7 @@ class OrgStatsSchema(Schema):
     name = fields.String()
     category = fields.String()
     region_code = fields.String()
+    region_name = fields.String(allow_none=True)
     communicators = fields.Integer(metadata={"description": "registered communicators as of as_of"})
     shares_total = fields.Integer(metadata={"description": "counted shares made by them until as_of"})
     shares_last_day = fields.Integer(metadata={"description": "counted shares of the day before as_of"})
@@ -373,14 +388,22 @@ class LeaderRowSchema(Schema):
     rank = fields.Integer()
     shares = fields.Integer()
     user_id = Text()
+    masked_name = fields.String(allow_none=True, metadata={
+        "description": "communicators: the real name masked (王*明), from identity; null if it is unknown"})
     org_id = Text()
-    name = fields.String()
+    name = fields.String(metadata={"description": "organizations: the organization's name"})
+    org_name = fields.String(allow_none=True, metadata={"description": "communicators: their organization's name"})
+    region_code = fields.String(allow_none=True)
+    region_name = fields.String(allow_none=True, metadata={"description": "the region's full name (北京市朝阳区)"})
 
 
 class LeaderboardSchema(Page):
     items = fields.List(fields.Nested(LeaderRowSchema))
     own_rank = fields.Integer(allow_none=True, metadata={"description": "the caller's rank (communicators)"})
     as_of = Instant()
+    scope_code = fields.String(allow_none=True, metadata={
+        "description": "the code the board is filed under (110100, 北京's official city code, gives 110000)"})
+    scope_name = fields.String(allow_none=True, metadata={"description": "the city's or province's name"})
 
 
 class RecognitionRequest(Schema):
@@ -391,13 +414,22 @@ class RecognisedOrgSchema(Schema):
     org_id = Text()
     name = fields.String()
     region_code = fields.String()
+    region_name = fields.String(allow_none=True)
     communicators = fields.Integer()
     shares = fields.Integer()
 
 
 class RecognisedPersonSchema(Schema):
     user_id = Text()
+    masked_name = fields.String(allow_none=True, metadata={"description": "the real name masked (王*明)"})
+    real_name = fields.String(allow_none=True, metadata={
+        "description": "the full real name: only for the platform admin and the admins of the person's area or "
+                       "organization (docs/architecture.md \"Who sees names\"); null for anyone else"})
+    phone = fields.String(allow_none=True, metadata={"description": "masked (138****1234), with real_name only"})
+    org_id = Text(allow_none=True)
+    org_name = fields.String(allow_none=True)
     region_code = fields.String(allow_none=True)
+    region_name = fields.String(allow_none=True)
     shares = fields.Integer()
 
 
@@ -416,6 +448,7 @@ class ActivityStatsRequest(Schema):
 
 class CountSchema(Schema):
     key = fields.String()
+    name = fields.String(allow_none=True, metadata={"description": "by_region: the region's full name"})
     approved = fields.Integer()
 
 

@@ -7,14 +7,13 @@ from nameko.timer import timer
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
 from kepu_common.errors import Forbidden, InvalidInput
-from kepu_common.messages import text
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common import regions
 from kepu_common.messages import label
 from kepu_common.storage import ObjectStorage
 from services.metrics import (
-    config_store, directory, ledger, mall, ping_receipts, recognition, rollup, share_ids, shares, stats,
+    config_store, directory, ledger, mall, ping_receipts, places, rollup, share_ids, shares, stats,
 )
 from services.metrics import mall_images
 from services.metrics.dependencies import Settings
@@ -310,6 +309,7 @@ class MetricsService(PlatformService):
     @rpc
     def leaderboard(self, user_id, request):
         data = LeaderboardRequest().load(request)
+        data["code"] = places.board_code(data["scope"], data["code"])
         cutoff, last_day = as_of(_now())
         with self.db, self.db.cursor() as cur:
             rows, more = stats.leaderboard(cur, data["subject"], data["scope"], data["code"], data["period"],
@@ -319,22 +319,16 @@ class MetricsService(PlatformService):
                 own = stats.own_rank(cur, user_id, data["scope"], data["code"], data["period"], last_day,
                                      data["campaign_id"])
         return LeaderboardSchema().dump({"items": rows, "page": data["page"], "page_size": data["page_size"],
-                                         "has_more": more, "own_rank": own, "as_of": cutoff})
+                                         "has_more": more, "own_rank": own, "as_of": cutoff,
+                                         "scope_code": data["code"],
+                                         "scope_name": places.name(data["code"]) if data["scope"] in ("city", "province")
+                                         else None})
 
     @rpc
     def recognitions(self, request):
         data = RecognitionRequest().load(request)
         with self.db, self.db.cursor() as cur:
             return RecognitionSchema().dump(stats.recognitions(cur, data["campaign_id"], as_of(_now())[1]))
-
-    @rpc
-    def recognitions_csv(self, request, locale="zh_CN"):
-        data = RecognitionRequest().load(request)
-        with self.db, self.db.cursor() as cur:
-            found = stats.recognitions(cur, data["campaign_id"], as_of(_now())[1])
-        headers = {"columns": [text(f"recognition_column.{c}", locale) for c in recognition.ORG_COLUMNS],
-                   "org": text("recognition_kind.org", locale), "individual": text("recognition_kind.individual", locale)}
-        return recognition.csv_text(found["campaign"], found["orgs"], found["individuals"], headers)
 
     @rpc
     def activity_stats(self, request=None):

@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 from kepu_common.errors import NotFound
-from services.metrics import config_store, directory, ledger, points
+from services.metrics import config_store, counting, directory, ledger, points
 from services.metrics.periods import shanghai_day
 
 log = logging.getLogger(__name__)
@@ -41,37 +41,47 @@ def start(cur, user_id, data, now):
 
 
 def count_returns(cur, events):
-    """Count each returned share once and award its points. Returns the days that got counted shares.
+    """Decide each returned share once by the counting rule (counting.py) and award the counted ones their
+    points; every raw return is kept with its outcome (share_returns). Returns the days that got counted shares.
 
     Only the owner's return within the window is accepted upstream (the gateway checks the signed share
-    id); here the same is checked again, and a share already counted (a repeated return, a redelivery,
-    a second instance) matches no row. Rows are locked in share-id order so two instances never deadlock.
+    id); here the same is checked again, and a share already decided (a repeated return, a redelivery, a
+    second instance) is a repeat. Rows are locked in share-id order, then the (user, day) rows of
+    daily_points, so two instances never deadlock and decide one person's day one after the other.
 
     Every statement finds its rows by key (`= ANY(ids)`): a join with the batch's arrays let the planner
     hash the whole shares table, twice per batch.
     """
-    by_share = {}
-    for e in events:
-        by_share.setdefault(e["share_id"], []).append(e)
-    if not by_share:
+    if not events:
         return set()
-    cur.execute("SELECT id, user_id, channel, expires_at FROM shares WHERE id = ANY(%s::uuid[]) "
-                "AND returned_at IS NULL ORDER BY id FOR UPDATE",
-                ([str(share_id) for share_id in by_share],))
-    counted = []
-    for share_id, user_id, channel, expires_at in cur.fetchall():
-        # the owner's earliest return inside the window stands
-        valid = [e["returned_at"] for e in by_share.get(share_id, ())
-                 if str(e["user_id"]) == str(user_id) and e["returned_at"] <= expires_at]
-        if valid:
-            counted.append({"share_id": share_id, "user_id": user_id, "channel": channel, "returned_at": min(valid)})
-    if len(counted) < len(by_share):
-        log.info("%d of %d returned share(s) were counted before, unknown, someone else's or late; not counted",
-                 len(by_share) - len(counted), len(by_share))
+    share_ids = sorted({str(e["share_id"]) for e in events})
+    cur.execute("SELECT id, user_id, content_id, channel, expires_at, returned_at IS NOT NULL FROM shares "
+                "WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE", (share_ids,))
+    known = {str(row[0]): {"user_id": row[1], "content_id": row[2], "channel": row[3], "expires_at": row[4],
+                      "decided": row[5]} for row in cur.fetchall()}
+    candidates, outcomes = counting.first_returns(events, known)
+    counted, not_counted = [], []
+    if candidates:
+        settings = config_store.settings(cur)
+        # the (user, day) rows locked first: the tally read next cannot change under this batch
+        earned = _earned_so_far(cur, {(c["user_id"], shanghai_day(c["returned_at"])) for c in candidates})
+        tally = _tally(cur, earned.keys())
+        for share, outcome in counting.decide(candidates, tally, settings["share_minute_ceiling"]):
+            outcomes[share["event_id"]] = outcome
+            (counted if outcome == counting.COUNTED else not_counted).append(share)
+    _audit(cur, events, outcomes)
+    if len(counted) < len(events):
+        log.info("%d of %d return(s) counted (the rest: repeats, unknown, someone else's, late, or not counted "
+                 "by the counting rule)", len(counted), len(events))
+    if not_counted:
+        ids = [str(s["share_id"]) for s in not_counted]
+        cur.execute("UPDATE shares SET returned_at = v.returned_at, not_counted = v.reason "
+                    "FROM unnest(%s::uuid[], %s::timestamptz[], %s::text[]) AS v (id, returned_at, reason) "
+                    "WHERE shares.id = v.id AND shares.id = ANY(%s::uuid[])",
+                    (ids, [s["returned_at"] for s in not_counted], [outcomes[s["event_id"]] for s in not_counted],
+                     ids))
     if not counted:
         return set()
-    settings = config_store.settings(cur)
-    earned = _earned_so_far(cur, {(c["user_id"], shanghai_day(c["returned_at"])) for c in counted})
     awarded = points.award(counted, settings["channel_points"], settings["daily_cap"], earned)
     returned_at = {c["share_id"]: c["returned_at"] for c in counted}
     ids = [str(a[0]) for a in awarded]
@@ -82,6 +92,34 @@ def count_returns(cur, events):
     _add_daily(cur, awarded)
     ledger.append(cur, [(uid, pts, "share", str(sid)) for sid, uid, _, pts in awarded if pts > 0])
     return {day for _, _, day, _ in awarded}
+
+
+def _tally(cur, user_days):
+    """What the counting rule needs to know of the counted shares of these (user, day)s."""
+    users = sorted({str(u) for u, _ in user_days})
+    days = sorted({d for _, d in user_days})
+    wanted = {(str(u), d) for u, d in user_days}
+    cur.execute("SELECT user_id, content_id, channel, returned_at, day FROM shares "
+                "WHERE user_id = ANY(%s::uuid[]) AND day = ANY(%s::date[])", (users, days))
+    tally = counting.Tally()
+    for user_id, content_id, channel, returned_at, day in cur.fetchall():
+        if (str(user_id), day) in wanted:
+            tally.add({"user_id": user_id, "content_id": content_id, "channel": channel, "returned_at": returned_at})
+    return tally
+
+
+def _audit(cur, events, outcomes):
+    """Every raw return, with what it decided (a redelivered event is kept once)."""
+    rows = {}
+    for e in events:
+        rows.setdefault(str(e["event_id"]), (str(e["share_id"]), str(e["user_id"]), e["returned_at"],
+                                             outcomes[e["event_id"]]))
+    ids = sorted(rows)
+    cur.execute("INSERT INTO share_returns (event_id, share_id, user_id, returned_at, outcome) "
+                "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::uuid[], %s::timestamptz[], %s::text[]) "
+                "ON CONFLICT (event_id) DO NOTHING",
+                (ids, [rows[i][0] for i in ids], [rows[i][1] for i in ids], [rows[i][2] for i in ids],
+                 [rows[i][3] for i in ids]))
 
 
 def _earned_so_far(cur, keys):

@@ -63,6 +63,8 @@ def test_existing_days_move_into_partitions_and_a_rerun_swaps_the_days_partition
         assert rows(cur) == before
         assert partitions(cur) == ["day_user_20260901_0", "day_user_20260902_0"]
         at = day_start(DAYS[0]) + timedelta(hours=9)
+        cur.executemany("INSERT INTO communicators (user_id, verified_at) VALUES (%s, %s)",
+                        [(user, at - timedelta(days=1)) for user in users])  # verified: on the boards
         cur.executemany(
             "INSERT INTO shares (id, user_id, content_type, content_id, channel, region_code, city_code, province_code, "
             "started_at, expires_at, returned_at, day, points) VALUES (%s, %s, 'resource', %s, 'qq', '110105', '110100', "

@@ -57,13 +57,17 @@ def rows(conn, sql, *args):
 def test_seeding_writes_counted_shares_with_points_rolls_up_and_a_second_run_adds_nothing(metrics_db):
     star, other, org_id, content = (str(uuid.uuid4()) for _ in range(4))
     directory(metrics_db, [star, other], org_id, content, NOW)
-    means = {star: 70, other: 2}  # the star passes the daily cap of 50 points
+    means = {star: 70, other: 2}
 
     done = demo_history.seed(metrics_db, means, [("resource", content), ("resource", str(uuid.uuid4()))], NOW, days=3)
     days = [date(2026, 9, 7), date(2026, 9, 8), date(2026, 9, 9)]
     assert done["rolled_up"] == days
-    wanted = demo_history.plan(means, days[0], days[-1])
+    # one shareable content: the counting rule counts at most one share per channel of it a day
+    pairs = len(demo_history.CHANNELS)
+    wanted = {key: min(n, pairs) for key, n in demo_history.plan(means, days[0], days[-1]).items()}
+    assert max(demo_history.plan(means, days[0], days[-1]).values()) > pairs
     assert done["added"] == sum(wanted.values())
+    assert rows(metrics_db, "SELECT count(*) FROM shares WHERE day IS NULL") == [(0,)]  # every one counted
     per_day = rows(metrics_db, "SELECT user_id::text, day, count(*), sum(points) FROM shares GROUP BY 1, 2")
     assert {(u, d): n for u, d, n, _ in per_day} == wanted
     assert all(points <= 50 for *_, points in per_day)

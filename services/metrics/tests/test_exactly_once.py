@@ -71,7 +71,8 @@ def assert_books_balance(db, expected_shares, expected_points):
 
 def test_two_instances_count_the_same_as_one(container_factory, metrics_config, db, amqp_uri):
     with db.cursor() as cur:
-        cur.execute("UPDATE settings SET daily_cap = 7")
+        # every share its own content; all return within a minute: no counting-rule ceiling here
+        cur.execute("UPDATE settings SET daily_cap = 7, share_minute_ceiling = 1000")
     users = [uuid.uuid4() for _ in range(20)]
     shares = seed_shares(db, users, 10)
     first, second = (container_factory(MetricsService, metrics_config) for _ in range(2))
@@ -93,7 +94,7 @@ def test_two_instances_count_the_same_as_one(container_factory, metrics_config, 
 def test_a_consumer_killed_mid_batch_loses_nothing_and_counts_nothing_twice(metrics_config, db, amqp_uri,
                                                                              share_key_file, tmp_path):
     with db.cursor() as cur:
-        cur.execute("UPDATE settings SET daily_cap = 1000000")
+        cur.execute("UPDATE settings SET daily_cap = 1000000, share_minute_ceiling = 1000")
     shares = seed_shares(db, [uuid.uuid4() for _ in range(400)], 50)
     publish_returns(amqp_uri, shares)
     env = dict(os.environ, AMQP_URI=amqp_uri, DATABASE_URL=metrics_config["DATABASE_URL"],

@@ -29,6 +29,9 @@ def count_shares(conn, counts, day=DAY):
     rows = [(uuid.uuid4(), user, place[0], place[1], place[2], at, day)
             for user, (place, n) in counts.items() for _ in range(n)]
     with conn, conn.cursor() as cur:
+        # verified communicators: only their shares are on boards
+        cur.executemany("INSERT INTO communicators (user_id, verified_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                        [(user, day_start(day) - timedelta(days=1)) for user in counts])
         cur.executemany(
             "INSERT INTO shares (id, user_id, content_type, content_id, channel, region_code, city_code, province_code, "
             "started_at, expires_at, returned_at, day, points) VALUES (%s, %s, 'resource', %s, 'qq', %s, %s, %s, %s, "

@@ -1,7 +1,9 @@
 """Where a day's shares count (services/metrics/rollup.py): per column, the greatest of the shares' own values,
 with the directory's value (the communicator's region, the membership at the cutoff) taking part only when a
 share lacked its own. Random days of shares with and without places, communicators with and without a
-region, memberships current, ended and overlapping the cutoff, against that rule written in Python."""
+region, memberships current, ended and overlapping the cutoff, against that rule written in Python. Only
+communicators verified before the cutoff are on the day's boards (the counting rule's decision for accounts
+without real-name verification)."""
 import random
 import uuid
 from datetime import date, timedelta
@@ -24,10 +26,11 @@ def db(database_factory):
     conn.close()
 
 
-def expected(shares, places, memberships):
-    """user -> (org, region, city, province, shares): max over the day's shares of coalesce(own, directory's)."""
+def expected(shares, places, memberships, verified):
+    """user -> (org, region, city, province, shares): max over the day's shares of coalesce(own, directory's),
+    for the users verified before the cutoff."""
     result = {}
-    for user in {s["user"] for s in shares}:
+    for user in {s["user"] for s in shares} & verified:
         mine = [s for s in shares if s["user"] == user]
         orgs = [str(m["org"]) for m in memberships if m["user"] == user and m["joined"] < CUTOFF
                 and (m["left"] is None or m["left"] >= CUTOFF)]
@@ -58,11 +61,14 @@ def test_the_day_counts_where_the_rule_says(db, seed):
     shares = [{"user": rng.choice(users), "place": rng.choice(PLACES), "org": rng.choice(orgs + [None, None])}
               for _ in range(200)]
     at = day_start(DAY) + timedelta(hours=9)
+    # verified before the cutoff, at it or after it (not yet on that day's boards), or never
+    verified_at = {u: rng.choice((CUTOFF - timedelta(days=3), CUTOFF - timedelta(seconds=1), CUTOFF, None))
+                   for u in places}
     with db, db.cursor() as cur:
-        cur.executemany("INSERT INTO communicators (user_id, region_code, city_code, province_code) "
-                        "VALUES (%s, %s, %s, %s)", [(str(u), *p) for u, p in places.items() if p])
-        cur.executemany("INSERT INTO communicators (user_id) VALUES (%s)",
-                        [(str(u),) for u in users if u in places and places[u] is None])
+        cur.executemany("INSERT INTO communicators (user_id, region_code, city_code, province_code, verified_at) "
+                        "VALUES (%s, %s, %s, %s, %s)", [(str(u), *p, verified_at[u]) for u, p in places.items() if p])
+        cur.executemany("INSERT INTO communicators (user_id, verified_at) VALUES (%s, %s)",
+                        [(str(u), verified_at[u]) for u in users if u in places and places[u] is None])
         cur.executemany("INSERT INTO memberships (user_id, org_id, joined_at, left_at) VALUES (%s, %s, %s, %s)",
                         [(str(m["user"]), str(m["org"]), m["joined"], m["left"]) for m in memberships])
         cur.executemany(
@@ -77,4 +83,6 @@ def test_the_day_counts_where_the_rule_says(db, seed):
         cur.execute("SELECT user_id, org_id, region_code, city_code, province_code, shares FROM day_user "
                     "WHERE day = %s", (DAY,))
         got = {uuid.UUID(str(r[0])): (str(r[1]) if r[1] else None, *r[2:]) for r in cur.fetchall()}
-    assert got == expected(shares, places, memberships)
+    verified = {u for u, at in verified_at.items() if at is not None and at < CUTOFF}
+    assert got == expected(shares, places, memberships, verified)
+    assert got and set(got) < {s["user"] for s in shares}  # both kinds were there

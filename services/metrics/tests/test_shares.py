@@ -1,4 +1,5 @@
 """Shares against real RabbitMQ and PostgreSQL: started over RPC, counted once on return, with points."""
+import random
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -7,7 +8,8 @@ from nameko.testing.services import entrypoint_hook
 
 from kepu_common.contracts import make_event
 from kepu_common.errors import NotFound
-from services.metrics import share_ids
+from services.metrics import counting, share_ids
+from services.metrics.periods import SHANGHAI
 from services.metrics.tests.conftest import deliver, published_resource, query, returned
 
 
@@ -88,7 +90,8 @@ def test_the_daily_cap_holds_per_shanghai_day_across_midnight(metrics, amqp_uri,
         update({"daily_cap": 3, "channel_points": {"qq": 2, "weibo": 0}, "return_window_minutes": 43200})
     user = uuid.uuid4()
     resource = published_resource(metrics, amqp_uri)
-    started = [start_share(metrics, user, resource, channel="qq") for _ in range(5)]
+    # five resources: one resource on one channel counts once a day (the counting rule)
+    started = [start_share(metrics, user, published_resource(metrics, amqp_uri), channel="qq") for _ in range(5)]
     weibo = start_share(metrics, user, resource, channel="weibo")
     midnight = datetime(2026, 9, 1, 16, tzinfo=timezone.utc)  # 00:00 on 2 September in Shanghai
     at = [midnight - timedelta(seconds=3), midnight - timedelta(seconds=2), midnight - timedelta(seconds=1),
@@ -99,3 +102,78 @@ def test_the_daily_cap_holds_per_shanghai_day_across_midnight(metrics, amqp_uri,
     assert days == [("2026-09-01", 4, 3), ("2026-09-02", 2, 3)]  # 2 + 1 + 0 (+ weibo 0); then 2 + 1
     assert query(db, "SELECT day::text, points FROM daily_points ORDER BY day") == [("2026-09-01", 3), ("2026-09-02", 3)]
     assert query(db, "SELECT sum(delta) FROM ledger") == [(6,)]
+
+
+def test_55_returns_of_one_share_pair_count_once_and_every_raw_return_is_kept(metrics, amqp_uri, db):
+    """The issue's case: one account shares and returns one resource 55 times in under a second."""
+    user = uuid.uuid4()
+    resource = published_resource(metrics, amqp_uri)
+    at = datetime.now(timezone.utc)
+    started = [start_share(metrics, user, resource, channel="wechat_group") for _ in range(55)]
+    events = [returned(share_uuid(s), user, at + timedelta(milliseconds=14 * i)) for i, s in enumerate(started)]
+    deliver(metrics, amqp_uri, "on_share_returned", events + [events[0]])  # and one redelivery
+    assert query(db, "SELECT count(*) FROM shares WHERE day IS NOT NULL") == [(1,)]
+    assert query(db, "SELECT not_counted, count(*) FROM shares WHERE returned_at IS NOT NULL GROUP BY 1 "
+                     "ORDER BY 1 NULLS FIRST") == [(None, 1), ("duplicate", 54)]
+    assert query(db, "SELECT outcome, count(*) FROM share_returns GROUP BY 1 ORDER BY 1") == [
+        ("counted", 1), ("duplicate", 54)]
+    assert query(db, "SELECT sum(delta) FROM ledger WHERE user_id = %s", user) == [(1,)]
+    with entrypoint_hook(metrics, "me_stats") as me_stats:
+        mine = me_stats(str(user))
+    assert (mine["shares_today"], mine["returns_today"], mine["returns_total"]) == (1, 55, 55)
+    assert mine["not_counted_today"] == {"duplicate": 54, "minute_ceiling": 0}
+    assert mine["counting_rule"] == {"per_content_channel_day": 1, "per_minute": 10}
+    assert mine["counts_for_boards"] is False  # not verified
+
+
+@pytest.mark.parametrize("seed", [7, 2026])
+def test_the_consumer_counts_random_returns_as_the_rule_does(metrics, amqp_uri, db, seed):
+    """Random shares and returns (repeats, redeliveries, someone else's, late ones, bursts, two Shanghai days)
+    counted by the consumer against RabbitMQ and PostgreSQL give the rule's totals computed in Python."""
+    rng = random.Random(seed)
+    with entrypoint_hook(metrics, "update_settings") as update:
+        update({"return_window_minutes": 43200, "share_minute_ceiling": 3})
+    users = [uuid.uuid4() for _ in range(4)]
+    contents = [published_resource(metrics, amqp_uri) for _ in range(4)]
+    channels = ["qq", "weibo", "wechat_group"]
+    midnight = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=16, minute=0, second=0, microsecond=0)
+    shares, events = {}, []
+    for _ in range(90):
+        user, content, channel = rng.choice(users), rng.choice(contents), rng.choice(channels)
+        started = start_share(metrics, user, content, channel=channel)
+        sid = share_uuid(started)
+        expires_at = datetime.fromisoformat(started["expires_at"])
+        shares[str(sid)] = {"user_id": user, "content_id": content, "channel": channel, "expires_at": expires_at,
+                            "decided": False}
+        for _ in range(rng.choice([0, 1, 1, 1, 2, 3])):  # never returned, returned once, or again
+            at = midnight + timedelta(seconds=rng.randrange(-240, 240), milliseconds=rng.randrange(1000))
+            events.append(returned(sid, user, at))
+        if rng.random() < 0.1:
+            events.append(returned(sid, rng.choice(users), midnight))  # maybe someone else's
+        if rng.random() < 0.05:
+            events.append(returned(sid, user, expires_at + timedelta(seconds=1)))  # after its window
+    events.sort(key=lambda e: e["returned_at"])
+    sent = []
+    for e in events:
+        sent.append(e)
+        if rng.random() < 0.1:
+            sent.append(e)  # a redelivery
+    deliver(metrics, amqp_uri, "on_share_returned", sent)
+
+    loaded = [{**e, "event_id": uuid.UUID(e["event_id"]), "share_id": e["share_id"],
+               "returned_at": datetime.fromisoformat(e["returned_at"])} for e in events]
+    candidates, named = counting.first_returns(loaded, shares)
+    expected_outcomes = dict(named)
+    tally = counting.Tally()
+    for share, outcome in counting.decide(candidates, tally, 3):
+        expected_outcomes[share["event_id"]] = outcome
+    expected = counting.count(candidates, 3)
+    counted = dict(query(db, "SELECT user_id::text, count(*) FROM shares WHERE day IS NOT NULL GROUP BY 1"))
+    assert counted == expected
+    assert sum(expected.values()) < len(candidates)  # the rule did refuse some: the comparison means something
+    kept = dict(query(db, "SELECT event_id, outcome FROM share_returns"))
+    assert kept == expected_outcomes
+    assert set(kept.values()) >= {counting.COUNTED, counting.DUPLICATE, counting.MINUTE_CEILING, counting.REPEAT}
+    by_day = dict(query(db, "SELECT day::text, count(*) FROM shares WHERE day IS NOT NULL GROUP BY 1"))
+    assert set(by_day) == {str((midnight - timedelta(seconds=1)).astimezone(SHANGHAI).date()),
+                           str(midnight.astimezone(SHANGHAI).date())}

@@ -1,15 +1,15 @@
 """The daily rollup and what is read from it: as_of boundaries, idempotent re-runs, one instance doing the
 work, leaderboards, recognition, activity and download statistics."""
-import csv
-import io
 import threading
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import psycopg2
+import pytest
 from nameko.testing.services import entrypoint_hook
 
 from kepu_common.contracts import make_event
+from kepu_common.errors import InvalidInput
 from services.metrics import cli, rollup, stats
 from services.metrics.periods import day_start
 from services.metrics.tests.conftest import deliver, published_resource, returned
@@ -30,7 +30,8 @@ def org_with_members(metrics, amqp_uri, members, joined_at, region="110105"):
         category="county_cast", region_code=region)])
     users = [uuid.uuid4() for _ in range(members)]
     events = [make_event("user_verified", "identity", verification_id=str(uuid.uuid4()), user_id=str(u),
-                         region_code=region, communicator_type="individual", org_id=str(org_id)) for u in users]
+                         region_code=region, communicator_type="individual", org_id=str(org_id),
+                         masked_name=f"王*{n}") for n, u in enumerate(users)]
     for event in events:
         event["occurred_at"] = joined_at.isoformat()
     deliver(metrics, amqp_uri, "on_user_verified", events)
@@ -40,13 +41,21 @@ def org_with_members(metrics, amqp_uri, members, joined_at, region="110105"):
 def shared_at(metrics, amqp_uri, users, times):
     """Each user starts a share, which returns at the given times (one share per time)."""
     call(metrics, "update_settings", {"return_window_minutes": 43200})
-    resource = published_resource(metrics, amqp_uri)
+    resources = published_resources(metrics, amqp_uri, len(users))  # one each: the counting rule counts every one
     events = []
-    for user, at in zip(users, times):
+    for user, at, resource in zip(users, times, resources):
         share = call(metrics, "start_share", str(user), {"content_type": "resource", "content_id": str(resource),
                                                          "channel": "qq"})
         events.append(returned(uuid.UUID(hex=share["share_id"].split(".")[0]), user, at))
     deliver(metrics, amqp_uri, "on_share_returned", events)
+
+
+def published_resources(metrics, amqp_uri, n):
+    ids = [uuid.uuid4() for _ in range(n)]
+    deliver(metrics, amqp_uri, "on_resource_status", [make_event(
+        "resource_status_changed", "resources", resource_id=str(r), org_id=str(uuid.uuid4()), type="article",
+        status="published", previous_status="pending_scientific") for r in ids])
+    return ids
 
 
 def read(db_url, function, *args):
@@ -142,8 +151,17 @@ def test_leaderboards_rank_as_of_midnight_and_give_your_own_rank(metrics, amqp_u
     assert [(r["user_id"], r["shares"], r["rank"]) for r in rows] == [(a, 3, 1), *sorted([(b, 2, 2), (c, 2, 2)])][:2]
     assert more
     assert read(url, stats.own_rank, c, "city", "110000", "week", DAY) == 2
+    assert {(r["region_name"], r["org_name"]) for r in rows} == {("北京市朝阳区", "朝阳区科协")}
+    assert rows[0]["masked_name"] == "王*0"  # a, from user_verified: metrics keeps the masked name only
     orgs, _ = read(url, stats.leaderboard, "orgs", "national", None, "week", DAY, None, 1, 10)
-    assert [(o["org_id"], o["shares"], o["rank"]) for o in orgs] == [(org_id, 7, 1)]
+    assert [(o["org_id"], o["shares"], o["rank"], o["region_name"]) for o in orgs] == [(org_id, 7, 1, "北京市朝阳区")]
+    # Beijing's official city code gives the board filed under 110000; a province code as a city is refused
+    board = call(metrics, "leaderboard", str(a), {"scope": "city", "code": "110100", "period": "total"})
+    assert (board["scope_code"], board["scope_name"]) == ("110000", "北京市")
+    assert board == call(metrics, "leaderboard", str(a), {"scope": "city", "code": "110000", "period": "total"})
+    with pytest.raises(InvalidInput) as refused:
+        call(metrics, "leaderboard", str(a), {"scope": "city", "code": "130000", "period": "total"})
+    assert refused.value.fields == {"code": {"code": "not_a_city", "params": {}}}
 
 
 def test_recognition_uses_the_campaign_window_and_the_thresholds(metrics, amqp_uri, metrics_config):
@@ -159,18 +177,12 @@ def test_recognition_uses_the_campaign_window_and_the_thresholds(metrics, amqp_u
     found = read(url, stats.recognitions, campaign, DAY)
     assert [(o["org_id"], o["communicators"], o["shares"]) for o in found["orgs"]] == [(org_id, 3, 4)]
     assert [(p["user_id"], p["shares"]) for p in found["individuals"]] == [(a, 3)]
+    person, org = found["individuals"][0], found["orgs"][0]
+    assert (person["region_code"], person["region_name"], person["org_id"], person["org_name"]) == (
+        "110105", "北京市朝阳区", org_id, "朝阳区科协")
+    assert (org["region_code"], org["region_name"]) == ("110105", "北京市朝阳区")
     call(metrics, "update_settings", {"org_min_communicators": 4})
     assert read(url, stats.recognitions, campaign, DAY)["orgs"] == []
-
-
-def test_the_recognition_csv_has_a_bom_and_chinese_headers(metrics):
-    campaign = str(uuid.uuid4())
-    call(metrics, "put_campaign", campaign, {"name": "全国科普日", "starts_on": "2026-09-01", "ends_on": "2026-09-30"})
-    text = call(metrics, "recognitions_csv", {"campaign_id": campaign})
-    assert text.startswith("\ufeff")
-    rows = list(csv.reader(io.StringIO(text[1:])))
-    assert rows[0][0] == "全国科普日" and rows[1][0] == "类别"
-    assert list(csv.reader(io.StringIO(call(metrics, "recognitions_csv", {"campaign_id": campaign}, "en")[1:])))[1][0] == "Kind"
 
 
 def test_activity_statistics_follow_the_latest_revision(metrics, amqp_uri):
