@@ -185,8 +185,9 @@ class LikeStateSchema(Schema):
 
 
 class ModerationEntrySchema(Schema):
-    action = fields.String()
-    actor_id = fields.UUID(allow_none=True)
+    action = fields.String(metadata={"description": "held, released, rejected, reported, hidden, restored, pinned, "
+                                                    "unpinned"})
+    actor_id = fields.String(allow_none=True, metadata={"description": "null: the word check"})
     reason = fields.String()
     at = Timestamp()
 

@@ -6,6 +6,8 @@ real-name verified, `org_admin` an organization account) and, for what shows a p
 name, which is stored masked (王*明) only."""
 import logging
 
+from nameko.dependency_providers import Config
+
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
 from kepu_common.errors import Conflict, InvalidInput, NotFound
@@ -32,11 +34,13 @@ def _page(data):
 
 
 class SocialEntrypoints:
+    social_config = Config()  # RESOURCES.sensitive_words_file / sensitive_words
+
     # --- helpers -----------------------------------------------------------------------------------
     @property
     def word_list(self):
         """The sensitive-word list, compiled once per process (RESOURCES.sensitive_words_file / _words)."""
-        settings = self.container.config.get("RESOURCES", {})
+        settings = self.social_config.get("RESOURCES", {})
         key = (settings.get("sensitive_words_file"), tuple(settings.get("sensitive_words") or ()))
         if key not in _WORD_LISTS:
             _WORD_LISTS[key] = sensitive_words.from_settings(settings)

@@ -109,7 +109,7 @@ CREATE TABLE moderation_log (
     subject_type text        NOT NULL,
     subject_id   uuid        NOT NULL,
     action       text        NOT NULL,   -- held, released, rejected, hidden, restored, pinned, unpinned, reported
-    actor_id     uuid,                   -- NULL: the word check
+    actor_id     text,                   -- NULL: the word check; a user id (a reviewer's, from review_decided)
     reason       text        NOT NULL DEFAULT '',
     at           timestamptz NOT NULL DEFAULT now()
 );
