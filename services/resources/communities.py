@@ -287,13 +287,19 @@ def followed_posts(cur, user_id, limit, offset):
 
 def highlights(cur, limit, offset):
     """「社团精彩」: approved communities' published posts, pinned ones first (latest pin first), then the most
-    liked, then the newest."""
+    liked (ties: the later post first). Two index-ordered reads (community_posts_pinned, community_posts_liked)
+    rather than one sort of every published post."""
+    wanted = offset + limit + 1
     cur.execute(f"SELECT {P_SQL}, c.name FROM community_posts p JOIN communities c ON c.id = p.community_id "
-                f"WHERE p.status = 'published' AND c.status = 'approved' AND (p.pinned_at IS NOT NULL OR p.likes > 0) "
-                f"ORDER BY (p.pinned_at IS NOT NULL) DESC, p.pinned_at DESC NULLS LAST, p.likes DESC, "
-                f"p.published_at DESC, p.id DESC LIMIT %s OFFSET %s", (limit + 1, offset))
+                f"WHERE p.status = 'published' AND p.pinned_at IS NOT NULL AND c.status = 'approved' "
+                f"ORDER BY p.pinned_at DESC LIMIT %s", (wanted,))
     rows = [_post(r) for r in cur.fetchall()]
-    return rows[:limit], len(rows) > limit
+    if len(rows) < wanted:
+        cur.execute(f"SELECT {P_SQL}, c.name FROM community_posts p JOIN communities c ON c.id = p.community_id "
+                    f"WHERE p.status = 'published' AND p.pinned_at IS NULL AND p.likes > 0 AND c.status = 'approved' "
+                    f"ORDER BY p.likes DESC, p.id DESC LIMIT %s", (wanted - len(rows),))
+        rows += [_post(r) for r in cur.fetchall()]
+    return rows[offset:offset + limit], len(rows) > offset + limit
 
 
 def ranking_rows(cur, community_id, since):
