@@ -9,7 +9,7 @@ The listed words are normalized the same way. Matching is one pass of an Aho-Cor
 (ahocorasick-rs, the Rust aho-corasick crate) over the normalized text: the cost grows with the text, not
 with the length of the list. pyahocorasick was tried first and refused: with a Chinese list its root node has
 thousands of children searched one by one, 1.3 ms per 80-character comment against 11 µs here (10,000 words,
-measured by bench/social.py's word check).
+measured once with bench/social.py's list and comments; pyahocorasick is not kept installed).
 
 A hit does not refuse the text: it is held for a moderator (services/resources/moderation.py)."""
 import unicodedata
