@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from gateway import rpc
 from gateway.auth import current_claims, require_auth
+from kepu_common.rpc_client import RemoteError
 from kepu_common.schema_fields import PageRequest
 from services.resources import social_rules
 from services.resources.social_schemas import (
@@ -41,7 +42,12 @@ def _roles():
 
 def _my_name():
     """The verified real name (stored masked by the resources service), else an organization's name."""
-    me_ = rpc.call("identity", "me", g.claims["sub"])
+    try:
+        me_ = rpc.call("identity", "me", g.claims["sub"])
+    except RemoteError as exc:  # a token of an account identity no longer has: shown as 科普用户
+        if exc.exc_type != "NotFound":
+            raise
+        return ""
     verification = me_.get("verification") or {}
     if verification.get("status") == "approved" and verification.get("real_name"):
         return verification["real_name"]
