@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench migrate install demo
+.PHONY: run test bench migrate install demo canary
 
 run: $(STAMP)
 	$(PY) scripts/run_local.py
@@ -14,6 +14,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# the newest guarded libraries in a scratch venv against the guards and transport tests (docs/operations.md)
+canary: $(STAMP)
+	$(PY) scripts/canary.py
 
 demo: $(STAMP)
 	$(PY) scripts/demo_data.py

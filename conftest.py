@@ -69,24 +69,26 @@ def database_factory(database_templates, worker_tag):
 
 @pytest.fixture(scope="session")
 def s3_endpoint():
-    """The local S3-compatible endpoint, one per test worker."""
+    """The local object store (SeaweedFS with real credentials), one per test worker."""
     port = devstack.free_port()
     process = devstack.start_s3(port)
     yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
+    devstack.stop_s3(process)
 
 
 @pytest.fixture
 def storage_settings(s3_endpoint):
     suffix = uuid.uuid4().hex[:8]
-    return {
+    settings = {
         "endpoint": s3_endpoint,
-        "access_key": "test",
-        "secret_key": "test-secret",
+        "access_key": devstack.LOCAL_ACCESS_KEY,
+        "secret_key": devstack.LOCAL_SECRET_KEY,
         "buckets": {"uploads": f"t-uploads-{suffix}", "resources": f"t-resources-{suffix}",
                     "licences": f"t-licences-{suffix}"},
     }
+    yield settings
+    # each SeaweedFS bucket holds volumes of its own: drop the test's buckets so a run stays small
+    devstack.drop_buckets(s3_endpoint, settings["access_key"], settings["secret_key"], settings["buckets"].values())
 
 
 @pytest.fixture

@@ -42,8 +42,7 @@ def platform(components, **settings):
                                                          ttl=3600)
                 yield running
         finally:
-            s3.terminate()
-            s3.wait(10)
+            devstack.stop_s3(s3)
 
 
 def cpu_ticks(running=None):

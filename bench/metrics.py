@@ -88,7 +88,9 @@ function setup(thread) thread:set("offset", threads); threads = threads + 1 end
 function init(args) n = 0; prefix = "bench-" .. offset .. "-" .. math.random(1, 1000000000) .. "-" end
 request = function()
   n = n + 1
-  local body = '{"item_id": "%(item)s", "quantity": 1, "client_key": "' .. prefix .. n .. '"}'
+  local body = '{"item_id": "%(item)s", "quantity": 1, "client_key": "' .. prefix .. n .. '", ' ..
+               '"delivery": {"recipient": "王小明", "phone": "13800138000", "region_code": "110105", ' ..
+               '"address": "朝阳路1号"}}'
   return wrk.format("POST", "/api/v1/mall/redemptions",
                     {["Authorization"] = "Bearer " .. tokens[(n * 2 + offset) %% #tokens + 1],
                      ["Content-Type"] = "application/json"}, body)

@@ -164,8 +164,8 @@ def processes(running):
     port = running.env["S3_ENDPOINT"].rsplit(":", 1)[1]
     for pid in _pids():
         cmd = _cmdline(pid)
-        if "moto_server" in cmd and f"-p {port}" in cmd:
-            watched["S3 endpoint (moto)"] = pid
+        if "weed" in cmd and f"-s3.port={port}" in cmd:
+            watched["S3 endpoint (SeaweedFS)"] = pid
     watched["bench client"] = os.getpid()
     return watched
 
@@ -487,7 +487,7 @@ def render(result):
         g = pair["gateway"]
         s, t, th = g["cpu_s_streaming"], g["cpu_s_tail"], g["threads"]
         cells = [f"{s.get(role, 0)} / {t.get(role, 0)}" for role in
-                 ("bench client", g["worker"], "S3 endpoint (moto)", "resources service")]
+                 ("bench client", g["worker"], "S3 endpoint (SeaweedFS)", "resources service")]
         cells.append(str(g["cpu_s"]["everything else"]))
         shares = [_pct(th[key]) if key in th else "" for key in
                   ("gateway request thread", "gateway part-upload threads", "client sender")]

@@ -123,7 +123,7 @@ class Client:
             answer = self._send("token refresh", "POST", f"{self.base}/api/v1/auth/refresh", (200,), {},
                                 {"json": {"refresh_token": self.tokens["refresh_token"]}})
             if ok(answer):
-                self.tokens = answer.json()
+                self.tokens = answer.json()["tokens"]  # {user, tokens}, as login answers
 
     def call(self, kind, method, path, expect=(200, 201, 202), **kwargs):
         headers = kwargs.pop("headers", {})
@@ -346,7 +346,9 @@ def act_share(world, user):
 
 def act_redeem(world, user):
     user.call("redeem", "POST", "/mall/redemptions", expect=(200, 201, 422),
-              json={"item_id": world.item, "quantity": 1, "client_key": uuid.uuid4().hex})
+              json={"item_id": world.item, "quantity": 1, "client_key": uuid.uuid4().hex,
+                    "delivery": {"recipient": "王小明", "phone": "13800138000", "region_code": "110105",
+                                 "address": "朝阳路1号"}})
 
 
 def act_download(world, user):
@@ -423,7 +425,7 @@ def processes(running, s3_pid):
         for n, child in enumerate(sorted(_children(process.pid)), 1):
             found[f"{name} worker {n}"] = child
     if s3_pid:
-        found["local S3 (moto)"] = s3_pid
+        found["object store (SeaweedFS)"] = s3_pid
     return found
 
 
@@ -431,10 +433,12 @@ def sample(pids):
     return {name: _rss_kb(pid) for name, pid in pids.items()}
 
 
-def _moto_pid():
+def _store_pid():
+    """The local object store this benchmark started (SeaweedFS's `weed server`)."""
     me = os.getpid()
     for child in _children(me):
-        if b"moto_server" in Path(f"/proc/{child}/cmdline").read_bytes():
+        command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        if command and command[0].endswith(b"/weed"):
             return child
     return None
 
@@ -458,9 +462,9 @@ def run(seconds=SECONDS, warmup=WARMUP):
         with platform(()) as running:
             result = _soak(running, tally, seconds, warmup)
     except subprocess.TimeoutExpired as exc:  # the S3 endpoint slow to stop on a busy machine: stop it harder
-        if result is None or "moto" not in str(exc.cmd):
+        if result is None or "weed" not in str(exc.cmd):
             raise
-        pid = _moto_pid()
+        pid = _store_pid()
         if pid:
             os.kill(pid, signal.SIGKILL)
     return result
@@ -480,7 +484,7 @@ def _soak(running, tally, seconds, warmup):
     set_up_seconds = round(time.monotonic() - began)
     set_up_tally = tally.snapshot()
     tally.__init__()  # the soak's own counts start here
-    pids = processes(running, _moto_pid())
+    pids = processes(running, _store_pid())
     samples = [{"t": 0, "rss_kb": sample(pids)}]
     started = time.monotonic()
     until = started + seconds

@@ -5,14 +5,15 @@ from inspect import iscoroutinefunction
 from flask import Flask, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import smorest  # noqa: F401  (before the blueprints: invalid arguments are 400, numbers bounded)
-from gateway import body_rules, errors, hostile_input, requests_log, rpc, security_headers, settings
+from gateway import body_rules, edge, errors, hostile_input, requests_log, rpc, security_headers, settings
 from gateway.blueprints import admin, auth, health, me, orgs, regions, resources, review, system, uploads
 from gateway.blueprints import mall, shares, stats as metrics_stats
 from gateway.blueprints import activities
 from gateway.blueprints import communities as social
+from gateway.blueprints import storage_admin
+from gateway.blueprints import notifications
 
 API_PREFIX = "/api/v1"
 
@@ -36,6 +37,13 @@ class GatewayFlask(Flask):
     @cached_property
     def _async_functions(self):
         return {}
+
+    def __call__(self, environ, start_response):
+        """Every request enters through gateway.edge.Edge, then app.wsgi_app (the share fast path, Flask)."""
+        edge = getattr(self, "edge", None)
+        if edge is None:
+            return super().__call__(environ, start_response)
+        return edge(environ, start_response)
 
 
 class KepuApi(Api):
@@ -61,9 +69,6 @@ def create_app(overrides=None):
     )
     app.json.ensure_ascii = False
     app.config.update(overrides or {})
-    if app.config["TRUSTED_PROXIES"]:
-        # behind N reverse proxies, the client address is the Nth from the right in X-Forwarded-For
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1)
 
     requests_log.init_app(app)
     rpc.init_app(app)
@@ -86,6 +91,7 @@ def create_app(overrides=None):
     api.register_blueprint(activities.mine, url_prefix=f"{API_PREFIX}/my")
     api.register_blueprint(review.bp, url_prefix=f"{API_PREFIX}/review")
     api.register_blueprint(admin.bp, url_prefix=f"{API_PREFIX}/admin")
+    api.register_blueprint(storage_admin.bp, url_prefix=f"{API_PREFIX}/admin/storage")
     api.register_blueprint(system.bp, url_prefix=f"{API_PREFIX}/system")
     api.register_blueprint(shares.bp, url_prefix=f"{API_PREFIX}/shares")
     api.register_blueprint(shares.me, url_prefix=f"{API_PREFIX}/me")
@@ -98,9 +104,12 @@ def create_app(overrides=None):
     api.register_blueprint(social.comments, url_prefix=f"{API_PREFIX}/comments")
     api.register_blueprint(social.channels, url_prefix=f"{API_PREFIX}/channels")
     api.register_blueprint(social.me, url_prefix=f"{API_PREFIX}/me")
+    api.register_blueprint(notifications.bp, url_prefix=f"{API_PREFIX}/me")
     app.register_blueprint(health.bp)
     errors.register(app)
-    shares.init_fast_path(app)  # outermost: the accepted return skips even ProxyFix
+    shares.init_fast_path(app)  # before Flask, behind the edge
+    # in front of everything: trusted proxies, request id, hostile query/path and security headers
+    edge.init_app(app)
 
     @app.get(f"{API_PREFIX}/docs/assets/<path:filename>")
     def swagger_assets(filename):

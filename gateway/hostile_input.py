@@ -22,6 +22,8 @@ from flask import request
 from gateway.errors import MalformedJson
 from kepu_common.errors import InvalidInput
 
+EDGE_CHECKED, EDGE_REFUSED = "kepu.request_id", "kepu.refused"  # set by gateway.edge.Edge on every request
+
 JSON_MAX_DEPTH = 32
 INT64_MAX = 2 ** 63 - 1
 INT64_MIN = -(2 ** 63)
@@ -163,4 +165,11 @@ def refuse_large_numbers(parsed):
 def init_app(app):
     @app.before_request
     def refuse_hostile_query_and_path():
+        # checked by gateway.edge.Edge in front of every request (the share fast path's too); a request
+        # that reaches Flask without it (an app used without the edge) is checked here
+        if EDGE_CHECKED in request.environ:
+            refusal = request.environ.get(EDGE_REFUSED)
+            if refusal is not None:
+                raise refusal
+            return
         check_query_and_path(request.environ)

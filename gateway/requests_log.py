@@ -33,6 +33,7 @@ from kepu_common.log_context import JsonFormatter, wants_json
 from kepu_common.networks import LOOPBACK, is_internal, parse_networks
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+EDGE_REQUEST_ID = "kepu.request_id"  # set by gateway.edge.Edge
 
 
 class RequestIds:
@@ -141,13 +142,15 @@ def init_app(app):
 
     @app.before_request
     def assign_request_id():
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if SANE_REQUEST_ID.match(incoming) else new_request_id()
+        # gateway.edge.Edge chose it (and echoes it on the answer) before anything else ran
+        g.request_id = request.environ.get(EDGE_REQUEST_ID)
+        if g.request_id is None:
+            incoming = request.headers.get("X-Request-ID", "")
+            g.request_id = incoming if SANE_REQUEST_ID.match(incoming) else new_request_id()
         g.started = time.perf_counter()
 
     @app.after_request
-    def echo_request_id(response):
-        response.headers["X-Request-ID"] = g.get("request_id", "")
+    def record_request(response):
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         rule = request.url_rule
         record(rule.rule if rule is not None else "unmatched", request.method, response.status_code, elapsed)

@@ -24,9 +24,26 @@ SYSTEM_PREFIX = "/api/v1/system/"
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
-def carries_personal_data():
-    return bool(request.headers.get("Authorization") or request.headers.get("Cookie")
-                or request.path.startswith(PERSONAL_PREFIXES))
+def carries_personal_data(environ):
+    return bool(environ.get("HTTP_AUTHORIZATION") or environ.get("HTTP_COOKIE")
+                or environ.get("PATH_INFO", "").startswith(PERSONAL_PREFIXES))
+
+
+def secure_headers(environ, headers):
+    """The answer's headers (a WSGI list of pairs) with the headers above; gateway.edge.Edge applies it to
+    every answer."""
+    personal = carries_personal_data(environ)
+    dropped = {"x-content-type-options"} | ({"cache-control", "expires"} if personal else set())
+    secured = [(name, value) for name, value in headers if name.lower() not in dropped]
+    secured.append(("X-Content-Type-Options", "nosniff"))
+    if personal:
+        secured.append(("Cache-Control", "no-store"))
+    # the type without its parameters, as a response's mimetype gives it, without parsing them
+    content_type = next((value for name, value in headers if name.lower() == "content-type"), "")
+    if (content_type.partition(";")[0].strip().lower() == "application/json"
+            and not any(name.lower() == "content-security-policy" for name, _ in headers)):
+        secured.append(("Content-Security-Policy", JSON_CSP))
+    return secured
 
 
 def init_app(app):
@@ -39,14 +56,3 @@ def init_app(app):
         claims = current_claims(required=False)  # a bad or expired token is answered 401 as anywhere else
         if not claims or "platform_admin" not in claims.get("roles", []):
             raise Forbidden("edge_internal_only", details={"required_roles": ["platform_admin"]})
-
-    @app.after_request
-    def add_security_headers(response):
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        if carries_personal_data():
-            response.headers["Cache-Control"] = "no-store"
-            response.headers.pop("Expires", None)
-        # the type without its parameters, as response.mimetype gives it, without parsing them
-        if (response.content_type or "").partition(";")[0].strip().lower() == "application/json":
-            response.headers.setdefault("Content-Security-Policy", JSON_CSP)
-        return response

@@ -11,13 +11,12 @@ import json
 import logging
 import os
 import threading
-import uuid
 from collections import deque
 
 import kombu
 
 from kepu_common.amqp import ConfirmedPublisher, consumer_queue_name, declare_consumer_queue
-from kepu_common.contracts import EVENTS, exchange_name
+from kepu_common.contracts import exchange_name
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +24,6 @@ SOURCE, EVENT_TYPE = "gateway", "share_returned"
 # the queue the metrics service's on_share_returned consumer reads: declared here too, so a return
 # accepted before metrics ever started is kept, not dropped by an exchange with no queue bound
 QUEUE = consumer_queue_name(SOURCE, EVENT_TYPE, "metrics", "on_share_returned")
-
-
-def share_returned(share_uuid, user_id, now):
-    """The share_returned event exactly as make_event("share_returned", "gateway", ...) builds it, without
-    its marshmallow load and dump (a tenth of a return's CPU in the gateway): every value here is ours or
-    already checked (the signed share id, the token's subject). Canonical uuids and isoformat UTC instants,
-    the shape metrics' consumer checks fastest (services/metrics/share_consumer.py)."""
-    at = now.isoformat()
-    return {"event_id": str(uuid.uuid4()), "event_type": EVENT_TYPE, "version": EVENTS[EVENT_TYPE][0],
-            "source": SOURCE, "occurred_at": at, "share_id": str(share_uuid), "user_id": str(uuid.UUID(user_id)),
-            "returned_at": at}
 
 
 class PublishTimeout(Exception):

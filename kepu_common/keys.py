@@ -11,6 +11,7 @@ PUBLIC_NAME = "jwt-public.pem"
 SECRET_NAME = "identity-secret.key"  # HMAC key for SMS codes and ID numbers, base64
 REVIEW_UI_SECRET_NAME = "review-ui-secret.key"  # signs the review UI's session cookies
 SHARE_SECRET_NAME = "share-secret.key"  # signs share ids, for the gateway and metrics (services/metrics/share_ids.py)
+MALL_SECRET_NAME = "mall-secret.key"  # seals the mall's delivery details, metrics only (services/metrics/mall_vault.py)
 
 
 def generate_pair():
@@ -34,7 +35,7 @@ def ensure_pair(directory):
         private_path.write_text(private)
         private_path.chmod(0o600)
         public_path.write_text(public)
-    for name in (SECRET_NAME, REVIEW_UI_SECRET_NAME, SHARE_SECRET_NAME):
+    for name in (SECRET_NAME, REVIEW_UI_SECRET_NAME, SHARE_SECRET_NAME, MALL_SECRET_NAME):
         secret_path = directory / name
         if not secret_path.exists():
             secret_path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())

@@ -17,7 +17,7 @@ import os
 import threading
 from datetime import datetime, timezone
 
-from nameko.extensions import DependencyProvider
+from kepu_common import messages
 
 _local = threading.local()  # green-thread-local once eventlet has monkey-patched threading
 FORMAT = "%(asctime)s {service} %(levelname)s [%(context)s] %(name)s: %(message)s"
@@ -30,6 +30,9 @@ def current():
 def current_locale():
     """The language of the reader a worker answers (the gateway's Accept-Language), or None."""
     return getattr(_local, "locale", None)
+
+
+messages.use_locale_source(current_locale)  # label() answers in the worker's reader's language
 
 
 def set_context(value):
@@ -57,21 +60,9 @@ def events_context(events):
     return f"events={ids[0]}+{len(ids) - 1}" if ids else "-"
 
 
-class WorkerLogContext(DependencyProvider):
-    def worker_setup(self, worker_ctx):
-        _local.locale = (worker_ctx.data or {}).get("locale")
-        request_id = (worker_ctx.data or {}).get("request_id")
-        if request_id:
-            set_context(f"request={request_id}")
-        elif worker_ctx.args and isinstance(worker_ctx.args[0], list) and worker_ctx.args[0] \
-                and isinstance(worker_ctx.args[0][0], dict) and "event_id" in worker_ctx.args[0][0]:
-            set_context(events_context(worker_ctx.args[0]))
-        else:
-            set_context("-")
-
-    def worker_teardown(self, worker_ctx):
-        set_context("-")
-        _local.locale = None
+def set_locale(value):
+    """The language of the reader the current worker answers (kepu_common.service_base.WorkerLogContext)."""
+    _local.locale = value
 
 
 class ContextFilter(logging.Filter):

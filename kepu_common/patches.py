@@ -35,12 +35,16 @@ def require_signature(obj, parameters, why):
 
 
 def guard_amqp_write():
-    """kepu_common.amqp.ConfirmedPublisher swaps a transport's _write (sock.sendall) to batch frames."""
+    """kepu_common.amqp.ConfirmedPublisher swaps a transport's _write for a buffer while it builds a batch, then
+    writes the batch with the transport's own _write (TCP and TLS alike)."""
+    import amqp.method_framing
     import amqp.transport
 
     why = "ConfirmedPublisher's batched frame writes (transport._write)"
     require_version("amqp", ("5.4",), why)
+    require_source(amqp.transport._AbstractTransport.write, "self._write(s)", why)
     require_source(amqp.transport.TCPTransport._setup_transport, "self._write = self.sock.sendall", why)
+    require_source(amqp.method_framing.frame_writer, "write = transport.write", why)
 
 
 def guard_amqp_read():
@@ -55,37 +59,18 @@ def guard_amqp_read():
     require_source(amqp.transport.TCPTransport._read, "s = recv(n - len(rbuf))", why)
 
 
-def guard_amqp_reply_reading():
-    """RpcClient._read_replies takes over the reply connection's socket after consume-ok: it starts from what
-    py-amqp had read ahead (TCPTransport._read_buffer) and counts reads in Connection.bytes_recv, which
-    py-amqp's heartbeat check compares."""
-    import amqp.connection
-    import amqp.transport
-
-    why = "RpcClient._read_replies (reads the reply connection's socket itself)"
-    require_version("amqp", ("5.4",), why)
-    require_source(amqp.transport.TCPTransport._read, "rbuf = self._read_buffer", why)
-    require_source(amqp.connection.Connection.heartbeat_tick, "self.bytes_recv", why)
-
-
-def guard_amqp_publish_read():
-    """kepu_common.rpc_client.UnconfirmedPublisher turns off py-amqp's socket read before each publish (it is
-    made when the connection negotiated connection.blocked) and peeks at the socket itself instead."""
-    import amqp.channel
-
-    why = "UnconfirmedPublisher's own check for broker input (Channel._basic_publish's connection.blocked read)"
-    require_version("amqp", ("5.4",), why)
-    require_source(amqp.channel.Channel._basic_publish, "capabilities.get('connection.blocked', False)", why)
-    require_source(amqp.channel.Channel._basic_publish, "client_properties.get('capabilities', {})", why)
-
-
 def guard_nameko_responder():
-    """kepu_common.rpc.ReplyingRpcConsumer replaces nameko's reply path (RpcConsumer.handle_result)."""
+    """kepu_common.rpc sends replies through nameko's Responder with publisher_cls = a Publisher whose
+    use_confirms is False, from its own RpcConsumer.handle_result (nameko's, with that Responder)."""
+    import nameko.amqp.publish
     import nameko.rpc
 
-    why = "kepu_common.rpc's lean reply path (RpcConsumer.handle_result)"
+    why = "kepu_common.rpc's unconfirmed replies (Responder.publisher_cls, Publisher.use_confirms)"
     require_version("nameko", ("2.14.1",), why)
     require_signature(nameko.rpc.RpcConsumer.handle_result, ("self", "message", "result", "exc_info"), why)
+    require_signature(nameko.rpc.Responder, ("amqp_uri", "exchange", "serializer", "message", "ssl", "login_method"), why)
+    require_source(nameko.rpc.Responder.send_response, "self.publisher_cls(", why)
+    require_source(nameko.amqp.publish.Publisher.publish, "use_confirms = kwargs.pop('use_confirms', self.use_confirms)", why)
     require_source(nameko.rpc.Rpc.handle_result, "self.rpc_consumer.handle_result(", why)
 
 
@@ -113,3 +98,29 @@ def guard_nameko_timing_logger():
     require_source(nameko.containers.ServiceContainer._run_worker, "with _log_time('ran worker %s', worker_ctx):", why)
     if not callable(getattr(nameko.containers, "_log_time", None)):
         raise UnsupportedLibrary(f"{why}: nameko.containers._log_time is gone")
+
+
+def guard_psycopg2_pool():
+    """kepu_common.db's worker_teardown reads psycopg2's pool._used (the connection checked out for a key)
+    to give a worker's connection back without taking one for it."""
+    import psycopg2.pool
+
+    why = "kepu_common.db's connection return (AbstractConnectionPool._used)"
+    require_version("psycopg2-binary", ("2.9",), why)
+    require_source(psycopg2.pool.AbstractConnectionPool.__init__, "self._used = {}", why)
+    require_source(psycopg2.pool.AbstractConnectionPool._getconn, "self._used[key] = conn", why)
+
+
+def guard_marshmallow_declared_fields():
+    """services/resources/schemas.py copies fields from a schema class's _declared_fields (marshmallow's
+    SchemaMeta) to build a variant schema."""
+    import marshmallow
+
+    why = "services/resources/schemas.py's field copies (Schema._declared_fields)"
+    require_version("marshmallow", ("4",), why)
+
+    class Probe(marshmallow.Schema):
+        name = marshmallow.fields.String()
+
+    if not isinstance(getattr(Probe, "_declared_fields", None), dict) or "name" not in Probe._declared_fields:
+        raise UnsupportedLibrary(f"{why}: marshmallow's Schema._declared_fields is gone")

@@ -1,10 +1,11 @@
-"""The @rpc entrypoint services use: nameko's, with a leaner reply path.
+"""The @rpc entrypoint services use: nameko's, with unconfirmed replies.
 
-nameko sends each reply through a new kombu Publisher with publisher confirms: a producer taken from a
-pool, a retry wrapper, and a synchronous round trip to the broker per call. A reply goes to the
-caller's private, non-durable queue and a lost reply ends as a timeout at the caller either way, so
-here replies go out unconfirmed on one long-lived channel per service process. Requests keep their
-at-least-once handling: acknowledged only after the reply is sent.
+nameko sends each reply through its Publisher with publisher confirms: a synchronous round trip to the
+broker per call. A reply goes to the caller's private, non-durable queue and a lost reply ends as a
+timeout at the caller either way, so here nameko's own Responder sends it with `use_confirms = False`
+(its `publisher_cls` extension point; the producer still comes from kombu's pool, over TLS too when
+AMQP_URI is amqps://). Requests keep their at-least-once handling: acknowledged only after the reply is
+sent.
 
 The RPC consumer also comes back sooner after the broker returns: kombu retries a lost connection 2, 4,
 6 … up to 30 s apart, so a service could answer 503 for up to half a minute after a broker restart;
@@ -15,17 +16,17 @@ import inspect
 import logging
 
 import amqp
-import eventlet
-from kombu.utils import json
 from marshmallow import ValidationError
-from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
-from nameko.messaging import AMQP_URI_CONFIG_KEY, QueueConsumer
-from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
+from nameko.amqp.publish import Publisher
+from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
+                              SERIALIZER_CONFIG_KEY)
+from nameko.exceptions import IncorrectSignature
+from nameko.messaging import QueueConsumer
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
 from kepu_common import patches
-from kepu_common.amqp_frames import Outgoing
 from kepu_common.errors import InvalidInput
-from kepu_common.rpc_client import UnconfirmedPublisher, read_in_chunks
+from kepu_common.rpc_client import read_in_chunks
 
 log = logging.getLogger(__name__)
 patches.guard_nameko_responder()
@@ -46,6 +47,14 @@ class PromptQueueConsumer(QueueConsumer):
             yield conn
 
 
+class UnconfirmedPublisher(Publisher):
+    use_confirms = False
+
+
+class UnconfirmedResponder(Responder):
+    publisher_cls = UnconfirmedPublisher
+
+
 class ReplyingRpcConsumer(RpcConsumer):
     queue_consumer = PromptQueueConsumer()
 
@@ -55,31 +64,20 @@ class ReplyingRpcConsumer(RpcConsumer):
         # so losing the node that holds it does not stop RPC to the service (docs/operations.md)
         if self.container.config.get("RPC_QUEUE_TYPE", "classic") == "quorum":
             self.queue.queue_arguments = {**(self.queue.queue_arguments or {}), "x-queue-type": "quorum"}
-        self._reply_lock = eventlet.semaphore.Semaphore()
-        self._replies = UnconfirmedPublisher(self.container.config[AMQP_URI_CONFIG_KEY])
-        self._reply_exchange = get_rpc_exchange(self.container.config).name
 
-    def _send_reply(self, body, reply_to, correlation_id):
-        message = Outgoing(body.encode("utf-8"), {"content_type": "application/json", "content_encoding": "utf-8",
-                                                  "correlation_id": correlation_id})
-        with self._reply_lock:  # green threads share the channel: frames must not interleave
-            self._replies.publish(message, self._reply_exchange, reply_to)
-
-    def _close_reply_connection(self):
-        self._replies.close()
+    def _send_reply(self, message, result, exc_info):
+        """nameko's RpcConsumer.handle_result, with UnconfirmedResponder: returns (result, exc_info)."""
+        config = self.container.config
+        responder = UnconfirmedResponder(
+            config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config), config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
+            message, ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        return responder.send_response(result, exc_info)
 
     def handle_result(self, message, result, exc_info):
         if exc_info is not None and isinstance(exc_info[1], ValidationError):  # a schema refused the input
             exc_info = (InvalidInput, InvalidInput.from_messages(exc_info[1].messages), exc_info[2])
-        error = serialize(exc_info[1]) if exc_info is not None else None
         try:
-            body = json.dumps({"result": result, "error": error})
-        except Exception:
-            exc_info = (UnserializableValueError, UnserializableValueError(result), None)
-            body = json.dumps({"result": None, "error": serialize(exc_info[1])})
-            result = None
-        try:
-            self._send_reply(body, message.properties["reply_to"], message.properties.get("correlation_id"))
+            result, exc_info = self._send_reply(message, result, exc_info)
         except (OSError, amqp.exceptions.AMQPError) as exc:
             # the broker went away (a restart): raising here kills the whole container. The caller already
             # answers 503 (its reply connection dropped too); the request, unacknowledged, returns to its
@@ -89,14 +87,6 @@ class ReplyingRpcConsumer(RpcConsumer):
             return result, exc_info
         self.queue_consumer.ack_message(message)
         return result, exc_info
-
-    def stop(self):
-        super().stop()
-        self._close_reply_connection()
-
-    def kill(self):
-        super().kill()
-        self._close_reply_connection()
 
 
 class KepuRpc(Rpc):

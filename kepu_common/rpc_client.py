@@ -3,11 +3,12 @@
 nameko's standalone proxies are neither thread-safe nor fast under a threaded WSGI server: each
 waits for its reply by polling. This client speaks the same wire protocol (exchange "nameko-rpc",
 routing key "<service>.<method>", JSON body {"args", "kwargs"}, reply to our own queue matched by
-correlation id) over two connections per process: one for publishing (serialized by a lock) and one
-read by a single thread that hands each reply to the request thread waiting for it.
+correlation id) over two connections per process, both used through py-amqp's public API: one for
+publishing (serialized by a lock, no publisher confirms) and one consumed by a single thread that hands
+each reply to the request thread waiting for it.
 
 `read_in_chunks` (applied on import here and by kepu_common.rpc in every service) makes py-amqp read
-what the socket holds instead of exactly one frame part at a time: see its docstring.
+what a plain TCP socket holds instead of exactly one frame part at a time: see its docstring.
 """
 import _thread
 import functools
@@ -24,14 +25,11 @@ import amqp.transport
 import kombu
 
 from kepu_common import patches
-from kepu_common.amqp_deliveries import Deliveries
-from kepu_common.amqp_frames import Outgoing, Unencodable, publish_frames
 
 log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = "nameko-rpc"
-# the reader's socket time-out, set once: py-amqp's having_timeout() then finds it already set and
-# skips the two settimeout() calls it would make around every frame
+# how long the reader waits for a frame before it looks at the heartbeats and at close()
 READ_TIMEOUT = 1.0
 READ_CHUNK = 65536
 
@@ -41,7 +39,9 @@ def read_in_chunks():
     message (method, header and body frames) costs nine system calls, each a poll() and a recv() when the
     socket has a time-out. Asking recv() for up to READ_CHUNK bytes instead lets one call bring in every
     frame the broker has sent; py-amqp's _read already keeps what it did not need in its read buffer for
-    the next frame. Installed once per process, for every py-amqp connection (kombu's and nameko's too).
+    the next frame. Installed once per process, for every plain TCP py-amqp connection (kombu's and
+    nameko's too); TLS connections (SSLTransport) read through the TLS layer's own buffer and are left as
+    they are.
     """
     transport = amqp.transport.TCPTransport
     if getattr(transport._setup_transport, "reads_in_chunks", False):
@@ -60,8 +60,10 @@ def read_in_chunks():
 
 
 read_in_chunks()
-patches.guard_amqp_publish_read()
-patches.guard_amqp_reply_reading()
+
+
+class Unencodable(ValueError):
+    """The message itself cannot be sent (a routing key or property over AMQP's 255 bytes): not the broker's doing."""
 
 
 class RpcError(Exception):
@@ -108,27 +110,11 @@ class _Waiter:
             pass
 
 
-def input_waiting(transport):
-    """Whether the broker sent something on a connection we only write to (a connection.close, a blocked
-    notice) or closed it. One non-blocking peek: py-amqp itself reads the socket before every publish
-    (a settimeout, a recv and a settimeout back; in a service, a trip through eventlet's hub)."""
-    if transport._read_buffer:
-        return True
-    sock = getattr(transport.sock, "fd", transport.sock)  # eventlet's GreenSocket: ask the OS socket, not the hub
-    if sock.gettimeout():
-        return True  # a socket with a time-out would wait in recv() despite MSG_DONTWAIT: let py-amqp read
-    try:
-        sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-    except (BlockingIOError, InterruptedError):
-        return False
-    return True  # bytes, or b"" for a connection the broker closed: both are for py-amqp to read
-
-
 class UnconfirmedPublisher:
-    """One long-lived connection that publishes RPC requests or replies without publisher confirms: they
-    go to a queue nobody else reads and a lost one ends as the caller's time-out either way. A connection
-    left stale by a broker restart is found before publishing (the broker's close, or end of stream) and
-    replaced once. Callers serialize publish() (a thread lock, or an eventlet semaphore in a service)."""
+    """One long-lived connection that publishes RPC requests without publisher confirms: they go to a queue
+    that only the service reads and a lost one ends as the caller's time-out either way. py-amqp reads
+    what the broker sent before each publish (a connection.close after a broker restart raises there), and
+    a publish that fails is tried once more on a fresh connection. Callers serialize publish()."""
 
     def __init__(self, amqp_uri, connect_timeout=None):
         self.amqp_uri = amqp_uri
@@ -137,29 +123,17 @@ class UnconfirmedPublisher:
         self._channel = None
 
     def publish(self, message, exchange, routing_key, deadline=None):
-        """deadline (time.monotonic()): no connection attempt outlasts it, and none starts after it."""
+        """message: an amqp.Message. deadline (time.monotonic()): no connection attempt outlasts it, and none
+        starts after it."""
+        for name, value in (("exchange", exchange), ("routing key", routing_key)):
+            if len(value.encode("utf-8")) > 255:  # an AMQP short string; py-amqp would fail as if the broker had
+                raise Unencodable(f"the {name} is longer than AMQP's 255 bytes")
         for attempt in (1, 2):
             try:
                 if self._channel is None:
                     self._connect(deadline)
-                elif input_waiting(self._connection.connection.transport):
-                    try:
-                        self._connection.drain_events(timeout=0)  # raises for a closed connection
-                    except socket.timeout:
-                        pass
-                if isinstance(message, Outgoing):  # the RPC path's own messages: encoded in one pass
-                    if self._channel.connection is None or not self._channel.is_open:
-                        # what py-amqp's basic_publish refuses too: a channel the broker closed drops what is sent
-                        raise amqp.exceptions.RecoverableConnectionError("the publishing channel is closed")
-                    connection = self._connection.connection
-                    connection.transport.write(publish_frames(self._channel.channel_id, connection.frame_max,
-                                                              exchange, routing_key, message))
-                    connection.bytes_sent += 1  # as py-amqp counts a write, for its heartbeat check
-                else:
-                    self._channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
+                self._channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
                 return
-            except Unencodable:
-                raise  # the connection is fine: keep it, and do not report the broker as unreachable
             except Exception:
                 self.close()
                 if attempt == 2 or (deadline is not None and time.monotonic() >= deadline):
@@ -174,9 +148,6 @@ class UnconfirmedPublisher:
             timeout = left if timeout is None else min(timeout, left)
         connection = kombu.Connection(self.amqp_uri, heartbeat=0, connect_timeout=timeout)
         connection.connect()
-        capabilities = connection.connection.client_properties.get("capabilities") or {}
-        if "connection.blocked" in capabilities:
-            capabilities["connection.blocked"] = False  # py-amqp's read before each publish: input_waiting does it
         self._connection, self._channel = connection, connection.connection.channel()
 
     def close(self):
@@ -227,41 +198,28 @@ class RpcClient:
                     channel.exchange_declare(RPC_EXCHANGE, "topic", durable=True, auto_delete=False)
                     channel.queue_declare(self._reply_queue, exclusive=True, auto_delete=True)
                     channel.queue_bind(self._reply_queue, RPC_EXCHANGE, self._reply_key)
-                    channel.basic_consume(self._reply_queue, no_ack=True)
-                    self._read_replies(conn, channel.channel_id)
+                    channel.basic_consume(self._reply_queue, no_ack=True, callback=self._on_message)
+                    self._read_replies(conn, channel)
             except Exception as exc:  # broker away: fail fast until it is back
                 self._ready.clear()
                 log.warning("rpc reply connection lost: %s", exc)
                 self._fail_waiters()
                 threading.Event().wait(1.0)
 
-    def _read_replies(self, conn, channel_id):
-        """From consume-ok on, the connection's bytes are read here and decoded by Deliveries (see
-        kepu_common/amqp_deliveries.py); py-amqp still sends the heartbeats and counts what was received."""
-        self._reply_connection = connection = conn.connection  # kept for diagnostics and tests
-        transport = connection.transport
-        sock = transport.sock
-        sock.settimeout(READ_TIMEOUT)
-        deliveries = Deliveries(channel_id)
-        pending, transport._read_buffer = bytes(transport._read_buffer), type(transport._read_buffer)()
+    def _read_replies(self, conn, channel):
+        """Deliveries arrive through py-amqp's own frame reading (channel.basic_consume's callback); the
+        heartbeats are checked between reads."""
+        self._reply_connection = conn.connection  # kept for diagnostics and tests
         self._ready.set()
-        for correlation_id, body in deliveries.feed(pending):
-            self._on_reply(correlation_id, body)
-        next_heartbeat_check = 0.0
         while not self._closed:
-            now = time.monotonic()
-            if now >= next_heartbeat_check:  # py-amqp asks for about once a second, not once per read
-                conn.heartbeat_check()
-                next_heartbeat_check = now + READ_TIMEOUT
+            conn.heartbeat_check()
             try:
-                data = sock.recv(READ_CHUNK)
+                conn.drain_events(timeout=READ_TIMEOUT)
             except socket.timeout:
-                continue
-            if not data:
-                raise ConnectionError("the broker closed the reply connection")
-            connection.bytes_recv += 1  # for py-amqp's heartbeat check, as its own reads count
-            for correlation_id, body in deliveries.feed(data):
-                self._on_reply(correlation_id, body)
+                pass
+
+    def _on_message(self, message):
+        self._on_reply(message.properties.get("correlation_id"), message.body)
 
     def _on_reply(self, correlation_id, body):
         waiter = self._waiters.pop(correlation_id, None)
@@ -287,15 +245,16 @@ class RpcClient:
         headers = {"nameko.call_id_stack": [f"gateway.{correlation_id}"]}
         for key, value in (context or {}).items():
             headers[f"nameko.{key}"] = value
-        message = Outgoing(json.dumps({"args": list(args), "kwargs": kwargs}).encode("utf-8"), {
-            "content_type": "application/json",
-            "content_encoding": "utf-8",
-            "correlation_id": correlation_id,
-            "reply_to": self._reply_key,
+        message = amqp.Message(
+            json.dumps({"args": list(args), "kwargs": kwargs}).encode("utf-8"),
+            content_type="application/json",
+            content_encoding="utf-8",
+            correlation_id=correlation_id,
+            reply_to=self._reply_key,
             # a request nobody picked up in time must not run later, after the caller gave up
-            "expiration": str(int(timeout * 1000)),
-            "application_headers": headers,
-        })
+            expiration=str(int(timeout * 1000)),
+            application_headers=headers,
+        )
         try:
             # another caller may hold the lock while it connects: wait for it within this call's deadline only
             if not self._publish_lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):

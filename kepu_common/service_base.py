@@ -2,9 +2,28 @@
 from kepu_common.rpc import rpc
 
 from kepu_common.db import Database
-from kepu_common.log_context import WorkerLogContext
+from nameko.extensions import DependencyProvider
+
+from kepu_common.log_context import events_context, set_context, set_locale
 from kepu_common.observability import Observability
 from kepu_common.outbox import Outbox, pending_count
+
+
+class WorkerLogContext(DependencyProvider):
+    def worker_setup(self, worker_ctx):
+        set_locale((worker_ctx.data or {}).get("locale"))
+        request_id = (worker_ctx.data or {}).get("request_id")
+        if request_id:
+            set_context(f"request={request_id}")
+        elif worker_ctx.args and isinstance(worker_ctx.args[0], list) and worker_ctx.args[0] \
+                and isinstance(worker_ctx.args[0][0], dict) and "event_id" in worker_ctx.args[0][0]:
+            set_context(events_context(worker_ctx.args[0]))
+        else:
+            set_context("-")
+
+    def worker_teardown(self, worker_ctx):
+        set_context("-")
+        set_locale(None)
 
 
 class PlatformService:

@@ -1,23 +1,25 @@
-"""Object storage over the minio client: MinIO in production, any S3-compatible endpoint locally.
+"""Object storage over the minio client: SeaweedFS by default (make run, tests, docker-compose, Kubernetes),
+any S3 endpoint through settings (an existing MinIO, Ceph RGW, a cloud's object storage).
 
 Presigned URLs are signed for the endpoint clients will use (STORAGE public_endpoint), which may differ
 from the one services reach (inside docker-compose, "minio:9000" versus "localhost:9000").
 
 Multipart uploads use the minio client's private calls (_create_multipart_upload, _upload_part,
-_list_parts, _complete_multipart_upload, _abort_multipart_upload): its public API only uploads a whole
+_list_parts, _complete_multipart_upload, _abort_multipart_upload, _list_multipart_uploads): its public API only uploads a whole
 stream itself, and the platform needs the steps apart (presigned parts sent by clients, parts listed
 and assembled at completion). guard_multipart() checks at import that they are still there as written.
 """
 import logging
 import queue
-import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 from minio import Minio
 from minio.datatypes import Part
-from nameko.extensions import DependencyProvider
+from minio.error import S3Error
+from urllib3.exceptions import HTTPError
 
 from kepu_common.errors import Unavailable
 from kepu_common.patches import UnsupportedLibrary, require_signature, require_version
@@ -30,6 +32,8 @@ MULTIPART_CALLS = {
     "_list_parts": ("self", "bucket_name", "object_name", "upload_id", "max_parts", "part_number_marker"),
     "_complete_multipart_upload": ("self", "bucket_name", "object_name", "upload_id", "parts"),
     "_abort_multipart_upload": ("self", "bucket_name", "object_name", "upload_id"),
+    "_list_multipart_uploads": ("self", "bucket_name", "delimiter", "encoding_type", "key_marker", "max_uploads",
+                                "prefix", "upload_id_marker"),
 }
 
 
@@ -56,6 +60,40 @@ guard_multipart()
 
 DEFAULT_REGION = "us-east-1"
 log = logging.getLogger(__name__)
+# S3 answers that mean the platform's credentials are wrong (or lack a right), not that a request was bad
+ACCESS_REFUSED = {"SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "InvalidSecurity"}
+
+
+def unavailable(exc, bucket=None):
+    """The Unavailable (503) a storage failure means to a caller, or None when it is not one: the endpoint
+    unreachable or gone mid-transfer, the platform's credentials refused, a configured bucket missing.
+    Other S3 answers (NoSuchKey, NoSuchUpload...) are left to the caller."""
+    details = {"dependency": "storage", "reason": str(exc)[:300]}
+    if isinstance(exc, S3Error):
+        if exc.code in ACCESS_REFUSED:
+            return Unavailable("storage_access_refused", details=dict(details, s3_code=exc.code))
+        if exc.code == "NoSuchBucket":
+            return Unavailable("bucket_missing", details=dict(details, s3_code=exc.code),
+                               bucket=exc.bucket_name or bucket or "")
+        return None
+    if isinstance(exc, (HTTPError, OSError)):
+        return Unavailable("storage_unreachable", details=details)
+    return None
+
+
+@contextmanager
+def translated(bucket=None):
+    """Storage failures surface as a clear Unavailable (storage_unreachable, storage_access_refused,
+    bucket_missing) instead of a library's exception."""
+    try:
+        yield
+    except Unavailable:
+        raise
+    except Exception as exc:
+        problem = unavailable(exc, bucket)
+        if problem is None:
+            raise
+        raise problem from exc
 
 
 def _client(endpoint_url, access_key, secret_key, region):
@@ -98,7 +136,11 @@ class Storage:
     def ensure_buckets(self):
         for name in self.buckets.values():
             if not self.client.bucket_exists(name):
-                self.client.make_bucket(name)
+                try:
+                    self.client.make_bucket(name)
+                except S3Error as exc:  # another service (or replica) made it first
+                    if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                        raise
 
     def check(self):
         """Raise Unavailable if the endpoint cannot be reached or a configured bucket is missing."""
@@ -106,8 +148,8 @@ class Storage:
             try:
                 exists = self.client.bucket_exists(name)
             except Exception as exc:  # urllib3 and S3 errors alike: storage is not usable
-                raise Unavailable("storage_unreachable", details={"dependency": "storage",
-                                                                  "reason": str(exc)[:300]}) from exc
+                raise (unavailable(exc, name) or Unavailable(
+                    "storage_unreachable", details={"dependency": "storage", "reason": str(exc)[:300]})) from exc
             if not exists:
                 raise Unavailable("bucket_missing", details={"dependency": "storage"}, bucket=name)
 
@@ -120,7 +162,8 @@ class Storage:
 
     # multipart uploads straight from the client to storage, one presigned URL per part
     def start_multipart(self, bucket, key, content_type="application/octet-stream"):
-        return self.client._create_multipart_upload(bucket, key, {"Content-Type": content_type})
+        with translated(bucket):
+            return self.client._create_multipart_upload(bucket, key, {"Content-Type": content_type})
 
     def presigned_part(self, bucket, key, upload_id, part_number, expires=timedelta(hours=6)):
         return self.signer.get_presigned_url(
@@ -132,7 +175,9 @@ class Storage:
         """[(part_number, etag, size)] of what the client has sent so far (all pages of the listing)."""
         parts, marker = [], None
         while True:
-            result = self.client._list_parts(bucket, key, upload_id, max_parts=1000, part_number_marker=marker)
+            with translated(bucket):
+                result = self.client._list_parts(bucket, key, upload_id, max_parts=1000,
+                                                 part_number_marker=marker)
             parts.extend((part.part_number, part.etag, part.size) for part in result.parts)
             if not result.is_truncated:
                 return parts
@@ -140,17 +185,21 @@ class Storage:
 
     def complete_multipart(self, bucket, key, upload_id, parts):
         """parts: [(part_number, etag)] in order."""
-        return self.client._complete_multipart_upload(
-            bucket, key, upload_id, [Part(number, etag) for number, etag in parts]
-        )
+        with translated(bucket):
+            return self.client._complete_multipart_upload(
+                bucket, key, upload_id, [Part(number, etag) for number, etag in parts]
+            )
 
     def abort_multipart(self, bucket, key, upload_id):
-        self.client._abort_multipart_upload(bucket, key, upload_id)
+        with translated(bucket):
+            self.client._abort_multipart_upload(bucket, key, upload_id)
 
     def put_stream(self, bucket, key, stream, length=-1, content_type="application/octet-stream",
                    part_size=16 * 1024 * 1024):
         """Upload from a file-like object without holding it in memory (one part buffered at a time)."""
-        return self.client.put_object(bucket, key, stream, length, content_type=content_type, part_size=part_size)
+        with translated(bucket):
+            return self.client.put_object(bucket, key, stream, length, content_type=content_type,
+                                          part_size=part_size)
 
     def put_in_parts(self, bucket, key, read, length, content_type="application/octet-stream",
                      part_size=16 * 1024 * 1024, observe=None, in_flight=2, chunk_size=1024 * 1024):
@@ -160,6 +209,10 @@ class Storage:
         early (EOFError) or anything fails, the multipart upload is aborted and nothing is left behind.
         """
         upload_id = self.start_multipart(bucket, key, content_type)
+        with translated(bucket):
+            return self._put_parts(bucket, key, upload_id, read, length, part_size, observe, in_flight, chunk_size)
+
+    def _put_parts(self, bucket, key, upload_id, read, length, part_size, observe, in_flight, chunk_size):
         free = queue.Queue()
         for _ in range(in_flight + 1):
             free.put(bytearray(min(part_size, max(length, 1))))
@@ -203,37 +256,43 @@ class Storage:
             free.put(buffer)
 
     def stat(self, bucket, key):
-        return self.client.stat_object(bucket, key)
+        with translated(bucket):
+            return self.client.stat_object(bucket, key)
 
     def open(self, bucket, key, offset=0, length=0):
-        return self.client.get_object(bucket, key, offset=offset, length=length)
+        """The object's response (stream() it, then close() and release_conn()); a failure while reading it
+        is the caller's to translate (with translated())."""
+        with translated(bucket):
+            return self.client.get_object(bucket, key, offset=offset, length=length)
 
     def remove(self, bucket, key):
-        self.client.remove_object(bucket, key)
+        with translated(bucket):
+            self.client.remove_object(bucket, key)
 
     def remove_prefix(self, bucket, prefix):
-        for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True):
-            self.client.remove_object(bucket, obj.object_name)
+        with translated(bucket):
+            for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True):
+                self.client.remove_object(bucket, obj.object_name)
 
-
-class ObjectStorage(DependencyProvider):
-    """Gives workers the service's Storage; creates the configured buckets when the service starts."""
-
-    def setup(self):
-        self.storage = Storage.from_config(self.container.config["STORAGE"])
-
-    def start(self):
-        # storage may come up after the service (docker-compose, Kubernetes): wait a while for it
-        deadline = time.monotonic() + 60
+    def multipart_uploads(self, bucket, prefix=""):
+        """[(key, upload_id, initiated)] of every multipart upload started and neither completed nor aborted
+        (all pages of the listing)."""
+        found, key_marker, id_marker = [], None, None
         while True:
-            try:
-                self.storage.ensure_buckets()
-                return
-            except Exception as exc:
-                if time.monotonic() > deadline:
-                    raise
-                log.warning("object storage not ready (%s); retrying", exc)
-                time.sleep(1)
+            with translated(bucket):
+                result = self.client._list_multipart_uploads(bucket, prefix=prefix or None, key_marker=key_marker,
+                                                             upload_id_marker=id_marker, max_uploads=1000)
+            found.extend((u.object_name, u.upload_id, u.initiated_time) for u in result.uploads)
+            if not result.is_truncated or not result.uploads:
+                return found
+            key_marker, id_marker = result.next_key_marker, result.next_upload_id_marker
 
-    def get_dependency(self, worker_ctx):
-        return self.storage
+
+def __getattr__(name):
+    """kepu_common.storage.ObjectStorage, the services' nameko provider, lives in kepu_common.storage_provider
+    so that the gateway, which uses Storage only, never loads nameko (and eventlet) through this module."""
+    if name == "ObjectStorage":
+        from kepu_common.storage_provider import ObjectStorage
+
+        return ObjectStorage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

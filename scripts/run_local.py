@@ -1,7 +1,7 @@
 """make run: the whole platform on this machine, each service its own process. Ctrl-C stops it all.
 
 Uses the local RabbitMQ and PostgreSQL (starting them if installed and stopped), starts a local
-S3-compatible endpoint unless S3_ENDPOINT points at a MinIO, applies migrations, then runs every
+object store (SeaweedFS, data in var/seaweedfs) unless S3_ENDPOINT points at any S3 endpoint, applies migrations, then runs every
 service and the gateway under honcho.
 """
 import os
@@ -52,9 +52,13 @@ def main():
         if devstack.port_open("127.0.0.1", s3_port):
             print(f"port {s3_port} is taken: set S3_PORT, or S3_ENDPOINT to use that server", file=sys.stderr)
             return 1
-        s3 = devstack.start_s3(s3_port, open(VAR / "s3.log", "ab"))
+        # real credentials: the settings' defaults unless S3_ACCESS_KEY / S3_SECRET_KEY say otherwise
+        s3 = devstack.start_s3(s3_port, open(VAR / "s3.log", "ab"), data_dir=Path(env.get("S3_DATA_DIR") or VAR / "seaweedfs"),
+                               access_key=env.setdefault("S3_ACCESS_KEY", devstack.LOCAL_ACCESS_KEY),
+                               secret_key=env.setdefault("S3_SECRET_KEY", devstack.LOCAL_SECRET_KEY))
         env["S3_ENDPOINT"] = f"http://127.0.0.1:{s3_port}"
-        print(f"local S3 endpoint (moto server) at {env['S3_ENDPOINT']}; log in var/s3.log", flush=True)
+        print(f"object storage (SeaweedFS) at {env['S3_ENDPOINT']}; data in var/seaweedfs, log in var/s3.log",
+              flush=True)
 
     subprocess.run([sys.executable, "-m", "kepu_common.cli", "migrate"], check=True, cwd=ROOT)
     env["MIGRATE_ON_START"] = "false"  # just done, once, instead of five times at start-up
@@ -93,8 +97,7 @@ def main():
         return honcho.wait()
     finally:
         if s3 is not None:
-            s3.terminate()
-            s3.wait(10)
+            devstack.stop_s3(s3)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import requests
 
 from services.identity.cli import create_admin
 from tests import images
-from tests.test_identity_journey import PASSWORD, eventually, get, post
+from tests.test_identity_journey import PASSWORD, eventually, get, post, verify_by_admin
 from tests.test_resources_journey import login, put_content
 
 BROWSER_TESTS = [
@@ -37,6 +37,11 @@ def submit_verification(platform, token, real_name, id_number, region_code, unit
     """科普员补充资料/认证: real name, ID number, unit, type and (optionally) the organization chosen."""
     body = {"real_name": real_name, "id_number": id_number, "unit_name": unit_name, "unit_address": unit_address,
             "communicator_type": communicator_type, "region_code": region_code, "org_id": org_id}
+    if communicator_type in ("district_admin", "street_admin"):  # an area admin shows the appointment letter
+        letter = requests.post(f"{platform.gateway_url}/api/v1/me/appointment-letter", data=images.png((600, 800)),
+                               timeout=20, headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"})
+        assert letter.status_code == 201, letter.text
+        body["appointment_letter_key"] = letter.json()["licence_key"]
     submitted = post(platform, "/me/verification", body, token)
     assert submitted.status_code == 202, submitted.text
     assert submitted.json()["id_number"] == id_number[:4] + "*" * 10 + id_number[-4:]  # only ever shown masked
@@ -58,8 +63,9 @@ def platform_staff(browser, platform, admin_phone, reviewers):
     ({phone: [scope, ...]}, in order). Returns the admin's token and the first reviewer's desk in the UI."""
     create_admin(platform.database_url("identity"), admin_phone, PASSWORD)
     admin = login(platform, admin_phone)
-    for phone in reviewers:
-        register(platform, phone)
+    for phone in reviewers:  # reviewer roles go only to real-name-verified accounts: the admin approves them
+        verify_by_admin(platform, {"tokens": {"access_token": register(platform, phone)}, "user": {"phone": phone}},
+                        admin)
     for phone, scopes in reviewers.items():
         for scope in scopes:
             grant(platform, admin, phone, "reviewer", scope)

@@ -11,7 +11,7 @@ from icalendar import Calendar
 from services.identity.cli import create_admin
 from services.resources.tests.conftest import png_bytes, video_bytes
 from tests.test_identity_journey import (
-    PASSWORD, eventually, get, post, refused, review_decides, sign_up, verified_communicator,
+    PASSWORD, eventually, get, post, refused, review_decides, sign_up, verified_communicator, verify_by_admin,
 )
 from tests.test_resources_journey import decide_in_review, id_number, login, put_content
 from tests import images
@@ -39,6 +39,7 @@ def organization(platform, phone, sequence, name, category, region):
 
 def reviewer(platform, admin, phone, scope):
     user = sign_up(platform, phone)
+    verify_by_admin(platform, user, admin)  # reviewer roles go only to real-name-verified accounts
     granted = post(platform, f"/admin/users/{user['user']['id']}/roles", {"role": "reviewer", "scope": scope}, admin)
     assert granted.status_code == 200, granted.text
     return login(platform, phone)

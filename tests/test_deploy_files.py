@@ -144,6 +144,8 @@ def test_body_limits_match_the_gateway():
     largest = max(limit for _, limit in PURPOSES.values())  # the default limits (RESOURCE_MAX_MB_* may lower)
     assert size_bytes(directive(blocks["~ ^/api/v1/uploads/[^/]+/content$"], "client_max_body_size")) == largest
     assert size_bytes(directive(blocks["= /api/v1/orgs/licence"], "client_max_body_size")) == LICENCE_MAX_BYTES
+    from services.metrics.mall_rules import IMAGE_MAX_BYTES
+    assert size_bytes(directive(blocks["= /api/v1/mall/images"], "client_max_body_size")) == IMAGE_MAX_BYTES
 
 
 def test_header_limits_match_gunicorn():
@@ -183,7 +185,7 @@ def matching_location(blocks, path):
 def test_request_buffering_is_off_exactly_for_the_streaming_upload_paths():
     blocks = locations(nginx_conf())
     streaming = streaming_rules()
-    assert {path.split("/")[3] for path, _ in streaming} == {"uploads", "orgs"}
+    assert {path.split("/")[3] for path, _ in streaming} == {"uploads", "orgs", "mall"}
     for path, _ in streaming:
         assert directive(matching_location(blocks, path), "proxy_request_buffering") == "off", path
     unbuffered = [argument for argument, body in blocks.items() if directive(body, "proxy_request_buffering") == "off"]
@@ -240,6 +242,10 @@ def test_the_ingresses_carry_the_proxy_settings():
         size_bytes(directive(blocks["~ ^/api/v1/uploads/[^/]+/content$"], "client_max_body_size"))
     assert size_bytes(licence[prefix + "proxy-body-size"]) == \
         size_bytes(directive(blocks["= /api/v1/orgs/licence"], "client_max_body_size"))
+    # the mall's item pictures share the licence's Ingress: the same limit, unbuffered
+    assert "/api/v1/mall/images" in [p["path"] for p in found["gateway-licence"]["spec"]["rules"][0]["http"]["paths"]]
+    assert size_bytes(licence[prefix + "proxy-body-size"]) == \
+        size_bytes(directive(blocks["= /api/v1/mall/images"], "client_max_body_size"))
     assert uploads[prefix + "proxy-read-timeout"] == \
         directive(blocks["~ ^/api/v1/uploads/[^/]+/content$"], "proxy_read_timeout").rstrip("s")
     for annotations in (gateway, uploads, licence):

@@ -184,11 +184,16 @@ def test_seed_000_from_registration_to_recognition(browser, platform):
     item = post(platform, "/mall/items", {"name": "科普图书《大气与健康》", "cost": 2, "stock": 10}, admin)
     assert item.status_code == 201, item.text
     assert item.json()["id"] in [i["id"] for i in get(platform, "/mall/items", zhou).json()["items"]]
-    redeemed = post(platform, "/mall/redemptions", {"item_id": item.json()["id"], "client_key": "guide-000"}, zhou)
+    # the prize is posted: where to (stored encrypted, shown masked)
+    delivery = {"recipient": "周科普", "phone": "13800000001", "region_code": "110105", "address": "朝阳路1号"}
+    redeemed = post(platform, "/mall/redemptions", {"item_id": item.json()["id"], "client_key": "guide-000",
+                                                    "delivery": delivery}, zhou)
     assert redeemed.status_code == 201 and redeemed.json()["status"] == "pending", redeemed.text
-    refused(lambda headers: post(platform, "/mall/redemptions", {"item_id": item.json()["id"], "client_key": "again"},
+    refused(lambda headers: post(platform, "/mall/redemptions", {"item_id": item.json()["id"], "client_key": "again",
+                                                                 "delivery": delivery},
                                  zhou, headers), 422, "rule_broken", {"quantity": "not_enough_points"})
-    fulfilled = post(platform, f"/mall/redemptions/{redeemed.json()['id']}/fulfil", None, admin)
+    fulfilled = post(platform, f"/mall/redemptions/{redeemed.json()['id']}/fulfil",
+                     {"carrier": "中国邮政", "tracking_number": "1178822334455"}, admin)
     assert fulfilled.json()["status"] == "fulfilled", fulfilled.text
     assert get(platform, "/me/points", zhou).json()["balance"] == 1
 

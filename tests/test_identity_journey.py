@@ -68,8 +68,8 @@ def test_sign_up_sign_in_refresh_sign_out(platform):
     # the rotated token presented again: its whole family is revoked, the newer token too
     refused(lambda headers: post(platform, "/auth/refresh", {"refresh_token": login.json()["tokens"]["refresh_token"]},
                                  headers=headers), 401, "unauthorized", {"refresh_token": "refresh_token_invalid"})
-    assert post(platform, "/auth/refresh", {"refresh_token": refreshed.json()["refresh_token"]}).status_code == 401
-    assert post(platform, "/auth/logout", {"refresh_token": refreshed.json()["refresh_token"]}).json() == {"revoked": False}
+    assert post(platform, "/auth/refresh", {"refresh_token": refreshed.json()["tokens"]["refresh_token"]}).status_code == 401
+    assert post(platform, "/auth/logout", {"refresh_token": refreshed.json()["tokens"]["refresh_token"]}).json() == {"revoked": False}
 
 
 def test_bad_input_is_named(platform):
@@ -96,19 +96,37 @@ def test_first_admin_grants_a_reviewer_role_over_the_api(platform):
     create_admin(platform.database_url("identity"), "13700003333", PASSWORD)
     admin = post(platform, "/auth/login", {"phone": "13700003333", "password": PASSWORD}).json()
     user = sign_up(platform, "13700004444")
+    # the admin finds the account by its phone (exact, answered masked) instead of asking for its id
+    found = get(platform, "/admin/users?phone=137-0000-4444", admin["tokens"]["access_token"])
+    assert found.status_code == 200, found.text
+    assert [(u["id"], u["phone"], u["verified"]) for u in found.json()] == [(user["user"]["id"], "137****4444", False)]
+    assert get(platform, "/admin/users?phone=13700004445", admin["tokens"]["access_token"]).json() == []
+    refused(lambda headers: get(platform, "/admin/users?phone=1370000444", admin["tokens"]["access_token"], headers),
+            400, "validation_failed", {"phone": "phone_invalid"})
+    refused(lambda headers: get(platform, "/admin/users?phone=13700004444", user["tokens"]["access_token"], headers),
+            403, "forbidden")
+    # a reviewer role goes only to a real-name-verified account: refused, nothing stored
+    refused(lambda headers: post(platform, f"/admin/users/{user['user']['id']}/roles",
+                                 {"role": "reviewer", "scope": "provincial:110000"}, admin["tokens"]["access_token"],
+                                 headers), 422, "rule_broken", {"user_id": "account_not_verified"})
+    assert get(platform, f"/admin/users/{user['user']['id']}/role-audit", admin["tokens"]["access_token"]).json() == []
+    verify_by_admin(platform, user, admin["tokens"]["access_token"])
+    assert get(platform, "/admin/users?phone=13700004444", admin["tokens"]["access_token"]).json()[0]["verified"]
     grant = post(platform, f"/admin/users/{user['user']['id']}/roles",
                  {"role": "reviewer", "scope": "provincial:110000", "note": "北京审核"}, admin["tokens"]["access_token"])
     assert grant.status_code == 200, grant.text
-    assert grant.json()["roles"] == [{"role": "reviewer", "scope": "provincial:110000"}]
+    assert grant.json()["roles"] == [{"role": "communicator", "scope": ""},
+                                     {"role": "reviewer", "scope": "provincial:110000"}]
     refused(lambda headers: post(platform, f"/admin/users/{user['user']['id']}/roles", {"role": "platform_admin"},
                                  user["tokens"]["access_token"], headers), 403, "forbidden")
     refused(lambda headers: post(platform, f"/admin/users/{user['user']['id']}/roles", {"role": "reviewer"},
                                  admin["tokens"]["access_token"], headers), 400, "validation_failed",
             {"scope": "review_stage_required"})
     audit = get(platform, f"/admin/users/{user['user']['id']}/role-audit", admin["tokens"]["access_token"])
-    assert [(a["action"], a["note"]) for a in audit.json()] == [("grant", "北京审核")]  # the refused one left none
+    assert [(a["action"], a["note"]) for a in audit.json()][-1:] == [("grant", "北京审核")]  # refused ones left none
     relogin = post(platform, "/auth/login", {"phone": "13700004444", "password": PASSWORD}).json()
-    assert get(platform, "/auth/session", relogin["tokens"]["access_token"]).json()["roles"] == ["reviewer"]
+    assert get(platform, "/auth/session", relogin["tokens"]["access_token"]).json()["roles"] == ["communicator",
+                                                                                               "reviewer"]
 
 
 def review_decides(platform, subject_type, subject_id, stage, decision="approved", comment=""):
@@ -133,6 +151,8 @@ def verified_communicator(platform, phone, id_number, **changes):
     token = account["tokens"]["access_token"]
     body = {"real_name": "王科普", "id_number": id_number, "unit_name": "朝阳区第一中学", "unit_address": "北京市朝阳区",
             "communicator_type": "individual", "region_code": "110105", **changes}
+    if body["communicator_type"] in ("district_admin", "street_admin") and "appointment_letter_key" not in body:
+        body["appointment_letter_key"] = appointment_letter(platform, token)
     submitted = post(platform, "/me/verification", body, token)
     assert submitted.status_code == 202, submitted.text
     assert submitted.json()["id_number"] == id_number[:4] + "*" * 10 + id_number[-4:]
@@ -140,6 +160,14 @@ def verified_communicator(platform, phone, id_number, **changes):
     assert eventually(lambda: get(platform, "/me", token).json()["verification"]["status"] == "approved")
     # roles live in the token: sign in again to carry the new communicator role
     return post(platform, "/auth/login", {"phone": phone, "password": PASSWORD}).json()["tokens"]["access_token"]
+
+
+def appointment_letter(platform, token):
+    """A district or street admin's appointment letter (任命文件), uploaded as an image: its key."""
+    letter = requests.post(f"{platform.gateway_url}/api/v1/me/appointment-letter", data=images.png((600, 800)),
+                           timeout=20, headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"})
+    assert letter.status_code == 201, letter.text
+    return letter.json()["licence_key"]
 
 
 def test_communicator_registers_an_organization_that_a_second_one_joins(platform):
@@ -329,9 +357,44 @@ def test_me_shows_membership_and_leaving_the_wrong_organization_changes_nothing(
     leave = f"{platform.gateway_url}/api/v1/orgs/membership"
     refused(lambda headers: requests.delete(leave, params={"org_id": str(uuid.uuid4())}, timeout=20,
                                             headers={"Authorization": f"Bearer {member}", **headers}),
-            404, "not_found", {"org_id": "not_a_member"})
+            409, "conflict", {"org_id": "not_a_member"})
     assert get(platform, "/me", member).json()["organization"]["id"] == org["id"]
     left = requests.delete(leave, params={"org_id": org["id"]}, headers={"Authorization": f"Bearer {member}"},
                            timeout=20)
     assert left.status_code == 200 and left.json() == {"org_id": org["id"]}
     assert get(platform, "/me", member).json()["organization"] is None
+
+
+def id_number_for(phone, region="110101"):
+    """A valid ID number of its own for each test phone (born on a day the phone's digits choose)."""
+    body = f"{region}{1940 + int(phone[-6:-4]) % 60}{1 + int(phone[-4:-2]) % 12:02d}{1 + int(phone[-2:]) % 28:02d}" \
+           f"{phone[-3:]}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+
+
+def verify_by_admin(platform, account, admin_token):
+    """Roles that review or administer go only to real-name-verified accounts: the account (sign_up's answer)
+    submits its verification and the platform admin approves it in the review API, before any grant."""
+    token = account["tokens"]["access_token"]
+    phone = account["user"]["phone"]
+    submitted = post(platform, "/me/verification", {
+        "real_name": "审核员" + phone[-2:], "id_number": id_number_for(phone), "unit_name": "科普审核中心",
+        "unit_address": "北京市东城区", "communicator_type": "individual", "region_code": "110101"}, token)
+    assert submitted.status_code == 202, submitted.text
+    task = eventually(lambda: open_task(platform, admin_token, "realname", submitted.json()["id"]))
+    assert task, "the review service never made the verification's task"
+    assert post(platform, f"/review/tasks/{task['id']}/claim", {}, admin_token).status_code == 200
+    decided = post(platform, f"/review/tasks/{task['id']}/decision", {"decision": "approved"}, admin_token)
+    assert decided.status_code == 200, decided.text
+    assert eventually(lambda: get(platform, "/me", token).json()["verification"]["status"] == "approved")
+
+
+def open_task(platform, token, stage, subject_id):
+    """The open review task of subject_id, read page by page (oldest first; other journeys leave tasks open)."""
+    for page in range(1, 50):
+        listed = get(platform, f"/review/tasks?stage={stage}&page_size=200&page={page}", token).json()
+        found = next((t for t in listed["items"] if t["subject_id"] == str(subject_id)), None)
+        if found or not listed["has_more"]:
+            return found
+    return None

@@ -20,7 +20,7 @@ from services.identity.cli import create_admin
 from services.metrics.periods import shanghai_day
 from tests import images
 from tests.test_activities_journey import activity_form
-from tests.test_identity_journey import PASSWORD, eventually, get, post, sign_up
+from tests.test_identity_journey import PASSWORD, eventually, get, post, sign_up, verify_by_admin
 from tests.test_resources_journey import id_number
 
 INSTANCES = 3
@@ -163,6 +163,7 @@ def test_three_instances_of_every_service_give_the_figures_of_one(scaled):
 
     # resources through both reviews; the last one's initial review shows a claim expiring on any instance
     other_reviewer = sign_up(platform, "13900150009")
+    verify_by_admin(platform, other_reviewer, admin)  # reviewer roles go only to real-name-verified accounts
     assert post(platform, f"/admin/users/{other_reviewer['user']['id']}/roles", {"role": "reviewer", "scope": "initial"},
                 admin).status_code == 200
     other_reviewer = login(platform, "13900150009")
@@ -263,12 +264,12 @@ def test_three_instances_of_every_service_give_the_figures_of_one(scaled):
                                                timeout=10).json()["downloads"] == 1)
     members = get(platform, f"/orgs/{org_id}/members", publisher).json()["items"]
     assert len(members) == COMMUNICATORS + 1, members  # and the organization's admin
-    # one task per request, each decided once: realname (sharers, two registrants), org, initial, scientific,
-    # provincial, national
+    # one task per request, each decided once: realname (sharers, two registrants, the second reviewer: reviewer
+    # roles go only to real-name-verified accounts), org, initial, scientific, provincial, national
     assert sorted(platform.query("review", "SELECT stage, count(*), count(DISTINCT subject_id), "
                                            "count(*) FILTER (WHERE status = 'decided') FROM tasks GROUP BY stage")) == [
         ("initial", RESOURCES, RESOURCES, RESOURCES), ("national", 1, 1, 1), ("org", 2, 2, 2), ("provincial", 1, 1, 1),
-        ("realname", COMMUNICATORS + 2, COMMUNICATORS + 2, COMMUNICATORS + 2),
+        ("realname", COMMUNICATORS + 3, COMMUNICATORS + 3, COMMUNICATORS + 3),
         ("scientific", RESOURCES, RESOURCES, RESOURCES)]
     for service in devstack.SERVICES:
         assert soon(lambda: platform.query(service, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")

@@ -83,7 +83,8 @@ def test_a_communicator_shares_earns_points_redeems_and_is_recognised(platform, 
     assert item.status_code == 201, item.text
     refused(lambda headers: post(platform, "/mall/items", {"name": "x", "cost": 1, "stock": 1}, sharer, headers),
             403, "forbidden")
-    body = {"item_id": item.json()["id"], "quantity": 1, "client_key": "journey-1"}
+    body = {"item_id": item.json()["id"], "quantity": 1, "client_key": "journey-1",
+            "delivery": {"recipient": "王科普", "phone": "13800007002", "region_code": "110105", "address": "朝阳路1号"}}
     first = post(platform, "/mall/redemptions", body, sharer)
     assert first.status_code == 201 and first.json()["status"] == "pending", first.text
     again = post(platform, "/mall/redemptions", body, sharer)
@@ -92,7 +93,8 @@ def test_a_communicator_shares_earns_points_redeems_and_is_recognised(platform, 
             422, "rule_broken", {"quantity": "not_enough_points"})
     refused(lambda headers: post(platform, "/mall/redemptions", {**body, "quantity": -1, "client_key": "j-3"}, sharer,
                                  headers), 400, "validation_failed", {"quantity": "out_of_range"})
-    fulfilled = post(platform, f"/mall/redemptions/{first.json()['id']}/fulfil", None, headers=admin_headers)
+    fulfilled = post(platform, f"/mall/redemptions/{first.json()['id']}/fulfil",
+                     {"carrier": "顺丰速运", "tracking_number": "SF1234567890"}, headers=admin_headers)
     assert fulfilled.json()["status"] == "fulfilled", fulfilled.text
     assert get(platform, "/me/points", sharer).json()["balance"] == 0
 

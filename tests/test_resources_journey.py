@@ -11,7 +11,7 @@ from services.identity.cli import create_admin
 from services.resources.tests.conftest import MP4_HEAD, video_bytes, video_of_size
 from tests import images
 from tests.test_identity_journey import (
-    PASSWORD, eventually, get, post, refused, review_decides, sign_up, verified_communicator,
+    PASSWORD, eventually, get, post, refused, review_decides, sign_up, verified_communicator, verify_by_admin,
 )
 
 MB = 1024 * 1024
@@ -51,6 +51,7 @@ def reviewers(platform):
     tokens = {}
     for phone, stage in (("13500000002", "initial"), ("13500000003", "scientific")):
         user = sign_up(platform, phone)
+        verify_by_admin(platform, user, admin)  # reviewer roles go only to real-name-verified accounts
         assert post(platform, f"/admin/users/{user['user']['id']}/roles", {"role": "reviewer", "scope": stage},
                     admin).status_code == 200
         tokens[stage] = login(platform, phone)

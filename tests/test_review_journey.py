@@ -2,17 +2,20 @@
 service through the API, identity applies the decision."""
 
 from services.identity.cli import create_admin
-from tests.test_identity_journey import PASSWORD, eventually, get, post, refused, sign_up
+from tests.test_identity_journey import PASSWORD, eventually, get, post, refused, sign_up, verify_by_admin
 
 
 def test_reviewer_decides_a_verification_and_identity_applies_it(platform):
     create_admin(platform.database_url("identity"), "13600001111", PASSWORD)
     admin = post(platform, "/auth/login", {"phone": "13600001111", "password": PASSWORD}).json()["tokens"]["access_token"]
     reviewer = sign_up(platform, "13600002222")
+    verify_by_admin(platform, reviewer, admin)  # reviewer roles go only to real-name-verified accounts
     granted = post(platform, f"/admin/users/{reviewer['user']['id']}/roles", {"role": "reviewer", "scope": "realname"},
                    admin)
     assert granted.status_code == 200, granted.text
     reviewer_token = post(platform, "/auth/login", {"phone": "13600002222", "password": PASSWORD}).json()["tokens"]["access_token"]
+    # decided before this one (the reviewer's own verification, other journeys' on the shared platform)
+    before = get(platform, "/review/tasks?stage=realname&status=decided&page_size=1", reviewer_token).json()["total"]
 
     applicant = sign_up(platform, "13600003333")
     token = applicant["tokens"]["access_token"]
@@ -62,8 +65,10 @@ def test_reviewer_decides_a_verification_and_identity_applies_it(platform):
     # one pagination style: page and page_size, has_more and total
     refused(lambda headers: get(platform, "/review/tasks?page=abc&page_size=0", reviewer_token, headers), 400,
             "validation_failed", {"page": "not_an_integer", "page_size": "out_of_range"})
-    decided_page = get(platform, "/review/tasks?stage=realname&status=decided&page_size=1", reviewer_token).json()
-    assert (decided_page["page"], decided_page["page_size"], decided_page["total"]) == (1, 1, 1)
+    last = before + 1  # oldest first: the task requested last is on the last page
+    decided_page = get(platform, f"/review/tasks?stage=realname&status=decided&page={last}&page_size=1",
+                       reviewer_token).json()
+    assert (decided_page["page"], decided_page["page_size"], decided_page["total"]) == (last, 1, last)
     assert decided_page["has_more"] is False and decided_page["items"][0]["id"] == task["id"]
-    assert get(platform, "/review/tasks?stage=realname&status=decided&page=2&page_size=1",
+    assert get(platform, f"/review/tasks?stage=realname&status=decided&page={last + 1}&page_size=1",
                reviewer_token).json()["items"] == []

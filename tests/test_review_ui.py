@@ -16,7 +16,7 @@ import requests
 from kepu_common.contracts import make_event
 from kepu_common.testing import publish_events
 from services.identity.cli import create_admin
-from tests.test_identity_journey import PASSWORD, eventually, get, post, sign_up
+from tests.test_identity_journey import PASSWORD, eventually, get, post, sign_up, verify_by_admin
 
 pytestmark = [
     pytest.mark.browser,
@@ -79,6 +79,7 @@ def seeded(platform):
     reviewers = {}
     for phone, scope in [("13500000002", "provincial:440000"), ("13500000003", "realname")]:
         user = sign_up(platform, phone)
+        verify_by_admin(platform, user, admin)  # reviewer roles go only to real-name-verified accounts
         assert post(platform, f"/admin/users/{user['user']['id']}/roles", {"role": "reviewer", "scope": scope},
                     admin).status_code == 200
         reviewers[scope] = phone

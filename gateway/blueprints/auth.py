@@ -12,7 +12,7 @@ from gateway import rpc
 from gateway.auth import require_auth
 from services.identity.schemas import (
     LoginRequest, PasswordResetRequest, RefreshRequest, RegisterRequest, SignedInSchema, SignedOutSchema,
-    SmsCodeRequest, SmsCodeSentSchema, SmsLoginRequest, TokensSchema,
+    SmsCodeRequest, SmsCodeSentSchema, SmsLoginRequest,
 )
 
 bp = Blueprint("auth", __name__, description="Accounts and tokens")
@@ -97,10 +97,11 @@ class PasswordResetView(MethodView):
 @bp.route("/refresh")
 class RefreshView(MethodView):
     @bp.arguments(RefreshRequest)
-    @bp.response(200, TokensSchema)
+    @bp.response(200, SignedInSchema)
     @bp.alt_response(401, description="unknown, used, expired or revoked refresh token")
     def post(self, payload):
-        """New tokens for a refresh token; each refresh token works once."""
+        """New tokens for a refresh token, in the same shape as login and register ({user, tokens}); each refresh
+        token works once."""
         return rpc.call("identity", "refresh", payload)
 
 

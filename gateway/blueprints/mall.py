@@ -1,21 +1,38 @@
-"""The points mall (积分商城): items for everyone signed in, redemptions, the admin's items and decisions."""
-from flask import g
+"""The points mall (积分商城): items for everyone signed in, redemptions with how the prize reaches the person
+(posted, or collected at a pickup site), the mall admin's items, pictures, fulfilment and cancellations.
+
+Mall admins are platform admins (MALL_ADMINS): the SPEC gives the mall to the platform admin. They alone see a
+redemption's delivery details whole (GET /mall/redemptions/{id}/delivery, each read recorded); everyone else,
+the person included, sees them masked.
+"""
+import io
+import uuid
+
+from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from gateway import rpc
 from gateway.auth import require_auth
+from gateway.errors import LengthRequired, UploadInterrupted
+from gateway.storage import storage
+from kepu_common import filetypes
+from kepu_common.errors import TooLarge, UnsupportedMediaType
+from services.metrics import mall_images
+from services.metrics.mall_rules import IMAGE_MAX_BYTES
 from services.metrics.schemas import (
-    ItemListRequest, ItemPageSchema, ItemRequest, ItemSchema, ItemUpdateRequest, RedemptionListRequest, RedemptionPageSchema,
-    RedemptionRequest, RedemptionSchema,
+    CancelRequest, DeliveryDetailsSchema, FulfilRequest, ItemListRequest, ItemPageSchema, ItemRequest, ItemSchema,
+    ItemUpdateRequest, MallImageSchema, RedemptionListRequest, RedemptionPageSchema, RedemptionRequest,
+    RedemptionSchema,
 )
 
-bp = Blueprint("mall", __name__, description="The points mall: items, redemptions")
+bp = Blueprint("mall", __name__, description="The points mall: items, pictures, redemptions, fulfilment")
 ADMIN = "platform_admin"
+MALL_ADMINS = (ADMIN,)
 
 
 def _is_admin():
-    return ADMIN in g.claims.get("roles", [])
+    return bool(set(MALL_ADMINS) & set(g.claims.get("roles", [])))
 
 
 @bp.route("/items")
@@ -25,28 +42,81 @@ class Items(MethodView):
     @bp.response(200, ItemPageSchema)
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, query):
-        """Items on offer, newest first (admins may include inactive ones)."""
+        """Items on offer, newest first, with their pictures and pickup sites (admins may include inactive ones)."""
         return rpc.call("metrics", "items", ItemListRequest().dump(query), admin=_is_admin())
 
-    @require_auth(ADMIN)
+    @require_auth(*MALL_ADMINS)
     @bp.arguments(ItemRequest)
     @bp.response(201, ItemSchema)
+    @bp.alt_response(400, description="a picture that is not one stored by POST /mall/images or not an image "
+                                      "(`image_keys.<n>`: `no_such_upload`, `not_an_image`), a pickup site's unknown "
+                                      "division (`region_unknown`), an item neither posted nor with a pickup site "
+                                      "(`pickup_sites`: `item_handover_required`)")
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, item):
-        """Add an item with its cost in points and its stock (platform admin)."""
+        """Add an item with its cost in points, its stock, its pictures and how it reaches people: posted
+        (`delivery`, the default) and/or collected at one of its `pickup_sites` (mall admin)."""
         return rpc.call("metrics", "create_item", ItemRequest().dump(item))
 
 
 @bp.route("/items/<uuid:item_id>")
 class Item(MethodView):
-    @require_auth(ADMIN)
+    @require_auth()
+    @bp.response(200, ItemSchema)
+    @bp.alt_response(404, description="no such item (or off sale: admins only)")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def get(self, item_id):
+        """One item with its pictures and pickup sites."""
+        return rpc.call("metrics", "get_item", str(item_id), admin=_is_admin())
+
+    @require_auth(*MALL_ADMINS)
     @bp.arguments(ItemUpdateRequest())
     @bp.response(200, ItemSchema)
-    @bp.alt_response(404, description="no such item")
+    @bp.alt_response(400, description="as for POST /mall/items")
+    @bp.alt_response(404, description="no such item, or a pickup site id not of this item")
     @bp.doc(security=[{"bearerAuth": []}])
     def patch(self, changes, item_id):
-        """Change an item's name, cost, stock or whether it is on offer (platform admin)."""
+        """Change an item: the fields sent change; `image_keys` and `pickup_sites`, when sent, are the whole
+        lists (a site sent with its id is kept, one left out is taken off: redemptions naming it keep it)."""
         return rpc.call("metrics", "update_item", str(item_id), ItemUpdateRequest().dump(changes))
+
+
+@bp.route("/images")
+class Images(MethodView):
+    streams_body = True  # the picture's bytes are the body; body_rules must not read it as JSON
+
+    @require_auth(*MALL_ADMINS)
+    @bp.response(201, MallImageSchema)
+    @bp.alt_response(411, description="no Content-Length")
+    @bp.alt_response(413, description="over 10 MB")
+    @bp.alt_response(415, description="not a JPEG, PNG or WebP image (checked by its structure)")
+    @bp.doc(security=[{"bearerAuth": []}], requestBody={
+        "required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in filetypes.IMAGE_TYPES}})
+    def post(self):
+        """Upload an item picture (the raw bytes as the body), then name its `image_key` in the item's
+        `image_keys` (mall admin)."""
+        length = request.content_length
+        if length is None:
+            raise LengthRequired("content_length_required")
+        max_mb = IMAGE_MAX_BYTES // 2**20
+        if length > IMAGE_MAX_BYTES:
+            raise TooLarge("mall_image_too_large", {"image": ("file_too_large", {"max_mb": max_mb})}, max_mb=max_mb)
+        request.max_content_length = IMAGE_MAX_BYTES
+        head = request.stream.read(filetypes.HEAD_BYTES)
+        if filetypes.sniff(head) not in filetypes.IMAGE_TYPES:  # refused before the rest is read
+            raise UnsupportedMediaType("mall_image_not_an_image", {"image": "not_an_image"})
+        data = head + request.stream.read(length - len(head))
+        if len(data) != length:
+            raise UploadInterrupted("upload_interrupted", {"size": ("size_received", {"received": len(data),
+                                                                                       "declared": length})},
+                                    received=len(data), declared=length)
+        content_type = filetypes.image_by_structure(data)
+        if content_type is None:
+            raise UnsupportedMediaType("mall_image_not_an_image", {"image": "not_an_image"})
+        key = mall_images.new_key(uuid.uuid4().hex)
+        store = storage()
+        store.put_stream(store.bucket(mall_images.BUCKET), key, io.BytesIO(data), length, content_type=content_type)
+        return {"image_key": key, "content_type": content_type, "size": length}
 
 
 @bp.route("/redemptions")
@@ -55,13 +125,22 @@ class Redemptions(MethodView):
     @bp.arguments(RedemptionRequest)
     @bp.response(201, RedemptionSchema)
     @bp.alt_response(200, schema=RedemptionSchema, description="the same client_key again: the first redemption")
+    @bp.alt_response(400, description="`delivery_required`: a posted item without `delivery`; "
+                                      "`address_division_unknown`: `delivery.region_code` is no current division; "
+                                      "`validation_failed`: `delivery.phone` `phone_invalid`, "
+                                      "`delivery.region_code` `address_needs_county`, both `delivery` and "
+                                      "`pickup_site_id` (`choose_one`), `pickup_site_id` `pickup_site_required`")
     @bp.alt_response(404, description="no such item on offer")
-    @bp.alt_response(409, description="this client_key was used for another item or quantity")
-    @bp.alt_response(422, description="not enough points (`quantity`: `not_enough_points`) or stock "
-                                      "(`quantity`: `out_of_stock`)")
+    @bp.alt_response(409, description="this client_key was used for another item, quantity or handover")
+    @bp.alt_response(422, description="`pickup_site_not_offered`: a pickup site the item does not offer; "
+                                      "`rule_broken`: not enough points (`quantity`: `not_enough_points`) or stock "
+                                      "(`quantity`: `out_of_stock`), or `delivery` for an item only collected "
+                                      "(`delivery_not_offered`)")
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, redemption):
-        """Redeem points for an item; send the same client_key when retrying."""
+        """Redeem points for an item: give `delivery` (recipient, phone, address: stored encrypted, shown
+        masked) for a posted item, or a `pickup_site_id` of the item; send the same client_key when retrying.
+        Nothing is stored and no points or stock move when anything is refused."""
         result = rpc.call("metrics", "redeem", g.claims["sub"], RedemptionRequest().dump(redemption))
         return result["redemption"], 201 if result["created"] else 200
 
@@ -70,30 +149,63 @@ class Redemptions(MethodView):
     @bp.response(200, RedemptionPageSchema)
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, query):
-        """Your redemptions; a platform admin asks for everyone's with everyone=true."""
+        """Your redemptions with the item's name and picture, the handover and the fulfilment (carrier and
+        tracking number, or pickup code); a mall admin asks for everyone's with everyone=true."""
         return rpc.call("metrics", "redemptions", g.claims["sub"], RedemptionListRequest().dump(query),
                         admin=_is_admin())
 
 
-def _decide(action):
-    @require_auth(ADMIN)
+@bp.route("/redemptions/<uuid:redemption_id>")
+class Redemption(MethodView):
+    @require_auth()
     @bp.response(200, RedemptionSchema)
-    @bp.alt_response(404, description="no such redemption")
-    @bp.alt_response(409, description="already decided the other way")
+    @bp.alt_response(404, description="no such redemption of yours")
     @bp.doc(security=[{"bearerAuth": []}])
-    def post(self, redemption_id):
-        return rpc.call("metrics", "decide_redemption", g.claims["sub"], str(redemption_id), action)
+    def get(self, redemption_id):
+        """One of your redemptions (a mall admin: anyone's), delivery details masked."""
+        return rpc.call("metrics", "get_redemption", g.claims["sub"], str(redemption_id), admin=_is_admin())
 
-    return post
+
+@bp.route("/redemptions/<uuid:redemption_id>/delivery")
+class Delivery(MethodView):
+    @require_auth(*MALL_ADMINS)
+    @bp.response(200, DeliveryDetailsSchema)
+    @bp.alt_response(404, description="no such redemption, or it has no delivery details (a pickup)")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def get(self, redemption_id):
+        """The whole delivery details, to post the prize (mall admin): each read is recorded with who and when."""
+        return rpc.call("metrics", "redemption_delivery", g.claims["sub"], str(redemption_id))
 
 
 @bp.route("/redemptions/<uuid:redemption_id>/fulfil")
 class Fulfil(MethodView):
-    post = _decide("fulfil")
-    post.__doc__ = "Mark a pending redemption fulfilled (platform admin)."
+    @require_auth(*MALL_ADMINS)
+    @bp.arguments(FulfilRequest)
+    @bp.response(200, RedemptionSchema)
+    @bp.alt_response(400, description="a posted prize without `carrier` and `tracking_number` (`required`, "
+                                      "`tracking_number_invalid`), a tracking number for a pickup (`not_for_pickup`) "
+                                      "or a pickup code for a posted prize (`not_for_delivery`)")
+    @bp.alt_response(404, description="no such redemption")
+    @bp.alt_response(409, description="`redemption_already_fulfilled`: fulfilled already with another tracking "
+                                      "number or pickup code; `conflict`: cancelled")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def post(self, fulfilment, redemption_id):
+        """Fulfil a pending redemption (mall admin): a posted prize with its carrier and tracking number, one to
+        collect with a pickup code (made when not given). The same again answers the same."""
+        return rpc.call("metrics", "fulfil_redemption", g.claims["sub"], str(redemption_id),
+                        FulfilRequest().dump(fulfilment))
 
 
 @bp.route("/redemptions/<uuid:redemption_id>/cancel")
 class Cancel(MethodView):
-    post = _decide("cancel")
-    post.__doc__ = "Cancel a pending redemption: its points and stock return (platform admin)."
+    @require_auth()
+    @bp.arguments(CancelRequest)
+    @bp.response(200, RedemptionSchema)
+    @bp.alt_response(404, description="no such redemption of yours")
+    @bp.alt_response(409, description="`redemption_already_fulfilled`: fulfilled, too late to cancel")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def post(self, cancellation, redemption_id):
+        """Cancel a pending redemption: your own, or (mall admin) anyone's with a `reason`. Its points and stock
+        return exactly once; cancelling again answers the same."""
+        return rpc.call("metrics", "cancel_redemption", g.claims["sub"], str(redemption_id),
+                        CancelRequest().dump(cancellation), admin=_is_admin())

@@ -20,7 +20,7 @@ from kepu_common import filetypes
 from kepu_common.errors import TooLarge, UnsupportedMediaType
 from services.identity.organizations import LICENCE_MAX_BYTES
 from services.identity.schemas import (
-    JoinRequest, LeaveRequest, LeftSchema, MemberPageSchema, OrgHitSchema, OrgRequest, OrgSchema, OrgSearchRequest,
+    JoinedSchema, JoinRequest, LeaveRequest, LeftSchema, MemberPageSchema, OrgHitSchema, OrgRequest, OrgSchema, OrgSearchRequest,
     PageRequest,
 )
 
@@ -70,29 +70,36 @@ class LicenceUpload(MethodView):
         "required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in filetypes.IMAGE_TYPES}})
     def post(self):
         """Upload the business licence image (the raw bytes as the body); use the key in POST /orgs."""
-        length = request.content_length
-        if length is None:
-            raise LengthRequired("content_length_required")
-        max_mb = LICENCE_MAX_BYTES // 2**20
-        if length > LICENCE_MAX_BYTES:
-            raise TooLarge("licence_too_large", {"licence": ("file_too_large", {"max_mb": max_mb})}, max_mb=max_mb)
-        request.max_content_length = LICENCE_MAX_BYTES
-        head = request.stream.read(filetypes.HEAD_BYTES)
-        if filetypes.sniff(head) not in filetypes.IMAGE_TYPES:  # refused before the rest is read
-            raise UnsupportedMediaType("licence_not_an_image", {"licence": "not_an_image"})
-        # at most 10 MB: read whole, so the image is checked by its structure before anything is stored
-        data = head + request.stream.read(length - len(head))
-        if len(data) != length:
-            raise UploadInterrupted("upload_interrupted", {"size": ("size_received", {"received": len(data),
-                                                                                       "declared": length})},
-                                    received=len(data), declared=length)
-        content_type = filetypes.image_by_structure(data)
-        if content_type is None:
-            raise UnsupportedMediaType("licence_not_an_image", {"licence": "not_an_image"})
-        key = f"licences/{g.claims['sub']}/{uuid.uuid4().hex}"
-        store = storage()
-        store.put_stream(store.bucket("licences"), key, io.BytesIO(data), length, content_type=content_type)
-        return {"licence_key": key, "content_type": content_type, "size": length}
+        return store_image(f"licences/{g.claims['sub']}/", "licence", "licence")
+
+
+def store_image(prefix, field, kind):
+    """Stream the request body (an image, at most 10 MB) to the licences bucket under prefix: checked by its
+    signature before the rest is read and by its structure before anything is stored. kind names the
+    messages (licence_too_large, appointment_letter_not_an_image…), field the field."""
+    length = request.content_length
+    if length is None:
+        raise LengthRequired("content_length_required")
+    max_mb = LICENCE_MAX_BYTES // 2**20
+    if length > LICENCE_MAX_BYTES:
+        raise TooLarge(f"{kind}_too_large", {field: ("file_too_large", {"max_mb": max_mb})}, max_mb=max_mb)
+    request.max_content_length = LICENCE_MAX_BYTES
+    head = request.stream.read(filetypes.HEAD_BYTES)
+    if filetypes.sniff(head) not in filetypes.IMAGE_TYPES:  # refused before the rest is read
+        raise UnsupportedMediaType(f"{kind}_not_an_image", {field: "not_an_image"})
+    # at most 10 MB: read whole, so the image is checked by its structure before anything is stored
+    data = head + request.stream.read(length - len(head))
+    if len(data) != length:
+        raise UploadInterrupted("upload_interrupted", {"size": ("size_received", {"received": len(data),
+                                                                                   "declared": length})},
+                                received=len(data), declared=length)
+    content_type = filetypes.image_by_structure(data)
+    if content_type is None:
+        raise UnsupportedMediaType(f"{kind}_not_an_image", {field: "not_an_image"})
+    key = f"{prefix}{uuid.uuid4().hex}"
+    store = storage()
+    store.put_stream(store.bucket("licences"), key, io.BytesIO(data), length, content_type=content_type)
+    return {"licence_key": key, "content_type": content_type, "size": length}
 
 
 @bp.route("/<uuid:org_id>")
@@ -131,16 +138,20 @@ class OrgMember(MethodView):
 class Membership(MethodView):
     @require_auth("communicator")
     @bp.arguments(JoinRequest)
-    @bp.response(200, OrgSchema)
+    @bp.response(200, JoinedSchema)
+    @bp.alt_response(409, description="you belong to another organization (`already_in_another_org`, `move`: "
+                                      "`move_to_join`, details.current_org): send move=true to move")
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, payload):
-        """Join an organization from the directory (a communicator belongs to at most one)."""
-        return rpc.call("identity", "join_org", g.claims["sub"], str(payload["org_id"]))
+        """Join an organization from the directory. A communicator belongs to at most one: joining a second one
+        is refused unless `move` is true, and then the answer names the one left (`moved_from`)."""
+        return rpc.call("identity", "join_org", g.claims["sub"], str(payload["org_id"]), {"move": payload["move"]})
 
     @require_auth()
     @bp.arguments(LeaveRequest, location="query")
     @bp.response(200, LeftSchema)
-    @bp.alt_response(404, description="not a member of that organization, or of any (`org_id`: `not_a_member`)")
+    @bp.alt_response(409, description="not a member of that organization (`not_a_member_of_org`), or of any "
+                                      "(`not_in_an_org`); `org_id`: `not_a_member`; nothing changes")
     @bp.doc(security=[{"bearerAuth": []}])
     def delete(self, query):
         """Leave your organization (name it with `org_id` to be sure you leave the one you mean); announced as

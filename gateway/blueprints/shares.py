@@ -2,20 +2,17 @@
 Also the signed-in communicator's points and statistics (/me/points, /me/stats, a blueprint of their own
 beside identity's /me)."""
 import json
-import uuid
 from datetime import datetime, timezone
 
 from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from gateway import rpc
+from gateway import rpc, share_return
 from gateway.auth import require_auth
-from gateway.share_events import ShareReturnPublisher, share_returned
+from gateway.share_events import ShareReturnPublisher
 from gateway.share_fast_path import PUBLISH_FAILED, ShareReturnFastPath
-from kepu_common.errors import NotFound, RuleBroken, Unavailable
 from services.metrics import share_ids
-from services.metrics.periods import SHANGHAI
 from services.metrics.schemas import MeStatsSchema, PageRequest, PointsSchema, ShareRequest, ShareReturnSchema, ShareSchema
 
 bp = Blueprint("shares", __name__, description="Shares: start one, and count it when the user comes back")
@@ -69,28 +66,12 @@ class ShareReturn(MethodView):
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, share_id):
         """The user came back to the app (返回科普中国): the share counts, once, however often this is sent."""
-        now = datetime.now(timezone.utc)
-        user_id = g.claims["sub"]
-        try:
-            uuid.UUID(user_id)
-            share_uuid = share_ids.verify(share_key(), share_id, user_id, now)
-        except (ValueError, share_ids.UnknownShare):
-            raise NotFound("share_not_found") from None
-        except share_ids.ShareExpired as expired:
-            raise RuleBroken("share_return_window_closed", {"share_id": "return_window_closed"},
-                             details={"window_end": expired.expires_at.isoformat()},
-                             window_end=expired.expires_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")) from None
         failed = request.environ.get(PUBLISH_FAILED)  # the fast path tried already: no second publish
-        try:
-            if failed is not None:
-                raise failed
-            publisher().publish(share_returned(share_uuid, user_id, now))
-        except Exception as exc:  # no confirm in time, the broker away, a nack: not accepted
-            raise Unavailable("share_broker_unavailable", details={"dependency": "broker"}) from exc
+        answer = share_return.accept(share_key(), publisher(), share_id, g.claims["sub"], datetime.now(timezone.utc),
+                                     publish_failed=failed)
         # the hot path's answer is built here, not dumped through ShareReturnSchema (which documents it):
         # flask-smorest passes a Response through as it is
-        return current_app.response_class(json.dumps({"share_id": share_id, "status": "accepted"}), 202,
-                                          mimetype="application/json")
+        return current_app.response_class(json.dumps(answer), 202, mimetype="application/json")
 
 
 @me.route("/points")

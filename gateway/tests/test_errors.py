@@ -13,7 +13,9 @@ def test_unknown_path_is_404_with_a_hint(client):
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
     error = error_of(response)
-    assert error["code"] == "not_found" and "/api/v1/docs" in error["message"]
+    assert error["code"] == "not_found" and "接口文档" in error["message"]  # Chinese text names no path
+    english = error_of(client.get("/api/v1/no-such-thing", headers={"Accept-Language": "en"}))
+    assert "/api/v1/docs" in english["message"]
 
 
 def test_wrong_method_is_405(client):
@@ -33,8 +35,12 @@ def test_wrong_content_type_is_415_and_says_what_to_send(client, make_token):
     response = client.post("/api/v1/system/pings", data="message=hi", content_type="application/x-www-form-urlencoded",
                            headers={"Authorization": f"Bearer {make_token(['platform_admin'])}"})
     assert response.status_code == 415
-    assert "application/json" in error_of(response)["message"]
-    assert error_of(response)["message"].startswith("请求体须为 JSON")
+    # Chinese text names no MIME type (issue 23); the English one says what to send
+    assert error_of(response)["message"] == "请求内容须为 JSON 格式。"
+    english = client.post("/api/v1/system/pings", data="message=hi", content_type="application/x-www-form-urlencoded",
+                          headers={"Authorization": f"Bearer {make_token(['platform_admin'])}",
+                                   "Accept-Language": "en"})
+    assert "application/json" in error_of(english)["message"]
 
 
 def test_oversized_body_is_413(make_app, make_token):

@@ -63,3 +63,37 @@ def test_the_rpc_consumer_reconnects_at_most_two_seconds_apart(monkeypatch):
         assert isinstance(conn, Connection)
     assert asked["interval_max"] == rpc.RECONNECT_MAX <= 2.0 and asked["interval_start"] <= 1.0
     assert asked["errback"] == consumer.on_connection_error
+
+
+def test_the_psycopg2_and_marshmallow_guards_pass_and_name_a_change(monkeypatch):
+    import psycopg2.pool
+
+    patches.guard_psycopg2_pool()
+    patches.guard_marshmallow_declared_fields()
+
+    def _getconn(self, key=None):
+        return self._in_use.setdefault(key, self._connect(key))  # what an upgrade might do
+
+    monkeypatch.setattr(psycopg2.pool.AbstractConnectionPool, "_getconn", _getconn)
+    with pytest.raises(patches.UnsupportedLibrary, match="_used"):
+        patches.guard_psycopg2_pool()
+
+
+def test_every_guarded_library_is_pinned_in_requirements_in_with_its_guard_named():
+    """A guard refuses versions it was not written for; requirements.in must not let a re-lock pick one."""
+    import re
+    from pathlib import Path
+
+    lines = (Path(__file__).resolve().parents[2] / "requirements.in").read_text().splitlines()
+    for package, guard in (("nameko", "guard_nameko_responder"), ("kombu", "guard_consumer_reconnect"),
+                           ("amqp", "guard_amqp_write"), ("psycopg2-binary", "guard_psycopg2_pool"),
+                           ("marshmallow", "guard_marshmallow_declared_fields"), ("minio", "guard_multipart"),
+                           ("gunicorn", "gunicorn_worker"), ("flask", "ensure_sync")):
+        at = next((n for n, line in enumerate(lines) if re.match(rf"{re.escape(package)}\s*==", line, re.I)), None)
+        assert at is not None, f"{package} is not pinned in requirements.in"
+        comment = []
+        for line in reversed(lines[:at]):
+            if not line.startswith("#"):
+                break
+            comment.append(line)
+        assert any(guard in line for line in comment), f"requirements.in: {package}'s comment does not name {guard}"

@@ -11,7 +11,7 @@ MESSAGE = SimpleNamespace(properties={"reply_to": "rpc.reply-gateway", "correlat
 
 
 def consumer(failure):
-    return SimpleNamespace(_send_reply=mock.Mock(side_effect=failure), queue_consumer=mock.Mock(),
+    return SimpleNamespace(_send_reply=mock.Mock(side_effect=failure or (lambda message, result, exc_info: (result, exc_info))), queue_consumer=mock.Mock(),
                            container=SimpleNamespace(service_name="metrics"))
 
 

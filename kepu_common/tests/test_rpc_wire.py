@@ -1,8 +1,7 @@
-"""The RPC path's wire-level savings (kepu_common.rpc_client): chunked frame reads, one peek for broker input
-before a publish, and a publisher that replaces a connection the broker closed."""
+"""The RPC path's wire level (kepu_common.rpc_client): chunked frame reads, and a publisher that replaces a
+connection the broker closed."""
 import socket
 import struct
-import time
 
 import amqp
 import amqp.transport
@@ -10,8 +9,7 @@ import kombu
 import pytest
 from eventlet.patcher import original
 
-from kepu_common.amqp_frames import Outgoing
-from kepu_common.rpc_client import UnconfirmedPublisher, input_waiting, read_in_chunks
+from kepu_common.rpc_client import UnconfirmedPublisher, read_in_chunks
 
 FRAME_END = b"\xce"
 
@@ -79,64 +77,31 @@ def test_a_frame_split_across_reads_is_put_together(pair):
     assert transport.read_frame()[0] == 8
 
 
-class FakeTransport:
-    def __init__(self, sock):
-        self.sock = sock
-        self._read_buffer = b""
-
-
-def test_input_waiting_peeks_without_consuming(pair):
-    ours, theirs = pair
-    transport = FakeTransport(ours)
-    assert input_waiting(transport) is False
-    theirs.sendall(b"frame")
-    assert input_waiting(transport) is True
-    assert ours.recv(16) == b"frame"  # the peek left the bytes for py-amqp
-    assert input_waiting(transport) is False
-    transport._read_buffer = b"left over from a chunked read"
-    assert input_waiting(transport) is True
-
-
-def test_input_waiting_sees_a_closed_connection(pair):
-    ours, theirs = pair
-    theirs.close()
-    assert input_waiting(FakeTransport(ours)) is True
-
-
-def test_input_waiting_on_an_eventlet_socket_asks_the_os_socket():
-    ours, theirs = socket.socketpair()  # green under the suite's monkey-patching
-    try:
-        assert input_waiting(FakeTransport(ours)) is False  # answers at once, no trip through the hub
-        theirs.sendall(b"x")
-        assert input_waiting(FakeTransport(ours)) is True
-    finally:
-        ours.close()
-        theirs.close()
-
-
-@pytest.mark.parametrize("make", [amqp.Message, lambda body: Outgoing(body, {})], ids=["py-amqp", "one-pass"])
-def test_publisher_notices_what_the_broker_closed_before_it_publishes_again(amqp_uri, make):
-    """The broker closes a channel that published to a missing exchange; py-amqp's own read before each
-    publish is off, so only the peek stands between the next message and a channel that drops it."""
+def test_a_publish_after_the_broker_closed_the_channel_is_not_dropped(amqp_uri):
+    """The broker closes a channel that published to a missing exchange; once py-amqp has read that
+    close (it reopens the channel), the next publish is delivered, not dropped."""
     with kombu.Connection(amqp_uri) as conn:
         channel = conn.channel()
         channel.queue_declare("wire-test", auto_delete=False)
         publisher = UnconfirmedPublisher(amqp_uri, connect_timeout=3)
         try:
-            publisher.publish(make(b"one"), "", "wire-test")
+            publisher.publish(amqp.Message(b"one"), "", "wire-test")
             first = publisher._connection
-            publisher.publish(make(b"lost"), "no-such-exchange", "anything")
-            deadline = time.monotonic() + 5
-            while not input_waiting(first.connection.transport) and time.monotonic() < deadline:
-                time.sleep(0.01)  # the broker's channel.close on its way
-            publisher.publish(make(b"two"), "", "wire-test")
-            assert publisher._connection is not first
+            publisher.publish(amqp.Message(b"lost"), "no-such-exchange", "anything")
+            with pytest.raises(amqp.exceptions.NotFound):
+                while True:  # the broker's channel.close on its way: py-amqp raises it when read
+                    try:
+                        first.drain_events(timeout=5)
+                    except socket.timeout:
+                        pytest.fail("the broker did not close the channel")
+            publisher.publish(amqp.Message(b"two"), "", "wire-test")
         finally:
             publisher.close()
         bodies = []
         for _ in range(2):
             message = channel.basic_get("wire-test", no_ack=True)
             bodies.append(message and message.body)
+        channel.queue_delete("wire-test")
         assert bodies == [b"one", b"two"]
 
 
@@ -144,7 +109,6 @@ def test_the_guards_name_a_changed_py_amqp_internal(monkeypatch):
     from kepu_common import patches
 
     patches.guard_amqp_read()
-    patches.guard_amqp_publish_read()
 
     def _read(self, n, initial=False):
         return self.sock.recv(n)  # what an upgrade might do: no read buffer for a surplus
@@ -154,4 +118,4 @@ def test_the_guards_name_a_changed_py_amqp_internal(monkeypatch):
         patches.guard_amqp_read()
     monkeypatch.setattr(patches, "version", lambda package: "6.0.0")
     with pytest.raises(patches.UnsupportedLibrary, match="amqp 5.4"):
-        patches.guard_amqp_publish_read()
+        patches.guard_amqp_write()

@@ -6,6 +6,9 @@ ITEMS = [
     ("科技馆门票（两张）", "全国科普日期间各地科技馆通用。", 60, 500),
     ("天文望远镜入门款", "70mm口径，适合青少年观星。", 800, 10),
 ]
+# the tickets are collected at the museum's desk; the rest are posted
+PICKUP = {"科技馆门票（两张）": [{"name": "中国科学技术馆服务台", "region_code": "110105", "address": "北辰东路5号",
+                               "hours": "9:30-17:00（周一闭馆）"}]}
 
 
 def items(api, admin):
@@ -14,7 +17,8 @@ def items(api, admin):
     for name, description, cost, stock in ITEMS:
         if name not in listed:
             listed[name] = api.call("POST", "/mall/items", admin, json={
-                "name": name, "description": description, "cost": cost, "stock": stock})
+                "name": name, "description": description, "cost": cost, "stock": stock,
+                "delivery": name not in PICKUP, "pickup_sites": PICKUP.get(name, [])})
     return [listed[name] for name, *_ in ITEMS]
 
 
@@ -32,9 +36,15 @@ def redemptions(api, admin, people, wares, fulfil_every=2):
         if not affordable:
             continue
         ware = max(affordable, key=lambda w: w["cost"])
+        handover = {"pickup_site_id": ware["pickup_sites"][0]["id"]} if ware.get("pickup_sites") and \
+            not ware.get("delivery", True) else {"delivery": {
+                "recipient": person.get("name") or "科普员", "phone": person["phone"], "region_code": "110105",
+                "address": f"朝阳路{n + 1}号"}}
         redemption = api.call("POST", "/mall/redemptions", person["token"], json={
-            "item_id": ware["id"], "quantity": 1, "client_key": key})
+            "item_id": ware["id"], "quantity": 1, "client_key": key, **handover})
         made += 1
         if n % fulfil_every == 0 and redemption["status"] == "pending":
-            api.call("POST", f"/mall/redemptions/{redemption['id']}/fulfil", admin)
+            fulfilment = {} if redemption.get("method") == "pickup" else {
+                "carrier": "中国邮政", "tracking_number": f"KP{n:010d}"}
+            api.call("POST", f"/mall/redemptions/{redemption['id']}/fulfil", admin, json=fulfilment)
     return made

@@ -65,3 +65,37 @@ def profile(cur, user_id):
     if row is None:
         raise NotFound("user_not_found", {"user_id": "user_unknown"})
     return {"id": row[0], "phone": row[1], "created_at": row[2], "roles": roles.of(cur, row[0])}
+
+
+def masked_name(name):
+    """王*明, 王*, 欧**明: the first and last characters of a real name, the rest hidden."""
+    if not name:
+        return None
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def find_by_phone(cur, phone):
+    """The account with exactly this (normalized) phone, as an admin picks it: masked phone and name,
+    whether real-name verified, roles; [] when none."""
+    cur.execute("SELECT u.id, u.created_at, (SELECT real_name FROM verifications v WHERE v.user_id = u.id AND "
+                "v.status = 'approved' LIMIT 1) FROM users u WHERE u.phone = %s", (phone,))
+    found = []
+    for user_id, created_at, real_name in cur.fetchall():
+        found.append({"id": user_id, "phone": f"{phone[:3]}****{phone[-4:]}", "real_name": masked_name(real_name),
+                      "verified": real_name is not None, "roles": roles.of(cur, user_id), "created_at": created_at})
+    return found
+
+
+def org_applications(cur, user_id):
+    """The organizations the user registered, newest first, with their status and the reviewer's reason."""
+    from kepu_common.messages import label
+
+    cur.execute("SELECT id, name, status, review_comment, created_at, decided_at FROM organizations "
+                "WHERE registrant_id = %s ORDER BY created_at DESC", (user_id,))
+    keys = ("id", "name", "status", "review_comment", "created_at", "decided_at")
+    rows = [dict(zip(keys, row)) for row in cur.fetchall()]
+    for row in rows:
+        row["status_label"] = label("org_status", row["status"])
+    return rows

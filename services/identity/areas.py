@@ -49,7 +49,7 @@ def describe(code, field="region_code"):
     town = township(code)
     if town is None:
         described = division(code, field)
-        county = code if described["level"] == "county" else None
+        county = code if level_of(described) == "county" else None
         return {**described, "county": county, "path": regions.path(code)}
     county = regions.describe(town.parent_code)
     return {"code": town.code, "name": town.name, "level": "township", "full_name": county["full_name"] + town.name,
@@ -67,12 +67,36 @@ def is_within(code, area):
     return str(area) in path(code)
 
 
+def level_of(place):
+    """The level a division counts as for area admins: a city without counties (东莞, 中山, 嘉峪关, 儋州)
+    counts as a county, its townships lying directly under it."""
+    if place["level"] == "city" and regions.counts_as_county(place["code"]):
+        return "county"
+    return place["level"]
+
+
+def township_in(township_code, region_code, field="township_code"):
+    """The township (describe()) of township_code, which must lie directly under region_code's county (or a
+    city without counties); InvalidInput naming the field otherwise."""
+    town = township(ascii_digits(township_code).strip())
+    if town is None:
+        as_of = regions.data_as_of()
+        raise InvalidInput("township_unknown", {field: ("not_a_township", {"as_of": as_of})}, as_of=as_of)
+    if town.parent_code != str(region_code):
+        region = describe(region_code)
+        name, division = region["full_name"], region["code"]  # the name for zh, the code for en
+        raise InvalidInput("township_outside_region",
+                           {field: ("township_outside_region", {"region": name, "division": division})},
+                           region=name, division=division)
+    return describe(town.code)
+
+
 def for_communicator(communicator_type, code, field="region_code"):
     """The division a verification names, checked against what its communicator type needs: a district
     admin names a county, a street admin a township, anyone else any current division."""
     place = describe(code, field)
     required = REQUIRED_LEVEL.get(communicator_type)
-    if required and place["level"] != required[0]:
+    if required and level_of(place) != required[0]:
         level, message, field_code = required
         as_of = regions.data_as_of()
         raise InvalidInput(message, {field: (field_code, {"as_of": as_of})}, as_of=as_of)
@@ -82,6 +106,6 @@ def for_communicator(communicator_type, code, field="region_code"):
 def check_scope(role, scope):
     """An area admin's scope is a division of their level (district_admin: county, street_admin: township)."""
     known = township(scope) is not None or regions.lookup(scope) is not None
-    if not known or describe(scope)["level"] != REQUIRED_LEVEL[role][0]:
+    if not known or level_of(describe(scope)) != REQUIRED_LEVEL[role][0]:
         raise InvalidInput("role_invalid", {"scope": "area_scope_invalid"})
     return str(scope)

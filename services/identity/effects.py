@@ -66,8 +66,8 @@ def verification_decided(verification, decision, comment, reviewer_id):
 def org_decided(org, decision, comment, reviewer_id, name_taken):
     """A pending organization ({id, registrant_id}) approved or rejected.
 
-    Approval makes the registrant its org_admin and its member (a registrant who already belongs to
-    another organization stays there). An approval loses to an organization of the same name that was
+    Approval makes the registrant its org_admin and its member (a registrant who belonged to another
+    organization moves: member_left, member_joined). An approval loses to an organization of the same name that was
     approved first (name_taken): it becomes a rejection that says why."""
     org_id, registrant = org["id"], org["registrant_id"]
     if decision == "approved" and name_taken:
@@ -77,7 +77,7 @@ def org_decided(org, decision, comment, reviewer_id, name_taken):
         return Effects("rejected", comment or "", events=(("org_rejected", payload),))
     return Effects("approved", comment or "",
                    grants=(Grant(registrant, "org_admin", str(org_id), f"organization approved by {reviewer_id}"),),
-                   placements=(Placement(registrant, org_id, move=False),), events=(("org_verified", payload),))
+                   placements=(Placement(registrant, org_id),), events=(("org_verified", payload),))
 
 
 def membership_events(user_id, previous_org, new_org, actor_id=None):

@@ -1,5 +1,5 @@
 """Who belongs where: organization members, and the communicators of an area. Plain functions over a cursor."""
-from kepu_common.errors import Forbidden, InvalidInput, NotFound
+from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.identity import areas, phones, roles
 
 AREA_ROLES = ("district_admin", "street_admin")
@@ -31,18 +31,26 @@ def place(cur, user_id, org_id, move=True):
     return previous, org_id
 
 
-def join(cur, user_id, org_id):
+def join(cur, user_id, org_id, move=False):
+    """A communicator joins org_id. One who belongs to another organization is refused (409, naming it)
+    unless they say move: then they leave it for this one (member_left, member_joined)."""
     require_directory_org(cur, org_id)
+    current = belongs_to(cur, user_id)
+    if current is not None and str(current["id"]) != str(org_id) and not move:
+        raise Conflict("already_in_another_org", {"move": ("move_to_join", {"name": current["name"]})},
+                       details={"current_org": {"id": str(current["id"]), "name": current["name"]}},
+                       name=current["name"])
     return place(cur, user_id, org_id)
 
 
 def leave(cur, user_id, org_id=None):
-    """The user leaves their organization (when org_id is given, only if it is that one); returns its id."""
+    """The user leaves their organization (when org_id is given, only if it is that one); returns its id.
+    Leaving one they are not in is refused (409) and changes nothing."""
     current = org_of(cur, user_id)
     if current is None:
-        raise NotFound("not_in_an_org", {"org_id": "not_a_member"})
+        raise Conflict("not_in_an_org", {"org_id": "not_a_member"})
     if org_id is not None and str(org_id) != str(current):
-        raise NotFound("not_a_member_of_org", {"org_id": "not_a_member"})
+        raise Conflict("not_a_member_of_org", {"org_id": "not_a_member"})
     cur.execute("DELETE FROM memberships WHERE user_id = %s", (user_id,))
     return current
 
@@ -115,18 +123,55 @@ def org_members(cur, org_id, page=1, page_size=20):
     return _page([_shape(dict(zip(keys, row))) for row in cur.fetchall()], page, page_size)
 
 
-def area_communicators(cur, area_code, page=1, page_size=20):
+AREA_EXPORT_MAX = 50_000  # one CSV; a bigger area is exported by its townships or by period
+
+
+def _area_where(area_code, registered_from=None, registered_to=None):
+    """The approved communicators inside the area, registered in the period (days in Asia/Shanghai)."""
+    where = ["v.status = 'approved'", "v.region_path @> ARRAY[%s]::text[]"]
+    args = [area_code]
+    if registered_from:
+        where.append("u.created_at >= (%s::date)::timestamp AT TIME ZONE 'Asia/Shanghai'")
+        args.append(registered_from)
+    if registered_to:
+        where.append("u.created_at < (%s::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'")
+        args.append(registered_to)
+    return " AND ".join(where), args
+
+
+def area_ids(cur, area_code, registered_from=None, registered_to=None, limit=AREA_EXPORT_MAX):
+    """Every communicator's id in the area and period (sorting by shares happens where shares are known)."""
+    where, args = _area_where(area_code, registered_from, registered_to)
+    cur.execute(f"SELECT u.id FROM verifications v JOIN users u ON u.id = v.user_id WHERE {where} "
+                f"ORDER BY u.created_at, u.id LIMIT %s", (*args, limit))
+    return [row[0] for row in cur.fetchall()]
+
+
+def area_communicators(cur, area_code, page=1, page_size=20, sort="registered_at", registered_from=None,
+                       registered_to=None, user_ids=None):
+    """A page of the area's communicators, with the total. user_ids: exactly these (those of them inside the
+    area and period), in this order (the gateway sorted them by shares, or asks for every one for the CSV)."""
     area_code = areas.describe(area_code, "code")["code"]
-    cur.execute(
-        "SELECT u.id, u.phone, u.created_at, v.decided_at, v.real_name, v.communicator_type, v.region_code, "
-        "v.township_code, o.name "
-        "FROM verifications v JOIN users u ON u.id = v.user_id "
-        "LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN organizations o ON o.id = m.org_id "
-        "WHERE v.status = 'approved' AND v.region_path @> ARRAY[%s]::text[] "
-        "ORDER BY u.created_at, u.id LIMIT %s OFFSET %s", (area_code, page_size + 1, (page - 1) * page_size))
+    where, args = _area_where(area_code, registered_from, registered_to)
+    cur.execute(f"SELECT count(*) FROM verifications v JOIN users u ON u.id = v.user_id WHERE {where}", args)
+    total = cur.fetchone()[0]
+    select = ("SELECT u.id, u.phone, u.created_at, v.decided_at, v.real_name, v.communicator_type, v.region_code, "
+              "v.township_code, o.name "
+              "FROM verifications v JOIN users u ON u.id = v.user_id "
+              "LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN organizations o ON o.id = m.org_id ")
     keys = ("user_id", "phone", "registered_at", "verified_at", "real_name", "communicator_type", "region_code",
             "township_code", "organization")
-    return _page([_shape(dict(zip(keys, row))) for row in cur.fetchall()], page, page_size)
+    if user_ids is not None:
+        ids = [str(i) for i in user_ids]
+        cur.execute(f"{select} WHERE {where} AND u.id = ANY(%s::uuid[])", (*args, ids))
+        found = {str(row[0]): _shape(dict(zip(keys, row))) for row in cur.fetchall()}
+        rows = [found[i] for i in ids if i in found]
+        return {"items": rows, "page": page, "page_size": page_size, "has_more": page * page_size < total,
+                "total": total}
+    order = "u.created_at DESC, u.id DESC" if sort == "-registered_at" else "u.created_at, u.id"
+    cur.execute(f"{select} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+                (*args, page_size + 1, (page - 1) * page_size))
+    return {**_page([_shape(dict(zip(keys, row))) for row in cur.fetchall()], page, page_size), "total": total}
 
 
 def _shape(row):

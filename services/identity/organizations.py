@@ -23,15 +23,21 @@ def licence_prefix(user_id):
 
 def check_licence(storage, bucket, user_id, key):
     """The licence must be an image this user uploaded, within the size limit."""
-    if not str(key).startswith(licence_prefix(user_id)):
-        raise InvalidInput("licence_key_not_yours", {"licence_key": "not_your_upload"})
+    return check_upload(storage, bucket, licence_prefix(user_id), key, "licence_key", "licence")
+
+
+def check_upload(storage, bucket, prefix, key, field, kind):
+    """An image uploaded through POST /orgs/licence (kind licence) or /me/appointment-letter (kind
+    appointment_letter) under prefix (the uploader's own), within the size limit: its content type."""
+    if not str(key).startswith(prefix):
+        raise InvalidInput(f"{kind}_key_not_yours", {field: "not_your_upload"})
     try:
         stat = storage.stat(bucket, key)
     except Exception:
-        raise InvalidInput("licence_not_found", {"licence_key": "no_such_upload"}) from None
+        raise InvalidInput(f"{kind}_not_found", {field: "no_such_upload"}) from None
     if stat.size > LICENCE_MAX_BYTES:
         max_mb = LICENCE_MAX_BYTES // 2**20
-        raise InvalidInput("licence_too_large", {"licence_key": ("file_too_large", {"max_mb": max_mb})}, max_mb=max_mb)
+        raise InvalidInput(f"{kind}_too_large", {field: ("file_too_large", {"max_mb": max_mb})}, max_mb=max_mb)
     head = storage.open(bucket, key, 0, filetypes.HEAD_BYTES)
     try:
         content_type = filetypes.sniff(head.read())
@@ -39,7 +45,7 @@ def check_licence(storage, bucket, user_id, key):
         head.close()
         head.release_conn()
     if content_type not in filetypes.IMAGE_TYPES:
-        raise InvalidInput("licence_not_an_image", {"licence_key": "not_an_image"})
+        raise InvalidInput(f"{kind}_not_an_image", {field: "not_an_image"})
     return content_type
 
 
@@ -161,11 +167,15 @@ def search(cur, q=None, category=None, region=None, limit=10):
 
 
 def abandoned_licences(cur, storage, bucket, older_than):
-    """Licence uploads no organization refers to, older than older_than (a datetime): to be removed."""
-    candidates = [obj.object_name for obj in storage.client.list_objects(bucket, prefix="licences/", recursive=True)
+    """Licence and appointment-letter uploads nothing refers to (no organization, no verification), older
+    than older_than (a datetime): to be removed."""
+    candidates = [obj.object_name for prefix in ("licences/", "appointments/")
+                  for obj in storage.client.list_objects(bucket, prefix=prefix, recursive=True)
                   if obj.last_modified is not None and obj.last_modified < older_than]
     if not candidates:
         return []
-    cur.execute("SELECT licence_key FROM organizations WHERE licence_key = ANY(%s)", (candidates,))
+    cur.execute("SELECT licence_key FROM organizations WHERE licence_key = ANY(%s) "
+                "UNION SELECT appointment_letter_key FROM verifications WHERE appointment_letter_key = ANY(%s)",
+                (candidates, candidates))
     used = {row[0] for row in cur.fetchall()}
     return [key for key in candidates if key not in used]

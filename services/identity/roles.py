@@ -1,6 +1,6 @@
 """Roles and their scopes, granted and revoked with an audit row each."""
 from kepu_common.contracts import REVIEW_STAGES
-from kepu_common.errors import Forbidden, InvalidInput, NotFound
+from kepu_common.errors import Forbidden, InvalidInput, NotFound, RuleBroken
 from services.identity import areas
 from services.identity.digits import ascii_digits, is_ascii_digits
 
@@ -67,3 +67,17 @@ def audit(cur, user_id):
                 (user_id,))
     keys = ("role", "scope", "action", "actor_id", "note", "at")
     return [dict(zip(keys, row)) for row in cur.fetchall()]
+
+
+# roles that review or administer: only for accounts whose real-name verification was approved (the guide
+# requires real-name registration of everyone who reviews or manages)
+VERIFIED_ONLY = ("reviewer", "platform_admin", "org_admin", "district_admin", "street_admin")
+
+
+def require_verified(cur, user_id, role):
+    if role not in VERIFIED_ONLY:
+        return
+    cur.execute("SELECT 1 FROM verifications WHERE user_id = %s AND status = 'approved'", (user_id,))
+    if cur.fetchone() is None:
+        raise RuleBroken("role_needs_verified_account", {"user_id": ("account_not_verified", {"role": role})},
+                         role=role)

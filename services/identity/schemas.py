@@ -153,6 +153,11 @@ class UserSchema(Schema):
         "description": "the organization the user belongs to, or null (GET /me only; leave: DELETE /orgs/membership)"})
     administers = fields.List(fields.Nested(OrgRefSchema), metadata={
         "description": "the organizations the user is org_admin of (GET /me only)"})
+    org_applications = fields.List(fields.Nested(lambda: OrgApplicationSchema()), metadata={
+        "description": "the organizations the user registered (机构入驻), newest first, with status and reason "
+                       "(GET /me only)"})
+    verification_change = fields.Nested(lambda: VerificationChangeSchema(), allow_none=True, metadata={
+        "description": "the latest re-verification (unit, township, organization), or null (GET /me only)"})
 
 
 class SignedInSchema(Schema):
@@ -201,8 +206,16 @@ class VerificationRequest(Schema):
     communicator_type = fields.String(required=True, validate=validate.OneOf(COMMUNICATOR_TYPES), metadata={
         "description": "individual 个人用户, district_admin 区县级管理员, street_admin 乡镇街道管理员"})
     region_code = division_code(required=True)
+    township_code = Digits(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^[0-9]{9}$", error=coded("township_code_format")), metadata={
+        "description": "optional: the township (乡镇街道) under region_code's county (or a city without counties, "
+                       "e.g. 441900 东莞), from GET /regions?parent=<region_code>; one outside it is refused "
+                       "(`township_outside_region`)"})
     org_id = fields.UUID(load_default=None, allow_none=True,
                          metadata={"description": "a verified organization from GET /orgs"})
+    appointment_letter_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300),
+                                           metadata={"description": "district_admin and street_admin: the appointment "
+                                                                    "letter (任命文件) from POST /me/appointment-letter"})
 
 
 # --- organizations ---------------------------------------------------------------------------
@@ -257,6 +270,16 @@ class OrgHitSchema(Schema):
 
 class JoinRequest(Schema):
     org_id = fields.UUID(required=True)
+    move = fields.Boolean(load_default=False, metadata={
+        "description": "one who belongs to another organization is refused (409 `already_in_another_org`, naming "
+                       "it) unless move is true: then they leave it for this one"})
+
+
+class JoinedSchema(OrgSchema):
+    """The organization joined, and the one left by moving."""
+
+    moved_from = fields.Nested(lambda: OrgRefSchema(), allow_none=True,
+                               metadata={"description": "the organization left by moving, or null"})
 
 
 class LeaveRequest(Schema):
@@ -301,6 +324,91 @@ class AreaCommunicatorSchema(Schema):
 
 class AreaCommunicatorPageSchema(Page):
     items = fields.List(fields.Nested(AreaCommunicatorSchema))
+    total = fields.Integer(metadata={"description": "communicators in the area matching the period"})
+
+
+AREA_SORTS = ("registered_at", "-registered_at", "shares", "-shares")
+
+
+class AreaQuery(PageRequest):
+    sort = fields.String(load_default="registered_at", validate=validate.OneOf(AREA_SORTS), metadata={
+        "description": "registered_at (oldest first), -registered_at, shares (fewest first) or -shares (most first); "
+                       "shares are counted by metrics"})
+    registered_from = fields.Date(load_default=None, allow_none=True,
+                                  metadata={"description": "registered on or after this day (Asia/Shanghai)"})
+    registered_to = fields.Date(load_default=None, allow_none=True,
+                                metadata={"description": "registered on or before this day (Asia/Shanghai)"})
+
+
+class AreaCall(AreaQuery):
+    """What the gateway adds: the communicators to list, in this order (sorted by shares, or every one of
+    the area for the CSV)."""
+
+    user_ids = fields.List(fields.UUID(), load_default=None, allow_none=True)
+
+
+# --- admins and frontends ------------------------------------------------------------------
+class UserLookupRequest(Schema):
+    phone = fields.String(required=True, metadata={"description": "the exact mobile number, e.g. 13800138000"})
+
+
+class UserHitSchema(Schema):
+    id = fields.UUID()
+    phone = fields.String(metadata={"description": "masked: 138****8000"})
+    real_name = fields.String(allow_none=True, metadata={"description": "masked: 王*明; null when not verified"})
+    verified = fields.Boolean(metadata={"description": "real-name verification approved"})
+    roles = fields.List(fields.Nested(RoleSchema))
+    created_at = Timestamp()
+
+
+class OrgApplicationSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    status = fields.String(metadata={"description": "pending, approved or rejected"})
+    status_label = fields.String()
+    review_comment = fields.String(metadata={"description": "the reviewer's reason"})
+    created_at = Timestamp()
+    decided_at = Timestamp(allow_none=True)
+
+
+class VerificationChangeRequest(Schema):
+    unit_name = fields.String(load_default=None, validate=validate.Length(min=2, max=100))
+    unit_address = fields.String(load_default=None, validate=validate.Length(min=2, max=200))
+    township_code = Digits(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"^[0-9]{9}$", error=coded("township_code_format")),
+        metadata={"description": "a township under the verified county (or city without counties)"})
+    org_id = fields.UUID(load_default=None, allow_none=True,
+                         metadata={"description": "a verified organization to move to"})
+
+
+class VerificationChangeSchema(Schema):
+    id = fields.UUID()
+    status = fields.String(metadata={"description": "pending, approved or rejected; applied: added at once"})
+    unit_name = fields.String()
+    unit_address = fields.String()
+    township_code = fields.String(allow_none=True)
+    org_id = fields.UUID(allow_none=True)
+    review_comment = fields.String()
+    submitted_at = Timestamp()
+    decided_at = Timestamp(allow_none=True)
+
+
+class RegionEntrySchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    level = fields.String(metadata={"description": "province, city, county or township"})
+    parent_code = fields.String(allow_none=True)
+    full_name = fields.String(metadata={"description": "广东省东莞市东城街道"})
+    has_children = fields.Boolean()
+
+
+class RegionQuery(Schema):
+    parent = Digits(load_default=None, allow_none=True, validate=validate.Regexp(
+        DIVISION_DIGITS, error=coded("region_code_format")), metadata={
+        "description": "the divisions directly under this code; without parent and q: the provinces"})
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=30),
+                      metadata={"description": "a name or part of one (朝阳, 建外街道); within parent when given"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class LeftSchema(Schema):

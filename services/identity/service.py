@@ -3,13 +3,16 @@
 The rules live in the domain modules (accounts, idcards, verification, organizations, members, roles,
 rate_limits, effects); the SQL in them too. Here: transactions, the outbox and the SMS gateway.
 """
+import logging
 from datetime import datetime, timedelta, timezone
 
 from nameko.timer import timer
 
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
-from kepu_common.errors import Forbidden, Unauthorized
+from kepu_common.errors import Forbidden, NotFound, Unauthorized
+from kepu_common.log_context import current_locale
+from kepu_common.messages import DEFAULT_LOCALE
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
@@ -18,12 +21,24 @@ from services.identity import (
     verification,
 )
 from services.identity.dependencies import Settings, SmsGateway
-from services.identity.schemas import (
-    AreaCommunicatorPageSchema, AuditEntrySchema, LeaveRequest, LeftSchema, LoginCall, MemberPageSchema, OrgHitSchema,
-    OrgRequest, OrgSchema, OrgSearchRequest, PageRequest, PasswordResetCall, PingRequestSchema, PingSchema,
-    RefreshRequest, RegisterCall, RoleRequest, RolesSchema, SignedInSchema, SignedOutSchema, SmsCodeCall,
-    SmsCodeSentSchema, SmsLoginCall, TokensSchema, UserSchema, VerificationRequest, VerificationSchema,
+from services.identity.notifications import deliver, fanout, followups as notification_followups
+from services.identity.notifications import dispatch as notification_dispatch, kinds as notification_kinds
+from services.identity.notifications import rules as notification_rules, store as notification_store
+from services.identity.notifications import texts as notification_texts
+from services.identity.notifications.channels import Notifications
+from services.identity.notifications.schemas import (
+    MarkedSchema, MarkReadRequest, NotificationPageRequest, NotificationPageSchema, PreferencesRequest,
+    PreferencesSchema, UnreadSchema,
 )
+from services.identity.schemas import (
+    AreaCall, AreaCommunicatorPageSchema, AuditEntrySchema, JoinedSchema, JoinRequest, LeaveRequest, LeftSchema,
+    LoginCall, MemberPageSchema, OrgHitSchema, OrgRequest, OrgSchema, OrgSearchRequest, PageRequest, PasswordResetCall,
+    PingRequestSchema, PingSchema, RefreshRequest, RegisterCall, RoleRequest, RolesSchema, SignedInSchema,
+    SignedOutSchema, SmsCodeCall, SmsCodeSentSchema, SmsLoginCall, UserHitSchema, UserLookupRequest, UserSchema,
+    VerificationChangeRequest, VerificationChangeSchema, VerificationRequest, VerificationSchema,
+)
+
+log = logging.getLogger(__name__)
 
 
 class IdentityService(PlatformService):
@@ -146,9 +161,11 @@ class IdentityService(PlatformService):
                 tokens.mark_used(cur, data["refresh_token"])
                 issued = self.settings.tokens.issue(cur, found["user_id"], roles.names(roles.of(cur, found["user_id"])),
                                                     found["family_id"])
+                user = accounts.profile(cur, found["user_id"])
         if verdict != tokens.LIVE:
             raise tokens.invalid()
-        return TokensSchema().dump(issued)
+        # the same shape as login and register: {user, tokens}
+        return SignedInSchema().dump({"user": user, "tokens": issued})
 
     @rpc
     def logout(self, request):
@@ -163,14 +180,19 @@ class IdentityService(PlatformService):
             user["verification"] = verification.latest(cur, user_id)
             user["organization"] = members.belongs_to(cur, user_id)
             user["administers"] = members.administers(cur, user_id)
+            user["org_applications"] = accounts.org_applications(cur, user_id)
+            user["verification_change"] = verification.latest_change(cur, user_id)
         return UserSchema().dump(user)
 
     # --- communicator verification -----------------------------------------------------------
     @rpc
     def submit_verification(self, user_id, request):
         data = VerificationRequest().load(request)
+        verification.placed(data)  # a wrong division or township is named before the letter is looked at
+        letter_type = verification.check_letter(self.storage, self.storage.bucket("licences"), user_id,
+                                                data["communicator_type"], data.get("appointment_letter_key"))
         with self.db, self.db.cursor() as cur:
-            submitted = verification.submit(cur, self.settings.id_vault, user_id, data)
+            submitted = verification.submit(cur, self.settings.id_vault, user_id, data, letter_type)
             self.outbox.add(cur, "verification_submitted", verification_id=submitted["id"], user_id=user_id,
                             region_code=submitted["snapshot"]["region_code"])
             self.outbox.add(cur, "review_requested", subject_type=verification.SUBJECT_TYPE,
@@ -178,7 +200,20 @@ class IdentityService(PlatformService):
                             snapshot=submitted["snapshot"])
             return VerificationSchema().dump(verification.latest(cur, user_id))
 
-    @event_consumer("review", "review_decided", subjects=("communicator_verification", "organization"),
+    @rpc
+    def request_verification_change(self, user_id, request):
+        """Re-verification: a new unit, township or organization, reviewed (stage realname) while the approved
+        verification stays in force; adding a missing township applies at once."""
+        data = VerificationChangeRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            change, snapshot, province = verification.request_change(cur, user_id, data)
+            if snapshot is not None:
+                self.outbox.add(cur, "review_requested", subject_type=verification.CHANGE_SUBJECT_TYPE,
+                                subject_id=str(change["id"]), stage="realname", scope=province, snapshot=snapshot)
+            return VerificationChangeSchema().dump(verification.latest_change(cur, user_id))
+
+    @event_consumer("review", "review_decided",
+                    subjects=("communicator_verification", "organization", "verification_change"),
                     legacy_binding=True)
     def on_review_decided(self, events):
         with self.db, self.db.cursor() as cur:
@@ -188,6 +223,34 @@ class IdentityService(PlatformService):
                     self._apply_verification_decision(cur, event)
                 elif subject == (organizations.SUBJECT_TYPE, "org"):
                     self._apply_org_decision(cur, event)
+                elif subject == (verification.CHANGE_SUBJECT_TYPE, "realname"):
+                    self._apply_change_decision(cur, event)
+
+    def _apply_change_decision(self, cur, event):
+        """An approved change takes effect: unit and township, the organization (a move), a street admin's
+        area (the old township's role revoked, the new one granted)."""
+        change = verification.pending_change(cur, event["subject_id"])
+        if change is None:
+            return
+        status = "approved" if event["decision"] == "approved" else "rejected"
+        verification.decide_change(cur, change["id"], status, event["comment"])
+        if status != "approved":
+            return
+        actor = None
+        if change["org_id"]:
+            previous, now = members.place(cur, change["user_id"], change["org_id"])
+            self._announce(cur, effects.membership_events(change["user_id"], previous, now, change["user_id"]))
+        moved_area = change["communicator_type"] == "street_admin" and change["township_code"] and (
+            change["township_code"] != change["previous_township"])
+        if moved_area:
+            note = f"re-verification approved by {event['reviewer_id']}"
+            if change["previous_township"] and roles.revoke(cur, change["user_id"], "street_admin",
+                                                            change["previous_township"], actor, note):
+                self.outbox.add(cur, "role_revoked", user_id=change["user_id"], role="street_admin",
+                                scope=change["previous_township"], actor_id=actor)
+            if roles.grant(cur, change["user_id"], "street_admin", change["township_code"], actor, note):
+                self.outbox.add(cur, "role_granted", user_id=change["user_id"], role="street_admin",
+                                scope=change["township_code"], actor_id=actor)
 
     def _apply_verification_decision(self, cur, event):
         pending = verification.pending(cur, event["subject_id"])
@@ -249,13 +312,17 @@ class IdentityService(PlatformService):
             return OrgHitSchema(many=True).dump(organizations.search(cur, **data))
 
     @rpc
-    def join_org(self, user_id, org_id):
+    def join_org(self, user_id, org_id, request=None):
+        """Join org_id; one who belongs to another is refused unless request says move (then they move)."""
+        move = JoinRequest().load({"org_id": str(org_id), **(request or {})})["move"]
         with self.db, self.db.cursor() as cur:
             if not organizations.is_verified_communicator(cur, user_id):
                 raise Forbidden("verify_before_joining", details={"required_roles": ["communicator"]})
-            previous, now = members.join(cur, user_id, org_id)
+            before = members.belongs_to(cur, user_id)
+            previous, now = members.join(cur, user_id, org_id, move)
             self._announce(cur, effects.membership_events(user_id, previous, now, user_id))
-            return OrgSchema().dump(organizations.get(cur, org_id))
+            moved = before if before is not None and str(before["id"]) != str(org_id) else None
+            return JoinedSchema().dump({**organizations.get(cur, org_id), "moved_from": moved})
 
     @rpc
     def leave_org(self, user_id, request=None):
@@ -284,11 +351,29 @@ class IdentityService(PlatformService):
 
     @rpc
     def region_communicators(self, actor_id, region_code, request=None):
-        page = PageRequest().load(request or {})
+        query = AreaCall().load(request or {})
         area = areas.describe(region_code, "code")["code"]
         with self.db, self.db.cursor() as cur:
             members.require_area_admin(cur, actor_id, area)
-            return AreaCommunicatorPageSchema().dump(members.area_communicators(cur, area, **page))
+            return AreaCommunicatorPageSchema().dump(members.area_communicators(cur, area, **query))
+
+    @rpc
+    def region_communicator_ids(self, actor_id, region_code, request=None):
+        """Every communicator's id in the area and period (the gateway sorts them by metrics' shares)."""
+        query = AreaCall().load(request or {})
+        area = areas.describe(region_code, "code")["code"]
+        with self.db, self.db.cursor() as cur:
+            members.require_area_admin(cur, actor_id, area)
+            return [str(i) for i in members.area_ids(cur, area, query["registered_from"], query["registered_to"])]
+
+    @rpc
+    def find_users_by_phone(self, actor_id, request):
+        """Platform admins find an account by its exact phone (answers masked) to grant it a role."""
+        data = UserLookupRequest().load(request)
+        phone = phones.normalize(data["phone"])
+        with self.db, self.db.cursor() as cur:
+            roles.require_platform_admin(cur, actor_id)
+            return UserHitSchema(many=True).dump(accounts.find_by_phone(cur, phone))
 
     @timer(interval=3600)
     def housekeeping(self):
@@ -308,6 +393,11 @@ class IdentityService(PlatformService):
         data = RoleRequest().load(request)
         with self.db, self.db.cursor() as cur:
             roles.require_platform_admin(cur, data["actor_id"])
+            roles.validate(data["role"], data["scope"])
+            cur.execute("SELECT 1 FROM users WHERE id = %s", (data["user_id"],))
+            if cur.fetchone() is None:
+                raise NotFound("user_not_found", {"user_id": "user_unknown"})
+            roles.require_verified(cur, data["user_id"], data["role"])
             if roles.grant(cur, data["user_id"], data["role"], data["scope"], data["actor_id"], data["note"]):
                 self.outbox.add(cur, "role_granted", user_id=data["user_id"], role=data["role"],
                                 scope=roles.validate(data["role"], data["scope"]), actor_id=data["actor_id"])
@@ -327,3 +417,196 @@ class IdentityService(PlatformService):
     def role_audit(self, user_id):
         with self.db, self.db.cursor() as cur:
             return AuditEntrySchema(many=True).dump(roles.audit(cur, user_id))
+
+    # --- notifications (issue 24): services/identity/notifications ---------------------------------
+    notifications = Notifications()
+
+    def _notify(self, events, consumer, also=None):
+        """Inbox rows and queued SMS for each event's notices, once per event and person; also(cur, fresh) runs
+        in the same transaction."""
+        now = datetime.now(timezone.utc)
+        with self.db, self.db.cursor() as cur:
+            fresh = claim_events(cur, f"identity.{consumer}", events)
+            written = deliver.apply(cur, fresh, self.notifications.config, self.notifications.metrics, now)
+            if also is not None:
+                also(cur, fresh)
+        self._push(written)
+
+    def _push(self, written):
+        """App push would go here (channels.PUSH_CHANNELS): after the inbox committed, so a failing push loses
+        nothing. No channel is configured by default."""
+        for channel in self.notifications.config.push:
+            for user_id, notification in written:
+                try:
+                    channel.send(user_id, notification)
+                except Exception:  # the inbox has it; a push is a courtesy
+                    log.exception("push channel %s failed for notification %s", type(channel).__name__,
+                                  notification["id"])
+
+    @event_consumer("identity", "user_verified")
+    def notify_user_verified(self, events):
+        self._notify(events, "notify_user_verified")
+
+    @event_consumer("identity", "user_verification_rejected")
+    def notify_user_verification_rejected(self, events):
+        self._notify(events, "notify_user_verification_rejected")
+
+    @event_consumer("identity", "org_verified")
+    def notify_org_verified(self, events):
+        self._notify(events, "notify_org_verified")
+
+    @event_consumer("identity", "org_rejected")
+    def notify_org_rejected(self, events):
+        self._notify(events, "notify_org_rejected")
+
+    @event_consumer("identity", "role_granted")
+    def notify_role_granted(self, events):
+        self._notify(events, "notify_role_granted")
+
+    @event_consumer("resources", "resource_status_changed")
+    def notify_resource_status_changed(self, events):
+        self._notify(events, "notify_resource_status_changed")
+
+    @event_consumer("activities", "activity_approved")
+    def notify_activity_approved(self, events):
+        def track(cur, fresh):  # approved at the end of its route: its follow-up deadline is watched
+            for event in fresh:
+                if event["review_status"] == "approved":
+                    notification_store.track_followup(cur, event["activity_id"], event["org_id"])
+
+        self._notify(events, "notify_activity_approved", track)
+
+    @event_consumer("activities", "activity_followup_submitted")
+    def stop_followup_reminders(self, events):
+        with self.db, self.db.cursor() as cur:
+            for event in events:  # idempotent: a redelivery marks it submitted again
+                notification_store.followup_submitted(cur, event["activity_id"], event["org_id"])
+
+    @event_consumer("activities", "activity_rejected")
+    def notify_activity_rejected(self, events):
+        self._notify(events, "notify_activity_rejected")
+
+    @event_consumer("activities", "activity_shelved")
+    def notify_activity_shelved(self, events):
+        self._notify(events, "notify_activity_shelved")
+
+    @event_consumer("activities", "activity_nominated")
+    def notify_activity_nominated(self, events):
+        self._notify(events, "notify_activity_nominated")
+
+    @event_consumer("resources", "review_requested")
+    def remember_resource_names(self, events):
+        self._remember_names(events)
+
+    @event_consumer("activities", "review_requested")
+    def remember_activity_names(self, events):
+        self._remember_names(events)
+
+    def _remember_names(self, events):
+        """Titles for the texts: resource_status_changed and the activity events do not carry them."""
+        with self.db, self.db.cursor() as cur:
+            for event in events:  # the latest snapshot wins; a redelivery writes the same name again
+                named = fanout.subject_name(event)
+                if named:
+                    notification_store.remember_name(cur, *named)
+
+    @event_consumer("review", "review_decided", subjects=("resource", "activity"))
+    def notify_review_decided(self, events):
+        """What only review's decisions tell: a resource rejection's reason (resource_status_changed has none;
+        kept by stage and filled into the rejection's notification if that was written first) and an activity's
+        provincial approval (activities publishes no event for it)."""
+        now = datetime.now(timezone.utc)
+        with self.db, self.db.cursor() as cur:
+            fresh = claim_events(cur, "identity.notify_review_decided", events)
+            for event in fresh:
+                if event["subject_type"] != "resource" or event["decision"] != "rejected":
+                    continue
+                kind = fanout.RESOURCE_REJECTION_KINDS.get(event["stage"])
+                if kind:
+                    notification_store.remember_reason(cur, "resource", event["subject_id"], event["stage"],
+                                                       event.get("comment") or "", kind)
+            written = deliver.apply(cur, fresh, self.notifications.config, self.notifications.metrics, now)
+        self._push(written)
+
+    @timer(interval=2)
+    def send_notification_sms(self):
+        """Due notification SMS: sent, held for quiet hours, skipped, retried or dead-lettered (dispatch.py)."""
+        now = datetime.now(timezone.utc)
+        with self.db, self.db.cursor() as cur:
+            notification_dispatch.send_due(cur, self.notifications.config, self.notifications.metrics, now)
+            dead, pending = notification_store.sms_counts(cur)
+        metrics = self.notifications.metrics
+        if metrics is not None:
+            metrics.dead.labels(metrics.service).set(dead)
+            metrics.pending.labels(metrics.service).set(pending)
+
+    @timer(interval=30)
+    def remind_followups(self):
+        """Follow-up deadlines 3 days and 1 day ahead and missed (Asia/Shanghai), once each (followups.py)."""
+        now = datetime.now(timezone.utc)
+        today, _ = notification_rules.shanghai_day(now)
+        config = self.notifications.config
+
+        def ask_deadline(user_id, activity_id):
+            return notification_followups.parse_followup(
+                self.notifications.rpc().call("activities", "get_followup", user_id, activity_id))
+
+        notification_followups.refresh(self.db, ask_deadline, config.followup_recheck_seconds, now, today)
+        with self.db, self.db.cursor() as cur:
+            written = notification_followups.remind(cur, config, self.notifications.metrics, now, today)
+        self._push(written)
+
+    @timer(interval=3600)
+    def purge_notifications(self):
+        """Retention: read notifications older than NOTIFICATIONS.retention_days (180) go, with the SMS log."""
+        with self.db, self.db.cursor() as cur:
+            notification_store.purge_read(cur, self.notifications.config.retention_days)
+
+    @rpc
+    def list_notifications(self, user_id, request=None):
+        query = NotificationPageRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            listed = notification_store.page(cur, user_id, **query)
+        locale = current_locale() or DEFAULT_LOCALE
+        listed["items"] = [dict(item, read=item["read_at"] is not None,
+                                **notification_texts.render(item["kind"], item["params"], locale))
+                           for item in listed["items"]]
+        return NotificationPageSchema().dump(listed)
+
+    @rpc
+    def unread_notifications(self, user_id):
+        with self.db, self.db.cursor() as cur:
+            return UnreadSchema().dump({"unread": notification_store.unread_count(cur, user_id)})
+
+    @rpc
+    def mark_notifications_read(self, user_id, request):
+        data = MarkReadRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            if data["all"]:
+                marked = notification_store.mark_all_read(cur, user_id)
+            else:
+                marked = notification_store.mark_read(cur, user_id, data["ids"])
+            unread = notification_store.unread_count(cur, user_id)
+        return MarkedSchema().dump({"marked": marked, "unread": unread})
+
+    @rpc
+    def notification_preferences(self, user_id):
+        with self.db, self.db.cursor() as cur:
+            return self._preferences_out(notification_store.preferences(cur, user_id))
+
+    @rpc
+    def set_notification_preferences(self, user_id, request):
+        data = PreferencesRequest().load(request)
+        changes = notification_rules.check_preferences(data["sms"])
+        with self.db, self.db.cursor() as cur:
+            notification_store.set_preferences(cur, user_id, changes)
+            return self._preferences_out(notification_store.preferences(cur, user_id))
+
+    def _preferences_out(self, stored):
+        sms = notification_rules.effective_preferences(stored)
+        config = self.notifications.config
+        quiet = config.quiet_hours
+        return PreferencesSchema().dump({
+            "sms": sms, "kinds": [{"kind": name, "sms": sms.get(name, False)} for name in notification_kinds.NAMES],
+            "quiet_hours": "" if quiet.start == quiet.end else f"{quiet.start:%H:%M}-{quiet.end:%H:%M}",
+            "sms_daily_limit": config.sms_daily_limit})

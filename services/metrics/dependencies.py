@@ -2,12 +2,16 @@
 from nameko.extensions import DependencyProvider
 
 from services.metrics import share_ids
+from services.metrics.mall_vault import KEY_NAME as MALL_KEY_NAME, DeliveryVault
 
 
 class MetricsSettings:
     def __init__(self, settings):
         self.share_key = share_ids.load_key(settings.get("share_key_file") or f"var/keys/{share_ids.KEY_NAME}")
         self.rollup_check_seconds = float(settings.get("rollup_check_seconds", 60))
+        # seals redemptions' delivery details (services/metrics/mall_vault.py); metrics alone holds it
+        self.delivery_vault = DeliveryVault(share_ids.load_key(settings.get("mall_key_file")
+                                                               or f"var/keys/{MALL_KEY_NAME}"))
 
 
 class Settings(DependencyProvider):

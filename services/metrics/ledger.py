@@ -29,7 +29,7 @@ def spend(cur, user_id, amount, reason, reference):
     row = cur.fetchone()
     if row is None:
         have = balance(cur, user_id)
-        raise RuleBroken("not_enough_points", {"quantity": "not_enough_points"},
+        raise RuleBroken("not_enough_points", {"quantity": ("not_enough_points", {"balance": have, "needed": amount})},
                          details={"balance": have, "needed": amount}, balance=have, needed=amount)
     cur.execute("INSERT INTO ledger (user_id, delta, reason, reference) VALUES (%s, %s, %s, %s)",
                 (user_id, -amount, reason, reference))

@@ -3,11 +3,12 @@ boundary). Responses are dumped by the service and again by the gateway: Instant
 value or its ISO text."""
 from datetime import date, datetime
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from kepu_common.contracts import SHARE_CHANNELS, SHARE_CONTENT_TYPES
 from kepu_common.schema_fields import Page, PageRequest, Timestamp
 from kepu_common.validation import field_error
+from services.metrics.mall_rules import MAX_IMAGES
 
 LEADERBOARD_SUBJECTS = ("communicators", "orgs")
 LEADERBOARD_SCOPES = ("city", "province", "org", "national")
@@ -125,12 +126,47 @@ class PointsSchema(Page):
     items = fields.List(fields.Nested(LedgerEntrySchema))
 
 
+class PickupSiteRequest(Schema):
+    """A place the item can be collected (a science museum's front desk…); sent back with its id to keep it
+    (a site as the item shows it may be sent back whole: region_name is ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.UUID(load_default=None, metadata={"description": "an existing site of this item, to keep it"})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    region_code = fields.String(required=True, validate=validate.Length(min=1, max=12),
+                                metadata={"description": "the division (GB/T 2260) the site is in"})
+    address = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    hours = fields.String(load_default="", validate=validate.Length(max=100), metadata={"description": "opening hours"})
+
+    @validates_schema
+    def _division(self, data, **kwargs):
+        from kepu_common import regions
+
+        if data.get("region_code") and regions.lookup(data["region_code"].strip()) is None:
+            raise field_error("region_unknown", "region_code", as_of=regions.data_as_of())
+
+
+_DELIVERY_FLAG = {"description": "posted to the person, who gives recipient, phone and address when redeeming "
+                                 "(default true); false: collected at one of pickup_sites only"}
+_IMAGE_KEYS = {"description": f"pictures uploaded with POST /mall/images, the cover first (at most {MAX_IMAGES}); "
+                             "sent on PATCH, the whole list"}
+_SITES = {"description": "where the item can be collected (at most 20); sent on PATCH, the whole list: a site sent "
+                         "with its id is kept, one without is added, one left out is taken off"}
+
+
 class ItemRequest(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     description = fields.String(load_default="", validate=validate.Length(max=2000))
     cost = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1_000_000))
     stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
     active = fields.Boolean(load_default=True)
+    delivery = fields.Boolean(load_default=True, metadata=_DELIVERY_FLAG)
+    image_keys = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
+                             validate=validate.Length(max=MAX_IMAGES), metadata=_IMAGE_KEYS)
+    pickup_sites = fields.List(fields.Nested(PickupSiteRequest), load_default=list, validate=validate.Length(max=20),
+                               metadata=_SITES)
 
 
 class ItemUpdateRequest(Schema):
@@ -141,6 +177,24 @@ class ItemUpdateRequest(Schema):
     cost = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000))
     stock = fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000_000))
     active = fields.Boolean()
+    delivery = fields.Boolean(metadata=_DELIVERY_FLAG)
+    image_keys = fields.List(fields.String(validate=validate.Length(min=1, max=200)),
+                             validate=validate.Length(max=MAX_IMAGES), metadata=_IMAGE_KEYS)
+    pickup_sites = fields.List(fields.Nested(PickupSiteRequest), validate=validate.Length(max=20), metadata=_SITES)
+
+
+class PickupSiteSchema(Schema):
+    id = Text()
+    name = fields.String()
+    region_code = fields.String()
+    region_name = fields.String(metadata={"description": "the division's full name (北京市朝阳区)"})
+    address = fields.String()
+    hours = fields.String()
+
+
+class ItemImageSchema(Schema):
+    url = fields.String(metadata={"description": "a link valid for an hour"})
+    content_type = fields.String()
 
 
 class ItemSchema(Schema):
@@ -151,6 +205,10 @@ class ItemSchema(Schema):
     stock = fields.Integer()
     active = fields.Boolean()
     created_at = Instant()
+    delivery = fields.Boolean(metadata={"description": "posted to the person"})
+    pickup_sites = fields.List(fields.Nested(PickupSiteSchema), metadata={"description": "where it can be collected"})
+    images = fields.List(fields.Nested(ItemImageSchema))
+    image_url = fields.String(allow_none=True, metadata={"description": "the cover picture (the first), or null"})
 
 
 class ItemPageSchema(Page):
@@ -161,12 +219,65 @@ class ItemListRequest(PageRequest):
     include_inactive = fields.Boolean(load_default=False, metadata={"description": "admins only"})
 
 
+class MallImageSchema(Schema):
+    """A picture stored by POST /mall/images: name it in an item's image_keys."""
+
+    image_key = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+
+
+class DeliveryRequest(Schema):
+    recipient = fields.String(required=True, validate=validate.Length(min=1, max=50), metadata={"description": "收件人"})
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=30),
+                          metadata={"description": "a mainland mobile number"})
+    region_code = fields.String(required=True, validate=validate.Length(min=1, max=12),
+                                metadata={"description": "the county (区/县) of the address, GB/T 2260 (a city with no "
+                                                         "county below it, such as 东莞 441900, is accepted)"})
+    address = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                            metadata={"description": "street, building, room"})
+
+
 class RedemptionRequest(Schema):
     item_id = fields.UUID(required=True)
     quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=100))
     client_key = fields.String(required=True, validate=validate.Length(min=1, max=100),
                                metadata={"description": "your own key for this redemption: sending it again "
                                                         "returns the same redemption"})
+    delivery = fields.Nested(DeliveryRequest, load_default=None, allow_none=True,
+                             metadata={"description": "for a posted item (delivery true): where it goes; stored "
+                                                      "encrypted, shown masked"})
+    pickup_site_id = fields.UUID(load_default=None, allow_none=True,
+                                 metadata={"description": "instead of delivery: one of the item's pickup_sites"})
+
+
+class FulfilRequest(Schema):
+    carrier = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50),
+                            metadata={"description": "a posted item: the carrier (顺丰速运…)"})
+    tracking_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                                    metadata={"description": "a posted item: the tracking number (6-40 letters, "
+                                                             "digits or -)"})
+    pickup_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30),
+                                metadata={"description": "an item to collect: the code shown at the site (4-20 "
+                                                         "letters or digits); made (8 digits) when not given"})
+
+
+class CancelRequest(Schema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class RedemptionItemSchema(Schema):
+    id = Text()
+    name = fields.String()
+    image_url = fields.String(allow_none=True)
+
+
+class MaskedDeliverySchema(Schema):
+    recipient = fields.String(metadata={"description": "masked: 王*明"})
+    phone = fields.String(metadata={"description": "masked: 138****0000"})
+    region_code = fields.String()
+    region_name = fields.String()
+    address = fields.String(metadata={"description": "masked: the first two characters"})
 
 
 class RedemptionSchema(Schema):
@@ -176,10 +287,32 @@ class RedemptionSchema(Schema):
     quantity = fields.Integer()
     points = fields.Integer()
     status = fields.String(metadata={"description": "pending, fulfilled or cancelled"})
+    status_label = fields.String(metadata={"description": "the status in the reader's language"})
     client_key = fields.String()
     created_at = Instant()
     decided_at = Instant(allow_none=True)
     decided_by = Text(allow_none=True)
+    item = fields.Nested(RedemptionItemSchema, metadata={"description": "the item's name and cover picture"})
+    method = fields.String(allow_none=True, metadata={"description": "delivery or pickup (null: made before either "
+                                                                     "existed)"})
+    delivery = fields.Nested(MaskedDeliverySchema, allow_none=True, metadata={"description": "masked"})
+    pickup_site = fields.Nested(PickupSiteSchema, allow_none=True)
+    carrier = fields.String(allow_none=True)
+    tracking_number = fields.String(allow_none=True)
+    pickup_code = fields.String(allow_none=True)
+    cancelled_by = fields.String(allow_none=True, metadata={"description": "owner or admin"})
+    cancel_reason = fields.String(allow_none=True)
+
+
+class DeliveryDetailsSchema(Schema):
+    """The full delivery details, for the mall admin posting the prize (each read is recorded)."""
+
+    redemption_id = Text()
+    recipient = fields.String()
+    phone = fields.String()
+    region_code = fields.String()
+    region_name = fields.String()
+    address = fields.String()
 
 
 class RedemptionListRequest(PageRequest):

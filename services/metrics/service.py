@@ -1,18 +1,22 @@
 """The metrics service: shares counted on return, points and the mall, statistics as of 00:00,
 leaderboards, recognition. Entrypoints are thin: load through a schema, call the domain, dump."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from nameko.timer import timer
 
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
-from kepu_common.errors import Forbidden
+from kepu_common.errors import Forbidden, InvalidInput
 from kepu_common.messages import text
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
+from kepu_common import regions
+from kepu_common.messages import label
+from kepu_common.storage import ObjectStorage
 from services.metrics import (
     config_store, directory, ledger, mall, ping_receipts, recognition, rollup, share_ids, shares, stats,
 )
+from services.metrics import mall_images
 from services.metrics.dependencies import Settings
 from services.metrics.periods import as_of
 from services.metrics.schemas import (
@@ -21,6 +25,9 @@ from services.metrics.schemas import (
     OrgStatsSchema, PageRequest, PingReceiptSchema, PointsSchema, RecognitionRequest, RecognitionSchema,
     RedemptionListRequest, RedemptionPageSchema, RedemptionRequest, RedemptionSchema, SettingsSchema, ShareRequest,
     ShareSchema,
+)
+from services.metrics.schemas import (
+    CancelRequest, DeliveryDetailsSchema, FulfilRequest,
 )
 from services.metrics.share_consumer import share_returns_consumer
 
@@ -36,9 +43,19 @@ def _page(rows, more, request, schema):
     return schema.dump({"items": rows, "page": request["page"], "page_size": request["page_size"], "has_more": more})
 
 
+def _region_name(code):
+    described = regions.lookup(code) and regions.describe(code)
+    return described["full_name"] if described else code
+
+
+def _site_out(site):
+    return None if site is None else dict(site, region_name=_region_name(site["region_code"]))
+
+
 class MetricsService(PlatformService):
     name = "metrics"
     settings = Settings()
+    storage = ObjectStorage()  # the mall's item pictures
 
     # --- consumers -----------------------------------------------------------------------------
     @event_consumer("identity", "ping")
@@ -128,31 +145,79 @@ class MetricsService(PlatformService):
         return PointsSchema().dump({"balance": balance, "items": rows, "page": page["page"],
                                     "page_size": page["page_size"], "has_more": more})
 
+    def _item_out(self, found):
+        images = mall_images.urls(self.storage, found["images"])
+        return ItemSchema().dump(dict(found, images=images, image_url=images[0]["url"] if images else None,
+                                      pickup_sites=[_site_out(s) for s in found["pickup_sites"]]))
+
+    def _redemption_out(self, found):
+        images = mall_images.urls(self.storage, found["item_images"][:1])
+        site = None
+        if found["pickup_site_id"] is not None:
+            site = {"id": found["pickup_site_id"], "name": found["site_name"], "region_code": found["site_region_code"],
+                    "address": found["site_address"], "hours": found["site_hours"]}
+        delivery = found["delivery"]
+        if delivery is not None:
+            delivery = dict(delivery, region_name=_region_name(delivery["region_code"]))
+        return RedemptionSchema().dump(dict(
+            found, item={"id": found["item_id"], "name": found["item_name"],
+                         "image_url": images[0]["url"] if images else None},
+            delivery=delivery, pickup_site=_site_out(site), status_label=label("redemption_status", found["status"])))
+
+    def _announce(self, cur, found, event_type):
+        """redemption_fulfilled / redemption_cancelled, in the transaction that made the change (no address
+        or phone: the person is told through their own account)."""
+        self.outbox.add(cur, event_type, redemption_id=str(found["id"]), user_id=str(found["user_id"]),
+                        item_id=str(found["item_id"]), item_name=found["item_name"], quantity=found["quantity"],
+                        points=found["points"], method=found["method"],
+                        pickup_site_id=None if found["pickup_site_id"] is None else str(found["pickup_site_id"]),
+                        pickup_site_name=found["site_name"], carrier=found["carrier"],
+                        tracking_number=found["tracking_number"], pickup_code=found["pickup_code"],
+                        cancelled_by=found["cancelled_by"], reason=found["cancel_reason"],
+                        actor_id=None if found["decided_by"] is None else str(found["decided_by"]),
+                        decided_at=found["decided_at"].isoformat())
+
+    @timer(interval=3600)
+    def remove_abandoned_mall_images(self):
+        """Pictures no item names, a day after they were stored, leave the bucket."""
+        with self.db, self.db.cursor() as cur:
+            day_ago = _now() - timedelta(days=1)
+            for key in mall_images.abandoned(cur, self.storage, day_ago):
+                self.storage.remove(self.storage.bucket(mall_images.BUCKET), key)
+
     @rpc
     def create_item(self, request):
         data = ItemRequest().load(request)
+        images = mall_images.check(self.storage, data["image_keys"])
         with self.db, self.db.cursor() as cur:
-            return ItemSchema().dump(mall.create_item(cur, data))
+            return self._item_out(mall.create_item(cur, data, images))
 
     @rpc
     def update_item(self, item_id, request):
         data = ItemUpdateRequest().load(request)
+        images = mall_images.check(self.storage, data["image_keys"]) if "image_keys" in data else None
         with self.db, self.db.cursor() as cur:
-            return ItemSchema().dump(mall.update_item(cur, item_id, data))
+            return self._item_out(mall.update_item(cur, item_id, data, images))
+
+    @rpc
+    def get_item(self, item_id, admin=False):
+        """One item: an item off sale only for admins."""
+        with self.db, self.db.cursor() as cur:
+            return self._item_out(mall.item(cur, item_id, visible_only=not admin))
 
     @rpc
     def items(self, request=None, admin=False):
         data = ItemListRequest().load(request or {})
         with self.db, self.db.cursor() as cur:
             rows, more = mall.items(cur, admin and data["include_inactive"], data["page"], data["page_size"])
-        return _page(rows, more, data, ItemPageSchema())
+        return _page([self._item_out(r) for r in rows], more, data, ItemPageSchema())
 
     @rpc
     def redeem(self, user_id, request):
         data = RedemptionRequest().load(request)
         with self.db, self.db.cursor() as cur:
-            found, created = mall.redeem(cur, user_id, data)
-        return {"redemption": RedemptionSchema().dump(found), "created": created}
+            found, created = mall.redeem(cur, user_id, data, self.settings.delivery_vault)
+        return {"redemption": self._redemption_out(found), "created": created}
 
     @rpc
     def redemptions(self, user_id, request=None, admin=False):
@@ -160,12 +225,50 @@ class MetricsService(PlatformService):
         owner = None if admin and data["everyone"] else user_id
         with self.db, self.db.cursor() as cur:
             rows, more = mall.redemptions(cur, owner, data["status"], data["page"], data["page_size"])
-        return _page(rows, more, data, RedemptionPageSchema())
+        return _page([self._redemption_out(r) for r in rows], more, data, RedemptionPageSchema())
 
     @rpc
-    def decide_redemption(self, admin_id, redemption_id, action):
+    def get_redemption(self, user_id, redemption_id, admin=False):
+        """One redemption, for its owner or a mall admin (delivery details masked for both)."""
         with self.db, self.db.cursor() as cur:
-            return RedemptionSchema().dump(mall.decide(cur, redemption_id, action, admin_id))
+            return self._redemption_out(mall.own_redemption(cur, redemption_id, user_id, admin))
+
+    @rpc
+    def redemption_delivery(self, admin_id, redemption_id):
+        """The full delivery details, for the mall admin fulfilling it: the read is recorded with who and when."""
+        with self.db, self.db.cursor() as cur:
+            found, details = mall.delivery_details(cur, self.settings.delivery_vault, redemption_id, admin_id)
+        return DeliveryDetailsSchema().dump(dict(details, redemption_id=found["id"],
+                                                 region_name=_region_name(details["region_code"])))
+
+    @rpc
+    def fulfil_redemption(self, admin_id, redemption_id, request=None):
+        data = FulfilRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            found, changed = mall.fulfil(cur, redemption_id, data, admin_id)
+            if changed:
+                self._announce(cur, found, "redemption_fulfilled")
+        return self._redemption_out(found)
+
+    @rpc
+    def cancel_redemption(self, actor_id, redemption_id, request=None, admin=False):
+        """The owner cancels their own pending redemption, a mall admin any pending one: points and stock
+        return exactly once."""
+        data = CancelRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            found, changed = mall.cancel(cur, redemption_id, actor_id, admin, data["reason"])
+            if changed:
+                self._announce(cur, found, "redemption_cancelled")
+        return self._redemption_out(found)
+
+    @rpc
+    def decide_redemption(self, admin_id, redemption_id, action, request=None):
+        """fulfil or cancel, as a mall admin (kept for callers of the first version)."""
+        if action == "fulfil":
+            return self.fulfil_redemption(admin_id, redemption_id, request)
+        if action == "cancel":
+            return self.cancel_redemption(admin_id, redemption_id, request, admin=True)
+        raise InvalidInput("validation_failed", {"action": ("not_one_of", {"choices": "fulfil, cancel"})})
 
     # --- settings ------------------------------------------------------------------------------
     @rpc

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from nameko.extensions import DependencyProvider
 
-from services.resources import formats
+from services.resources import formats, virus_scan
 
 MB = formats.MB
 
@@ -22,6 +22,9 @@ class ResourceSettings:
         self.probe_seconds = float(settings.get("video_probe_seconds", 30))
         self.download_ttl = timedelta(seconds=int(settings.get("download_url_seconds", 300)))
         self.part_url_ttl = timedelta(hours=float(settings.get("part_url_hours", 6)))
+        # ClamAV's daemon ("host:port" or a socket path); empty: uploads are not scanned (virus_scan.py)
+        address = settings.get("clamd_address") or ""
+        self.scanner = virus_scan.Scanner(address, float(settings.get("clamd_timeout_seconds", 120))) if address else None
 
 
 class Settings(DependencyProvider):

@@ -10,7 +10,7 @@ from kepu_common.schema_fields import Page, Timestamp
 from kepu_common.validation import coded
 from services.resources import formats
 from services.resources.media_labels import duration_label
-from services.resources.search import ORDERS
+from services.resources.constants import SEARCH_ORDERS
 
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error=coded("sha256_format"))
 
@@ -63,6 +63,17 @@ class PartSchema(Schema):
     url = fields.String(metadata={"description": "PUT this part's bytes here; keep the ETag it answers"})
 
 
+class DuplicateSchema(Schema):
+    """A resource whose file has the same content (SHA-256) as this upload."""
+
+    resource_id = fields.UUID()
+    title = fields.String()
+    status = fields.String(metadata={"description": "the resource's status (RESOURCE_STATUSES)"})
+    org_id = fields.UUID()
+    org_name = fields.String()
+    link = fields.String(metadata={"description": "where the resource is read: GET /api/v1/resources/{id}"})
+
+
 class UploadSchema(Schema):
     id = fields.UUID()
     org_id = fields.UUID()
@@ -84,6 +95,10 @@ class UploadSchema(Schema):
     width = fields.Integer(allow_none=True, metadata={"description": "images and videos: pixels, read from the file"})
     height = fields.Integer(allow_none=True)
     duration_seconds = fields.Float(allow_none=True, metadata={"description": "followup_video: read from the file"})
+    duplicate_of = fields.List(fields.Nested(DuplicateSchema), metadata={
+        "description": "complete uploads: resources whose file has the same content (SHA-256) that the uploader "
+                       "may see (their organization's, published ones of others). Not refused: a flag to "
+                       "check before submitting; reviewers see every such resource in the review snapshot"})
 
 
 class AttachRequest(Schema):
@@ -207,7 +222,7 @@ class SearchRequest(PageRequest):
                           metadata={"description": "a topic's name however spaced or full-width (科学 防疫 finds "
                                                    "科学防疫); GET /topics lists them"})
     org = fields.UUID(load_default=None, metadata={"description": "an organization's id"})
-    sort = fields.String(load_default="newest", validate=validate.OneOf(tuple(ORDERS)))
+    sort = fields.String(load_default="newest", validate=validate.OneOf(SEARCH_ORDERS))
 
 
 class MineRequest(PageRequest):

@@ -1,6 +1,7 @@
 """Search over published resources: keyword (Chinese-aware, see search_text), type, topic, organization;
 newest or most downloaded first; pages in a total order (ties broken by id), so paging is stable."""
 from services.resources import catalogue, search_plan, search_text, topics
+from services.resources.constants import SEARCH_ORDERS
 
 ORDERS = {
     "newest": "r.published_at DESC, r.id DESC",
@@ -12,6 +13,7 @@ SORTED_AFTER = {
     "newest": "r.published_at + interval '0 s' DESC, r.id DESC",
     "downloads": "r.downloads + 0 DESC, r.id DESC",
 }
+assert tuple(ORDERS) == tuple(SORTED_AFTER) == SEARCH_ORDERS, "an order the schema offers has no SQL here"
 
 
 def search(cur, q=None, type=None, topic=None, org=None, sort="newest", page=1, page_size=20):

@@ -6,20 +6,23 @@ from datetime import timedelta
 import eventlet
 from eventlet import tpool
 from eventlet.semaphore import Semaphore
+from minio.error import S3Error
 from nameko.timer import timer
 
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
-from kepu_common.errors import InvalidInput, KepuError
+from kepu_common.errors import InvalidInput, KepuError, Unavailable
 from kepu_common.org_admins import OrgAdminsFromIdentity
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
-from services.resources import (catalogue, documents, download_log, downloads, image_limits, media, review_flow, search,
-                                thumbnails, uploads)
+from services.resources import (abandoned, catalogue, documents, download_log, downloads, duplicates, image_limits,
+                                media, review_flow, scrub, search, thumbnails, uploads, virus_scan)
 from services.resources import formats
 from services.resources.social_service import SocialEntrypoints
 from services.resources.dependencies import Settings
+from services.resources.integrity import IntegrityScrub
+from services.resources.scrub_schemas import FindingPageSchema, FindingsRequest
 from services.resources.schemas import (
     AttachedUploadSchema, AttachRequest, CompleteRequest, DownloadVisitor, MineRequest, PageSchema, ResourcePatch, ResourceRequest,
     ResourceRevision, ResourceSchema, SearchRequest, StreamTargetSchema, TopicPageSchema, TopicsRequest, UploadRequest,
@@ -76,6 +79,7 @@ class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService
     name = "resources"
     storage = ObjectStorage()
     settings = Settings()
+    integrity = IntegrityScrub()
 
     @rpc
     def health(self):
@@ -89,10 +93,13 @@ class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService
             return None
         return self.storage.presigned_get(self.storage.bucket(uploads.BUCKET), key, expires=expires, filename=filename)
 
-    def _upload_out(self, upload, parts=None):
+    def _upload_out(self, upload, parts=None, cur=None):
         upload = dict(upload, thumbnail_url=self._url(upload["thumbnail_key"]))
         if parts is not None:
             upload["parts"] = parts
+        if cur is not None and upload["status"] == "complete":  # the same content already a resource: flagged
+            upload["duplicate_of"] = duplicates.described(
+                duplicates.for_uploader(cur, upload["sha256"], upload["org_id"], upload["id"]))
         return UploadSchema().dump(upload)
 
     def _resource_out(self, resource):
@@ -138,9 +145,9 @@ class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService
         with self.db, self.db.cursor() as cur:
             upload = uploads.get(cur, upload_id)
             uploads.require_owner(cur, upload, user_id)
-        parts = (uploads.part_urls(self.storage, self.settings, upload)
-                 if upload["status"] == "pending" and upload["multipart_id"] else None)
-        return self._upload_out(upload, parts)
+            parts = (uploads.part_urls(self.storage, self.settings, upload)
+                     if upload["status"] == "pending" and upload["multipart_id"] else None)
+            return self._upload_out(upload, parts, cur)
 
     @rpc
     def stream_target(self, user_id, upload_id):
@@ -165,14 +172,15 @@ class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService
                 # a streamed attempt that lost a race, or came too late: its object is nobody's
                 self.storage.remove(self.storage.bucket(uploads.BUCKET), received["object_key"])
             if upload["status"] == "complete":  # asked twice, or a racing stream lost: the first result stands
-                return self._upload_out(upload)
+                return self._upload_out(upload, cur=cur)
             uploads.require_pending(upload)
             self._take_received(upload, received)
             rejection = self._check(cur, upload, received)
             upload = uploads.get(cur, upload["id"])
+            out = self._upload_out(upload, cur=cur)
         if rejection is not None:
             raise rejection  # after the commit: the upload stays rejected, with its reason
-        return self._upload_out(upload)
+        return out
 
     def _check(self, cur, upload, received):
         """Complete the upload if its file passes the checks; otherwise remove it and return why."""
@@ -185,8 +193,11 @@ class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService
                                        path, self.settings.probe_seconds, self.settings.thumbnail_pixels, kind),
                                    inspect=lambda path, content_type, box: _inspect_in_thread(
                                        path, content_type, box, self.settings.probe_seconds))
-        except uploads.Incomplete:
-            raise
+            if self.settings.scanner is not None:  # infected: quarantined, then rejected below
+                virus_scan.check(self.settings.scanner, self.storage, self.storage.bucket(uploads.BUCKET),
+                                 upload["object_key"], upload["id"])
+        except (uploads.Incomplete, Unavailable):
+            raise  # storage down or refusing: the upload stays pending, to be completed again
         except KepuError as problem:
             uploads.remove_objects(self.storage, upload)
             uploads.mark_rejected(cur, upload["id"], _reason(problem))
@@ -237,6 +248,43 @@ class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService
         if stale:
             log.info("expired %d abandoned uploads", len(stale))
 
+    # --- files that stay sound (services/resources/scrub.py, abandoned.py) --------------------
+    @timer(interval=60)
+    def integrity_scrub(self):
+        """Re-read stored files at a bounded rate and compare their SHA-256 with the recorded one; one run
+        at a time across every replica (advisory lock), resumed where the last one stopped."""
+        if not self.integrity.settings.enabled:
+            return None
+        summary = self.integrity.run(self.storage)
+        if summary.checked or summary.pass_finished:
+            log.info("integrity scrub: %d objects, %d bytes, found %s, %d cleared%s", summary.checked,
+                     summary.bytes_read, summary.found, summary.cleared, ", pass finished" if summary.pass_finished else "")
+        return summary
+
+    @rpc
+    def scrub_findings(self, request=None):
+        """The integrity scrub's findings, newest first, with where the scrub stands (the gateway lets
+        platform admins read it)."""
+        data = FindingsRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            found, more, total = scrub.findings(cur, data["status"], data["kind"], data["page_size"],
+                                                (data["page"] - 1) * data["page_size"])
+            state = scrub.state(cur)
+        return FindingPageSchema().dump({"items": found, "page": data["page"], "page_size": data["page_size"],
+                                         "has_more": more, "total": total, "scrub": state})
+
+    @timer(interval=3600)
+    def abort_abandoned_multipart(self):
+        """Abort multipart uploads no pending upload refers to any more (a process that died between
+        starting one and recording it, a stream whose abort failed) once older than the upload lifetime:
+        their parts are removed with them."""
+        bucket = self.storage.bucket(uploads.BUCKET)
+        with self.db, self.db.cursor() as cur:
+            aborted = abandoned.abort_stale(cur, self.storage, bucket, self.settings.upload_ttl)
+        if aborted:
+            log.info("aborted %d abandoned multipart uploads", len(aborted))
+        return aborted
+
     # --- the catalogue ----------------------------------------------------------------------
     def _announce(self, cur, resource, previous, actor_id):
         """Every move of a resource is announced; one that waits for a review stage requests it."""
@@ -245,9 +293,11 @@ class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService
                         previous_status=previous, actor_id=str(actor_id) if actor_id else None)
         stage = review_flow.stage_to_request(resource["status"])
         if stage:
+            # the reviewer sees every other resource with the same content (duplicates.py)
+            same = duplicates.for_reviewer(cur, resource["sha256"], resource["id"])
             self.outbox.add(cur, "review_requested", subject_type=catalogue.SUBJECT_TYPE,
                             subject_id=str(resource["id"]), stage=stage, scope=None,
-                            snapshot=catalogue.review_snapshot(resource))
+                            snapshot={**catalogue.review_snapshot(resource), **duplicates.snapshot_fields(same)})
 
     @rpc
     def submit(self, user_id, request):
@@ -324,15 +374,36 @@ class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService
         """A short-lived link to the file; the request is recorded, and counted and announced once per
         visitor per 30 s unless a robot asked (services/resources/downloads.py)."""
         seen = DownloadVisitor().load(visitor or {})
-        with self.db, self.db.cursor() as cur:
-            resource, outcome, at = download_log.record(cur, resource_id, user_id, seen["client_address"],
-                                                        seen["user_agent"])
-            if outcome == downloads.COUNTED:
-                self.outbox.add(cur, "resource_downloaded", resource_id=str(resource["id"]),
-                                org_id=str(resource["org_id"]), type=resource["type"],
-                                user_id=str(user_id) if user_id else None, downloaded_at=at.isoformat())
+        try:
+            with self.db, self.db.cursor() as cur:
+                resource, outcome, at = download_log.record(cur, resource_id, user_id, seen["client_address"],
+                                                            seen["user_agent"])
+                # the file is there (storage down: Unavailable); a request for a file that is not is not counted
+                if not self._stored(resource["file_key"]):
+                    raise _FileMissing
+                self._count_download(cur, resource, user_id, outcome, at)
+        except _FileMissing:
+            with self.db, self.db.cursor() as cur:
+                scrub.report_missing(cur, resource_id)
+            log.error("resource %s: its file %s is missing from storage", resource_id, resource["file_key"])
+            raise Unavailable("resource_file_missing", details={"dependency": "storage"}) from None
         return {"url": self._url(resource["file_key"], self.settings.download_ttl, resource["filename"]),
                 "expires_in": int(self.settings.download_ttl.total_seconds()), "filename": resource["filename"]}
+
+    def _stored(self, key):
+        try:
+            self.storage.stat(self.storage.bucket(uploads.BUCKET), key)
+        except S3Error as exc:
+            if exc.code in scrub.MISSING_CODES:
+                return False
+            raise
+        return True
+
+    def _count_download(self, cur, resource, user_id, outcome, at):
+        if outcome == downloads.COUNTED:
+            self.outbox.add(cur, "resource_downloaded", resource_id=str(resource["id"]),
+                            org_id=str(resource["org_id"]), type=resource["type"],
+                            user_id=str(user_id) if user_id else None, downloaded_at=at.isoformat())
 
     # --- organization names (identity's events; who acts for which: OrgAdminsFromIdentity) ------
     @event_consumer("identity", "org_registered")
@@ -341,6 +412,10 @@ class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService
             for event in claim_events(cur, "resources.on_org_registered", events):
                 cur.execute("INSERT INTO organizations (id, name) VALUES (%s, %s) "
                             "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name", (event["org_id"], event["name"]))
+
+
+class _FileMissing(Exception):
+    """A resource's file is gone from storage (download): the request is rolled back, then reported."""
 
 
 def _reason(problem):

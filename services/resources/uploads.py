@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from kepu_common import filetypes
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kepu_common.storage import translated
 from services.resources import documents, formats, thumbnails, upload_rules
 from services.resources.upload_rules import Incomplete  # noqa: F401 (raised from here too)
 
@@ -120,13 +121,15 @@ def read_back(storage, upload, keep_copy):
     copy = tempfile.NamedTemporaryFile(prefix="kepu-upload-") if keep_copy else None
     response = storage.open(storage.bucket(BUCKET), upload["object_key"])
     try:
-        for chunk in response.stream(READ_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            if len(head) < filetypes.HEAD_BYTES:
-                head = (head + chunk)[:filetypes.HEAD_BYTES]
-            if copy:
-                copy.write(chunk)
+        with translated(storage.bucket(BUCKET)):  # storage gone mid-read: Unavailable, the upload stays pending
+            chunks = response.stream(READ_CHUNK)
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                if len(head) < filetypes.HEAD_BYTES:
+                    head = (head + chunk)[:filetypes.HEAD_BYTES]
+                if copy:
+                    copy.write(chunk)
     finally:
         response.close()
         response.release_conn()

@@ -43,7 +43,7 @@ def check_release(task, actor_id, now):
 
 def check_decision(task, actor_id, decision, comment, now):
     if decision not in DECISIONS:
-        raise InvalidInput("decision_required", {"decision": "not_one_of"})
+        raise InvalidInput("decision_required", {"decision": ("not_one_of", {"choices": "、".join(DECISIONS)})})
     if decision == "rejected" and not (comment or "").strip():
         raise InvalidInput("rejection_needs_reason", {"comment": "rejection_needs_reason"})
     _require_open(task)

@@ -147,6 +147,8 @@ def test_login_refresh_logout(identity):
     register(identity, "13800138008")
     tokens = call(identity, "login", {"phone": "13800138008", "password": PASSWORD})["tokens"]
     fresh = call(identity, "refresh", {"refresh_token": tokens["refresh_token"]})
+    assert fresh["user"]["phone"] == "13800138008"  # the same shape as login: {user, tokens}
+    fresh = fresh["tokens"]
     assert fresh["refresh_token"] != tokens["refresh_token"]
     assert call(identity, "logout", {"refresh_token": fresh["refresh_token"]}) == {"revoked": True}
     with pytest.raises(Unauthorized):
@@ -159,25 +161,25 @@ def test_reusing_a_refresh_token_revokes_its_whole_family(identity):
     register(identity, "13800138014")
     stolen = call(identity, "login", {"phone": "13800138014", "password": PASSWORD})["tokens"]["refresh_token"]
     other_session = call(identity, "login", {"phone": "13800138014", "password": PASSWORD})["tokens"]
-    newer = call(identity, "refresh", {"refresh_token": stolen})["refresh_token"]
-    newest = call(identity, "refresh", {"refresh_token": newer})["refresh_token"]
+    newer = call(identity, "refresh", {"refresh_token": stolen})["tokens"]["refresh_token"]
+    newest = call(identity, "refresh", {"refresh_token": newer})["tokens"]["refresh_token"]
     with pytest.raises(Unauthorized) as error:  # the first token, presented again
         call(identity, "refresh", {"refresh_token": stolen})
     assert codes(error) == {"refresh_token": "refresh_token_invalid"}
     with pytest.raises(Unauthorized):  # the family is revoked: the newest token no longer works either
         call(identity, "refresh", {"refresh_token": newest})
     # another sign-in is another family, and it keeps working
-    assert call(identity, "refresh", {"refresh_token": other_session["refresh_token"]})["refresh_token"]
+    assert call(identity, "refresh", {"refresh_token": other_session["refresh_token"]})["tokens"]["refresh_token"]
 
 
 def test_an_expired_refresh_token_is_refused_without_touching_its_family(identity):
     register(identity, "13800138015")
     first = call(identity, "login", {"phone": "13800138015", "password": PASSWORD})["tokens"]["refresh_token"]
-    second = call(identity, "refresh", {"refresh_token": first})["refresh_token"]
+    second = call(identity, "refresh", {"refresh_token": first})["tokens"]["refresh_token"]
     sql(identity, "UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE revoked_at IS NOT NULL")
     with pytest.raises(Unauthorized):
         call(identity, "refresh", {"refresh_token": first})
-    assert call(identity, "refresh", {"refresh_token": second})["refresh_token"]
+    assert call(identity, "refresh", {"refresh_token": second})["tokens"]["refresh_token"]
 
 
 def test_wrong_password_and_unknown_phone_look_the_same(identity):

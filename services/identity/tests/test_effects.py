@@ -45,8 +45,8 @@ def test_approving_an_organization_makes_its_registrant_org_admin_and_member():
     outcome = effects.org_decided(org(), "approved", "", "reviewer-2", name_taken=False)
     assert outcome.status == "approved"
     assert [(g.user_id, g.role, g.scope) for g in outcome.grants] == [(REGISTRANT, "org_admin", str(ORG))]
-    # a registrant who belongs to another organization stays there
-    assert outcome.placements == (effects.Placement(REGISTRANT, ORG, move=False),)
+    # a registrant who belongs to another organization moves to the one they registered
+    assert outcome.placements == (effects.Placement(REGISTRANT, ORG, move=True),)
     assert [event_type for event_type, _ in outcome.events] == ["org_verified"]
 
 

@@ -23,6 +23,8 @@ def identity(start_service):
 
 def communicator(container, amqp_uri, phone, id_number="11010519491231002X", **changes):
     user_id = register(container, phone)["user"]["id"]
+    if changes.get("communicator_type") in ("district_admin", "street_admin"):  # they show an appointment letter
+        changes.setdefault("appointment_letter_key", upload_letter(container, user_id))
     submitted = call(container, "submit_verification", user_id, form(id_number=id_number, **changes))
     decide(container, amqp_uri, submitted["id"], "approved")
     return user_id
@@ -31,6 +33,13 @@ def communicator(container, amqp_uri, phone, id_number="11010519491231002X", **c
 def upload_licence(container, user_id, body=PNG):
     storage = Storage.from_config(container.config["STORAGE"])
     key = f"licences/{user_id}/{uuid.uuid4().hex}"
+    storage.client.put_object(storage.bucket("licences"), key, io.BytesIO(body), len(body))
+    return key
+
+
+def upload_letter(container, user_id, body=PNG):
+    storage = Storage.from_config(container.config["STORAGE"])
+    key = f"appointments/{user_id}/{uuid.uuid4().hex}"
     storage.client.put_object(storage.bucket("licences"), key, io.BytesIO(body), len(body))
     return key
 
@@ -158,7 +167,7 @@ def test_leaving_and_removal_are_announced(identity, amqp_uri, approved_org):
     call(identity, "join_org", member, org["id"])
     call(identity, "join_org", member, org["id"])  # joining again changes nothing
     assert call(identity, "leave_org", member) == {"org_id": org["id"]}
-    with pytest.raises(NotFound) as error:
+    with pytest.raises(Conflict) as error:
         call(identity, "leave_org", member)
     assert error.value.message == "not_in_an_org"
     call(identity, "join_org", member, org["id"])
@@ -239,13 +248,13 @@ def test_me_shows_the_organization_one_belongs_to_and_those_one_administers(iden
     assert call(identity, "me", member)["administers"] == []
     admin_me = call(identity, "me", admin)
     assert admin_me["organization"]["id"] == org["id"] and [o["id"] for o in admin_me["administers"]] == [org["id"]]
-    with pytest.raises(NotFound) as error:  # leaving an organization one does not belong to
+    with pytest.raises(Conflict) as error:  # leaving an organization one does not belong to: 409, nothing changes
         call(identity, "leave_org", member, {"org_id": str(uuid.uuid4())})
     assert (error.value.message, codes(error)) == ("not_a_member_of_org", {"org_id": "not_a_member"})
     assert call(identity, "me", member)["organization"]["id"] == org["id"]  # nothing changed
     assert call(identity, "leave_org", member, {"org_id": org["id"]}) == {"org_id": org["id"]}
     assert call(identity, "me", member)["organization"] is None
-    with pytest.raises(NotFound) as error:
+    with pytest.raises(Conflict) as error:
         call(identity, "leave_org", member)
     assert codes(error) == {"org_id": "not_a_member"}
 
@@ -263,3 +272,18 @@ def test_abandoned_licence_uploads_are_removed(identity, approved_org, monkeypat
     left = [o.object_name for o in storage.client.list_objects(bucket, prefix="licences/", recursive=True)]
     assert abandoned not in left
     assert len(left) == 1  # the approved organization's licence stays
+
+
+def test_abandoned_appointment_letters_are_removed_and_used_ones_stay(identity, amqp_uri, monkeypatch):
+    street = communicator(identity, amqp_uri, "13800140020", region_code="110105001", communicator_type="street_admin")
+    used = sql(identity, "SELECT appointment_letter_key FROM verifications WHERE user_id = %s", (street,))[0][0]
+    abandoned = upload_letter(identity, street)
+    storage = Storage.from_config(identity.config["STORAGE"])
+    tomorrow = datetime.now(timezone.utc) + timedelta(days=2)
+    real = organizations.abandoned_licences
+    monkeypatch.setattr(organizations, "abandoned_licences",
+                        lambda cur, store, bucket_, older_than: real(cur, store, bucket_, tomorrow))
+    call(identity, "housekeeping")
+    left = [o.object_name for o in storage.client.list_objects(storage.bucket("licences"), prefix="appointments/",
+                                                               recursive=True)]
+    assert left == [used] and abandoned not in left

@@ -22,13 +22,18 @@ def call(metrics, method, *args, **kwargs):
         return hook(*args, **kwargs)
 
 
-def item(metrics, stock=10, cost=5):
-    return call(metrics, "create_item", {"name": "科普图书《雾霾的成因》", "cost": cost, "stock": stock})
+DELIVERY = {"recipient": "王小明", "phone": "13800138000", "region_code": "110105", "address": "朝阳路1号院2楼301"}
+TRACKING = {"carrier": "顺丰速运", "tracking_number": "SF1234567890"}
 
 
-def redeem(metrics, user, item_id, key=None, quantity=1):
+def item(metrics, stock=10, cost=5, **extra):
+    return call(metrics, "create_item", {"name": "科普图书《雾霾的成因》", "cost": cost, "stock": stock, **extra})
+
+
+def redeem(metrics, user, item_id, key=None, quantity=1, **handover):
     return call(metrics, "redeem", str(user), {"item_id": item_id, "quantity": quantity,
-                                               "client_key": key or uuid.uuid4().hex})
+                                               "client_key": key or uuid.uuid4().hex,
+                                               **(handover or {"delivery": DELIVERY})})
 
 
 def test_200_concurrent_redemptions_of_stock_10_give_exactly_10(metrics, db, client):
@@ -51,7 +56,7 @@ def test_200_concurrent_redemptions_of_stock_10_give_exactly_10(metrics, db, cli
 def _attempt(client, user, item_id, key=None):
     """One redemption over real RPC (the gateway's client), as concurrent requests arrive."""
     try:
-        client.call("metrics", "redeem", str(user), {"item_id": item_id, "quantity": 1,
+        client.call("metrics", "redeem", str(user), {"item_id": item_id, "quantity": 1, "delivery": DELIVERY,
                                                      "client_key": key or uuid.uuid4().hex}, timeout=60)
         return "ok"
     except RemoteError as exc:
@@ -104,7 +109,8 @@ def test_a_negative_zero_or_huge_quantity_is_refused(metrics, db, client, quanti
     user = uuid.uuid4()
     give_points(db, user, 100)
     with pytest.raises(RemoteError) as raised:
-        client.call("metrics", "redeem", str(user), {"item_id": found["id"], "quantity": quantity, "client_key": "k"})
+        client.call("metrics", "redeem", str(user), {"item_id": found["id"], "quantity": quantity, "client_key": "k",
+                                                     "delivery": DELIVERY})
     problem = problem_of_remote(raised.value.exc_type, raised.value.exc_args, "metrics")
     assert problem.status == 400 and "quantity" in problem.fields
     assert query(db, "SELECT balance FROM balances") == [(100,)]
@@ -139,7 +145,7 @@ def test_cancelling_returns_points_and_stock_and_fulfilling_is_final(metrics, db
     assert call(metrics, "decide_redemption", admin, one["id"], "cancel")["status"] == "cancelled"
     assert query(db, "SELECT balance FROM balances") == [(20,)]
     assert query(db, "SELECT stock FROM mall_items") == [(4,)]
-    assert call(metrics, "decide_redemption", admin, two["id"], "fulfil")["status"] == "fulfilled"
+    assert call(metrics, "decide_redemption", admin, two["id"], "fulfil", TRACKING)["status"] == "fulfilled"
     with pytest.raises(Conflict):
         call(metrics, "decide_redemption", admin, two["id"], "cancel")
     reasons = query(db, "SELECT reason, delta FROM ledger WHERE user_id = %s ORDER BY id", user)

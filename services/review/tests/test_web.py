@@ -153,3 +153,26 @@ def test_labels_for_people_and_sizes():
     assert labels.person(None, "en") == "a reviewer"
     assert (labels.size_text(15243), labels.size_text(999), labels.size_text(687_000_000)) == (
         "15.2 KB", "999 B", "687.0 MB")
+
+
+def test_an_area_admin_claim_shows_its_appointment_letter_and_what_it_grants(ui, review, amqp_uri, make_token):
+    """The snapshot identity sends for a street admin's claim: the reviewer sees the letter as an image and,
+    before deciding, the role, the area and how many people's real names and phones approval opens."""
+    from services.review.tests.test_service import publish
+
+    snapshot = {"real_name": "王街道", "communicator_type": "street_admin", "communicator_type_label": "乡镇街道管理员",
+                "region": "北京市朝阳区建外街道", "region_code": "110105",
+                "grants": {"grants_role": "乡镇街道管理员", "grants_area": "北京市朝阳区建外街道", "grants_people": 12},
+                "files": [{"label": "任命文件", "purpose": "licences", "key": "appointments/u/letter",
+                           "content_type": "image/png"}]}
+    publish(review, amqp_uri, "identity", "review_requested", "on_identity_request",
+            subject_type="communicator_verification", subject_id="v-street", stage="realname", scope="110000",
+            snapshot=snapshot)
+    task, = call(review, "list_tasks", as_(ADMIN))
+    page = body(signed_in(ui, make_token, ADMIN, ["platform_admin"]).get(f"/tasks/{task['id']}"))
+    granted = re.search(r"<dt>通过后授予</dt><dd> ?<dl class=\"nested\">(.*?)</dl>", page).group(1)
+    for row in ("<dt>角色</dt><dd>乡镇街道管理员</dd>", "<dt>管理地区</dt><dd>北京市朝阳区建外街道</dd>",
+                "<dt>可查看实名和手机号的科普员人数</dt><dd>12</dd>"):  # in the order jsonb keeps them
+        assert row in granted, granted
+    assert "<h2>任命文件</h2>" in page and page.count("<img src=") == 1
+    assert "appointments/u/letter" in page  # the presigned URL of the letter itself

@@ -116,7 +116,7 @@ def create_app(settings):
                 claims = _claims(token)
             except jwt.ExpiredSignatureError:
                 try:
-                    fresh = rpc("identity", "refresh", {"refresh_token": session.get("refresh_token", "")})
+                    fresh = rpc("identity", "refresh", {"refresh_token": session.get("refresh_token", "")})["tokens"]
                 except RemoteError:
                     session.clear()
                     flash(_text("ui.session_expired"), "warning")

@@ -1,4 +1,4 @@
--- depends: 0005_download_events
+-- depends: 0006_storage_integrity
 -- The social half (services/resources/communities.py, comments.py): communities (社团) with members,
 -- posts (动态), comments and likes on resources, activities and posts, reports, the moderation audit
 -- trail, favorites and the channels a person picks. People appear by a masked name only (王*明).

@@ -1,0 +1,140 @@
+"""The gateway as deployed: wrk -> nginx (deploy/nginx/nginx.conf, only upstreams, ports and paths changed, as
+tests/test_deploy_files.py runs it) -> gunicorn (2 workers x 16 threads, GATEWAY_TRUSTED_PROXIES=1) -> services.
+
+Two signed-in requests, each for SECONDS with CONNECTIONS connections and a bearer token:
+- one RPC: GET /api/v1/me/points (metrics.points: one query, an empty ledger for the bench's user);
+- the share return: POST /api/v1/shares/<signed id>/return (no RPC: a confirmed publish, group-committed).
+
+CPU per request: every process of the platform (gateway workers, services), the PostgreSQL backends of its
+databases, the broker (bench.common.cpu_ticks) and nginx's processes, divided by the requests wrk completed.
+
+    PYTHONPATH=. .venv/bin/python bench/gateway_nginx.py [--against <checkout of another commit> [rounds]]
+
+With --against, runs alternate between that checkout and this one, each on a fresh platform, so the
+machine's noise falls on both alike.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from bench.common import ROOT, cpu_seconds_between, cpu_ticks, devstack, ensure_wrk, parse_wrk, platform
+
+CONNECTIONS = 32
+SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+USER = "00000000-0000-0000-0000-000000000001"  # bench.common's token subject
+
+
+def nginx_config(tmp, upstream, port):
+    """deploy/nginx/nginx.conf with only what differs on this machine changed (tests/test_deploy_files.py)."""
+    text = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
+    text = text.replace("gateway:8000", upstream).replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    text = text.replace("review-ui:8100", "127.0.0.1:9")
+    text = text.replace("listen 8100;", f"listen 127.0.0.1:{devstack.free_port()};")
+    text = text.replace("pid /tmp/nginx.pid;", f"pid {tmp}/nginx.pid;")
+    text = text.replace("/etc/nginx/kepu/errors.conf", str(ROOT / "deploy" / "nginx" / "errors.conf"))
+    text = text.replace("access_log /dev/stdout kepu;", "access_log off;")
+    text = text.replace("client_body_temp_path /tmp/client_body;", f"client_body_temp_path {tmp}/body;")
+    text = text.replace("proxy_temp_path /tmp/proxy;", f"proxy_temp_path {tmp}/proxy;")
+    path = Path(tmp) / "nginx.conf"
+    path.write_text(text)
+    return path
+
+
+@contextmanager
+def nginx_in_front(gateway_url):
+    with tempfile.TemporaryDirectory(prefix="kepu-bench-nginx-") as tmp:
+        port = devstack.free_port()
+        config = nginx_config(tmp, gateway_url.removeprefix("http://"), port)
+        process = subprocess.Popen([NGINX, "-c", str(config), "-e", "stderr", "-g", "daemon off;"],
+                                   stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "error.log", "wb"))
+        try:
+            devstack.wait_for_port("127.0.0.1", port, 20, "nginx")
+            yield f"http://127.0.0.1:{port}", process.pid
+        finally:
+            process.terminate()
+            process.wait(20)
+
+
+def nginx_ticks(master):
+    """utime+stime of nginx's master and workers, as cpu_ticks counts them."""
+    ticks = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(pid) == master or int(fields[1]) == master:
+            ticks[int(pid)] = ("nginx", int(fields[11]) + int(fields[12]))
+    return ticks
+
+
+def wrk(url, token, seconds, method="GET"):
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(f'wrk.method = "{method}"\nwrk.headers["Authorization"] = "Bearer {token}"\n')
+    try:
+        done = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+                              capture_output=True, text=True, check=True)
+    finally:
+        os.unlink(script.name)
+    return parse_wrk(done.stdout)
+
+
+def measured(running, nginx_pid, url, token, method):
+    before = {**cpu_ticks(running), **nginx_ticks(nginx_pid)}
+    figures = wrk(url, token, SECONDS, method)
+    after = {**cpu_ticks(running), **nginx_ticks(nginx_pid)}
+    cpu = cpu_seconds_between(before, after)
+    requests = max(figures["requests"], 1)
+    figures["cpu_ms_per_request"] = {name: round(1000 * used / requests, 3)
+                                     for name, used in sorted(cpu.items(), key=lambda kv: -kv[1])
+                                     if used / requests > 0.00001}
+    figures["cpu_ms_total"] = round(1000 * sum(cpu.values()) / requests, 3)
+    return figures
+
+
+def run(root=None):
+    ensure_wrk()
+    from services.metrics import share_ids
+
+    devstack.ROOT = Path(root or ROOT)
+    try:
+        with tempfile.TemporaryDirectory(prefix="kepu-bench-share-") as keys:
+            key_path = Path(keys) / share_ids.KEY_NAME
+            key = share_ids.load_key(key_path)
+            with platform(("metrics", "gateway"), GATEWAY_WORKERS=2, GATEWAY_THREADS=16, GATEWAY_TRUSTED_PROXIES=1,
+                          SHARE_KEY_FILE=str(key_path), OUTBOX_RELAY="false") as running:
+                token = running.token(["communicator"])
+                share = share_ids.make(key, uuid.uuid4(), USER, datetime.now(timezone.utc) + timedelta(hours=2))
+                with nginx_in_front(running.gateway_url) as (url, nginx_pid):
+                    one_rpc_url, share_url = f"{url}/api/v1/me/points", f"{url}/api/v1/shares/{share}/return"
+                    wrk(one_rpc_url, token, 3)  # warm-up: connections, pools, the token cache
+                    wrk(share_url, token, 3, "POST")
+                    return {"one_rpc": measured(running, nginx_pid, one_rpc_url, token, "GET"),
+                            "share_return": measured(running, nginx_pid, share_url, token, "POST")}
+    finally:
+        devstack.ROOT = ROOT
+
+
+def compare(other_root, rounds):
+    for n in range(rounds):
+        for name, root in (("before", other_root), ("after", None)):
+            figures = run(root)
+            print(json.dumps({"run": n + 1, "checkout": name, **figures}), flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--against":
+        compare(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 2)
+    else:
+        print(json.dumps(run(), indent=2))

@@ -1,0 +1,145 @@
+"""Who is told what for each event identity consumes (plain code: an event in, notices out).
+
+A notice goes to one person (`user_id`) or to every administrator of an organization (`org_id`: the
+people who submit its resources and activities, known to identity as org_admin grants). Parameters that the
+event does not carry (a resource's title, an organization's name) are named in `needs` and filled by the
+service from what identity knows (its own organizations; titles remembered from `review_requested`
+snapshots). An event that tells nobody anything gives no notice.
+"""
+from dataclasses import dataclass, field
+
+AREA_ROLES = ("district_admin", "street_admin")
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str
+    params: dict
+    user_id: str = None  # one person ...
+    org_id: str = None  # ... or the organization's administrators
+    needs: tuple = field(default_factory=tuple)  # (param, subject_type, subject_id): a name to look up
+    org_of: tuple = None  # (subject_type, subject_id): the organization is the one remembered for the subject
+    skip_actor: str = None  # an administrator who did it themselves is not told
+
+
+def _s(value):
+    return str(value) if value is not None else None
+
+
+def notices(event, area_name=None):
+    """The notices an event gives. area_name(code) -> full name, for area-admin grants (injected: no I/O here)."""
+    event_type = event["event_type"]
+    handler = _HANDLERS.get(event_type)
+    return handler(event, area_name) if handler else []
+
+
+def _verification(event, _):
+    user_id = _s(event["user_id"])
+    if event["event_type"] == "user_verified":
+        return [Notice("verification_approved", {}, user_id=user_id)]
+    return [Notice("verification_rejected", {"reason": event.get("comment") or ""}, user_id=user_id)]
+
+
+def _org(event, _):
+    org_id = _s(event["org_id"])
+    params = {"org_id": org_id, "org_name": ""}
+    needs = (("org_name", "organization", org_id),)
+    if event["event_type"] == "org_verified":
+        return [Notice("org_approved", params, user_id=_s(event["registrant_id"]), needs=needs)]
+    return [Notice("org_rejected", dict(params, reason=event.get("comment") or ""), user_id=_s(event["registrant_id"]),
+                   needs=needs)]
+
+
+def _role(event, area_name):
+    if event["role"] not in AREA_ROLES:
+        return []
+    code = event["scope"]
+    name = (area_name(code) if area_name else None) or code
+    return [Notice("area_admin_granted", {"role": event["role"], "area_name": name, "area_code": code},
+                   user_id=_s(event["user_id"]))]
+
+
+# (previous status, status) -> kind; a rejection's reason comes from review_decided (see the service)
+RESOURCE_KINDS = {
+    ("pending_initial", "pending_scientific"): "resource_initial_passed",
+    ("pending_initial", "initial_rejected"): "resource_initial_rejected",
+    ("pending_scientific", "scientific_rejected"): "resource_scientific_rejected",
+    ("pending_scientific", "published"): "resource_published",
+}
+RESOURCE_REJECTION_STAGES = {"resource_initial_rejected": "initial", "resource_scientific_rejected": "scientific"}
+RESOURCE_REJECTION_KINDS = {stage: kind for kind, stage in RESOURCE_REJECTION_STAGES.items()}
+
+
+def _resource(event, _):
+    kind = RESOURCE_KINDS.get((event.get("previous_status"), event["status"]))
+    if kind is None:
+        return []
+    resource_id = _s(event["resource_id"])
+    params = {"resource_id": resource_id, "title": ""}
+    if kind in RESOURCE_REJECTION_STAGES:
+        params["reason"] = ""
+    return [Notice(kind, params, org_id=_s(event["org_id"]), needs=(("title", "resource", resource_id),))]
+
+
+# activity_approved is published once the whole route approved (its last stage: national); a provincial approval
+# that sends the activity on to national review publishes no activity event, so it is read from review_decided
+ACTIVITY_DECISIONS = {
+    ("activity_approved", "national"): "activity_national_approved",
+    ("activity_rejected", "provincial"): "activity_provincial_rejected",
+    ("activity_rejected", "national"): "activity_national_rejected",
+}
+
+
+def _activity(event, _):
+    activity_id = _s(event["activity_id"])
+    params = {"activity_id": activity_id, "title": ""}
+    needs = (("title", "activity", activity_id),)
+    org_id = _s(event["org_id"])
+    event_type = event["event_type"]
+    if event_type in ("activity_approved", "activity_rejected"):
+        kind = ACTIVITY_DECISIONS.get((event_type, event.get("stage")))
+        if kind is None:
+            return []
+        if event_type == "activity_rejected":
+            params["reason"] = event.get("reason") or ""
+        return [Notice(kind, params, org_id=org_id, needs=needs)]
+    if event_type == "activity_shelved":
+        if event["shelf"] != "off":
+            return []
+        # taken off by its own organization: nobody needs telling; the service skips an actor who is its admin
+        return [Notice("activity_shelved_by_admin", dict(params, reason=event.get("reason") or ""), org_id=org_id,
+                       needs=needs, skip_actor=_s(event.get("actor_id")))]
+    if event_type == "activity_nominated":
+        return [Notice("activity_nominated", params, org_id=org_id, needs=needs)]
+    return []
+
+
+def _review_decided(event, _):
+    """A provincial approval of an activity (see ACTIVITY_DECISIONS); the organization is the one its review
+    snapshot named. Review closes a superseded task, so a decision is for the activity's current version."""
+    if (event["subject_type"], event["stage"], event["decision"]) != ("activity", "provincial", "approved"):
+        return []
+    activity_id = str(event["subject_id"])
+    return [Notice("activity_provincial_approved", {"activity_id": activity_id, "title": ""},
+                   needs=(("title", "activity", activity_id),), org_of=("activity", activity_id))]
+
+
+_HANDLERS = {
+    "user_verified": _verification, "user_verification_rejected": _verification,
+    "org_verified": _org, "org_rejected": _org,
+    "role_granted": _role,
+    "resource_status_changed": _resource,
+    "activity_approved": _activity, "activity_rejected": _activity, "activity_shelved": _activity,
+    "activity_nominated": _activity,
+    "review_decided": _review_decided,
+}
+CONSUMED = tuple(_HANDLERS)
+
+
+def subject_name(event):
+    """(subject_type, subject_id, name, org_id) a review_requested snapshot tells, for resources and activities."""
+    snapshot = event.get("snapshot") or {}
+    name = snapshot.get("title") or snapshot.get("name")
+    if event["subject_type"] not in ("resource", "activity") or not name:
+        return None
+    return event["subject_type"], str(event["subject_id"]), str(name), snapshot.get("org_id")

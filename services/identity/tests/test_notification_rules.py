@@ -1,0 +1,228 @@
+"""The SMS channel's rules: quiet hours across midnight (Asia/Shanghai), the daily ceiling, preferences,
+back-off, follow-up reminders; and who is told what for each event (fanout)."""
+import uuid
+from datetime import date, datetime, timezone
+
+import pytest
+
+from kepu_common.errors import InvalidInput
+from services.identity.notifications import fanout, kinds, rules
+
+UTC = timezone.utc
+
+
+def shanghai(y, m, d, hh, mm=0):
+    return datetime(y, m, d, hh, mm, tzinfo=rules.SHANGHAI)
+
+
+QUIET = rules.QuietHours()
+
+
+@pytest.mark.parametrize("moment, quiet", [
+    (shanghai(2026, 9, 20, 21, 59), False),
+    (shanghai(2026, 9, 20, 22, 0), True),
+    (shanghai(2026, 9, 20, 23, 59), True),
+    (shanghai(2026, 9, 21, 0, 0), True),
+    (shanghai(2026, 9, 21, 7, 59), True),
+    (shanghai(2026, 9, 21, 8, 0), False),
+    (shanghai(2026, 9, 21, 12, 0), False),
+])
+def test_quiet_hours_span_midnight_in_shanghai_time(moment, quiet):
+    assert QUIET.is_quiet(moment) is quiet
+    assert QUIET.is_quiet(moment.astimezone(UTC)) is quiet  # the same moment stored in UTC
+
+
+def test_an_sms_due_in_the_evening_waits_for_the_next_morning_and_one_after_midnight_for_the_same_morning():
+    evening = shanghai(2026, 9, 20, 23, 30).astimezone(UTC)
+    assert QUIET.release_at(evening) == shanghai(2026, 9, 21, 8, 0)
+    assert QUIET.release_at(evening).tzinfo == UTC  # stays in the caller's zone
+    night = shanghai(2026, 9, 21, 2, 15).astimezone(UTC)
+    assert QUIET.release_at(night) == shanghai(2026, 9, 21, 8, 0)
+    day = shanghai(2026, 9, 21, 9, 0).astimezone(UTC)
+    assert QUIET.release_at(day) == day
+
+
+def test_a_utc_evening_is_a_shanghai_morning():
+    # 23:30 UTC is 07:30 the next day in Shanghai: quiet; 00:30 UTC is 08:30: not
+    assert QUIET.is_quiet(datetime(2026, 9, 20, 23, 30, tzinfo=UTC))
+    assert not QUIET.is_quiet(datetime(2026, 9, 21, 0, 30, tzinfo=UTC))
+
+
+def test_quiet_hours_parse_a_daytime_window_and_off():
+    lunch = rules.QuietHours.parse("12:00-13:30")
+    assert lunch.is_quiet(shanghai(2026, 1, 1, 12, 45)) and not lunch.is_quiet(shanghai(2026, 1, 1, 13, 30))
+    assert lunch.release_at(shanghai(2026, 1, 1, 12, 45)) == shanghai(2026, 1, 1, 13, 30)
+    off = rules.QuietHours.parse("off")
+    assert not any(off.is_quiet(shanghai(2026, 1, 1, h)) for h in range(24))
+    assert rules.QuietHours.parse("22:00-08:00") == QUIET
+
+
+def test_the_daily_window_is_the_shanghai_day():
+    day, start = rules.shanghai_day(datetime(2026, 9, 20, 17, 0, tzinfo=UTC))  # 01:00 on the 21st in Shanghai
+    assert day == date(2026, 9, 21)
+    assert start == shanghai(2026, 9, 21, 0, 0)
+
+
+@pytest.mark.parametrize("sent, ceiling, allowed", [(0, 5, True), (4, 5, True), (5, 5, False), (9, 5, False),
+                                                    (0, 0, False)])
+def test_the_daily_ceiling(sent, ceiling, allowed):
+    assert rules.under_ceiling(sent, ceiling) is allowed
+
+
+def test_retries_back_off_exponentially_up_to_a_cap_and_give_up():
+    assert [rules.retry_delay(n, 30) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert rules.retry_delay(20, 30) == 3600
+    assert not rules.gives_up(7, 8) and rules.gives_up(8, 8)
+
+
+def test_preferences_turn_sms_off_per_kind_and_the_rest_stay_on():
+    assert rules.sms_wanted("verification_rejected", {})
+    assert not rules.sms_wanted("verification_rejected", {"verification_rejected": False})
+    assert rules.sms_wanted("org_rejected", {"verification_rejected": False})
+    assert not rules.sms_wanted("verification_approved", {})  # an approval needs no action: never SMS
+    effective = rules.effective_preferences({"org_rejected": False})
+    assert set(effective) == set(kinds.SMS_KINDS) and effective["org_rejected"] is False
+    assert all(v for k, v in effective.items() if k != "org_rejected")
+
+
+def test_a_preference_for_an_unknown_kind_or_a_kind_that_never_goes_by_sms_is_refused():
+    with pytest.raises(InvalidInput) as unknown:
+        rules.check_preferences({"verification_rejected": False, "no_such_kind": False})
+    assert unknown.value.fields["sms.no_such_kind"]["code"] == "notification_kind_unknown"
+    with pytest.raises(InvalidInput) as never:
+        rules.check_preferences({"verification_approved": True})
+    assert never.value.fields["sms.verification_approved"]["code"] == "notification_sms_not_offered"
+    # turning off a kind that never goes by SMS is harmless and accepted
+    assert rules.check_preferences({"verification_approved": False}) == {"verification_approved": False}
+
+
+@pytest.mark.parametrize("today, due", [
+    (date(2026, 10, 1), []),
+    (date(2026, 10, 6), []),
+    (date(2026, 10, 7), ["activity_followup_due_3d"]),
+    (date(2026, 10, 8), ["activity_followup_due_3d"]),
+    (date(2026, 10, 9), ["activity_followup_due_1d"]),
+    (date(2026, 10, 10), ["activity_followup_due_1d"]),
+    (date(2026, 10, 11), ["activity_followup_missed"]),
+])
+def test_follow_up_reminders_three_days_and_one_day_before_then_missed(today, due):
+    assert rules.followup_reminders_due(date(2026, 10, 10), today) == due
+
+
+# --- fanout --------------------------------------------------------------------------------------------------
+
+def event(event_type, **fields):
+    return {"event_id": uuid.uuid4(), "event_type": event_type, **fields}
+
+
+def test_a_verification_tells_its_person_with_the_reason():
+    user = uuid.uuid4()
+    [notice] = fanout.notices(event("user_verification_rejected", user_id=user, comment="照片不清晰"))
+    assert (notice.kind, notice.user_id, notice.params) == ("verification_rejected", str(user), {"reason": "照片不清晰"})
+    [approved] = fanout.notices(event("user_verified", user_id=user, comment=""))
+    assert approved.kind == "verification_approved"
+
+
+def test_an_organization_decision_tells_its_registrant_and_names_the_organization():
+    org, registrant = uuid.uuid4(), uuid.uuid4()
+    [notice] = fanout.notices(event("org_rejected", org_id=org, registrant_id=registrant, comment="执照过期"))
+    assert notice.kind == "org_rejected" and notice.user_id == str(registrant)
+    assert notice.params["reason"] == "执照过期" and notice.needs == (("org_name", "organization", str(org)),)
+
+
+def test_only_area_admin_roles_are_told():
+    user = uuid.uuid4()
+    [notice] = fanout.notices(event("role_granted", user_id=user, role="street_admin", scope="110108001"),
+                              area_name=lambda code: "北京市海淀区某街道")
+    assert notice.kind == "area_admin_granted" and notice.params["area_name"] == "北京市海淀区某街道"
+    assert fanout.notices(event("role_granted", user_id=user, role="communicator", scope="")) == []
+    assert fanout.notices(event("role_granted", user_id=user, role="org_admin", scope=str(uuid.uuid4()))) == []
+
+
+@pytest.mark.parametrize("previous, status, kind", [
+    ("pending_initial", "pending_scientific", "resource_initial_passed"),
+    ("pending_initial", "initial_rejected", "resource_initial_rejected"),
+    ("pending_scientific", "scientific_rejected", "resource_scientific_rejected"),
+    ("pending_scientific", "published", "resource_published"),
+    (None, "pending_initial", None),  # a submission tells nobody
+    ("published", "withdrawn", None),  # nor does the organization's own withdrawal
+    ("initial_rejected", "pending_initial", None),
+])
+def test_resource_transitions(previous, status, kind):
+    org, resource = uuid.uuid4(), uuid.uuid4()
+    found = fanout.notices(event("resource_status_changed", resource_id=resource, org_id=org, type="article",
+                                 status=status, previous_status=previous))
+    assert [n.kind for n in found] == ([kind] if kind else [])
+    for notice in found:
+        assert notice.org_id == str(org) and notice.needs == (("title", "resource", str(resource)),)
+
+
+def activity_event(event_type, **fields):
+    return event(event_type, activity_id=uuid.uuid4(), org_id=uuid.uuid4(), shelf="on", **fields)
+
+
+@pytest.mark.parametrize("event_type, stage, kind", [
+    ("activity_approved", "national", "activity_national_approved"),
+    ("activity_rejected", "provincial", "activity_provincial_rejected"),
+    ("activity_rejected", "national", "activity_national_rejected"),
+])
+def test_activity_decisions_at_each_stage(event_type, stage, kind):
+    [notice] = fanout.notices(activity_event(event_type, stage=stage, reason="时间填写有误"))
+    assert notice.kind == kind
+    assert ("reason" in notice.params) == kind.endswith("rejected")
+
+
+def test_a_provincial_approval_is_read_from_reviews_decision_and_told_to_the_activitys_organization():
+    activity = uuid.uuid4()
+    decided = event("review_decided", subject_type="activity", subject_id=str(activity), stage="provincial",
+                    decision="approved", comment="")
+    [notice] = fanout.notices(decided)
+    assert notice.kind == "activity_provincial_approved" and notice.org_of == ("activity", str(activity))
+    assert notice.user_id is None and notice.org_id is None
+    for other in ({"stage": "national"}, {"decision": "rejected"}, {"subject_type": "resource"}):
+        assert fanout.notices(dict(decided, **other)) == []
+    # activities publishes activity_approved only at the end of the route: no second provincial notice from it
+    assert fanout.notices(activity_event("activity_approved", stage="provincial")) == []
+
+
+def test_shelving_off_tells_unless_the_organization_did_it_and_on_tells_nobody():
+    actor = uuid.uuid4()
+    [notice] = fanout.notices(dict(activity_event("activity_shelved", reason="内容违规", actor_id=str(actor)),
+                                   shelf="off"))
+    assert notice.kind == "activity_shelved_by_admin" and notice.skip_actor == str(actor)
+    assert fanout.notices(activity_event("activity_shelved", reason="")) == []
+
+
+def test_events_that_tell_nobody():
+    assert fanout.notices(activity_event("activity_submitted")) == []
+    assert fanout.notices(activity_event("activity_followup_submitted")) == []
+    assert fanout.notices(event("user_registered", user_id=uuid.uuid4())) == []
+
+
+def test_every_consumed_event_maps_to_kinds_that_exist():
+    assert set(fanout.RESOURCE_KINDS.values()) <= set(kinds.KINDS)
+    assert set(fanout.ACTIVITY_DECISIONS.values()) <= set(kinds.KINDS)
+
+
+def test_names_come_from_review_snapshots_of_resources_and_activities_only():
+    assert fanout.subject_name({"subject_type": "resource", "subject_id": "r1", "snapshot": {"title": "防溺水"}}) \
+        == ("resource", "r1", "防溺水", None)
+    assert fanout.subject_name({"subject_type": "activity", "subject_id": "a1",
+                                "snapshot": {"name": "科普日", "org_id": "o1"}}) == ("activity", "a1", "科普日", "o1")
+    assert fanout.subject_name({"subject_type": "organization", "subject_id": "o", "snapshot": {"name": "x"}}) is None
+
+
+
+def test_the_file_sender_is_refused_in_production_and_fails_while_its_outage_switch_is_on(tmp_path):
+    from services.identity.notifications.channels import NotificationConfig
+
+    with pytest.raises(ValueError):
+        NotificationConfig({"environment": "production"}, {"sms_sender": "file", "sms_file_dir": str(tmp_path)})
+    sender = NotificationConfig({"environment": "development"},
+                                {"sms_sender": "file", "sms_file_dir": str(tmp_path)}).sender
+    (tmp_path / "OUTAGE").touch()
+    with pytest.raises(ConnectionError):
+        sender.send_notice("13800000000", "KEPU_X", {}, "【科普中国】x", "1")
+    (tmp_path / "OUTAGE").unlink()
+    sender.send_notice("13800000000", "KEPU_X", {}, "【科普中国】x", "1")
+    assert (tmp_path / "sms.jsonl").read_text(encoding="utf-8").count("\n") == 1

@@ -1,0 +1,68 @@
+"""Item pictures in object storage: stored by the gateway (POST /mall/images, checked there as images by their
+structure) in the resources bucket under mall/items/, and checked again here before an item names them, as
+identity checks a licence (services/identity/organizations.py)."""
+from datetime import timedelta
+
+from kepu_common import filetypes
+from kepu_common.errors import InvalidInput
+from services.metrics.mall_rules import IMAGE_MAX_BYTES, IMAGE_PREFIX
+
+BUCKET = "resources"  # the purpose name of the bucket (published files and thumbnails)
+URL_TTL = timedelta(hours=1)
+
+
+def new_key(name):
+    return f"{IMAGE_PREFIX}{name}"
+
+
+def check(storage, keys):
+    """[{key, content_type, size}] for the keys, in order; InvalidInput naming each key that is not a stored
+    mall picture (image_keys.<index>: no_such_upload, not_an_image, file_too_large)."""
+    bucket = storage.bucket(BUCKET)
+    found, problems = [], {}
+    for index, key in enumerate(keys):
+        field = f"image_keys.{index}"
+        if not key.startswith(IMAGE_PREFIX) or ".." in key:
+            problems[field] = "no_such_upload"
+            continue
+        try:
+            stat = storage.stat(bucket, key)
+        except Exception:
+            problems[field] = "no_such_upload"
+            continue
+        if stat.size > IMAGE_MAX_BYTES:
+            problems[field] = ("file_too_large", {"max_mb": IMAGE_MAX_BYTES // 2**20})
+            continue
+        response = storage.open(bucket, key)
+        try:
+            content_type = filetypes.image_by_structure(response.read())
+        finally:
+            response.close()
+            response.release_conn()
+        if content_type is None:
+            problems[field] = "not_an_image"
+            continue
+        found.append({"key": key, "content_type": content_type, "size": stat.size})
+    if problems:
+        raise InvalidInput("mall_image_refused", problems)
+    return found
+
+
+def urls(storage, images):
+    bucket = storage.bucket(BUCKET)
+    return [{"url": storage.presigned_get(bucket, image["key"], expires=URL_TTL), "content_type": image["content_type"]}
+            for image in images or []]
+
+
+def abandoned(cur, storage, older_than):
+    """Pictures under mall/items/ that no item names, stored before older_than (an aware datetime): uploaded
+    and never used, or taken off their item. To be removed (as identity removes abandoned licences)."""
+    bucket = storage.bucket(BUCKET)
+    candidates = [obj.object_name for obj in storage.client.list_objects(bucket, prefix=IMAGE_PREFIX, recursive=True)
+                  if obj.last_modified is not None and obj.last_modified < older_than]
+    if not candidates:
+        return []
+    cur.execute("SELECT DISTINCT image->>'key' FROM mall_items, jsonb_array_elements(images) AS image "
+                "WHERE image->>'key' = ANY(%s)", (candidates,))
+    used = {row[0] for row in cur.fetchall()}
+    return [key for key in candidates if key not in used]
