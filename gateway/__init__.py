@@ -11,6 +11,7 @@ from gateway import body_rules, edge, errors, hostile_input, requests_log, rpc, 
 from gateway.blueprints import admin, auth, health, me, orgs, regions, resources, review, system, uploads
 from gateway.blueprints import mall, shares, stats as metrics_stats
 from gateway.blueprints import activities
+from gateway.blueprints import communities as social
 from gateway.blueprints import storage_admin
 from gateway.blueprints import notifications
 
@@ -99,6 +100,11 @@ def create_app(overrides=None):
     api.register_blueprint(metrics_stats.bp, url_prefix=API_PREFIX)
     api.register_blueprint(metrics_stats.orgs, url_prefix=f"{API_PREFIX}/orgs")
     api.register_blueprint(metrics_stats.admin, url_prefix=f"{API_PREFIX}/admin/metrics")
+    api.register_blueprint(social.bp, url_prefix=f"{API_PREFIX}/communities")
+    api.register_blueprint(social.posts, url_prefix=f"{API_PREFIX}/posts")
+    api.register_blueprint(social.comments, url_prefix=f"{API_PREFIX}/comments")
+    api.register_blueprint(social.channels, url_prefix=f"{API_PREFIX}/channels")
+    api.register_blueprint(social.me, url_prefix=f"{API_PREFIX}/me")
     api.register_blueprint(notifications.bp, url_prefix=f"{API_PREFIX}/me")
     app.register_blueprint(health.bp)
     errors.register(app)

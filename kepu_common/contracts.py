@@ -326,6 +326,106 @@ def exchange_name(source):
     return f"{source}.events"
 
 
+# --- the social half's events (services/resources: communities, posts, comments, likes, favorites) ---
+class CommunityChanged(EventSchema):
+    """community_submitted / community_approved / community_rejected."""
+
+    community_id = fields.UUID(required=True)
+    creator_id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    topic = fields.String(required=True)
+    region_code = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("pending", "approved", "rejected")))
+
+
+class CommunityMembershipChanged(EventSchema):
+    """community_member_joined / community_member_left (left or removed: actor_id says who) /
+    community_member_role_changed."""
+
+    community_id = fields.UUID(required=True)
+    user_id = fields.UUID(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(("member", "moderator", "admin")))
+    actor_id = fields.String(load_default=None, allow_none=True)
+
+
+class PostChanged(EventSchema):
+    """post_published / post_held / post_rejected / post_hidden / post_restored / post_pinned / post_unpinned."""
+
+    post_id = fields.UUID(required=True)
+    community_id = fields.UUID(required=True)
+    author_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("held", "published", "hidden", "rejected")))
+    pinned = fields.Boolean(required=True)
+    actor_id = fields.String(load_default=None, allow_none=True)
+
+
+class CommentChanged(EventSchema):
+    """comment_published / comment_held / comment_rejected / comment_hidden / comment_restored."""
+
+    comment_id = fields.UUID(required=True)
+    target_type = fields.String(required=True, validate=validate.OneOf(("resource", "activity", "post")))
+    target_id = fields.UUID(required=True)
+    parent_id = fields.UUID(load_default=None, allow_none=True)
+    author_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("held", "published", "hidden", "rejected")))
+    actor_id = fields.String(load_default=None, allow_none=True)
+
+
+class ContentLiked(EventSchema):
+    """content_liked / content_unliked: a post or comment; likes is its count after the change."""
+
+    subject_type = fields.String(required=True, validate=validate.OneOf(("post", "comment")))
+    subject_id = fields.UUID(required=True)
+    user_id = fields.UUID(required=True)
+    likes = fields.Integer(required=True)
+
+
+class ContentReported(EventSchema):
+    report_id = fields.UUID(required=True)
+    subject_type = fields.String(required=True, validate=validate.OneOf(("post", "comment")))
+    subject_id = fields.UUID(required=True)
+    reporter_id = fields.UUID(required=True)
+
+
+class FavoriteChanged(EventSchema):
+    """favorite_added / favorite_removed."""
+
+    user_id = fields.UUID(required=True)
+    target_type = fields.String(required=True, validate=validate.OneOf(("resource", "activity", "post")))
+    target_id = fields.UUID(required=True)
+
+
+class ChannelsChosen(EventSchema):
+    user_id = fields.UUID(required=True)
+    channels = fields.List(fields.String(), required=True)
+
+
+EVENTS.update({
+    "community_submitted": (1, CommunityChanged),
+    "community_approved": (1, CommunityChanged),
+    "community_rejected": (1, CommunityChanged),
+    "community_member_joined": (1, CommunityMembershipChanged),
+    "community_member_left": (1, CommunityMembershipChanged),
+    "community_member_role_changed": (1, CommunityMembershipChanged),
+    "post_published": (1, PostChanged),
+    "post_held": (1, PostChanged),
+    "post_rejected": (1, PostChanged),
+    "post_hidden": (1, PostChanged),
+    "post_restored": (1, PostChanged),
+    "post_pinned": (1, PostChanged),
+    "post_unpinned": (1, PostChanged),
+    "comment_published": (1, CommentChanged),
+    "comment_held": (1, CommentChanged),
+    "comment_rejected": (1, CommentChanged),
+    "comment_hidden": (1, CommentChanged),
+    "comment_restored": (1, CommentChanged),
+    "content_liked": (1, ContentLiked),
+    "content_unliked": (1, ContentLiked),
+    "content_reported": (1, ContentReported),
+    "favorite_added": (1, FavoriteChanged),
+    "favorite_removed": (1, FavoriteChanged),
+    "channels_chosen": (1, ChannelsChosen),
+})
 # --- share_returned: the one codec of the platform's highest-volume event -----------------------------------
 # The gateway publishes it (gateway/share_return.py) and metrics consumes it (services/metrics/
 # share_consumer.py), thousands a second: both sides skip the marshmallow round trip for the one exact shape

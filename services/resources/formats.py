@@ -27,14 +27,20 @@ PURPOSES = {
     "activity_poster": (IMAGES, 10 * MB),
     "followup_photo": (IMAGES, 20 * MB),
     "followup_video": (VIDEOS, 500 * MB),
+    # a person's files for communities (services/resources/communities.py): a cover, a post's images or video
+    "community_cover": (IMAGES, 10 * MB),
+    "post_image": (IMAGES + ("image/gif",), 20 * MB),
+    "post_video": (VIDEOS, 200 * MB),
 }
 assert set(RESOURCE_TYPES) <= set(PURPOSES)
 ACTIVITY_PURPOSES = ("activity_poster", "followup_photo", "followup_video")
+# uploaded by a person for themself (no organization): the upload's org_id column holds the uploader's id
+PERSONAL_PURPOSES = ("community_cover", "post_image", "post_video")
 # the platform decodes these images (a damaged one is refused), keeps their size and makes a thumbnail
-THUMBNAILED = ("image", "wallchart", "thumbnail", "activity_poster", "followup_photo")
+THUMBNAILED = ("image", "wallchart", "thumbnail", "activity_poster", "followup_photo", "community_cover", "post_image")
 # the duration is read from these videos at completion (and a resource video's poster frame made); one
 # whose duration cannot be read is refused
-PROBED = ("followup_video", "video", "audio")  # containers parsed, the duration read from the file
+PROBED = ("followup_video", "video", "audio", "post_video")  # containers parsed, the duration read from the file
 AUDIO = ("audio",)
 # documents are checked as what they claim (documents.inspect): a .docx opened as Word, a PDF parsed
 DOCUMENTS = (PDF, DOCX)

@@ -18,6 +18,8 @@ from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
 from services.resources import (abandoned, catalogue, documents, download_log, downloads, duplicates, image_limits,
                                 media, review_flow, scrub, search, thumbnails, uploads, virus_scan)
+from services.resources import formats
+from services.resources.social_service import SocialEntrypoints
 from services.resources.dependencies import Settings
 from services.resources.integrity import IntegrityScrub
 from services.resources.scrub_schemas import FindingPageSchema, FindingsRequest
@@ -73,7 +75,7 @@ def _inspect_in_thread(path, content_type, box, seconds):
                                             details={"seconds": seconds}) from None
 
 
-class ResourcesService(OrgAdminsFromIdentity, PlatformService):
+class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService):
     name = "resources"
     storage = ObjectStorage()
     settings = Settings()
@@ -115,8 +117,11 @@ class ResourcesService(OrgAdminsFromIdentity, PlatformService):
     def start_upload(self, user_id, request):
         data = UploadRequest().load(request)
         uploads.check_new(self.settings, data)
-        with self.db, self.db.cursor() as cur:
-            org_id = catalogue.acting_org(cur, user_id, data["org_id"])
+        if data["purpose"] in formats.PERSONAL_PURPOSES:  # a person's own files for communities
+            org_id = uuid.UUID(str(user_id))
+        else:
+            with self.db, self.db.cursor() as cur:
+                org_id = catalogue.acting_org(cur, user_id, data["org_id"])
         upload_id = uuid.uuid4()
         bucket = self.storage.bucket(uploads.BUCKET)
         multipart_id = None
