@@ -39,3 +39,16 @@ def test_every_test_path_is_found():
     assert "tests/test_run_tests.py" in files
     assert any(f.startswith("services/metrics/tests/") for f in files)
     assert all("__pycache__" not in f for f in files)
+
+
+def test_leftover_databases_of_a_live_run_are_kept_and_a_finished_runs_dropped():
+    import os
+    import subprocess
+    import sys
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone_pid = int(finished.stdout)
+    assert run_tests.made_by_a_live_process(f"kepu_t_{os.getpid()}_ab12cd_identity_0f0f0f")
+    assert run_tests.made_by_a_live_process(f"kepu_tpl_{os.getpid()}_ab12cd_metrics")
+    assert not run_tests.made_by_a_live_process(f"kepu_t_{gone_pid}_ab12cd_identity_0f0f0f")
+    assert not run_tests.made_by_a_live_process("kepu_t_resources_search")
