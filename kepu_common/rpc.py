@@ -25,6 +25,7 @@ import logging
 import amqp
 import eventlet.semaphore
 import kombu
+import kombu.exceptions
 from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, DEFAULT_TRANSPORT_OPTIONS,
@@ -44,6 +45,11 @@ read_in_chunks()  # every py-amqp connection of the service: nameko's consumers 
 
 
 RECONNECT_START, RECONNECT_STEP, RECONNECT_MAX = 0.5, 0.5, 2.0
+
+
+# what sending a reply raises when the broker is away: the socket's errors, py-amqp's, and kombu's OperationalError
+# (its connection retries given up, e.g. when the reply producer's channel is made or revived during an outage)
+BROKER_AWAY = (OSError, amqp.exceptions.AMQPError, kombu.exceptions.OperationalError)
 
 
 class PromptQueueConsumer(QueueConsumer):
@@ -68,17 +74,17 @@ class ReplyProducer:
     """One kombu Producer for a service's replies, on one connection opened at the first reply (kombu's
     Connection over TLS too, as nameko's Publisher would open it) and closed when the RPC consumer stops."""
 
-    def __init__(self, amqp_uri, ssl=None, login_method=None):
+    def __init__(self, amqp_uri, ssl=None, login_method=None, transport_options=None):
         self.amqp_uri, self.ssl, self.login_method = amqp_uri, ssl, login_method
+        self.transport_options = {**DEFAULT_TRANSPORT_OPTIONS, **(transport_options or {}), "confirm_publish": False}
         self.lock = eventlet.semaphore.Semaphore()  # green threads take turns: a message's frames never interleave
         self.connection = self.producer = None
 
     def publish(self, payload, **kwargs):
         with self.lock:
             if self.producer is None:
-                self.connection = kombu.Connection(
-                    self.amqp_uri, ssl=self.ssl, login_method=self.login_method,
-                    transport_options={**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": False})
+                self.connection = kombu.Connection(self.amqp_uri, ssl=self.ssl, login_method=self.login_method,
+                                                   transport_options=self.transport_options)
                 self.producer = kombu.Producer(self.connection)
             self.producer.publish(payload, **kwargs)
 
@@ -150,7 +156,7 @@ class ReplyingRpcConsumer(RpcConsumer):
             exc_info = (InvalidInput, InvalidInput.from_messages(exc_info[1].messages), exc_info[2])
         try:
             result, exc_info = self._send_reply(message, result, exc_info)
-        except (OSError, amqp.exceptions.AMQPError) as exc:
+        except BROKER_AWAY as exc:
             # the broker went away (a restart): raising here kills the whole container. The caller already
             # answers 503 (its reply connection dropped too); the request, unacknowledged, returns to its
             # queue with the dead connection and expires there (the gateway sets its TTL to the time-out)
