@@ -53,3 +53,20 @@ def test_the_reply_producer_with_no_broker_fails_as_the_consumer_expects(caplog)
     assert ReplyingRpcConsumer.handle_result(stub, message, {"ok": True}, None) == ({"ok": True}, None)
     stub.queue_consumer.ack_message.assert_not_called()
     assert "reply to c-1 not sent" in caplog.text
+
+
+def test_a_reply_goes_to_the_shared_producer_with_nameko_s_publish_options():
+    """What nameko's Responder asks its publisher for reaches the one kombu Producer, with the options nameko's own
+    Publisher would have used (persistent delivery, its retry policy, no declarations)."""
+    sent = []
+    producer = SimpleNamespace(publish=lambda payload, **kwargs: sent.append((payload, kwargs)))
+    publisher = type("Publisher", (SharedProducerPublisher,), {"reply_producer": producer})
+    responder = type("Responder", (UnconfirmedResponder,), {"publisher_cls": publisher})
+    message = SimpleNamespace(properties={**MESSAGE.properties, "content_type": "application/json"})
+    assert responder("amqp://unused//", "nameko-rpc", "json", message).send_response({"ok": 1}, None) == ({"ok": 1}, None)
+    ((payload, options),) = sent
+    assert payload == {"result": {"ok": 1}, "error": None}
+    assert options == {"headers": {}, "delivery_mode": 2, "mandatory": False, "priority": 0, "expiration": None,
+                       "serializer": "json", "compression": None, "retry": True, "retry_policy": {"max_retries": 3},
+                       "declare": [], "exchange": "nameko-rpc", "routing_key": "rpc.reply-gateway",
+                       "correlation_id": "c-1"}
