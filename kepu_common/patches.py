@@ -71,6 +71,9 @@ def guard_nameko_responder():
     require_signature(nameko.rpc.Responder, ("amqp_uri", "exchange", "serializer", "message", "ssl", "login_method"), why)
     require_source(nameko.rpc.Responder.send_response, "self.publisher_cls(", why)
     require_source(nameko.amqp.publish.Publisher.publish, "use_confirms = kwargs.pop('use_confirms', self.use_confirms)", why)
+    # kepu_common.rpc.SharedProducerPublisher reads the options nameko's Publisher keeps and hands them to kombu
+    require_source(nameko.amqp.publish.Publisher.__init__, "self.publish_kwargs = publish_kwargs", why)
+    require_source(nameko.rpc.Responder.send_response, "publisher.publish(", why)
     require_source(nameko.rpc.Rpc.handle_result, "self.rpc_consumer.handle_result(", why)
 
 

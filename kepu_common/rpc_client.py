@@ -209,12 +209,19 @@ class RpcClient:
     def _read_replies(self, conn, channel):
         """Deliveries arrive through py-amqp's own frame reading (channel.basic_consume's callback); the
         heartbeats are checked between reads."""
-        self._reply_connection = conn.connection  # kept for diagnostics and tests
+        connection = self._reply_connection = conn.connection  # kept for diagnostics and tests
+        # py-amqp sets the socket's time-out before each read and back after it, unless it already is the one
+        # asked for (Transport.having_timeout): set once here, a reply costs no settimeout() calls
+        connection.transport.sock.settimeout(READ_TIMEOUT)
         self._ready.set()
+        next_heartbeat_check = 0.0
         while not self._closed:
-            conn.heartbeat_check()
+            now = time.monotonic()
+            if now >= next_heartbeat_check:  # kombu wants it about twice per heartbeat interval, not once per read
+                conn.heartbeat_check()
+                next_heartbeat_check = now + READ_TIMEOUT
             try:
-                conn.drain_events(timeout=READ_TIMEOUT)
+                connection.drain_events(timeout=READ_TIMEOUT)
             except socket.timeout:
                 pass
 
