@@ -42,8 +42,14 @@ def adapt(deployment, tag, image, ports, keys_dir, secrets):
         container["imagePullPolicy"] = "Never"
         container["command"] = [arg.replace("0.0.0.0:8100", f"127.0.0.1:{ports['review_ui']}")
                                 for arg in container.get("command", [])]
-        container["ports"] = [{**port, "containerPort": moved[port["containerPort"]]}
-                              for port in container.get("ports", []) if port["containerPort"] in moved]
+        # on the host's network there is nothing to publish (podman refuses port mappings there); a probe
+        # naming a port gets the number it now listens on
+        named = {port.get("name"): moved.get(port["containerPort"], port["containerPort"])
+                 for port in container.pop("ports", [])}
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            check = container.get(probe, {}).get("httpGet") or container.get(probe, {}).get("tcpSocket")
+            if check:
+                check["port"] = named.get(check["port"], moved.get(check["port"], check["port"]))
         for source in container.get("envFrom", []):
             if "secretRef" in source:
                 source["secretRef"]["name"] = secrets[source["secretRef"]["name"]]
@@ -58,9 +64,9 @@ def adapt(deployment, tag, image, ports, keys_dir, secrets):
     return doc
 
 
-def secret(name, values):
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": "Opaque",
-            "data": {key: base64.b64encode(value.encode()).decode() for key, value in values.items()}}
+def secret(values):
+    """A Secret's data as podman 4.3's kube play reads it from a podman secret: one JSON object, base64 values."""
+    return {key: base64.b64encode(value.encode()).decode() for key, value in values.items()}
 
 
 @contextmanager
@@ -84,7 +90,7 @@ def kube_platform(images, amqp_uri, rabbit_api, database_server, workdir, **sett
         }
         for name, podman_name in secrets.items():
             path = workdir / f"{name}.json"
-            path.write_text(json.dumps(secret(podman_name, values[name])))
+            path.write_text(json.dumps(secret(values[name])))
             path.chmod(0o600)
             podman("secret", "create", podman_name, path)
         deployments = [doc for name in WORKLOADS for doc in documents(name) if doc["kind"] == "Deployment"]
