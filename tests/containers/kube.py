@@ -57,7 +57,12 @@ def adapt(deployment, tag, image, ports, keys_dir, secrets):
             reference = variable.get("valueFrom", {}).get("secretKeyRef")
             if reference:
                 reference["name"] = secrets[reference["name"]]
+    # podman 4.3 makes an emptyDir a named volume of the volume's name: one of this run's own
+    for container in pod["containers"]:
+        for mount in container.get("volumeMounts", []):
+            mount["name"] = f"{mount['name']}-{tag}"
     for volume in pod.get("volumes", []):
+        volume["name"] = f"{volume['name']}-{tag}"
         if "secret" in volume:
             del volume["secret"]
             volume["hostPath"] = {"path": str(keys_dir), "type": "Directory"}
@@ -111,5 +116,12 @@ def kube_platform(images, amqp_uri, rabbit_api, database_server, workdir, **sett
                                     check=False).stdout.split():
                 (platform.logs / f"{container}.log").write_text(podman("logs", container, check=False).stdout or "")
             podman("kube", "down", played, check=False, timeout=300)
+            # a play that failed half-way leaves pods `kube down` does not know (restarting, as their policy says)
+            leftover = podman("pod", "ps", "-q", "--filter", f"name=-{tag}-pod", check=False).stdout.split()
+            if leftover:
+                podman("pod", "rm", "--force", "--time", "10", *leftover, check=False, timeout=300)
+            volumes = podman("volume", "ls", "-q", "--filter", f"name=-{tag}$", check=False).stdout.split()
+            if volumes:
+                podman("volume", "rm", "--force", *volumes, check=False)
             for podman_name in secrets.values():
                 podman("secret", "rm", podman_name, check=False)
