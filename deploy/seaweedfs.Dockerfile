@@ -29,4 +29,6 @@ WORKDIR /data
 USER 10002:10002
 EXPOSE 9000
 ENTRYPOINT ["/usr/local/bin/weed"]
-CMD ["server", "-dir=/data", "-s3", "-s3.port=9000", "-master.telemetry=false"]
+# refuses to start without its S3 identities (/data/s3-identities.json, docs/operations.md): no anonymous access
+CMD ["server", "-dir=/data", "-s3", "-s3.port=9000", "-s3.config=/data/s3-identities.json", \
+     "-s3.autoCreateBucket=false", "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false"]
