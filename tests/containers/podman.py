@@ -176,4 +176,9 @@ def build(tag, dockerfile, base, log):
 
 def build_all(log):
     base = ensure_base_image(log)
-    return {tag: build(tag, dockerfile, base, log) for tag, dockerfile in IMAGES.items()}
+    built = {tag: build(tag, dockerfile, base, log) for tag, dockerfile in IMAGES.items()}
+    # earlier builds' images, untagged since (each a code layer or two): the build cache itself stays, as the
+    # current images' parents, and so do images a running container uses
+    with locked("build"):
+        podman("image", "prune", "--force", log=log, check=False)
+    return built
