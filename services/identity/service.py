@@ -473,7 +473,7 @@ class IdentityService(PlatformService):
     def notify_activity_approved(self, events):
         def track(cur, fresh):  # approved at the end of its route: its follow-up deadline is watched
             for event in fresh:
-                if event["review_status"] == "approved":
+                if fanout.decided_status(event) == "approved":
                     notification_store.track_followup(cur, event["activity_id"], event["org_id"])
 
         self._notify(events, "notify_activity_approved", track)
@@ -483,6 +483,26 @@ class IdentityService(PlatformService):
         with self.db, self.db.cursor() as cur:
             for event in events:  # idempotent: a redelivery marks it submitted again
                 notification_store.followup_submitted(cur, event["activity_id"], event["org_id"])
+
+    @event_consumer("activities", "activity_followup_extended")
+    def move_followup_reminders(self, events):
+        """A new follow-up deadline: it is asked of activities again on the reminder job's next run (the event
+        does not carry it), and reminders follow it, even after the old one was missed."""
+        with self.db, self.db.cursor() as cur:
+            for event in events:  # idempotent: a redelivery makes the deadline unknown again, re-asked once more
+                notification_store.followup_moved(cur, event["activity_id"], event["org_id"])
+
+    @event_consumer("activities", "activity_nomination_withdrawn")
+    def notify_activity_nomination_withdrawn(self, events):
+        self._notify(events, "notify_activity_nomination_withdrawn")
+
+    @event_consumer("metrics", "redemption_fulfilled")
+    def notify_redemption_fulfilled(self, events):
+        self._notify(events, "notify_redemption_fulfilled")
+
+    @event_consumer("metrics", "redemption_cancelled")
+    def notify_redemption_cancelled(self, events):
+        self._notify(events, "notify_redemption_cancelled")
 
     @event_consumer("activities", "activity_rejected")
     def notify_activity_rejected(self, events):
