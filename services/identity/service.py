@@ -504,6 +504,42 @@ class IdentityService(PlatformService):
     def notify_redemption_cancelled(self, events):
         self._notify(events, "notify_redemption_cancelled")
 
+    @event_consumer("resources", "community_submitted")
+    def remember_community_names(self, events):
+        """Community names for post notices (post events do not carry them); the latest event wins."""
+        with self.db, self.db.cursor() as cur:
+            for event in events:
+                notification_store.remember_name(cur, *fanout.community_name(event))
+
+    @event_consumer("resources", "community_approved")
+    def notify_community_approved(self, events):
+        self._notify(events, "notify_community_approved", self._remember_communities)
+
+    @event_consumer("resources", "community_rejected")
+    def notify_community_rejected(self, events):
+        self._notify(events, "notify_community_rejected")
+
+    @staticmethod
+    def _remember_communities(cur, fresh):
+        for event in fresh:
+            notification_store.remember_name(cur, *fanout.community_name(event))
+
+    @event_consumer("resources", "post_rejected")
+    def notify_post_rejected(self, events):
+        self._notify(events, "notify_post_rejected")
+
+    @event_consumer("resources", "post_hidden")
+    def notify_post_hidden(self, events):
+        self._notify(events, "notify_post_hidden")
+
+    @event_consumer("resources", "comment_rejected")
+    def notify_comment_rejected(self, events):
+        self._notify(events, "notify_comment_rejected")
+
+    @event_consumer("resources", "comment_hidden")
+    def notify_comment_hidden(self, events):
+        self._notify(events, "notify_comment_hidden")
+
     @event_consumer("activities", "activity_rejected")
     def notify_activity_rejected(self, events):
         self._notify(events, "notify_activity_rejected")

@@ -164,6 +164,39 @@ def _review_decided(event, _):
                    needs=(("title", "activity", activity_id),), org_of=("activity", activity_id))]
 
 
+def _community(event, _):
+    """A community its creator asked for, approved or rejected by review (the reason is on the community's page)."""
+    kind = "community_approved" if event["event_type"] == "community_approved" else "community_rejected"
+    return [Notice(kind, {"community_id": _s(event["community_id"]), "name": event.get("name") or ""},
+                   user_id=_s(event["creator_id"]))]
+
+
+# what a frontend opens for a comment: the page it was written on
+COMMENT_TARGET_PATHS = {"resource": "/resources/{}", "activity": "/activities/{}", "post": "/posts/{}"}
+
+
+def _post_or_comment(event, _):
+    """A held post or comment rejected by review, or one hidden by a moderator (or an upheld report), tells its
+    author; an author who hid their own tells nobody. No SMS: nothing to act on by a deadline."""
+    author = _s(event["author_id"])
+    if event["event_type"].endswith("_hidden") and _s(event.get("actor_id")) == author:
+        return []
+    if event["event_type"].startswith("post_"):
+        community_id = _s(event["community_id"])
+        return [Notice(event["event_type"], {"post_id": _s(event["post_id"]), "community_id": community_id,
+                                             "community_name": ""}, user_id=author,
+                       needs=(("community_name", "community", community_id),))]
+    target_path = COMMENT_TARGET_PATHS[event["target_type"]].format(_s(event["target_id"]))
+    return [Notice(event["event_type"], {"comment_id": _s(event["comment_id"]), "target_type": event["target_type"],
+                                         "target_id": _s(event["target_id"]), "target_path": target_path},
+                   user_id=author)]
+
+
+def community_name(event):
+    """(subject_type, subject_id, name) a community event tells: post notices name their community."""
+    return "community", str(event["community_id"]), str(event["name"])
+
+
 _HANDLERS = {
     "user_verified": _verification, "user_verification_rejected": _verification,
     "org_verified": _org, "org_rejected": _org,
@@ -173,6 +206,9 @@ _HANDLERS = {
     "activity_nominated": _activity, "activity_nomination_withdrawn": _activity,
     "redemption_fulfilled": _redemption, "redemption_cancelled": _redemption,
     "review_decided": _review_decided,
+    "community_approved": _community, "community_rejected": _community,
+    "post_rejected": _post_or_comment, "post_hidden": _post_or_comment,
+    "comment_rejected": _post_or_comment, "comment_hidden": _post_or_comment,
 }
 CONSUMED = tuple(_HANDLERS)
 

@@ -65,6 +65,13 @@ _KINDS = (
          "/me/redemptions/{redemption_id}", sms=True),
     Kind("redemption_cancelled", ("item", "reason"), "redemption", "redemption_id", "/me/redemptions/{redemption_id}",
          sms=True),
+    # --- the social half (resources): communities, posts, comments; inbox only -----------------------------------
+    Kind("community_approved", ("name",), "community", "community_id", "/communities/{community_id}"),
+    Kind("community_rejected", ("name",), "community", "community_id", "/communities/{community_id}"),
+    Kind("post_rejected", ("community_name",), "post", "post_id", "/communities/{community_id}/posts/{post_id}"),
+    Kind("post_hidden", ("community_name",), "post", "post_id", "/communities/{community_id}/posts/{post_id}"),
+    Kind("comment_rejected", (), "comment", "comment_id", "{target_path}"),
+    Kind("comment_hidden", (), "comment", "comment_id", "{target_path}"),
     # --- reviewers (the workbench's SLA) -----------------------------------------------------------------------
     Kind("review_task_overdue", ("subject", "stage_label", "sla_hours"), "review_task", "task_id",
          "/review/tasks/{task_id}", waiting_for="review_task_overdue"),

@@ -271,6 +271,63 @@ def test_consumed_kinds_wait_for_nothing():
     assert {"activity_nomination_withdrawn", "redemption_fulfilled", "redemption_cancelled"} <= set(fanout.CONSUMED)
 
 
+def test_a_community_decision_tells_its_creator_by_name():
+    creator, community = uuid.uuid4(), uuid.uuid4()
+    for event_type in ("community_approved", "community_rejected"):
+        [notice] = fanout.notices(event(event_type, community_id=community, creator_id=creator, name="天文爱好者",
+                                        topic="astronomy", region_code="110108", status="approved"))
+        assert (notice.kind, notice.user_id, notice.params) == (
+            event_type, str(creator), {"community_id": str(community), "name": "天文爱好者"})
+        assert not kinds.KINDS[notice.kind].sms
+        assert kinds.link(kinds.KINDS[notice.kind], notice.params)["path"] == f"/communities/{community}"
+    assert fanout.notices(event("community_submitted", community_id=community, creator_id=creator, name="x",
+                                topic="t", region_code="110108", status="pending")) == []
+
+
+def post_event(event_type, **fields):
+    return event(event_type, **dict({"post_id": uuid.uuid4(), "community_id": uuid.uuid4(),
+                                     "author_id": uuid.uuid4(), "status": "rejected", "pinned": False,
+                                     "actor_id": str(uuid.uuid4())}, **fields))
+
+
+def comment_event(event_type, **fields):
+    return event(event_type, **dict({"comment_id": uuid.uuid4(), "target_type": "resource",
+                                     "target_id": uuid.uuid4(), "parent_id": None, "author_id": uuid.uuid4(),
+                                     "status": "rejected", "actor_id": str(uuid.uuid4())}, **fields))
+
+
+@pytest.mark.parametrize("event_type", ["post_rejected", "post_hidden"])
+def test_a_rejected_or_hidden_post_tells_its_author_naming_the_community(event_type):
+    post = post_event(event_type)
+    [notice] = fanout.notices(post)
+    assert notice.kind == event_type and notice.user_id == str(post["author_id"]) and not kinds.KINDS[event_type].sms
+    assert notice.needs == (("community_name", "community", str(post["community_id"])),)
+    assert kinds.link(kinds.KINDS[event_type], notice.params) == {
+        "target": "post", "id": str(post["post_id"]),
+        "path": f"/communities/{post['community_id']}/posts/{post['post_id']}"}
+
+
+@pytest.mark.parametrize("target_type, path", [("resource", "/resources/{}"), ("activity", "/activities/{}"),
+                                               ("post", "/posts/{}")])
+@pytest.mark.parametrize("event_type", ["comment_rejected", "comment_hidden"])
+def test_a_rejected_or_hidden_comment_tells_its_author_and_links_the_page_it_is_on(event_type, target_type, path):
+    comment = comment_event(event_type, target_type=target_type)
+    [notice] = fanout.notices(comment)
+    assert notice.kind == event_type and notice.user_id == str(comment["author_id"])
+    assert kinds.link(kinds.KINDS[event_type], notice.params) == {
+        "target": "comment", "id": str(comment["comment_id"]), "path": path.format(comment["target_id"])}
+
+
+def test_an_author_who_hid_their_own_post_or_comment_is_not_told_and_other_social_events_tell_nobody():
+    author = uuid.uuid4()
+    assert fanout.notices(post_event("post_hidden", author_id=author, actor_id=str(author))) == []
+    assert fanout.notices(comment_event("comment_hidden", author_id=author, actor_id=str(author))) == []
+    for event_type in ("post_published", "post_held", "post_restored", "post_pinned"):
+        assert fanout.notices(post_event(event_type)) == []
+    for event_type in ("comment_published", "comment_held", "comment_restored"):
+        assert fanout.notices(comment_event(event_type)) == []
+
+
 def test_events_that_tell_nobody():
     assert fanout.notices(activity_event("activity_submitted")) == []
     assert fanout.notices(activity_event("activity_followup_submitted")) == []

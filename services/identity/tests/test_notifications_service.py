@@ -503,3 +503,45 @@ def test_an_extended_follow_up_deadline_is_asked_again_and_reminded_even_after_t
     # the extension itself tells nobody
     assert sorted(i["kind"] for i in inbox(identity, admin)["items"]) == [
         "activity_followup_due_3d", "activity_followup_missed", "activity_national_approved"]
+
+
+def test_community_post_and_comment_decisions_tell_their_authors_once_in_the_inbox_only(identity, amqp_uri):
+    creator, author = person(identity), person(identity)
+    community = str(uuid.uuid4())
+    submitted = make_event("community_submitted", "resources", community_id=community, creator_id=creator,
+                           name="天文爱好者", topic="astronomy", region_code="110108", status="pending")
+    rejected_community = make_event("community_rejected", "resources", community_id=str(uuid.uuid4()),
+                                    creator_id=creator, name="夜观星空", topic="astronomy", region_code="110108",
+                                    status="rejected")
+    approved = make_event("community_approved", "resources", community_id=community, creator_id=creator,
+                          name="天文爱好者", topic="astronomy", region_code="110108", status="approved")
+    publish_events(amqp_uri, [submitted])
+    wait_for(lambda: sql(identity, "SELECT name FROM notification_subjects WHERE subject_id = %s",
+                         (community,)) == [("天文爱好者",)])
+    post = make_event("post_rejected", "resources", post_id=str(uuid.uuid4()), community_id=community,
+                      author_id=author, status="rejected", pinned=False, actor_id=str(uuid.uuid4()))
+    hidden_by_self = make_event("post_hidden", "resources", post_id=str(uuid.uuid4()), community_id=community,
+                                author_id=author, status="hidden", pinned=False, actor_id=author)
+    resource = str(uuid.uuid4())
+    comment = make_event("comment_hidden", "resources", comment_id=str(uuid.uuid4()), target_type="resource",
+                         target_id=resource, parent_id=None, author_id=author, status="hidden",
+                         actor_id=str(uuid.uuid4()))
+    every = [approved, rejected_community, post, hidden_by_self, comment]
+    publish_events(amqp_uri, every + [approved, post, comment])  # copies in the same batches
+    publish_events(amqp_uri, [rejected_community, comment])  # and later
+    wait_for(lambda: sql(identity, "SELECT count(DISTINCT event_id) FROM processed_events "
+                                   "WHERE event_id = ANY(%s::uuid[])", ([e["event_id"] for e in every],))[0][0] == 5,
+             what="every social event handled")
+    told = {i["kind"]: i for i in inbox(identity, creator)["items"]}
+    assert sorted(told) == ["community_approved", "community_rejected"]
+    assert "天文爱好者" in told["community_approved"]["body"] and "夜观星空" in told["community_rejected"]["body"]
+    items = inbox(identity, author)["items"]
+    assert sorted(i["kind"] for i in items) == ["comment_hidden", "post_rejected"]  # not the post hidden by herself
+    rejection = next(i for i in items if i["kind"] == "post_rejected")
+    assert "天文爱好者" in rejection["body"]
+    hidden = next(i for i in items if i["kind"] == "comment_hidden")
+    assert hidden["link"] == {"target": "comment", "id": comment["comment_id"], "path": f"/resources/{resource}"}
+    with entrypoint_hook(identity, "list_notifications", context_data={"locale": "en"}) as listing:
+        english = {i["kind"]: i for i in listing(author, {})["items"]}
+    assert english["post_rejected"]["title"] == "Post not approved"
+    assert sql(identity, "SELECT count(*) FROM notification_sms") == [(0,)]
