@@ -473,7 +473,7 @@ class IdentityService(PlatformService):
     def notify_activity_approved(self, events):
         def track(cur, fresh):  # approved at the end of its route: its follow-up deadline is watched
             for event in fresh:
-                if event["review_status"] == "approved":
+                if fanout.decided_status(event) == "approved":
                     notification_store.track_followup(cur, event["activity_id"], event["org_id"])
 
         self._notify(events, "notify_activity_approved", track)
@@ -483,6 +483,62 @@ class IdentityService(PlatformService):
         with self.db, self.db.cursor() as cur:
             for event in events:  # idempotent: a redelivery marks it submitted again
                 notification_store.followup_submitted(cur, event["activity_id"], event["org_id"])
+
+    @event_consumer("activities", "activity_followup_extended")
+    def move_followup_reminders(self, events):
+        """A new follow-up deadline: it is asked of activities again on the reminder job's next run (the event
+        does not carry it), and reminders follow it, even after the old one was missed."""
+        with self.db, self.db.cursor() as cur:
+            for event in events:  # idempotent: a redelivery makes the deadline unknown again, re-asked once more
+                notification_store.followup_moved(cur, event["activity_id"], event["org_id"])
+
+    @event_consumer("activities", "activity_nomination_withdrawn")
+    def notify_activity_nomination_withdrawn(self, events):
+        self._notify(events, "notify_activity_nomination_withdrawn")
+
+    @event_consumer("metrics", "redemption_fulfilled")
+    def notify_redemption_fulfilled(self, events):
+        self._notify(events, "notify_redemption_fulfilled")
+
+    @event_consumer("metrics", "redemption_cancelled")
+    def notify_redemption_cancelled(self, events):
+        self._notify(events, "notify_redemption_cancelled")
+
+    @event_consumer("resources", "community_submitted")
+    def remember_community_names(self, events):
+        """Community names for post notices (post events do not carry them); the latest event wins."""
+        with self.db, self.db.cursor() as cur:
+            for event in events:
+                notification_store.remember_name(cur, *fanout.community_name(event))
+
+    @event_consumer("resources", "community_approved")
+    def notify_community_approved(self, events):
+        self._notify(events, "notify_community_approved", self._remember_communities)
+
+    @event_consumer("resources", "community_rejected")
+    def notify_community_rejected(self, events):
+        self._notify(events, "notify_community_rejected")
+
+    @staticmethod
+    def _remember_communities(cur, fresh):
+        for event in fresh:
+            notification_store.remember_name(cur, *fanout.community_name(event))
+
+    @event_consumer("resources", "post_rejected")
+    def notify_post_rejected(self, events):
+        self._notify(events, "notify_post_rejected")
+
+    @event_consumer("resources", "post_hidden")
+    def notify_post_hidden(self, events):
+        self._notify(events, "notify_post_hidden")
+
+    @event_consumer("resources", "comment_rejected")
+    def notify_comment_rejected(self, events):
+        self._notify(events, "notify_comment_rejected")
+
+    @event_consumer("resources", "comment_hidden")
+    def notify_comment_hidden(self, events):
+        self._notify(events, "notify_comment_hidden")
 
     @event_consumer("activities", "activity_rejected")
     def notify_activity_rejected(self, events):

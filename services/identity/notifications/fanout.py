@@ -90,6 +90,23 @@ ACTIVITY_DECISIONS = {
 }
 
 
+def decided_status(event):
+    """The review status of the version a decision was taken on: `current_review_status` (what the owner last
+    submitted). `review_status` describes the last approved version while one exists, so a rejected edit of an
+    approved activity arrives with review_status "approved"; events from before the field existed carry only
+    review_status, which then was the submitted version's."""
+    return event.get("current_review_status") or event["review_status"]
+
+
+# the status the decided version must be in for the event to be the decision it names (anything else is not a
+# decision on the submitted version and tells nobody rather than the wrong thing)
+DECIDED_STATUSES = {
+    ("activity_approved", "national"): "approved",
+    ("activity_rejected", "provincial"): "provincial_rejected",
+    ("activity_rejected", "national"): "national_rejected",
+}
+
+
 def _activity(event, _):
     activity_id = _s(event["activity_id"])
     params = {"activity_id": activity_id, "title": ""}
@@ -98,7 +115,7 @@ def _activity(event, _):
     event_type = event["event_type"]
     if event_type in ("activity_approved", "activity_rejected"):
         kind = ACTIVITY_DECISIONS.get((event_type, event.get("stage")))
-        if kind is None:
+        if kind is None or decided_status(event) != DECIDED_STATUSES[(event_type, event.get("stage"))]:
             return []
         if event_type == "activity_rejected":
             params["reason"] = event.get("reason") or ""
@@ -111,7 +128,30 @@ def _activity(event, _):
                        needs=needs, skip_actor=_s(event.get("actor_id")))]
     if event_type == "activity_nominated":
         return [Notice("activity_nominated", params, org_id=org_id, needs=needs)]
+    if event_type == "activity_nomination_withdrawn":
+        return [Notice("activity_nomination_withdrawn", params, org_id=org_id, needs=needs)]
     return []
+
+
+def _redemption(event, _):
+    """A prize posted (carrier and tracking number) or ready to collect (pickup code and site), or a redemption
+    cancelled by a mall admin (with the reason). A person who cancelled their own redemption is not told."""
+    redemption_id = _s(event["redemption_id"])
+    params = {"redemption_id": redemption_id, "item": event.get("item_name") or ""}
+    user_id = _s(event["user_id"])
+    if event["event_type"] == "redemption_cancelled":
+        if event.get("cancelled_by") == "owner":
+            return []
+        return [Notice("redemption_cancelled", dict(params, reason=event.get("reason") or ""), user_id=user_id)]
+    if event.get("tracking_number"):
+        return [Notice("redemption_fulfilled_delivery",
+                       dict(params, carrier=event.get("carrier") or "", tracking_number=event["tracking_number"]),
+                       user_id=user_id)]
+    if event.get("pickup_code"):
+        return [Notice("redemption_fulfilled_pickup",
+                       dict(params, pickup_code=event["pickup_code"], pickup_place=event.get("pickup_site_name") or ""),
+                       user_id=user_id)]
+    return []  # fulfilled with neither (not something the mall accepts): nothing the person could act on
 
 
 def _review_decided(event, _):
@@ -124,14 +164,51 @@ def _review_decided(event, _):
                    needs=(("title", "activity", activity_id),), org_of=("activity", activity_id))]
 
 
+def _community(event, _):
+    """A community its creator asked for, approved or rejected by review (the reason is on the community's page)."""
+    kind = "community_approved" if event["event_type"] == "community_approved" else "community_rejected"
+    return [Notice(kind, {"community_id": _s(event["community_id"]), "name": event.get("name") or ""},
+                   user_id=_s(event["creator_id"]))]
+
+
+# what a frontend opens for a comment: the page it was written on
+COMMENT_TARGET_PATHS = {"resource": "/resources/{}", "activity": "/activities/{}", "post": "/posts/{}"}
+
+
+def _post_or_comment(event, _):
+    """A held post or comment rejected by review, or one hidden by a moderator (or an upheld report), tells its
+    author; an author who hid their own tells nobody. No SMS: nothing to act on by a deadline."""
+    author = _s(event["author_id"])
+    if event["event_type"].endswith("_hidden") and _s(event.get("actor_id")) == author:
+        return []
+    if event["event_type"].startswith("post_"):
+        community_id = _s(event["community_id"])
+        return [Notice(event["event_type"], {"post_id": _s(event["post_id"]), "community_id": community_id,
+                                             "community_name": ""}, user_id=author,
+                       needs=(("community_name", "community", community_id),))]
+    target_path = COMMENT_TARGET_PATHS[event["target_type"]].format(_s(event["target_id"]))
+    return [Notice(event["event_type"], {"comment_id": _s(event["comment_id"]), "target_type": event["target_type"],
+                                         "target_id": _s(event["target_id"]), "target_path": target_path},
+                   user_id=author)]
+
+
+def community_name(event):
+    """(subject_type, subject_id, name) a community event tells: post notices name their community."""
+    return "community", str(event["community_id"]), str(event["name"])
+
+
 _HANDLERS = {
     "user_verified": _verification, "user_verification_rejected": _verification,
     "org_verified": _org, "org_rejected": _org,
     "role_granted": _role,
     "resource_status_changed": _resource,
     "activity_approved": _activity, "activity_rejected": _activity, "activity_shelved": _activity,
-    "activity_nominated": _activity,
+    "activity_nominated": _activity, "activity_nomination_withdrawn": _activity,
+    "redemption_fulfilled": _redemption, "redemption_cancelled": _redemption,
     "review_decided": _review_decided,
+    "community_approved": _community, "community_rejected": _community,
+    "post_rejected": _post_or_comment, "post_hidden": _post_or_comment,
+    "comment_rejected": _post_or_comment, "comment_hidden": _post_or_comment,
 }
 CONSUMED = tuple(_HANDLERS)
 

@@ -216,6 +216,14 @@ def followup_submitted(cur, activity_id, org_id):
                 "ON CONFLICT (activity_id) DO UPDATE SET submitted = true", (str(activity_id), str(org_id)))
 
 
+def followup_moved(cur, activity_id, org_id):
+    """The deadline was extended: unknown until asked again (the next reminder run asks at once), so an activity
+    whose old deadline passed is open again and reminded for the new one (reminders are keyed by deadline)."""
+    cur.execute("INSERT INTO notification_followups (activity_id, org_id) VALUES (%s, %s) "
+                "ON CONFLICT (activity_id) DO UPDATE SET deadline = NULL, checked_at = NULL",
+                (str(activity_id), str(org_id)))
+
+
 _FOLLOWUP = ("activity_id", "org_id", "deadline", "last_reminder", "checked_at")
 
 

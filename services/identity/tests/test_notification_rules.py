@@ -167,7 +167,8 @@ def activity_event(event_type, **fields):
     ("activity_rejected", "national", "activity_national_rejected"),
 ])
 def test_activity_decisions_at_each_stage(event_type, stage, kind):
-    [notice] = fanout.notices(activity_event(event_type, stage=stage, reason="时间填写有误"))
+    [notice] = fanout.notices(activity_event(event_type, stage=stage, reason="时间填写有误",
+                                             review_status=fanout.DECIDED_STATUSES[(event_type, stage)]))
     assert notice.kind == kind
     assert ("reason" in notice.params) == kind.endswith("rejected")
 
@@ -193,9 +194,144 @@ def test_shelving_off_tells_unless_the_organization_did_it_and_on_tells_nobody()
     assert fanout.notices(activity_event("activity_shelved", reason="")) == []
 
 
+@pytest.mark.parametrize("event_type, stage, review_status, current, kind", [
+    # a first version: both fields say the same
+    ("activity_approved", "national", "approved", "approved", "activity_national_approved"),
+    ("activity_rejected", "provincial", "provincial_rejected", "provincial_rejected", "activity_provincial_rejected"),
+    # an edit of an approved activity: review_status stays "approved" (the public version), the decision is the
+    # edit's (current_review_status); a rejected edit is told as the rejection it is
+    ("activity_rejected", "provincial", "approved", "provincial_rejected", "activity_provincial_rejected"),
+    ("activity_rejected", "national", "approved", "national_rejected", "activity_national_rejected"),
+    ("activity_approved", "national", "approved", "approved", "activity_national_approved"),
+    # an event from before current_review_status existed reads review_status
+    ("activity_rejected", "national", "national_rejected", None, "activity_national_rejected"),
+    # an approval event whose submitted version is not approved, a rejection whose version is not rejected at
+    # that stage: no decision on what the owner submitted, nobody told (never "approved" for a rejected edit)
+    ("activity_approved", "national", "approved", "national_rejected", None),
+    ("activity_approved", "national", "approved", "pending_national", None),
+    ("activity_rejected", "provincial", "approved", "national_rejected", None),
+    ("activity_rejected", "national", "approved", "approved", None),
+])
+def test_activity_decisions_read_the_submitted_versions_status(event_type, stage, review_status, current, kind):
+    fields = {"current_review_status": current} if current else {}
+    found = fanout.notices(activity_event(event_type, stage=stage, review_status=review_status, reason="时间有误",
+                                          **fields))
+    assert [n.kind for n in found] == ([kind] if kind else [])
+    assert all(n.params["reason"] == "时间有误" for n in found if n.kind.endswith("rejected"))
+
+
+def test_a_withdrawn_nomination_tells_the_activitys_organization():
+    withdrawn = activity_event("activity_nomination_withdrawn", review_status="approved", reason="材料不全")
+    [notice] = fanout.notices(withdrawn)
+    assert notice.kind == "activity_nomination_withdrawn" and notice.org_id == str(withdrawn["org_id"])
+    assert notice.needs == (("title", "activity", str(withdrawn["activity_id"])),)
+
+
+def redemption(event_type, **fields):
+    base = {"redemption_id": uuid.uuid4(), "user_id": uuid.uuid4(), "item_id": uuid.uuid4(), "item_name": "科普望远镜",
+            "quantity": 1, "points": 500, "method": None, "pickup_site_id": None, "pickup_site_name": None,
+            "carrier": None, "tracking_number": None, "pickup_code": None, "cancelled_by": None, "reason": None}
+    return event(event_type, **dict(base, **fields))
+
+
+def test_a_posted_prize_tells_its_person_the_carrier_and_tracking_number():
+    posted = redemption("redemption_fulfilled", method="delivery", carrier="顺丰", tracking_number="SF123456789")
+    [notice] = fanout.notices(posted)
+    assert notice.kind == "redemption_fulfilled_delivery" and notice.user_id == str(posted["user_id"])
+    assert notice.params == {"redemption_id": str(posted["redemption_id"]), "item": "科普望远镜", "carrier": "顺丰",
+                             "tracking_number": "SF123456789"}
+    assert kinds.KINDS[notice.kind].sms
+
+
+def test_a_prize_to_collect_tells_the_code_and_the_site_and_a_site_without_a_name_reads_its_fallback():
+    ready = redemption("redemption_fulfilled", method="pickup", pickup_code="K7Q2M9", pickup_site_name="科技馆服务台")
+    [notice] = fanout.notices(ready)
+    assert notice.kind == "redemption_fulfilled_pickup" and kinds.KINDS[notice.kind].sms
+    assert (notice.params["pickup_code"], notice.params["pickup_place"]) == ("K7Q2M9", "科技馆服务台")
+    [unnamed] = fanout.notices(redemption("redemption_fulfilled", method=None, pickup_code="K7Q2M9"))
+    assert unnamed.kind == "redemption_fulfilled_pickup" and unnamed.params["pickup_place"] == ""
+    from services.identity.notifications import texts
+    assert "兑换详情所示的领取点" in texts.render(unnamed.kind, unnamed.params)["body"]
+    # fulfilled with neither a tracking number nor a code: nothing the person could act on
+    assert fanout.notices(redemption("redemption_fulfilled", method="delivery")) == []
+
+
+def test_a_cancellation_by_an_admin_tells_the_reason_and_one_by_the_owner_tells_nobody():
+    [notice] = fanout.notices(redemption("redemption_cancelled", cancelled_by="admin", reason="库存不足"))
+    assert notice.kind == "redemption_cancelled" and notice.params["reason"] == "库存不足"
+    [silent_admin] = fanout.notices(redemption("redemption_cancelled", cancelled_by="admin", reason=None))
+    assert silent_admin.params["reason"] == ""
+    assert fanout.notices(redemption("redemption_cancelled", cancelled_by="owner")) == []
+
+
+def test_consumed_kinds_wait_for_nothing():
+    consumed = {"activity_nomination_withdrawn", "redemption_fulfilled_delivery", "redemption_fulfilled_pickup",
+                "redemption_cancelled"}
+    assert all(kinds.KINDS[name].waiting_for == "" for name in consumed)
+    assert {"activity_nomination_withdrawn", "redemption_fulfilled", "redemption_cancelled"} <= set(fanout.CONSUMED)
+
+
+def test_a_community_decision_tells_its_creator_by_name():
+    creator, community = uuid.uuid4(), uuid.uuid4()
+    for event_type in ("community_approved", "community_rejected"):
+        [notice] = fanout.notices(event(event_type, community_id=community, creator_id=creator, name="天文爱好者",
+                                        topic="astronomy", region_code="110108", status="approved"))
+        assert (notice.kind, notice.user_id, notice.params) == (
+            event_type, str(creator), {"community_id": str(community), "name": "天文爱好者"})
+        assert not kinds.KINDS[notice.kind].sms
+        assert kinds.link(kinds.KINDS[notice.kind], notice.params)["path"] == f"/communities/{community}"
+    assert fanout.notices(event("community_submitted", community_id=community, creator_id=creator, name="x",
+                                topic="t", region_code="110108", status="pending")) == []
+
+
+def post_event(event_type, **fields):
+    return event(event_type, **dict({"post_id": uuid.uuid4(), "community_id": uuid.uuid4(),
+                                     "author_id": uuid.uuid4(), "status": "rejected", "pinned": False,
+                                     "actor_id": str(uuid.uuid4())}, **fields))
+
+
+def comment_event(event_type, **fields):
+    return event(event_type, **dict({"comment_id": uuid.uuid4(), "target_type": "resource",
+                                     "target_id": uuid.uuid4(), "parent_id": None, "author_id": uuid.uuid4(),
+                                     "status": "rejected", "actor_id": str(uuid.uuid4())}, **fields))
+
+
+@pytest.mark.parametrize("event_type", ["post_rejected", "post_hidden"])
+def test_a_rejected_or_hidden_post_tells_its_author_naming_the_community(event_type):
+    post = post_event(event_type)
+    [notice] = fanout.notices(post)
+    assert notice.kind == event_type and notice.user_id == str(post["author_id"]) and not kinds.KINDS[event_type].sms
+    assert notice.needs == (("community_name", "community", str(post["community_id"])),)
+    assert kinds.link(kinds.KINDS[event_type], notice.params) == {
+        "target": "post", "id": str(post["post_id"]),
+        "path": f"/communities/{post['community_id']}/posts/{post['post_id']}"}
+
+
+@pytest.mark.parametrize("target_type, path", [("resource", "/resources/{}"), ("activity", "/activities/{}"),
+                                               ("post", "/posts/{}")])
+@pytest.mark.parametrize("event_type", ["comment_rejected", "comment_hidden"])
+def test_a_rejected_or_hidden_comment_tells_its_author_and_links_the_page_it_is_on(event_type, target_type, path):
+    comment = comment_event(event_type, target_type=target_type)
+    [notice] = fanout.notices(comment)
+    assert notice.kind == event_type and notice.user_id == str(comment["author_id"])
+    assert kinds.link(kinds.KINDS[event_type], notice.params) == {
+        "target": "comment", "id": str(comment["comment_id"]), "path": path.format(comment["target_id"])}
+
+
+def test_an_author_who_hid_their_own_post_or_comment_is_not_told_and_other_social_events_tell_nobody():
+    author = uuid.uuid4()
+    assert fanout.notices(post_event("post_hidden", author_id=author, actor_id=str(author))) == []
+    assert fanout.notices(comment_event("comment_hidden", author_id=author, actor_id=str(author))) == []
+    for event_type in ("post_published", "post_held", "post_restored", "post_pinned"):
+        assert fanout.notices(post_event(event_type)) == []
+    for event_type in ("comment_published", "comment_held", "comment_restored"):
+        assert fanout.notices(comment_event(event_type)) == []
+
+
 def test_events_that_tell_nobody():
     assert fanout.notices(activity_event("activity_submitted")) == []
     assert fanout.notices(activity_event("activity_followup_submitted")) == []
+    assert fanout.notices(activity_event("activity_followup_extended", review_status="approved")) == []
     assert fanout.notices(event("user_registered", user_id=uuid.uuid4())) == []
 
 

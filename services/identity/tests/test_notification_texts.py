@@ -53,7 +53,7 @@ def test_a_missing_reason_or_title_reads_as_its_fallback_and_another_missing_par
     assert "（未命名）" in rendered["body"] and "原因：未填写" in rendered["body"]
     assert "none given" in texts.render("verification_rejected", {"reason": ""}, "en")["body"]
     with pytest.raises(ValueError):
-        texts.render("redemption_fulfilled_pickup", {"item": "书", "pickup_place": "", "pickup_code": "1"}, "zh_CN")
+        texts.render("redemption_fulfilled_pickup", {"item": "书", "pickup_place": "科技馆", "pickup_code": ""}, "zh_CN")
 
 
 @pytest.mark.parametrize("name", kinds.NAMES)

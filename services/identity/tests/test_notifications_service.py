@@ -391,3 +391,157 @@ def test_follow_up_reminders_are_written_once_per_deadline_and_stop_when_materia
     FakeActivities.answers[soon] = {"deadline": (today - timedelta(days=1)).isoformat(), "status": "submitted"}
     call(identity, "remind_followups")
     assert len(reminders()) == 2
+
+
+# --- events consumed since: the mall's redemptions, withdrawn nominations, extended deadlines, edits' decisions --
+
+def redemption_event(event_type, user_id, **fields):
+    base = {"method": None, "pickup_site_id": None, "pickup_site_name": None, "carrier": None,
+            "tracking_number": None, "pickup_code": None, "cancelled_by": None, "reason": None,
+            "actor_id": str(uuid.uuid4())}
+    return make_event(event_type, "metrics", redemption_id=str(uuid.uuid4()), user_id=user_id,
+                      item_id=str(uuid.uuid4()), item_name="科普望远镜", quantity=1, points=500,
+                      decided_at=datetime.now(timezone.utc).isoformat(), **dict(base, **fields))
+
+
+def test_redemptions_fulfilled_or_cancelled_tell_their_person_once_with_one_sms(identity, amqp_uri):
+    posted_to, collector, canceller = (person(identity, phone=f"1361111000{i}") for i in range(3))
+    posted = redemption_event("redemption_fulfilled", posted_to, method="delivery", carrier="顺丰",
+                              tracking_number="SF1234567890")
+    ready = redemption_event("redemption_fulfilled", collector, method="pickup", pickup_code="K7Q2M9",
+                             pickup_site_name="科技馆服务台", pickup_site_id=str(uuid.uuid4()))
+    cancelled = redemption_event("redemption_cancelled", canceller, cancelled_by="admin", reason="库存不足")
+    own = redemption_event("redemption_cancelled", canceller, cancelled_by="owner")
+    publish_events(amqp_uri, [posted, posted, ready, cancelled, own])
+    publish_events(amqp_uri, [posted, ready, cancelled])  # redelivered later
+    every = [e["event_id"] for e in (posted, ready, cancelled, own)]
+    wait_for(lambda: sql(identity, "SELECT count(DISTINCT event_id) FROM processed_events "
+                                   "WHERE event_id = ANY(%s::uuid[])", (every,))[0][0] == 4,
+             what="every redemption event handled")
+    wait_for(lambda: len(identity.sender.accepted) == 3, what="the three SMS")
+    [delivery] = inbox(identity, posted_to)["items"]
+    assert delivery["kind"] == "redemption_fulfilled_delivery" and "SF1234567890" in delivery["body"]
+    assert delivery["link"]["path"] == f"/me/redemptions/{posted['redemption_id']}"
+    [pickup] = inbox(identity, collector)["items"]
+    assert pickup["kind"] == "redemption_fulfilled_pickup"
+    assert "K7Q2M9" in pickup["body"] and "科技馆服务台" in pickup["body"]
+    [notice] = inbox(identity, canceller)["items"]  # the owner's own cancellation tells nobody
+    assert notice["kind"] == "redemption_cancelled" and "库存不足" in notice["body"]
+    texts = {sms["phone"]: sms["text"] for sms in identity.sender.accepted}
+    assert "SF1234567890" in texts["13611110000"] and "K7Q2M9" in texts["13611110001"]
+    assert texts["13611110002"].startswith("【科普中国】")
+    assert sql(identity, "SELECT count(*) FROM notification_sms") == [(3,)]
+
+
+def test_a_withdrawn_nomination_and_a_rejected_edit_of_an_approved_activity_tell_its_admins_once(identity,
+                                                                                                 amqp_uri):
+    org = uuid.uuid4()
+    admin = person(identity, org_admin_of=org)
+    activity = str(uuid.uuid4())
+    publish_events(amqp_uri, [make_event("review_requested", "activities", subject_type="activity",
+                                         subject_id=activity, stage="provincial", scope="44",
+                                         snapshot={"name": "气象开放日", "org_id": str(org)})])
+    wait_for(lambda: sql(identity, "SELECT count(*) FROM notification_subjects WHERE subject_id = %s",
+                         (activity,))[0][0] == 1)
+    withdrawn = dict(activity_event("activity_nomination_withdrawn", activity, org), reason="材料不全")
+    # the edit is rejected provincially: the public version stays approved (review_status), the edit is not
+    rejected_edit = activity_event("activity_rejected", activity, org, current_review_status="provincial_rejected",
+                                   current_revision=2)
+    rejected_edit.update(stage="provincial", reason="时间填写有误")
+    publish_events(amqp_uri, [withdrawn, rejected_edit, withdrawn])
+    publish_events(amqp_uri, [rejected_edit])
+    wait_for(lambda: sql(identity, "SELECT count(DISTINCT event_id) FROM processed_events WHERE event_id IN (%s, %s)",
+                         (withdrawn["event_id"], rejected_edit["event_id"]))[0][0] == 2, what="both handled")
+    items = inbox(identity, admin)["items"]
+    assert sorted(i["kind"] for i in items) == ["activity_nomination_withdrawn", "activity_provincial_rejected"]
+    rejection = next(i for i in items if i["kind"] == "activity_provincial_rejected")
+    assert "气象开放日" in rejection["body"] and "时间填写有误" in rejection["body"]
+    wait_for(lambda: len(identity.sender.accepted) == 1, what="the rejection's SMS")  # the withdrawal is inbox-only
+    assert sql(identity, "SELECT count(*) FROM notification_sms") == [(1,)]
+
+
+def test_an_extended_follow_up_deadline_is_asked_again_and_reminded_even_after_the_old_one_was_missed(
+        start_service, container_factory, amqp_uri):
+    identity = start_service(IdentityService, NOTIFICATIONS=dict(FAST, followup_recheck_seconds=3600))
+    identity.sender = notifications_of(identity).config.sender = FlakySender()
+    fake = container_factory(FakeActivities, identity.config)
+    fake.start()
+    org = uuid.uuid4()
+    admin = person(identity, org_admin_of=org)
+    today, _ = rules.shanghai_day(datetime.now(timezone.utc))
+    activity = str(uuid.uuid4())
+    missed, new_deadline = (today - timedelta(days=1)).isoformat(), (today + timedelta(days=2)).isoformat()
+    FakeActivities.answers[activity] = {"deadline": missed, "status": "draft"}
+    approved = activity_event("activity_approved", activity, org, current_review_status="approved",
+                              current_revision=1)
+    publish_events(amqp_uri, [approved])
+    wait_for(lambda: sql(identity, "SELECT count(*) FROM notification_followups WHERE activity_id = %s",
+                         (activity,))[0][0] == 1)
+    call(identity, "remind_followups")
+
+    def reminders():
+        return sorted((i["kind"], next(d for d in (missed, new_deadline) if d in i["body"]))
+                      for i in inbox(identity, admin)["items"] if i["kind"].startswith("activity_followup"))
+
+    assert reminders() == [("activity_followup_missed", missed)]
+    # extended to two days from now; the recheck interval (an hour) has not passed, the extension asks at once
+    FakeActivities.answers[activity] = {"deadline": new_deadline, "status": "draft"}
+    extended = dict(activity_event("activity_followup_extended", activity, org, current_review_status="approved",
+                                   current_revision=1), reason="汛期延误")
+    sentinel = str(uuid.uuid4())  # the same queue, after both copies: once it is in, so are they
+    FakeActivities.answers[sentinel] = {"deadline": (today + timedelta(days=30)).isoformat(), "status": "draft"}
+    publish_events(amqp_uri, [extended, extended, activity_event("activity_followup_extended", sentinel, org)])
+    wait_for(lambda: sql(identity, "SELECT count(*) FROM notification_followups WHERE activity_id = %s",
+                         (sentinel,))[0][0] == 1, what="the extensions handled")
+    assert sql(identity, "SELECT deadline FROM notification_followups WHERE activity_id = %s", (activity,)) == [
+        (None,)]
+    call(identity, "remind_followups")
+    call(identity, "remind_followups")
+    assert reminders() == [("activity_followup_due_3d", new_deadline), ("activity_followup_missed", missed)]
+    assert sql(identity, "SELECT deadline::text FROM notification_followups WHERE activity_id = %s",
+               (activity,)) == [(new_deadline,)]
+    # the extension itself tells nobody
+    assert sorted(i["kind"] for i in inbox(identity, admin)["items"]) == [
+        "activity_followup_due_3d", "activity_followup_missed", "activity_national_approved"]
+
+
+def test_community_post_and_comment_decisions_tell_their_authors_once_in_the_inbox_only(identity, amqp_uri):
+    creator, author = person(identity), person(identity)
+    community = str(uuid.uuid4())
+    submitted = make_event("community_submitted", "resources", community_id=community, creator_id=creator,
+                           name="天文爱好者", topic="astronomy", region_code="110108", status="pending")
+    rejected_community = make_event("community_rejected", "resources", community_id=str(uuid.uuid4()),
+                                    creator_id=creator, name="夜观星空", topic="astronomy", region_code="110108",
+                                    status="rejected")
+    approved = make_event("community_approved", "resources", community_id=community, creator_id=creator,
+                          name="天文爱好者", topic="astronomy", region_code="110108", status="approved")
+    publish_events(amqp_uri, [submitted])
+    wait_for(lambda: sql(identity, "SELECT name FROM notification_subjects WHERE subject_id = %s",
+                         (community,)) == [("天文爱好者",)])
+    post = make_event("post_rejected", "resources", post_id=str(uuid.uuid4()), community_id=community,
+                      author_id=author, status="rejected", pinned=False, actor_id=str(uuid.uuid4()))
+    hidden_by_self = make_event("post_hidden", "resources", post_id=str(uuid.uuid4()), community_id=community,
+                                author_id=author, status="hidden", pinned=False, actor_id=author)
+    resource = str(uuid.uuid4())
+    comment = make_event("comment_hidden", "resources", comment_id=str(uuid.uuid4()), target_type="resource",
+                         target_id=resource, parent_id=None, author_id=author, status="hidden",
+                         actor_id=str(uuid.uuid4()))
+    every = [approved, rejected_community, post, hidden_by_self, comment]
+    publish_events(amqp_uri, every + [approved, post, comment])  # copies in the same batches
+    publish_events(amqp_uri, [rejected_community, comment])  # and later
+    wait_for(lambda: sql(identity, "SELECT count(DISTINCT event_id) FROM processed_events "
+                                   "WHERE event_id = ANY(%s::uuid[])", ([e["event_id"] for e in every],))[0][0] == 5,
+             what="every social event handled")
+    told = {i["kind"]: i for i in inbox(identity, creator)["items"]}
+    assert sorted(told) == ["community_approved", "community_rejected"]
+    assert "天文爱好者" in told["community_approved"]["body"] and "夜观星空" in told["community_rejected"]["body"]
+    items = inbox(identity, author)["items"]
+    assert sorted(i["kind"] for i in items) == ["comment_hidden", "post_rejected"]  # not the post hidden by herself
+    rejection = next(i for i in items if i["kind"] == "post_rejected")
+    assert "天文爱好者" in rejection["body"]
+    hidden = next(i for i in items if i["kind"] == "comment_hidden")
+    assert hidden["link"] == {"target": "comment", "id": comment["comment_id"], "path": f"/resources/{resource}"}
+    with entrypoint_hook(identity, "list_notifications", context_data={"locale": "en"}) as listing:
+        english = {i["kind"]: i for i in listing(author, {})["items"]}
+    assert english["post_rejected"]["title"] == "Post not approved"
+    assert sql(identity, "SELECT count(*) FROM notification_sms") == [(0,)]
