@@ -185,7 +185,7 @@ def matching_location(blocks, path):
 def test_request_buffering_is_off_exactly_for_the_streaming_upload_paths():
     blocks = locations(nginx_conf())
     streaming = streaming_rules()
-    assert {path.split("/")[3] for path, _ in streaming} == {"uploads", "orgs", "mall"}
+    assert {path.split("/")[3] for path, _ in streaming} == {"uploads", "orgs", "mall", "me"}
     for path, _ in streaming:
         assert directive(matching_location(blocks, path), "proxy_request_buffering") == "off", path
     unbuffered = [argument for argument, body in blocks.items() if directive(body, "proxy_request_buffering") == "off"]

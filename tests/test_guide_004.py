@@ -179,5 +179,5 @@ def test_seed_004_from_registration_to_activity_statistics(browser, platform):
     stats = get(platform, f"/stats/activities?campaign_id={campaign}", deng)
     assert stats.status_code == 200, stats.text
     assert stats.json()["approved"] == 1 and stats.json()["by_channel"] == [{"key": "county_cast", "approved": 1}]
-    assert stats.json()["by_region"] == [{"key": WUHOU, "approved": 1}]
+    assert stats.json()["by_region"] == [{"key": WUHOU, "name": "四川省成都市武侯区", "approved": 1}]
     assert stats.json()["by_campaign"] == [{"key": campaign, "approved": 1}]

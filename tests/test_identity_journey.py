@@ -366,9 +366,12 @@ def test_me_shows_membership_and_leaving_the_wrong_organization_changes_nothing(
 
 
 def id_number_for(phone, region="110101"):
-    """A valid ID number of its own for each test phone (born on a day the phone's digits choose)."""
-    body = f"{region}{1940 + int(phone[-6:-4]) % 60}{1 + int(phone[-4:-2]) % 12:02d}{1 + int(phone[-2:]) % 28:02d}" \
-           f"{phone[-3:]}"
+    """A valid ID number of its own for each test phone (born on a day the whole phone chooses: phones that
+    share their last digits still get different numbers)."""
+    import hashlib
+
+    h = int.from_bytes(hashlib.sha256(phone.encode()).digest()[:8], "big")
+    body = f"{region}{1940 + h % 60}{1 + (h // 60) % 12:02d}{1 + (h // 720) % 28:02d}{(h // 20160) % 1000:03d}"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
 

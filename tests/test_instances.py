@@ -234,6 +234,8 @@ def test_three_instances_of_every_service_give_the_figures_of_one(scaled):
         cur.execute("UPDATE shares SET returned_at = returned_at - interval '1 day', day = day - 1 "
                     "WHERE day IS NOT NULL")
         cur.execute("UPDATE memberships SET joined_at = joined_at - interval '1 day'")
+        # and the sharers verified a day earlier too: a day's boards hold people verified before it ended
+        cur.execute("UPDATE communicators SET verified_at = verified_at - interval '1 day'")
         cur.execute("UPDATE rollups SET stale = true WHERE day = %s", (yesterday,))
     conn.close()
 
@@ -242,8 +244,10 @@ def test_three_instances_of_every_service_give_the_figures_of_one(scaled):
     assert item.status_code == 201, item.text
     for n, token in enumerate(sharers):
         for key in ("a", "b", "a"):
-            redeemed = post(platform, "/mall/redemptions", {"item_id": item.json()["id"], "quantity": 1,
-                                                            "client_key": f"instances-{n}-{key}"}, token)
+            redeemed = post(platform, "/mall/redemptions", {
+                "item_id": item.json()["id"], "quantity": 1, "client_key": f"instances-{n}-{key}",
+                "delivery": {"recipient": "王科普", "phone": "13800007002", "region_code": "110105",
+                             "address": "朝阳路1号"}}, token)
             assert redeemed.status_code in (200, 201), redeemed.text
 
     # downloads: the same visitor twice within 30 s counts once, whichever instance counts

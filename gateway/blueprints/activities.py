@@ -128,6 +128,7 @@ class UnitStats(MethodView):
     @bp.arguments(UnitStatsRequest, location="query")
     @bp.response(200, UnitStatsSchema)
     @bp.alt_response(403, description="`activity_stats_not_allowed`: neither a platform admin nor a unit's admin")
+    @bp.alt_response(404, description="no such campaign")
     @bp.doc(security=SECURED)
     def get(self, query):
         """Per supervising unit (name, category, province): approved activities, complete follow-ups,
@@ -297,6 +298,7 @@ class Nominations(MethodView):
     @nominations.arguments(NominationListRequest, location="query")
     @nominations.response(200, NominatedList)
     @nominations.alt_response(403, description="`nominations_not_allowed`: not a platform admin or that unit's admin")
+    @nominations.alt_response(404, description="no such campaign")
     @nominations.doc(security=SECURED)
     def get(self, query):
         """What has been nominated in a campaign, per supervising unit: the activity as approved, who
