@@ -341,17 +341,18 @@ def test_me_shows_membership_and_leaving_the_wrong_organization_changes_nothing(
     png = images.png()
     licence = requests.post(f"{platform.gateway_url}/api/v1/orgs/licence", data=png, timeout=20,
                             headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"}).json()
-    org = post(platform, "/orgs", {"name": "北京市朝阳区科学技术协会", "category": "county_cast", "region_code": "110105",
+    org = post(platform, "/orgs", {"name": "北京市丰台区科学技术协会", "category": "county_cast", "region_code": "110106",
                                    "licence_key": licence["licence_key"], "contact_name": "王联络",
                                    "contact_phone": "13700012001"}, token).json()
     review_decides(platform, "organization", org["id"], "org")
     assert eventually(lambda: get(platform, "/me", token).json()["administers"])
     admin_me = get(platform, "/me", token).json()
-    assert admin_me["organization"]["name"] == "北京市朝阳区科学技术协会"
-    assert [o["name"] for o in admin_me["administers"]] == ["北京市朝阳区科学技术协会"]
-    for short_form in ("科协", "朝阳区科协", "北京朝阳科协", "北京朝阳"):  # other journeys add 朝阳 organizations
+    assert admin_me["organization"]["name"] == "北京市丰台区科学技术协会"
+    assert [o["name"] for o in admin_me["administers"]] == ["北京市丰台区科学技术协会"]
+    # the platform is shared with other journeys (their 科协 organizations of 朝阳 and 海淀 among them)
+    for short_form in ("丰台区科协", "北京丰台科协", "北京丰台"):
         hits = get(platform, "/orgs?q=" + requests.utils.quote(short_form), token).json()
-        assert hits[0]["name"] == "北京市朝阳区科学技术协会", short_form
+        assert hits[0]["name"] == "北京市丰台区科学技术协会", short_form
     member = verified_communicator(platform, "13700012002", id_number("110105", 202), org_id=org["id"])
     assert get(platform, "/me", member).json()["organization"]["id"] == org["id"]
     leave = f"{platform.gateway_url}/api/v1/orgs/membership"

@@ -143,6 +143,7 @@ def infrastructure(images, amqp_uri, rabbit_api, database_server, workdir, **set
         "JWT_PUBLIC_KEY_FILE": "/keys/jwt-public.pem",
         "IDENTITY_SECRET_KEY_FILE": "/keys/identity-secret.key",
         "SHARE_KEY_FILE": "/keys/share-secret.key",
+        "MALL_SECRET_KEY_FILE": "/keys/mall-secret.key",
         "REVIEW_UI_SECRET_KEY_FILE": "/keys/review-ui-secret.key",
         "KEPU_ENV": "development",
         "SMS_DEBUG_ECHO": "1",
