@@ -86,16 +86,25 @@ class ReplyProducer:
                 self.connection = kombu.Connection(self.amqp_uri, ssl=self.ssl, login_method=self.login_method,
                                                    transport_options=self.transport_options)
                 self.producer = kombu.Producer(self.connection)
-            self.producer.publish(payload, **kwargs)
+            try:
+                self.producer.publish(payload, **kwargs)
+            except Exception:
+                # a publish that failed even after kombu's retries (the node it was connected to is gone for
+                # good, say): the next reply starts on a new connection, as nameko's per-reply one would
+                self._drop()
+                raise
 
     def close(self):
         with self.lock:
-            if self.connection is not None:
-                try:
-                    self.connection.release()
-                except Exception:  # closing a connection the broker already dropped
-                    pass
-            self.connection = self.producer = None
+            self._drop()
+
+    def _drop(self):
+        if self.connection is not None:
+            try:
+                self.connection.release()
+            except Exception:  # closing a connection the broker already dropped
+                pass
+        self.connection = self.producer = None
 
 
 class SharedProducerPublisher(UnconfirmedPublisher):
