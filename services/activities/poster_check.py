@@ -51,12 +51,17 @@ _PRICE = re.compile(r"(?:[¥￥]\s?\d+|\d+(?:\.\d+)?\s?元(?:/人|每人)?)")
 _PARTIAL_SHARE, _PARTIAL_MIN = 0.6, 4
 _ANY_DATE = re.compile(
     r"(?:(?P<y1>\d{4})\s*年\s*)?(?P<m1>\d{1,2})\s*月\s*(?P<d1>\d{1,2})\s*[日号]"
-    r"|(?<!\d)(?P<y2>\d{4})\s*[.\-/]\s*(?P<m2>\d{1,2})\s*[.\-/]\s*(?P<d2>\d{1,2})(?!\d)")
+    r"|(?<!\d)(?P<y2>\d{4})\s*[.\-/]\s*(?P<m2>\d{1,2})\s*[.\-/]\s*(?P<d2>\d{1,2})(?:(?!\d)|(?=\d{1,2}[:点时]))")
 
 
 def normalized(text):
     """NFKC (full-width digits and colons become ASCII), lower case, no spaces."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).lower()
+
+
+def spaced(text):
+    """NFKC and lower case, runs of spaces kept as one (digits either side of a space stay apart)."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "")).lower()
 
 
 def _bare(text):
@@ -132,7 +137,7 @@ def dates_on(text):
 
 
 def _date(lines, start):
-    joined = " ".join(normalized(line) for line in lines)
+    joined = " ".join(spaced(line) for line in lines)
     on_poster = dates_on(joined)
     expected = f"{start.year}年{start.month}月{start.day}日"
     same = [d for d in on_poster if (d[1], d[2]) == (start.month, start.day) and d[0] in (None, start.year)]
@@ -159,7 +164,7 @@ def _time_patterns(start):
 def _time(lines, start):
     expected = f"{start.hour:02d}:{start.minute:02d}"
     for line in lines:
-        text = normalized(line)
+        text = normalized(_ANY_DATE.sub(" ", spaced(line)))  # a date run into the time (2026.9.2014:00) taken off
         if any(p.search(text) for p in _time_patterns(start)):
             return _item("time", "found", line, expected)
     return _item("time", "not_found", None, expected)
