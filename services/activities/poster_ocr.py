@@ -13,7 +13,7 @@ from its header) and, for a JPEG, in draft mode straight at a reduced size; then
 `OCR_SIDE` pixels on its long side. A poster's words are large: at 1,600 px a 1080x1920 poster's smallest
 line (44 px type) is still 36 px high, and text detection runs on at most 960 px (Det.limit_type max): the
 peak memory of a reading went from 579 MB (rapidocr's default, which scales the short side up to 736 px and
-keeps 1080x1920 whole) to 356 MB, with the same text (docs/benchmarks.md, "Poster pre-check").
+keeps 1080x1920 whole) to 431 MB, 2.7x faster, with the same text (docs/benchmarks.md, "Poster pre-check").
 
     python -m services.activities.poster_ocr PATH MAX_PIXELS   # the child: JSON on stdout
 """
