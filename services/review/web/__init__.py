@@ -27,6 +27,7 @@ PAGE_SIZE = 20
 COMMENT_MAX = 2000  # as the review service's Decision schema
 NAME_TTL = 300  # seconds a reviewer's name is kept before identity is asked again
 NAME_TIMEOUT = 2  # seconds a page waits for identity to name reviewers
+POSTER_CHECK_TIMEOUT = 2  # seconds an activity's page waits for its poster pre-check (activities)
 
 
 def create_app(settings):
@@ -225,8 +226,9 @@ def create_app(settings):
         if task["subject_type"] != "activity":
             return None
         try:
-            return rpc("activities", "poster_check", g.user_id, task["subject_id"],
-                       {"revision": task["snapshot"].get("revision")}, g.locale)
+            return app.extensions["rpc"].call("activities", "poster_check", g.user_id, task["subject_id"],
+                                              {"revision": task["snapshot"].get("revision")}, g.locale,
+                                              timeout=POSTER_CHECK_TIMEOUT)
         except (RemoteError, RpcTimeout, BrokerUnavailable):
             return None
 
