@@ -198,3 +198,11 @@ def test_a_date_run_into_its_time_is_still_read():
     # OCR often drops the space between a date and its time
     checked = poster_check.checklist(["时间：2026.9.2014:00"], ACTIVITY)
     assert statuses(checked)["date"] == "found" and statuses(checked)["time"] == "found"
+
+
+def test_a_reading_past_its_time_is_stopped_and_unreadable(tmp_path):
+    path = tmp_path / "poster.jpg"
+    path.write_bytes(campaign_poster())
+    with pytest.raises(poster_ocr.Unreadable) as refused:
+        poster_ocr.read(path, seconds=0.2)  # less than the interpreter needs to load the models
+    assert refused.value.reason == "ocr_timed_out"
