@@ -187,8 +187,9 @@ def checked_content(cur, data, now, activity_id=None):
         "reservation": {"enabled": data["reservation"]["enabled"],
                         "url": (data["reservation"]["url"] or "").strip() if data["reservation"]["enabled"] else ""},
         "expected_participants": data["expected_participants"],
-        "poster": {k: data["poster"][k] for k in ("upload_id", "bucket", "key", "content_type", "size", "width",
-                                                  "height")},
+        # sha256: the poster pre-check reads a content once (services/activities/posters.py)
+        "poster": {k: data["poster"][k] for k in ("upload_id", "bucket", "key", "content_type", "size", "sha256",
+                                                  "width", "height")},
         "details": {k: v.strip() for k, v in data["details"].items()},
         "pictures": [{"part": p["part"], "caption": p.get("caption", "").strip(),
                       **{k: p[k] for k in ("upload_id", "bucket", "key", "content_type", "size", "width", "height")}}

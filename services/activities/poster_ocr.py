@@ -18,6 +18,7 @@ keeps 1080x1920 whole) to 431 MB, 2.7x faster, with the same text (docs/benchmar
     python -m services.activities.poster_ocr PATH MAX_PIXELS   # the child: JSON on stdout
 """
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -26,6 +27,9 @@ import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger(__name__)
+# how running out of address space shows in a child that could still write its stderr
+OUT_OF_MEMORY = ("MemoryError", "std::bad_alloc", "failed to map segment", "Cannot allocate memory")
 DEFAULT_MEMORY_MB = 1536  # address space, not resident memory: onnxruntime maps ~700 MB it never touches
 DEFAULT_SECONDS = 60
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -76,7 +80,12 @@ def read(path, max_pixels=DEFAULT_MAX_PIXELS, memory_mb=DEFAULT_MEMORY_MB, secon
     except ValueError:
         outcome = None
     if done.returncode != 0 or not isinstance(outcome, dict):
-        raise Unreadable("ocr_memory_limit")  # killed, or out of memory before Python could say so
+        errors = done.stderr.decode(errors="replace")
+        if done.returncode < 0 or any(sign in errors for sign in OUT_OF_MEMORY):
+            raise Unreadable("ocr_memory_limit")  # killed, or out of memory before Python could say so
+        # anything else is ours to fix (a broken install, a bug), not the poster's: said loudly
+        log.error("the poster OCR child failed (exit %s): %s", done.returncode, errors[-2000:])
+        raise Unreadable("ocr_failed")
     if outcome.get("unreadable"):
         raise Unreadable(outcome["unreadable"])
     return outcome["lines"]

@@ -22,17 +22,25 @@ def is_checked(cur, activity_id, revision):
     return cur.fetchone() is not None
 
 
-def text_of(cur, upload_id):
-    """What was read off this poster before: {"state", "reason", "lines"} or None."""
-    cur.execute("SELECT state, reason, lines FROM poster_texts WHERE upload_id = %s", (str(upload_id),))
+def text_key(poster):
+    """Text is read once per content: the same picture uploaded again is not read again."""
+    return poster.get("sha256") or str(poster["upload_id"])
+
+
+def text_of(cur, key):
+    """What was read off this poster's content before: {"state", "reason", "lines"} or None."""
+    cur.execute("SELECT state, reason, lines FROM poster_texts WHERE poster_key = %s", (key,))
     row = cur.fetchone()
     return {"state": row[0], "reason": row[1], "lines": list(row[2])} if row else None
 
 
-def save_text(cur, upload_id, text):
-    cur.execute("INSERT INTO poster_texts (upload_id, state, reason, lines) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (upload_id) DO NOTHING",
-                (str(upload_id), text["state"], text["reason"], psycopg2.extras.Json(text["lines"])))
+def save_text(cur, key, text):
+    """A missing file says nothing of the content: only what the content itself gave is kept."""
+    if text["reason"] == "poster_missing":
+        return
+    cur.execute("INSERT INTO poster_texts (poster_key, state, reason, lines) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (poster_key) DO NOTHING",
+                (key, text["state"], text["reason"], psycopg2.extras.Json(text["lines"])))
 
 
 def checklist_for(content, text):

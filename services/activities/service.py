@@ -323,8 +323,8 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         self._check_posters(events)
 
     def _check_posters(self, events):
-        """The job: the poster of each submitted version read (once per upload: an edit that keeps the poster
-        reuses its text) and checked against the version's form, off the request path. Reading holds no
+        """The job: the poster of each submitted version read (once per content: an edit that keeps the poster,
+        or the same picture again, reuses its text) and checked against the version's form, off the request path. Reading holds no
         transaction; a version already checked (a redelivered event) is skipped, and saving it twice keeps
         the first."""
         wanted = []
@@ -336,18 +336,18 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
                 content = posters.version(cur, event["activity_id"], revision)
                 if content is None or not content.get("poster"):
                     continue
-                upload_id = content["poster"]["upload_id"]
-                wanted.append((event["activity_id"], revision, content, upload_id, posters.text_of(cur, upload_id)))
+                key = posters.text_key(content["poster"])
+                wanted.append((event["activity_id"], revision, content, key, posters.text_of(cur, key)))
         read = {}
-        for activity_id, revision, content, upload_id, known in wanted:
-            if known is None and upload_id not in read:
-                read[upload_id] = self._read_poster(content["poster"])
+        for activity_id, revision, content, key, known in wanted:
+            if known is None and key not in read:
+                read[key] = self._read_poster(content["poster"])
         with self.db, self.db.cursor() as cur:
-            for upload_id, found in read.items():
-                posters.save_text(cur, upload_id, found)
-            for activity_id, revision, content, upload_id, known in wanted:
-                posters.save_check(cur, activity_id, revision, upload_id,
-                                   posters.checklist_for(content, known or read[upload_id]))
+            for key, found in read.items():
+                posters.save_text(cur, key, found)
+            for activity_id, revision, content, key, known in wanted:
+                posters.save_check(cur, activity_id, revision, content["poster"]["upload_id"],
+                                   posters.checklist_for(content, known or read[key]))
 
     def _read_poster(self, poster):
         """{"state", "reason", "lines"} of the poster in storage, read by the OCR in its bounded child. Storage

@@ -3,10 +3,11 @@
 -- each activity version against it (services/activities/poster_check.py), made off the request path by the
 -- job that takes activity_submitted / activity_edited (service.py, check_*_poster).
 
--- what the OCR read off a poster (an edit that keeps the poster reuses it): its lines top to bottom, or why
--- it could not be read
+-- what the OCR read off a poster's content (an edit that keeps the poster, or the same picture uploaded again,
+-- reuses it): its lines top to bottom, or why it could not be read; keyed by the content's SHA-256 (the
+-- upload's id where an attached file has none)
 CREATE TABLE poster_texts (
-    upload_id  uuid PRIMARY KEY,
+    poster_key text PRIMARY KEY,
     state      text NOT NULL CHECK (state IN ('read', 'unreadable')),
     reason     text,
     lines      jsonb NOT NULL DEFAULT '[]',

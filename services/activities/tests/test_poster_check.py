@@ -206,3 +206,13 @@ def test_a_reading_past_its_time_is_stopped_and_unreadable(tmp_path):
     with pytest.raises(poster_ocr.Unreadable) as refused:
         poster_ocr.read(path, seconds=0.2)  # less than the interpreter needs to load the models
     assert refused.value.reason == "ocr_timed_out"
+
+
+def test_a_child_that_fails_for_another_reason_is_not_called_out_of_memory(tmp_path, monkeypatch, caplog):
+    path = tmp_path / "poster.jpg"
+    path.write_bytes(campaign_poster())
+    monkeypatch.setattr(poster_ocr.sys, "executable", "/bin/false")  # a broken install: exits 1, says nothing
+    with pytest.raises(poster_ocr.Unreadable) as refused:
+        poster_ocr.read(path)
+    assert refused.value.reason == "ocr_failed"
+    assert "poster OCR child failed" in caplog.text

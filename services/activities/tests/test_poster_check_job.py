@@ -1,6 +1,7 @@
 """The poster pre-check through the service: an activity submitted with its poster in storage is checked by the
 job that takes activity_submitted (off the request path), and its checklist read over RPC by whoever may see
 the activity's evidence. A poster the OCR cannot read leaves a checklist saying so, and the review goes on."""
+import hashlib
 import io
 import time
 import uuid
@@ -21,7 +22,7 @@ def stored_poster(container, body):
     key = f"uploads/{upload_id}/poster.jpg"
     storage.client.put_object(storage.bucket("resources"), key, io.BytesIO(body), len(body), content_type="image/jpeg")
     return {"upload_id": upload_id, "bucket": "resources", "key": key, "content_type": "image/jpeg",
-            "size": len(body), "sha256": "0" * 64, "duration_seconds": None, "width": 1080, "height": 1920}
+            "size": len(body), "sha256": hashlib.sha256(body).hexdigest(), "duration_seconds": None, "width": 1080, "height": 1920}
 
 
 def poster_for(data, mark=True):
@@ -52,7 +53,7 @@ def test_a_poster_without_the_mark_is_checked_by_the_job_and_shown_to_its_owner(
     assert call(activities, "poster_check", ADMIN_A, activity["id"])["state"] in ("pending", "read")
 
     found = checked(activities, ADMIN_A, activity["id"])
-    assert found["state"] == "read" and found["revision"] == 1
+    assert found["state"] == "read" and found["revision"] == 1, found["reason"]
     assert statuses(found) == {"mark": "not_found", "name": "found", "date": "found", "time": "found",
                                "host": "found"}
     mark = found["items"][0]
@@ -64,8 +65,8 @@ def test_a_poster_without_the_mark_is_checked_by_the_job_and_shown_to_its_owner(
     call(activities, "edit", ADMIN_A, activity["id"], edited)
     again = checked(activities, ADMIN_A, activity["id"])
     assert again["revision"] == 2 and statuses(again)["name"] == "partial"
-    assert sql(activities, "SELECT count(*) FROM poster_texts WHERE upload_id = %s",
-               (data["poster"]["upload_id"],)) == [(1,)]
+    assert sql(activities, "SELECT count(*) FROM poster_texts WHERE poster_key = %s",
+               (data["poster"]["sha256"],)) == [(1,)]
     # the first version's checklist stays as it was
     first = call(activities, "poster_check", ADMIN_A, activity["id"], {"revision": 1})
     assert statuses(first)["name"] == "found"
@@ -89,3 +90,20 @@ def test_a_missing_poster_file_is_unreadable_and_others_may_not_look(activities,
     with pytest.raises(Forbidden) as refused:
         call(activities, "poster_check", ADMIN_B, activity["id"])
     assert "poster_check_not_allowed" in str(refused.value)
+
+
+def test_the_same_picture_uploaded_again_is_not_read_again(activities, campaign):
+    data = form(campaign)
+    data["poster"] = stored_poster(activities, poster_for(data, mark=False))
+    first = call(activities, "submit", ADMIN_A, data)
+    assert checked(activities, ADMIN_A, first["id"])["state"] == "read"
+
+    # a second upload of the same content (its own upload and key): its text comes from the first reading,
+    # so even a file that storage no longer has is not read again
+    again = dict(form(campaign), poster=dict(data["poster"], upload_id=str(uuid.uuid4()),
+                                             key=f"uploads/{uuid.uuid4()}/gone.jpg"))
+    second = call(activities, "submit", ADMIN_A, again)
+    found = checked(activities, ADMIN_A, second["id"])
+    assert found["state"] == "read" and statuses(found)["mark"] == "not_found"
+    assert sql(activities, "SELECT count(*) FROM poster_texts WHERE poster_key = %s",
+               (data["poster"]["sha256"],)) == [(1,)]
