@@ -197,6 +197,9 @@ class ActivityDetails(Schema):
                                metadata={"description": "names and posts, or a field (××领域的科技工作者)"})
     contact_person = _line(50, required=True)
     contact_phone = fields.String(required=True, validate=one_line)
+    contact_email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254), metadata={
+        "description": "optional; published with the activity and named as the calendar's ORGANIZER address "
+                       "(else the contact phone)"})
     highlights = fields.String(load_default="", validate=[validate.Length(max=1000), plain_text])
     participation_channel = fields.String(load_default="", validate=[validate.Length(max=500), plain_text])
     promotion = fields.String(load_default="", validate=[validate.Length(max=500), plain_text])
