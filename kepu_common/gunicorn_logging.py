@@ -50,6 +50,10 @@ class Logger(glogging.Logger):
                   "status": int(status) if str(status).isdigit() else status,
                   "duration_ms": round(request_time.total_seconds() * 1000, 1),
                   "bytes": getattr(resp, "sent", None)}
+        request_id = next((value for name, value in getattr(resp, "headers", None) or ()
+                           if name.lower() == "x-request-id"), None)
+        if request_id:
+            fields["request_id"] = request_id  # the gateway's (gateway.edge.Edge echoes it on every answer)
         try:
             self.access_log.info("%s %s %s", fields["method"], fields["path"], fields["status"], extra=fields)
         except Exception:  # as gunicorn's own: a broken line never breaks the answer
