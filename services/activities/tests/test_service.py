@@ -235,6 +235,31 @@ def test_the_calendar_feed_names_its_organizer_links_back_and_says_when_it_chang
     assert str(linked["URL"]) == f"https://www.kepu.example.cn/activities/{activity['id']}"
 
 
+def test_the_migration_renders_every_stored_event_again_with_its_organizer(activities, amqp_uri, campaign):
+    """0006 on a database that has events rendered with the placeholder organizer and no rendered_at."""
+    import runpy
+    from pathlib import Path
+
+    import psycopg2
+    import yoyo
+
+    activity = call(activities, "submit", ADMIN_A, form(campaign, supervisor=MINISTRY, category="ministry"))
+    decide(activities, amqp_uri, activity["id"], "national")
+    step, yoyo.step = yoyo.step, (lambda apply: apply)  # the step's function, outside yoyo's collector
+    try:
+        migration = runpy.run_path(str(Path(catalogue.__file__).with_name("migrations") / "0006_calendar_organizer.py"))
+    finally:
+        yoyo.step = step
+    with psycopg2.connect(activities.config["DATABASE_URL"]) as conn, conn.cursor() as cur:
+        cur.execute("ALTER TABLE activity_calendar DROP COLUMN rendered_at")  # as before 0006
+        cur.execute("UPDATE activity_calendar SET vevent = replace(vevent, 'tel:', 'mailto:noreply@x.')")
+        migration["render_again"](conn)
+        cur.execute("SELECT vevent, rendered_at FROM activity_calendar WHERE activity_id = %s", (activity["id"],))
+        vevent, rendered_at = cur.fetchone()
+    assert "noreply" not in vevent and "ORGANIZER;CN=天河区科协:tel:020-38881234" in vevent
+    assert rendered_at is not None
+
+
 def test_listing_filters_and_pages(activities, amqp_uri, campaign, monkeypatch):
     made = []
     for supervisor, category, region, days, youth in (
