@@ -37,7 +37,8 @@ def stubbed(monkeypatch):
 
 def test_the_download_is_one_rectangular_table_with_the_title_in_its_name(client, make_token, stubbed):
     token = make_token(["platform_admin"], sub=ADMIN)
-    answer = client.get(f"/api/v1/recognitions.csv?campaign_id={CAMPAIGN}", headers={"Authorization": f"Bearer {token}"})
+    answer = client.get(f"/api/v1/recognitions.csv?campaign_id={CAMPAIGN}",
+                        headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/csv")
     assert answer.data.startswith(b"\xef\xbb\xbf")  # Excel opens it as UTF-8
     disposition = unquote(answer.headers["Content-Disposition"])
