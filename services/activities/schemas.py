@@ -197,9 +197,17 @@ class ActivityDetails(Schema):
                                metadata={"description": "names and posts, or a field (××领域的科技工作者)"})
     contact_person = _line(50, required=True)
     contact_phone = fields.String(required=True, validate=one_line)
+    contact_email = fields.String(load_default="", validate=validate.Length(max=254), metadata={
+        "description": "optional e-mail address; published with the activity and named as the calendar's "
+                       "ORGANIZER address (else the contact phone)"})
     highlights = fields.String(load_default="", validate=[validate.Length(max=1000), plain_text])
     participation_channel = fields.String(load_default="", validate=[validate.Length(max=500), plain_text])
     promotion = fields.String(load_default="", validate=[validate.Length(max=500), plain_text])
+
+    @validates("contact_email")
+    def email(self, value, **kwargs):
+        if value.strip():
+            validate.Email(error=coded("not_an_email"))(value.strip())
 
     @validates("contact_phone")
     def phone(self, value, **kwargs):

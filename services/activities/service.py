@@ -9,6 +9,7 @@ import tempfile
 
 from eventlet.semaphore import Semaphore
 from minio.error import S3Error
+from nameko.dependency_providers import Config
 
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
@@ -55,6 +56,7 @@ def _labelled_check(found, locale):
 class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
     name = "activities"
     storage = ObjectStorage()
+    config = Config()  # ACTIVITIES.web_url: the calendars' links back to the activity page
 
     @rpc
     def health(self):
@@ -275,13 +277,24 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
     @rpc
     def calendar(self, request=None, activity_id=None):
         """iCalendar text of one public activity (cancelled once off the shelf) or of a filtered listing."""
+        return self.calendar_feed(request, activity_id)["text"]
+
+    @rpc
+    def calendar_feed(self, request=None, activity_id=None):
+        """The calendar (as `calendar`) and when it last changed (`last_modified`, ISO 8601 UTC; null for a
+        feed filtered by time_status, whose events come and go as the clock passes): the gateway's
+        Last-Modified."""
         now = rules.now_utc()
         with self.db, self.db.cursor() as cur:
             if activity_id is not None:
                 vevents = catalogue.calendar_event(cur, activity_id)
+                changed = catalogue.calendar_changed_at(cur, activity_id)
             else:
-                vevents = catalogue.calendar_events(cur, ActivityListRequest().load(request or {}), now)
-        return ical.calendar(vevents)
+                query = ActivityListRequest().load(request or {})
+                vevents = catalogue.calendar_events(cur, query, now)
+                changed = None if query.get("time_status") else catalogue.calendar_changed_at(cur)
+        text = ical.calendar(vevents, web_url=(self.config.get("ACTIVITIES") or {}).get("web_url"))
+        return {"text": text, "last_modified": changed.isoformat() if changed else None}
 
     # --- follow-up and nomination -----------------------------------------------------------------
     @rpc
