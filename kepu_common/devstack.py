@@ -250,7 +250,7 @@ def service_command(name):
 
 
 def review_ui_command(bind):
-    return [str(Path(sys.executable).with_name("gunicorn")), "--worker-class", "gthread", "--threads", "8",
+    return [str(Path(sys.executable).with_name("gunicorn")), "-c", str(ROOT / "services" / "review" / "gunicorn.conf.py"),
             "--bind", bind, "services.review.web.wsgi:app"]
 
 
