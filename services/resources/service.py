@@ -285,6 +285,21 @@ class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService
             log.info("aborted %d abandoned multipart uploads", len(aborted))
         return aborted
 
+    @timer(interval=3600)
+    def truncate_download_events(self):
+        """PIPL storage limitation: download events older than the counting rules need (a day's audit) keep
+        the network of their address, not the address or the user agent (services/resources/download_log.py)."""
+        truncated = 0
+        while True:
+            with self.db, self.db.cursor() as cur:
+                done = download_log.truncate_old(cur)
+            truncated += done
+            if done < download_log.TRUNCATE_BATCH:
+                break
+        if truncated:
+            log.info("truncated %d download events past their retention", truncated)
+        return truncated
+
     # --- the catalogue ----------------------------------------------------------------------
     def _announce(self, cur, resource, previous, actor_id):
         """Every move of a resource is announced; one that waits for a review stage requests it."""
