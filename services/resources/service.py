@@ -157,7 +157,7 @@ class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService
             uploads.require_owner(cur, upload, user_id)
             uploads.require_pending(upload, "stream")
         return StreamTargetSchema().dump({
-            "bucket": self.storage.bucket(uploads.BUCKET), "key": uploads.stream_key(upload["org_id"], upload["id"]),
+            "org_id": str(upload["org_id"]), "bucket": self.storage.bucket(uploads.BUCKET), "key": uploads.stream_key(upload["org_id"], upload["id"]),
             "size": upload["size"], "content_type": upload["declared_type"], "part_size": upload["part_size"]})
 
     @rpc
