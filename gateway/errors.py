@@ -44,6 +44,10 @@ class UploadInterrupted(errors.InvalidInput):
     code = "upload_interrupted"
 
 
+class StreamTooLarge(errors.InvalidInput):
+    code = "stream_too_large"
+
+
 class UploadTooSlow(errors.KepuError):
     status, code = 408, "upload_too_slow"
 

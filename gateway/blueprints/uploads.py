@@ -18,7 +18,7 @@ from flask_smorest import Blueprint
 
 from gateway import rpc
 from gateway.auth import require_auth
-from gateway.errors import Busy, LengthRequired, UploadInterrupted, UploadSlotsTaken, UploadTooSlow
+from gateway.errors import Busy, LengthRequired, StreamTooLarge, UploadInterrupted, UploadSlotsTaken, UploadTooSlow
 from gateway.storage import storage
 from kepu_common.errors import InvalidInput, TooLarge
 from kepu_common.slow_clients import MinimumThroughput, watchdog
@@ -47,10 +47,10 @@ class UploadSlots:
         """None when a slot was taken (give it back with give_back), else why not: "busy" (every slot is
         taken) or "own" (the organization's or the person's are)."""
         with self._lock:
-            if self._orgs[org_id] >= self.per_org or self._people[person_id] >= self.per_person:
-                return "own"
             if self.taken >= self.total:
                 return "busy"
+            if self._orgs[org_id] >= self.per_org or self._people[person_id] >= self.per_person:
+                return "own"
             self.taken += 1
             self._orgs[org_id] += 1
             self._people[person_id] += 1
@@ -124,7 +124,7 @@ class Uploads(MethodView):
         the stream limit must go by multipart: 400, `method`: `use_multipart`)."""
         limit = current_app.config["UPLOAD_STREAM_MAX_BYTES"]
         if payload["method"] == "stream" and payload["size"] > limit:
-            raise InvalidInput("stream_too_large", {"method": ("use_multipart", {"max_mb": limit // (1024 * 1024)})},
+            raise StreamTooLarge("stream_too_large", {"method": ("use_multipart", {"max_mb": limit // (1024 * 1024)})},
                                max_mb=limit // (1024 * 1024))
         if payload.get("org_id"):
             payload["org_id"] = str(payload["org_id"])
