@@ -44,6 +44,18 @@ class UploadInterrupted(errors.InvalidInput):
     code = "upload_interrupted"
 
 
+class StreamTooLarge(errors.InvalidInput):
+    code = "stream_too_large"
+
+
+class UploadTooSlow(errors.KepuError):
+    status, code = 408, "upload_too_slow"
+
+
+class UploadSlotsTaken(errors.RateLimited):
+    code = "upload_slots_taken"
+
+
 HTTP_PROBLEMS = {  # werkzeug's own errors (routing, methods, body size) -> code and message key
     400: ("bad_request", "bad_request"),
     404: ("not_found", "no_such_endpoint"),

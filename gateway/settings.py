@@ -28,6 +28,15 @@ def from_env(environ=None):
         "UPLOAD_STREAM_PART_SIZE": int(env.get("GATEWAY_UPLOAD_PART_MB", "8")) * 1024 * 1024,
         # each streamed upload holds three parts; more at once per worker process are answered 503
         "UPLOAD_STREAMS_PER_WORKER": int(env.get("GATEWAY_UPLOAD_STREAMS", "4")),
+        # of those, at most this many for one organization and for one person (beyond them: 429, the others'
+        # slots stay free), and files larger than the stream limit go by presigned multipart (gateway/blueprints/uploads.py)
+        "UPLOAD_STREAMS_PER_ORG": int(env.get("GATEWAY_UPLOAD_STREAMS_PER_ORG", "2")),
+        "UPLOAD_STREAMS_PER_PERSON": int(env.get("GATEWAY_UPLOAD_STREAMS_PER_PERSON", "1")),
+        "UPLOAD_STREAM_MAX_BYTES": int(env.get("GATEWAY_UPLOAD_STREAM_MAX_MB", "100")) * 1024 * 1024,
+        # a streamed body must bring at least this many bytes in every window, or it is cut off (408) and its
+        # slot freed: a client trickling a byte every few seconds holds nothing for long
+        "UPLOAD_MIN_BYTES_PER_WINDOW": int(env.get("GATEWAY_UPLOAD_MIN_KB", "128")) * 1024,
+        "UPLOAD_RATE_WINDOW": float(env.get("GATEWAY_UPLOAD_RATE_WINDOW", "15")),
         # signs share ids with the metrics service (its METRICS.share_key_file): a return needs no RPC
         "SHARE_KEY_FILE": env.get("SHARE_KEY_FILE", "var/keys/share-secret.key"),
         "SHARE_CONFIRM_TIMEOUT": float(env.get("GATEWAY_SHARE_CONFIRM_TIMEOUT", "5")),

@@ -6,7 +6,8 @@ can prove completely, and with exactly the answer the view gives (gateway/tests/
 compares the two):
 
 - `POST /api/v1/shares/<share_id>/return`, no query string, no body, a share id of the signed form;
-- a bearer token the gateway verified in the last minute (gateway.auth's cache), not expired;
+- a bearer token the gateway verified in the last minute (gateway.auth's cache), not expired, with the
+  communicator role (the view requires it too: anyone else gets Flask's 403);
 - a share id that is the caller's and still open (services.metrics.share_ids.verify);
 - the broker confirmed the event.
 
@@ -31,6 +32,7 @@ from kepu_common.errors import KepuError
 PREFIX, SUFFIX = "/api/v1/shares/", "/return"
 ROUTE = "/api/v1/shares/<share_id>/return"  # the url_rule Flask's metrics label would give
 PUBLISH_FAILED = "kepu.share_publish_failed"
+COMMUNICATOR = "communicator"  # the role the view requires (gateway/blueprints/shares.py)
 REFUSED_AT_EDGE = "kepu.refused"  # gateway.edge.Edge refused it: Flask answers
 # <32 hex>.<seconds>.<22 url-safe base64>: share_ids.make's form; anything else is for Flask to refuse
 _SIGNED_ID = re.compile(r"[0-9a-f]{32}\.[0-9]{1,12}\.[A-Za-z0-9_-]{22}")
@@ -73,6 +75,8 @@ class ShareReturnFastPath:
         claims = cached_claims(self.app, token.strip())
         if claims is None:
             return None  # Flask verifies it (and caches it for the next one) or refuses it
+        if COMMUNICATOR not in (claims.get("roles") or ()):
+            return None  # Flask refuses it: 403 role_required
         user_id = claims.get("sub")
         try:
             uuid.UUID(user_id)

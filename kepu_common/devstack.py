@@ -250,8 +250,39 @@ def service_command(name):
 
 
 def review_ui_command(bind):
-    return [str(Path(sys.executable).with_name("gunicorn")), "--worker-class", "gthread", "--threads", "8",
-            "--bind", bind, "--logger-class", "kepu_common.gunicorn_logging.Logger", "services.review.web.wsgi:app"]
+    return [str(Path(sys.executable).with_name("gunicorn")), "-c", str(ROOT / "services" / "review" / "gunicorn.conf.py"),
+            "--bind", bind, "services.review.web.wsgi:app"]
+
+
+def nginx_binary():
+    """Debian's nginx (`.ci/run` installs nginx-light), or None."""
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    return str(found) if found else None
+
+
+def local_nginx_config(directory, api_port, gateway_upstream, review_port, review_upstream):
+    """deploy/nginx/nginx.conf (the production proxy's configuration) with only what differs on this machine
+    changed: upstreams, listening addresses, pid, log and temporary paths. Returns the file's path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    nginx_dir = ROOT / "deploy" / "nginx"
+    text = (nginx_dir / "nginx.conf").read_text()
+    text = text.replace("gateway:8000", gateway_upstream).replace("review-ui:8100", review_upstream)
+    text = text.replace("listen 8080;", f"listen 127.0.0.1:{api_port};")
+    text = text.replace("listen 8100;", f"listen 127.0.0.1:{review_port};")
+    text = text.replace("pid /tmp/nginx.pid;", f"pid {directory}/nginx.pid;")
+    text = text.replace("/etc/nginx/kepu/errors.conf", str(nginx_dir / "errors.conf"))
+    text = text.replace("access_log /dev/stdout kepu;", f"access_log {directory}/access.log kepu;")
+    temp = "".join(f"    {kind}_temp_path {directory}/{kind};\n"
+                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    text = text.replace("http {\n", "http {\n" + temp, 1)
+    path = directory / "nginx.conf"
+    path.write_text(text)
+    return path
+
+
+def nginx_command(config_path):
+    return [nginx_binary(), "-c", str(config_path), "-e", "stderr", "-g", "daemon off;"]
 
 
 def gateway_command(bind):

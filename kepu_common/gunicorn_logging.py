@@ -3,8 +3,8 @@ format: one JSON object per line with LOG_FORMAT=json (kepu_common.log_context.J
 line carrying method, path, status, duration_ms and bytes as fields of their own. With LOG_FORMAT=text
 gunicorn's usual formats stay.
 
-Used as gunicorn's logger class (`logger_class` in gateway/gunicorn.conf.py, `--logger-class` for the review
-UI). It also puts the platform's handler on the root logger of the master, which the workers inherit, so the
+Used as gunicorn's logger class (`logger_class` in gateway/gunicorn.conf.py and
+services/review/gunicorn.conf.py). It also puts the platform's handler on the root logger of the master, which the workers inherit, so the
 application's library lines (kepu_common, werkzeug, py.warnings) are JSON lines from the first one on; the
 gateway replaces it with its own (request ids) when its app is made.
 """

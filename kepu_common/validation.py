@@ -7,6 +7,7 @@ so a ValidationError's messages carry codes instead of English prose. The catalo
 (kepu_common/locale) turn a code and its params into text.
 """
 import math
+import re
 from importlib.metadata import version
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -157,3 +158,60 @@ def field_errors(messages, prefix=""):
 
 
 install()
+
+
+# Links people type in (an activity's reservation page, follow-up media links): http(s) only, no control
+# characters (a CR/LF would split a header or a CSV row wherever the link travels), no credentials, and no
+# host that names this machine or its network (loopback, link-local such as the cloud metadata address
+# 169.254.169.254, private, unspecified, multicast, including the legacy forms 127.1 and 2130706433), so
+# nothing that ever fetches a stored link can be pointed inward (server-side request forgery).
+_LINK_CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
+_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
+
+
+def _inward_address(host):
+    import ipaddress
+    import socket
+
+    candidate = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        address = ipaddress.ip_address(candidate.split("%", 1)[0])
+    except ValueError:
+        if not re.fullmatch(r"[0-9a-fx.]+", candidate) or not any(c.isdigit() for c in candidate):
+            return False  # a name: refused below only when it is a local one
+        try:  # what a browser or libc makes of 127.1, 0x7f.0.0.1, 2130706433
+            address = ipaddress.IPv4Address(socket.inet_aton(candidate))
+        except (OSError, ValueError):
+            return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast
+
+
+def web_link(value):
+    """The link normalized (scheme and host in lower case, no surrounding space), or None when it is not
+    an http(s) link to a public host."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if not isinstance(value, str):
+        return None
+    value = value.strip(" ")
+    if not value or _LINK_CONTROL.search(value):
+        return None
+    try:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").rstrip(".")
+        port = parts.port  # raises on a port that is not a number or out of range
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host or parts.username is not None or "@" in parts.netloc:
+        return None
+    if host in _LOCAL_NAMES or host.endswith(_LOCAL_SUFFIXES) or "." not in host and ":" not in host:
+        return None  # a bare name resolves inside the network it is fetched from
+    if _inward_address(f"[{host}]" if ":" in host else host):
+        return None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))

@@ -25,7 +25,7 @@ GUARDED = {
     "psycopg2-binary": "kepu_common/patches.py guard_psycopg2_pool",
     "marshmallow": "kepu_common/validation.install, patches.guard_marshmallow_declared_fields",
     "minio": "kepu_common/storage.guard_multipart",
-    "gunicorn": "gateway/gunicorn_worker.py (import-time check)",
+    "gunicorn": "kepu_common/edge_worker.py (import-time check)",
     "flask": "gateway.GatewayFlask.ensure_sync",
 }
 TESTS = [

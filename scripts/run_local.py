@@ -2,7 +2,8 @@
 
 Uses the local RabbitMQ and PostgreSQL (starting them if installed and stopped), starts a local
 object store (SeaweedFS, data in var/seaweedfs) unless S3_ENDPOINT points at any S3 endpoint, applies migrations, then runs every
-service and the gateway under honcho.
+service and the gateway under honcho, with the project's nginx configuration in front of the gateway and the
+reviewer UI when nginx is installed (the production shape: header and body time-outs, buffered JSON bodies).
 """
 import os
 import shlex
@@ -63,11 +64,34 @@ def main():
     subprocess.run([sys.executable, "-m", "kepu_common.cli", "migrate"], check=True, cwd=ROOT)
     env["MIGRATE_ON_START"] = "false"  # just done, once, instead of five times at start-up
 
+    # the production shape: nginx (deploy/nginx/nginx.conf) in front of the gateway and the reviewer UI, which
+    # listen on ports of their own (+10); KEPU_RUN_NGINX=0, or no nginx installed, serves them directly
+    nginx = devstack.nginx_binary() if env.get("KEPU_RUN_NGINX", "1") != "0" else None
+    gateway_bind, review_ui_bind = gateway_port, review_ui_port
+    if nginx:
+        gateway_bind = env.get("GATEWAY_UPSTREAM_PORT", str(int(gateway_port) + 10))
+        review_ui_bind = env.get("REVIEW_UI_UPSTREAM_PORT", str(int(review_ui_port) + 10))
+        nginx_conf = devstack.local_nginx_config(VAR / "nginx", gateway_port, f"127.0.0.1:{gateway_bind}",
+                                                 review_ui_port, f"127.0.0.1:{review_ui_bind}")
+        checked = subprocess.run([nginx, "-t", "-q", "-c", str(nginx_conf), "-e", "stderr"], capture_output=True,
+                                 text=True)
+        if checked.returncode != 0:
+            print(f"nginx refuses its configuration, serving without it:\n{checked.stderr}", file=sys.stderr)
+            nginx, gateway_bind, review_ui_bind = None, gateway_port, review_ui_port
+    if nginx:
+        env.setdefault("GATEWAY_TRUSTED_PROXIES", "1")
+        env.setdefault("REVIEW_UI_TRUSTED_PROXIES", "1")
+    else:
+        print("no nginx in front (install Debian's nginx-light for the production shape): the gateway and the "
+              "reviewer UI face clients themselves", flush=True)
+
     procfile = VAR / "Procfile"
     lines = [f"{name}: METRICS_PORT={metrics_ports[name]} {shlex.join(devstack.service_command(name))}"
              for name in devstack.SERVICES]
-    lines.append(f"gateway: {shlex.join(devstack.gateway_command(f'127.0.0.1:{gateway_port}'))}")
-    lines.append(f"reviewui: {shlex.join(devstack.review_ui_command(f'127.0.0.1:{review_ui_port}'))}")
+    lines.append(f"gateway: {shlex.join(devstack.gateway_command(f'127.0.0.1:{gateway_bind}'))}")
+    lines.append(f"reviewui: {shlex.join(devstack.review_ui_command(f'127.0.0.1:{review_ui_bind}'))}")
+    if nginx:
+        lines.append(f"nginx: {shlex.join(devstack.nginx_command(nginx_conf))}")
     procfile.write_text("\n".join(lines) + "\n")
 
     base = f"http://127.0.0.1:{gateway_port}"
@@ -77,9 +101,11 @@ def main():
         f"  API docs          {base}/api/v1/docs   (OpenAPI: {base}/api/v1/openapi.json)\n"
         f"  readiness         {base}/readyz\n"
         f"  reviewer UI       http://127.0.0.1:{review_ui_port}/   (zh-CN; sign in with a reviewer or platform admin)\n"
+        + (f"  behind nginx      gateway itself on 127.0.0.1:{gateway_bind}, reviewer UI on 127.0.0.1:{review_ui_bind}"
+           " (deploy/nginx/nginx.conf; log in var/nginx/)\n" if nginx else "") +
         f"  object storage    {env['S3_ENDPOINT']}\n"
-        f"  metrics           {base}/metrics (gateway), "
-        f"http://127.0.0.1:{review_ui_port}/metrics (review queues),\n"
+        f"  metrics           http://127.0.0.1:{gateway_bind}/metrics (gateway), "
+        f"http://127.0.0.1:{review_ui_bind}/metrics (review queues),\n"
         + "".join(f"                    http://127.0.0.1:{port}/metrics ({name})\n"
                   for name, port in metrics_ports.items()) +
         "  RabbitMQ admin    http://127.0.0.1:15672 (guest/guest)\n",

@@ -232,5 +232,6 @@ def test_compose_lets_its_prometheus_scrape_the_review_ui_and_names_the_logger_c
     command = review_ui["command"]
     assert str(job["dns_sd_configs"][0]["port"]) == command[command.index("--bind") + 1].rsplit(":", 1)[1]
     assert job.get("metrics_path", "/metrics") == "/metrics"
-    assert command[command.index("--logger-class") + 1] == "kepu_common.gunicorn_logging.Logger"
+    config_file = DEPLOY.parent / command[command.index("-c") + 1]
+    assert 'logger_class = "kepu_common.gunicorn_logging.Logger"' in config_file.read_text()
     assert "prometheus" in services and "monitoring" in services["prometheus"]["profiles"]

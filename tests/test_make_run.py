@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+import urllib.error
 import urllib.request
 
 import psycopg2
@@ -94,6 +95,13 @@ def test_make_run_is_ready_within_three_minutes_and_a_signal_to_the_launcher_sto
             time.sleep(1)
         record_property("ready_s", round(time.monotonic() - started, 1))
         assert devstack.port_open("127.0.0.1", int(isolated_env["REVIEW_UI_PORT"]))
+        if devstack.nginx_binary():  # the production shape: nginx in front, which keeps /metrics inside
+            assert "behind nginx" in (tmp_path / "run.log").read_text()
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{isolated_env['GATEWAY_PORT']}/metrics", timeout=10)
+                raise AssertionError("/metrics answered through nginx")
+            except urllib.error.HTTPError as refused:
+                assert refused.code == 404
         started_processes = descendants(launcher.pid)
         assert len(started_processes) >= 7  # five services, the gateway, the reviewer UI (and honcho)
         launcher.send_signal(stop_signal)  # the launcher alone

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_identity_journey import eventually, get, post
+from services.identity.cli import create_admin
+from tests.test_identity_journey import PASSWORD, eventually, get, post
 from tests.test_metrics_journey import published_article
-from tests.test_resources_journey import id_number, org_admin
+from tests.test_resources_journey import id_number, login, org_admin
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 PHONE = "13700000001"
+ADMIN_PHONE = "13700000002"
 
 
 def walkthrough():
@@ -40,10 +42,13 @@ def test_the_readme_walkthrough_ends_in_a_counted_share(platform, make_token):
     registrant, org_id = org_admin(platform, "13800008801", id_number(881), "北京市朝阳区科普之窗")
     assert eventually(lambda: get(platform, f"/orgs/{org_id}", registrant).json().get("status") == "approved")
     article = published_article(platform, org_id)  # stands in for what make demo publishes through both reviews
-    someone = make_token([], sub=str(uuid.uuid4()))
+    someone = make_token(["communicator"], sub=str(uuid.uuid4()))
     assert eventually(lambda: post(platform, "/shares", {"content_type": "resource", "content_id": article,
                                                          "channel": "qq"}, someone).status_code == 201)
-    env = {"PATH": "/usr/bin:/bin", "API": f"{platform.gateway_url}/api/v1", "PHONE": PHONE, "RESOURCE_ID": article}
+    create_admin(platform.database_url("identity"), ADMIN_PHONE, PASSWORD)  # stands in for make demo's admin
+    admin = login(platform, ADMIN_PHONE)
+    env = {"PATH": "/usr/bin:/bin", "API": f"{platform.gateway_url}/api/v1", "PHONE": PHONE, "RESOURCE_ID": article,
+           "ID_NUMBER": id_number(882), "ADMIN_TOKEN": admin}
     ran = subprocess.run(["bash", "-euo", "pipefail", "-c", walkthrough()], env=env, capture_output=True, text=True,
                          timeout=120)
     assert ran.returncode == 0, ran.stdout + ran.stderr

@@ -22,6 +22,8 @@ def stalling_platform(tmp_path_factory, jwt_keys, s3_endpoint):
         AMQP_URI, RABBIT_API, DATABASE_SERVER, s3_endpoint, tmp_path_factory.mktemp("stall-logs"),
         jwt_keys["public_path"],
         GATEWAY_WORKERS=1, GATEWAY_THREADS=16, GATEWAY_UPLOAD_STREAMS=STREAMS, GATEWAY_CLIENT_TIMEOUT=2,
+        # one person sends them all: here every slot may be theirs (tests/test_slow_uploads.py tests the shares)
+        GATEWAY_UPLOAD_STREAMS_PER_ORG=STREAMS, GATEWAY_UPLOAD_STREAMS_PER_PERSON=STREAMS,
         OUTBOX_POLL_INTERVAL=0.2, GATEWAY_RPC_TIMEOUT=5, MAX_WORKERS=4, UPLOAD_PART_SIZE_MB=5, GATEWAY_UPLOAD_PART_MB=5,
     ) as platform:
         yield platform

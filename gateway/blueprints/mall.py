@@ -29,6 +29,7 @@ from services.metrics.schemas import (
 bp = Blueprint("mall", __name__, description="The points mall: items, pictures, redemptions, fulfilment")
 ADMIN = "platform_admin"
 MALL_ADMINS = (ADMIN,)
+COMMUNICATOR = "communicator"  # only verified communicators redeem points (SPEC: the mall is theirs)
 
 
 def _is_admin():
@@ -121,7 +122,7 @@ class Images(MethodView):
 
 @bp.route("/redemptions")
 class Redemptions(MethodView):
-    @require_auth()
+    @require_auth(COMMUNICATOR)
     @bp.arguments(RedemptionRequest)
     @bp.response(201, RedemptionSchema)
     @bp.alt_response(200, schema=RedemptionSchema, description="the same client_key again: the first redemption")
@@ -130,6 +131,7 @@ class Redemptions(MethodView):
                                       "`validation_failed`: `delivery.phone` `phone_invalid`, "
                                       "`delivery.region_code` `address_needs_county`, both `delivery` and "
                                       "`pickup_site_id` (`choose_one`), `pickup_site_id` `pickup_site_required`")
+    @bp.alt_response(403, description="`role_required`: only communicators (verified real name) redeem")
     @bp.alt_response(404, description="no such item on offer")
     @bp.alt_response(409, description="this client_key was used for another item, quantity or handover")
     @bp.alt_response(422, description="`pickup_site_not_offered`: a pickup site the item does not offer; "

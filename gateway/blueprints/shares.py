@@ -17,6 +17,8 @@ from services.metrics.schemas import MeStatsSchema, PageRequest, PointsSchema, S
 
 bp = Blueprint("shares", __name__, description="Shares: start one, and count it when the user comes back")
 me = Blueprint("me_metrics", __name__, description="The signed-in communicator's points and statistics")
+# only communicators (a verified real name) share and earn points by it; the fast path checks the same role
+COMMUNICATOR = "communicator"
 
 
 def share_key(app=None):
@@ -44,9 +46,10 @@ def init_fast_path(app):
 
 @bp.route("")
 class Shares(MethodView):
-    @require_auth()
+    @require_auth(COMMUNICATOR)
     @bp.arguments(ShareRequest)
     @bp.response(201, ShareSchema)
+    @bp.alt_response(403, description="`role_required`: only communicators (verified real name) share")
     @bp.alt_response(404, description="the content does not exist or cannot be shared (`content_id`: `not_shareable`)")
     @bp.doc(security=[{"bearerAuth": []}])
     def post(self, share):
@@ -56,8 +59,9 @@ class Shares(MethodView):
 
 @bp.route("/<share_id>/return")
 class ShareReturn(MethodView):
-    @require_auth()
+    @require_auth(COMMUNICATOR)
     @bp.response(202, ShareReturnSchema)
+    @bp.alt_response(403, description="`role_required`: only communicators (verified real name) earn by shares")
     @bp.alt_response(404, description="no such share, or not yours")
     @bp.alt_response(422, description="after the return window (`share_id`: `return_window_closed`, "
                                       "`details.window_end`)")

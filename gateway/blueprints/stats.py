@@ -137,10 +137,14 @@ class DownloadStats(MethodView):
     @require_auth(*AREA_ADMINS)
     @bp.arguments(DownloadsRequest, location="query")
     @bp.response(200, DownloadsSchema)
+    @bp.alt_response(403, description="`org_stats_forbidden`: `org_id` of an organization you neither registered "
+                                      "nor belong to (platform admins see every one)")
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, query):
-        """Resource downloads: the total and the most downloaded (optionally of one organization)."""
-        return rpc.call("metrics", "downloads", DownloadsRequest().dump(query))
+        """Resource downloads: the total and the most downloaded (optionally of one organization: its
+        registrant, its members and platform admins only)."""
+        return rpc.call("metrics", "downloads", DownloadsRequest().dump(query), user_id=g.claims["sub"],
+                        admin=ADMIN in g.claims.get("roles", []))
 
 
 @admin.route("/settings")

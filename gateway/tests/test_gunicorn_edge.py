@@ -2,6 +2,7 @@
 half-sent headers do not freeze it, and what gunicorn itself refuses is answered in the envelope."""
 import json
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -12,6 +13,7 @@ from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 
 THREADS = 4
 CLIENT_TIMEOUT = 1
+HEADER_TIMEOUT = 3
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +22,7 @@ def gateway(tmp_path_factory, jwt_keys, s3_endpoint):
         AMQP_URI, RABBIT_API, DATABASE_SERVER, s3_endpoint, tmp_path_factory.mktemp("edge-logs"),
         jwt_keys["public_path"], components=("gateway",),
         GATEWAY_WORKERS=1, GATEWAY_THREADS=THREADS, GATEWAY_CLIENT_TIMEOUT=CLIENT_TIMEOUT,
+        GATEWAY_HEADER_TIMEOUT=HEADER_TIMEOUT,
     ) as platform:
         host, port = platform.gateway_url.rsplit("/", 1)[1].split(":")
         platform.address = (host, int(port))
@@ -48,7 +51,8 @@ def envelope(answer):
     assert headers["content-type"].startswith("application/json"), (status, headers, body[:200])
     assert headers["x-content-type-options"] == "nosniff"
     error = json.loads(body.decode("utf-8"))["error"]
-    assert {"code", "message", "fields"} <= set(error)
+    assert {"code", "message", "fields", "request_id"} <= set(error)
+    assert headers["x-request-id"] == error["request_id"]
     return status, error
 
 
@@ -121,3 +125,51 @@ def test_one_request_gets_one_answer_even_when_its_body_is_broken(gateway):
     status, error = envelope(answer)
     assert (status, error["code"]) == (415, "unsupported_media_type")
     assert answer.count(b"HTTP/1.1 ") == 1
+
+
+def trickle(address, head, interval, most):
+    """Send `head` one byte every `interval` seconds (each gap well under the per-read time-out), at most
+    `most` bytes; stop when the server answers or closes. Returns (bytes sent, the answer)."""
+    with socket.create_connection(address, timeout=60) as conn:
+        conn.settimeout(interval)
+        sent = 0
+        for byte in head[:most]:
+            try:
+                conn.sendall(bytes([byte]))
+            except OSError:
+                break
+            sent += 1
+            try:
+                first = conn.recv(65536)
+            except (TimeoutError, socket.timeout):
+                continue
+            answer = first
+            conn.settimeout(30)
+            while chunk := conn.recv(65536):
+                answer += chunk
+            return sent, answer
+        conn.settimeout(30)
+        try:
+            return sent, conn.recv(65536)
+        except OSError:
+            return sent, b""
+
+
+def test_headers_trickled_a_byte_at_a_time_are_cut_off_at_the_header_deadline(gateway):
+    # a byte every half second: each read completes well within the 1 s read time-out, so only a deadline
+    # for the whole header stops these; twice as many clients as threads
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-ID: slow-1\r\nX-Slow: " + b"a" * 200
+    with ThreadPoolExecutor(2 * THREADS) as pool:
+        results = list(pool.map(lambda _: trickle(gateway.address, head, CLIENT_TIMEOUT / 2, 80), range(2 * THREADS)))
+    for sent, answer in results:
+        assert answer, f"never answered after {sent} bytes"
+        status, error = envelope(answer)
+        assert (status, error["code"]) == (408, "request_timeout")
+        assert sent < 80  # cut off while it was still sending
+    assert requests.get(f"{gateway.gateway_url}/healthz", timeout=30).status_code == 200
+
+
+def test_a_sane_request_id_is_kept_in_gunicorns_own_errors(gateway):
+    status, error = envelope(raw_exchange(gateway.address, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                                                           b"X-Request-ID: probe-42\r\nTransfer-Encoding: gzip\r\n\r\n"))
+    assert (status, error["request_id"]) == (400, "probe-42")

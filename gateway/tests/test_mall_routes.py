@@ -129,3 +129,21 @@ def test_the_mall_routes_are_in_the_openapi_document(client):
         assert path in paths, path
     assert "get" in paths["/api/v1/mall/items/{item_id}"]
     assert "delivery" in str(paths["/api/v1/mall/redemptions"]["post"])
+
+
+def test_only_communicators_redeem_points_and_start_shares(metrics, client, headers):
+    admin = headers("platform_admin")
+    item = client.post("/api/v1/mall/items", json={"name": "科普图书一套", "cost": 1, "stock": 5}, headers=admin).get_json()
+    user = str(uuid.uuid4())
+    give_points(metrics, user, 100)  # points from before (or seeded): still no redemption without the role
+    for roles in ((), ("org_admin",)):
+        someone = headers(*roles, sub=user)
+        answer = client.post("/api/v1/mall/redemptions", json={"item_id": item["id"], "client_key": "r",
+                                                               "delivery": DELIVERY}, headers=someone)
+        assert answer.status_code == 403 and error_of(answer)["details"]["required_roles"] == ["communicator"]
+        answer = client.post("/api/v1/shares", json={"content_type": "resource", "content_id": str(uuid.uuid4()),
+                                                     "channel": "qq"}, headers=someone)
+        assert answer.status_code == 403 and error_of(answer)["details"]["required_roles"] == ["communicator"]
+    answer = client.post("/api/v1/mall/redemptions", json={"item_id": item["id"], "client_key": "r",
+                                                           "delivery": DELIVERY}, headers=headers("communicator", sub=user))
+    assert answer.status_code == 201, answer.text

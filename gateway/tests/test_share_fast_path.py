@@ -129,6 +129,22 @@ def test_everything_it_cannot_prove_goes_to_flask_with_the_same_answer(apps, mak
     assert all(json.loads(m.body)["user_id"] == user for m in queued(amqp_uri))
 
 
+def test_an_account_without_the_communicator_role_earns_nothing_by_either_path(apps, make_token, share_key, amqp_uri):
+    fast, slow, answered = apps
+    user = str(uuid.uuid4())
+    for roles in ([], ["org_admin"]):  # signed up but not verified; an organization's admin
+        headers = {"Authorization": f"Bearer {make_token(roles, sub=user)}", "X-Request-ID": "same-id"}
+        for _ in range(2):  # the second time the token is cached: the fast path sees it and still refuses
+            share_id = signed(share_key, user)
+            answers = [client.post(f"/api/v1/shares/{share_id}/return", headers=headers)
+                       for client in (fast.test_client(), slow.test_client())]
+            same_answer(*answers)
+            assert answers[0].status_code == 403 and error_of(answers[0])["code"] == "forbidden"
+            assert error_of(answers[0])["details"]["required_roles"] == ["communicator"]
+    assert answered == []
+    assert [m for m in queued(amqp_uri) if json.loads(m.body)["user_id"] == user] == []
+
+
 def test_a_broker_that_does_not_confirm_gets_503_from_flask_and_one_publish(make_app, make_token, share_key,
                                                                              monkeypatch):
     app = make_app(SHARE_KEY_FILE=share_key[0], AMQP_URI="amqp://guest:guest@127.0.0.1:9//", SHARE_CONFIRM_TIMEOUT=1.0)

@@ -65,3 +65,46 @@ def test_every_resource_list_pages_the_same_way(client):
     assert response.status_code == 400
     assert {name: field["code"] for name, field in error_of(response)["fields"].items()} == {
         "page": "not_an_integer", "page_size": "out_of_range"}
+
+
+def test_a_large_file_is_steered_to_multipart_before_any_service_is_asked(client, make_token):
+    body = {"purpose": "video", "filename": "科普.mp4", "size": 4 * 1024 ** 3, "content_type": "video/mp4",
+            "sha256": "a" * 64, "method": "stream"}
+    response = client.post("/api/v1/uploads", json=body, headers={"Authorization": f"Bearer {make_token()}"})
+    assert response.status_code == 400 and error_of(response)["code"] == "stream_too_large"
+    assert error_of(response)["fields"]["method"]["code"] == "use_multipart"
+
+
+def test_upload_slots_are_shared_out_per_organization_and_per_person():
+    from gateway.blueprints.uploads import UploadSlots
+
+    slots = UploadSlots(total=4, per_org=2, per_person=1)
+    assert slots.take("org-a", "alice") is None
+    assert slots.take("org-a", "alice") == "own"  # her one slot is taken
+    assert slots.take("org-a", "bob") is None
+    assert slots.take("org-a", "carol") == "own"  # the organization's two are taken
+    assert slots.take("org-b", "dan") is None and slots.take("org-c", "erin") is None
+    assert slots.take("org-d", "fay") == "busy"  # every slot of the worker is taken
+    slots.give_back("org-a", "alice")
+    assert slots.take("org-a", "carol") is None and slots.taken == 4
+
+
+def test_the_throughput_guard_cuts_a_trickle_and_spares_a_steady_body():
+    import socket
+
+    from kepu_common.slow_clients import MinimumThroughput, Watchdog
+
+    dog = Watchdog()
+    trickle_server, trickle_client = socket.socketpair()
+    steady_server, steady_client = socket.socketpair()
+    trickle = dog.watch(MinimumThroughput(trickle_server, 1000, 10, now=0))
+    steady = dog.watch(MinimumThroughput(steady_server, 1000, 10, now=0))
+    trickle.observe(1)
+    steady.observe(5000)
+    assert dog.sweep(now=5) == []  # the window is not over yet
+    assert dog.sweep(now=10) == [trickle]
+    assert trickle.cut and trickle_server.recv(10) == b""  # the blocked read ends at once
+    steady.observe(999)
+    assert dog.sweep(now=20) == [steady]  # a window later it fell short too
+    for sock in (trickle_server, trickle_client, steady_server, steady_client):
+        sock.close()

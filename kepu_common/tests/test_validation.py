@@ -53,3 +53,30 @@ def test_params_travel_with_the_code_but_never_the_input():
 def test_own_field_errors_carry_codes():
     error = field_error("id_checksum", "id_number", position=18)
     assert field_errors(error.messages) == {"id_number": {"code": "id_checksum", "params": {"position": 18}}}
+
+
+import pytest as _pytest  # noqa: E402
+
+from kepu_common.validation import web_link  # noqa: E402
+
+
+@_pytest.mark.parametrize("typed, stored", [
+    ("https://www.kepu.gov.cn/baoming?id=1", "https://www.kepu.gov.cn/baoming?id=1"),
+    ("  HTTPS://WWW.Example.CN/Path  ", "https://www.example.cn/Path"),
+    ("http://example.cn:8080/a#b", "http://example.cn:8080/a#b"),
+    ("https://8.8.8.8/x", "https://8.8.8.8/x"),
+])
+def test_web_links_are_stored_normalized(typed, stored):
+    assert web_link(typed) == stored
+
+
+@_pytest.mark.parametrize("typed", [
+    "https://example.cn/a\r\nSet-Cookie: x=1", "https://example.cn/\n", "https://exa\tmple.cn/",
+    "http://127.0.0.1/", "http://127.1/", "http://2130706433/", "http://0x7f.0.0.1/", "http://[::1]/",
+    "http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/", "http://10.0.0.5/", "http://192.168.1.1/",
+    "http://0.0.0.0/", "http://[::ffff:127.0.0.1]/", "http://localhost:8000/", "http://api.localhost/",
+    "http://metadata.google.internal/", "http://intranet/", "https://user:pw@example.cn/",
+    "javascript:alert(1)", "ftp://example.cn/", "https:///nohost", "http://example.cn:99999/",
+])
+def test_inward_or_broken_links_are_refused(typed):
+    assert web_link(typed) is None

@@ -1,7 +1,6 @@
 """The activities service's requests and responses, one module for the service and the gateway."""
 import re
 from datetime import datetime
-from urllib.parse import urlparse
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
@@ -10,7 +9,7 @@ from kepu_common.contracts import (
     ACTIVITY_TYPES, SUPERVISING_CATEGORIES,
 )
 from kepu_common.schema_fields import Page, Timestamp
-from kepu_common.validation import coded, field_error
+from kepu_common.validation import coded, field_error, web_link
 from services.activities.rules import DEFAULT_FOLLOWUP_RULES, SHANGHAI, SUMMARY_PARTS, check_schedule, now_utc
 
 NAME_MAX = 50
@@ -18,9 +17,18 @@ PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|400-?\d{3}-?\d{4
 
 
 def is_web_link(value):
-    """An http(s) link to somewhere (javascript:, data:, ftp: and bare words are not)."""
-    parsed = urlparse(value.strip())
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+    """An http(s) link to a public host (javascript:, data:, ftp:, bare words, control characters, loopback,
+    link-local and private hosts are not: kepu_common.validation.web_link)."""
+    return web_link(value) is not None
+
+
+class WebLink(fields.String):
+    """A link stored normalized (kepu_common.validation.web_link); one that is not a web link is left as
+    typed for the schema's check to refuse with its own code."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        typed = super()._deserialize(value, attr, data, **kwargs)
+        return web_link(typed) or typed
 
 
 # CR, LF and the other control characters (C0, DEL, C1, the Unicode line and paragraph separators) have no
@@ -178,7 +186,7 @@ class ActivityParty(Schema):
 
 class ActivityReservation(Schema):
     enabled = fields.Boolean(load_default=False)
-    url = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    url = WebLink(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
     @validates_schema
     def link_when_enabled(self, data, **kwargs):
@@ -383,7 +391,7 @@ assert tuple(FollowupSummary().fields) == SUMMARY_PARTS
 
 
 class FollowupForm(Schema):
-    media_links = fields.List(fields.String(validate=validate.Length(max=500)), load_default=list,
+    media_links = fields.List(WebLink(validate=validate.Length(max=500)), load_default=list,
                               validate=validate.Length(max=50))
     photos = fields.List(fields.Nested(FollowupPhotoForm), load_default=list, validate=validate.Length(max=50))
     video_upload_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))

@@ -337,9 +337,13 @@ class MetricsService(PlatformService):
             return ActivityStatsSchema().dump(stats.activities(cur, data["campaign_id"], data["region_code"]))
 
     @rpc
-    def downloads(self, request=None):
+    def downloads(self, request=None, user_id=None, admin=False):
+        """One organization's figures go to a platform admin (admin=True) or to its registrant or a member
+        (user_id); the platform's to anyone the gateway lets ask."""
         data = DownloadsRequest().load(request or {})
         with self.db, self.db.cursor() as cur:
+            if data["org_id"] and not admin and not (user_id and stats.can_see_org(cur, user_id, str(data["org_id"]))):
+                raise Forbidden("org_stats_forbidden")
             return DownloadsSchema().dump(stats.downloads(cur, data["org_id"], data["limit"]))
 
     @rpc

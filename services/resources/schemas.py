@@ -126,6 +126,7 @@ class AttachedUploadSchema(Schema):
 
 
 class StreamTargetSchema(Schema):
+    org_id = fields.String()
     bucket = fields.String()
     key = fields.String()
     size = fields.Integer()

@@ -159,3 +159,17 @@ def test_a_details_picture_must_be_an_image():
     ActivityRequest().load(form(pictures=[picture]))
     pdf = {**poster("application/pdf"), "part": "promotion"}
     assert codes(ActivityRequest(), form(pictures=[pdf])) == {"pictures.0.content_type": "details_picture_not_an_image"}
+
+
+@pytest.mark.parametrize("link", ["https://a.cn/1\r\nSet-Cookie: x=1", "http://127.0.0.1:8000/admin",
+                                  "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://localhost/",
+                                  "http://10.1.2.3/", "http://2130706433/"])
+def test_stored_links_refuse_control_characters_and_inward_hosts(link):
+    assert codes(FollowupForm(), {"media_links": [link]}) == {"media_links.0": "media_link_not_web"}
+    form = {**activity_form(uuid.uuid4(), uuid.uuid4()), "poster": poster(), "reservation": {"enabled": True, "url": link}}
+    assert codes(ActivityRequest(), form).get("reservation.url") == "reservation_url_not_web"
+
+
+def test_stored_links_are_normalized():
+    assert FollowupForm().load({"media_links": [" HTTPS://WWW.Kepu.GOV.cn/news/1 "]}, partial=True)["media_links"] == [
+        "https://www.kepu.gov.cn/news/1"]

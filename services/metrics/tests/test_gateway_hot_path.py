@@ -53,7 +53,7 @@ def bearer(token):
 def test_a_return_publishes_the_contracts_event_and_answers_202(make_app, make_token, tmp_path):
     app = make_app()
     share = a_share(tmp_path)
-    answer = app.test_client().post(f"/api/v1/shares/{share}/return", headers=bearer(make_token(sub=USER)))
+    answer = app.test_client().post(f"/api/v1/shares/{share}/return", headers=bearer(make_token(["communicator"], sub=USER)))
     assert answer.status_code == 202 and answer.mimetype == "application/json"
     assert answer.get_json() == {"share_id": share, "status": "accepted"}
     (event,) = app.extensions["share_returns"].events
@@ -67,7 +67,7 @@ def test_a_token_is_verified_once_and_trusted_only_until_it_expires(make_app, ma
     verified = []
     verify = auth._verify
     monkeypatch.setattr(auth, "_verify", lambda token: verified.append(token) or verify(token))
-    token = make_token(sub=USER, ttl=30)
+    token = make_token(["communicator"], sub=USER, ttl=30)
     for _ in range(3):
         assert client.post(f"/api/v1/shares/{a_share(tmp_path)}/return", headers=bearer(token)).status_code == 202
     assert len(verified) == 1
@@ -77,14 +77,14 @@ def test_a_token_is_verified_once_and_trusted_only_until_it_expires(make_app, ma
     monkeypatch.setattr(auth, "time", type("Later", (), {"time": staticmethod(lambda: later)}))
     client.post(f"/api/v1/shares/{a_share(tmp_path)}/return", headers=bearer(token))
     assert len(verified) == 2
-    expired = make_token(sub=USER, ttl=-10)
+    expired = make_token(["communicator"], sub=USER, ttl=-10)
     for _ in range(2):  # a refused token is never kept
         assert client.post(f"/api/v1/shares/{a_share(tmp_path)}/return", headers=bearer(expired)).status_code == 401
     assert verified.count(expired) == 2
 
 
 def test_a_token_verified_by_one_app_is_not_trusted_by_an_app_with_other_keys(make_app, make_token, tmp_path):
-    token = make_token(sub=USER)
+    token = make_token(["communicator"], sub=USER)
     trusting = make_app().test_client()
     assert trusting.post(f"/api/v1/shares/{a_share(tmp_path)}/return", headers=bearer(token)).status_code == 202
     _, other_public = generate_pair()

@@ -213,8 +213,20 @@ def test_downloads_are_counted_per_resource(metrics, amqp_uri):
                          downloaded_at=now) for _ in range(3)]
     deliver(metrics, amqp_uri, "on_resource_downloaded", events)
     deliver(metrics, amqp_uri, "on_resource_downloaded", events[:1])  # a redelivery
-    figures = call(metrics, "downloads", {"org_id": org})
+    figures = call(metrics, "downloads", {"org_id": org}, admin=True)
     assert figures["total"] == 3 and figures["top"][0]["resource_id"] == resource
+
+
+def test_one_organizations_downloads_go_only_to_its_people_and_platform_admins(metrics, amqp_uri):
+    org, resource = str(uuid.uuid4()), str(uuid.uuid4())
+    deliver(metrics, amqp_uri, "on_resource_downloaded", [make_event(
+        "resource_downloaded", "resources", resource_id=resource, org_id=org, type="video",
+        downloaded_at=datetime.now(timezone.utc).isoformat())])
+    for asker in ({}, {"user_id": str(uuid.uuid4())}):  # nobody, and an admin of some other organization
+        with pytest.raises(Exception) as refused:
+            call(metrics, "downloads", {"org_id": org}, **asker)
+        assert "org_stats_forbidden" in str(refused.value) or "Forbidden" in str(refused.value)
+    assert "total" in call(metrics, "downloads", {})  # the platform's figures, as before
 
 
 def test_memberships_are_right_whatever_order_their_events_arrive_in(metrics, amqp_uri, metrics_config):

@@ -1,10 +1,12 @@
 """Downloads counted once per visitor per 30 seconds, robots not at all, every request kept: in a running
 resources service (RabbitMQ, PostgreSQL, S3), with requests arriving together."""
 import eventlet
+import psycopg2
 import pytest
 from marshmallow import ValidationError
 
 from kepu_common.rpc_client import RpcClient
+from services.resources import download_log, downloads
 from services.resources.tests.conftest import ADMIN_A, MB, NOBODY, call, sql, uploaded, video_of_size
 from services.resources.tests.test_catalogue import decide, form, outbox
 
@@ -108,3 +110,42 @@ def test_a_visitor_that_does_not_fit_is_refused_and_nothing_recorded(resources, 
     with pytest.raises(ValidationError):  # over RPC, InvalidInput with the field code
         call(resources, "download", resource["id"], None, {"client_address": "x" * 65, "user_agent": BROWSER})
     assert events(resources, resource["id"]) == [] and downloads_of(resources, resource["id"]) == 0
+
+
+def test_sixty_browser_strings_from_one_address_count_up_to_the_address_cap(resources, two):
+    resource, _ = two
+    for n in range(60):  # a script that changes its user agent every time
+        call(resources, "download", resource["id"], None,
+             {"client_address": "198.51.100.77", "user_agent": f"{BROWSER} Build/{n}"})
+    assert downloads_of(resources, resource["id"]) == downloads.ADDRESS_CAP
+    outcomes = [row[0] for row in events(resources, resource["id"])]
+    assert outcomes.count("capped") == 60 - downloads.ADDRESS_CAP and len(outcomes) == 60
+
+
+def test_a_network_has_a_cap_of_its_own_and_signed_in_people_count_as_themselves(resources, two):
+    resource, _ = two
+    for n in range(downloads.NETWORK_CAP + 10):  # a different address of one /24 each time
+        call(resources, "download", resource["id"], None,
+             {"client_address": f"192.0.2.{n + 1}", "user_agent": BROWSER})
+    assert downloads_of(resources, resource["id"]) == downloads.NETWORK_CAP
+    # the same network in IPv6 terms: one /64
+    for n in range(3):
+        call(resources, "download", resource["id"], None,
+             {"client_address": f"2001:db8:5:6::{n + 1}", "user_agent": BROWSER})
+    assert downloads_of(resources, resource["id"]) == downloads.NETWORK_CAP + 3
+    call(resources, "download", resource["id"], NOBODY, {"client_address": "192.0.2.200", "user_agent": BROWSER})
+    assert downloads_of(resources, resource["id"]) == downloads.NETWORK_CAP + 4
+
+
+def test_old_download_events_keep_their_network_not_the_address_or_agent(resources, two):
+    resource, _ = two
+    call(resources, "download", resource["id"], None, {"client_address": "203.0.113.45", "user_agent": BROWSER})
+    call(resources, "download", resource["id"], None, {"client_address": "203.0.113.46", "user_agent": PHONE})
+    sql(resources, "UPDATE download_events SET at = at - interval '49 hours' WHERE resource_id = %s AND "
+                   "client_address = '203.0.113.45'", (resource["id"],))
+    with psycopg2.connect(resources.config["DATABASE_URL"]) as conn, conn.cursor() as cur:
+        assert download_log.truncate_old(cur) >= 1
+    rows = sorted(sql(resources, "SELECT client_address, network, user_agent, outcome, raw FROM download_events "
+                                 "WHERE resource_id = %s", (resource["id"],)))
+    assert rows == [("203.0.113.0/24", "203.0.113.0/24", None, "counted", False),
+                    ("203.0.113.46", "203.0.113.0/24", PHONE, "counted", True)]

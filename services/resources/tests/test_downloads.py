@@ -74,3 +74,39 @@ def test_an_anonymous_visitor_is_the_address_with_the_browser():
     assert "10.0.0.1" not in same and "Firefox" not in same
     assert downloads.visitor_key(None, "10.0.0.1", FIREFOX + "x" * 5000) == \
         downloads.visitor_key(None, "10.0.0.1", FIREFOX + "x" * 6000)  # cut where it is stored
+
+
+@pytest.mark.parametrize("agent", ["GOOGLEBOT/2.1 (+http://www.google.com/bot.html)", "CURL/8.5.0", "WGET/1.21",
+                                   "PYTHON-REQUESTS/2.32", "mozilla/5.0 (compatible; BAIDUSPIDER/2.0)",
+                                   "Mozilla/5.0 (compatible; BingBOT/2.0)", "yisouspider"])
+def test_robots_are_robots_whatever_their_case(agent):
+    assert downloads.is_robot(agent)
+
+
+@pytest.mark.parametrize("agent", [
+    "Mozilla/5.0 (Linux; Android 10; SM-G9750) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
+    "Chrome/80.0.3987.99 Mobile Safari/537.36 SogouMobileBrowser/5.28.4",
+    "Mozilla/5.0 (Linux; Android 10; CUBOT_X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.87 Safari/537.36 "
+    "SE 2.X MetaSr 1.0",
+])
+def test_browsers_whose_tokens_read_as_robot_words_without_case_are_people(agent):
+    assert not downloads.is_robot(agent)
+
+
+@pytest.mark.parametrize("address, network", [
+    ("203.0.113.77", "203.0.113.0/24"), ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("::ffff:198.51.100.9", "198.51.100.0/24"), ("", ""), ("not an address", ""),
+])
+def test_an_address_counts_with_its_network(address, network):
+    assert downloads.network_of(address) == network
+
+
+def test_an_address_and_its_network_have_caps_per_resource():
+    assert downloads.outcome(FIREFOX, None, T0, downloads.ADDRESS_CAP - 1, 0) == downloads.COUNTED
+    assert downloads.outcome(FIREFOX, None, T0, downloads.ADDRESS_CAP, 0) == downloads.CAPPED
+    assert downloads.outcome(FIREFOX, None, T0, 0, downloads.NETWORK_CAP - 1) == downloads.COUNTED
+    assert downloads.outcome(FIREFOX, None, T0, 1, downloads.NETWORK_CAP) == downloads.CAPPED
+    # the double-click rule and robots come first: they are not counted against the cap either
+    assert downloads.outcome(FIREFOX, T0, T0, downloads.ADDRESS_CAP, 0) == downloads.DOUBLE_CLICKED
+    assert downloads.outcome("curl/8", None, T0, downloads.ADDRESS_CAP, 0) == downloads.ROBOT
