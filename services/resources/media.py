@@ -3,8 +3,12 @@ duration, the picture size and a poster frame. Never the values a client declare
 
 probe() opens a file on disk and only reads what the demuxer needs (an MP4's moov box, a WebM's
 header); a file whose container gives no duration has its packets walked to the last timestamp.
-It is blocking code: the service runs it in a thread (eventlet.tpool), one or two at a time, with
-a time bound.
+A picture larger than the pixel cap is refused from the stream's header, before any frame is decoded;
+the poster is one frame: the decoder seeks to the key frame before the wanted time, decodes on one
+thread (FFmpeg's frame threads would hold several frames at once) and the frame is scaled by swscale
+straight to the poster's size (no full-size RGB copy). It is blocking code, and decoding is where a
+small file can need a lot of memory (three 8192×8192 PNG frames in 650 KB): the service runs it in a
+bounded worker process (image_limits.probe), never in its own.
 """
 import io
 
@@ -16,6 +20,9 @@ MICROSECONDS = 1_000_000  # FFmpeg's AV_TIME_BASE: a container's duration is in 
 # the poster is taken a little into the video (first frames are often black or a fade-in), never past a third
 POSTER_AT_SECONDS = 1.0
 POSTER_MAX_FRAMES = 300  # decoding stops here even when no frame reaches the wanted time
+# DCI 8K (8192×4320): no video a platform of science films takes is larger; a decoded frame at the cap is
+# 140 MB of RGBA, well inside a decoding worker's limit
+MAX_VIDEO_PIXELS = 8192 * 4320
 
 
 class UnreadableVideo(InvalidInput):
@@ -83,11 +90,22 @@ def poster_time(seconds):
     return min(POSTER_AT_SECONDS, seconds / 3) if seconds else 0.0
 
 
+def fitted(width, height, box):
+    """(width, height) scaled to fit box x box, never enlarged, at least 1x1."""
+    scale = min(1.0, box / max(width, height, 1))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _poster(container, video, at_seconds, box):
     """JPEG bytes of the first frame at or after at_seconds (or the last one decoded), fitted into box x box;
     None when no frame decodes (the duration is still good: the upload is not refused for it)."""
-    container.seek(0)
-    wanted = at_seconds / float(video.time_base) if video.time_base else 0
+    video.codec_context.thread_type = "NONE"  # one frame in flight, not one per thread
+    video.codec_context.thread_count = 1
+    wanted = (int(at_seconds / float(video.time_base)) if video.time_base else 0) + (video.start_time or 0)
+    try:  # to the key frame at or before the wanted time: the frames before it are never decoded
+        container.seek(wanted, stream=video, backward=True)
+    except av.error.FFmpegError:
+        container.seek(0)
     chosen = None
     try:
         for count, frame in enumerate(container.decode(video)):
@@ -98,24 +116,33 @@ def _poster(container, video, at_seconds, box):
         pass
     if chosen is None:
         return None
-    image = chosen.to_image()
-    image.thumbnail((box, box))
+    width, height = fitted(chosen.width, chosen.height, box)
+    image = chosen.reformat(width=width, height=height, format="rgb24").to_image()
     out = io.BytesIO()
-    image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+    image.save(out, "JPEG", quality=85, optimize=True)
     return out.getvalue()
 
 
-def probe(path, poster_box=None):
+def _refuse_too_many_pixels(width, height, max_pixels):
+    if width and height and width * height > max_pixels:
+        megapixels = max_pixels // 1_000_000
+        raise UnreadableVideo("video_too_many_pixels", {"file": ("video_too_many_pixels", {"megapixels": megapixels})},
+                              details={"width": width, "height": height}, megapixels=megapixels)
+
+
+def probe(path, poster_box=None, max_pixels=None):
     """{"duration_seconds", "width", "height"} of the video at path, or UnreadableVideo; with poster_box,
-    also "thumbnail": a frame from about a second in, as JPEG (None if none decodes)."""
+    also "thumbnail": a frame from about a second in, as JPEG (None if none decodes). A picture over
+    max_pixels (MAX_VIDEO_PIXELS by default) is refused from its header, nothing decoded."""
     poster = None
     try:
         with av.open(path, mode="r") as container:
             video = next((s for s in container.streams if s.type == "video"), None)
             if video is None:
                 raise UnreadableVideo("video_unreadable", {"file": "video_no_picture"})
-            seconds = _stream_seconds(container, video)
             width, height = video.codec_context.width or None, video.codec_context.height or None
+            _refuse_too_many_pixels(width, height, max_pixels or MAX_VIDEO_PIXELS)
+            seconds = _stream_seconds(container, video)
             if poster_box and seconds is not None:
                 poster = _poster(container, video, poster_time(seconds), poster_box)
     except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError):
