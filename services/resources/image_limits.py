@@ -27,6 +27,7 @@ answers on its stdin/stdout, waited for with select() (green under eventlet, rea
 
     python -m services.resources.image_limits   # a worker: length-prefixed pickles on stdin, answers on stdout
 """
+import atexit
 import os
 import pickle
 import queue
@@ -184,6 +185,7 @@ def pool():
     with _pool_lock:
         if _pool is None:
             _pool = Pool()
+            atexit.register(_pool.close)  # idle workers end with the service (they would on their stdin's end too)
         return _pool
 
 

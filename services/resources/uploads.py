@@ -166,7 +166,8 @@ def verify(storage, settings, upload, received=None, make_thumbnail=thumbnails.m
     wall chart PDF's first page is its thumbnail).
     """
     purpose = upload["purpose"]
-    keep_copy = purpose in formats.THUMBNAILED or purpose in formats.PROBED or _documents_accepted(purpose)
+    keep_copy = purpose in formats.THUMBNAILED or purpose in formats.PROBED or _documents_accepted(purpose) \
+        or any(content_type in formats.DECODED_IMAGES for content_type in formats.allowed(purpose))
     copy = None
     try:
         if received and not keep_copy:
@@ -187,6 +188,8 @@ def verify(storage, settings, upload, received=None, make_thumbnail=thumbnails.m
         elif purpose in formats.THUMBNAILED:
             facts["thumbnail"], facts["width"], facts["height"] = make_thumbnail(
                 copy.name, settings.thumbnail_pixels, settings.max_image_pixels)
+        elif content_type in formats.DECODED_IMAGES:  # an article's picture: decoded too (damage, polyglots)
+            make_thumbnail(copy.name, settings.thumbnail_pixels, settings.max_image_pixels)
         if purpose in formats.PROBED:
             facts.update(probe(copy.name, "audio" if purpose in formats.AUDIO else "video"))
         return facts
