@@ -11,8 +11,10 @@ small file can need a lot of memory (three 8192×8192 PNG frames in 650 KB): the
 bounded worker process (image_limits.probe), never in its own.
 """
 import io
+import re
 
 import av
+import av.logging
 
 from kepu_common.errors import InvalidInput
 
@@ -40,7 +42,7 @@ class UnreadableAudio(InvalidInput):
 def probe_audio(path):
     """{"duration_seconds", "width": None, "height": None} of the audio file at path, or UnreadableAudio."""
     try:
-        with av.open(path, mode="r") as container:
+        with _open(path, MAX_VIDEO_PIXELS)[0] as container:  # an MP3's cover picture is decoded too
             audio = next((s for s in container.streams if s.type == "audio"), None)
             if audio is None:
                 raise UnreadableAudio("audio_unreadable", {"file": "audio_no_sound"})
@@ -90,17 +92,39 @@ def poster_time(seconds):
     return min(POSTER_AT_SECONDS, seconds / 3) if seconds else 0.0
 
 
+# FFmpeg's own check (av_image_check_size2) names the size a stream declares when it passes the cap
+_OVER_CAP = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pixel count")
+
+
+def _open(path, max_pixels):
+    """(container, (width, height) a stream declared over max_pixels or None). FFmpeg reads the streams'
+    parameters with its decoders (avformat_find_stream_info decodes a first frame: 256 MB for an
+    8192×8192 RGBA one); given max_pixels, its decoders refuse a larger picture before allocating it, and
+    say so in the log, which is read here. One thread: FFmpeg's frame threads would hold a frame each."""
+    av.logging.set_level(av.logging.ERROR)
+    av.logging.set_skip_repeated(False)  # the same bomb twice in one worker: the second must be seen too
+    with av.logging.Capture() as logs:
+        container = av.open(path, mode="r", options={"max_pixels": str(max_pixels), "threads": "1"})
+    for _, _, line in logs:
+        found = _OVER_CAP.search(line)
+        if found:
+            return container, (int(found.group(1)), int(found.group(2)))
+    return container, None
+
+
 def fitted(width, height, box):
     """(width, height) scaled to fit box x box, never enlarged, at least 1x1."""
     scale = min(1.0, box / max(width, height, 1))
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _poster(container, video, at_seconds, box):
+def _poster(container, video, at_seconds, box, max_pixels=None):
     """JPEG bytes of the first frame at or after at_seconds (or the last one decoded), fitted into box x box;
     None when no frame decodes (the duration is still good: the upload is not refused for it)."""
     video.codec_context.thread_type = "NONE"  # one frame in flight, not one per thread
     video.codec_context.thread_count = 1
+    # a frame larger than the header said is refused by the decoder too
+    video.codec_context.options = {"max_pixels": str(max_pixels or MAX_VIDEO_PIXELS)}
     wanted = (int(at_seconds / float(video.time_base)) if video.time_base else 0) + (video.start_time or 0)
     try:  # to the key frame at or before the wanted time: the frames before it are never decoded
         container.seek(wanted, stream=video, backward=True)
@@ -136,15 +160,19 @@ def probe(path, poster_box=None, max_pixels=None):
     max_pixels (MAX_VIDEO_PIXELS by default) is refused from its header, nothing decoded."""
     poster = None
     try:
-        with av.open(path, mode="r") as container:
+        max_pixels = max_pixels or MAX_VIDEO_PIXELS
+        opened, declared = _open(path, max_pixels)
+        with opened as container:
+            if declared:
+                _refuse_too_many_pixels(*declared, max_pixels)
             video = next((s for s in container.streams if s.type == "video"), None)
             if video is None:
                 raise UnreadableVideo("video_unreadable", {"file": "video_no_picture"})
             width, height = video.codec_context.width or None, video.codec_context.height or None
-            _refuse_too_many_pixels(width, height, max_pixels or MAX_VIDEO_PIXELS)
+            _refuse_too_many_pixels(width, height, max_pixels)
             seconds = _stream_seconds(container, video)
             if poster_box and seconds is not None:
-                poster = _poster(container, video, poster_time(seconds), poster_box)
+                poster = _poster(container, video, poster_time(seconds), poster_box, max_pixels)
     except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError):
         raise UnreadableVideo("video_unreadable", {"file": "video_duration_unreadable"}) from None
     if seconds is None:

@@ -70,10 +70,18 @@ def growth_since(rss_before):
 def test_the_bomb_is_small_and_declares_its_pixels(bombs):
     path = bomb(bombs)
     assert path.stat().st_size < 2 * 1024 * 1024  # a file anyone can upload
-    with pytest.raises(media.UnreadableVideo) as refused:
-        image_limits.probe(path, "video", 480)
-    assert refused.value.message == "video_too_many_pixels"
-    assert refused.value.details == {"width": BOMB_SIDE, "height": BOMB_SIDE}
+    pool = image_limits.Pool(size=1)
+    try:
+        with pytest.raises(media.UnreadableVideo) as refused:
+            pool.run("probe", (str(path), 480, None), 60)
+        assert refused.value.message == "video_too_many_pixels"
+        assert refused.value.details == {"width": BOMB_SIDE, "height": BOMB_SIDE}
+        with pytest.raises(media.UnreadableVideo):  # again, by the same worker
+            pool.run("probe", (str(path), 480, None), 60)
+        # refused before any frame was decoded: not even FFmpeg's stream probing took one (256 MB)
+        assert pool._idle.get_nowait().peak_mb < 120
+    finally:
+        pool.close()
 
 
 @pytest.mark.parametrize("container,content_type", [("mov", "video/quicktime"), ("mp4", "video/mp4")])
