@@ -91,8 +91,13 @@ class _Worker:
     def __init__(self, memory_mb):
         limit = memory_mb * 1024 * 1024
 
-        def limited():  # runs in the child between fork and exec: nothing but the limit
+        def limited():  # runs in the child between fork and exec: the limit, and first in line for the OOM killer
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            try:  # in a pod's memory cgroup the workers count too: if it fills, a worker dies, not the service
+                with open("/proc/self/oom_score_adj", "w") as adjust:
+                    adjust.write("1000")
+            except OSError:
+                pass
 
         # MALLOC_ARENA_MAX: glibc reserves 64 MB of address space per thread's arena; FFmpeg's threads would
         # spend the worker's limit on reservations
