@@ -1,7 +1,8 @@
 """What a video file says about itself, read with PyAV (FFmpeg's demuxers, bundled in its wheels): the
 duration, the picture size and a poster frame. Never the values a client declares.
 
-probe() opens a file on disk and only reads what the demuxer needs (an MP4's moov box, a WebM's
+probe() opens a file on disk, or a URL of the stored object (FFmpeg reads ranges of it over HTTP, so a
+4 GB video is never copied whole), and only reads what the demuxer needs (an MP4's moov box, a WebM's
 header); a file whose container gives no duration has its packets walked to the last timestamp.
 A picture larger than the pixel cap is refused from the stream's header, before any frame is decoded;
 the poster is one frame: the decoder seeks to the key frame before the wanted time, decodes on one
