@@ -14,10 +14,17 @@ bounded worker process (image_limits.probe), never in its own.
 import io
 import re
 
-import av
-import av.logging
-
 from kepu_common.errors import InvalidInput
+
+av = None  # PyAV, imported by the first probe: only the decoding workers load FFmpeg, never the service
+
+
+def _load():
+    global av
+    if av is None:
+        import av as loaded
+        import av.logging  # noqa: F401
+        av = loaded
 
 MICROSECONDS = 1_000_000  # FFmpeg's AV_TIME_BASE: a container's duration is in these units
 # the poster is taken a little into the video (first frames are often black or a fade-in), never past a third
@@ -42,6 +49,7 @@ class UnreadableAudio(InvalidInput):
 
 def probe_audio(path):
     """{"duration_seconds", "width": None, "height": None} of the audio file at path, or UnreadableAudio."""
+    _load()
     try:
         with _open(path, MAX_VIDEO_PIXELS)[0] as container:  # an MP3's cover picture is decoded too
             audio = next((s for s in container.streams if s.type == "audio"), None)
@@ -159,6 +167,7 @@ def probe(path, poster_box=None, max_pixels=None):
     """{"duration_seconds", "width", "height"} of the video at path, or UnreadableVideo; with poster_box,
     also "thumbnail": a frame from about a second in, as JPEG (None if none decodes). A picture over
     max_pixels (MAX_VIDEO_PIXELS by default) is refused from its header, nothing decoded."""
+    _load()
     poster = None
     try:
         max_pixels = max_pixels or MAX_VIDEO_PIXELS
