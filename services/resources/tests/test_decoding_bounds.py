@@ -91,12 +91,15 @@ def test_an_uploaded_video_bomb_leaves_the_service_small(resources, storage, bom
                   upload_form(data, purpose="video", content_type=content_type, filename=f"bomb.{container}"))
     send_parts(upload, data)
     before = reset_peak()
-    with pytest.raises(media.UnreadableVideo) as refused:
+    try:
         call(resources, "complete_upload", ADMIN_A, upload["id"])
+        refused = None
+    except media.UnreadableVideo as error:
+        refused = error
     # before, the poster was decoded here: 256 MB a frame, and FFmpeg's frame threads held several
     assert growth_since(before) < SERVICE_GROWTH_MB
-    assert (refused.value.status, refused.value.message) == (400, "video_too_many_pixels")
-    assert refused.value.fields["file"]["code"] == "video_too_many_pixels"
+    assert refused is not None and (refused.status, refused.message) == (400, "video_too_many_pixels")
+    assert refused.fields["file"]["code"] == "video_too_many_pixels"
     assert objects(storage) == []
 
 
