@@ -14,6 +14,7 @@ from kepu_common import messages
 from services.resources import image_limits, media
 from services.resources.tests.conftest import (ADMIN_A, call, objects, pdf_bytes, png_bytes, send_parts, upload_form,
                                                video_bytes)
+from services.resources.tests.test_media import audio_bytes
 from services.resources.thumbnails import UnreadableImage
 
 BOMB_SIDE = 8192
@@ -176,6 +177,9 @@ def test_normal_videos_audio_and_pdfs_are_still_probed_in_the_workers(tmp_path):
     assert facts["duration_seconds"] == pytest.approx(3, abs=0.2) and (facts["width"], facts["height"]) == (320, 240)
     with Image.open(io.BytesIO(facts["thumbnail"])) as poster:
         assert poster.format == "JPEG" and poster.size == (320, 240)  # never enlarged
+    audio = tmp_path / "talk.mp3"
+    audio.write_bytes(audio_bytes(seconds=2.0, container="mp3", codec="libmp3lame", rate=22050))
+    assert image_limits.probe(audio, "audio")["duration_seconds"] == pytest.approx(2.0, abs=0.15)
     pdf = tmp_path / "wallchart.pdf"
     pdf.write_bytes(pdf_bytes())
     with Image.open(io.BytesIO(image_limits.inspect(pdf, "application/pdf", 480)["thumbnail"])) as page:
@@ -210,3 +214,18 @@ def test_a_polyglot_picture_is_refused_with_its_own_code(tmp_path):
             assert refused.value.details["trailing_bytes"] == len(tail)
     assert "附带了其他数据" in messages.text("image_trailing_data")  # zh-CN by default
     assert "附带了其他数据" in messages.text("image_trailing_data")
+
+
+def test_an_uploaded_video_is_probed_from_storage_not_copied_to_disk(resources, monkeypatch):
+    from services.resources import uploads
+
+    def no_copy(*args, **kwargs):
+        raise AssertionError("a video was copied to a temporary file")
+
+    monkeypatch.setattr(uploads.tempfile, "NamedTemporaryFile", no_copy)
+    data = video_bytes(seconds=2, size=(320, 240))
+    upload = call(resources, "start_upload", ADMIN_A, upload_form(data, purpose="video"))
+    send_parts(upload, data)
+    done = call(resources, "complete_upload", ADMIN_A, upload["id"])
+    assert done["status"] == "complete" and done["duration_seconds"] == pytest.approx(2.0, abs=0.11)
+    assert (done["width"], done["height"]) == (320, 240) and done["thumbnail_url"]
