@@ -50,6 +50,8 @@ try:
     result = f"accepted ({out[1]}x{out[2]})"
 except thumbnails.UnreadableImage as refused:
     result = f"refused: {refused.payload['message']} {refused.payload['details'].get('reason', '')}".strip()
+if how != 'in-process' and getattr(image_limits, '_pool', None):
+    image_limits._pool.close()  # the pool's workers are waited for: their peak reaches RUSAGE_CHILDREN
 children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
 print(json.dumps({"before": before, "peak": hwm(), "after": rss(), "child_peak": children, "result": result}))
 """

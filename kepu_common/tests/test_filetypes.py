@@ -6,7 +6,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from kepu_common.filetypes import image_by_structure
+from kepu_common.filetypes import NotAnImage, image_by_structure, trailing_bytes
 
 
 def encoded(fmt, size=(64, 48)):
@@ -47,3 +47,64 @@ def test_a_corrupted_png_chunk_is_refused():
     data = bytearray(encoded("PNG"))
     data[40] ^= 0xFF  # inside IDAT: its CRC no longer matches
     assert image_by_structure(bytes(data)) is None
+
+
+def zipped(name="payload.html", body=b"<script>alert(1)</script>"):
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, body)
+    return out.getvalue()
+
+
+def picture(fmt, **options):
+    out = io.BytesIO()
+    image = Image.effect_noise((300, 200), 60).convert("RGB")  # noise: scans full of 0xFF bytes to step over
+    if fmt == "GIF" and options.pop("animated", False):
+        frames = [image.convert("P"), Image.new("P", image.size, 3)]
+        frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+        return out.getvalue()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+CLEAN = {
+    "png": lambda: picture("PNG"),
+    "jpeg": lambda: picture("JPEG", quality=95),
+    "progressive jpeg with exif": lambda: picture("JPEG", progressive=True, exif=Image.Exif().tobytes()),
+    "jpeg with restart markers": lambda: picture("JPEG", restart_marker_blocks=1),
+    "webp": lambda: picture("WEBP"),
+    "gif": lambda: picture("GIF"),
+    "animated gif": lambda: picture("GIF", animated=True),
+}
+
+
+@pytest.mark.parametrize("kind", CLEAN)
+def test_a_clean_picture_has_nothing_after_its_end(kind):
+    assert trailing_bytes(io.BytesIO(CLEAN[kind]())) == 0
+
+
+@pytest.mark.parametrize("kind", CLEAN)
+@pytest.mark.parametrize("appended", [b"<html><script>alert(1)</script></html>", zipped()])
+def test_html_or_a_zip_after_the_picture_is_found(kind, appended):
+    assert trailing_bytes(io.BytesIO(CLEAN[kind]() + appended)) == len(appended)
+
+
+def test_a_cameras_further_pictures_and_padding_after_a_jpeg_are_its_own():
+    # Multi-Picture Format: a preview JPEG after the main one; some encoders pad with zeros
+    main, preview = picture("JPEG"), encoded("JPEG", (32, 24))
+    assert trailing_bytes(io.BytesIO(main + preview + b"\x00" * 64)) == 0
+    assert trailing_bytes(io.BytesIO(main + preview + b"PK\x03\x04rest")) == len(b"PK\x03\x04rest")
+
+
+def test_a_picture_cut_short_breaks_its_structure():
+    data = picture("PNG")
+    with pytest.raises(NotAnImage):
+        trailing_bytes(io.BytesIO(data[: len(data) // 2]))
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_a_licence_with_a_zip_or_html_appended_is_refused(fmt):
+    assert image_by_structure(encoded(fmt) + zipped()) is None
+    assert image_by_structure(encoded(fmt) + b"<html><body>hi</body></html>") is None

@@ -10,7 +10,6 @@ import io
 import posixpath
 import zipfile
 
-import pypdfium2
 
 from kepu_common import filetypes
 from kepu_common.errors import InvalidInput
@@ -90,6 +89,7 @@ def check_docx(path):
 def check_pdf(path, thumbnail_box=None):
     """The file at path parses as a PDF with a page; with thumbnail_box, (JPEG of its first page fitted
     into box x box) or None."""
+    import pypdfium2  # PDFium: loaded by the decoding workers only
     try:
         document = pypdfium2.PdfDocument(path)
     except pypdfium2.PdfiumError:

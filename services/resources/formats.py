@@ -36,6 +36,9 @@ assert set(RESOURCE_TYPES) <= set(PURPOSES)
 ACTIVITY_PURPOSES = ("activity_poster", "followup_photo", "followup_video")
 # uploaded by a person for themself (no organization): the upload's org_id column holds the uploader's id
 PERSONAL_PURPOSES = ("community_cover", "post_image", "post_video")
+# every picture is decoded, whatever its purpose: a damaged one, or one with HTML or a ZIP after its end (a
+# polyglot), is refused (thumbnails.make)
+DECODED_IMAGES = IMAGES + ("image/gif",)
 # the platform decodes these images (a damaged one is refused), keeps their size and makes a thumbnail
 THUMBNAILED = ("image", "wallchart", "thumbnail", "activity_poster", "followup_photo", "community_cover", "post_image")
 # the duration is read from these videos at completion (and a resource video's poster frame made); one

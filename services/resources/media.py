@@ -1,21 +1,38 @@
 """What a video file says about itself, read with PyAV (FFmpeg's demuxers, bundled in its wheels): the
 duration, the picture size and a poster frame. Never the values a client declares.
 
-probe() opens a file on disk and only reads what the demuxer needs (an MP4's moov box, a WebM's
+probe() opens a file on disk, or a URL of the stored object (FFmpeg reads ranges of it over HTTP, so a
+4 GB video is never copied whole), and only reads what the demuxer needs (an MP4's moov box, a WebM's
 header); a file whose container gives no duration has its packets walked to the last timestamp.
-It is blocking code: the service runs it in a thread (eventlet.tpool), one or two at a time, with
-a time bound.
+A picture larger than the pixel cap is refused from the stream's header, before any frame is decoded;
+the poster is one frame: the decoder seeks to the key frame before the wanted time, decodes on one
+thread (FFmpeg's frame threads would hold several frames at once) and the frame is scaled by swscale
+straight to the poster's size (no full-size RGB copy). It is blocking code, and decoding is where a
+small file can need a lot of memory (three 8192×8192 PNG frames in 650 KB): the service runs it in a
+bounded worker process (image_limits.probe), never in its own.
 """
 import io
-
-import av
+import re
 
 from kepu_common.errors import InvalidInput
+
+av = None  # PyAV, imported by the first probe: only the decoding workers load FFmpeg, never the service
+
+
+def _load():
+    global av
+    if av is None:
+        import av as loaded
+        import av.logging  # noqa: F401
+        av = loaded
 
 MICROSECONDS = 1_000_000  # FFmpeg's AV_TIME_BASE: a container's duration is in these units
 # the poster is taken a little into the video (first frames are often black or a fade-in), never past a third
 POSTER_AT_SECONDS = 1.0
 POSTER_MAX_FRAMES = 300  # decoding stops here even when no frame reaches the wanted time
+# DCI 8K (8192×4320): no video a platform of science films takes is larger; a decoded frame at the cap is
+# 140 MB of RGBA, well inside a decoding worker's limit
+MAX_VIDEO_PIXELS = 8192 * 4320
 
 
 class UnreadableVideo(InvalidInput):
@@ -32,8 +49,9 @@ class UnreadableAudio(InvalidInput):
 
 def probe_audio(path):
     """{"duration_seconds", "width": None, "height": None} of the audio file at path, or UnreadableAudio."""
+    _load()
     try:
-        with av.open(path, mode="r") as container:
+        with _open(path, MAX_VIDEO_PIXELS)[0] as container:  # an MP3's cover picture is decoded too
             audio = next((s for s in container.streams if s.type == "audio"), None)
             if audio is None:
                 raise UnreadableAudio("audio_unreadable", {"file": "audio_no_sound"})
@@ -83,11 +101,44 @@ def poster_time(seconds):
     return min(POSTER_AT_SECONDS, seconds / 3) if seconds else 0.0
 
 
-def _poster(container, video, at_seconds, box):
+# FFmpeg's own check (av_image_check_size2) names the size a stream declares when it passes the cap
+_OVER_CAP = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pixel count")
+
+
+def _open(path, max_pixels):
+    """(container, (width, height) a stream declared over max_pixels or None). FFmpeg reads the streams'
+    parameters with its decoders (avformat_find_stream_info decodes a first frame: 256 MB for an
+    8192×8192 RGBA one); given max_pixels, its decoders refuse a larger picture before allocating it, and
+    say so in the log, which is read here. One thread: FFmpeg's frame threads would hold a frame each."""
+    av.logging.set_level(av.logging.ERROR)
+    av.logging.set_skip_repeated(False)  # the same bomb twice in one worker: the second must be seen too
+    with av.logging.Capture() as logs:
+        container = av.open(path, mode="r", options={"max_pixels": str(max_pixels), "threads": "1"})
+    for _, _, line in logs:
+        found = _OVER_CAP.search(line)
+        if found:
+            return container, (int(found.group(1)), int(found.group(2)))
+    return container, None
+
+
+def fitted(width, height, box):
+    """(width, height) scaled to fit box x box, never enlarged, at least 1x1."""
+    scale = min(1.0, box / max(width, height, 1))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _poster(container, video, at_seconds, box, max_pixels=None):
     """JPEG bytes of the first frame at or after at_seconds (or the last one decoded), fitted into box x box;
     None when no frame decodes (the duration is still good: the upload is not refused for it)."""
-    container.seek(0)
-    wanted = at_seconds / float(video.time_base) if video.time_base else 0
+    video.codec_context.thread_type = "NONE"  # one frame in flight, not one per thread
+    video.codec_context.thread_count = 1
+    # a frame larger than the header said is refused by the decoder too
+    video.codec_context.options = {"max_pixels": str(max_pixels or MAX_VIDEO_PIXELS)}
+    wanted = (int(at_seconds / float(video.time_base)) if video.time_base else 0) + (video.start_time or 0)
+    try:  # to the key frame at or before the wanted time: the frames before it are never decoded
+        container.seek(wanted, stream=video, backward=True)
+    except av.error.FFmpegError:
+        container.seek(0)
     chosen = None
     try:
         for count, frame in enumerate(container.decode(video)):
@@ -98,26 +149,40 @@ def _poster(container, video, at_seconds, box):
         pass
     if chosen is None:
         return None
-    image = chosen.to_image()
-    image.thumbnail((box, box))
+    width, height = fitted(chosen.width, chosen.height, box)
+    image = chosen.reformat(width=width, height=height, format="rgb24").to_image()
     out = io.BytesIO()
-    image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+    image.save(out, "JPEG", quality=85, optimize=True)
     return out.getvalue()
 
 
-def probe(path, poster_box=None):
+def _refuse_too_many_pixels(width, height, max_pixels):
+    if width and height and width * height > max_pixels:
+        megapixels = max_pixels // 1_000_000
+        raise UnreadableVideo("video_too_many_pixels", {"file": ("video_too_many_pixels", {"megapixels": megapixels})},
+                              details={"width": width, "height": height}, megapixels=megapixels)
+
+
+def probe(path, poster_box=None, max_pixels=None):
     """{"duration_seconds", "width", "height"} of the video at path, or UnreadableVideo; with poster_box,
-    also "thumbnail": a frame from about a second in, as JPEG (None if none decodes)."""
+    also "thumbnail": a frame from about a second in, as JPEG (None if none decodes). A picture over
+    max_pixels (MAX_VIDEO_PIXELS by default) is refused from its header, nothing decoded."""
+    _load()
     poster = None
     try:
-        with av.open(path, mode="r") as container:
+        max_pixels = max_pixels or MAX_VIDEO_PIXELS
+        opened, declared = _open(path, max_pixels)
+        with opened as container:
+            if declared:
+                _refuse_too_many_pixels(*declared, max_pixels)
             video = next((s for s in container.streams if s.type == "video"), None)
             if video is None:
                 raise UnreadableVideo("video_unreadable", {"file": "video_no_picture"})
-            seconds = _stream_seconds(container, video)
             width, height = video.codec_context.width or None, video.codec_context.height or None
+            _refuse_too_many_pixels(width, height, max_pixels)
+            seconds = _stream_seconds(container, video)
             if poster_box and seconds is not None:
-                poster = _poster(container, video, poster_time(seconds), poster_box)
+                poster = _poster(container, video, poster_time(seconds), poster_box, max_pixels)
     except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError):
         raise UnreadableVideo("video_unreadable", {"file": "video_duration_unreadable"}) from None
     if seconds is None:

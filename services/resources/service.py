@@ -3,9 +3,6 @@ import logging
 import uuid
 from datetime import timedelta
 
-import eventlet
-from eventlet import tpool
-from eventlet.semaphore import Semaphore
 from minio.error import S3Error
 from nameko.timer import timer
 
@@ -16,8 +13,8 @@ from kepu_common.org_admins import OrgAdminsFromIdentity
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
-from services.resources import (abandoned, catalogue, documents, download_log, downloads, duplicates, image_limits,
-                                media, review_flow, scrub, search, thumbnails, uploads, virus_scan)
+from services.resources import (abandoned, catalogue, download_log, downloads, duplicates, image_limits, review_flow,
+                                scrub, search, thumbnails, uploads, virus_scan)
 from services.resources import formats
 from services.resources.social_service import SocialEntrypoints
 from services.resources.dependencies import Settings
@@ -32,47 +29,27 @@ from services.resources.schemas import (
 log = logging.getLogger(__name__)
 
 
-# a 100-megapixel PNG decodes into 300 MB: two at a time per process keeps memory bounded
-_decoding = Semaphore(2)
-# FFmpeg's demuxers take a CPU each while they read a video's header: two at a time per process
-_probing = Semaphore(2)
-# PDFium is not thread-safe: one document at a time per process
-_pdfium = Semaphore(1)
 # thumbnails appear in lists a frontend may keep open a while; files get DOWNLOAD_URL_SECONDS
 THUMBNAIL_URL_TTL = timedelta(hours=1)
 
 
 def _thumbnail_in_thread(path, box, max_pixels):
-    # decoded in a child process with a memory limit (services/resources/image_limits.py): the service's
-    # own memory does not grow with the image, and the event loop keeps answering while the child works
-    with _decoding:
-        return image_limits.thumbnail(path, box, max_pixels)
+    # images, videos, audio and documents are decoded by a pool of bounded worker processes
+    # (services/resources/image_limits.py): the service's own memory does not grow with the file, and the
+    # event loop keeps answering while a worker decodes
+    return image_limits.thumbnail(path, box, max_pixels)
 
 
 def _probe_in_thread(path, seconds, poster_box=None, kind="video"):
-    """A video's duration (and poster frame) read off the event loop; a file that keeps FFmpeg busy past
-    `seconds` is refused (its thread finishes on its own; the worker answers now)."""
-    with _probing:
-        try:
-            with eventlet.Timeout(seconds):
-                if kind == "audio":
-                    return tpool.execute(media.probe_audio, path)
-                return tpool.execute(media.probe, path, poster_box)
-        except eventlet.Timeout:
-            refused = media.UnreadableAudio if kind == "audio" else media.UnreadableVideo
-            raise refused(refused.code, {"file": f"{kind}_probe_timed_out"}, details={"seconds": seconds}) from None
+    """A video's duration (and poster frame) read in a bounded worker; one that keeps FFmpeg busy past
+    `seconds` is refused (the worker is killed)."""
+    return image_limits.probe(path, kind, poster_box, seconds)
 
 
 def _inspect_in_thread(path, content_type, box, seconds):
-    """A document checked (a PDF parsed, its first page rendered; a .docx's zip directory read) off the
-    event loop; one that takes longer than `seconds` is refused."""
-    with _pdfium if content_type == documents.PDF else _decoding:
-        try:
-            with eventlet.Timeout(seconds):
-                return tpool.execute(documents.inspect, path, content_type, box)
-        except eventlet.Timeout:
-            raise documents.DocumentRefused("document_check_timed_out", {"file": "document_check_timed_out"},
-                                            details={"seconds": seconds}) from None
+    """A document checked (a PDF parsed, its first page rendered; a .docx's zip directory read) in a
+    bounded worker; one that takes longer than `seconds` is refused."""
+    return image_limits.inspect(path, content_type, box, seconds)
 
 
 class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService):

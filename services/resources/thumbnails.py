@@ -5,6 +5,7 @@ import warnings
 
 from PIL import Image, ImageOps
 
+from kepu_common import filetypes
 from kepu_common.errors import KepuError
 
 CONTENT_TYPE = "image/jpeg"
@@ -15,9 +16,16 @@ class UnreadableImage(KepuError):
     status, code = 400, "image_unreadable"
 
 
+class ImageTrailingData(UnreadableImage):
+    """A picture followed by other data: HTML or a ZIP after a PNG's IEND or a JPEG's EOI (a polyglot)."""
+
+    code = "image_trailing_data"
+
+
 def make(path, box=480, max_pixels=100_000_000):
     """(JPEG bytes of the image at path fitted into box x box, width, height as shown); UnreadableImage if
     it cannot be decoded."""
+    _refuse_trailing_data(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -43,6 +51,20 @@ def make(path, box=480, max_pixels=100_000_000):
     except (OSError, SyntaxError, ValueError) as exc:  # what Pillow raises for truncated or corrupt data
         raise UnreadableImage("image_unreadable", {"file": "image_unreadable"},
                               details={"reason": exc.__class__.__name__}) from None
+
+
+def _refuse_trailing_data(path):
+    """A picture followed by other data (HTML, a ZIP: a polyglot) is refused, not re-encoded: the stored
+    file stays the one its uploader checksummed (kepu_common.filetypes says why)."""
+    try:
+        with open(path, "rb") as stream:
+            extra = filetypes.trailing_bytes(stream)
+    except filetypes.NotAnImage as broken:
+        raise UnreadableImage("image_unreadable", {"file": "image_unreadable"},
+                              details={"reason": f"structure: {broken}"}) from None
+    if extra:
+        raise ImageTrailingData("image_trailing_data", {"file": "image_trailing_data"},
+                              details={"reason": "data_after_image", "trailing_bytes": extra})
 
 
 def _flatten(image):

@@ -10,7 +10,7 @@ import hashlib
 import math
 import tempfile
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from kepu_common import filetypes
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -147,6 +147,12 @@ def read_head(storage, upload):
         response.release_conn()
 
 
+def probe_url(storage, upload, expires=timedelta(minutes=10)):
+    """A short-lived URL of the stored object, signed for the storage endpoint the service itself uses (not
+    the public one clients get): the decoding worker reads ranges of it, as much as the demuxer needs."""
+    return storage.client.presigned_get_object(storage.bucket(BUCKET), upload["object_key"], expires=expires)
+
+
 def _no_probe(path, kind):
     raise RuntimeError("this purpose is probed, but no probe was given")
 
@@ -162,11 +168,14 @@ def verify(storage, settings, upload, received=None, make_thumbnail=thumbnails.m
 
     received: the size and sha256 the gateway measured while streaming (it saw every byte); without it
     the object is read back from storage. From a copy on disk: images are decoded (a thumbnail, their
-    size), videos probed (their duration, a poster frame), documents checked as what they claim (a
-    wall chart PDF's first page is its thumbnail).
+    size), documents checked as what they claim (a wall chart PDF's first page is its thumbnail); videos
+    and audio are probed (their duration, a poster frame) from storage itself, through probe_url.
     """
     purpose = upload["purpose"]
-    keep_copy = purpose in formats.THUMBNAILED or purpose in formats.PROBED or _documents_accepted(purpose)
+    # a video or audio file is probed where it is stored (FFmpeg reads ranges of it over HTTP): a 4 GB video
+    # is not copied to the service's disk
+    keep_copy = purpose in formats.THUMBNAILED or _documents_accepted(purpose) \
+        or any(content_type in formats.DECODED_IMAGES for content_type in formats.allowed(purpose))
     copy = None
     try:
         if received and not keep_copy:
@@ -187,8 +196,11 @@ def verify(storage, settings, upload, received=None, make_thumbnail=thumbnails.m
         elif purpose in formats.THUMBNAILED:
             facts["thumbnail"], facts["width"], facts["height"] = make_thumbnail(
                 copy.name, settings.thumbnail_pixels, settings.max_image_pixels)
+        elif content_type in formats.DECODED_IMAGES:  # an article's picture: decoded too (damage, polyglots)
+            make_thumbnail(copy.name, settings.thumbnail_pixels, settings.max_image_pixels)
         if purpose in formats.PROBED:
-            facts.update(probe(copy.name, "audio" if purpose in formats.AUDIO else "video"))
+            source = copy.name if copy else probe_url(storage, upload)
+            facts.update(probe(source, "audio" if purpose in formats.AUDIO else "video"))
         return facts
     finally:
         if copy:
