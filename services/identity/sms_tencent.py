@@ -13,20 +13,22 @@ them (notifications.sms_templates.variables).
   `code_reset_password=` name their own), and `KEPU_ORG_VERIFIED=2101,...` for notification templates.
 - Errors: the provider's codes map to SmsUnavailable (retry later), SmsMisconfigured (ops: credentials,
   signature, template, balance) and SmsRecipientRefused (this phone, now) in `classify` (tests beside it).
-- Retries: the SDK's own StandardRetryer (network errors and the provider's request-rate limit), 3 attempts,
-  0.2 s then 0.4 s apart. Circuit breaker: pybreaker, open after 5 failed sends in a row (a refused recipient
-  does not count), for 30 s; while open a send fails at once with SmsUnavailable.
+- Retries: here, not the SDK's StandardRetryer: in 3.1.195 it keeps the first failure and raises it even when a
+  later attempt succeeded (its `err` is never reset), which would send a text twice and still report failure.
+  A send that failed with SmsUnavailable (network, HTTP 5xx, InternalError, the provider's request-rate limit)
+  is tried 3 times, 0.2 s then 0.4 s apart. Circuit breaker: pybreaker, open after 5 failed sends in a row (a
+  refused recipient does not count), for 30 s; while open a send fails at once with SmsUnavailable.
 - Logs: the SDK logs whole answers (which carry the phone) at DEBUG on its own logger: that logger is kept at
   WARNING. Nothing here logs a phone unmasked or a code.
 """
 import logging
+import time
 
 import pybreaker
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
-from tencentcloud.common.retry import StandardRetryer
 from tencentcloud.sms.v20210111 import models, sms_client
 
 from services.identity import phones
@@ -100,8 +102,8 @@ class TencentSender:
         if "code" not in templates:
             raise ValueError("TENCENT_SMS_TEMPLATES needs code=<template id> (the SMS code template)")
         self.app_id, self.sign_name, self.templates = app_id, sign_name, templates
-        profile = ClientProfile(httpProfile=HttpProfile(protocol=scheme, endpoint=endpoint, reqTimeout=timeout),
-                                retryer=StandardRetryer(max_attempts=attempts, backoff_fn=lambda n: backoff * 2 ** n))
+        self.attempts, self.backoff = attempts, backoff
+        profile = ClientProfile(httpProfile=HttpProfile(protocol=scheme, endpoint=endpoint, reqTimeout=timeout))
         self.client = sms_client.SmsClient(credential.Credential(secret_id, secret_key), region, profile)
         self.breaker = pybreaker.CircuitBreaker(fail_max=breaker_failures, reset_timeout=breaker_reset_seconds,
                                                 exclude=[SmsRecipientRefused], name="tencent-sms")
@@ -139,13 +141,22 @@ class TencentSender:
 
     def _send(self, phone, template_id, values, what, context=""):
         try:
-            self.breaker.call(self._send_once, phone, template_id, values, context)
+            self.breaker.call(self._send_with_retries, phone, template_id, values, context)
         except pybreaker.CircuitBreakerError:
             raise SmsUnavailable("CircuitOpen", "the provider failed repeatedly; not tried for a while") from None
         except (SmsUnavailable, SmsMisconfigured, SmsRecipientRefused) as refused:
             level = logging.INFO if isinstance(refused, SmsRecipientRefused) else logging.ERROR
             log.log(level, "SMS %s to %s not sent: %s", what, phones.masked(phone), refused)
             raise
+
+    def _send_with_retries(self, *args):
+        for attempt in range(self.attempts):
+            try:
+                return self._send_once(*args)
+            except SmsUnavailable:
+                if attempt == self.attempts - 1:
+                    raise
+                time.sleep(self.backoff * 2 ** attempt)
 
     def _send_once(self, phone, template_id, values, context):
         request = models.SendSmsRequest()
