@@ -22,7 +22,7 @@ _HIDDEN = re.compile(r"[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u20
 
 # --- names -----------------------------------------------------------------------------------------
 def has_hidden_characters(name):
-    return bool(_HIDDEN.search(name)) or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name)
+    return bool(_HIDDEN.search(name)) or any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name)
 
 
 def check_name(name, field="name"):
