@@ -218,3 +218,63 @@ def test_production_refuses_a_sender_that_sends_nothing(name):
         sms.check_sender_allowed(name, "production")
     sms.check_sender_allowed(name, "development")
     sms.check_sender_allowed("tencent", "production")
+
+
+# --- identity with the provider: what a person asking for a code sees ------------------------------------------
+
+@pytest.fixture
+def identity_texting(start_service, service_config, provider):
+    from services.identity.service import IdentityService
+
+    identity = service_config("identity")["IDENTITY"]
+    settings = {**identity, "environment": "production", "sms_sender": "tencent", "sms_debug_echo": "0",
+                "tencent_sms_secret_id": SECRET_ID, "tencent_sms_secret_key": SECRET_KEY,
+                "tencent_sms_app_id": "1400000001", "tencent_sms_sign_name": "科普中国",
+                "tencent_sms_templates": "code=2001", "tencent_sms_endpoint": provider.endpoint,
+                "tencent_sms_scheme": "http"}
+    container = start_service(IdentityService, IDENTITY=settings)
+    for extension in container.extensions:  # no waits between tries here
+        sender = getattr(extension, "sender", None)
+        if isinstance(sender, TencentSender):
+            sender.backoff = 0.01
+    return container
+
+
+def test_identity_texts_the_code_through_the_provider_and_answers_alike_when_it_refuses_a_phone(identity_texting,
+                                                                                              provider):
+    from services.identity.tests.test_accounts import PASSWORD, call
+
+    answer = call(identity_texting, "request_sms_code", {"phone": "13800139101", "client_ip": "10.8.0.1"})
+    assert answer == {"phone": "138****9101", "expires_in": 300}  # production: no debug_code
+    [sent] = provider.requests
+    registered = call(identity_texting, "register", {"phone": "13800139101", "code": sent["TemplateParamSet"][0],
+                                                     "password": PASSWORD})
+    assert registered["user"]["phone"] == "13800139101"
+    provider.script = ["status:FailedOperation.PhoneNumberInBlacklist"]  # this phone unsubscribed
+    assert call(identity_texting, "request_sms_code", {"phone": "13800139102"}) == {
+        "phone": "138****9102", "expires_in": 300}
+
+
+def test_while_the_provider_fails_every_phone_meets_503_alike(identity_texting, provider):
+    from kepu_common.errors import Unavailable
+    from services.identity.tests.test_accounts import call, register  # noqa: F401
+
+    provider.script = ["InternalError.Timeout"] * 15
+    for n in range(5):  # 5 failed sends (each tried 3 times) open the breaker
+        with pytest.raises(Unavailable) as error:
+            call(identity_texting, "request_sms_code", {"phone": f"1380013920{n}", "client_ip": "10.8.0.2"})
+        assert error.value.message == "sms_unavailable"
+    for phone, purpose in (("13800139300", "register"), ("13800139301", "login")):  # registered or not: the same
+        with pytest.raises(Unavailable) as error:
+            call(identity_texting, "request_sms_code", {"phone": phone, "purpose": purpose, "client_ip": "10.8.0.3"})
+        assert error.value.message == "sms_unavailable"
+    assert len(provider.requests) == 15
+
+
+def test_production_refuses_to_start_with_the_console_sender(jwt_keys):
+    from services.identity.dependencies import IdentitySettings
+
+    base = {"secret_key_file": jwt_keys["secret_path"], "token_private_key_file": jwt_keys["private_path"]}
+    with pytest.raises(ValueError, match="production"):
+        IdentitySettings({**base, "environment": "production", "sms_sender": "console"})
+    assert IdentitySettings({**base, "environment": "development", "sms_sender": "console"}).sms_sender == "console"
