@@ -12,17 +12,6 @@ def phone_taken():
     return Conflict("phone_registered", {"phone": "phone_taken"})
 
 
-def phone_unknown():
-    return NotFound("phone_not_registered", {"phone": "phone_not_registered"})
-
-
-def existing_user_id(cur, vault, phone):
-    user_id = user_id_of(cur, vault, phone)
-    if user_id is None:
-        raise phone_unknown()
-    return user_id
-
-
 def set_password(cur, user_id, password):
     cur.execute("UPDATE users SET password_hash = %s, updated_at = now() WHERE id = %s",
                 (passwords.hash_password(password), user_id))
