@@ -1,4 +1,6 @@
 """Registration, sign-in and tokens against real PostgreSQL and RabbitMQ."""
+import time
+
 import jwt
 import psycopg2
 import pytest
@@ -145,6 +147,9 @@ def test_340_probes_from_one_address_meet_the_limit_and_learn_nothing(identity):
     """Enumeration (issue 29): counted before anything is looked up, and answered alike."""
     register(identity, "13800138016")
     sql(identity, "DELETE FROM rate_limits")  # its registration's code was just now
+    left = 3600 - time.time() % 3600  # the address's hourly window holds the probes (a wait, never an assert)
+    if left < 120:
+        time.sleep(left + 0.05)
     answers, refused = set(), 0
     for n in range(340):
         phone = "13800138016" if n == 5 else f"1370100{n:04d}"
