@@ -136,6 +136,9 @@ def jwt_keys(tmp_path_factory):
     from kepu_common.keys import ensure_pair
 
     private_path, public_path = ensure_pair(tmp_path_factory.mktemp("keys"))
+    # identity's secret for code run in the test process itself (services.identity.cli.create_admin finds phones
+    # by their keyed HMAC): the same file the services under test are given
+    os.environ["IDENTITY_SECRET_KEY_FILE"] = str(private_path.with_name("identity-secret.key"))
     return {"private": private_path.read_text(), "public": public_path.read_text(), "public_path": str(public_path),
             "private_path": str(private_path), "secret_path": str(private_path.with_name("identity-secret.key"))}
 

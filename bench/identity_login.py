@@ -19,6 +19,8 @@ def run(accounts=ACCOUNTS):
     from argon2 import PasswordHasher
 
     from services.identity import passwords
+    from services.identity.dependencies import read_secret
+    from services.identity.phone_vault import PhoneVault
 
     # the same parameters the service uses, hashed here once and shared by every account
     hasher = PasswordHasher(time_cost=passwords._hasher.time_cost, memory_cost=passwords._hasher.memory_cost,
@@ -29,8 +31,13 @@ def run(accounts=ACCOUNTS):
     phones = [f"135{n:08d}" for n in range(accounts)]
     with platform(("identity",), OUTBOX_RELAY="false") as running:
         with psycopg2.connect(running.database_url("identity")) as conn, conn.cursor() as cur:
-            psycopg2.extras.execute_values(cur, "INSERT INTO users (id, phone, password_hash) VALUES %s",
-                                           [(str(uuid.uuid4()), phone, password_hash) for phone in phones])
+            vault = PhoneVault(read_secret(running.env["IDENTITY_SECRET_KEY_FILE"]))  # phones are sealed at rest
+            rows = []
+            for phone in phones:
+                user_id = uuid.uuid4()
+                rows.append((str(user_id), *vault.columns(phone, user_id), password_hash))
+            psycopg2.extras.execute_values(cur, "INSERT INTO users (id, phone_lookup, phone_sealed, phone_masked, "
+                                                "password_hash) VALUES %s", rows)
         client = RpcClient(running.env["AMQP_URI"], timeout=60)
         latencies = []
 

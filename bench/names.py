@@ -111,8 +111,9 @@ def load_identity(identity_url, places):
     with conn, conn.cursor() as cur:
         cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
         cur.execute(
-            "INSERT INTO users (id, phone, password_hash) SELECT "
-            "('00000000-0000-0000-0000-' || lpad(to_hex(u), 12, '0'))::uuid, (15000000000 + u)::text, 'x' "
+            "INSERT INTO users (id, phone_lookup, phone_sealed, phone_masked, password_hash) SELECT "
+            "('00000000-0000-0000-0000-' || lpad(to_hex(u), 12, '0'))::uuid, decode(md5('phone' || u), 'hex'), "
+            "'\\x00'::bytea, '150****' || lpad((u %% 10000)::text, 4, '0'), 'x' "
             "FROM generate_series(1, %(users)s) u ON CONFLICT DO NOTHING", {"users": USERS})
         cur.execute(
             "INSERT INTO verifications (id, user_id, real_name, id_lookup, id_sealed, id_masked, unit_name, "

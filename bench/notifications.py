@@ -30,17 +30,27 @@ INBOX = 10_000
 READER = "00000000-0000-0000-0000-000000000001"  # bench.common's token subject
 
 
-def people(conn, count):
+NEW_USER = "INSERT INTO users (id, phone_lookup, phone_sealed, phone_masked, password_hash) VALUES %s"
+
+
+def vault_of(running):
+    from services.identity.dependencies import read_secret
+    from services.identity.phone_vault import PhoneVault
+
+    return PhoneVault(read_secret(running.env["IDENTITY_SECRET_KEY_FILE"]))  # phones are sealed at rest
+
+
+def people(conn, count, vault):
     ids = [str(uuid.uuid4()) for _ in range(count)]
     with conn, conn.cursor() as cur:
-        psycopg2.extras.execute_values(cur, "INSERT INTO users (id, phone, password_hash) VALUES %s",
-                                       [(i, f"14{n:09d}", "x") for n, i in enumerate(ids)], page_size=5000)
+        psycopg2.extras.execute_values(cur, NEW_USER, [(i, *vault.columns(f"14{n:09d}", i), "x")
+                                                       for n, i in enumerate(ids)], page_size=5000)
     return ids
 
 
 def fan_out(running, count):
     conn = psycopg2.connect(running.database_url("identity"))
-    ids = people(conn, count)
+    ids = people(conn, count, vault_of(running))
     events = [make_event("user_verified", "identity", verification_id=str(uuid.uuid4()), user_id=i, comment="")
               for i in ids]
     started = time.perf_counter()
@@ -66,7 +76,7 @@ def fan_out(running, count):
 
 def fill_inbox(running, count):
     with psycopg2.connect(running.database_url("identity")) as conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO users (id, phone, password_hash) VALUES (%s, '13999999999', 'x')", (READER,))
+        psycopg2.extras.execute_values(cur, NEW_USER, [(READER, *vault_of(running).columns("13999999999", READER), "x")])
         rows = []
         for n in range(count):
             kind, params = (("resource_initial_rejected", {"resource_id": str(uuid.uuid4()), "title": f"资源{n}",

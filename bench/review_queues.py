@@ -56,7 +56,8 @@ def run(count=TASKS):
                 cur, "INSERT INTO tasks (id, source, subject_type, subject_id, stage, scope, snapshot, status, "
                      "requested_at) VALUES %s", tasks(count, rng), page_size=5000)
             cur.execute("ANALYZE tasks")
-        admin = str(create_admin(running.database_url("identity"), "13100000001", PASSWORD))
+        admin = str(create_admin(running.database_url("identity"), "13100000001", PASSWORD,
+                                   running.env["IDENTITY_SECRET_KEY_FILE"]))
         with psycopg2.connect(running.database_url("review")) as conn, conn.cursor() as cur:
             cur.execute("INSERT INTO reviewer_grants VALUES (%s, 'platform_admin', '') ON CONFLICT DO NOTHING", (admin,))
         session = requests.Session()

@@ -254,7 +254,7 @@ class World:
 
     def set_up(self):
         running = self.running
-        create_admin(running.database_url("identity"), "13900000000", PASSWORD)
+        create_admin(running.database_url("identity"), "13900000000", PASSWORD, running.env["IDENTITY_SECRET_KEY_FILE"])
         self.admin = self.client(self.sign_in("13900000000"))
         self.stopping = False
         reviewer = threading.Thread(target=self.review_until, args=(lambda: self.stopping,), daemon=True)

@@ -24,6 +24,8 @@ limit_request_field_size = 8190
 accesslog = "-" if os.environ.get("GATEWAY_ACCESS_LOG") else None
 # gunicorn's own lines as JSON objects under LOG_FORMAT=json, access fields apart (docs/observability.md "Logs")
 logger_class = "kepu_common.gunicorn_logging.Logger"
+# gunicorn's default logs the request line with its query, which may hold a phone (/admin/users?phone=...)
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(D)sus'
 
 
 def post_worker_init(worker):

@@ -34,12 +34,12 @@ def client_ip():
 class SmsCodeView(MethodView):
     @bp.arguments(SmsCodeRequest)
     @bp.response(202, SmsCodeSentSchema)
-    @bp.alt_response(404, description="purpose login or reset_password for an unregistered phone "
-                                       "(`phone`: `phone_not_registered`)")
-    @bp.alt_response(409, description="purpose register for a registered phone (`phone`: `phone_taken`)")
     @bp.alt_response(429, description="too many codes for this phone or address; see Retry-After")
+    @bp.alt_response(503, description="the SMS provider is failing just now (`sms_unavailable`); try later")
     def post(self, payload):
-        """Send a 6-digit code by SMS (valid 5 minutes, single use)."""
+        """Send a 6-digit code by SMS (valid 5 minutes, single use). The answer is the same whether or not the
+        phone is registered: a code goes only where its purpose fits (register: a new phone; login and
+        reset_password: a registered one), and the limits count every request first."""
         return rpc.call("identity", "request_sms_code", {**payload, "client_ip": client_ip()})
 
 
@@ -47,7 +47,10 @@ class SmsCodeView(MethodView):
 class RegisterView(MethodView):
     @bp.arguments(RegisterRequest)
     @bp.response(201, SignedInSchema)
-    @bp.alt_response(409, description="the phone is already registered")
+    @bp.alt_response(400, description="wrong, expired or missing code (`code`: `sms_code_wrong`, `sms_code_expired`, "
+                                      "`sms_code_missing`; a registered phone never gets a register code), or a weak "
+                                      "password (`password`)")
+    @bp.alt_response(409, description="the phone was registered after its code was sent")
     @bp.alt_response(422, description="too many wrong codes: request a new one (`code`: `sms_code_locked`)")
     def post(self, payload):
         """Create an account with the SMS code; returns tokens, so the user is signed in."""
@@ -59,9 +62,10 @@ class LoginView(MethodView):
     @bp.arguments(LoginRequest)
     @bp.response(200, SignedInSchema)
     @bp.alt_response(401, description="wrong phone or password")
-    @bp.alt_response(429, description="too many wrong passwords from this address (`too_many_attempts`), or an "
-                                      "account guessed at from many addresses is slowed (`sign_in_slowed`); see "
-                                      "Retry-After. Signing in by SMS code is never blocked by these")
+    @bp.alt_response(429, description="too many wrong passwords (or refused tries) from this address "
+                                      "(`too_many_attempts`), or an account guessed at from many addresses is slowed "
+                                      "for addresses it never signed in from (`sign_in_slowed`); see Retry-After. "
+                                      "Signing in by SMS code is never blocked by these")
     def post(self, payload):
         """Sign in with a password: a short-lived access token and a refresh token. Correct passwords never count
         towards a limit (docs/operations.md, "Signing in")."""
@@ -74,10 +78,10 @@ class SmsLoginView(MethodView):
     @bp.response(200, SignedInSchema)
     @bp.alt_response(400, description="wrong, expired or missing code (`code`: `sms_code_wrong`, `sms_code_expired`, "
                                       "`sms_code_missing`)")
-    @bp.alt_response(404, description="the phone is not registered (`phone`: `phone_not_registered`)")
     @bp.alt_response(422, description="too many wrong codes: request a new one (`code`: `sms_code_locked`)")
     def post(self, payload):
-        """Sign in with the code sent by POST /auth/sms-code with purpose `login` (一键登录's portable form)."""
+        """Sign in with the code sent by POST /auth/sms-code with purpose `login` (一键登录's portable form). An
+        unregistered phone meets `sms_code_missing`, as any phone that asked for no code."""
         return rpc.call("identity", "sms_login", {**payload, "client_ip": client_ip()})
 
 
@@ -86,7 +90,6 @@ class PasswordResetView(MethodView):
     @bp.arguments(PasswordResetRequest)
     @bp.response(200, SignedInSchema)
     @bp.alt_response(400, description="weak password (`password`), or a wrong, expired or missing code (`code`)")
-    @bp.alt_response(404, description="the phone is not registered (`phone`: `phone_not_registered`)")
     @bp.alt_response(422, description="too many wrong codes: request a new one (`code`: `sms_code_locked`)")
     def post(self, payload):
         """Set a new password with the code sent for purpose `reset_password`: every other session signs out,

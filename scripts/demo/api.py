@@ -73,13 +73,14 @@ class Api:
                 return login.json()["tokens"]["access_token"]
             if login.status_code == 401:
                 sent = requests.post(f"{self.base}/auth/sms-code", json={"phone": phone}, timeout=60)
-                if sent.status_code == 202:
+                # no debug_code: the phone was registered meanwhile (the answer is alike otherwise), sign in again
+                if sent.status_code == 202 and "debug_code" in sent.json():
                     registered = requests.post(f"{self.base}/auth/register", timeout=60, json={
                         "phone": phone, "code": sent.json()["debug_code"], "password": self.password})
                     if registered.status_code == 201:
                         return registered.json()["tokens"]["access_token"]
                     login = registered
-                elif sent.status_code != 409:  # 409: registered meanwhile, sign in again
+                elif sent.status_code != 202:
                     login = sent
             if login.status_code not in (401, 409, 429, 503):
                 break

@@ -2,7 +2,7 @@
 import uuid
 
 from kepu_common.errors import Conflict, NotFound, Unauthorized
-from services.identity import passwords, roles
+from services.identity import passwords, phones, roles
 
 # a hash of a random password, so that an unknown phone costs as much time as a wrong password
 _DUMMY_HASH = passwords.hash_password(uuid.uuid4().hex)
@@ -12,40 +12,29 @@ def phone_taken():
     return Conflict("phone_registered", {"phone": "phone_taken"})
 
 
-def phone_unknown():
-    return NotFound("phone_not_registered", {"phone": "phone_not_registered"})
-
-
-def existing_user_id(cur, phone):
-    user_id = user_id_of(cur, phone)
-    if user_id is None:
-        raise phone_unknown()
-    return user_id
-
-
 def set_password(cur, user_id, password):
     cur.execute("UPDATE users SET password_hash = %s, updated_at = now() WHERE id = %s",
                 (passwords.hash_password(password), user_id))
 
 
-def user_id_of(cur, phone):
-    """The account's id for a (normalized) phone, or None."""
-    cur.execute("SELECT id FROM users WHERE phone = %s", (phone,))
+def user_id_of(cur, vault, phone):
+    """The account's id for a (normalized) phone, or None (found by the phone's keyed HMAC: phone_vault)."""
+    cur.execute("SELECT id FROM users WHERE phone_lookup = %s", (vault.lookup_key(phone),))
     row = cur.fetchone()
     return row[0] if row else None
 
 
-def create(cur, phone, password):
-    if user_id_of(cur, phone) is not None:
+def create(cur, vault, phone, password):
+    if user_id_of(cur, vault, phone) is not None:
         raise phone_taken()
     user_id = uuid.uuid4()
-    cur.execute("INSERT INTO users (id, phone, password_hash) VALUES (%s, %s, %s)",
-                (user_id, phone, passwords.hash_password(password)))
+    cur.execute("INSERT INTO users (id, phone_lookup, phone_sealed, phone_masked, password_hash) "
+                "VALUES (%s, %s, %s, %s, %s)", (user_id, *vault.columns(phone, user_id), passwords.hash_password(password)))
     return user_id
 
 
-def authenticate(cur, phone, password):
-    cur.execute("SELECT id, password_hash FROM users WHERE phone = %s", (phone,))
+def authenticate(cur, vault, phone, password):
+    cur.execute("SELECT id, password_hash FROM users WHERE phone_lookup = %s", (vault.lookup_key(phone),))
     row = cur.fetchone()
     if row is None:
         passwords.verify(_DUMMY_HASH, password)
@@ -59,12 +48,34 @@ def authenticate(cur, phone, password):
     return user_id
 
 
-def profile(cur, user_id):
-    cur.execute("SELECT id, phone, created_at FROM users WHERE id = %s", (user_id,))
+KNOWN_SOURCE_DAYS = 90
+
+
+def remember_source(cur, user_id, source_key):
+    """The account signed in by password from this source: its password is always checked from there."""
+    cur.execute("INSERT INTO known_sources (user_id, source_key) VALUES (%s, %s) ON CONFLICT (user_id, source_key) "
+                "DO UPDATE SET last_seen = now()", (user_id, source_key))
+
+
+def is_known_source(cur, user_id, source_key):
+    if user_id is None:
+        return False
+    cur.execute("SELECT 1 FROM known_sources WHERE user_id = %s AND source_key = %s AND "
+                "last_seen > now() - %s * interval '1 day'", (user_id, source_key, KNOWN_SOURCE_DAYS))
+    return cur.fetchone() is not None
+
+
+def purge_sources(cur):
+    cur.execute("DELETE FROM known_sources WHERE last_seen < now() - %s * interval '1 day'", (KNOWN_SOURCE_DAYS,))
+
+
+def profile(cur, vault, user_id):
+    """The account as its owner sees it: the phone in full (opened from its ciphertext)."""
+    cur.execute("SELECT id, phone_sealed, created_at FROM users WHERE id = %s", (user_id,))
     row = cur.fetchone()
     if row is None:
         raise NotFound("user_not_found", {"user_id": "user_unknown"})
-    return {"id": row[0], "phone": row[1], "created_at": row[2], "roles": roles.of(cur, row[0])}
+    return {"id": row[0], "phone": vault.open(row[1], row[0]), "created_at": row[2], "roles": roles.of(cur, row[0])}
 
 
 def masked_name(name):
@@ -76,14 +87,14 @@ def masked_name(name):
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def find_by_phone(cur, phone):
+def find_by_phone(cur, vault, phone):
     """The account with exactly this (normalized) phone, as an admin picks it: masked phone and name,
     whether real-name verified, roles; [] when none."""
     cur.execute("SELECT u.id, u.created_at, (SELECT real_name FROM verifications v WHERE v.user_id = u.id AND "
-                "v.status = 'approved' LIMIT 1) FROM users u WHERE u.phone = %s", (phone,))
+                "v.status = 'approved' LIMIT 1) FROM users u WHERE u.phone_lookup = %s", (vault.lookup_key(phone),))
     found = []
     for user_id, created_at, real_name in cur.fetchall():
-        found.append({"id": user_id, "phone": f"{phone[:3]}****{phone[-4:]}", "real_name": masked_name(real_name),
+        found.append({"id": user_id, "phone": phones.masked(phone), "real_name": masked_name(real_name),
                       "verified": real_name is not None, "roles": roles.of(cur, user_id), "created_at": created_at})
     return found
 

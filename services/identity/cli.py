@@ -18,18 +18,23 @@ from kepu_common.errors import KepuError, problem_of, render
 from kepu_common.migrations import apply_migrations
 from kepu_common.outbox import OutboxWriter
 from services.identity import accounts, passwords, phones, roles
+from services.identity.dependencies import read_secret
+from services.identity.phone_vault import PhoneVault
 
 
-def create_admin(database_url, phone, password):
+def create_admin(database_url, phone, password, secret_key_file=None):
+    """secret_key_file: identity's secret (phones are found by its keyed HMAC); by default the service's own,
+    IDENTITY_SECRET_KEY_FILE or the config's default."""
     phone = phones.normalize(phone)
+    vault = PhoneVault(read_secret(secret_key_file or service_config("identity")["IDENTITY"]["secret_key_file"]))
     apply_migrations(database_url, ROOT / "services" / "identity" / "migrations")
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        user_id = accounts.user_id_of(cur, phone)
+        user_id = accounts.user_id_of(cur, vault, phone)
         if user_id is None:
             passwords.check_policy(password, phone)
-            user_id = accounts.create(cur, phone, password)
+            user_id = accounts.create(cur, vault, phone, password)
             OutboxWriter("identity").add(cur, "user_registered", user_id=user_id,
-                                         registered_at=accounts.profile(cur, user_id)["created_at"].isoformat())
+                                         registered_at=accounts.profile(cur, vault, user_id)["created_at"].isoformat())
         if roles.grant(cur, user_id, "platform_admin", "", None, "granted by the create-admin command"):
             OutboxWriter("identity").add(cur, "role_granted", user_id=user_id, role="platform_admin", scope="",
                                          actor_id=None)

@@ -1,6 +1,6 @@
 """Who belongs where: organization members, and the communicators of an area. Plain functions over a cursor."""
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.identity import areas, phones, roles
+from services.identity import areas, roles
 
 AREA_ROLES = ("district_admin", "street_admin")
 
@@ -113,8 +113,8 @@ def _page(rows, page, page_size):
 
 def org_members(cur, org_id, page=1, page_size=20):
     cur.execute(
-        f"SELECT u.id, u.phone, u.created_at, m.joined_at, v.status, v.real_name, v.communicator_type, v.region_code, "
-        f"v.township_code "
+        f"SELECT u.id, u.phone_masked, u.created_at, m.joined_at, v.status, v.real_name, v.communicator_type, "
+        f"v.region_code, v.township_code "
         f"FROM memberships m JOIN users u ON u.id = m.user_id {_LATEST} "
         f"WHERE m.org_id = %s ORDER BY m.joined_at, u.id LIMIT %s OFFSET %s",
         (org_id, page_size + 1, (page - 1) * page_size))
@@ -155,8 +155,8 @@ def area_communicators(cur, area_code, page=1, page_size=20, sort="registered_at
     where, args = _area_where(area_code, registered_from, registered_to)
     cur.execute(f"SELECT count(*) FROM verifications v JOIN users u ON u.id = v.user_id WHERE {where}", args)
     total = cur.fetchone()[0]
-    select = ("SELECT u.id, u.phone, u.created_at, v.decided_at, v.real_name, v.communicator_type, v.region_code, "
-              "v.township_code, o.name "
+    select = ("SELECT u.id, u.phone_masked, u.created_at, v.decided_at, v.real_name, v.communicator_type, "
+              "v.region_code, v.township_code, o.name "
               "FROM verifications v JOIN users u ON u.id = v.user_id "
               "LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN organizations o ON o.id = m.org_id ")
     keys = ("user_id", "phone", "registered_at", "verified_at", "real_name", "communicator_type", "region_code",
@@ -175,7 +175,7 @@ def area_communicators(cur, area_code, page=1, page_size=20, sort="registered_at
 
 
 def _shape(row):
-    row["phone"] = phones.masked(row["phone"])
+    # row["phone"] is users.phone_masked already
     if row.get("region_code"):
         row["region"] = areas.describe(row.get("township_code") or row["region_code"])["full_name"]
     row["shares"] = None  # joined in from the metrics service once it counts shares

@@ -10,7 +10,7 @@ from kepu_common import filetypes, regions
 from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kepu_common.messages import label
 from kepu_common.supervising import chosen_under, directory_filter
-from services.identity import areas, members, org_names, roles
+from services.identity import areas, members, org_names, phones, roles
 from services.identity.digits import ascii_digits
 
 SUBJECT_TYPE = "organization"
@@ -54,7 +54,7 @@ def is_verified_communicator(cur, user_id):
     return "communicator" in roles.names(roles.of(cur, user_id))
 
 
-def register(cur, user_id, data, licence_type):
+def register(cur, vault, user_id, data, licence_type):
     if not is_verified_communicator(cur, user_id):
         raise Forbidden("verify_before_registering_org", details={"required_roles": ["communicator"]})
     region = areas.division(data["region_code"])
@@ -71,17 +71,21 @@ def register(cur, user_id, data, licence_type):
     org_id = uuid.uuid4()
     cur.execute(
         "INSERT INTO organizations (id, name, name_key, category, region_code, region_path, parent_id, licence_key, "
-        "contact_name, contact_phone, registrant_id, status) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending')",
+        "contact_name, contact_phone_sealed, contact_phone_masked, registrant_id, status) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending')",
         (org_id, data["name"], org_names.search_key(data["name"]), data["category"], region["code"],
          regions.path(region["code"]), data.get("parent_id"),
-         data["licence_key"], data["contact_name"], data["contact_phone"], user_id),
+         data["licence_key"], data["contact_name"], vault.seal(contact_phone, org_id), phones.masked(contact_phone),
+         user_id),
     )
     snapshot = {"name": data["name"], "category": data["category"],
                 "category_label": label("org_category", data["category"]),
                 "region": region["full_name"], "region_code": region["code"],
                 "parent_id": str(data.get("parent_id") or ""),
-                "contact_name": data["contact_name"], "contact_phone": data["contact_phone"],
+                "contact_name": data["contact_name"],
+                # the review snapshot travels in an event and stays in review's database: the phone masked (the
+                # reviewer checks the licence and the name; the full number stays sealed in identity)
+                "contact_phone": phones.masked(contact_phone),
                 "licence_key": data["licence_key"],
                 # what the review UI previews: the bucket by purpose, never a URL (those expire)
                 "files": [{"label": "营业执照", "purpose": "licences", "key": data["licence_key"],

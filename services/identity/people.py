@@ -7,7 +7,7 @@ person's organization, and the admins of a 科协 (a city, county or provincial 
 commendations) whose region contains the person see the full name and the phone masked (138****1234).
 Plain functions over a cursor; masked() is pure.
 """
-from services.identity import phones, roles
+from services.identity import roles
 
 # organizations whose admins act for their region's communicators (the 科协 that commend them)
 CAST_CATEGORIES = ("provincial_cast", "city_cast", "county_cast")
@@ -54,7 +54,7 @@ def read(cur, user_ids, actor_id=None):
     if not user_ids:
         return []
     cur.execute(
-        "SELECT DISTINCT ON (v.user_id) v.user_id, v.real_name, v.region_path, m.org_id, u.phone "
+        "SELECT DISTINCT ON (v.user_id) v.user_id, v.real_name, v.region_path, m.org_id, u.phone_masked "
         "FROM verifications v JOIN users u ON u.id = v.user_id LEFT JOIN memberships m ON m.user_id = v.user_id "
         "WHERE v.user_id = ANY(%s::uuid[]) AND v.status = 'approved' ORDER BY v.user_id, v.decided_at DESC",
         (sorted({str(u) for u in user_ids}),))
@@ -65,5 +65,5 @@ def read(cur, user_ids, actor_id=None):
         full = concerns(everyone, area_codes, org_ids, person)
         found.append({"user_id": person["user_id"], "masked_name": masked(person["real_name"]),
                       "real_name": person["real_name"] if full else None,
-                      "phone": phones.masked(person["phone"]) if full else None})
+                      "phone": person["phone"] if full else None})
     return found

@@ -26,39 +26,60 @@ SMS_PER_ADDRESS = Policy("sms-ip", 300, 3600, "too_many_attempts")
 SMS_PER_ADDRESS_DAILY = Policy("sms-ip-day", 1000, 86400, "too_many_attempts")
 
 # Sign-in by password: only failures count, a correct password never does. Guesses are limited per
-# account and source and per source; an account guessed at from many sources is slowed, never locked,
-# and signing in by SMS code does not look at any of these (docs/operations.md, "Signing in").
+# account and source and per source; a refused try counts against its source too. An account guessed at from
+# many sources is slowed for unknown sources only: one *failure* per window (a refused try takes no turn), while
+# a source the account signed in from before (known_sources) always has its password checked. Signing in by
+# SMS code does not look at any of these (docs/operations.md, "Signing in").
+#
+# Keys never hold a phone: `phone_key` is phone_vault.rate_key(phone), a keyed HMAC.
 FAILURES_PER_ACCOUNT_SOURCE = Policy("login-fail", 5, 900, "too_many_attempts")
 FAILURES_PER_SOURCE = Policy("login-fail-ip", 100, 900, "too_many_attempts")
 FAILURES_PER_ACCOUNT = Policy("login-fail-account", 20, 900, "too_many_attempts")
 SLOWED_ACCOUNT = Policy("login-slow", 1, 30, "sign_in_slowed")
 
 
-def sms_checks(phone, client_ip):
+def sms_checks(phone_key, client_ip):
     """(policy, key) pairs an SMS code request counts under."""
-    return [(SMS_PER_PHONE, f"sms:{phone}"), (SMS_PER_PHONE_HOURLY, f"sms-hour:{phone}"),
+    return [(SMS_PER_PHONE, f"sms:{phone_key}"), (SMS_PER_PHONE_HOURLY, f"sms-hour:{phone_key}"),
             (SMS_PER_ADDRESS, f"sms-ip:{client_ip}"), (SMS_PER_ADDRESS_DAILY, f"sms-ip-day:{client_ip}")]
 
 
-def password_gates(phone, client_ip):
+def password_gates(phone_key, client_ip):
     """(policy, key) pairs whose failures, once at their limit, refuse a password before it is checked."""
-    return [(FAILURES_PER_ACCOUNT_SOURCE, f"login-fail:{phone}:{client_ip}"),
+    return [(FAILURES_PER_ACCOUNT_SOURCE, f"login-fail:{phone_key}:{client_ip}"),
             (FAILURES_PER_SOURCE, f"login-fail-ip:{client_ip}")]
 
 
-def failure_counters(phone, client_ip):
+def failure_counters(phone_key, client_ip):
     """(policy, key) pairs a wrong password (or an unknown phone) counts under."""
-    return password_gates(phone, client_ip) + [(FAILURES_PER_ACCOUNT, f"login-fail-account:{phone}")]
+    return password_gates(phone_key, client_ip) + [(FAILURES_PER_ACCOUNT, f"login-fail-account:{phone_key}")]
 
 
-def account_slowdown(phone):
-    """(threshold policy and key, slowdown policy and key): past the threshold, one password try per window."""
-    return (FAILURES_PER_ACCOUNT, f"login-fail-account:{phone}"), (SLOWED_ACCOUNT, f"login-slow:{phone}")
+def refusal_counters(client_ip):
+    """What a refused password try counts under: its source (an address hammering a slowed account or its own
+    limit is soon refused for every account), never the account's turn."""
+    return [(FAILURES_PER_SOURCE, f"login-fail-ip:{client_ip}")]
 
 
-def after_password_reset(phone):
+def account_slowdown(phone_key):
+    """(threshold policy and key, slowdown policy and key): past the threshold, one failure per window from
+    sources the account does not know."""
+    return (FAILURES_PER_ACCOUNT, f"login-fail-account:{phone_key}"), (SLOWED_ACCOUNT, f"login-slow:{phone_key}")
+
+
+def after_password_reset(phone_key):
     """The counters a password reset clears: the owner proved the phone is theirs."""
-    return [f"login-fail-account:{phone}", f"login-slow:{phone}"]
+    return [f"login-fail-account:{phone_key}", f"login-slow:{phone_key}"]
+
+
+def password_try(slowed, known_source, turn_taken):
+    """What to do with a password try that passed the gates: "check" it or "refuse" it unchecked.
+
+    A source the account knows is always checked (its owner is never kept out by strangers' guesses); on a slowed
+    account an unknown source is checked only while no failure took the window's turn."""
+    if not slowed or known_source or not turn_taken:
+        return "check"
+    return "refuse"
 
 
 def window_start(policy, now):
@@ -127,11 +148,24 @@ def record_all(cur, checks, now=None):
                     (key, window_start(policy, now)))
 
 
-def slow_down_if_guessed_at(cur, phone, now=None):
-    """Past the account's failure threshold, each password try waits its turn (one per SLOWED_ACCOUNT window)."""
-    (threshold, threshold_key), (slowed, slowed_key) = account_slowdown(phone)
-    if count(cur, threshold, threshold_key, now) >= threshold.limit:
-        hit(cur, slowed, slowed_key, now)
+def slowdown_state(cur, phone_key, now=None):
+    """(slowed, turn_taken, seconds until the turn frees) for the account's password tries."""
+    now = now or datetime.now(timezone.utc)
+    (threshold, threshold_key), (slowed, slowed_key) = account_slowdown(phone_key)
+    if count(cur, threshold, threshold_key, now) < threshold.limit:
+        return False, False, None
+    taken = count(cur, slowed, slowed_key, now)
+    return True, taken >= slowed.limit, at_limit(slowed, taken, window_start(slowed, now), now)
+
+
+def slowed_refusal(seconds):
+    return refusal(SLOWED_ACCOUNT, seconds)
+
+
+def take_turn(cur, phone_key, now=None):
+    """A failure on a slowed account from an unknown source takes the window's turn."""
+    _, (slowed, slowed_key) = account_slowdown(phone_key)
+    record_all(cur, [(slowed, slowed_key)], now)
 
 
 def clear(cur, keys):

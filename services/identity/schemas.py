@@ -5,7 +5,9 @@ blueprints (auth, me, orgs, admin, regions) validate HTTP bodies and generate th
 the same classes. A `…Call` schema adds what only the gateway knows (the client's address) to the
 public request it extends. Enumerations come from kepu_common.contracts, labels from the catalogues.
 """
-from marshmallow import Schema, fields, validate
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from kepu_common.contracts import COMMUNICATOR_TYPES, ORG_CATEGORIES
 from kepu_common.contracts import SUPERVISING_CATEGORIES
@@ -14,6 +16,21 @@ from kepu_common.schema_fields import Page, PageRequest, Timestamp  # noqa: F401
 from kepu_common.validation import coded
 from services.identity.digits import ascii_digits
 from services.identity.sms import PURPOSES
+
+# C0 and C1 control characters, DEL and the Unicode line and paragraph separators: no place in a name (they break
+# listings, exports, review screens and the SMS templates a name is put into)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(value):
+    if _CONTROL.search(value):
+        raise ValidationError(coded("control_character_refused"))
+
+
+def name_field(min_length, max_length, **kwargs):
+    """A name (real name, organization or unit name): a length and no control characters."""
+    return fields.String(required=True, validate=[validate.Length(min=min_length, max=max_length), one_line],
+                         **kwargs)
 
 SIX_DIGITS = r"^[0-9]{6}$"
 DIVISION_DIGITS = r"^[0-9]{6}([0-9]{3})?$"
@@ -199,11 +216,11 @@ class AuditEntrySchema(Schema):
 
 # --- communicator verification ---------------------------------------------------------------
 class VerificationRequest(Schema):
-    real_name = fields.String(required=True, validate=validate.Length(min=2, max=30))
+    real_name = name_field(2, 30)
     id_number = fields.String(required=True, metadata={
         "description": "18-character resident ID number; stored encrypted, shown masked"})
-    unit_name = fields.String(required=True, validate=validate.Length(min=2, max=100))
-    unit_address = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    unit_name = name_field(2, 100)
+    unit_address = name_field(2, 200)
     communicator_type = fields.String(required=True, validate=validate.OneOf(COMMUNICATOR_TYPES), metadata={
         "description": "individual 个人用户, district_admin 区县级管理员, street_admin 乡镇街道管理员"})
     region_code = division_code(required=True)
@@ -225,14 +242,13 @@ def _category_label(org):
 
 
 class OrgRequest(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=2, max=100),
-                         metadata={"description": "as on the official seal"})
+    name = name_field(2, 100, metadata={"description": "as on the official seal"})
     category = fields.String(required=True, validate=validate.OneOf(ORG_CATEGORIES))
     region_code = region_code(required=True)
     parent_id = fields.UUID(load_default=None, allow_none=True)
     licence_key = fields.String(required=True, validate=validate.Length(max=300),
                                 metadata={"description": "from POST /orgs/licence"})
-    contact_name = fields.String(required=True, validate=validate.Length(min=2, max=30))
+    contact_name = name_field(2, 30)
     contact_phone = fields.String(required=True)
 
 
@@ -378,8 +394,8 @@ class OrgApplicationSchema(Schema):
 
 
 class VerificationChangeRequest(Schema):
-    unit_name = fields.String(load_default=None, validate=validate.Length(min=2, max=100))
-    unit_address = fields.String(load_default=None, validate=validate.Length(min=2, max=200))
+    unit_name = fields.String(load_default=None, validate=[validate.Length(min=2, max=100), one_line])
+    unit_address = fields.String(load_default=None, validate=[validate.Length(min=2, max=200), one_line])
     township_code = Digits(load_default=None, allow_none=True, validate=validate.Regexp(
         r"^[0-9]{9}$", error=coded("township_code_format")),
         metadata={"description": "a township under the verified county (or city without counties)"})

@@ -10,7 +10,7 @@ from nameko.timer import timer
 
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
-from kepu_common.errors import Forbidden, NotFound, Unauthorized
+from kepu_common.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from kepu_common.log_context import current_locale
 from kepu_common.messages import DEFAULT_LOCALE
 from kepu_common.rpc import rpc
@@ -60,22 +60,29 @@ class IdentityService(PlatformService):
     # --- accounts and tokens ---------------------------------------------------------------
     @rpc
     def request_sms_code(self, request):
+        """A code by SMS. Counted first, answered alike: the answer never tells whether the phone is registered
+        (a code goes only where its purpose fits: login and reset to an account, register to a new phone)."""
         data = SmsCodeCall().load(request)
         phone = phones.normalize(data["phone"])
+        vault = self.settings.phone_vault
+        if getattr(self.sms_gateway, "open", False):  # the provider failed just now: refused alike for every phone
+            raise sms.sms_unavailable()
         with self.db, self.db.cursor() as cur:
-            registered = accounts.user_id_of(cur, phone) is not None
-        if data["purpose"] == "register" and registered:
-            raise accounts.phone_taken()
-        if data["purpose"] in sms.ACCOUNT_PURPOSES and not registered:
-            raise accounts.phone_unknown()
+            rate_limits.hit_all(cur, rate_limits.sms_checks(vault.rate_key(phone), data["client_ip"]))
         with self.db, self.db.cursor() as cur:
-            rate_limits.hit_all(cur, rate_limits.sms_checks(phone, data["client_ip"]))
-        with self.db, self.db.cursor() as cur:
-            code = sms.issue(cur, self.settings.secret, phone, data["purpose"])
-        self.sms_gateway.send(phone, code, data["purpose"])
+            registered = accounts.user_id_of(cur, vault, phone) is not None
+            wanted = registered if data["purpose"] in sms.ACCOUNT_PURPOSES else not registered
+            code = sms.issue(cur, self.settings.secret, vault, phone, data["purpose"]) if wanted else None
         answer = {"phone": phones.masked(phone), "expires_in": int(sms.CODE_TTL.total_seconds())}
-        if self.settings.sms_debug_echo:
-            answer["debug_code"] = code
+        if code is not None:
+            try:
+                self.sms_gateway.send(phone, code, data["purpose"])
+            except sms.SmsRecipientRefused:
+                pass  # this phone cannot get it now (logged masked); answered alike, as for any phone
+            except sms.SmsError:
+                raise sms.sms_unavailable() from None
+            if self.settings.sms_debug_echo:
+                answer["debug_code"] = code
         return SmsCodeSentSchema().dump(answer)
 
     @rpc
@@ -83,35 +90,53 @@ class IdentityService(PlatformService):
         data = RegisterCall().load(request)
         phone = phones.normalize(data["phone"])
         passwords.check_policy(data["password"], phone)
+        vault = self.settings.phone_vault
         with self.db, self.db.cursor() as cur:
-            if accounts.user_id_of(cur, phone) is not None:
-                raise accounts.phone_taken()
-            # committed on its own, so a wrong code counts as a try even though registration fails
-            matched = sms.check(cur, self.settings.secret, phone, "register", data["code"])
+            # the code first: a registered phone never gets a register code, so its answer is sms_code_missing,
+            # as for any phone that asked for none (committed on its own, so a wrong code counts as a try)
+            matched = sms.check(cur, self.settings.secret, vault, phone, "register", data["code"])
         if not matched:
             raise sms.wrong_code()
         with self.db, self.db.cursor() as cur:
-            user_id = accounts.create(cur, phone, data["password"])
+            user_id = accounts.create(cur, vault, phone, data["password"])
+            if data["client_ip"] != "unknown":
+                accounts.remember_source(cur, user_id, vault.source_key(data["client_ip"]))
             issued = self.settings.tokens.issue(cur, user_id, [])
-            user = accounts.profile(cur, user_id)
+            user = accounts.profile(cur, vault, user_id)
             self.outbox.add(cur, "user_registered", user_id=user_id, registered_at=user["created_at"].isoformat())
         return SignedInSchema().dump({"user": user, "tokens": issued})
 
     @rpc
     def login(self, request):
-        """Password sign-in under rate_limits' policy: failures count, per account+source, source and account."""
+        """Password sign-in under rate_limits' policy: failures count, per account+source, source and account;
+        a refused try counts against its source only, and a source the account knows is always checked."""
         data = LoginCall().load(request)
         phone = phones.normalize(data["phone"])
+        vault = self.settings.phone_vault
+        phone_key, client_ip = vault.rate_key(phone), data["client_ip"]
+        source_key = vault.source_key(client_ip)
+        refused = slowed = known = None
         with self.db, self.db.cursor() as cur:
-            rate_limits.check_all(cur, rate_limits.password_gates(phone, data["client_ip"]))
-            rate_limits.slow_down_if_guessed_at(cur, phone)
+            try:
+                rate_limits.check_all(cur, rate_limits.password_gates(phone_key, client_ip))
+                slowed, turn_taken, wait = rate_limits.slowdown_state(cur, phone_key)
+                known = slowed and accounts.is_known_source(cur, accounts.user_id_of(cur, vault, phone), source_key)
+                if rate_limits.password_try(slowed, known, turn_taken) == "refuse":
+                    raise rate_limits.slowed_refusal(wait)
+            except RateLimited as refusal:  # counted against the source, committed with this transaction
+                rate_limits.record_all(cur, rate_limits.refusal_counters(client_ip))
+                refused = refusal
+        if refused is not None:
+            raise refused
         try:
             with self.db, self.db.cursor() as cur:
-                user_id = accounts.authenticate(cur, phone, data["password"])
-                return self._signed_in(cur, user_id)
+                user_id = accounts.authenticate(cur, vault, phone, data["password"])
+                return self._signed_in(cur, user_id, client_ip)
         except Unauthorized:
             with self.db, self.db.cursor() as cur:
-                rate_limits.record_all(cur, rate_limits.failure_counters(phone, data["client_ip"]))
+                rate_limits.record_all(cur, rate_limits.failure_counters(phone_key, client_ip))
+                if slowed and not known:
+                    rate_limits.take_turn(cur, phone_key)
             raise
 
     @rpc
@@ -121,7 +146,7 @@ class IdentityService(PlatformService):
         phone = phones.normalize(data["phone"])
         user_id = self._consume_code(phone, "login", data["code"])
         with self.db, self.db.cursor() as cur:
-            return self._signed_in(cur, user_id)
+            return self._signed_in(cur, user_id, data["client_ip"])
 
     @rpc
     def reset_password(self, request):
@@ -133,20 +158,29 @@ class IdentityService(PlatformService):
         with self.db, self.db.cursor() as cur:
             accounts.set_password(cur, user_id, data["password"])
             tokens.revoke_all(cur, user_id)
-            rate_limits.clear(cur, rate_limits.after_password_reset(phone))
-            return self._signed_in(cur, user_id)
+            rate_limits.clear(cur, rate_limits.after_password_reset(self.settings.phone_vault.rate_key(phone)))
+            return self._signed_in(cur, user_id, data["client_ip"])
 
     def _consume_code(self, phone, purpose, code):
-        """The account's id once its live code for purpose matches; a wrong code is committed as a try."""
+        """The account's id once its live code for purpose matches; a wrong code is committed as a try. Codes
+        for these purposes go only to registered phones, so any other phone meets sms_code_missing (nothing
+        tells it is not registered)."""
+        vault = self.settings.phone_vault
         with self.db, self.db.cursor() as cur:
-            user_id = accounts.existing_user_id(cur, phone)
-            matched = sms.check(cur, self.settings.secret, phone, purpose, code)
+            matched = sms.check(cur, self.settings.secret, vault, phone, purpose, code)
+            user_id = accounts.user_id_of(cur, vault, phone) if matched else None
         if not matched:
             raise sms.wrong_code()
+        if user_id is None:  # the account went away after its code was sent
+            raise sms.code_missing()
         return user_id
 
-    def _signed_in(self, cur, user_id):
-        user = accounts.profile(cur, user_id)
+    def _signed_in(self, cur, user_id, client_ip=None):
+        """{user, tokens}; a sign-in from client_ip (by password, code or registration) makes it a source the
+        account knows, whose password tries strangers' guesses never hold up (rate_limits.password_try)."""
+        if client_ip and client_ip != "unknown":
+            accounts.remember_source(cur, user_id, self.settings.phone_vault.source_key(client_ip))
+        user = accounts.profile(cur, self.settings.phone_vault, user_id)
         issued = self.settings.tokens.issue(cur, user_id, roles.names(user["roles"]))
         return SignedInSchema().dump({"user": user, "tokens": issued})
 
@@ -163,7 +197,7 @@ class IdentityService(PlatformService):
                 tokens.mark_used(cur, data["refresh_token"])
                 issued = self.settings.tokens.issue(cur, found["user_id"], roles.names(roles.of(cur, found["user_id"])),
                                                     found["family_id"])
-                user = accounts.profile(cur, found["user_id"])
+                user = accounts.profile(cur, self.settings.phone_vault, found["user_id"])
         if verdict != tokens.LIVE:
             raise tokens.invalid()
         # the same shape as login and register: {user, tokens}
@@ -178,7 +212,7 @@ class IdentityService(PlatformService):
     @rpc
     def me(self, user_id):
         with self.db, self.db.cursor() as cur:
-            user = accounts.profile(cur, user_id)
+            user = accounts.profile(cur, self.settings.phone_vault, user_id)
             user["verification"] = verification.latest(cur, user_id)
             user["organization"] = members.belongs_to(cur, user_id)
             user["administers"] = members.administers(cur, user_id)
@@ -293,7 +327,7 @@ class IdentityService(PlatformService):
         licence_type = organizations.check_licence(self.storage, self.storage.bucket("licences"), user_id,
                                                    data["licence_key"])
         with self.db, self.db.cursor() as cur:
-            registered = organizations.register(cur, user_id, data, licence_type)
+            registered = organizations.register(cur, self.settings.phone_vault, user_id, data, licence_type)
             snapshot = registered["snapshot"]
             self.outbox.add(cur, "org_registered", org_id=registered["id"], registrant_id=user_id,
                             name=data["name"], category=data["category"], region_code=snapshot["region_code"])
@@ -375,7 +409,7 @@ class IdentityService(PlatformService):
         phone = phones.normalize(data["phone"])
         with self.db, self.db.cursor() as cur:
             roles.require_platform_admin(cur, actor_id)
-            return UserHitSchema(many=True).dump(accounts.find_by_phone(cur, phone))
+            return UserHitSchema(many=True).dump(accounts.find_by_phone(cur, self.settings.phone_vault, phone))
 
     @timer(interval=3600)
     def housekeeping(self):
@@ -383,6 +417,7 @@ class IdentityService(PlatformService):
         with self.db, self.db.cursor() as cur:
             rate_limits.purge(cur)
             sms.purge(cur)
+            accounts.purge_sources(cur)
             tokens.purge(cur)
             bucket = self.storage.bucket("licences")
             day_ago = datetime.now(timezone.utc) - timedelta(days=1)

@@ -21,9 +21,13 @@ _HIDDEN = re.compile(r"[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u20
 
 
 # --- names -----------------------------------------------------------------------------------------
+def has_hidden_characters(name):
+    return bool(_HIDDEN.search(name)) or any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name)
+
+
 def check_name(name, field="name"):
     """A community name: no control or invisible characters, not blank; returns it trimmed."""
-    if _HIDDEN.search(name) or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+    if has_hidden_characters(name):
         raise InvalidInput("name_has_control_characters", {field: "control_characters"})
     trimmed = name.strip()
     if not trimmed:

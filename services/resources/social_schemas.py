@@ -1,16 +1,24 @@
 """Requests and replies of the social half (communities, posts, comments, favorites, channels): the
 resources service loads and dumps with them, and the gateway's communities blueprint uses the same classes
 for HTTP and OpenAPI."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from kepu_common.schema_fields import Page, PageRequest, Timestamp
+from kepu_common.validation import coded
 from services.resources import social_rules
 
 REGION_CODE = validate.Regexp(r"^\d{6}$")
 
 
+def no_control_characters(value):
+    """A name refuses control and invisible characters at the schema (social_rules.check_name checks again)."""
+    if social_rules.has_hidden_characters(value):
+        raise ValidationError(coded("control_character_refused"))
+
+
 class CommunityRequest(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=30), metadata={"description": "社团名称"})
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=30), no_control_characters],
+                         metadata={"description": "社团名称"})
     intro = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={"description": "简介"})
     rules = fields.String(required=True, validate=validate.Length(min=1, max=2000),
                           metadata={"description": "内容发布规则, shown on the community's home"})

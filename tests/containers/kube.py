@@ -75,8 +75,9 @@ def secret(values):
 
 
 @contextmanager
-def kube_platform(images, amqp_uri, rabbit_api, database_server, workdir, **settings):
-    """The kepu Deployments of deploy/k8s played by podman on this host, on infrastructure() of their own."""
+def kube_platform(images, amqp_uri, rabbit_api, database_server, workdir, sms=None, **settings):
+    """The kepu Deployments of deploy/k8s played by podman on this host, on infrastructure() of their own.
+    sms: the kepu-sms Secret's values (TENCENT_SMS_*; identity runs as production and refuses to start without)."""
     with infrastructure(images, amqp_uri, rabbit_api, database_server, workdir, **settings) as platform:
         workdir, tag, env, ports = Path(workdir), platform.tag, platform.env, platform.ports
         config = documents("configmap")[0]
@@ -86,12 +87,14 @@ def kube_platform(images, amqp_uri, rabbit_api, database_server, workdir, **sett
         config["data"].update({key: str(value) for key, value in settings.items()})
         config_path = workdir / "configmap.yaml"
         config_path.write_text(yaml.safe_dump(config))
-        secrets = {"kepu-secrets": f"kepu-secrets-{tag}", "kepu-databases": f"kepu-databases-{tag}"}
+        secrets = {"kepu-secrets": f"kepu-secrets-{tag}", "kepu-databases": f"kepu-databases-{tag}",
+                   "kepu-sms": f"kepu-sms-{tag}"}
         values = {
             "kepu-secrets": {"AMQP_URI": env["AMQP_URI"], "S3_ACCESS_KEY": env["S3_ACCESS_KEY"],
                              "S3_SECRET_KEY": env["S3_SECRET_KEY"]},
             "kepu-databases": {f"{service}-database-url": platform.database_url(service)
                                for service in devstack.SERVICES},
+            "kepu-sms": dict(sms or {}),
         }
         for name, podman_name in secrets.items():
             path = workdir / f"{name}.json"

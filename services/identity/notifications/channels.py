@@ -25,7 +25,7 @@ from kepu_common.observability import Observability
 from kepu_common.rpc_client import RpcClient
 from services.identity import phones
 from services.identity.notifications.rules import QuietHours
-from services.identity.sms import ConsoleSender, sender_from_config
+from services.identity.sms import ConsoleSender, check_sender_allowed, sender_from_config
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,10 @@ NOTICE_SENDERS = {"console": lambda settings: ConsoleNoticeSender(), "file": Fil
 PUSH_CHANNELS = {}  # name -> class with send(user_id, notification); none yet
 
 
-def notice_sender_from_config(name, settings=None):
+def notice_sender_from_config(name, settings=None, identity=None):
     if name in NOTICE_SENDERS:
         return NOTICE_SENDERS[name](settings or {})
-    sender = sender_from_config(name)  # a carrier's sender registered in services.identity.sms.SENDERS
+    sender = sender_from_config(name, identity)  # a carrier's sender registered in services.identity.sms.SENDERS
     if not hasattr(sender, "send_notice"):
         raise ValueError(f"SMS sender {name!r} cannot send notifications (no send_notice)")
     return sender
@@ -78,10 +78,16 @@ class NotificationConfig:
         self.retention_days = int(settings.get("retention_days", 180))
         self.followup_recheck_seconds = float(settings.get("followup_recheck_seconds", 6 * 3600))
         sender = settings.get("sms_sender") or identity.get("sms_sender", "console")
-        if sender == "file" and identity.get("environment") == "production":
-            raise ValueError("the file SMS sender keeps full phone numbers: never in production")
-        self.sender = notice_sender_from_config(sender, settings)
+        check_sender_allowed(sender, identity.get("environment", "development"))
+        self.sender = notice_sender_from_config(sender, settings, identity)
         self.push = [PUSH_CHANNELS[name]() for name in settings.get("push_channels") or ()]
+        # the phones are sealed at rest (phone_vault): the sender opens them with identity's secret
+        self.phone_vault = None
+        if identity.get("secret_key_file"):
+            from services.identity.dependencies import read_secret
+            from services.identity.phone_vault import PhoneVault
+
+            self.phone_vault = PhoneVault(read_secret(identity["secret_key_file"]))
 
 
 class NotificationMetrics:

@@ -10,7 +10,6 @@ so a crash between its answer and our commit cannot make the phone ring twice at
 import logging
 from datetime import timedelta
 
-from services.identity import phones
 from services.identity.notifications import kinds, rules, sms_templates, store
 
 log = logging.getLogger(__name__)
@@ -35,12 +34,12 @@ def send_due(cur, config, metrics, now):
             store.sms_skipped(cur, sms["id"], "turned_off")
             count("skipped_turned_off")
             continue
-        phone = store.phone_of(cur, sms["user_id"])
-        if phone is None:
+        found = store.phone_of(cur, config.phone_vault, sms["user_id"])
+        if found is None:
             store.sms_skipped(cur, sms["id"], "no_account")
             count("skipped_no_account")
             continue
-        masked = phones.masked(phone)
+        phone, masked = found
         _, day_start = rules.shanghai_day(now)
         if not rules.under_ceiling(store.sent_since(cur, sms["user_id"], day_start), config.sms_daily_limit):
             store.sms_skipped(cur, sms["id"], "daily_limit", masked)

@@ -161,10 +161,11 @@ def claim_due_sms(cur, now, limit):
     return [dict(zip(_SMS, row)) for row in cur.fetchall()]
 
 
-def phone_of(cur, user_id):
-    cur.execute("SELECT phone FROM users WHERE id = %s", (str(user_id),))
+def phone_of(cur, vault, user_id):
+    """(the phone, opened from its ciphertext, and its masked form), or None when the account is gone."""
+    cur.execute("SELECT id, phone_sealed, phone_masked FROM users WHERE id = %s", (str(user_id),))
     row = cur.fetchone()
-    return row[0] if row else None
+    return (vault.open(row[1], row[0]), row[2]) if row else None
 
 
 def sent_since(cur, user_id, since):

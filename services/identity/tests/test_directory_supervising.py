@@ -39,8 +39,8 @@ def directory(start_service):
     for name, category, region in directory_rows():
         org_id = str(uuid.uuid4())
         sql(container, "INSERT INTO organizations (id, name, name_key, category, region_code, region_path, licence_key, "
-                       "contact_name, contact_phone, registrant_id, status) "
-                       "VALUES (%s, %s, %s, %s, %s, %s, 'licences/x', '李联络', '010-65000000', %s, 'approved')",
+                       "contact_name, contact_phone_sealed, contact_phone_masked, registrant_id, status) "
+                       "VALUES (%s, %s, %s, %s, %s, %s, 'licences/x', '李联络', '\\x00', '010****0000', %s, 'approved')",
             (org_id, name, search_key(name), category, region, regions.path(region), registrant))
         orgs.append({"id": org_id, "name": name, "category": category, "region_code": region,
                      "status": "verified"})  # as the activities service keeps it from org_verified

@@ -1,6 +1,7 @@
 """Notifications against real RabbitMQ and PostgreSQL: events published as their producers' relays publish them
 reach identity's consumers; redelivery writes nothing twice; an SMS provider outage delays SMS and loses none;
 the inbox pages, marks read, refuses what is not the reader's; preferences refuse unknown kinds."""
+import os
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -14,7 +15,9 @@ from kepu_common.contracts import make_event
 from kepu_common.errors import InvalidInput, NotFound
 from kepu_common.rpc import rpc
 from kepu_common.testing import publish_events, wait_for
+from services.identity.dependencies import read_secret
 from services.identity.notifications import channels, dispatch, rules
+from services.identity.phone_vault import PhoneVault
 from services.identity.service import IdentityService
 
 FAST = {"quiet_hours": "off", "sms_retry_base_seconds": 0.2, "sms_max_attempts": 4, "sms_daily_limit": 5}
@@ -55,10 +58,19 @@ def sql(container, statement, args=()):
         return cur.fetchall() if cur.description else None
 
 
+def phone_vault():
+    """Identity's phone keys under test (conftest's jwt_keys names the secret the services are given)."""
+    return PhoneVault(read_secret(os.environ["IDENTITY_SECRET_KEY_FILE"]))
+
+
+NEW_USER = ("INSERT INTO users (id, phone_lookup, phone_sealed, phone_masked, password_hash) "
+            "VALUES (%s, %s, %s, %s, 'x')")
+
+
 def person(container, phone=None, org_admin_of=None):
     user_id = uuid.uuid4()
     phone = phone or f"139{uuid.uuid4().int % 10**8:08d}"
-    sql(container, "INSERT INTO users (id, phone, password_hash) VALUES (%s, %s, 'x')", (str(user_id), phone))
+    sql(container, NEW_USER, (str(user_id), *phone_vault().columns(phone, user_id)))
     if org_admin_of:
         sql(container, "INSERT INTO user_roles (user_id, role, scope) VALUES (%s, 'org_admin', %s)",
             (str(user_id), str(org_admin_of)))
@@ -261,6 +273,7 @@ class Config:
         self.sms_max_attempts = 3
         self.sms_batch = 50
         self.sender = sender
+        self.phone_vault = phone_vault()
         self.__dict__.update(overrides)
 
 
@@ -287,7 +300,7 @@ def test_quiet_hours_hold_sms_until_eight_in_the_morning_shanghai_time(database)
     sender = FlakySender()
     user = str(uuid.uuid4())
     with database, database.cursor() as cur:
-        cur.execute("INSERT INTO users (id, phone, password_hash) VALUES (%s, '13800000001', 'x')", (user,))
+        cur.execute(NEW_USER, (user, *phone_vault().columns("13800000001", user)))
     night = datetime(2026, 9, 20, 23, 30, tzinfo=rules.SHANGHAI).astimezone(timezone.utc)
     queue_sms(database, user, night)
     assert run(database, Config(sender), night) == {"held_quiet_hours": 1}
@@ -303,7 +316,7 @@ def test_the_daily_ceiling_counts_the_shanghai_day(database):
     sender = FlakySender()
     user = str(uuid.uuid4())
     with database, database.cursor() as cur:
-        cur.execute("INSERT INTO users (id, phone, password_hash) VALUES (%s, '13800000002', 'x')", (user,))
+        cur.execute(NEW_USER, (user, *phone_vault().columns("13800000002", user)))
     morning = datetime(2026, 9, 21, 9, 0, tzinfo=rules.SHANGHAI)
     for _ in range(3):
         queue_sms(database, user, morning)

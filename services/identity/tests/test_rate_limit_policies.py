@@ -79,3 +79,24 @@ def test_a_count_read_before_the_attempt_refuses_at_the_limit():
     started = rate_limits.window_start(policy, NOW)
     assert rate_limits.at_limit(policy, 4, started, NOW) is None
     assert rate_limits.at_limit(policy, 5, started, NOW) == 900 - 42 + 1
+
+
+def test_a_known_source_is_always_checked_and_a_refusal_takes_no_turn():
+    assert rate_limits.password_try(slowed=False, known_source=False, turn_taken=False) == "check"
+    assert rate_limits.password_try(slowed=True, known_source=False, turn_taken=False) == "check"  # its turn
+    assert rate_limits.password_try(slowed=True, known_source=False, turn_taken=True) == "refuse"
+    assert rate_limits.password_try(slowed=True, known_source=True, turn_taken=True) == "check"  # the owner's address
+    # a refused try counts against its source only: never the account's turn or its failure count
+    assert rate_limits.refusal_counters("10.0.0.1") == [(rate_limits.FAILURES_PER_SOURCE, "login-fail-ip:10.0.0.1")]
+
+
+def test_counter_keys_take_the_phones_keyed_hash_never_the_phone(jwt_keys):
+    from services.identity.dependencies import read_secret
+    from services.identity.phone_vault import PhoneVault
+
+    vault = PhoneVault(read_secret(jwt_keys["secret_path"]))
+    phone_key = vault.rate_key("13800138000")
+    keys = [key for _, key in rate_limits.sms_checks(phone_key, "10.0.0.1") + rate_limits.failure_counters(
+        phone_key, "10.0.0.1")]
+    assert all("13800138000" not in key for key in keys) and phone_key in keys[0] and len(phone_key) == 32
+    assert vault.rate_key("13800138000") == phone_key != vault.rate_key("13800138001")

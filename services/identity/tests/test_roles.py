@@ -27,7 +27,9 @@ def test_cli_creates_an_admin_who_signs_in_with_the_role(identity, admin_id):
 
 
 def test_cli_command_line(identity):
-    env = {"DATABASE_URL": identity.config["DATABASE_URL"], "PATH": "/usr/bin:/bin"}
+    env = {"DATABASE_URL": identity.config["DATABASE_URL"], "PATH": "/usr/bin:/bin",
+           # identity's secret: phones are found by their keyed HMAC
+           "IDENTITY_SECRET_KEY_FILE": identity.config["IDENTITY"]["secret_key_file"]}
     result = subprocess.run([sys.executable, "-m", "services.identity.cli", "create-admin", "--phone", "13900000002",
                              "--password-stdin"], input="weak\n", capture_output=True, text=True, env=env)
     assert result.returncode == 2 and "too weak" in result.stderr

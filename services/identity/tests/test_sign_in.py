@@ -1,7 +1,9 @@
 """Signing in by SMS code, resetting a password by SMS code, and the guessing policy that locks no one out."""
+import time
+
 import pytest
 
-from kepu_common.errors import InvalidInput, NotFound, RateLimited, RuleBroken, Unauthorized
+from kepu_common.errors import InvalidInput, RateLimited, RuleBroken, Unauthorized
 from services.identity.tests.test_accounts import PASSWORD, call, codes, identity, register, sql  # noqa: F401
 
 NEW_PASSWORD = "science2027kepu"
@@ -35,12 +37,12 @@ def test_sign_in_code_wrong_expired_used_or_for_an_unknown_phone(identity):
     with pytest.raises(InvalidInput) as error:
         call(identity, "sms_login", {"phone": "13800150001", "code": code})
     assert codes(error) == {"code": "sms_code_expired"}
-    with pytest.raises(NotFound) as error:
-        call(identity, "request_sms_code", {"phone": "13700150009", "purpose": "login"})
-    assert (error.value.message, codes(error)) == ("phone_not_registered", {"phone": "phone_not_registered"})
-    with pytest.raises(NotFound) as error:
+    # an unknown phone: answered as any other, no code sent, and signing in meets "no code" as anyone would
+    assert call(identity, "request_sms_code", {"phone": "13700150009", "purpose": "login"}) == {
+        "phone": "137****0009", "expires_in": 300}
+    with pytest.raises(InvalidInput) as error:
         call(identity, "sms_login", {"phone": "13700150009", "code": "123456"})
-    assert codes(error) == {"phone": "phone_not_registered"}
+    assert codes(error) == {"code": "sms_code_missing"}
 
 
 def test_a_sign_in_code_works_once_and_gives_up_after_five_wrong_tries(identity):
@@ -78,9 +80,9 @@ def test_password_reset_by_sms_code(identity):
 
 
 def test_a_reset_for_an_unknown_phone_changes_nothing(identity):
-    with pytest.raises(NotFound) as error:
+    with pytest.raises(InvalidInput) as error:
         call(identity, "reset_password", {"phone": "13700150008", "code": "123456", "password": NEW_PASSWORD})
-    assert codes(error) == {"phone": "phone_not_registered"}
+    assert codes(error) == {"code": "sms_code_missing"}
     assert sql(identity, "SELECT count(*) FROM users") == [(0,)]
 
 
@@ -129,8 +131,9 @@ def test_an_account_guessed_at_from_everywhere_is_slowed_and_sms_and_reset_still
     for n in range(20):
         with pytest.raises(Unauthorized):
             call(identity, "login", {"phone": "13800150007", "password": "wrong1234", "client_ip": f"10.7.0.{n}"})
-    call(identity, "login", {"phone": "13800150007", "password": PASSWORD, "client_ip": "10.1.0.3"})  # its turn
-    with pytest.raises(RateLimited) as error:  # the next try waits its turn: slowed, not locked
+    with pytest.raises(Unauthorized):  # from an address the account does not know: a failure takes the turn
+        call(identity, "login", {"phone": "13800150007", "password": "wrong1234", "client_ip": "10.7.1.1"})
+    with pytest.raises(RateLimited) as error:  # the next unknown try waits its turn: slowed, not locked
         call(identity, "login", {"phone": "13800150007", "password": PASSWORD, "client_ip": "10.1.0.3"})
     assert error.value.message == "sign_in_slowed" and 0 < error.value.details["retry_after"] <= 31
     sql(identity, "DELETE FROM rate_limits WHERE key LIKE 'sms%%'")
@@ -139,3 +142,57 @@ def test_an_account_guessed_at_from_everywhere_is_slowed_and_sms_and_reset_still
     call(identity, "reset_password", {"phone": "13800150007", "password": NEW_PASSWORD,
                                       "code": code_for(identity, "13800150007", "reset_password")})
     assert call(identity, "login", {"phone": "13800150007", "password": NEW_PASSWORD, "client_ip": "10.1.0.3"})
+
+
+def _within_one_window(seconds, needed):
+    """Wait (never assert) until `needed` seconds fit before the current fixed window of `seconds` ends, so the
+    steps that follow share one window (rate_limits' windows are aligned to the clock)."""
+    left = seconds - time.time() % seconds
+    if left < needed:
+        time.sleep(left + 0.05)
+
+
+def _attempt(identity, phone, password, address):
+    try:
+        call(identity, "login", {"phone": phone, "password": password, "client_ip": address})
+        return "signed_in"
+    except Unauthorized:
+        return "wrong"
+    except RateLimited as error:
+        return error.message
+
+
+def test_strangers_guessing_never_keep_the_owner_out(identity):
+    """Issue 29's attack: 20 wrong passwords from a few addresses, then a steady stream of tries from another
+    address. Before: every try (refused ones too) took the account's one try per 30 s and the owner's correct
+    password met 429 for as long as the stream went on."""
+    phone = "13800150010"
+    _within_one_window(900, 120)  # the counters' 15-minute window holds the whole test
+    register(identity, phone)
+    assert _attempt(identity, phone, PASSWORD, "10.20.0.1") == "signed_in"  # the owner's usual address
+    for n in range(20):  # 4 addresses, 5 wrong passwords each
+        assert _attempt(identity, phone, "wrong1234", f"10.21.0.{n % 4}") == "wrong"
+    _within_one_window(30, 20)  # one turn's window holds the stream
+    stream = [_attempt(identity, phone, "wrong1234", "10.22.0.1") for _ in range(40)]  # 2 a second for 20 s
+    assert stream[0] == "wrong" and set(stream[1:]) == {"sign_in_slowed"}
+    # refused tries take no turn and count against their own address
+    assert sql(identity, "SELECT hits FROM rate_limits WHERE key = 'login-fail-ip:10.22.0.1'") == [(40,)]
+    assert sql(identity, "SELECT sum(hits) FROM rate_limits WHERE key LIKE 'login-slow:%%'") == [(1,)]
+    # the owner, from the address the account knows, signs in during the stream
+    assert _attempt(identity, phone, PASSWORD, "10.20.0.1") == "signed_in"
+    # from an address it does not know (the app on mobile data), once the stream's address spent its 5 failures
+    for _ in range(4):  # each 30 s window: the stream's first failure takes the turn
+        _within_one_window(30, 5)
+        sql(identity, "DELETE FROM rate_limits WHERE key LIKE 'login-slow:%%'")
+        assert _attempt(identity, phone, "wrong1234", "10.22.0.1") == "wrong"
+        assert _attempt(identity, phone, PASSWORD, "10.23.0.1") == "sign_in_slowed"
+    sql(identity, "DELETE FROM rate_limits WHERE key LIKE 'login-slow:%%'")
+    stream = [_attempt(identity, phone, "wrong1234", "10.22.0.1") for _ in range(20)]
+    assert set(stream) == {"too_many_attempts"}  # refused at its own gate: no turn taken
+    assert _attempt(identity, phone, PASSWORD, "10.23.0.1") == "signed_in"
+    # the stream's address has 64 failures and refusals; at 100 it is refused for every account
+    assert sql(identity, "SELECT hits FROM rate_limits WHERE key = 'login-fail-ip:10.22.0.1'") == [(64,)]
+    assert _attempt(identity, "13700150099", "guess1234", "10.22.0.1") == "wrong"  # another account: checked
+    for _ in range(35):  # refused tries at this account, counted against the address: 100
+        _attempt(identity, phone, "wrong1234", "10.22.0.1")
+    assert _attempt(identity, "13700150099", "guess1234", "10.22.0.1") == "too_many_attempts"
