@@ -6,6 +6,8 @@ webargs answers invalid input with 422 by default and flask-smorest documents th
 documented extension point (`ARGUMENTS_PARSER`), set here on the mixin every Blueprint shares, before any
 blueprint module is imported (the status is read when a view is decorated).
 """
+import json
+
 from apispec import BasePlugin
 from flask_smorest.arguments import ArgumentsMixin
 from webargs.flaskparser import FlaskParser
@@ -241,10 +243,53 @@ def finish(document):
             if isinstance(operation, dict) for tag in operation.get("tags", ())}
     document["tags"] = [{"name": area, "description": AREA_DESCRIPTIONS.get(area, area)}
                         for area in dict.fromkeys(AREAS.values()) if area in used]
+    document["info"].setdefault("description", INFO_DESCRIPTION)
+    document["info"].setdefault("contact", {"name": "Kepu platform", "url": "https://kepu.example.cn/"})
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    _actions_as_paths(document)
     _nullable_refs(document)
     _enums_as_components(document, schemas)
+    text = json.dumps(document["paths"]) + json.dumps({k: v for k, v in schemas.items()})
+    for name in UNUSED_CANDIDATES:
+        if name in schemas and f"#/components/schemas/{name}\"" not in text:
+            del schemas[name]
     return document
+
+
+INFO_DESCRIPTION = ("The Kepu platform's public HTTP API. Every error is one envelope "
+                    "`{\"error\": {code, message, fields, details, request_id}}` (docs/errors.md); generated clients: "
+                    "docs/api-clients.md.")
+UNUSED_CANDIDATES = ("PaginationMetadata",)  # flask-smorest's own, for a pagination the gateway does not use
+
+
+def _actions_as_paths(document):
+    """A path whose last segment is an `action` parameter of a few fixed verbs (/posts/{post_id}/{action}:
+    pin, hide…) collides in template routers with its siblings (/posts/{post_id}/like): each verb is
+    documented as its own path and operation (hideComment, pinPost…); the server's route is the same."""
+    paths = document.get("paths", {})
+
+    def is_action(parameter):
+        return parameter.get("in") == "path" and parameter.get("name") == "action"
+
+    for path in [p for p in paths if p.endswith("/{action}")]:
+        item = paths[path]
+        found = [p for p in item.get("parameters", []) if is_action(p)] + [
+            p for o in item.values() if isinstance(o, dict) for p in o.get("parameters", []) if is_action(p)]
+        verbs = found[0].get("schema", {}).get("enum") if found else None
+        if not verbs:
+            continue
+        del paths[path]
+        for verb in verbs:
+            copied = json.loads(json.dumps(item))
+            if "parameters" in copied:
+                copied["parameters"] = [p for p in copied["parameters"] if not is_action(p)]
+            for operation in (o for o in copied.values() if isinstance(o, dict)):
+                if "parameters" in operation:
+                    operation["parameters"] = [p for p in operation["parameters"] if not is_action(p)]
+                noun = operation.get("operationId", "").removeprefix("moderate")
+                operation["operationId"] = verb + noun
+                operation["summary"] = f"{verb}: " + operation.get("summary", "")
+            paths[path.removesuffix("{action}") + verb] = copied
 
 
 def _nullable_refs(node):
