@@ -78,6 +78,7 @@ def create_app(overrides=None):
 
     api = KepuApi(app, spec_kwargs={"servers": [{"url": "/"}], "extra_plugins": [smorest.DocumentedStatuses(),
                                                                          smorest.ApiContract()]})
+    api.ma_plugin.converter.add_attribute_function(smorest.described_mapping)
     build = api.spec.to_dict
     api.spec.to_dict = lambda: smorest.finish(build())  # area tags, nullable refs and enums (gateway/smorest.py)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

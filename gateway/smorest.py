@@ -190,6 +190,21 @@ FILE_TYPES = {".ics": "text/calendar", ".csv": "text/csv"}  # answers named by t
 RAW_BODY = {"type": "string", "format": "binary"}
 
 
+def described_mapping(self, field, ret, **kwargs):
+    """An apispec attribute function: a kepu_common.schema_fields.Described mapping is documented as its
+    schema's component (a reference, nullable the OpenAPI 3.0 way), not as a free-form object."""
+    schema = getattr(field, "described_by", None)
+    if schema is None:
+        return {}
+    ref = self.resolve_nested_schema(schema)
+    for key in ("type", "additionalProperties"):
+        ret.pop(key, None)
+    if field.allow_none:
+        ret.pop("nullable", None)
+        return {"allOf": [ref], "nullable": True}
+    return ref
+
+
 def operation_id(endpoint, method):
     key = f"{endpoint} {method.upper()}"
     if key in OPERATION_IDS:

@@ -10,7 +10,6 @@ What the journey needs but is not its subject (an organization through review, a
 published article) is set up with the plain HTTP helpers of the other journeys."""
 import importlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -179,9 +178,10 @@ def test_a_journey_through_the_generated_client(client_package, platform, make_t
     assert campaign.status_code == 201, campaign.text
     poster = uploaded(platform, token, png_bytes(), "activity_poster", "image/png", "海报.png")
     form = activity_form(campaign.json()["id"], org_id, "county_cast", poster, "昌平气象开放日（客户端）", region="110114")
-    published = eventually(lambda: (lambda r: r if r.status_code == 201 else None)(
+    answers = []
+    published = eventually(lambda: (lambda r: answers.append(r) or (r if r.status_code == 201 else None))(
         post(platform, "/activities", {**form, "client_key": "generated-client-journey"}, token)))
-    assert published, "the activities service never learned the organization"
+    assert published, f"the activities service never learned the organization: {answers[-1].text}"
     owner = AuthenticatedClient(base_url=base, token=token, raise_on_unexpected_status=True)
     activity = get_activity.sync_detailed(uuid.UUID(published.json()["id"]), client=owner)
     assert activity.status_code == 200 and isinstance(activity.parsed, models.Activity), activity.content
