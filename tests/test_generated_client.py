@@ -169,7 +169,7 @@ def test_a_journey_through_the_generated_client(client_package, platform, make_t
 
     # an organization (a county CAST, its own supervising unit) publishes an activity; its admin reads it
     # and its follow-up checklist through the client
-    token, org_id = organization(platform, "13950280002", 952, "昌平区科协（生成的客户端）", "county_cast", "110114")
+    token, org_id = organization(platform, "13950280002", 952, "海珠区科学技术协会（生成的客户端）", "county_cast", "440105")
     today = date.today()
     campaign = post(platform, "/campaigns", {"name": "全国科普日（生成的客户端）", "year": today.year,
                                              "window_start": (today - timedelta(days=5)).isoformat(),
@@ -177,7 +177,7 @@ def test_a_journey_through_the_generated_client(client_package, platform, make_t
                     login_as_admin(platform))
     assert campaign.status_code == 201, campaign.text
     poster = uploaded(platform, token, png_bytes(), "activity_poster", "image/png", "海报.png")
-    form = activity_form(campaign.json()["id"], org_id, "county_cast", poster, "昌平气象开放日（客户端）", region="110114")
+    form = activity_form(campaign.json()["id"], org_id, "county_cast", poster, "海珠气象开放日（客户端）", region="440105")
     answers = []
     published = eventually(lambda: (lambda r: answers.append(r) or (r if r.status_code == 201 else None))(
         post(platform, "/activities", {**form, "client_key": "generated-client-journey"}, token)))
@@ -185,7 +185,7 @@ def test_a_journey_through_the_generated_client(client_package, platform, make_t
     owner = AuthenticatedClient(base_url=base, token=token, raise_on_unexpected_status=True)
     activity = get_activity.sync_detailed(uuid.UUID(published.json()["id"]), client=owner)
     assert activity.status_code == 200 and isinstance(activity.parsed, models.Activity), activity.content
-    assert activity.parsed.region.code == "110114" and activity.parsed.hosts[0].name
+    assert activity.parsed.region.code == "440105" and activity.parsed.hosts[0].name
     assert activity.parsed.mode == "offline"
     assert activity.parsed.details.contact_person == "陈老师"
     followup = get_followup.sync_detailed(uuid.UUID(published.json()["id"]), client=owner)

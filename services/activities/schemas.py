@@ -3,13 +3,13 @@ import re
 from datetime import datetime
 from urllib.parse import urlparse
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from kepu_common.contracts import (
     ACTIVITY_JOINT_ACTIONS, ACTIVITY_MODES, ACTIVITY_REVIEW_STATUSES, ACTIVITY_SPECIAL_ACTIONS, ACTIVITY_TIME_STATUSES,
     ACTIVITY_TYPES, SUPERVISING_CATEGORIES,
 )
-from kepu_common.schema_fields import Page, Timestamp
+from kepu_common.schema_fields import Described, Page, Timestamp
 from kepu_common.validation import coded, field_error
 from services.activities.rules import DEFAULT_FOLLOWUP_RULES, SHANGHAI, SUMMARY_PARTS, check_schedule, now_utc
 
@@ -591,12 +591,39 @@ class ActivityPage(Page):
     total_exact = fields.Boolean(metadata={"description": "false when total is the database's estimate"})
 
 
+class ActivityContent(Schema):
+    """A version's content as it was stored when submitted (documentation of ActivityVersion.data: older
+    versions may lack newer keys, and the stored poster and pictures name their files)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    name = fields.String()
+    mode = fields.String()
+    type = fields.String()
+    start_at = fields.String()
+    end_at = fields.String()
+    region = fields.Nested(Division)
+    supervising_unit = fields.Nested(SupervisingUnit)
+    joint_action = fields.Nested(JointAction)
+    special_action = fields.Nested(SpecialAction)
+    youth_festival = fields.Boolean()
+    partner_agencies = fields.List(fields.Nested(ActivityParty))
+    partner_societies = fields.List(fields.Nested(ActivityParty))
+    hosts = fields.List(fields.Nested(ActivityParty))
+    organizers = fields.List(fields.Nested(ActivityParty))
+    reservation = fields.Nested(ActivityReservation)
+    expected_participants = fields.Integer(allow_none=True)
+    details = fields.Nested(ActivityDetails)
+    venue = fields.Nested(Venue, allow_none=True)
+
+
 class ActivityVersionSchema(Schema):
     revision = fields.Integer()
     changes = fields.List(fields.String())
     submitted_by = fields.String()
     submitted_at = Timestamp()
-    data = fields.Dict()
+    data = Described(ActivityContent)
 
 
 class ActivityNominationSchema(Schema):
