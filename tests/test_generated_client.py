@@ -193,7 +193,8 @@ def test_a_journey_through_the_generated_client(client_package, platform, make_t
     assert followup.parsed.checklist and all(item.rule for item in followup.parsed.checklist)
     stranger = get_followup.sync_detailed(uuid.UUID(published.json()["id"]), client=AuthenticatedClient(
         base_url=base, token=registered.parsed.tokens.access_token))
-    assert envelope(kepu, stranger, 403, "followup_view_not_allowed").fields
+    refused_view = envelope(kepu, stranger, 403, "forbidden")
+    assert refused_view.fields.additional_properties["activity_id"].code == "followup_not_yours_to_view"
 
     # share and return: points, then stats
     settings = requests.patch(f"{base}/api/v1/admin/metrics/settings", headers=admin_headers,
