@@ -24,6 +24,7 @@ from services.activities.schemas import (
     ActivityVersionSchema, FollowupForm, FollowupSchema, MyActivitiesRequest, NominatedList, NominationListRequest,
     NominationWithdrawRequest,
 )
+from services.activities.schemas import PosterCheckRequest, PosterCheckSchema
 
 campaigns = Blueprint("campaigns", __name__, description="Campaigns (全国科普日): publishing windows, follow-up "
                                                          "rules, nomination quotas")
@@ -261,6 +262,23 @@ class Followup(MethodView):
                           for file, p in zip(photos, form["photos"])]
         body["videos"] = _attach(form["video_upload_ids"], "followup_video", org_id)
         return rpc.call("activities", "save_followup", g.claims["sub"], str(activity_id), body, locale=_locale())
+
+
+@bp.route("/<uuid:activity_id>/poster-check")
+class PosterCheck(MethodView):
+    @require_auth()
+    @bp.arguments(PosterCheckRequest, location="query")
+    @bp.response(200, PosterCheckSchema)
+    @bp.alt_response(403, description="`poster_check_not_allowed`: not the owner, the supervising unit's admin, a "
+                                      "reviewer of the activity's route or a platform admin")
+    @bp.doc(security=SECURED)
+    def get(self, query, activity_id):
+        """The poster pre-check of a version (the last submitted by default): whether the text read off its poster
+        carries the 全国科普日 mark, the name, the start date and time and the hosts, each with the text it
+        matched, and wording hints; state pending until it has been read. A help for the owner and the
+        reviewers, never a decision."""
+        return rpc.call("activities", "poster_check", g.claims["sub"], str(activity_id),
+                        {"revision": query["revision"]}, locale=_locale())
 
 
 @bp.route("/<uuid:activity_id>/followup/extension")

@@ -4,14 +4,21 @@ Uploads (poster, follow-up photos and videos) are attached by the gateway throug
 resources.attach_uploads before it calls here: the service receives the attached file descriptions
 (bucket, key, content type, measured duration) and keeps them in the activity's version.
 """
+import logging
+import tempfile
+
+from eventlet.semaphore import Semaphore
+from minio.error import S3Error
+
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
-from kepu_common.messages import text
+from kepu_common.messages import label, text
 from kepu_common.org_admins import OrgAdminsFromIdentity
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
-from services.activities import catalogue, directory, followups, ical, routing, rules, snapshot, stats
+from services.activities import (catalogue, directory, followups, ical, poster_ocr, posters, routing, rules, snapshot,
+                                 stats)
 from services.activities.schemas import (
     ActivityCampaignUpdate, CampaignChangeSchema, FollowupExtensionRequest, FollowupExtensionSchema, UnitStatsRequest,
     UnitStatsSchema,
@@ -20,8 +27,10 @@ from services.activities.schemas import (
     ActivityCampaignRequest, ActivityCardSchema, ActivityCampaignSchema, ActivityListRequest, ActivityNominationSchema,
     ActivityRequest, ActivitySchema, ActivityShelfRequest, ActivitySubmitRequest, ActivityVersionSchema,
     FollowupRequest, FollowupSchema, MyActivitiesRequest, NominatedList, NominationListRequest,
-    NominationWithdrawRequest,
+    NominationWithdrawRequest, PosterCheckRequest, PosterCheckSchema,
 )
+
+log = logging.getLogger(__name__)
 
 POSTER_URL_SECONDS = 3600
 # follow-up photos and videos are looked at, not handed around: their view URLs expire soon
@@ -29,6 +38,18 @@ EVIDENCE_URL_SECONDS = 600
 # built once: a schema instance deep-copies its fields
 _ACTIVITY = ActivitySchema()
 _CARDS = ActivityCardSchema(many=True)
+# a poster read takes a CPU and 350-450 MB in its child for a few seconds: one at a time per process
+_reading = Semaphore(1)
+
+
+def _labelled_check(found, locale):
+    return dict(found, state_label=label("poster_check_state", found["state"], locale),
+                reason_label=label("poster_check_reason", found["reason"], locale) if found["reason"] else None,
+                items=[dict(item, label=label("poster_check_item", item["key"], locale),
+                            status_label=label("poster_check_status", item["status"], locale))
+                       for item in found["items"]],
+                hints=[dict(hint, category_label=label("poster_check_hint", hint["category"], locale))
+                       for hint in found["hints"]])
 
 
 class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
@@ -282,6 +303,78 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
             followup, activity, campaign = followups.view(cur, user_id, activity_id, now)
             viewer = followups.viewers_reason(cur, user_id, activity)
         return self._evidence(followups.described(followup, activity, campaign, now, locale), viewer)
+
+    # --- the poster pre-check (issue 30) ---------------------------------------------------------------
+    @rpc
+    def poster_check(self, user_id, activity_id, request=None, locale="zh_CN"):
+        """The checklist of a version's poster (mark, name, date, time, host, hints), for whoever may see the
+        activity's follow-up evidence; state pending until the job has read it."""
+        data = PosterCheckRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            found = posters.check_of(cur, user_id, activity_id, data["revision"])
+        return PosterCheckSchema().dump(_labelled_check(found, locale))
+
+    @event_consumer("activities", "activity_submitted", batch_size=4)
+    def check_submitted_poster(self, events):
+        self._check_posters(events)
+
+    @event_consumer("activities", "activity_edited", batch_size=4)
+    def check_edited_poster(self, events):
+        self._check_posters(events)
+
+    def _check_posters(self, events):
+        """The job: the poster of each submitted version read (once per upload: an edit that keeps the poster
+        reuses its text) and checked against the version's form, off the request path. Reading holds no
+        transaction; a version already checked (a redelivered event) is skipped, and saving it twice keeps
+        the first."""
+        wanted = []
+        with self.db, self.db.cursor() as cur:
+            for event in events:
+                revision = event.get("current_revision") or event["revision"]
+                if posters.is_checked(cur, event["activity_id"], revision):
+                    continue
+                content = posters.version(cur, event["activity_id"], revision)
+                if content is None or not content.get("poster"):
+                    continue
+                upload_id = content["poster"]["upload_id"]
+                wanted.append((event["activity_id"], revision, content, upload_id, posters.text_of(cur, upload_id)))
+        read = {}
+        for activity_id, revision, content, upload_id, known in wanted:
+            if known is None and upload_id not in read:
+                read[upload_id] = self._read_poster(content["poster"])
+        with self.db, self.db.cursor() as cur:
+            for upload_id, found in read.items():
+                posters.save_text(cur, upload_id, found)
+            for activity_id, revision, content, upload_id, known in wanted:
+                posters.save_check(cur, activity_id, revision, upload_id,
+                                   posters.checklist_for(content, known or read[upload_id]))
+
+    def _read_poster(self, poster):
+        """{"state", "reason", "lines"} of the poster in storage, read by the OCR in its bounded child. Storage
+        down: Unavailable, and the batch waits for it (kepu_common.consumers)."""
+        if poster["bucket"] not in self.storage.buckets and poster["bucket"] not in self.storage.buckets.values():
+            # a bucket this platform does not have (only ever in made-up data): nothing to wait for
+            return {"state": "unreadable", "reason": "poster_missing", "lines": []}
+        with tempfile.NamedTemporaryFile(suffix=".poster") as copy:
+            try:
+                response = self.storage.open(self._bucket(poster["bucket"]), poster["key"])
+            except S3Error as exc:
+                if exc.code != "NoSuchKey":
+                    raise
+                return {"state": "unreadable", "reason": "poster_missing", "lines": []}
+            try:
+                for chunk in response.stream(256 * 1024):
+                    copy.write(chunk)
+            finally:
+                response.close()
+                response.release_conn()
+            copy.flush()
+            with _reading:
+                try:
+                    return {"state": "read", "reason": None, "lines": poster_ocr.read(copy.name)}
+                except poster_ocr.Unreadable as refused:
+                    log.info("poster %s could not be read: %s", poster["upload_id"], refused.reason)
+                    return {"state": "unreadable", "reason": refused.reason, "lines": []}
 
     @rpc
     def extend_followup(self, user_id, activity_id, request):

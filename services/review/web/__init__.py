@@ -27,6 +27,7 @@ PAGE_SIZE = 20
 COMMENT_MAX = 2000  # as the review service's Decision schema
 NAME_TTL = 300  # seconds a reviewer's name is kept before identity is asked again
 NAME_TIMEOUT = 2  # seconds a page waits for identity to name reviewers
+POSTER_CHECK_TIMEOUT = 2  # seconds an activity's page waits for its poster pre-check (activities)
 
 
 def create_app(settings):
@@ -216,7 +217,20 @@ def create_app(settings):
             entry["actor_id"] for entry in detail["history"]]
         return render_template("task.html", task=detail["task"], history=detail["history"], previews=previews,
                                rows=labels.snapshot_rows(detail["task"]["snapshot"], g.locale),
-                               now=datetime.now(timezone.utc), names=names(people))
+                               now=datetime.now(timezone.utc), names=names(people),
+                               poster_check=poster_check(detail["task"]))
+
+    def poster_check(task):
+        """An activity's poster pre-check (activities.poster_check) for _poster_check.html; None when it cannot
+        be had: the page is there to decide with, the checklist only helps."""
+        if task["subject_type"] != "activity":
+            return None
+        try:
+            return app.extensions["rpc"].call("activities", "poster_check", g.user_id, task["subject_id"],
+                                              {"revision": task["snapshot"].get("revision")}, g.locale,
+                                              timeout=POSTER_CHECK_TIMEOUT)
+        except (RemoteError, RpcTimeout, BrokerUnavailable):
+            return None
 
     @app.get("/activities/<uuid:activity_id>/followup")
     @signed_in
