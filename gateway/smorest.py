@@ -13,6 +13,7 @@ from flask_smorest.arguments import ArgumentsMixin
 from webargs.flaskparser import FlaskParser
 
 from gateway import hostile_input
+from kepu_common.contracts import SUPERVISING_CATEGORIES
 
 
 class GatewayParser(FlaskParser):
@@ -331,8 +332,12 @@ def _pascal(name):
 
 
 def _enum_name(values, prop, owner):
-    """The catalogue kind that labels every value (the one named like the property first), else owner+prop."""
+    """The catalogue kind that labels every value (the one named like the property first), else owner+prop;
+    a subset of a kind's values that has a name of its own is named in ENUM_NAMES."""
     from kepu_common.messages import _labels_by_value
+
+    if frozenset(values) in ENUM_NAMES:
+        return ENUM_NAMES[frozenset(values)]
 
     labels = _labels_by_value("zh_CN")
     kinds = [{kind for kind, _ in labels.get(str(value), ())} for value in values]
@@ -340,6 +345,9 @@ def _enum_name(values, prop, owner):
     if common:
         return _pascal(sorted(common, key=lambda k: (prop not in k, len(k), k))[0])
     return _pascal(owner) + _pascal(prop)
+
+
+ENUM_NAMES = {frozenset(SUPERVISING_CATEGORIES): "SupervisingCategory"}  # org categories that supervise
 
 
 def _enums_as_components(document, schemas):
