@@ -76,7 +76,11 @@ def create_app(overrides=None):
     security_headers.init_app(app)
     body_rules.init_app(app)
 
-    api = KepuApi(app, spec_kwargs={"servers": [{"url": "/"}], "extra_plugins": [smorest.DocumentedStatuses()]})
+    api = KepuApi(app, spec_kwargs={"servers": [{"url": "/"}], "extra_plugins": [smorest.DocumentedStatuses(),
+                                                                         smorest.ApiContract()]})
+    api.ma_plugin.converter.add_attribute_function(smorest.described_mapping)
+    build = api.spec.to_dict
+    api.spec.to_dict = lambda: smorest.finish(build())  # area tags, nullable refs and enums (gateway/smorest.py)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.register_blueprint(auth.bp, url_prefix=f"{API_PREFIX}/auth")
     api.register_blueprint(me.bp, url_prefix=f"{API_PREFIX}/me")

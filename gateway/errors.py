@@ -76,7 +76,7 @@ class FieldErrorBody(Schema):
 class ErrorBody(Schema):
     code = ma.String(required=True, metadata={"example": "validation_failed"})
     message = ma.String(required=True, metadata={"description": "zh-CN by default, English with Accept-Language: en"})
-    fields = ma.Dict(keys=ma.String(), values=ma.Nested(FieldErrorBody),
+    fields = ma.Dict(keys=ma.String(), values=ma.Nested(FieldErrorBody), required=True,
                      metadata={"description": "offending fields (dotted paths for nested ones), each with its code"})
     details = ma.Dict(metadata={"description": "machine-readable facts: dependency, required_roles, retry_after…"})
     request_id = ma.String()

@@ -30,3 +30,13 @@ class Page(Schema):
     page = fields.Integer()
     page_size = fields.Integer()
     has_more = fields.Boolean()
+
+
+class Described(fields.Dict):
+    """A mapping passed through as the service made it (its keys differ by kind: a review snapshot of a
+    resource, an activity, an organization…), documented by `schema`: the keys every such mapping has, and
+    that others may be present. The gateway's OpenAPI document names it as that schema's component."""
+
+    def __init__(self, schema, **kwargs):
+        self.described_by = schema
+        super().__init__(**kwargs)

@@ -206,14 +206,25 @@ class ActivityView(MethodView):
                         locale=_locale())
 
 
-@bp.route("/<uuid:activity_id>.ics")
-class ActivityCalendar(MethodView):
+@bp.route("/<uuid:activity_id>/calendar.ics")
+class ActivityCalendarFile(MethodView):
     @bp.response(200, description="text/calendar: one VEVENT, CANCELLED once off the shelf; ETag, Last-Modified")
     @bp.alt_response(304, description="unchanged since the If-None-Match / If-Modified-Since sent")
     def get(self, activity_id):
         """iCalendar of one activity (stable UID; SEQUENCE raised on each re-approval)."""
         return _calendar(rpc.call("activities", "calendar_feed", activity_id=str(activity_id)),
                          f"activity-{activity_id}.ics")
+
+
+@bp.route("/<uuid:activity_id>.ics")
+class ActivityCalendar(ActivityCalendarFile):
+    @bp.response(200, description="text/calendar: one VEVENT, CANCELLED once off the shelf; ETag, Last-Modified")
+    @bp.alt_response(304, description="unchanged since the If-None-Match / If-Modified-Since sent")
+    @bp.doc(deprecated=True)
+    def get(self, activity_id):
+        """The same as /activities/{activity_id}/calendar.ics, kept for links already out: this form collides
+        with /activities/{activity_id} in template routers."""
+        return super().get(activity_id)
 
 
 @bp.route("/<uuid:activity_id>/shelf")

@@ -2,13 +2,13 @@
 import re
 from datetime import datetime
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from kepu_common.contracts import (
     ACTIVITY_JOINT_ACTIONS, ACTIVITY_MODES, ACTIVITY_REVIEW_STATUSES, ACTIVITY_SPECIAL_ACTIONS, ACTIVITY_TIME_STATUSES,
     ACTIVITY_TYPES, SUPERVISING_CATEGORIES,
 )
-from kepu_common.schema_fields import Page, Timestamp
+from kepu_common.schema_fields import Described, Page, Timestamp
 from kepu_common.validation import coded, field_error, web_link
 from services.activities.rules import DEFAULT_FOLLOWUP_RULES, SHANGHAI, SUMMARY_PARTS, check_schedule, now_utc
 
@@ -452,7 +452,7 @@ class FollowupSchema(Schema):
     viewer = fields.String(metadata={"description": "why you see it: owner, supervising_unit, reviewer or "
                                                     "platform_admin"})
     participants = fields.Integer(allow_none=True)
-    summary = fields.Dict()
+    summary = fields.Nested(FollowupSummary)
     checklist = fields.List(fields.Nested(FollowupCheckItem))
     complete = fields.Boolean()
     deadline = Day(metadata={"description": "last day for the summary (Asia/Shanghai)"})
@@ -495,6 +495,45 @@ class ActivityWarning(Schema):
     message = fields.String()
 
 
+class Division(Schema):
+    """An administrative division as kepu_common.regions.describe gives it (for display and snapshots)."""
+
+    code = fields.String(required=True, metadata={"description": "6-digit division code", "example": "440106"})
+    name = fields.String(required=True)
+    level = fields.String(required=True, metadata={"description": "province, city or county"})
+    full_name = fields.String(required=True, metadata={"description": "the names from the province down"})
+    province = fields.String(required=True, metadata={"description": "the province's division code"})
+
+
+class SupervisingUnit(Schema):
+    """The activity's supervising unit (主管单位): an organization of the directory and its channel."""
+
+    category = fields.String(required=True, validate=validate.OneOf(SUPERVISING_CATEGORIES))
+    category_label = fields.String()
+    org_id = fields.String(required=True)
+    name = fields.String(required=True)
+    region_code = fields.String()
+    province = fields.String()
+
+
+class Venue(Schema):
+    """地点 as shown: the address and its division."""
+
+    address = fields.String(required=True)
+    region = fields.Nested(Division, required=True)
+
+
+class DetailsPicture(Schema):
+    """A picture inside the details, as shown."""
+
+    part = fields.String(required=True, validate=validate.OneOf(DETAILS_PARTS))
+    caption = fields.String(required=True)
+    content_type = fields.String()
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    url = fields.String(allow_none=True, metadata={"description": "a short-lived link"})
+
+
 class ActivitySchema(Schema):
     """An activity as its owner sees it (every status and reason), or as the public sees the approved
     version (public=true: review fields left out)."""
@@ -512,22 +551,22 @@ class ActivitySchema(Schema):
     end_at = Timestamp()
     time_status = fields.String()
     time_status_label = fields.String()
-    region = fields.Dict()
-    supervising_unit = fields.Dict()
-    joint_action = fields.Dict()
-    special_action = fields.Dict()
+    region = fields.Nested(Division)
+    supervising_unit = fields.Nested(SupervisingUnit)
+    joint_action = fields.Nested(JointAction)
+    special_action = fields.Nested(SpecialAction)
     youth_festival = fields.Boolean()
-    partner_agencies = fields.List(fields.Dict())
-    partner_societies = fields.List(fields.Dict())
-    hosts = fields.List(fields.Dict())
-    organizers = fields.List(fields.Dict())
-    reservation = fields.Dict()
-    venue = fields.Dict(allow_none=True, metadata={"description": "地点: address and region (code, full_name); null "
+    partner_agencies = fields.List(fields.Nested(ActivityParty))
+    partner_societies = fields.List(fields.Nested(ActivityParty))
+    hosts = fields.List(fields.Nested(ActivityParty))
+    organizers = fields.List(fields.Nested(ActivityParty))
+    reservation = fields.Nested(ActivityReservation)
+    venue = fields.Nested(Venue, allow_none=True, metadata={"description": "地点: address and region (code, full_name); null "
                                                                  "for an online activity"})
     expected_participants = fields.Integer(allow_none=True)
     poster_url = fields.String(allow_none=True)
-    details = fields.Dict()
-    pictures = fields.List(fields.Dict(), metadata={"description": "details pictures: part, caption, url"})
+    details = fields.Nested(ActivityDetails)
+    pictures = fields.List(fields.Nested(DetailsPicture), metadata={"description": "details pictures: part, caption, url"})
     review_status = fields.String()
     review_status_label = fields.String()
     review_comment = fields.String(metadata={"description": "the reviewer's reason after a rejection"})
@@ -568,12 +607,39 @@ class ActivityPage(Page):
     total_exact = fields.Boolean(metadata={"description": "false when total is the database's estimate"})
 
 
+class ActivityContent(Schema):
+    """A version's content as it was stored when submitted (documentation of ActivityVersion.data: older
+    versions may lack newer keys, and the stored poster and pictures name their files)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    name = fields.String()
+    mode = fields.String()
+    type = fields.String()
+    start_at = fields.String()
+    end_at = fields.String()
+    region = fields.Nested(Division)
+    supervising_unit = fields.Nested(SupervisingUnit)
+    joint_action = fields.Nested(JointAction)
+    special_action = fields.Nested(SpecialAction)
+    youth_festival = fields.Boolean()
+    partner_agencies = fields.List(fields.Nested(ActivityParty))
+    partner_societies = fields.List(fields.Nested(ActivityParty))
+    hosts = fields.List(fields.Nested(ActivityParty))
+    organizers = fields.List(fields.Nested(ActivityParty))
+    reservation = fields.Nested(ActivityReservation)
+    expected_participants = fields.Integer(allow_none=True)
+    details = fields.Nested(ActivityDetails)
+    venue = fields.Nested(Venue, allow_none=True)
+
+
 class ActivityVersionSchema(Schema):
     revision = fields.Integer()
     changes = fields.List(fields.String())
     submitted_by = fields.String()
     submitted_at = Timestamp()
-    data = fields.Dict()
+    data = Described(ActivityContent)
 
 
 class ActivityNominationSchema(Schema):
@@ -603,10 +669,10 @@ class NominatedItem(Schema):
     campaign_id = fields.UUID()
     name = fields.String()
     mode = fields.String()
-    region = fields.Dict()
+    region = fields.Nested(Division)
     start_at = fields.String()
     end_at = fields.String()
-    supervising_unit = fields.Dict()
+    supervising_unit = fields.Nested(SupervisingUnit)
     channel = fields.String()
     channel_label = fields.String()
     supervising_org_id = fields.UUID()

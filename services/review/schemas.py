@@ -1,10 +1,10 @@
 """The review service's requests and replies, one schema per boundary: the service loads and dumps with
 them, the gateway's review blueprint uses the same classes for HTTP and OpenAPI (the actor comes from
 the caller's token, so the HTTP schemas are the same without it)."""
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from kepu_common.contracts import REVIEW_STAGES
-from kepu_common.schema_fields import Page, Timestamp
+from kepu_common.schema_fields import Described, Page, Timestamp
 from services.review.rules import DECISIONS, TASK_STATUSES
 
 
@@ -56,6 +56,27 @@ class BatchDecisionRequest(BatchDecision, ActorSchema):
     pass
 
 
+class SnapshotFile(Schema):
+    """A file the reviewer previews (by bucket purpose and key, never a URL)."""
+
+    label = fields.String()
+    purpose = fields.String()
+    key = fields.String()
+    content_type = fields.String()
+    kind = fields.String(metadata={"description": "image, video, audio or document"})
+
+
+class ReviewSnapshot(Schema):
+    """What the reviewer sees of the subject as submitted: its fields as the reviewer reads them (which ones
+    depends on the subject type: a resource, an activity, an organization, a verification, a post…) and the
+    files to preview."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    files = fields.List(fields.Nested(SnapshotFile))
+
+
 class TaskSchema(Schema):
     id = fields.UUID()
     source = fields.String()
@@ -63,7 +84,7 @@ class TaskSchema(Schema):
     subject_id = fields.String()
     stage = fields.String()
     scope = fields.String(allow_none=True, metadata={"description": "province code for provincial review"})
-    snapshot = fields.Dict()
+    snapshot = Described(ReviewSnapshot)
     status = fields.String()
     claimed_by = fields.String(allow_none=True)
     claimed_until = Timestamp(allow_none=True)
