@@ -5,19 +5,15 @@ Mall admins are platform admins (MALL_ADMINS): the SPEC gives the mall to the pl
 redemption's delivery details whole (GET /mall/redemptions/{id}/delivery, each read recorded); everyone else,
 the person included, sees them masked.
 """
-import io
 import uuid
 
-from flask import g, request
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from gateway import rpc
 from gateway.auth import require_auth
-from gateway.errors import LengthRequired, UploadInterrupted
-from gateway.storage import storage
-from kepu_common import filetypes
-from kepu_common.errors import TooLarge, UnsupportedMediaType
+from gateway.image_uploads import image_upload_doc, store_small_image
 from services.metrics import mall_images
 from services.metrics.mall_rules import IMAGE_MAX_BYTES
 from services.metrics.schemas import (
@@ -87,36 +83,12 @@ class Images(MethodView):
     streams_body = True  # the picture's bytes are the body; body_rules must not read it as JSON
 
     @require_auth(*MALL_ADMINS)
-    @bp.response(201, MallImageSchema)
-    @bp.alt_response(411, description="no Content-Length")
-    @bp.alt_response(413, description="over 10 MB")
-    @bp.alt_response(415, description="not a JPEG, PNG or WebP image (checked by its structure)")
-    @bp.doc(security=[{"bearerAuth": []}], requestBody={
-        "required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in filetypes.IMAGE_TYPES}})
+    @image_upload_doc(bp, MallImageSchema, max_mb=IMAGE_MAX_BYTES // 2**20)
     def post(self):
         """Upload an item picture (the raw bytes as the body), then name its `image_key` in the item's
         `image_keys` (mall admin)."""
-        length = request.content_length
-        if length is None:
-            raise LengthRequired("content_length_required")
-        max_mb = IMAGE_MAX_BYTES // 2**20
-        if length > IMAGE_MAX_BYTES:
-            raise TooLarge("mall_image_too_large", {"image": ("file_too_large", {"max_mb": max_mb})}, max_mb=max_mb)
-        request.max_content_length = IMAGE_MAX_BYTES
-        head = request.stream.read(filetypes.HEAD_BYTES)
-        if filetypes.sniff(head) not in filetypes.IMAGE_TYPES:  # refused before the rest is read
-            raise UnsupportedMediaType("mall_image_not_an_image", {"image": "not_an_image"})
-        data = head + request.stream.read(length - len(head))
-        if len(data) != length:
-            raise UploadInterrupted("upload_interrupted", {"size": ("size_received", {"received": len(data),
-                                                                                       "declared": length})},
-                                    received=len(data), declared=length)
-        content_type = filetypes.image_by_structure(data)
-        if content_type is None:
-            raise UnsupportedMediaType("mall_image_not_an_image", {"image": "not_an_image"})
         key = mall_images.new_key(uuid.uuid4().hex)
-        store = storage()
-        store.put_stream(store.bucket(mall_images.BUCKET), key, io.BytesIO(data), length, content_type=content_type)
+        content_type, length = store_small_image(mall_images.BUCKET, key, "mall_image", "image", IMAGE_MAX_BYTES)
         return {"image_key": key, "content_type": content_type, "size": length}
 
 

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from gateway import rpc
 from gateway.auth import require_auth
 from gateway.blueprints.orgs import Licence, store_image
-from kepu_common import filetypes
+from gateway.image_uploads import image_upload_doc
 from services.identity.schemas import (
     UserSchema, VerificationChangeRequest, VerificationChangeSchema, VerificationRequest, VerificationSchema,
 )
@@ -68,12 +68,7 @@ class AppointmentLetterUpload(MethodView):
     streams_body = True  # the image streams to storage; body_rules must not read it as JSON
 
     @require_auth()
-    @bp.response(201, Licence)
-    @bp.alt_response(411, description="no Content-Length")
-    @bp.alt_response(413, description="over 10 MB")
-    @bp.alt_response(415, description="not a JPEG, PNG or WebP image")
-    @bp.doc(security=[{"bearerAuth": []}], requestBody={
-        "required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in filetypes.IMAGE_TYPES}})
+    @image_upload_doc(bp, Licence)
     def post(self):
         """Upload the appointment letter (任命文件) of a district or street admin (the raw image as the body);
         the answer's licence_key goes as appointment_letter_key in POST /me/verification."""

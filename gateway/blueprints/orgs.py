@@ -3,10 +3,9 @@
 Request and response schemas are identity's own (services/identity/schemas.py); the gateway keeps the
 licence upload, which streams the image to storage without passing it through identity.
 """
-import io
 import uuid
 
-from flask import g, request
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -14,10 +13,7 @@ from marshmallow import Schema, fields
 from gateway import rpc
 from gateway.auth import require_auth
 from gateway.blueprints.regions import with_shares
-from gateway.errors import LengthRequired, UploadInterrupted
-from gateway.storage import storage
-from kepu_common import filetypes
-from kepu_common.errors import TooLarge, UnsupportedMediaType
+from gateway.image_uploads import image_upload_doc, store_small_image
 from services.identity.organizations import LICENCE_MAX_BYTES
 from services.identity.schemas import (
     JoinedSchema, JoinRequest, LeaveRequest, LeftSchema, MemberPageSchema, OrgHitSchema, OrgRequest, OrgSchema, OrgSearchRequest,
@@ -62,44 +58,17 @@ class LicenceUpload(MethodView):
     streams_body = True  # the image streams to storage; body_rules must not read it as JSON
 
     @require_auth("communicator")
-    @bp.response(201, Licence)
-    @bp.alt_response(411, description="no Content-Length")
-    @bp.alt_response(413, description="over 10 MB")
-    @bp.alt_response(415, description="not a JPEG, PNG or WebP image")
-    @bp.doc(security=[{"bearerAuth": []}], requestBody={
-        "required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in filetypes.IMAGE_TYPES}})
+    @image_upload_doc(bp, Licence)
     def post(self):
         """Upload the business licence image (the raw bytes as the body); use the key in POST /orgs."""
         return store_image(f"licences/{g.claims['sub']}/", "licence", "licence")
 
 
 def store_image(prefix, field, kind):
-    """Stream the request body (an image, at most 10 MB) to the licences bucket under prefix: checked by its
-    signature before the rest is read and by its structure before anything is stored. kind names the
-    messages (licence_too_large, appointment_letter_not_an_image…), field the field."""
-    length = request.content_length
-    if length is None:
-        raise LengthRequired("content_length_required")
-    max_mb = LICENCE_MAX_BYTES // 2**20
-    if length > LICENCE_MAX_BYTES:
-        raise TooLarge(f"{kind}_too_large", {field: ("file_too_large", {"max_mb": max_mb})}, max_mb=max_mb)
-    request.max_content_length = LICENCE_MAX_BYTES
-    head = request.stream.read(filetypes.HEAD_BYTES)
-    if filetypes.sniff(head) not in filetypes.IMAGE_TYPES:  # refused before the rest is read
-        raise UnsupportedMediaType(f"{kind}_not_an_image", {field: "not_an_image"})
-    # at most 10 MB: read whole, so the image is checked by its structure before anything is stored
-    data = head + request.stream.read(length - len(head))
-    if len(data) != length:
-        raise UploadInterrupted("upload_interrupted", {"size": ("size_received", {"received": len(data),
-                                                                                   "declared": length})},
-                                received=len(data), declared=length)
-    content_type = filetypes.image_by_structure(data)
-    if content_type is None:
-        raise UnsupportedMediaType(f"{kind}_not_an_image", {field: "not_an_image"})
+    """Store the request body's picture (at most 10 MB) in the licences bucket under prefix."""
     key = f"{prefix}{uuid.uuid4().hex}"
-    store = storage()
-    store.put_stream(store.bucket("licences"), key, io.BytesIO(data), length, content_type=content_type)
-    return {"licence_key": key, "content_type": content_type, "size": length}
+    content_type, size = store_small_image("licences", key, kind, field, LICENCE_MAX_BYTES)
+    return {"licence_key": key, "content_type": content_type, "size": size}
 
 
 @bp.route("/<uuid:org_id>")
