@@ -33,6 +33,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ SIZE_MB = int(os.environ.get("BENCH_UPLOAD_MB", "700"))
 RUNS = int(os.environ.get("BENCH_UPLOAD_RUNS", "3"))
 PART_MB = int(os.environ.get("BENCH_UPLOAD_PART_MB", "8"))
 EXTRA_PART_MB = [int(v) for v in os.environ.get("BENCH_UPLOAD_EXTRA_PART_MB", "16").split(",") if v.strip()]
-MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42"
+VIDEO_SECONDS = 240  # under the five-minute limit for videos
 USER = "00000000-0000-0000-0000-000000000001"  # whom running.token() signs for
 SAMPLE_S = 0.05
 RSS_AIM_MB = 150
@@ -67,24 +68,33 @@ LOCK_WAITS = {202: "lock"}  # futex: the GIL, a queue, a semaphore
 
 # --- the file ---------------------------------------------------------------------------------
 def make_file(size, directory=None):
-    """size bytes of random-looking data starting with an MP4 header, written in 4 MB blocks; (path, sha256)."""
-    digest = hashlib.sha256()
+    """A video of about size bytes that the resources service accepts: an MP4 (PyAV's muxer, no encoding) with
+    one MPEG-4 video stream of 25 frames a second for VIDEO_SECONDS, each frame's packet random-looking bytes
+    (4 blocks reused), so its duration reads from the container as it does for a camera's file (the service
+    probes every video: issue 28's five-minute limit). (path, sha256, exact size)."""
+    import av
+
     handle = tempfile.NamedTemporaryFile(prefix="kepu-bench-upload-", suffix=".mp4", dir=directory, delete=False)
-    blocks = [os.urandom(4 * MB) for _ in range(4)]
-    with handle:
-        written, n = 0, 0
-        while written < size:
-            block = blocks[n % len(blocks)]
-            if n == 0:
-                block = MP4 + block[len(MP4):]
-            block = block[:size - written]
-            handle.write(block)
+    handle.close()
+    frames = VIDEO_SECONDS * 25
+    frame_bytes = size // frames
+    blocks = [os.urandom(frame_bytes) for _ in range(4)]
+    rate = Fraction(1, 25)
+    with av.open(handle.name, "w", format="mp4") as out:
+        stream = out.add_stream("mpeg4", rate=25)
+        stream.codec_context.width, stream.codec_context.height = 1920, 1080
+        for n in range(frames):
+            packet = av.Packet(blocks[n % len(blocks)])
+            packet.stream, packet.time_base, packet.pts, packet.dts, packet.duration = stream, rate, n, n, 1
+            packet.is_keyframe = n % 25 == 0
+            out.mux(packet)
+    digest = hashlib.sha256()
+    with open(handle.name, "rb") as written:
+        for block in iter(lambda: written.read(4 * MB), b""):
             digest.update(block)
-            written += len(block)
-            n += 1
-        handle.flush()
-        os.fsync(handle.fileno())  # written back now, not while the first put is measured
-    return Path(handle.name), digest.hexdigest()
+        os.fsync(written.fileno())  # written back now, not while the first put is measured
+    path = Path(handle.name)
+    return path, digest.hexdigest(), path.stat().st_size
 
 
 class TimedFile:
@@ -443,8 +453,7 @@ def _brief(pair):
 
 
 def run(size_mb=SIZE_MB, runs=RUNS, part_mb=PART_MB, extra_part_mb=tuple(EXTRA_PART_MB)):
-    size = size_mb * MB
-    path, sha256 = make_file(size)
+    path, sha256, size = make_file(size_mb * MB)
     try:
         main = measure(path, size, sha256, part_mb, runs)
         others = [measure(path, size, sha256, extra, 1) for extra in extra_part_mb if extra != part_mb]
@@ -468,7 +477,8 @@ def render(result):
         "nginx with `deploy/nginx/nginx.conf` (that location streams the body unbuffered) to gunicorn "
         "(`GATEWAY_TRUSTED_PROXIES=1`): the gateway puts it to SeaweedFS (`weed server -s3`, one process, as "
         f"`make run` starts it) in parts of {main['part_mb']} MB while hashing it, then the resources service "
-        "completes it), beside a direct minio-client put of the same file to the same SeaweedFS (same part size) in "
+        "completes it: reads the object back (its SHA-256 and a copy on disk) and probes the video's duration), "
+        "beside a direct minio-client put of the same file to the same SeaweedFS (same part size) in "
         f"the same run, in alternating order. Aims: the gateway worker's peak RSS < {RSS_AIM_MB} MB; throughput ≥ "
         f"{RATIO_AIM} of the direct put.",
         "",
@@ -491,7 +501,8 @@ def render(result):
         "",
         "The streaming phase lasts until the sender has read the file's last byte; the tail is the last parts' "
         "puts, SeaweedFS completing the multipart upload and, for the gateway, the completion checks (the "
-        "resources service reads the object's head for its real type and makes the thumbnail).",
+        "resources service reads the whole object back from SeaweedFS to a copy on disk, hashing it, and probes "
+        "the video's duration and poster frame from that copy).",
         "",
         "Idle RSS before the runs (MB): " + ", ".join(f"{role} {mb}" for role, mb in main["idle_rss_mb"].items()
                                                       if role != "bench client") + "; the worker that took the "
