@@ -4,7 +4,7 @@
 
 Parts (all by default):
 - listing: GET /api/v1/activities through nginx as deployed (bench.gateway_nginx) to the gateway (2 workers x 16
-  threads) and the activities service, BENCH_CAPACITY_ACTIVITIES approved activities (20,000) loaded as
+  threads) and the activities service, BENCH_CAPACITY_ACTIVITIES approved activities (200,000) loaded as
   bench/activities.py loads them; wrk rotating over four common filters (no filter, a province, a city, a type),
   signed out as a visitor browses; CPU per request of the gateway, nginx, activities, PostgreSQL, the broker.
 - share_events: BENCH_CAPACITY_EVENTS (20,000) share_returned events, each of a different started share,
@@ -39,7 +39,7 @@ from bench.common import cpu_seconds_between, cpu_ticks, ensure_wrk, parse_wrk, 
 from kepu_common.amqp import ConfirmedPublisher  # noqa: E402
 from kepu_common.contracts import exchange_name, make_event  # noqa: E402
 
-ACTIVITIES = int(os.environ.get("BENCH_CAPACITY_ACTIVITIES", "20000"))
+ACTIVITIES = int(os.environ.get("BENCH_CAPACITY_ACTIVITIES", "200000"))
 EVENTS = int(os.environ.get("BENCH_CAPACITY_EVENTS", "20000"))
 NOTIFICATIONS = int(os.environ.get("BENCH_CAPACITY_NOTIFICATIONS", "10000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
