@@ -7,7 +7,8 @@ Parts (all by default):
   threads) and the activities service, BENCH_CAPACITY_ACTIVITIES approved activities (50,000) loaded as
   bench/activities.py loads them (without their calendar entries, which the listing does not read); wrk rotating over four common filters (no filter, a province, a city, a type),
   signed out as a visitor browses; CPU per request of the gateway, nginx, activities, PostgreSQL, the broker.
-- share_events: BENCH_CAPACITY_EVENTS (20,000) share_returned events, each of a different started share,
+- share_events: BENCH_CAPACITY_EVENTS (20,000) share_returned events, each of a different started share, ten
+  shares each of BENCH_CAPACITY_SHARERS (2,000) people,
   published confirmed in batches of 1,000 as the gateway publishes them, until metrics' consumer decided every
   one; CPU per event of metrics, PostgreSQL, the broker (the publisher, this process, is not counted: the
   gateway's side of a return is in the share-return figures of bench/gateway_nginx.py).
@@ -41,6 +42,7 @@ from kepu_common.contracts import exchange_name, make_event  # noqa: E402
 
 ACTIVITIES = int(os.environ.get("BENCH_CAPACITY_ACTIVITIES", "50000"))
 EVENTS = int(os.environ.get("BENCH_CAPACITY_EVENTS", "20000"))
+SHARERS = int(os.environ.get("BENCH_CAPACITY_SHARERS", "2000"))
 NOTIFICATIONS = int(os.environ.get("BENCH_CAPACITY_NOTIFICATIONS", "10000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
 LISTING_LUA = """
@@ -61,7 +63,7 @@ def per_unit(cpu, units):
 
 def _no_calendar(rows):
     """bench.activities renders each activity's iCalendar entry while loading: the listing never reads it."""
-    return ["" for _ in rows]
+    return ["-" for _ in rows]  # not empty: COPY reads an empty CSV field as NULL
 
 
 def listing():
@@ -94,9 +96,15 @@ def listing():
 def share_events():
     with platform(("metrics",), OUTBOX_RELAY="false") as running:
         conn = psycopg2.connect(running.database_url("metrics"))
-        ids, _ = metrics._seed_shares(conn, EVENTS)
-        events = [make_event("share_returned", "gateway", share_id=str(s), user_id=metrics.USER,
-                             returned_at=datetime.now(timezone.utc).isoformat()) for s in ids]
+        # EVENTS shares of SHARERS people (ten each by default), each returned once: as on Science Day, most
+        # returns are counted (a single user's would mostly meet the counting rule's ceilings instead)
+        users = [str(uuid.uuid4()) for _ in range(SHARERS)]
+        pairs = []
+        for user in users:
+            ids, _ = metrics._seed_shares(conn, EVENTS // SHARERS, user=user)
+            pairs += [(share, user) for share in ids]
+        events = [make_event("share_returned", "gateway", share_id=str(share), user_id=user,
+                             returned_at=datetime.now(timezone.utc).isoformat()) for share, user in pairs]
         bodies = [json.dumps(e).encode() for e in events]
         start = metrics._counted(conn)
         publisher = ConfirmedPublisher(running.env["AMQP_URI"])
@@ -116,8 +124,12 @@ def share_events():
         after = cpu_ticks(running)
         thread.join()
         publisher.close()
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM shares WHERE day IS NOT NULL AND not_counted IS NULL")
+            counted = cur.fetchone()[0]
         conn.close()
-    return {"events": len(events), "seconds": round(seconds, 2), "events_per_s": round(len(events) / seconds),
+    return {"events": len(events), "people": SHARERS, "counted": counted, "seconds": round(seconds, 2),
+            "events_per_s": round(len(events) / seconds),
             "cpu_ms_per_event": per_unit(cpu_seconds_between(before, after), len(events))}
 
 
