@@ -105,6 +105,8 @@ def holds_socket(pid, inodes):
 def label(cmd, stat):
     if "gunicorn" in cmd:
         return "gateway (gunicorn)"
+    if "granian" in cmd:
+        return "gateway (granian)"
     if "kepu_common.cli run" in cmd:
         return "service " + cmd.split(" run ")[1].split()[0]
     if "beam.smp" in cmd:

@@ -9,9 +9,13 @@ CPU per request: every process of the platform (gateway workers, services), the 
 databases, the broker (bench.common.cpu_ticks) and nginx's processes, divided by the requests wrk completed.
 
     PYTHONPATH=. .venv/bin/python bench/gateway_nginx.py [--against <checkout of another commit> [rounds]]
+    PYTHONPATH=. .venv/bin/python bench/gateway_nginx.py --servers [rounds]
 
 With --against, runs alternate between that checkout and this one, each on a fresh platform, so the
-machine's noise falls on both alike.
+machine's noise falls on both alike. With --servers, runs alternate between gunicorn as configured
+(gateway/gunicorn.conf.py) and granian's WSGI mode (`pip install granian`: not a dependency of the
+platform) with as many workers and threads (2 workers x 16 blocking threads), the same application
+(gateway.wsgi:app) behind the same nginx.
 """
 import json
 import os
@@ -103,17 +107,35 @@ def measured(running, nginx_pid, url, token, method):
     return figures
 
 
-def run(root=None):
+WORKERS, THREADS = 2, 16
+
+
+def start_granian(running):
+    """The gateway under granian's WSGI mode instead of gunicorn, on the platform's gateway address."""
+    host, port = running.env["GATEWAY_BIND"].rsplit(":", 1)
+    command = [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi", "--host", host, "--port", port,
+               "--workers", str(WORKERS), "--blocking-threads", str(THREADS), "--no-ws", "--log-level", "warning",
+               "gateway.wsgi:app"]
+    log = open(running.logs / "gateway.log", "ab")
+    running.processes["gateway"] = subprocess.Popen(command, env=running.env, stdout=log, stderr=subprocess.STDOUT,
+                                                    cwd=devstack.ROOT)
+    devstack.wait_for_port(host, int(port), 90, "gateway (granian)")
+
+
+def run(root=None, server="gunicorn"):
     ensure_wrk()
     from services.metrics import share_ids
 
     devstack.ROOT = Path(root or ROOT)
+    components = ("metrics", "gateway") if server == "gunicorn" else ("metrics",)
     try:
         with tempfile.TemporaryDirectory(prefix="kepu-bench-share-") as keys:
             key_path = Path(keys) / share_ids.KEY_NAME
             key = share_ids.load_key(key_path)
-            with platform(("metrics", "gateway"), GATEWAY_WORKERS=2, GATEWAY_THREADS=16, GATEWAY_TRUSTED_PROXIES=1,
+            with platform(components, GATEWAY_WORKERS=WORKERS, GATEWAY_THREADS=THREADS, GATEWAY_TRUSTED_PROXIES=1,
                           SHARE_KEY_FILE=str(key_path), OUTBOX_RELAY="false") as running:
+                if server == "granian":
+                    start_granian(running)
                 token = running.token(["communicator"])
                 share = share_ids.make(key, uuid.uuid4(), USER, datetime.now(timezone.utc) + timedelta(hours=2))
                 with nginx_in_front(running.gateway_url) as (url, nginx_pid):
@@ -133,8 +155,17 @@ def compare(other_root, rounds):
             print(json.dumps({"run": n + 1, "checkout": name, **figures}), flush=True)
 
 
+def compare_servers(rounds):
+    for n in range(rounds):
+        for server in ("gunicorn", "granian"):
+            figures = run(server=server)
+            print(json.dumps({"run": n + 1, "server": server, **figures}), flush=True)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--against":
+    if len(sys.argv) > 1 and sys.argv[1] == "--servers":
+        compare_servers(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
+    elif len(sys.argv) > 2 and sys.argv[1] == "--against":
         compare(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 2)
     else:
         print(json.dumps(run(), indent=2))

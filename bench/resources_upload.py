@@ -1,5 +1,8 @@
-"""A 700 MB upload through the gateway's stream path (issue 4): the gateway's peak memory, and its throughput
-as a ratio to a direct minio-client put of the same file to the same S3 endpoint in the same run.
+"""A 700 MB upload through the gateway's stream path (issues 4 and 25): the gateway's peak memory, and its
+throughput as a ratio to a direct minio-client put of the same file to the same S3 endpoint (SeaweedFS, as
+`make run` and `make test` start it) in the same run. The gateway is measured as deployed: nginx with
+deploy/nginx/nginx.conf in front (bench.gateway_nginx, the upload location streams the body through
+unbuffered), gunicorn behind it with GATEWAY_TRUSTED_PROXIES=1.
 
 POST /api/v1/uploads (method=stream), then PUT /api/v1/uploads/{id}/content with the file streamed from disk
 (requests, a file object): the gateway reads the body part by part, hashes it, puts it to storage with the
@@ -11,9 +14,8 @@ While each runs, a thread samples every 50 ms: the resident memory of the gatewa
 master and workers), the resources service, the S3 endpoint and this client; CPU time per process; and what
 each thread of the gateway workers is doing (on a CPU, waiting on a socket, waiting on a lock - the GIL or a
 queue) and of the client's sending thread. The moment the sender reads the file's last byte splits each put
-in two: the streaming phase, and the tail (the last parts' puts, the endpoint assembling the parts - moto
-does that in memory, seconds for 700 MB, where MinIO takes milliseconds - and for the gateway the
-completion checks).
+in two: the streaming phase, and the tail (the last parts' puts, the endpoint completing the multipart
+upload, and for the gateway the completion checks).
 
 Aims: the gateway worker's peak RSS under 150 MB; gateway throughput at least 0.7 of the direct put.
 
@@ -31,6 +33,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +43,7 @@ if str(ROOT) not in sys.path:
 import requests  # noqa: E402
 
 from bench.common import platform  # noqa: E402
+from bench.gateway_nginx import nginx_in_front  # noqa: E402
 from gateway.settings import from_env as gateway_settings  # noqa: E402
 from kepu_common.contracts import make_event  # noqa: E402
 from kepu_common.storage import Storage  # noqa: E402
@@ -50,7 +54,7 @@ SIZE_MB = int(os.environ.get("BENCH_UPLOAD_MB", "700"))
 RUNS = int(os.environ.get("BENCH_UPLOAD_RUNS", "3"))
 PART_MB = int(os.environ.get("BENCH_UPLOAD_PART_MB", "8"))
 EXTRA_PART_MB = [int(v) for v in os.environ.get("BENCH_UPLOAD_EXTRA_PART_MB", "16").split(",") if v.strip()]
-MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42"
+VIDEO_SECONDS = 240  # under the five-minute limit for videos
 USER = "00000000-0000-0000-0000-000000000001"  # whom running.token() signs for
 SAMPLE_S = 0.05
 RSS_AIM_MB = 150
@@ -64,24 +68,33 @@ LOCK_WAITS = {202: "lock"}  # futex: the GIL, a queue, a semaphore
 
 # --- the file ---------------------------------------------------------------------------------
 def make_file(size, directory=None):
-    """size bytes of random-looking data starting with an MP4 header, written in 4 MB blocks; (path, sha256)."""
-    digest = hashlib.sha256()
+    """A video of about size bytes that the resources service accepts: an MP4 (PyAV's muxer, no encoding) with
+    one MPEG-4 video stream of 25 frames a second for VIDEO_SECONDS, each frame's packet random-looking bytes
+    (4 blocks reused), so its duration reads from the container as it does for a camera's file (the service
+    probes every video: issue 28's five-minute limit). (path, sha256, exact size)."""
+    import av
+
     handle = tempfile.NamedTemporaryFile(prefix="kepu-bench-upload-", suffix=".mp4", dir=directory, delete=False)
-    blocks = [os.urandom(4 * MB) for _ in range(4)]
-    with handle:
-        written, n = 0, 0
-        while written < size:
-            block = blocks[n % len(blocks)]
-            if n == 0:
-                block = MP4 + block[len(MP4):]
-            block = block[:size - written]
-            handle.write(block)
+    handle.close()
+    frames = VIDEO_SECONDS * 25
+    frame_bytes = size // frames
+    blocks = [os.urandom(frame_bytes) for _ in range(4)]
+    rate = Fraction(1, 25)
+    with av.open(handle.name, "w", format="mp4") as out:
+        stream = out.add_stream("mpeg4", rate=25)
+        stream.codec_context.width, stream.codec_context.height = 1920, 1080
+        for n in range(frames):
+            packet = av.Packet(blocks[n % len(blocks)])
+            packet.stream, packet.time_base, packet.pts, packet.dts, packet.duration = stream, rate, n, n, 1
+            packet.is_keyframe = n % 25 == 0
+            out.mux(packet)
+    digest = hashlib.sha256()
+    with open(handle.name, "rb") as written:
+        for block in iter(lambda: written.read(4 * MB), b""):
             digest.update(block)
-            written += len(block)
-            n += 1
-        handle.flush()
-        os.fsync(handle.fileno())  # written back now, not while the first put is measured
-    return Path(handle.name), digest.hexdigest()
+        os.fsync(written.fileno())  # written back now, not while the first put is measured
+    path = Path(handle.name)
+    return path, digest.hexdigest(), path.stat().st_size
 
 
 class TimedFile:
@@ -147,10 +160,17 @@ def _pids():
     return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
 
 
-def processes(running):
-    """{role: pid}: gateway master and workers, the resources service, the S3 endpoint, this client."""
+def processes(running, nginx_pid=None):
+    """{role: pid}: nginx's master and workers, gateway master and workers, the resources service, the S3
+    endpoint, this client."""
     master = running.processes["gateway"].pid
-    watched = {"gateway master": master}
+    watched = {}
+    if nginx_pid is not None:
+        watched["nginx master"] = nginx_pid
+        nginx_workers = sorted(pid for pid in _pids() if _parent(pid) == nginx_pid)
+        for n, pid in enumerate(nginx_workers, 1):
+            watched[f"nginx worker {n}"] = pid
+    watched["gateway master"] = master
     workers = []
     for pid in _pids():
         try:
@@ -168,6 +188,13 @@ def processes(running):
             watched["S3 endpoint (SeaweedFS)"] = pid
     watched["bench client"] = os.getpid()
     return watched
+
+
+def _parent(pid):
+    try:
+        return _stat(f"/proc/{pid}/stat")[2]
+    except OSError:
+        return None
 
 
 def reset_peak(pid):
@@ -311,24 +338,24 @@ def direct_put(storage, bucket, path, size, part_size, watched):
             "peak_rss_mb": {role: round(mb) for role, mb in watch.peak.items()}}
 
 
-def start_upload(running, token, size, sha256, filename="bench.mp4"):
-    return requests.post(f"{running.gateway_url}/api/v1/uploads", timeout=30,
+def start_upload(url, token, size, sha256, filename="bench.mp4"):
+    return requests.post(f"{url}/api/v1/uploads", timeout=30,
                          headers={"Authorization": f"Bearer {token}"},
                          json={"purpose": "video", "filename": filename, "size": size, "content_type": "video/mp4",
                                "sha256": sha256, "method": "stream"})
 
 
-def gateway_put(running, token, path, size, sha256, watched):
+def gateway_put(url, token, path, size, sha256, watched):
     workers = {role: pid for role, pid in watched.items() if role.startswith("gateway worker")}
     hwm_reset = all([reset_peak(pid) for pid in workers.values()])
     begun = time.perf_counter()
-    started = start_upload(running, token, size, sha256)
+    started = start_upload(url, token, size, sha256)
     assert started.status_code == 201, started.text
     upload = started.json()
     with open(path, "rb") as handle, Watch(watched) as watch:
         body = TimedFile(handle, size)  # a file object: requests streams it in blocks, with its Content-Length
         put_started = time.perf_counter()
-        answer = requests.put(f"{running.gateway_url}/api/v1/uploads/{upload['id']}/content", data=body,
+        answer = requests.put(f"{url}/api/v1/uploads/{upload['id']}/content", data=body,
                               timeout=900, headers={"Authorization": f"Bearer {token}",
                                                     "Content-Type": "application/octet-stream",
                                                     "Content-Length": str(size)})
@@ -346,6 +373,8 @@ def gateway_put(running, token, path, size, sha256, watched):
         "tail_seconds": round(ended - body.last_read, 2),
         "with_start_seconds": round(ended - begun, 2), "status": done["status"], "content_type": done["content_type"],
         "worker": worker,
+        "nginx_peak_rss_mb": round(sum(mb for role, mb in watch.peak.items() if role.startswith("nginx"))),
+        "nginx_cpu_s": round(sum(v for role, v in watch.cpu_s.items() if role.startswith("nginx")), 2),
         "worker_peak_rss_mb": round(watch.peak.get(worker, 0)),
         "worker_vmhwm_mb": round(_status(workers[worker], "VmHWM") or 0) if hwm_reset else None,
         "worker_rss_after_mb": round(_status(workers[worker], "VmRSS") or 0),
@@ -362,14 +391,14 @@ def clear_uploads(storage, bucket):
 
 
 # --- one platform, several pairs ----------------------------------------------------------------
-def become_org_admin(running, token):
+def become_org_admin(running, url, token):
     """The resources service learns org admins from identity's role_granted events: send one, wait for it."""
     org_id = str(uuid.uuid4())
     grant = make_event("role_granted", "identity", user_id=USER, role="org_admin", scope=org_id, actor_id=None)
     publish_events(running.env["AMQP_URI"], [grant])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        probe = start_upload(running, token, 1, "0" * 64, "probe.mp4")
+        probe = start_upload(url, token, 1, "0" * 64, "probe.mp4")
         if probe.status_code == 201:
             return org_id
         assert probe.status_code == 403, probe.text
@@ -378,14 +407,15 @@ def become_org_admin(running, token):
 
 
 def measure(path, size, sha256, part_mb, runs, **settings):
-    with platform(("resources", "gateway"), GATEWAY_UPLOAD_PART_MB=part_mb, **settings) as running:
+    with platform(("resources", "gateway"), GATEWAY_UPLOAD_PART_MB=part_mb, GATEWAY_TRUSTED_PROXIES=1,
+                  **settings) as running, nginx_in_front(running.gateway_url) as (url, nginx_pid):
         token = running.token(["communicator"])
-        become_org_admin(running, token)
+        become_org_admin(running, url, token)
         config = gateway_settings(running.env)
         storage = Storage.from_config(config["STORAGE"])
         bucket = storage.bucket("resources")
         part_size = config["UPLOAD_STREAM_PART_SIZE"]
-        watched = processes(running)
+        watched = processes(running, nginx_pid)
         idle_rss = {role: round(_status(pid, "VmRSS") or 0) for role, pid in watched.items()}
         direct_put(storage, bucket, path, size, part_size, watched)  # warm-up: the endpoint's first big object
         pairs = []
@@ -396,7 +426,7 @@ def measure(path, size, sha256, part_mb, runs, **settings):
                 if way == "direct":
                     pair["direct"] = direct_put(storage, bucket, path, size, part_size, watched)
                 else:
-                    pair["gateway"] = gateway_put(running, token, path, size, sha256, watched)
+                    pair["gateway"] = gateway_put(url, token, path, size, sha256, watched)
                     clear_uploads(storage, bucket)
             pair["ratio"] = round(pair["gateway"]["mb_per_s"] / pair["direct"]["mb_per_s"], 2)
             pair["streaming_ratio"] = round(
@@ -423,8 +453,7 @@ def _brief(pair):
 
 
 def run(size_mb=SIZE_MB, runs=RUNS, part_mb=PART_MB, extra_part_mb=tuple(EXTRA_PART_MB)):
-    size = size_mb * MB
-    path, sha256 = make_file(size)
+    path, sha256, size = make_file(size_mb * MB)
     try:
         main = measure(path, size, sha256, part_mb, runs)
         others = [measure(path, size, sha256, extra, 1) for extra in extra_part_mb if extra != part_mb]
@@ -443,15 +472,20 @@ def _pct(share):
 def render(result):
     main = result["main"]
     lines = [
-        f"**A {result['size_mb']} MB upload streamed through the gateway** (`POST /api/v1/uploads` method=stream, then "
-        "`PUT /api/v1/uploads/{id}/content` with the file from disk: the gateway puts it to the S3 endpoint in parts "
-        f"of {main['part_mb']} MB while hashing it, then the resources service completes it), beside a direct "
-        "minio-client put of the same file to the same endpoint (same part size) in the same run, in alternating "
-        f"order. Aims: the gateway worker's peak RSS < {RSS_AIM_MB} MB; throughput ≥ {RATIO_AIM} of the direct put.",
+        f"**A {result['size_mb']} MB upload streamed through nginx and the gateway to SeaweedFS** (`POST "
+        "/api/v1/uploads` method=stream, then `PUT /api/v1/uploads/{id}/content` with the file from disk, through "
+        "nginx with `deploy/nginx/nginx.conf` (that location streams the body unbuffered) to gunicorn "
+        "(`GATEWAY_TRUSTED_PROXIES=1`): the gateway puts it to SeaweedFS (`weed server -s3`, one process, as "
+        f"`make run` starts it) in parts of {main['part_mb']} MB while hashing it, then the resources service "
+        "completes it: reads the object back (its SHA-256 and a copy on disk) and probes the video's duration), "
+        "beside a direct minio-client put of the same file to the same SeaweedFS (same part size) in "
+        f"the same run, in alternating order. Aims: the gateway worker's peak RSS < {RSS_AIM_MB} MB; throughput ≥ "
+        f"{RATIO_AIM} of the direct put.",
         "",
         "| run | direct MB/s | gateway MB/s | ratio | streaming phase MB/s: direct / gateway "
-        "| tail s: direct / gateway | worker peak RSS MB (VmHWM) | master RSS MB | resources RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| tail s: direct / gateway | worker peak RSS MB (VmHWM) | master RSS MB | resources RSS MB "
+        "| nginx RSS MB (all processes) | nginx CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, pair in enumerate(main["runs"], 1):
         g, d = pair["gateway"], pair["direct"]
@@ -459,16 +493,16 @@ def render(result):
             f"| {n} ({pair['order']}) | {d['mb_per_s']} | {g['mb_per_s']} | {pair['ratio']} | "
             f"{d['streaming_mb_per_s']} / {g['streaming_mb_per_s']} | {d['tail_seconds']} / {g['tail_seconds']} | "
             f"{g['worker_peak_rss_mb']} ({g['worker_vmhwm_mb']}) | {g['master_peak_rss_mb']} | "
-            f"{g['resources_peak_rss_mb']} |")
+            f"{g['resources_peak_rss_mb']} | {g.get('nginx_peak_rss_mb', '')} | {g.get('nginx_cpu_s', '')} |")
     lines += [
         f"| **median** | **{main['median_direct_mb_per_s']}** | **{main['median_gateway_mb_per_s']}** | "
         f"**{main['median_ratio']}** | ratio {main['median_streaming_ratio']} | | "
-        f"**{main['max_worker_peak_rss_mb']}** (max) | | |",
+        f"**{main['max_worker_peak_rss_mb']}** (max) | | | | |",
         "",
         "The streaming phase lasts until the sender has read the file's last byte; the tail is the last parts' "
-        "puts, the endpoint assembling the parts (moto does that in memory, seconds for this size, where MinIO "
-        "takes milliseconds) and, for the gateway, the completion checks. With an endpoint that assembles parts "
-        "quickly the ratio would be nearer the streaming ratio.",
+        "puts, SeaweedFS completing the multipart upload and, for the gateway, the completion checks (the "
+        "resources service reads the whole object back from SeaweedFS to a copy on disk, hashing it, and probes "
+        "the video's duration and poster frame from that copy).",
         "",
         "Idle RSS before the runs (MB): " + ", ".join(f"{role} {mb}" for role, mb in main["idle_rss_mb"].items()
                                                       if role != "bench client") + "; the worker that took the "

@@ -1,6 +1,7 @@
 """Review with 100,000 open tasks: the reviewer UI's queue page and task list (signed in, through the
 review UI process), and decision throughput (decide RPCs from 8 threads)."""
 import random
+import re
 import threading
 import time
 import uuid
@@ -61,8 +62,10 @@ def run(count=TASKS):
         with psycopg2.connect(running.database_url("review")) as conn, conn.cursor() as cur:
             cur.execute("INSERT INTO reviewer_grants VALUES (%s, 'platform_admin', '') ON CONFLICT DO NOTHING", (admin,))
         session = requests.Session()
-        session.post(f"{running.review_ui_url}/login", data={"phone": "13100000001", "password": PASSWORD},
-                     timeout=30).raise_for_status()
+        form = session.get(f"{running.review_ui_url}/login", timeout=30).text  # the sign-in form's CSRF token
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        session.post(f"{running.review_ui_url}/login", timeout=30,
+                     data={"phone": "13100000001", "password": PASSWORD, "csrf_token": csrf}).raise_for_status()
         timed_pages(session, f"{running.review_ui_url}/", 5)  # warm-up
         results = {"open_tasks": count,
                    "queue_page": timed_pages(session, f"{running.review_ui_url}/", PAGE_REQUESTS),

@@ -44,7 +44,8 @@ def render(gateway_runs, event_runs, login_runs, directory, review):
     raw = [r["raw_kombu"]["events_per_s"] for r in event_runs]
     lines = [
         f"Measured {datetime.date.today().isoformat()} on {machine()}, with `make bench` "
-        f"({RUNS} runs each; the median is shown first, every run after it).",
+        f"({RUNS} run{'s' if RUNS != 1 else ''} each; the median is shown first, every run after it; load average "
+        f"{os.getloadavg()[1]:.1f} over the last 5 minutes when it finished: other work shares this machine).",
         "",
         "**Gateway request that makes one RPC** (`GET /api/v1/system/services/identity`: gateway → RabbitMQ → "
         f"identity → one PostgreSQL query → reply), wrk, {gateway_runs[0]['connections']} connections, "
@@ -95,7 +96,8 @@ def render(gateway_runs, event_runs, login_runs, directory, review):
     lines += [
         "",
         f"**Directory autocomplete** through the gateway (`GET /api/v1/orgs?q=`), {directory['organizations']:,} "
-        "verified organizations with generated realistic names, 1- to 4-character queries, keep-alive clients "
+        "verified organizations with generated realistic names, 1- to 5-character queries including the short "
+        "forms people type (科协, 朝阳区科协, 广东省科协, 北京朝阳, 海淀科协), keep-alive clients "
         f"(character-pair GIN index: {directory['grams_index']}):",
         "",
         "| clients | requests | requests/s | p50 ms | p95 ms | p99 ms | errors |",
