@@ -202,7 +202,7 @@ class Storage:
                                           part_size=part_size)
 
     def put_in_parts(self, bucket, key, read, length, content_type="application/octet-stream",
-                     part_size=16 * 1024 * 1024, observe=None, in_flight=2, chunk_size=1024 * 1024):
+                     part_size=16 * 1024 * 1024, observe=None, in_flight=3, chunk_size=1024 * 1024):
         """Copy `length` bytes from read(n) into an object as a multipart upload, without holding more
         than in_flight + 1 parts: while up to in_flight parts upload on their own threads, the next one
         fills a reused buffer. observe(chunk) sees every chunk in order (to hash it). If the source ends
