@@ -25,7 +25,7 @@ def signed_in(app, make_token, name, roles):
     client = app.test_client()
     with client.session_transaction() as session:
         session.update(access_token=make_token(roles, sub=user(name)), refresh_token="", phone="135****0001",
-                       csrf_token="token")
+                       csrf_token="token", sid=f"test-session-{name}-0000000")
     return client
 
 
@@ -102,7 +102,7 @@ def test_snapshot_values_read_as_people_read_them(ui, review, amqp_uri, make_tok
     admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
     page = body(admin.get(f"/tasks/{task['id']}"))
     assert "<dt>类型</dt><dd>视频</dd>" in page and ">video<" not in page and "type_label" not in page
-    assert "15.2 KB" in page and "15243" not in page and "3.5 MB" in page and "org-id-for-machines" not in page
+    assert "14.9 KB" in page and "15243" not in page and "3.3 MB" in page and "org-id-for-machines" not in page
     assert "<dd>2:05</dd>" in page and "<dd>MP4</dd>" in page and "<dd>是</dd>" in page
     assert "2026-03-01 10:30" in page  # Beijing time; a local time without offset stays as written
     assert "2026-09-20 09:00" in page
@@ -152,7 +152,7 @@ def test_labels_for_people_and_sizes():
                          "zh_CN") == "138****0002"
     assert labels.person(None, "en") == "a reviewer"
     assert (labels.size_text(15243), labels.size_text(999), labels.size_text(687_000_000)) == (
-        "15.2 KB", "999 B", "687.0 MB")
+        "14.9 KB", "999 B", "655.2 MB")
 
 
 def test_an_area_admin_claim_shows_its_appointment_letter_and_what_it_grants(ui, review, amqp_uri, make_token):
