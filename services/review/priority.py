@@ -35,7 +35,7 @@ def default_sort(status):
 def order_sql(sort, status):
     sort = sort or default_sort(status)
     if sort not in _ORDER_SQL:
-        raise InvalidInput("invalid_input", {"sort": ("not_one_of", {"choices": "、".join(SORTS)})})
+        raise InvalidInput("validation_failed", {"sort": ("not_one_of", {"choices": "、".join(SORTS)})})
     return _ORDER_SQL[sort]
 
 

@@ -154,11 +154,15 @@ class BatchResultSchema(Schema):
                           metadata={"description": "a refusal's field codes, {name: {code, message}}"})
 
 
-class ReassignRequest(ActorSchema):
+class Reassign(Schema):
     """A lead gives an overdue or long-claimed task to another reviewer of its stage, or back to the queue."""
 
     to_user_id = fields.String(load_default=None, allow_none=True, validate=[validate.Length(min=1, max=64), one_line],
                                metadata={"description": "the reviewer who takes it; empty puts it back in the queue"})
+
+
+class ReassignRequest(Reassign, ActorSchema):
+    pass
 
 
 class EscalationRequest(ActorSchema):
