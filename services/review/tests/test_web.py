@@ -207,3 +207,58 @@ def test_an_activity_task_links_to_its_follow_up_shown_with_previews(ui, review,
     assert '<img src="https://s3.example/t0"' in page and '<video src="https://s3.example/v0"' in page
     assert "活动基本情况</dt><dd>参与120人。" in page and "参与人数佐证" in page and "请上传 3–10 张照片" in page
     assert "总结截止日期：2023-09-26" in page
+
+
+def test_rough_edges_a_zh_404_a_favicon_and_a_nul_in_a_comment(ui, review, amqp_uri, make_token):
+    request_review(review, amqp_uri, "r-nul")
+    task, = call(review, "list_tasks", as_(ADMIN))
+    admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
+    missing = admin.get("/no-such-page")
+    assert missing.status_code == 404 and "页面不存在" in body(missing) and "Not Found" not in body(missing)
+    assert "Content-Security-Policy" in missing.headers
+    assert "page does not exist" in body(admin.get("/no-such-page", headers={"Accept-Language": "en"}))
+    icon = admin.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["Content-Type"].startswith("image/svg+xml")
+    for comment in ("坏\x00理由", "\x1b[31m"):
+        one = admin.post(f"/tasks/{task['id']}/decision", data={"decision": "rejected", "comment": comment,
+                                                               "csrf_token": "token"})
+        assert one.status_code == 400 and "控制字符" in body(one)
+        batch = admin.post("/decisions", data={"task_ids": [task["id"]], "decision": "rejected", "comment": comment,
+                                               "csrf_token": "token"})
+        assert batch.status_code == 400 and "控制字符" in body(batch)
+    assert call(review, "list_tasks", as_(ADMIN))[0]["status"] == "open"  # nothing changed
+
+
+def test_a_batch_reject_without_a_reason_keeps_the_selection(ui, review, amqp_uri, make_token):
+    for n in range(3):
+        request_review(review, amqp_uri, f"r-keep-{n}")
+    ids = [t["id"] for t in call(review, "list_tasks", as_(ADMIN))]
+    admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
+    kept = admin.post("/decisions", data={"task_ids": ids[:2], "decision": "rejected", "comment": "  ",
+                                          "csrf_token": "token", "stage": "initial"}, follow_redirects=True)
+    page = body(kept)
+    assert "驳回时必须填写理由" in page
+    for task_id in ids[:2]:
+        assert f'value="{task_id}" aria-label="选择：雾霾的成因" checked' in page
+    assert f'value="{ids[2]}" aria-label="选择：雾霾的成因">' in page
+    assert all(t["status"] == "open" for t in call(review, "list_tasks", as_(ADMIN)))
+    assert '<th class="pick"><span class="visually-hidden">选择</span></th>' in page
+
+
+def test_bad_lookups_are_friendly_pages_and_nothing_changes(ui, review, make_token):
+    admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
+    for path, expected in (("/tasks?phone=1380000", "请输入11位中国大陆手机号"), ("/tasks?sort=price", "筛选条件"),
+                           ("/tasks?q=%00", "控制字符")):
+        answer = admin.get(path)
+        assert answer.status_code == 400 and expected in body(answer), path
+
+
+def test_signing_out_ends_the_session_for_a_copied_cookie_too(ui, review, make_token):
+    admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
+    copied = ui.test_client()
+    cookie = admin.get_cookie("review_session")
+    copied.set_cookie("review_session", cookie.value)
+    assert copied.get("/").status_code == 200
+    admin.post("/logout", data={"csrf_token": "token"})
+    gone = copied.get("/")
+    assert gone.status_code == 302 and "/login" in gone.headers["Location"]
