@@ -206,6 +206,7 @@ def test_an_activity_task_links_to_its_follow_up_shown_with_previews(ui, review,
     assert asked == [("get_followup", (user(ADMIN), activity_id, "zh_CN"))]
     assert '<img src="https://s3.example/t0"' in page and '<video src="https://s3.example/v0"' in page
     assert "活动基本情况</dt><dd>参与120人。" in page and "参与人数佐证" in page and "请上传 3–10 张照片" in page
+    assert "主要成果成效</dt><dd>未填写" in page and "活动短视频 1 · 1:35" in page
     assert "总结截止日期：2023-09-26" in page
 
 

@@ -25,6 +25,8 @@ FORMATS = {"video/mp4": "MP4", "video/quicktime": "MOV", "video/webm": "WebM", "
            "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF",
            "audio/mpeg": "MP3", "audio/mp4": "M4A", "audio/wav": "WAV", "audio/ogg": "OGG"}
 PREVIEW_KINDS = ("image", "video", "audio", "pdf")
+# the follow-up summary's parts, in the form's order (services/activities/rules.py SUMMARY_PARTS)
+SUMMARY_PARTS = ("basic_facts", "results", "highlights", "reusable_resources", "lessons")
 
 
 def field_label(key, locale):
@@ -156,6 +158,13 @@ def when(value):
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
+def clock(seconds):
+    """A video's length as players show it: 95 -> 1:35."""
+    seconds = int(round(float(seconds)))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
+
+
 def today():
     """Today in Beijing."""
     return datetime.now(SHANGHAI).date()
@@ -212,4 +221,4 @@ def waited(value, locale, now=None):
 
 __all__ = ["label", "field_label", "snapshot_rows", "preview_kind", "problem_of", "problem_text", "refusal_text",
            "province", "province_of", "when", "waited", "duration", "today", "starts_soon", "person", "masked_phone",
-           "size_text", "DECISIONS", "STAGES", "STATUSES"]
+           "size_text", "clock", "SUMMARY_PARTS", "DECISIONS", "STAGES", "STATUSES"]
