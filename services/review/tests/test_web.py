@@ -243,7 +243,7 @@ def test_a_batch_reject_without_a_reason_keeps_the_selection(ui, review, amqp_ur
         assert f'value="{task_id}" aria-label="选择：雾霾的成因" checked' in page
     assert f'value="{ids[2]}" aria-label="选择：雾霾的成因">' in page
     assert all(t["status"] == "open" for t in call(review, "list_tasks", as_(ADMIN)))
-    assert '<th class="pick"><span class="visually-hidden">选择</span></th>' in page
+    assert '<th class="pick"><label><input type="checkbox" id="select-all"> 全选</label></th>' in page
 
 
 def test_bad_lookups_are_friendly_pages_and_nothing_changes(ui, review, make_token):
