@@ -155,7 +155,7 @@ def test_an_overdue_task_escalates_to_the_lead_who_reassigns_it(browser, platfor
     assert platform.query("review", "SELECT claimed_by FROM tasks WHERE id = %s", (task_id,)) == [
         (bench["second"]["id"],)]
     first_token = login(platform, bench["first"]["phone"])
-    told = eventually(lambda: [n for n in get(platform, "/notifications", first_token).json()["items"]
+    told = eventually(lambda: [n for n in get(platform, "/me/notifications?page_size=50", first_token).json()["items"]
                                if n["kind"] == "review_task_released"])
     assert told and "苏州机器人工作坊" in told[0]["body"]
     # the new claimant sees it as theirs
@@ -190,7 +190,10 @@ def test_the_follow_up_view_shows_a_photo_and_plays_a_video(browser, platform):
                      "video/mp4", "现场.mp4")
     done = put(platform, f"/activities/{activity_id}/followup",
                {"photos": photos, "video_upload_ids": [video], "participants": 80,
-                "summary": {"basic_facts": "参与80人。", "results": "完成实验。"}, "submit": True}, publisher)
+                "media_links": ["https://news.example.cn/yuexiu"],
+                "summary": {"basic_facts": "参与80人。", "results": "完成实验。", "highlights": "现场实验。",
+                            "reusable_resources": "实验手册一套。", "lessons": "提前预约效果好。"}, "submit": True},
+               publisher)
     assert done.status_code == 200, done.text
 
     page = signed_in(browser, platform, "13500000323")
@@ -198,7 +201,7 @@ def test_the_follow_up_view_shows_a_photo_and_plays_a_video(browser, platform):
     image = page.locator(".gallery img").first
     image.wait_for()
     assert page.evaluate("img => img.complete && img.naturalWidth > 0", image.element_handle())
-    assert "参与人数佐证" in page.inner_text(".gallery") and "未填写" in page.inner_text(".snapshot")
+    assert "参与人数佐证" in page.inner_text(".gallery") and "实验手册一套。" in page.inner_text(".snapshot")
     played = page.evaluate("""async () => {
         const video = document.querySelector('video'); video.muted = true;
         await video.play();
