@@ -263,3 +263,47 @@ def test_signing_out_ends_the_session_for_a_copied_cookie_too(ui, review, make_t
     admin.post("/logout", data={"csrf_token": "token"})
     gone = copied.get("/")
     assert gone.status_code == 302 and "/login" in gone.headers["Location"]
+
+
+def _sign_in_form(client, path="/login"):
+    page = body(client.get(path))
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_a_refused_sign_in_marks_the_inputs_invalid_and_sms_sign_in_works(ui, review, make_token, monkeypatch):
+    """Identity answers as in production (a KepuError serialized over RPC); here its RPCs are stood in for."""
+    from kepu_common.errors import Unauthorized
+    from kepu_common.rpc_client import RemoteError
+
+    refused = Unauthorized("login_failed")
+    asked = []
+    real_call = ui.extensions["rpc"].call
+
+    def identity(service, method, *args, **kwargs):
+        if service != "identity":
+            return real_call(service, method, *args, **kwargs)
+        asked.append(method)
+        if method == "login":
+            raise RemoteError("identity", "Unauthorized", list(refused.args), str(refused))
+        if method == "request_sms_code":
+            return {"phone": "135****0001", "expires_in": 300}
+        if method == "sms_login":
+            return {"tokens": {"access_token": make_token(["reviewer"], sub=user(GUANGDONG)), "refresh_token": "r"},
+                    "user": {"phone": "135****0001"}}
+        return {"revoked": True}
+
+    monkeypatch.setattr(ui.extensions["rpc"], "call", identity)
+    client = ui.test_client()
+    csrf = _sign_in_form(client)
+    wrong = client.post("/login", data={"phone": "13500000001", "password": "nope", "csrf_token": csrf})
+    page = body(wrong)
+    assert wrong.status_code == 401 and page.count('aria-invalid="true" aria-describedby="sign-in-error"') == 2
+    assert 'id="sign-in-error"' in page and "验证码登录" in page
+    sms_page = body(client.get("/login?mode=sms"))
+    assert 'action="/login/sms-code"' in sms_page and "获取验证码" in sms_page
+    sent = client.post("/login/sms-code", data={"phone": "13500000001", "csrf_token": csrf})
+    assert sent.status_code == 200 and "验证码已发送至 135****0001" in body(sent) and 'id="code"' in body(sent)
+    signed = client.post("/login/sms", data={"phone": "13500000001", "code": "123456", "csrf_token": csrf})
+    assert signed.status_code == 302 and signed.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    assert asked == ["login", "request_sms_code", "sms_login"]
