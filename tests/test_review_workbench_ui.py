@@ -88,9 +88,29 @@ def bench(platform):
     return {"admin": admin, **people}
 
 
+def test_sign_in_pages_mark_a_refusal_and_pass_axe(browser, platform, bench):
+    context = browser.new_context(locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{platform.review_ui_url}/login")
+    assert violations(page) == []
+    page.fill("#phone", bench["first"]["phone"])
+    page.fill("#password", "not-the-password1")
+    page.click("form button[type=submit]")
+    assert page.locator("#phone[aria-invalid=true]").count() == 1
+    assert page.locator("#password[aria-invalid=true]").count() == 1
+    assert violations(page) == []
+    page.click("text=验证码登录")
+    assert page.locator("text=获取验证码").count() == 1 and violations(page) == []
+    response = page.goto(f"{platform.review_ui_url}/no-such-page")
+    assert response.status == 404 and "页面不存在" in page.inner_text("main") and violations(page) == []
+
+
 def test_a_provincial_reviewer_sorts_by_start_date_and_decides_the_soonest_first(browser, platform, bench):
     page = signed_in(browser, platform, bench["first"]["phone"])
     assert violations(page) == []
+    page.fill("input[name=q]", "大篷车")  # the queue page searches too
+    page.click("text=搜索")
+    assert page.locator("tbody tr").count() == 1 and "无锡科普大篷车进校园" in page.inner_text("tbody")
     page.goto(f"{platform.review_ui_url}/tasks?stage=provincial")
     rows = page.locator("tbody tr")
     assert "南京天文馆开放夜" in rows.nth(0).inner_text()  # longest waiting first by default
