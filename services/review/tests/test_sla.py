@@ -64,3 +64,17 @@ def test_overdue_and_long_claimed():
     assert not sla.is_long_claimed(dict(claimed, claimed_at=now - timedelta(minutes=30)), now)
     assert not sla.is_long_claimed(dict(claimed, claimed_until=now - timedelta(seconds=1)), now)  # lapsed
     assert not sla.needs_lead(dict(task, due_at=None), now)
+
+
+def test_settings_read_targets_from_json_and_refuse_nonsense():
+    from services.review.dependencies import ReviewSettings
+
+    settings = ReviewSettings({"claim_minutes": "15", "sla_hours": '{"national": 24, "activity:provincial": 4}',
+                               "long_claim_minutes": "90"})
+    assert settings.target_hours("activity", "provincial") == 4 and settings.target_hours("resource", "national") == 24
+    assert settings.long_claim == timedelta(minutes=90) and settings.claim_ttl == timedelta(minutes=15)
+    assert ReviewSettings({"sla_hours": ""}).target_hours("resource", "scientific") == 40
+    assert ReviewSettings(None).long_claim == sla.LONG_CLAIM
+    for bad in ('{"national": 0}', '{"national": -1}', '[1]'):
+        with pytest.raises(ValueError):
+            ReviewSettings({"sla_hours": bad})
