@@ -21,7 +21,7 @@ CREATE INDEX tasks_phone ON tasks ((coalesce(snapshot->>'submitter_phone', snaps
 -- the queue sorted by start date, soonest first
 CREATE INDEX tasks_open_start ON tasks (start_at, requested_at, id) WHERE status = 'open';
 CREATE INDEX tasks_open_requested ON tasks (requested_at, id) WHERE status = 'open';
-CREATE INDEX tasks_open_due ON tasks (due_at) WHERE status = 'open';
+CREATE INDEX tasks_open_due ON tasks (due_at, id) WHERE status = 'open';
 DROP INDEX IF EXISTS tasks_decided;
 CREATE INDEX tasks_decided ON tasks (decided_at DESC, id) WHERE status = 'decided';
 
