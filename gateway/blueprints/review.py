@@ -7,7 +7,7 @@ from gateway import rpc
 from gateway.auth import require_auth
 from kepu_common.messages import negotiate, text
 from services.review.schemas import (
-    BatchDecision, BatchResultSchema, Decision, QueueSchema, Reassign, TaskDetailSchema, TaskPageQuery, TaskPageSchema,
+    BatchDecision, BatchResultSchema, Decision, LeadGrant, LeadSchema, QueueSchema, Reassign, TaskDetailSchema, TaskPageQuery, TaskPageSchema,
     TaskSchema,
 )
 
@@ -137,3 +137,16 @@ class ReassignView(MethodView):
         """As the stage's lead: give an overdue or long-claimed task to another reviewer of its stage
         (`to_user_id`), or back to the queue (none). The claimant is notified."""
         return rpc.call("review", "reassign", task_id, actor(**payload))
+
+
+@bp.route("/leads")
+class Leads(MethodView):
+    @require_auth("platform_admin")
+    @bp.arguments(LeadGrant)
+    @bp.response(200, LeadSchema)
+    @bp.alt_response(400, description="a scope that is not a stage or provincial:<province code>")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def post(self, payload):
+        """Platform admins: make a reviewer the lead of a stage (sees and reassigns its overdue and long-claimed
+        tasks), or end it (`granted: false`)."""
+        return rpc.call("review", "set_lead", actor(**payload))

@@ -169,10 +169,23 @@ class EscalationRequest(ActorSchema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=200))
 
 
-class LeadRequest(ActorSchema):
+class LeadGrant(Schema):
+    """A platform admin makes a reviewer the lead of a stage (or of one province's provincial review), or ends it."""
+
     user_id = fields.String(required=True, validate=[validate.Length(min=1, max=64), one_line])
-    scope = fields.String(required=True, validate=[validate.Length(max=40), one_line])
-    granted = fields.Boolean(load_default=True)
+    scope = fields.String(required=True, validate=[validate.Length(max=40), one_line], metadata={
+        "description": "as a reviewer's: a stage (national, initial…) or provincial:<province code>"})
+    granted = fields.Boolean(load_default=True, metadata={"description": "false ends the lead role"})
+
+
+class LeadRequest(LeadGrant, ActorSchema):
+    pass
+
+
+class LeadSchema(Schema):
+    user_id = fields.String()
+    scope = fields.String()
+    granted = fields.Boolean()
 
 
 class SessionRequest(Schema):

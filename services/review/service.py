@@ -12,8 +12,8 @@ from services.review import access, priority, tasks
 from services.review.dependencies import Settings
 from services.review.schemas import (
     ActorSchema, BatchDecisionRequest, BatchResultSchema, DecisionRequest, EscalationRequest, HistoryEntrySchema,
-    LeadRequest, ListRequest, QueueSchema, ReassignRequest, SessionRequest, StageRequest, TaskPageRequest, TaskPageSchema,
-    TaskSchema,
+    LeadRequest, LeadSchema, ListRequest, QueueSchema, ReassignRequest, SessionRequest, StageRequest,
+    TaskPageRequest, TaskPageSchema, TaskSchema,
 )
 
 SESSION_KEPT = timedelta(hours=25)  # longer than a review-UI session's absolute lifetime (web/sessions.py)
@@ -211,7 +211,7 @@ class ReviewService(PlatformService):
             if not access.load(cur, data["actor_id"]).admin:
                 raise access.Forbidden("platform_admin_only", details={"required_roles": ["platform_admin"]})
             access.set_lead(cur, data["user_id"], access.check_lead_scope(data["scope"]), data["granted"])
-        return {"user_id": data["user_id"], "scope": data["scope"], "granted": data["granted"]}
+        return LeadSchema().dump(data)
 
     # --- the review UI's sessions --------------------------------------------------------------
     @rpc
