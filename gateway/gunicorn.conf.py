@@ -22,6 +22,8 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = "-" if os.environ.get("GATEWAY_ACCESS_LOG") else None
+# gunicorn's own lines as JSON objects under LOG_FORMAT=json, access fields apart (docs/observability.md "Logs")
+logger_class = "kepu_common.gunicorn_logging.Logger"
 
 
 def post_worker_init(worker):

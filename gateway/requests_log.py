@@ -29,7 +29,7 @@ from pathlib import Path
 
 from flask import abort, g, has_request_context, request
 
-from kepu_common.log_context import JsonFormatter, wants_json
+from kepu_common.log_context import install_root_handler
 from kepu_common.networks import LOOPBACK, is_internal, parse_networks
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -124,18 +124,11 @@ class RequestIdFilter(logging.Filter):
 
 
 def init_app(app):
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdFilter())
-    if wants_json(app.config.get("LOG_FORMAT")):
-        handler.setFormatter(JsonFormatter("gateway"))
-    else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s gateway %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
-    root = logging.getLogger("gateway")
-    if not root.handlers:
-        root.addHandler(handler)
-        root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
-        root.propagate = False
+    # one handler on the root logger: the gateway's lines and its libraries' (kepu_common, werkzeug,
+    # py.warnings) alike, JSON lines with LOG_FORMAT=json (gunicorn's own: kepu_common.gunicorn_logging)
+    install_root_handler("gateway", app.config.get("LOG_LEVEL", "INFO"), app.config.get("LOG_FORMAT"),
+                         filters=(RequestIdFilter(),),
+                         text_format="%(asctime)s gateway %(levelname)s [%(request_id)s] %(name)s: %(message)s")
     # who may scrape /metrics: GATEWAY_METRICS_NETWORKS (Prometheus's network), else the internal networks
     scrapers = parse_networks(app.config.get("METRICS_NETWORKS") or os.environ.get("GATEWAY_METRICS_NETWORKS")
                               or app.config.get("INTERNAL_NETWORKS", LOOPBACK))
@@ -155,7 +148,10 @@ def init_app(app):
         rule = request.url_rule
         record(rule.rule if rule is not None else "unmatched", request.method, response.status_code, elapsed)
         if app.config.get("ACCESS_LOG"):
-            access_log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed * 1000)
+            duration_ms = round(elapsed * 1000, 1)
+            access_log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration_ms,
+                            extra={"method": request.method, "path": request.path,
+                                   "status": response.status_code, "duration_ms": duration_ms})
         return response
 
     @app.get("/metrics")

@@ -99,5 +99,8 @@ class ShareReturnFastPath:
         elapsed = time.perf_counter() - started
         requests_log.record(ROUTE, "POST", 202, elapsed)
         if self.app.config.get("ACCESS_LOG"):
-            requests_log.access_log.info("%s %s %s %.1fms", "POST", environ.get("PATH_INFO"), 202, elapsed * 1000)
+            duration_ms = round(elapsed * 1000, 1)
+            requests_log.access_log.info("%s %s %s %.1fms", "POST", environ.get("PATH_INFO"), 202, duration_ms,
+                                         extra={"method": "POST", "path": environ.get("PATH_INFO"), "status": 202,
+                                                "duration_ms": duration_ms})
         return [body]

@@ -251,7 +251,7 @@ def service_command(name):
 
 def review_ui_command(bind):
     return [str(Path(sys.executable).with_name("gunicorn")), "--worker-class", "gthread", "--threads", "8",
-            "--bind", bind, "services.review.web.wsgi:app"]
+            "--bind", bind, "--logger-class", "kepu_common.gunicorn_logging.Logger", "services.review.web.wsgi:app"]
 
 
 def gateway_command(bind):

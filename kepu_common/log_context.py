@@ -9,7 +9,14 @@ WARNING for expected exceptions): `ExpectedErrorFilter` turns a client's mistake
 
 LOG_FORMAT=json writes one JSON object per line instead (`JsonFormatter`, for a log collector): time
 (UTC, ISO 8601), level, logger, message, service, request_id or event_id (event_count for a batch),
-and exception with the traceback when there is one.
+and exception with the traceback when there is one; an access line carries method, path, status,
+duration_ms (and bytes) as fields of their own (`ACCESS_FIELDS`, passed as `extra=`). Field names and
+their ECS equivalents: docs/observability.md, "Logs".
+
+`configure` is for a service process (the whole root logger is its); `install_root_handler` for the web
+processes (gateway, review UI): their library loggers (kepu_common, werkzeug, py.warnings) reach the same
+handler as their own lines, so no line falls to Python's bare "last resort" text. gunicorn's own lines go
+through kepu_common.gunicorn_logging.
 """
 import json
 import logging
@@ -105,6 +112,10 @@ def ids_of(context):
     return {}
 
 
+# fields an access line carries besides its message (logger.info(..., extra={"method": ..., ...}))
+ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "bytes")
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line. The ids come from ContextFilter's `context` (services) or a
     `request_id` attribute (the gateway's RequestIdFilter)."""
@@ -126,6 +137,10 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None)
         if request_id and request_id != "-":
             entry["request_id"] = request_id
+        for name in ACCESS_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:
@@ -149,7 +164,28 @@ def configure(service, level="INFO", log_format=None):
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # a library's warning is a line like the others, not bare text
     install_expected_filter()
+
+
+ROOT_HANDLER_MARK = "_kepu_root_handler"
+
+
+def install_root_handler(service, level="INFO", log_format=None, filters=(), text_format=None):
+    """The web processes' logging: one handler on the root logger (JSON lines with LOG_FORMAT=json), replacing
+    the one installed before (an app made again in tests), leaving any other handler (pytest's) in place.
+    Python warnings are logged through it too (py.warnings) instead of printed bare."""
+    handler = logging.StreamHandler()
+    setattr(handler, ROOT_HANDLER_MARK, True)
+    handler.setFormatter(JsonFormatter(service) if wants_json(log_format)
+                         else logging.Formatter(text_format or FORMAT.format(service=service)))
+    for item in filters or (ContextFilter(),):
+        handler.addFilter(item)
+    root = logging.getLogger()
+    root.handlers[:] = [h for h in root.handlers if not getattr(h, ROOT_HANDLER_MARK, False)] + [handler]
+    root.setLevel(level)
+    logging.captureWarnings(True)
+    return handler
 
 
 def install_expected_filter():

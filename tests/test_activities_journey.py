@@ -156,7 +156,15 @@ def test_publish_route_review_edit_follow_up_nominate(platform):
                                            timeout=10).json()["name"] == "走进天河：气象科普开放日（加场）")
     ics = requests.get(f"{platform.gateway_url}/api/v1/activities/{county['id']}.ics", timeout=10)
     assert ics.headers["Content-Type"].startswith("text/calendar")
-    assert Calendar.from_ical(ics.content).walk("VEVENT")[0]["SEQUENCE"] == 1
+    event = Calendar.from_ical(ics.content).walk("VEVENT")[0]
+    assert event["SEQUENCE"] == 1
+    assert str(event["URL"]).endswith(f"/activities/{county['id']}") and str(event["ORGANIZER"]).startswith("tel:")
+    # a subscriber's next poll costs a 304 (ETag, or Last-Modified alone)
+    assert ics.headers["ETag"] and ics.headers["Last-Modified"]
+    for validator in ({"If-None-Match": ics.headers["ETag"]}, {"If-Modified-Since": ics.headers["Last-Modified"]}):
+        again = requests.get(f"{platform.gateway_url}/api/v1/activities/{county['id']}.ics", headers=validator,
+                             timeout=10)
+        assert again.status_code == 304 and again.content == b"", (validator, again.status_code)
 
     # follow-up materials once it has ended: videos are measured from the file
     ended(platform, county["id"])

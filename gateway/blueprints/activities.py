@@ -7,6 +7,9 @@ them by upload id and this blueprint attaches them with resources.attach_uploads
 incomplete or foreign uploads and measures videos) before calling the activities service with the
 attached files' descriptions.
 """
+import hashlib
+from datetime import datetime
+
 from flask import Response, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -24,6 +27,7 @@ from services.activities.schemas import (
     ActivityVersionSchema, FollowupForm, FollowupSchema, MyActivitiesRequest, NominatedList, NominationListRequest,
     NominationWithdrawRequest,
 )
+from services.activities.schemas import PosterCheckRequest, PosterCheckSchema
 
 campaigns = Blueprint("campaigns", __name__, description="Campaigns (全国科普日): publishing windows, follow-up "
                                                          "rules, nomination quotas")
@@ -75,10 +79,20 @@ def _query(query):
     return {key: str(value) if key == "campaign" and value is not None else value for key, value in query.items()}
 
 
-def _calendar(text, filename):
+def _calendar(feed, filename):
+    """The feed with validators, so a subscriber's poll costs a 304 when nothing changed: a strong ETag (the
+    body's SHA-256: it changes with any event, one leaving the filter included) and Last-Modified (when the
+    activities service last rendered an event: activities.calendar_feed; none for a time_status feed).
+    werkzeug answers 304 on If-None-Match, and on If-Modified-Since only when no If-None-Match came
+    (RFC 9110 13.2.2)."""
+    text = feed["text"]
     response = Response(text, content_type=CALENDAR_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    response.headers["Cache-Control"] = "no-cache"  # keep it, but ask again each time (cheap with the validators)
+    response.set_etag(hashlib.sha256(text.encode()).hexdigest()[:32])
+    if feed.get("last_modified"):
+        response.last_modified = datetime.fromisoformat(feed["last_modified"])
+    return response.make_conditional(request)
 
 
 # --- campaigns --------------------------------------------------------------------------------------
@@ -162,10 +176,12 @@ class Activities(MethodView):
 @bp.route("/calendar.ics")
 class ActivitiesCalendar(MethodView):
     @bp.arguments(ActivityListRequest, location="query")
-    @bp.response(200, description="text/calendar: the filtered listing; taken-off activities as CANCELLED")
+    @bp.response(200, description="text/calendar: the filtered listing; taken-off activities as CANCELLED. "
+                                  "ETag, and Last-Modified unless filtered by time_status")
+    @bp.alt_response(304, description="unchanged since the If-None-Match / If-Modified-Since sent")
     def get(self, query):
         """iCalendar of a filtered listing (paging ignored, at most 10,000 events)."""
-        return _calendar(rpc.call("activities", "calendar", _query(query), timeout=30), "activities.ics")
+        return _calendar(rpc.call("activities", "calendar_feed", _query(query), timeout=30), "activities.ics")
 
 
 @bp.route("/<uuid:activity_id>")
@@ -192,10 +208,11 @@ class ActivityView(MethodView):
 
 @bp.route("/<uuid:activity_id>.ics")
 class ActivityCalendar(MethodView):
-    @bp.response(200, description="text/calendar: one VEVENT, CANCELLED once off the shelf")
+    @bp.response(200, description="text/calendar: one VEVENT, CANCELLED once off the shelf; ETag, Last-Modified")
+    @bp.alt_response(304, description="unchanged since the If-None-Match / If-Modified-Since sent")
     def get(self, activity_id):
         """iCalendar of one activity (stable UID; SEQUENCE raised on each re-approval)."""
-        return _calendar(rpc.call("activities", "calendar", activity_id=str(activity_id)),
+        return _calendar(rpc.call("activities", "calendar_feed", activity_id=str(activity_id)),
                          f"activity-{activity_id}.ics")
 
 
@@ -251,6 +268,23 @@ class Followup(MethodView):
                           for file, p in zip(photos, form["photos"])]
         body["videos"] = _attach(form["video_upload_ids"], "followup_video", org_id)
         return rpc.call("activities", "save_followup", g.claims["sub"], str(activity_id), body, locale=_locale())
+
+
+@bp.route("/<uuid:activity_id>/poster-check")
+class PosterCheck(MethodView):
+    @require_auth()
+    @bp.arguments(PosterCheckRequest, location="query")
+    @bp.response(200, PosterCheckSchema)
+    @bp.alt_response(403, description="`poster_check_not_allowed`: not the owner, the supervising unit's admin, a "
+                                      "reviewer of the activity's route or a platform admin")
+    @bp.doc(security=SECURED)
+    def get(self, query, activity_id):
+        """The poster pre-check of a version (the last submitted by default): whether the text read off its poster
+        carries the 全国科普日 mark, the name, the start date and time and the hosts, each with the text it
+        matched, and wording hints; state pending until it has been read. A help for the owner and the
+        reviewers, never a decision."""
+        return rpc.call("activities", "poster_check", g.claims["sub"], str(activity_id),
+                        {"revision": query["revision"]}, locale=_locale())
 
 
 @bp.route("/<uuid:activity_id>/followup/extension")

@@ -74,3 +74,33 @@ def test_configure_with_json_writes_json_lines_carrying_the_event_id(monkeypatch
     entry = json.loads(stream.getvalue().strip().splitlines()[-1])
     assert entry["service"] == "activities" and entry["event_id"] == "e-7" and entry["message"] == "applied 3"
     assert entry["level"] == "WARNING" and entry["logger"] == "services.activities"
+
+
+def test_the_gateways_library_loggers_write_json_lines_with_the_request_id(monkeypatch):
+    """kepu_common's warnings in the gateway printed as bare text (Python's last resort): they reach the
+    gateway's root handler now (Python warnings too, through logging.captureWarnings: pytest catches those
+    itself, so tests/test_logs_and_alerts.py checks every line of the running processes)."""
+    from gateway import create_app
+
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        app = create_app({"TESTING": True})
+        handler = next(h for h in root.handlers if getattr(h, log_context.ROOT_HANDLER_MARK, False))
+        stream = io.StringIO()
+        handler.setStream(stream)
+        with app.test_request_context("/api/v1/me"):
+            from flask import g
+
+            g.request_id = "gw-9"
+            logging.getLogger("kepu_common.rpc_client").warning("broker away: %s", "retrying")
+        create_app({"TESTING": True})  # an app made again replaces the handler, never adds a second
+        assert sum(getattr(h, log_context.ROOT_HANDLER_MARK, False) for h in root.handlers) == 1
+    finally:
+        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+        logging.captureWarnings(False)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    library = next(e for e in lines if e["logger"] == "kepu_common.rpc_client")
+    assert (library["service"], library["level"], library["request_id"]) == ("gateway", "WARNING", "gw-9")
+    assert library["message"] == "broker away: retrying"

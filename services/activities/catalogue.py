@@ -7,7 +7,7 @@ iCalendar SEQUENCE goes up); if the edit is rejected, the approved version stays
 edited version with its review status in /my/activities.
 """
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 
 import psycopg2.extras
 
@@ -187,8 +187,9 @@ def checked_content(cur, data, now, activity_id=None):
         "reservation": {"enabled": data["reservation"]["enabled"],
                         "url": (data["reservation"]["url"] or "").strip() if data["reservation"]["enabled"] else ""},
         "expected_participants": data["expected_participants"],
-        "poster": {k: data["poster"][k] for k in ("upload_id", "bucket", "key", "content_type", "size", "width",
-                                                  "height")},
+        # sha256: the poster pre-check reads a content once (services/activities/posters.py)
+        "poster": {k: data["poster"][k] for k in ("upload_id", "bucket", "key", "content_type", "size", "sha256",
+                                                  "width", "height")},
         "details": {k: v.strip() for k, v in data["details"].items()},
         "pictures": [{"part": p["part"], "caption": p.get("caption", "").strip(),
                       **{k: p[k] for k in ("upload_id", "bucket", "key", "content_type", "size", "width", "height")}}
@@ -382,9 +383,10 @@ def listing_search_vector(content):
 def _render_calendar(cur, activity_id):
     """The listed activity's VEVENT as calendars will read it (its SEQUENCE and STATUS included)."""
     listed = public_one(cur, activity_id, include_off_shelf=True)
-    cur.execute("INSERT INTO activity_calendar (activity_id, vevent) VALUES (%s, %s) "
-                "ON CONFLICT (activity_id) DO UPDATE SET vevent = EXCLUDED.vevent",
-                (activity_id, ical.event_text(listed)))
+    stamp = datetime.now(timezone.utc).replace(microsecond=0)  # DTSTAMP and rendered_at: the same second
+    cur.execute("INSERT INTO activity_calendar (activity_id, vevent, rendered_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT (activity_id) DO UPDATE SET vevent = EXCLUDED.vevent, rendered_at = EXCLUDED.rendered_at",
+                (activity_id, ical.event(listed, stamp).to_ical().decode(), stamp))
 
 
 def set_shelf(cur, user_id, activity_id, shelf, reason):
@@ -576,17 +578,29 @@ def _total(cur, where, args):
 
 
 def calendar_events(cur, query, now, limit=CALENDAR_LIMIT):
-    """The VEVENTs of a filtered listing's calendar export: taken-off activities too, as cancelled."""
+    """The (activity id, VEVENT) pairs of a filtered listing's calendar export: taken-off activities too, as
+    cancelled."""
     where, args = _filters(query, now, include_off_shelf=True)
-    cur.execute(f"SELECT c.vevent FROM activity_listing l JOIN activity_calendar c USING (activity_id) "
+    cur.execute(f"SELECT l.activity_id, c.vevent FROM activity_listing l JOIN activity_calendar c USING (activity_id) "
                 f"WHERE {where} ORDER BY l.start_at, l.activity_id LIMIT %s", args + [limit])
-    return [row[0] for row in cur.fetchall()]
+    return [(str(row[0]), row[1]) for row in cur.fetchall()]
+
+
+def calendar_changed_at(cur, activity_id=None):
+    """When the calendar of one activity, or any listing feed, last changed: the newest rendering (a feed
+    filtered by time_status also changes as the clock passes starts and ends: the caller leaves it out)."""
+    if activity_id is not None:
+        cur.execute("SELECT rendered_at FROM activity_calendar WHERE activity_id = %s", (str(activity_id),))
+    else:
+        cur.execute("SELECT max(rendered_at) FROM activity_calendar")
+    row = cur.fetchone()
+    return row[0] if row else None
 
 
 def calendar_event(cur, activity_id):
     public_one(cur, activity_id, include_off_shelf=True)  # NotFound unless the public has seen it
     cur.execute("SELECT vevent FROM activity_calendar WHERE activity_id = %s", (str(activity_id),))
-    return [cur.fetchone()[0]]
+    return [(str(activity_id), cur.fetchone()[0])]
 
 
 def public_one(cur, activity_id, include_off_shelf=False):

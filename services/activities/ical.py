@@ -4,11 +4,19 @@ Each activity is one VEVENT whose UID never changes (its id at a fixed domain), 
 number of re-approvals (an approved edit raises it, so calendars replace the old event), and whose
 STATUS is CANCELLED once it is taken off the shelf. Times are written in Asia/Shanghai with the
 matching VTIMEZONE, so every client shows the organizers' wall-clock time.
+
+ORGANIZER is the host organization (CN: the first 主办单位) at the contact the organizer chose to publish:
+the optional `details.contact_email` (mailto:), else the published contact phone (tel:), the one the
+activity page and the description already show. URL links back to the activity's page on the web
+portal (`<web_url>/activities/<id>`, ACTIVITIES.web_url): it is added when a calendar is served
+(`calendar(..., web_url=...)`), so changing the setting changes every feed without re-rendering.
 """
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from icalendar import Calendar, Event, Timezone
+from icalendar import Calendar, Event, Timezone, vCalAddress
+from icalendar.parser import Contentline, Parameters
+from icalendar.prop import vUri
 
 from services.activities.rules import SHANGHAI
 
@@ -42,6 +50,42 @@ def location(activity):
     return activity["region"]["full_name"]
 
 
+def host_name(activity):
+    """The host organization the calendar names as organizer: the first 主办单位, else the supervising unit."""
+    for host in activity.get("hosts") or []:
+        if host.get("name"):
+            return host["name"]
+    return activity["supervising_unit"]["name"]
+
+
+def organizer(activity):
+    """ORGANIZER: the host at the published contact (contact_email as mailto:, else the contact phone as tel:)."""
+    details = activity["details"]
+    email = (details.get("contact_email") or "").strip()
+    if email:
+        address = f"mailto:{email}"
+    else:
+        phone = "".join(c for c in details.get("contact_phone", "") if c.isdigit() or c in "+-")
+        address = f"tel:{phone}"
+    value = vCalAddress(address)
+    value.params["CN"] = host_name(activity)
+    return value
+
+
+def link(web_url, activity_id):
+    """The activity's page on the web portal (ACTIVITIES.web_url)."""
+    return f"{web_url.rstrip('/')}/activities/{activity_id}"
+
+
+def with_link(vevent, web_url, activity_id):
+    """A rendered VEVENT with its URL line added before END:VEVENT (folded as RFC 5545 says)."""
+    closing = "END:VEVENT\r\n"
+    if not web_url or not vevent.endswith(closing):
+        return vevent
+    line = Contentline.from_parts("URL", Parameters(), vUri(link(web_url, activity_id))).to_ical().decode()
+    return vevent[:-len(closing)] + line + "\r\n" + closing
+
+
 def event(activity, stamp=None):
     item = Event()
     item.add("uid", uid(activity["id"]))
@@ -52,7 +96,7 @@ def event(activity, stamp=None):
     item.add("dtend", _time(activity["end_at"]))
     item.add("location", location(activity))
     item.add("description", _description(activity))
-    item.add("organizer", f"mailto:noreply@{UID_DOMAIN}", parameters={"CN": activity["supervising_unit"]["name"]})
+    item.add("organizer", organizer(activity))
     item.add("status", "CONFIRMED" if activity["shelf"] == "on" else "CANCELLED")
     item.add("last-modified", activity["updated_at"])
     return item
@@ -63,8 +107,11 @@ def event_text(activity):
     return event(activity).to_ical().decode()
 
 
-def calendar(vevents, name="全国科普日活动"):
-    """One VCALENDAR (text) around rendered VEVENTs, with the Asia/Shanghai VTIMEZONE their times refer to."""
+def calendar(vevents, name="全国科普日活动", web_url=None):
+    """One VCALENDAR (text) around rendered VEVENTs, with the Asia/Shanghai VTIMEZONE their times refer to.
+
+    vevents: texts, or (activity id, text) pairs, which get their URL on the web portal when web_url is set."""
+    vevents = [with_link(v[1], web_url, v[0]) if isinstance(v, (tuple, list)) else v for v in vevents]
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

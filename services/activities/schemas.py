@@ -197,9 +197,17 @@ class ActivityDetails(Schema):
                                metadata={"description": "names and posts, or a field (××领域的科技工作者)"})
     contact_person = _line(50, required=True)
     contact_phone = fields.String(required=True, validate=one_line)
+    contact_email = fields.String(load_default="", validate=validate.Length(max=254), metadata={
+        "description": "optional e-mail address; published with the activity and named as the calendar's "
+                       "ORGANIZER address (else the contact phone)"})
     highlights = fields.String(load_default="", validate=[validate.Length(max=1000), plain_text])
     participation_channel = fields.String(load_default="", validate=[validate.Length(max=500), plain_text])
     promotion = fields.String(load_default="", validate=[validate.Length(max=500), plain_text])
+
+    @validates("contact_email")
+    def email(self, value, **kwargs):
+        if value.strip():
+            validate.Email(error=coded("not_an_email"))(value.strip())
 
     @validates("contact_phone")
     def phone(self, value, **kwargs):
@@ -655,3 +663,41 @@ class UnitStatsSchema(Schema):
     units = fields.List(fields.Nested(UnitFigures))
     provinces = fields.List(fields.Nested(ProvinceFigures), metadata={"description": "platform admins only"})
     labels = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+# --- the poster pre-check (issue 30) ----------------------------------------------------------------
+class PosterCheckRequest(Schema):
+    revision = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
+                              metadata={"description": "the version; the last submitted one by default"})
+
+
+class PosterCheckItem(Schema):
+    key = fields.String(metadata={"description": "mark (全国科普日), name, date, time or host, in seed 004's order"})
+    label = fields.String()
+    status = fields.String(metadata={"description": "found, partial, not_found, or mismatch (a date that is not "
+                                                    "the start date)"})
+    status_label = fields.String()
+    matched = fields.String(allow_none=True, metadata={"description": "the poster's text that matched (the dates "
+                                                                      "it carries for a mismatch)"})
+    expected = fields.String(allow_none=True, metadata={"description": "what the form says"})
+
+
+class PosterHint(Schema):
+    category = fields.String(metadata={"description": "commercial (商业推广) or teaching (日常教学)"})
+    category_label = fields.String()
+    word = fields.String()
+    matched = fields.String(metadata={"description": "the poster's line with the word"})
+
+
+class PosterCheckSchema(Schema):
+    """What the OCR read off a version's poster, checked against its form; never a decision."""
+    activity_id = fields.UUID()
+    revision = fields.Integer()
+    state = fields.String(metadata={"description": "pending (not read yet), read, or unreadable"})
+    state_label = fields.String()
+    reason = fields.String(allow_none=True, metadata={"description": "why an unreadable poster could not be read"})
+    reason_label = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(PosterCheckItem))
+    hints = fields.List(fields.Nested(PosterHint))
+    lines = fields.List(fields.String(), metadata={"description": "the text read, top to bottom"})
+    checked_at = Timestamp(allow_none=True)

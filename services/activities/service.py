@@ -4,14 +4,22 @@ Uploads (poster, follow-up photos and videos) are attached by the gateway throug
 resources.attach_uploads before it calls here: the service receives the attached file descriptions
 (bucket, key, content type, measured duration) and keeps them in the activity's version.
 """
+import logging
+import tempfile
+
+from eventlet.semaphore import Semaphore
+from minio.error import S3Error
+from nameko.dependency_providers import Config
+
 from kepu_common.consumers import event_consumer
 from kepu_common.db import claim_events
-from kepu_common.messages import text
+from kepu_common.messages import label, text
 from kepu_common.org_admins import OrgAdminsFromIdentity
 from kepu_common.rpc import rpc
 from kepu_common.service_base import PlatformService
 from kepu_common.storage import ObjectStorage
-from services.activities import catalogue, directory, followups, ical, routing, rules, snapshot, stats
+from services.activities import (catalogue, directory, followups, ical, poster_ocr, posters, routing, rules, snapshot,
+                                 stats)
 from services.activities.schemas import (
     ActivityCampaignUpdate, CampaignChangeSchema, FollowupExtensionRequest, FollowupExtensionSchema, UnitStatsRequest,
     UnitStatsSchema,
@@ -20,8 +28,10 @@ from services.activities.schemas import (
     ActivityCampaignRequest, ActivityCardSchema, ActivityCampaignSchema, ActivityListRequest, ActivityNominationSchema,
     ActivityRequest, ActivitySchema, ActivityShelfRequest, ActivitySubmitRequest, ActivityVersionSchema,
     FollowupRequest, FollowupSchema, MyActivitiesRequest, NominatedList, NominationListRequest,
-    NominationWithdrawRequest,
+    NominationWithdrawRequest, PosterCheckRequest, PosterCheckSchema,
 )
+
+log = logging.getLogger(__name__)
 
 POSTER_URL_SECONDS = 3600
 # follow-up photos and videos are looked at, not handed around: their view URLs expire soon
@@ -29,11 +39,24 @@ EVIDENCE_URL_SECONDS = 600
 # built once: a schema instance deep-copies its fields
 _ACTIVITY = ActivitySchema()
 _CARDS = ActivityCardSchema(many=True)
+# a poster read takes a CPU and 350-450 MB in its child for a few seconds: one at a time per process
+_reading = Semaphore(1)
+
+
+def _labelled_check(found, locale):
+    return dict(found, state_label=label("poster_check_state", found["state"], locale),
+                reason_label=label("poster_check_reason", found["reason"], locale) if found["reason"] else None,
+                items=[dict(item, label=label("poster_check_item", item["key"], locale),
+                            status_label=label("poster_check_status", item["status"], locale))
+                       for item in found["items"]],
+                hints=[dict(hint, category_label=label("poster_check_hint", hint["category"], locale))
+                       for hint in found["hints"]])
 
 
 class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
     name = "activities"
     storage = ObjectStorage()
+    config = Config()  # ACTIVITIES.web_url: the calendars' links back to the activity page
 
     @rpc
     def health(self):
@@ -254,13 +277,24 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
     @rpc
     def calendar(self, request=None, activity_id=None):
         """iCalendar text of one public activity (cancelled once off the shelf) or of a filtered listing."""
+        return self.calendar_feed(request, activity_id)["text"]
+
+    @rpc
+    def calendar_feed(self, request=None, activity_id=None):
+        """The calendar (as `calendar`) and when it last changed (`last_modified`, ISO 8601 UTC; null for a
+        feed filtered by time_status, whose events come and go as the clock passes): the gateway's
+        Last-Modified."""
         now = rules.now_utc()
         with self.db, self.db.cursor() as cur:
             if activity_id is not None:
                 vevents = catalogue.calendar_event(cur, activity_id)
+                changed = catalogue.calendar_changed_at(cur, activity_id)
             else:
-                vevents = catalogue.calendar_events(cur, ActivityListRequest().load(request or {}), now)
-        return ical.calendar(vevents)
+                query = ActivityListRequest().load(request or {})
+                vevents = catalogue.calendar_events(cur, query, now)
+                changed = None if query.get("time_status") else catalogue.calendar_changed_at(cur)
+        text = ical.calendar(vevents, web_url=(self.config.get("ACTIVITIES") or {}).get("web_url"))
+        return {"text": text, "last_modified": changed.isoformat() if changed else None}
 
     # --- follow-up and nomination -----------------------------------------------------------------
     @rpc
@@ -282,6 +316,78 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
             followup, activity, campaign = followups.view(cur, user_id, activity_id, now)
             viewer = followups.viewers_reason(cur, user_id, activity)
         return self._evidence(followups.described(followup, activity, campaign, now, locale), viewer)
+
+    # --- the poster pre-check (issue 30) ---------------------------------------------------------------
+    @rpc
+    def poster_check(self, user_id, activity_id, request=None, locale="zh_CN"):
+        """The checklist of a version's poster (mark, name, date, time, host, hints), for whoever may see the
+        activity's follow-up evidence; state pending until the job has read it."""
+        data = PosterCheckRequest().load(request or {})
+        with self.db, self.db.cursor() as cur:
+            found = posters.check_of(cur, user_id, activity_id, data["revision"])
+        return PosterCheckSchema().dump(_labelled_check(found, locale))
+
+    @event_consumer("activities", "activity_submitted", batch_size=4)
+    def check_submitted_poster(self, events):
+        self._check_posters(events)
+
+    @event_consumer("activities", "activity_edited", batch_size=4)
+    def check_edited_poster(self, events):
+        self._check_posters(events)
+
+    def _check_posters(self, events):
+        """The job: the poster of each submitted version read (once per content: an edit that keeps the poster,
+        or the same picture again, reuses its text) and checked against the version's form, off the request path. Reading holds no
+        transaction; a version already checked (a redelivered event) is skipped, and saving it twice keeps
+        the first."""
+        wanted = []
+        with self.db, self.db.cursor() as cur:
+            for event in events:
+                revision = event.get("current_revision") or event["revision"]
+                if posters.is_checked(cur, event["activity_id"], revision):
+                    continue
+                content = posters.version(cur, event["activity_id"], revision)
+                if content is None or not content.get("poster"):
+                    continue
+                key = posters.text_key(content["poster"])
+                wanted.append((event["activity_id"], revision, content, key, posters.text_of(cur, key)))
+        read = {}
+        for activity_id, revision, content, key, known in wanted:
+            if known is None and key not in read:
+                read[key] = self._read_poster(content["poster"])
+        with self.db, self.db.cursor() as cur:
+            for key, found in read.items():
+                posters.save_text(cur, key, found)
+            for activity_id, revision, content, key, known in wanted:
+                posters.save_check(cur, activity_id, revision, content["poster"]["upload_id"],
+                                   posters.checklist_for(content, known or read[key]))
+
+    def _read_poster(self, poster):
+        """{"state", "reason", "lines"} of the poster in storage, read by the OCR in its bounded child. Storage
+        down: Unavailable, and the batch waits for it (kepu_common.consumers)."""
+        if poster["bucket"] not in self.storage.buckets and poster["bucket"] not in self.storage.buckets.values():
+            # a bucket this platform does not have (only ever in made-up data): nothing to wait for
+            return {"state": "unreadable", "reason": "poster_missing", "lines": []}
+        with tempfile.NamedTemporaryFile(suffix=".poster") as copy:
+            try:
+                response = self.storage.open(self._bucket(poster["bucket"]), poster["key"])
+            except S3Error as exc:
+                if exc.code != "NoSuchKey":
+                    raise
+                return {"state": "unreadable", "reason": "poster_missing", "lines": []}
+            try:
+                for chunk in response.stream(256 * 1024):
+                    copy.write(chunk)
+            finally:
+                response.close()
+                response.release_conn()
+            copy.flush()
+            with _reading:
+                try:
+                    return {"state": "read", "reason": None, "lines": poster_ocr.read(copy.name)}
+                except poster_ocr.Unreadable as refused:
+                    log.info("poster %s could not be read: %s", poster["upload_id"], refused.reason)
+                    return {"state": "unreadable", "reason": refused.reason, "lines": []}
 
     @rpc
     def extend_followup(self, user_id, activity_id, request):

@@ -220,7 +220,8 @@ def container_platform(images, amqp_uri, rabbit_api, database_server, workdir, *
         platform.run("gateway", kepu, "gunicorn", "-c", "gateway/gunicorn.conf.py", "gateway.wsgi:app",
                      env=env, volumes=key_mount)
         platform.run("review-ui", kepu, "gunicorn", "--worker-class", "gthread", "--threads", "8", "--bind",
-                     f"127.0.0.1:{ports['review_ui']}", "services.review.web.wsgi:app",
+                     f"127.0.0.1:{ports['review_ui']}", "--logger-class", "kepu_common.gunicorn_logging.Logger",
+                     "services.review.web.wsgi:app",
                      env={**env, "SERVICE_NAME": "review"}, volumes=key_mount)
         conf = workdir / "nginx.conf"
         conf.write_text(nginx_config(ports["gateway"], ports["review_ui"], ports["api"], ports["ui"]))

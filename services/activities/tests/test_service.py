@@ -212,6 +212,54 @@ def test_off_the_shelf_leaves_the_listing_and_is_cancelled_in_the_calendar(activ
     assert back["shelf"] == "on" and len(call(activities, "list_public", {})["items"]) == 1
 
 
+def test_the_calendar_feed_names_its_organizer_links_back_and_says_when_it_changed(activities, amqp_uri, campaign):
+    data = form(campaign, supervisor=MINISTRY, category="ministry")
+    data["details"] = {**data["details"], "contact_email": "kepu@tianhe.example.cn"}
+    activity = call(activities, "submit", ADMIN_A, data)
+    decide(activities, amqp_uri, activity["id"], "national")
+    feed = call(activities, "calendar_feed", activity_id=activity["id"])
+    event = Calendar.from_ical(feed["text"]).walk("VEVENT")[0]
+    assert str(event["ORGANIZER"]) == "mailto:kepu@tianhe.example.cn" and event["ORGANIZER"].params["CN"] == "天河区科协"
+    assert "URL" not in event  # no web portal configured: no link
+    rendered = datetime.fromisoformat(feed["last_modified"])
+    assert rendered == event.decoded("DTSTAMP")  # the time the event was rendered, to the second
+    listing = call(activities, "calendar_feed", {"region": "440000"})
+    assert datetime.fromisoformat(listing["last_modified"]) >= rendered
+    assert call(activities, "calendar_feed", {"time_status": "not_started"})["last_modified"] is None
+    assert call(activities, "calendar", activity_id=activity["id"]) == feed["text"]  # the text alone, as before
+    call(activities, "set_shelf", ADMIN_A, activity["id"], {"shelf": "off", "reason": "场地变更"})
+    again = call(activities, "calendar_feed", activity_id=activity["id"])
+    assert again["text"] != feed["text"] and datetime.fromisoformat(again["last_modified"]) >= rendered
+    activities.config["ACTIVITIES"] = {"web_url": "https://www.kepu.example.cn/"}  # read by each worker
+    linked = Calendar.from_ical(call(activities, "calendar", activity_id=activity["id"])).walk("VEVENT")[0]
+    assert str(linked["URL"]) == f"https://www.kepu.example.cn/activities/{activity['id']}"
+
+
+def test_the_migration_renders_every_stored_event_again_with_its_organizer(activities, amqp_uri, campaign):
+    """0006 on a database that has events rendered with the placeholder organizer and no rendered_at."""
+    import runpy
+    from pathlib import Path
+
+    import psycopg2
+    import yoyo
+
+    activity = call(activities, "submit", ADMIN_A, form(campaign, supervisor=MINISTRY, category="ministry"))
+    decide(activities, amqp_uri, activity["id"], "national")
+    step, yoyo.step = yoyo.step, (lambda apply: apply)  # the step's function, outside yoyo's collector
+    try:
+        migration = runpy.run_path(str(Path(catalogue.__file__).with_name("migrations") / "0007_calendar_organizer.py"))
+    finally:
+        yoyo.step = step
+    with psycopg2.connect(activities.config["DATABASE_URL"]) as conn, conn.cursor() as cur:
+        cur.execute("ALTER TABLE activity_calendar DROP COLUMN rendered_at")  # as before 0006
+        cur.execute("UPDATE activity_calendar SET vevent = replace(vevent, 'tel:', 'mailto:noreply@x.')")
+        migration["render_again"](conn)
+        cur.execute("SELECT vevent, rendered_at FROM activity_calendar WHERE activity_id = %s", (activity["id"],))
+        vevent, rendered_at = cur.fetchone()
+    assert "noreply" not in vevent and "ORGANIZER;CN=天河区科协:tel:020-38881234" in vevent
+    assert rendered_at is not None
+
+
 def test_listing_filters_and_pages(activities, amqp_uri, campaign, monkeypatch):
     made = []
     for supervisor, category, region, days, youth in (

@@ -26,6 +26,7 @@ COMMENT_MAX = 2000  # as the review service's Decision schema
 QUERY_MAX = 50  # as its Lookup schema
 NAME_TTL = 300  # seconds a reviewer's name is kept before identity is asked again
 NAME_TIMEOUT = 2  # seconds a page waits for identity to name reviewers
+POSTER_CHECK_TIMEOUT = 2  # seconds an activity's page waits for its poster pre-check (activities)
 
 
 def text(code, **params):
@@ -242,7 +243,19 @@ def task_page(task_id):
     people = [task["decided_by"], task["claimed_by"]] + [entry["actor_id"] for entry in detail["history"]]
     return render_template("task.html", task=task, history=detail["history"], previews=previews,
                            rows=labels.snapshot_rows(snapshot, g.locale, task["subject_type"]),
-                           now=now(), names=names(people))
+                           now=now(), names=names(people), poster_check=poster_check(task))
+
+
+def poster_check(task):
+    """An activity's poster pre-check (activities.poster_check) for _poster_check.html; None when it cannot
+    be had: the page is there to decide with, the checklist only helps."""
+    if task["subject_type"] != "activity":
+        return None
+    try:
+        return rpc("activities", "poster_check", g.user_id, task["subject_id"],
+                   {"revision": task["snapshot"].get("revision")}, g.locale, timeout=POSTER_CHECK_TIMEOUT)
+    except (RemoteError, RpcTimeout, BrokerUnavailable):
+        return None
 
 
 def _org_name(org_id):
