@@ -1,5 +1,6 @@
 """Review with 100,000 open tasks: the reviewer UI's queue page and task list (signed in, through the
-review UI process), and decision throughput (decide RPCs from 8 threads)."""
+review UI process), the list sorted by start date soonest first and searched by name and by phone (the
+workbench, issue 30), and decision throughput (decide RPCs from 8 threads)."""
 import random
 import re
 import threading
@@ -24,13 +25,24 @@ PASSWORD = "kepu2026science"
 
 
 def tasks(count, rng):
+    """Resources at the resource stages; activities (with a start date within two months, a submitter's phone)
+    at the provincial and national ones, so sorting by start date has real work to do."""
     start = datetime.now(timezone.utc) - timedelta(days=30)
     for n in range(count):
         stage = rng.choice(STAGES)
-        yield (str(uuid.uuid4()), "resources", "resource", f"r-{n}", stage,
-               rng.choice(PROVINCES) if stage == "provincial" else None,
-               psycopg2.extras.Json({"title": f"科普资源 {n}", "type": "video", "keywords": ["健康", "防疫"]}),
-               "open", start + timedelta(seconds=n * 25))
+        requested = start + timedelta(seconds=n * 25)
+        if stage in ("provincial", "national"):
+            starts = (datetime.now(timezone.utc) + timedelta(minutes=rng.randrange(-7 * 1440, 60 * 1440)))
+            yield (str(uuid.uuid4()), "activities", "activity", f"a-{n}", stage,
+                   rng.choice(PROVINCES) if stage == "provincial" else None,
+                   psycopg2.extras.Json({"name": f"科普活动 {n}", "start_at": starts.strftime("%Y-%m-%d %H:%M"),
+                                         "region": "北京市朝阳区", "supervising_unit": "北京市科协",
+                                         "details": {"contact_person": "刘", "contact_phone": f"139{n:08d}"}}),
+                   "open", requested, requested + timedelta(days=2))
+        else:
+            yield (str(uuid.uuid4()), "resources", "resource", f"r-{n}", stage, None,
+                   psycopg2.extras.Json({"title": f"科普资源 {n}", "type": "video", "keywords": ["健康", "防疫"]}),
+                   "open", requested, requested + timedelta(days=2))
 
 
 def percentiles(samples):
@@ -55,23 +67,35 @@ def run(count=TASKS):
         with psycopg2.connect(running.database_url("review")) as conn, conn.cursor() as cur:
             psycopg2.extras.execute_values(
                 cur, "INSERT INTO tasks (id, source, subject_type, subject_id, stage, scope, snapshot, status, "
-                     "requested_at) VALUES %s", tasks(count, rng), page_size=5000)
+                     "requested_at, due_at) VALUES %s", tasks(count, rng), page_size=5000)
             cur.execute("ANALYZE tasks")
         admin = str(create_admin(running.database_url("identity"), "13100000001", PASSWORD,
                                    running.env["IDENTITY_SECRET_KEY_FILE"]))
         with psycopg2.connect(running.database_url("review")) as conn, conn.cursor() as cur:
             cur.execute("INSERT INTO reviewer_grants VALUES (%s, 'platform_admin', '') ON CONFLICT DO NOTHING", (admin,))
         session = requests.Session()
-        form = session.get(f"{running.review_ui_url}/login", timeout=30).text  # the sign-in form's CSRF token
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-        session.post(f"{running.review_ui_url}/login", timeout=30,
-                     data={"phone": "13100000001", "password": PASSWORD, "csrf_token": csrf}).raise_for_status()
+        form = session.get(f"{running.review_ui_url}/login", timeout=30).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # sign-in forms carry a CSRF token
+        signed = session.post(f"{running.review_ui_url}/login", timeout=30, allow_redirects=False,
+                              data={"phone": "13100000001", "password": PASSWORD, "csrf_token": csrf})
+        assert signed.status_code == 302, signed.text
         timed_pages(session, f"{running.review_ui_url}/", 5)  # warm-up
         results = {"open_tasks": count,
                    "queue_page": timed_pages(session, f"{running.review_ui_url}/", PAGE_REQUESTS),
                    "task_list_page": timed_pages(session, f"{running.review_ui_url}/tasks?stage=initial", PAGE_REQUESTS),
                    "task_list_page_deep": timed_pages(session, f"{running.review_ui_url}/tasks?stage=initial&page=200",
-                                                      PAGE_REQUESTS // 4)}
+                                                      PAGE_REQUESTS // 4),
+                   # the workbench: soonest start first, in the national queue (every province) and one province's
+                   "national_by_start_date": timed_pages(
+                       session, f"{running.review_ui_url}/tasks?stage=national&sort=start_at", PAGE_REQUESTS),
+                   "provincial_by_start_date": timed_pages(
+                       session, f"{running.review_ui_url}/tasks?stage=provincial&sort=start_at", PAGE_REQUESTS),
+                   "all_by_start_date_page_20": timed_pages(
+                       session, f"{running.review_ui_url}/tasks?sort=start_at&page=20", PAGE_REQUESTS // 4),
+                   "search_by_name": timed_pages(
+                       session, f"{running.review_ui_url}/tasks?q=%E6%B4%BB%E5%8A%A8%2012345", PAGE_REQUESTS // 4),
+                   "search_by_phone": timed_pages(
+                       session, f"{running.review_ui_url}/tasks?phone=13900012345", PAGE_REQUESTS // 4)}
         client = RpcClient(running.env["AMQP_URI"], timeout=30)
         ids = [task["id"] for task in client.call("review", "list_tasks", {"actor_id": admin, "stage": "initial",
                                                                            "limit": 200})]

@@ -74,6 +74,18 @@ class ReviewDecided(EventSchema):
     decided_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
 
 
+class ReviewTaskEscalated(EventSchema):
+    """review_task_overdue / review_task_released: a reviewer's claimed task went past its service level, or
+    the stage's lead took it from them (services/review/sla.py); identity tells the reviewer."""
+
+    task_id = fields.String(required=True)
+    user_id = fields.String(required=True)  # the claimant told
+    subject = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(REVIEW_STAGES))
+    stage_label = fields.String(required=True)
+    sla_hours = fields.Float(required=True)
+
+
 class UserRegistered(EventSchema):
     user_id = fields.UUID(required=True)
     registered_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
@@ -226,6 +238,8 @@ EVENTS = {
     "org_rejected": (1, OrgDecided),
     "review_requested": (1, ReviewRequested),
     "review_decided": (1, ReviewDecided),
+    "review_task_overdue": (1, ReviewTaskEscalated),
+    "review_task_released": (1, ReviewTaskEscalated),
     "resource_status_changed": (1, ResourceStatusChanged),
     "resource_downloaded": (1, ResourceDownloaded),
     "member_joined": (1, MembershipChanged),

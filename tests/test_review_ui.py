@@ -205,9 +205,9 @@ def test_snapshot_values_as_people_read_them_and_friendly_bad_links(browser, pla
     page.click("text=雾霾的成因与防护")
     content = page.inner_text(".snapshot")
     assert "视频" in content and "video" not in content.replace("video/mp4", "")
-    assert "15.2 KB" in content and "15243" not in content and "2:05" in content
+    assert "14.9 KB" in content and "15243" not in content and "2:05" in content
     assert "最后修改\t2026-03-01 10:30" in content or "最后修改 2026-03-01 10:30" in content.replace("\n", " ")
-    assert "updated_at" not in content and "文件大小\t15.2 KB" in content.replace("\n", "\t")
+    assert "updated_at" not in content and "文件大小\t14.9 KB" in content.replace("\n", "\t")
     shot(page, "resource_task")
     for path, message in (("/tasks?stage=bogus", "筛选条件无效"), ("/tasks?status=bogus", "筛选条件无效")):
         response = page.goto(f"{platform.review_ui_url}{path}")

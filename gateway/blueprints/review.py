@@ -7,7 +7,7 @@ from gateway import rpc
 from gateway.auth import require_auth
 from kepu_common.messages import negotiate, text
 from services.review.schemas import (
-    BatchDecision, BatchResultSchema, Decision, QueueSchema, TaskDetailSchema, TaskPageQuery, TaskPageSchema,
+    BatchDecision, BatchResultSchema, Decision, LeadGrant, LeadSchema, QueueSchema, Reassign, TaskDetailSchema, TaskPageQuery, TaskPageSchema,
     TaskSchema,
 )
 
@@ -52,7 +52,9 @@ class Tasks(MethodView):
     @bp.alt_response(400, description="a bad stage, status, page or page_size")
     @bp.doc(security=[{"bearerAuth": []}])
     def get(self, query):
-        """Tasks of the stages (and province) you review, oldest first.
+        """Tasks of the stages (and province) you review: open ones longest waiting first, decided ones newest first,
+        or by `sort` (start_at: an activity's start, soonest first); `q` searches names, `phone` the submitter's
+        phone (exact; answers show phones masked).
 
         Pages like every list: `page` (from 1) and `page_size`; the reply has `has_more` and `total`."""
         return rpc.call("review", "task_page", actor(**query))
@@ -111,3 +113,40 @@ class Decisions(MethodView):
     def post(self, payload):
         """The same decision on several tasks; each is decided or refused on its own."""
         return in_reader_language(rpc.call("review", "decide_many", actor(**payload)))
+
+
+@bp.route("/escalations")
+class Escalations(MethodView):
+    @require_auth(*REVIEWERS)
+    @bp.response(200, TaskSchema(many=True))
+    @bp.doc(security=[{"bearerAuth": []}])
+    def get(self):
+        """Overdue and long-claimed open tasks of the stages you lead (empty if you lead none)."""
+        return rpc.call("review", "escalations", actor())
+
+
+@bp.route("/tasks/<task_id>/reassign")
+class ReassignView(MethodView):
+    @require_auth(*REVIEWERS)
+    @bp.arguments(Reassign)
+    @bp.response(200, TaskSchema)
+    @bp.alt_response(403, description="you do not lead this task's stage")
+    @bp.alt_response(409, description="the task is neither overdue nor long-claimed, or it is decided")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def post(self, payload, task_id):
+        """As the stage's lead: give an overdue or long-claimed task to another reviewer of its stage
+        (`to_user_id`), or back to the queue (none). The claimant is notified."""
+        return rpc.call("review", "reassign", task_id, actor(**payload))
+
+
+@bp.route("/leads")
+class Leads(MethodView):
+    @require_auth("platform_admin")
+    @bp.arguments(LeadGrant)
+    @bp.response(200, LeadSchema)
+    @bp.alt_response(400, description="a scope that is not a stage or provincial:<province code>")
+    @bp.doc(security=[{"bearerAuth": []}])
+    def post(self, payload):
+        """Platform admins: make a reviewer the lead of a stage (sees and reassigns its overdue and long-claimed
+        tasks), or end it (`granted: false`)."""
+        return rpc.call("review", "set_lead", actor(**payload))

@@ -500,6 +500,14 @@ class IdentityService(PlatformService):
     def notify_role_granted(self, events):
         self._notify(events, "notify_role_granted")
 
+    @event_consumer("review", "review_task_overdue")
+    def notify_review_task_overdue(self, events):
+        self._notify(events, "notify_review_task_overdue")
+
+    @event_consumer("review", "review_task_released")
+    def notify_review_task_released(self, events):
+        self._notify(events, "notify_review_task_released")
+
     @event_consumer("resources", "resource_status_changed")
     def notify_resource_status_changed(self, events):
         self._notify(events, "notify_resource_status_changed")

@@ -3,11 +3,23 @@ import uuid
 
 import psycopg2.extras
 
-from kepu_common.errors import NotFound
-from services.review import rules
+from kepu_common.errors import Conflict, InvalidInput, NotFound
+from services.review import priority, rules, sla
 
 _COLUMNS = ("id", "source", "subject_type", "subject_id", "stage", "scope", "snapshot", "status", "claimed_by",
-            "claimed_until", "decision", "comment", "decided_by", "decided_at", "requested_at", "created_at")
+            "claimed_until", "decision", "comment", "decided_by", "decided_at", "requested_at", "created_at",
+            "start_at", "due_at", "claimed_at")
+_PHONE_SQL = ("coalesce(snapshot->>'submitter_phone', snapshot->>'contact_phone', "
+              "snapshot->'details'->>'contact_phone')")  # as the tasks_phone index
+
+
+def with_service_level(task, now, long_claim=sla.LONG_CLAIM):
+    """A task with what its service level says now: overdue, long-claimed, and how long a decided one took."""
+    task["overdue"] = sla.is_overdue(task, now)
+    task["long_claimed"] = task["status"] == "open" and sla.is_long_claimed(task, now, long_claim)
+    task["took_seconds"] = (int((task["decided_at"] - task["requested_at"]).total_seconds())
+                            if task.get("decided_at") else None)
+    return task
 
 
 def _audit(cur, task_id, action, actor_id=None, comment="", address=""):
@@ -15,7 +27,7 @@ def _audit(cur, task_id, action, actor_id=None, comment="", address=""):
                 (task_id, action, actor_id, comment or "", address or ""))
 
 
-def from_request(cur, event):
+def from_request(cur, event, due_at_of=None):
     """A task for a review_requested event. A subject waits for one decision at a time: a newer request
     supersedes its open task, whatever the stage (a resource revised while it waits for scientific
     review goes back to initial review, and the scientific task must leave the queue)."""
@@ -31,12 +43,17 @@ def from_request(cur, event):
         return None  # an even newer request is already open: this one arrived late
     task_id = uuid.uuid4()
     cur.execute(
-        "INSERT INTO tasks (id, source, subject_type, subject_id, stage, scope, snapshot, status, requested_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, 'open', %s)",
+        "INSERT INTO tasks (id, source, subject_type, subject_id, stage, scope, snapshot, status, requested_at, due_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, 'open', %s, %s)",
         (task_id, event["source"], event["subject_type"], event["subject_id"], event["stage"], event.get("scope"),
-         psycopg2.extras.Json(event["snapshot"]), event["occurred_at"]))
+         psycopg2.extras.Json(event["snapshot"]), event["occurred_at"],
+         (due_at_of or _default_due)(event["subject_type"], event["stage"], event["occurred_at"])))
     _audit(cur, task_id, "created")
     return task_id
+
+
+def _default_due(subject_type, stage, requested_at):
+    return sla.due_at(requested_at, sla.target_hours(subject_type, stage))
 
 
 def get(cur, task_id, lock=False):
@@ -55,8 +72,9 @@ def claim(cur, access, task_id, actor_id, ttl, now, address=""):
     task = get(cur, task_id, lock=True)
     access.require(task["stage"], task["scope"])
     rules.check_claim(task, actor_id, now)
-    cur.execute("UPDATE tasks SET claimed_by = %s, claimed_until = %s WHERE id = %s",
-                (actor_id, rules.claimed_until(now, ttl), task["id"]))
+    renewed = task["claimed_by"] == actor_id and rules.claim_holds(task, now) and task["claimed_at"] is not None
+    cur.execute("UPDATE tasks SET claimed_by = %s, claimed_until = %s, claimed_at = %s WHERE id = %s",
+                (actor_id, rules.claimed_until(now, ttl), task["claimed_at"] if renewed else now, task["id"]))
     _audit(cur, task["id"], "claimed", actor_id, address=address)
     return get(cur, task["id"])
 
@@ -65,7 +83,8 @@ def release(cur, access, task_id, actor_id, now, address=""):
     task = get(cur, task_id, lock=True)
     access.require(task["stage"], task["scope"])
     rules.check_release(task, actor_id, now)
-    cur.execute("UPDATE tasks SET claimed_by = NULL, claimed_until = NULL WHERE id = %s", (task["id"],))
+    cur.execute("UPDATE tasks SET claimed_by = NULL, claimed_until = NULL, claimed_at = NULL WHERE id = %s",
+                (task["id"],))
     _audit(cur, task["id"], "released", actor_id, address=address)
     return get(cur, task["id"])
 
@@ -76,34 +95,41 @@ def decide(cur, access, task_id, actor_id, decision, comment, now, address=""):
     access.require(task["stage"], task["scope"])
     rules.check_decision(task, actor_id, decision, comment, now)
     cur.execute("UPDATE tasks SET status = 'decided', decision = %s, comment = %s, decided_by = %s, decided_at = %s, "
-                "claimed_by = NULL, claimed_until = NULL WHERE id = %s",
+                "claimed_by = NULL, claimed_until = NULL, claimed_at = NULL WHERE id = %s",
                 (decision, comment or "", actor_id, now, task["id"]))
     _audit(cur, task["id"], decision, actor_id, comment, address)
     return get(cur, task["id"])
 
 
-def listing(cur, access, stage=None, status="open", limit=50, offset=0):
+def _where(access, stage, status, q=None, phone=None):
     where, args = access.filter_sql()
     clauses = [where, "status = %s"]
     args.append(status)
     if stage:
         clauses.append("stage = %s")
         args.append(stage)
-    cur.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE {' AND '.join(clauses)} "
-        f"ORDER BY requested_at, id LIMIT %s OFFSET %s", (*args, limit, offset))
+    if q:
+        clauses.append("search_text LIKE %s")
+        args.append(priority.like_pattern(q))
+    if phone:
+        clauses.append(f"{_PHONE_SQL} = %s")
+        args.append(phone)
+    return " AND ".join(clauses), args
+
+
+def listing(cur, access, stage=None, status="open", limit=50, offset=0, sort=None, q=None, phone=None):
+    """A page of tasks this reviewer may see, in the order `sort` names (priority.py)."""
+    order = priority.order_sql(sort, status)
+    where, args = _where(access, stage, status, q, phone)
+    cur.execute(f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+                (*args, limit, offset))
     return [dict(zip(_COLUMNS, row)) for row in cur.fetchall()]
 
 
-def count(cur, access, stage=None, status="open"):
-    """How many tasks listing() would give over all its pages (a queue's size: thousands at most)."""
-    where, args = access.filter_sql()
-    clauses = [where, "status = %s"]
-    args.append(status)
-    if stage:
-        clauses.append("stage = %s")
-        args.append(stage)
-    cur.execute(f"SELECT count(*) FROM tasks WHERE {' AND '.join(clauses)}", args)
+def count(cur, access, stage=None, status="open", q=None, phone=None):
+    """How many tasks listing() would give over all its pages."""
+    where, args = _where(access, stage, status, q, phone)
+    cur.execute(f"SELECT count(*) FROM tasks WHERE {where}", args)
     return cur.fetchone()[0]
 
 
@@ -111,10 +137,74 @@ def queues(cur, access, now):
     """Open tasks per stage with the oldest waiting time, for what this reviewer may see."""
     where, args = access.filter_sql()
     cur.execute(
-        f"SELECT stage, count(*), min(requested_at), count(*) FILTER (WHERE claimed_until > %s) FROM tasks "
-        f"WHERE status = 'open' AND {where} GROUP BY stage ORDER BY stage", [now] + args)
-    return [{"stage": stage, "open": count, "oldest_requested_at": oldest, "claimed": claimed}
-            for stage, count, oldest, claimed in cur.fetchall()]
+        f"SELECT stage, count(*), min(requested_at), count(*) FILTER (WHERE claimed_until > %s), "
+        f"count(*) FILTER (WHERE due_at < %s) FROM tasks "
+        f"WHERE status = 'open' AND {where} GROUP BY stage ORDER BY stage", [now, now] + args)
+    return [{"stage": stage, "open": count, "oldest_requested_at": oldest, "claimed": claimed, "overdue": overdue}
+            for stage, count, oldest, claimed, overdue in cur.fetchall()]
+
+
+def escalations(cur, access, now, long_claim, limit=100):
+    """Open tasks of the stages this reviewer leads that are overdue or long-claimed, most overdue first."""
+    where, args = access.lead_filter_sql()
+    # in the order of the tasks_open_due index (due_at, id), so the queue page's "anything to escalate?" (limit 1)
+    # stops at the first task instead of sorting every overdue one
+    cur.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM tasks WHERE status = 'open' AND {where} "
+        f"AND (due_at < %s OR (claimed_until > %s AND claimed_at < %s)) ORDER BY due_at, id "
+        f"LIMIT %s", (*args, now, now, now - long_claim, limit))
+    return [dict(zip(_COLUMNS, row)) for row in cur.fetchall()]
+
+
+def reassign(cur, lead, task_id, actor_id, to_user_id, to_access, now, ttl, long_claim, address=""):
+    """A lead gives an overdue or long-claimed task to another reviewer of its stage (a fresh claim for them),
+    or back to the queue (to_user_id None). Returns (task, the claimant it was taken from or None)."""
+    task = get(cur, task_id, lock=True)
+    lead.require_lead(task["stage"], task["scope"])
+    if task["status"] != "open":
+        rules.check_claim(task, actor_id, now)  # names why: decided or superseded
+    if not sla.needs_lead(task, now, long_claim):
+        raise Conflict("task_not_escalated", {"task": "task_not_escalated"})
+    if to_user_id is not None and not to_access.can_review(task["stage"], task["scope"]):
+        raise InvalidInput("reviewer_cannot_take_task", {"to_user_id": "reviewer_cannot_take_task"})
+    previous = task["claimed_by"] if rules.claim_holds(task, now) else None
+    if to_user_id is None:
+        cur.execute("UPDATE tasks SET claimed_by = NULL, claimed_until = NULL, claimed_at = NULL WHERE id = %s",
+                    (task["id"],))
+    else:
+        cur.execute("UPDATE tasks SET claimed_by = %s, claimed_until = %s, claimed_at = %s WHERE id = %s",
+                    (to_user_id, rules.claimed_until(now, ttl), now, task["id"]))
+    _audit(cur, task["id"], "reassigned", actor_id, to_user_id or "", address)
+    return get(cur, task["id"]), (previous if previous != to_user_id else None)
+
+
+def overdue_claims(cur, now):
+    """Claimed tasks past due whose claimant has not been told yet; marked as told."""
+    cur.execute(f"UPDATE tasks SET overdue_notified_at = %s WHERE status = 'open' AND due_at < %s "
+                f"AND claimed_until > %s AND overdue_notified_at IS NULL RETURNING {', '.join(_COLUMNS)}",
+                (now, now, now))
+    return [dict(zip(_COLUMNS, row)) for row in cur.fetchall()]
+
+
+def savepoint(cur):
+    cur.execute("SAVEPOINT one_decision")
+
+
+def rollback_to_savepoint(cur):
+    cur.execute("ROLLBACK TO SAVEPOINT one_decision")
+
+
+def end_session(cur, session_id):
+    cur.execute("INSERT INTO ended_sessions (session_id) VALUES (%s) ON CONFLICT DO NOTHING", (session_id,))
+
+
+def session_ended(cur, session_id):
+    cur.execute("SELECT 1 FROM ended_sessions WHERE session_id = %s", (session_id,))
+    return cur.fetchone() is not None
+
+
+def purge_ended_sessions(cur, before):
+    cur.execute("DELETE FROM ended_sessions WHERE ended_at < %s", (before,))
 
 
 def history(cur, subject_type, subject_id):

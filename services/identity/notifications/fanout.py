@@ -197,6 +197,14 @@ def community_name(event):
     return "community", str(event["community_id"]), str(event["name"])
 
 
+def _review_task(event, _):
+    """A reviewer's claimed task past its service level, or taken from them by the stage's lead (review)."""
+    hours = float(event["sla_hours"])
+    params = {"task_id": _s(event["task_id"]), "subject": event["subject"], "stage_label": event["stage_label"],
+              "sla_hours": int(hours) if hours.is_integer() else hours}
+    return [Notice(event["event_type"], params, user_id=_s(event["user_id"]))]
+
+
 _HANDLERS = {
     "user_verified": _verification, "user_verification_rejected": _verification,
     "org_verified": _org, "org_rejected": _org,
@@ -206,6 +214,7 @@ _HANDLERS = {
     "activity_nominated": _activity, "activity_nomination_withdrawn": _activity,
     "redemption_fulfilled": _redemption, "redemption_cancelled": _redemption,
     "review_decided": _review_decided,
+    "review_task_overdue": _review_task, "review_task_released": _review_task,
     "community_approved": _community, "community_rejected": _community,
     "post_rejected": _post_or_comment, "post_hidden": _post_or_comment,
     "comment_rejected": _post_or_comment, "comment_hidden": _post_or_comment,

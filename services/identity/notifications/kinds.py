@@ -74,9 +74,9 @@ _KINDS = (
     Kind("comment_hidden", (), "comment", "comment_id", "{target_path}"),
     # --- reviewers (the workbench's SLA) -----------------------------------------------------------------------
     Kind("review_task_overdue", ("subject", "stage_label", "sla_hours"), "review_task", "task_id",
-         "/review/tasks/{task_id}", waiting_for="review_task_overdue"),
+         "/review/tasks/{task_id}"),
     Kind("review_task_released", ("subject", "stage_label", "sla_hours"), "review_task", "task_id",
-         "/review/tasks/{task_id}", waiting_for="review_task_released"),
+         "/review/tasks/{task_id}"),
 )
 
 KINDS = {kind.name: kind for kind in _KINDS}

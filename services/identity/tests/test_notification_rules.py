@@ -362,3 +362,13 @@ def test_the_file_sender_is_refused_in_production_and_fails_while_its_outage_swi
     (tmp_path / "OUTAGE").unlink()
     sender.send_notice("13800000000", "KEPU_X", {}, "【科普中国】x", "1")
     assert (tmp_path / "sms.jsonl").read_text(encoding="utf-8").count("\n") == 1
+
+
+def test_a_reviewers_overdue_or_reassigned_task_tells_the_claimant():
+    reviewer, task = uuid.uuid4(), uuid.uuid4()
+    for event_type in ("review_task_overdue", "review_task_released"):
+        [notice] = fanout.notices(event(event_type, task_id=str(task), user_id=str(reviewer), subject="越秀科普开放日",
+                                        stage="provincial", stage_label="省级审批", sla_hours=8.0))
+        assert (notice.kind, notice.user_id, notice.params) == (event_type, str(reviewer), {
+            "task_id": str(task), "subject": "越秀科普开放日", "stage_label": "省级审批", "sla_hours": 8})
+        assert kinds.KINDS[event_type].waiting_for == "" and event_type in fanout.CONSUMED

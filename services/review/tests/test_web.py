@@ -25,7 +25,7 @@ def signed_in(app, make_token, name, roles):
     client = app.test_client()
     with client.session_transaction() as session:
         session.update(access_token=make_token(roles, sub=user(name)), refresh_token="", phone="135****0001",
-                       csrf_token="token")
+                       csrf_token="token", sid=f"test-session-{name}-0000000")
     return client
 
 
@@ -102,7 +102,7 @@ def test_snapshot_values_read_as_people_read_them(ui, review, amqp_uri, make_tok
     admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
     page = body(admin.get(f"/tasks/{task['id']}"))
     assert "<dt>类型</dt><dd>视频</dd>" in page and ">video<" not in page and "type_label" not in page
-    assert "15.2 KB" in page and "15243" not in page and "3.5 MB" in page and "org-id-for-machines" not in page
+    assert "14.9 KB" in page and "15243" not in page and "3.3 MB" in page and "org-id-for-machines" not in page
     assert "<dd>2:05</dd>" in page and "<dd>MP4</dd>" in page and "<dd>是</dd>" in page
     assert "2026-03-01 10:30" in page  # Beijing time; a local time without offset stays as written
     assert "2026-09-20 09:00" in page
@@ -152,7 +152,7 @@ def test_labels_for_people_and_sizes():
                          "zh_CN") == "138****0002"
     assert labels.person(None, "en") == "a reviewer"
     assert (labels.size_text(15243), labels.size_text(999), labels.size_text(687_000_000)) == (
-        "15.2 KB", "999 B", "687.0 MB")
+        "14.9 KB", "999 B", "655.2 MB")
 
 
 def test_an_area_admin_claim_shows_its_appointment_letter_and_what_it_grants(ui, review, amqp_uri, make_token):
@@ -206,4 +206,104 @@ def test_an_activity_task_links_to_its_follow_up_shown_with_previews(ui, review,
     assert asked == [("get_followup", (user(ADMIN), activity_id, "zh_CN"))]
     assert '<img src="https://s3.example/t0"' in page and '<video src="https://s3.example/v0"' in page
     assert "活动基本情况</dt><dd>参与120人。" in page and "参与人数佐证" in page and "请上传 3–10 张照片" in page
+    assert "主要成果成效</dt><dd>未填写" in page and "活动短视频 1 · 1:35" in page
     assert "总结截止日期：2023-09-26" in page
+
+
+def test_rough_edges_a_zh_404_a_favicon_and_a_nul_in_a_comment(ui, review, amqp_uri, make_token):
+    request_review(review, amqp_uri, "r-nul")
+    task, = call(review, "list_tasks", as_(ADMIN))
+    admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
+    missing = admin.get("/no-such-page")
+    assert missing.status_code == 404 and "页面不存在" in body(missing) and "Not Found" not in body(missing)
+    assert "Content-Security-Policy" in missing.headers
+    assert "page does not exist" in body(admin.get("/no-such-page", headers={"Accept-Language": "en"}))
+    icon = admin.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["Content-Type"].startswith("image/svg+xml")
+    for comment in ("坏\x00理由", "\x1b[31m"):
+        one = admin.post(f"/tasks/{task['id']}/decision", data={"decision": "rejected", "comment": comment,
+                                                               "csrf_token": "token"})
+        assert one.status_code == 400 and "控制字符" in body(one)
+        batch = admin.post("/decisions", data={"task_ids": [task["id"]], "decision": "rejected", "comment": comment,
+                                               "csrf_token": "token"})
+        assert batch.status_code == 400 and "控制字符" in body(batch)
+    assert call(review, "list_tasks", as_(ADMIN))[0]["status"] == "open"  # nothing changed
+
+
+def test_a_batch_reject_without_a_reason_keeps_the_selection(ui, review, amqp_uri, make_token):
+    for n in range(3):
+        request_review(review, amqp_uri, f"r-keep-{n}")
+    ids = [t["id"] for t in call(review, "list_tasks", as_(ADMIN))]
+    admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
+    kept = admin.post("/decisions", data={"task_ids": ids[:2], "decision": "rejected", "comment": "  ",
+                                          "csrf_token": "token", "stage": "initial"}, follow_redirects=True)
+    page = body(kept)
+    assert "驳回时必须填写理由" in page
+    for task_id in ids[:2]:
+        assert f'value="{task_id}" aria-label="选择：雾霾的成因" checked' in page
+    assert f'value="{ids[2]}" aria-label="选择：雾霾的成因">' in page
+    assert all(t["status"] == "open" for t in call(review, "list_tasks", as_(ADMIN)))
+    assert '<th class="pick"><label><input type="checkbox" id="select-all"> 全选</label></th>' in page
+
+
+def test_bad_lookups_are_friendly_pages_and_nothing_changes(ui, review, make_token):
+    admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
+    for path, expected in (("/tasks?phone=1380000", "请输入11位中国大陆手机号"), ("/tasks?sort=price", "筛选条件"),
+                           ("/tasks?q=%00", "控制字符")):
+        answer = admin.get(path)
+        assert answer.status_code == 400 and expected in body(answer), path
+
+
+def test_signing_out_ends_the_session_for_a_copied_cookie_too(ui, review, make_token):
+    admin = signed_in(ui, make_token, ADMIN, ["platform_admin"])
+    copied = ui.test_client()
+    cookie = admin.get_cookie("review_session")
+    copied.set_cookie("review_session", cookie.value)
+    assert copied.get("/").status_code == 200
+    admin.post("/logout", data={"csrf_token": "token"})
+    gone = copied.get("/")
+    assert gone.status_code == 302 and "/login" in gone.headers["Location"]
+
+
+def _sign_in_form(client, path="/login"):
+    page = body(client.get(path))
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_a_refused_sign_in_marks_the_inputs_invalid_and_sms_sign_in_works(ui, review, make_token, monkeypatch):
+    """Identity answers as in production (a KepuError serialized over RPC); here its RPCs are stood in for."""
+    from kepu_common.errors import Unauthorized
+    from kepu_common.rpc_client import RemoteError
+
+    refused = Unauthorized("login_failed")
+    asked = []
+    real_call = ui.extensions["rpc"].call
+
+    def identity(service, method, *args, **kwargs):
+        if service != "identity":
+            return real_call(service, method, *args, **kwargs)
+        asked.append(method)
+        if method == "login":
+            raise RemoteError("identity", "Unauthorized", list(refused.args), str(refused))
+        if method == "request_sms_code":
+            return {"phone": "135****0001", "expires_in": 300}
+        if method == "sms_login":
+            return {"tokens": {"access_token": make_token(["reviewer"], sub=user(GUANGDONG)), "refresh_token": "r"},
+                    "user": {"phone": "135****0001"}}
+        return {"revoked": True}
+
+    monkeypatch.setattr(ui.extensions["rpc"], "call", identity)
+    client = ui.test_client()
+    csrf = _sign_in_form(client)
+    wrong = client.post("/login", data={"phone": "13500000001", "password": "nope", "csrf_token": csrf})
+    page = body(wrong)
+    assert wrong.status_code == 401 and page.count('aria-invalid="true" aria-describedby="sign-in-error"') == 2
+    assert 'id="sign-in-error"' in page and "验证码登录" in page
+    sms_page = body(client.get("/login?mode=sms"))
+    assert 'action="/login/sms-code"' in sms_page and "获取验证码" in sms_page
+    sent = client.post("/login/sms-code", data={"phone": "13500000001", "csrf_token": csrf})
+    assert sent.status_code == 200 and "验证码已发送至 135****0001" in body(sent) and 'id="code"' in body(sent)
+    signed = client.post("/login/sms", data={"phone": "13500000001", "code": "123456", "csrf_token": csrf})
+    assert signed.status_code == 302 and signed.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    assert asked == ["login", "request_sms_code", "sms_login"]

@@ -8,7 +8,9 @@ from kepu_common import regions
 from kepu_common.contracts import REVIEW_STAGES
 from kepu_common.errors import internal_problem, problem_of_remote
 from kepu_common.messages import has, label, text
+from services.review import priority
 from services.review.rules import DECISIONS, TASK_STATUSES
+from services.review.web import form_order
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STAGES = REVIEW_STAGES
@@ -23,6 +25,8 @@ FORMATS = {"video/mp4": "MP4", "video/quicktime": "MOV", "video/webm": "WebM", "
            "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF",
            "audio/mpeg": "MP3", "audio/mp4": "M4A", "audio/wav": "WAV", "audio/ogg": "OGG"}
 PREVIEW_KINDS = ("image", "video", "audio", "pdf")
+# the follow-up summary's parts, in the form's order (services/activities/rules.py SUMMARY_PARTS)
+SUMMARY_PARTS = ("basic_facts", "results", "highlights", "reusable_resources", "lessons")
 
 
 def field_label(key, locale):
@@ -31,11 +35,13 @@ def field_label(key, locale):
     return text(code, locale) if has(code) else key
 
 
-def snapshot_rows(snapshot, locale):
-    """[(label, value)] of what a reviewer reads; a dict value becomes its own [(label, value)] list.
-    A code with a "<key>_label" beside it shows as that label, under the code's name (类型: 视频)."""
+def snapshot_rows(snapshot, locale, subject_type=None):
+    """[(label, value)] of what a reviewer reads, in the order of the subject's form (form_order); a dict
+    value becomes its own [(label, value)] list. A code with a "<key>_label" beside it shows as that label,
+    under the code's name (类型: 视频)."""
     rows = []
-    for key, value in snapshot.items():
+    for key in form_order.ordered_keys(snapshot, form_order.order_for(subject_type)):
+        value = snapshot[key]
         coded = key[:-len("_label")] if key.endswith("_label") else None
         # a label stands in for its code's row; when the code itself is hidden, the label gets its own row
         if key in HIDDEN_FIELDS or (coded in snapshot and coded not in HIDDEN_FIELDS):
@@ -48,8 +54,8 @@ def snapshot_rows(snapshot, locale):
 
 def _value(key, value, locale):
     if isinstance(value, dict):
-        return [(field_label(name, locale), _value(name, item, locale)) for name, item in value.items()
-                if name not in HIDDEN_FIELDS]
+        return [(field_label(name, locale), _value(name, value[name], locale))
+                for name in form_order.ordered_keys(value, form_order.NESTED.get(key, ())) if name not in HIDDEN_FIELDS]
     if isinstance(value, (list, tuple)):
         return "、".join(str(_value(key, item, locale)) for item in value)
     if isinstance(value, bool):
@@ -77,11 +83,12 @@ def _looks_like_a_time(value):
 
 
 def size_text(size):
-    """Bytes as people read them, in decimal units as file managers show them: 15243 -> 15.2 KB."""
+    """Bytes as people read them, in binary units as the API's file_size_label shows them (and the Kepu China
+    table before it), so a reviewer and a submitter read the same figure: 15243 -> 14.9 KB."""
     for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
+        if size < 1024 or unit == "GB":
             return f"{size} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
+        size /= 1024
     return None
 
 
@@ -151,6 +158,53 @@ def when(value):
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
+def clock(seconds):
+    """A video's length as players show it: 95 -> 1:35."""
+    seconds = int(round(float(seconds)))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def today():
+    """Today in Beijing."""
+    return datetime.now(SHANGHAI).date()
+
+
+def starts_soon(start_at, today_):
+    """「不足7天」: an activity that starts within a week (services/review/priority.py)."""
+    return priority.starts_soon(start_at, today_)
+
+
+def duration(seconds, locale):
+    """How long something took, as 「已等待」 reads: 3 天 2 小时, 5 小时 10 分钟, 12 分钟."""
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    if seconds < 60:
+        return text("ui.took_under_a_minute", locale)
+    if seconds < 3600:
+        return text("ui.took_minutes", locale, minutes=seconds // 60)
+    if seconds < 86400:
+        return text("ui.took_hours", locale, hours=seconds // 3600, minutes=seconds % 3600 // 60)
+    return text("ui.took_days", locale, days=seconds // 86400, hours=seconds % 86400 // 3600)
+
+
+def province_of(task):
+    """The province a task comes from, for the national queue: its scope, else its snapshot's region."""
+    snapshot = task.get("snapshot") or {}
+    if task.get("scope"):
+        return province(task["scope"])
+    code = snapshot.get("region_code")
+    if isinstance(code, str) and len(code) >= 2 and code[:2].isdigit():
+        return province(code[:2] + "0000")
+    region = snapshot.get("region")
+    if isinstance(region, str):
+        for division in regions.children(""):
+            if region.startswith(division.name):
+                return division.name
+    return ""
+
+
 def waited(value, locale, now=None):
     if not value:
         return ""
@@ -166,4 +220,5 @@ def waited(value, locale, now=None):
 
 
 __all__ = ["label", "field_label", "snapshot_rows", "preview_kind", "problem_of", "problem_text", "refusal_text",
-           "province", "when", "waited", "person", "masked_phone", "size_text", "DECISIONS", "STAGES", "STATUSES"]
+           "province", "province_of", "when", "waited", "duration", "today", "starts_soon", "person", "masked_phone",
+           "size_text", "clock", "SUMMARY_PARTS", "DECISIONS", "STAGES", "STATUSES"]
