@@ -13,7 +13,9 @@ import requests
 
 from bench.common import platform
 from kepu_common import regions
+from services.identity.dependencies import read_secret
 from services.identity.org_names import search_key
+from services.identity.phone_vault import PhoneVault
 
 ORGANIZATIONS = 100_000
 REQUESTS = 3000
@@ -50,13 +52,15 @@ def run(count=ORGANIZATIONS, total=REQUESTS):
     with platform(("identity", "gateway"), GATEWAY_WORKERS=2, GATEWAY_THREADS=8, OUTBOX_RELAY="false") as running:
         with psycopg2.connect(running.database_url("identity")) as conn, conn.cursor() as cur:
             owner = str(uuid.uuid4())
-            cur.execute("INSERT INTO users (id, phone, password_hash) VALUES (%s, '13000000000', 'x')", (owner,))
+            vault = PhoneVault(read_secret(running.env["IDENTITY_SECRET_KEY_FILE"]))
+            cur.execute("INSERT INTO users (id, phone_lookup, phone_sealed, phone_masked, password_hash) "
+                        "VALUES (%s, %s, %s, %s, 'x')", (owner, *vault.columns("13000000000", owner)))
             psycopg2.extras.execute_values(
                 cur, "INSERT INTO organizations (id, name, name_key, category, region_code, region_path, licence_key,"
-                     " contact_name, contact_phone, registrant_id, status) VALUES %s",
-                [(i, name, search_key(name), cat, code, path, "licences/x", "联系人", "010-00000000", owner, "approved")
-                 for i, name, cat, code, path in rows],
-                template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", page_size=5000)
+                     " contact_name, contact_phone_sealed, contact_phone_masked, registrant_id, status) VALUES %s",
+                [(i, name, search_key(name), cat, code, path, "licences/x", "联系人", vault.seal("010-00000000", i),
+                  "010-****0000", owner, "approved") for i, name, cat, code, path in rows],
+                template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", page_size=5000)
             cur.execute("ANALYZE organizations")
             cur.execute("SELECT pg_size_pretty(pg_relation_size('organizations_grams'))")
             index_size = cur.fetchone()[0]

@@ -49,8 +49,9 @@ def test_an_activitys_sub_objects_pass_through_their_components_whole(gateway_ap
 @pytest.mark.parametrize("path", [f"/api/v1/activities/{ACTIVITY_ID}/calendar.ics",
                                   f"/api/v1/activities/{ACTIVITY_ID}.ics"])
 def test_one_activitys_calendar_answers_at_both_paths(gateway_app, rpc, path):
-    rpc.answer("activities", "calendar", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+    rpc.answer("activities", "calendar_feed", {"text": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                                               "last_modified": "2026-09-01T00:00:00+00:00"})
     answer = gateway_app.test_client().get(path)
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/calendar")
     assert answer.data == b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
-    assert rpc.called("activities", "calendar")[0][3] == {"activity_id": ACTIVITY_ID}
+    assert rpc.called("activities", "calendar_feed")[0][3] == {"activity_id": ACTIVITY_ID}

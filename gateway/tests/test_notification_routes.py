@@ -1,5 +1,6 @@
 """The notification routes through the gateway: the inbox in both languages, marking read, someone else's
 notification refused, preferences refusing unknown kinds, and all of it in the OpenAPI document."""
+import os
 import uuid
 
 import psycopg2
@@ -8,6 +9,8 @@ import pytest
 from gateway.tests.conftest import error_of
 from kepu_common.contracts import make_event
 from kepu_common.testing import mint_token, publish_events, wait_for
+from services.identity.dependencies import read_secret
+from services.identity.phone_vault import PhoneVault
 from services.identity.service import IdentityService
 
 
@@ -37,8 +40,9 @@ def identity(start_service):
 def person(identity):
     user_id = str(uuid.uuid4())
     with psycopg2.connect(identity.config["DATABASE_URL"]) as conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO users (id, phone, password_hash) VALUES (%s, %s, 'x')",
-                    (user_id, f"137{uuid.uuid4().int % 10**8:08d}"))
+        vault = PhoneVault(read_secret(os.environ["IDENTITY_SECRET_KEY_FILE"]))  # the services' (conftest)
+        cur.execute("INSERT INTO users (id, phone_lookup, phone_sealed, phone_masked, password_hash) "
+                    "VALUES (%s, %s, %s, %s, 'x')", (user_id, *vault.columns(f"137{uuid.uuid4().int % 10**8:08d}", user_id)))
     return user_id
 
 
