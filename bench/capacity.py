@@ -37,8 +37,8 @@ import psycopg2  # noqa: E402
 
 from bench import activities, gateway_nginx, metrics, notifications  # noqa: E402
 from bench.common import cpu_seconds_between, cpu_ticks, ensure_wrk, parse_wrk, platform  # noqa: E402
-from kepu_common.amqp import ConfirmedPublisher  # noqa: E402
-from kepu_common.contracts import exchange_name, make_event  # noqa: E402
+from kepu_common.bus.amqp import ConfirmedPublisher  # noqa: E402
+from kepu_common.interfaces.contracts import exchange_name, make_event  # noqa: E402
 
 ACTIVITIES = int(os.environ.get("BENCH_CAPACITY_ACTIVITIES", "50000"))
 EVENTS = int(os.environ.get("BENCH_CAPACITY_EVENTS", "20000"))

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kepu_common import devstack  # noqa: E402
-from kepu_common.keys import ensure_pair  # noqa: E402
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, mint_token  # noqa: E402
+from kepu_common.devtools import devstack  # noqa: E402
+from kepu_common.operations.keys import ensure_pair  # noqa: E402
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, mint_token  # noqa: E402
 
 
 def ensure_wrk():

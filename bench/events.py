@@ -15,7 +15,7 @@ import psycopg2
 import psycopg2.extras
 
 from bench.common import platform
-from kepu_common.contracts import make_event
+from kepu_common.interfaces.contracts import make_event
 
 EVENTS = 50_000
 

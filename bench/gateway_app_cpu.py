@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from bench.common import ROOT, devstack
-from kepu_common.keys import ensure_pair
-from kepu_common.testing import AMQP_URI, RABBIT_API, mint_token
+from kepu_common.operations.keys import ensure_pair
+from kepu_common.devtools.testing import AMQP_URI, RABBIT_API, mint_token
 
 CHILD = r"""
 import io, json, sys, time, uuid

@@ -12,7 +12,7 @@ import psycopg2.extras
 import requests
 
 from bench.common import platform
-from kepu_common import regions
+from kepu_common.domain import regions
 from services.identity.dependencies import read_secret
 from services.identity.org_names import search_key
 from services.identity.phone_vault import PhoneVault

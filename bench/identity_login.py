@@ -9,7 +9,7 @@ import psycopg2
 import psycopg2.extras
 
 from bench.common import platform
-from kepu_common.rpc_client import RpcClient
+from kepu_common.bus.rpc_client import RpcClient
 
 ACCOUNTS = 600
 PASSWORD = "kepu2026science"

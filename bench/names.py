@@ -38,9 +38,9 @@ import requests  # noqa: E402
 from bench import metrics as metrics_bench  # noqa: E402
 from bench.common import platform  # noqa: E402
 from bench.events import raw_kombu  # noqa: E402
-from kepu_common.amqp import ConfirmedPublisher  # noqa: E402
-from kepu_common.contracts import exchange_name, make_event  # noqa: E402
-from kepu_common.regions import path as region_path  # noqa: E402
+from kepu_common.bus.amqp import ConfirmedPublisher  # noqa: E402
+from kepu_common.interfaces.contracts import exchange_name, make_event  # noqa: E402
+from kepu_common.domain.regions import path as region_path  # noqa: E402
 from services.metrics import rollup  # noqa: E402
 from services.metrics.periods import as_of  # noqa: E402
 

@@ -22,8 +22,8 @@ import requests
 
 from bench.common import platform
 from bench.events import raw_kombu
-from kepu_common.contracts import make_event
-from kepu_common.testing import publish_events
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.devtools.testing import publish_events
 
 PEOPLE = 100_000
 INBOX = 10_000

@@ -29,9 +29,10 @@ if str(ROOT) not in sys.path:
 import psycopg2  # noqa: E402
 import psycopg2.extras  # noqa: E402
 
-from kepu_common import devstack, regions  # noqa: E402
-from kepu_common.migrations import apply_migrations  # noqa: E402
-from kepu_common.testing import DATABASE_SERVER  # noqa: E402
+from kepu_common.devtools import devstack  # noqa: E402
+from kepu_common.domain import regions
+from kepu_common.data.migrations import apply_migrations  # noqa: E402
+from kepu_common.devtools.testing import DATABASE_SERVER  # noqa: E402
 from services.resources import search, search_text  # noqa: E402
 
 DATABASE = os.environ.get("BENCH_RESOURCES_DATABASE", "kepu_bench_resources_search")

@@ -45,9 +45,9 @@ import requests  # noqa: E402
 from bench.common import platform  # noqa: E402
 from bench.gateway_nginx import nginx_in_front  # noqa: E402
 from gateway.settings import from_env as gateway_settings  # noqa: E402
-from kepu_common.contracts import make_event  # noqa: E402
-from kepu_common.storage import Storage  # noqa: E402
-from kepu_common.testing import publish_events  # noqa: E402
+from kepu_common.interfaces.contracts import make_event  # noqa: E402
+from kepu_common.data.storage import Storage  # noqa: E402
+from kepu_common.devtools.testing import publish_events  # noqa: E402
 
 MB = 1024 * 1024
 SIZE_MB = int(os.environ.get("BENCH_UPLOAD_MB", "700"))

@@ -13,7 +13,7 @@ import psycopg2.extras
 import requests
 
 from bench.common import platform
-from kepu_common.rpc_client import RpcClient
+from kepu_common.bus.rpc_client import RpcClient
 from services.identity.cli import create_admin
 
 TASKS = 100_000

@@ -36,7 +36,7 @@ import requests  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from bench.common import platform  # noqa: E402
-from kepu_common import devstack  # noqa: E402
+from kepu_common.devtools import devstack  # noqa: E402
 from services.identity.cli import create_admin  # noqa: E402
 
 SECONDS = int(os.environ.get("SOAK_SECONDS", "1800"))

@@ -27,8 +27,8 @@ if str(ROOT) not in sys.path:
 
 import psycopg2  # noqa: E402
 
-from kepu_common.migrations import apply_migrations  # noqa: E402
-from kepu_common.testing import DATABASE_SERVER, drop_database  # noqa: E402
+from kepu_common.data.migrations import apply_migrations  # noqa: E402
+from kepu_common.devtools.testing import DATABASE_SERVER, drop_database  # noqa: E402
 from services.resources import comments, communities  # noqa: E402
 from services.resources.sensitive_words import WordList  # noqa: E402
 

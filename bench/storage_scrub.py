@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kepu_common import devstack  # noqa: E402
-from kepu_common.storage import Storage  # noqa: E402
+from kepu_common.devtools import devstack  # noqa: E402
+from kepu_common.data.storage import Storage  # noqa: E402
 from services.resources import scrub  # noqa: E402
 
 MB = 1024 * 1024

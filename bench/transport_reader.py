@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from kepu_common.rpc_client import RpcClient, _Waiter
+from kepu_common.bus.rpc_client import RpcClient, _Waiter
 
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 PUBLISHER = """

@@ -35,7 +35,7 @@ def sender(mode):
         from kombu.utils import json
 
         from kepu_common.amqp_frames import Outgoing
-        from kepu_common.rpc_client import UnconfirmedPublisher
+        from kepu_common.bus.rpc_client import UnconfirmedPublisher
 
         publisher, lock = UnconfirmedPublisher(AMQP), eventlet.semaphore.Semaphore()
 
@@ -46,10 +46,10 @@ def sender(mode):
             with lock:
                 publisher.publish(message, EXCHANGE.name, MESSAGE.properties["reply_to"])
         return send
-    from kepu_common.rpc import UnconfirmedResponder
+    from kepu_common.bus.rpc import UnconfirmedResponder
     responder = UnconfirmedResponder
     if mode == "shared":  # as ReplyingRpcConsumer.setup makes them
-        from kepu_common.rpc import ReplyProducer, SharedProducerPublisher
+        from kepu_common.bus.rpc import ReplyProducer, SharedProducerPublisher
 
         publisher = type("ReplyPublisher", (SharedProducerPublisher,), {"reply_producer": ReplyProducer(AMQP)})
         responder = type("ReplyResponder", (UnconfirmedResponder,), {"publisher_cls": publisher})

@@ -6,7 +6,7 @@ import jwt
 from flask import current_app, g, request
 
 from gateway.errors import InvalidToken, TokenExpired
-from kepu_common.errors import Forbidden, Unauthorized, Unavailable
+from kepu_common.interfaces.errors import Forbidden, Unauthorized, Unavailable
 
 
 # verified tokens, for a minute at most: a client sends the same token with many requests, and verifying

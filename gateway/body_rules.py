@@ -9,7 +9,7 @@ from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from gateway import hostile_input
 from gateway.errors import MalformedJson
-from kepu_common.errors import KepuError, UnsupportedMediaType
+from kepu_common.interfaces.errors import KepuError, UnsupportedMediaType
 
 
 class RequestTimeout(KepuError):

@@ -16,7 +16,7 @@ front of app.wsgi_app and of whatever wraps it, so Flask's views and the share r
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import hostile_input, requests_log, security_headers
-from kepu_common.errors import KepuError
+from kepu_common.interfaces.errors import KepuError
 
 REQUEST_ID = requests_log.EDGE_REQUEST_ID
 REFUSED = hostile_input.EDGE_REFUSED

@@ -1,9 +1,9 @@
 """One error envelope for every error, in the reader's language.
 
 `{"error": {"code", "message", "fields": {name: {"code", "message"}}, "details", "request_id"}}`.
-Errors raised here or in a service are kepu_common.errors classes: each carries its status and code,
+Errors raised here or in a service are kepu_common.interfaces.errors classes: each carries its status and code,
 so this module needs no table of them. The text is chosen per request from Accept-Language (zh-CN
-by default, English on request) by kepu_common.messages.
+by default, English on request) by kepu_common.interfaces.messages.
 """
 import logging
 
@@ -12,10 +12,10 @@ from marshmallow import Schema
 from marshmallow import fields as ma
 from werkzeug.exceptions import HTTPException
 
-from kepu_common import errors
-from kepu_common.errors import KepuError, Problem, internal_problem, invalid_fields, problem_of_remote, render
-from kepu_common.messages import negotiate
-from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcTimeout
+from kepu_common.interfaces import errors
+from kepu_common.interfaces.errors import KepuError, Problem, internal_problem, invalid_fields, problem_of_remote, render
+from kepu_common.interfaces.messages import negotiate
+from kepu_common.bus.rpc_client import BrokerUnavailable, RemoteError, RpcTimeout
 
 log = logging.getLogger(__name__)
 

@@ -23,13 +23,13 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = "-" if os.environ.get("GATEWAY_ACCESS_LOG") else None
 # gunicorn's own lines as JSON objects under LOG_FORMAT=json, access fields apart (docs/observability.md "Logs")
-logger_class = "kepu_common.gunicorn_logging.Logger"
+logger_class = "kepu_common.edge.gunicorn_logging.Logger"
 # gunicorn's default logs the request line with its query, which may hold a phone (/admin/users?phone=...)
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(D)sus'
 
 
 def post_worker_init(worker):
-    # the application is loaded by now: its objects leave the collector's full walks (kepu_common/runtime.py)
-    from kepu_common.runtime import freeze_startup_objects
+    # the application is loaded by now: its objects leave the collector's full walks (kepu_common/operations/runtime.py)
+    from kepu_common.operations.runtime import freeze_startup_objects
 
     freeze_startup_objects()

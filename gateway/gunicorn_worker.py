@@ -1,5 +1,5 @@
 """The gateway's gunicorn worker (gateway/gunicorn.conf.py selects it): gthread hardened against slow and
-hostile clients (kepu_common/edge_worker.py: a per-read and per-write time-out, GATEWAY_CLIENT_TIMEOUT
+hostile clients (kepu_common/edge/edge_worker.py: a per-read and per-write time-out, GATEWAY_CLIENT_TIMEOUT
 seconds, 30 by default; a deadline for a request's whole header, GATEWAY_HEADER_TIMEOUT seconds, 10 by
 default, after which the client is answered 408 and its thread is free), with gunicorn's own answers to
 requests it cannot parse (400, 408, 414 request line too long, 431 headers too large, ...) as the
@@ -9,9 +9,9 @@ header), with a request_id (the client's X-Request-ID when sane) in the body and
 import json
 
 from gateway.errors import HTTP_PROBLEMS
-from kepu_common.edge_worker import HardenedWorker, http_answer
-from kepu_common.errors import Problem, render
-from kepu_common.messages import negotiate
+from kepu_common.edge.edge_worker import HardenedWorker, http_answer
+from kepu_common.interfaces.errors import Problem, render
+from kepu_common.interfaces.messages import negotiate
 
 # gunicorn's status -> (code, message key): werkzeug's table (400, 414, 431 ...) and gunicorn's own extras;
 # unlisted statuses are 400 bad_request

@@ -20,7 +20,7 @@ from urllib.parse import unquote_to_bytes
 from flask import request
 
 from gateway.errors import MalformedJson
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 
 EDGE_CHECKED, EDGE_REFUSED = "kepu.request_id", "kepu.refused"  # set by gateway.edge.Edge on every request
 

@@ -7,8 +7,8 @@ from flask import request
 
 from gateway.errors import LengthRequired, UploadInterrupted
 from gateway.storage import storage
-from kepu_common import filetypes
-from kepu_common.errors import TooLarge, UnsupportedMediaType
+from kepu_common.domain import filetypes
+from kepu_common.interfaces.errors import TooLarge, UnsupportedMediaType
 
 
 def store_small_image(bucket_purpose, key, kind, field, max_bytes):

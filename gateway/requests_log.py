@@ -1,7 +1,7 @@
 """Request ids, the access log, and the gateway's Prometheus metrics.
 
 Request ids: taken from X-Request-ID when sane, made otherwise; echoed back and put on log lines
-(JSON lines with LOG_FORMAT=json: kepu_common/log_context.JsonFormatter).
+(JSON lines with LOG_FORMAT=json: kepu_common/operations/log_context.JsonFormatter).
 
 Metrics (docs/observability.md), labelled by the Flask url_rule (`/api/v1/orgs/<uuid:org_id>`), never the
 raw path, so the number of series stays bounded whatever clients send:
@@ -29,8 +29,8 @@ from pathlib import Path
 
 from flask import abort, g, has_request_context, request
 
-from kepu_common.log_context import install_root_handler
-from kepu_common.networks import LOOPBACK, is_internal, parse_networks
+from kepu_common.operations.log_context import install_root_handler
+from kepu_common.operations.networks import LOOPBACK, is_internal, parse_networks
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 EDGE_REQUEST_ID = "kepu.request_id"  # set by gateway.edge.Edge
@@ -125,7 +125,7 @@ class RequestIdFilter(logging.Filter):
 
 def init_app(app):
     # one handler on the root logger: the gateway's lines and its libraries' (kepu_common, werkzeug,
-    # py.warnings) alike, JSON lines with LOG_FORMAT=json (gunicorn's own: kepu_common.gunicorn_logging)
+    # py.warnings) alike, JSON lines with LOG_FORMAT=json (gunicorn's own: kepu_common.edge.gunicorn_logging)
     install_root_handler("gateway", app.config.get("LOG_LEVEL", "INFO"), app.config.get("LOG_FORMAT"),
                          filters=(RequestIdFilter(),),
                          text_format="%(asctime)s gateway %(levelname)s [%(request_id)s] %(name)s: %(message)s")

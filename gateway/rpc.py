@@ -1,8 +1,8 @@
 """The gateway's way to call services: one thread-safe RPC client per gateway process."""
 from flask import current_app, g, has_request_context, request
 
-from kepu_common.messages import DEFAULT_LOCALE, negotiate
-from kepu_common.rpc_client import RpcClient
+from kepu_common.interfaces.messages import DEFAULT_LOCALE, negotiate
+from kepu_common.bus.rpc_client import RpcClient
 
 
 def init_app(app):

@@ -16,8 +16,8 @@
 from flask import request
 
 from gateway.auth import current_claims
-from kepu_common.errors import Forbidden
-from kepu_common.networks import is_internal, parse_networks
+from kepu_common.interfaces.errors import Forbidden
+from kepu_common.operations.networks import is_internal, parse_networks
 
 PERSONAL_PREFIXES = ("/api/v1/auth/", "/api/v1/me", "/api/v1/my/")
 SYSTEM_PREFIX = "/api/v1/system/"

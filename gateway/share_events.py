@@ -15,8 +15,8 @@ from collections import deque
 
 import kombu
 
-from kepu_common.amqp import ConfirmedPublisher, consumer_queue_name, declare_consumer_queue
-from kepu_common.contracts import exchange_name
+from kepu_common.bus.amqp import ConfirmedPublisher, consumer_queue_name, declare_consumer_queue
+from kepu_common.interfaces.contracts import exchange_name
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 
 from gateway import requests_log, share_return
 from gateway.auth import cached_claims
-from kepu_common.errors import KepuError
+from kepu_common.interfaces.errors import KepuError
 
 PREFIX, SUFFIX = "/api/v1/shares/", "/return"
 ROUTE = "/api/v1/shares/<share_id>/return"  # the url_rule Flask's metrics label would give

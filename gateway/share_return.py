@@ -1,14 +1,14 @@
 """The share return (返回科普中国), framework-free: the one implementation the view
 (gateway/blueprints/shares.py) and the fast path before Flask (gateway/share_fast_path.py) both call.
 
-accept() verifies the signed share id for the caller, publishes share_returned (kepu_common.contracts'
+accept() verifies the signed share id for the caller, publishes share_returned (kepu_common.interfaces.contracts'
 codec) through the process's confirmed publisher, and returns the answer's body; it raises the platform
 error the client gets otherwise. Nothing here knows about Flask or WSGI.
 """
 import uuid
 
-from kepu_common.contracts import encode_share_returned
-from kepu_common.errors import NotFound, RuleBroken, Unavailable
+from kepu_common.interfaces.contracts import encode_share_returned
+from kepu_common.interfaces.errors import NotFound, RuleBroken, Unavailable
 from services.metrics import share_ids
 from services.metrics.periods import SHANGHAI
 

@@ -13,7 +13,7 @@ from flask_smorest.arguments import ArgumentsMixin
 from webargs.flaskparser import FlaskParser
 
 from gateway import hostile_input
-from kepu_common.contracts import SUPERVISING_CATEGORIES
+from kepu_common.interfaces.contracts import SUPERVISING_CATEGORIES
 
 
 class GatewayParser(FlaskParser):
@@ -192,7 +192,7 @@ RAW_BODY = {"type": "string", "format": "binary"}
 
 
 def described_mapping(self, field, ret, **kwargs):
-    """An apispec attribute function: a kepu_common.schema_fields.Described mapping is documented as its
+    """An apispec attribute function: a kepu_common.interfaces.schema_fields.Described mapping is documented as its
     schema's component (a reference, nullable the OpenAPI 3.0 way), not as a free-form object."""
     schema = getattr(field, "described_by", None)
     if schema is None:
@@ -334,7 +334,7 @@ def _pascal(name):
 def _enum_name(values, prop, owner):
     """The catalogue kind that labels every value (the one named like the property first), else owner+prop;
     a subset of a kind's values that has a name of its own is named in ENUM_NAMES."""
-    from kepu_common.messages import _labels_by_value
+    from kepu_common.interfaces.messages import _labels_by_value
 
     if frozenset(values) in ENUM_NAMES:
         return ENUM_NAMES[frozenset(values)]

@@ -2,7 +2,7 @@
 /readyz)."""
 from flask import current_app
 
-from kepu_common.storage import Storage
+from kepu_common.data.storage import Storage
 
 
 def storage():

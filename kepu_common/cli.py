@@ -31,7 +31,7 @@ def service_class(name):
 
 
 def service_config(name, path=None):
-    from kepu_common.config import load_config
+    from kepu_common.operations.config import load_config
 
     environ = dict(os.environ)
     environ.setdefault("SERVICE_NAME", name)
@@ -42,9 +42,9 @@ def migrate(name, config):
     """Apply the service's migrations and declare the queues its consumers read."""
     import kombu
 
-    from kepu_common.amqp import DEFAULT_DELIVERY_LIMIT, consumer_queue_name, declare_consumer_queue
-    from kepu_common.consumers import consumers_of
-    from kepu_common.migrations import apply_migrations
+    from kepu_common.bus.amqp import DEFAULT_DELIVERY_LIMIT, consumer_queue_name, declare_consumer_queue
+    from kepu_common.bus.consumers import consumers_of
+    from kepu_common.data.migrations import apply_migrations
 
     applied = apply_migrations(config["DATABASE_URL"], ROOT / "services" / name / "migrations")
     consumers = list(consumers_of(service_class(name)))
@@ -64,7 +64,7 @@ def migrate(name, config):
 def run(name, config):
     from nameko.cli.run import run as nameko_run
 
-    from kepu_common.runtime import freeze_startup_objects, skip_nameko_worker_timing
+    from kepu_common.operations.runtime import freeze_startup_objects, skip_nameko_worker_timing
 
     if config.get("MIGRATE_ON_START", True):
         migrate(name, config)
@@ -87,7 +87,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.command == "keys":
-        from kepu_common.keys import ensure_pair
+        from kepu_common.operations.keys import ensure_pair
 
         for path in ensure_pair(args.directory):
             print(path)
@@ -95,7 +95,7 @@ def main(argv=None):
 
     if args.command == "run":
         config = service_config(args.service, args.config)
-        from kepu_common import log_context  # after eventlet's monkey patch: its local must be green
+        from kepu_common.operations import log_context  # after eventlet's monkey patch: its local must be green
 
         log_context.configure(args.service, config.get("LOG_LEVEL", "INFO"))
         run(args.service, config)

@@ -19,13 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get("CANARY_VENV", "/tmp/kepu-canary"))
 # distribution name -> where its guard is (requirements.in names each one beside its pin)
 GUARDED = {
-    "nameko": "kepu_common/patches.py guard_nameko_responder, guard_nameko_timing_logger",
-    "kombu": "kepu_common/patches.py guard_consumer_reconnect",
-    "amqp": "kepu_common/patches.py guard_amqp_write, guard_amqp_read",
-    "psycopg2-binary": "kepu_common/patches.py guard_psycopg2_pool",
-    "marshmallow": "kepu_common/validation.install, patches.guard_marshmallow_declared_fields",
-    "minio": "kepu_common/storage.guard_multipart",
-    "gunicorn": "kepu_common/edge_worker.py (import-time check)",
+    "nameko": "kepu_common/operations/patches.py guard_nameko_responder, guard_nameko_timing_logger",
+    "kombu": "kepu_common/operations/patches.py guard_consumer_reconnect",
+    "amqp": "kepu_common/operations/patches.py guard_amqp_write, guard_amqp_read",
+    "psycopg2-binary": "kepu_common/operations/patches.py guard_psycopg2_pool",
+    "marshmallow": "kepu_common/interfaces/validation.install, patches.guard_marshmallow_declared_fields",
+    "minio": "kepu_common/data/storage.guard_multipart",
+    "gunicorn": "kepu_common/edge/edge_worker.py (import-time check)",
     "flask": "gateway.GatewayFlask.ensure_sync",
 }
 TESTS = [

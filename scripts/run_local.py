@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kepu_common import devstack  # noqa: E402
-from kepu_common.keys import ensure_pair  # noqa: E402
+from kepu_common.devtools import devstack  # noqa: E402
+from kepu_common.operations.keys import ensure_pair  # noqa: E402
 
 VAR = ROOT / "var"
 

@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kepu_common import devstack  # noqa: E402
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, admin_connection  # noqa: E402
+from kepu_common.devtools import devstack  # noqa: E402
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, admin_connection  # noqa: E402
 
 NO_TESTS_COLLECTED = 5
 TEST_PATHS = ("kepu_common/tests", "services", "gateway/tests", "tests")

@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from kepu_common import devstack
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools import devstack
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 from tests.browser import CHROMIUM_ARGS
 
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 from PIL import Image
 
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 from services.identity.tests.test_sms_tencent import SECRET_ID as SMS_SECRET_ID, SECRET_KEY as SMS_SECRET_KEY
 from services.identity.tests.test_sms_tencent import FakeTencentSms
 from services.resources.tests.conftest import video_of_size

@@ -4,8 +4,8 @@ activity listing, a leaderboard, the recognition list and an organization's stat
 import pytest
 import requests
 
-from kepu_common import devstack
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools import devstack
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 from scripts.demo.run import run
 
 COUNTED = {  # what a second run must not add to: service, table

@@ -15,8 +15,9 @@ import requests
 import yaml
 
 from gateway import settings as gateway_settings
-from kepu_common import devstack, messages
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools import devstack
+from kepu_common.interfaces import messages
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 
 ROOT = devstack.ROOT
 NGINX_DIR = ROOT / "deploy" / "nginx"

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 import psycopg2
 import requests
 
-from kepu_common.contracts import make_event
-from kepu_common.testing import publish_events
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.devtools.testing import publish_events
 from services.identity.cli import create_admin
 from tests import images
 

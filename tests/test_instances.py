@@ -14,8 +14,8 @@ import psycopg2
 import pytest
 import requests
 
-from kepu_common import devstack
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools import devstack
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 from services.identity.cli import create_admin
 from services.metrics.periods import shanghai_day
 from tests import images

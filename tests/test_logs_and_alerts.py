@@ -21,9 +21,9 @@ import pytest
 import requests
 import yaml
 
-from kepu_common import devstack
-from kepu_common.devstack import SERVICES
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools import devstack
+from kepu_common.devtools.devstack import SERVICES
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 PROCESSES = SERVICES + ("gateway", "reviewui")
@@ -213,7 +213,7 @@ def test_compose_lets_its_prometheus_scrape_the_review_ui_and_names_the_logger_c
     """Under compose's monitoring profile Prometheus reaches review-ui:8100/metrics from the compose network
     (172.x by default, or 192.168.x / 10.x address pools): the UI's default scrapers cover them, as the
     gateway's do, and the job asks the port the UI listens on."""
-    from kepu_common.networks import is_internal, parse_networks
+    from kepu_common.operations.networks import is_internal, parse_networks
 
     compose = yaml.safe_load((DEPLOY.parent / "docker-compose.yml").read_text())
     services = compose["services"]
@@ -233,5 +233,5 @@ def test_compose_lets_its_prometheus_scrape_the_review_ui_and_names_the_logger_c
     assert str(job["dns_sd_configs"][0]["port"]) == command[command.index("--bind") + 1].rsplit(":", 1)[1]
     assert job.get("metrics_path", "/metrics") == "/metrics"
     config_file = DEPLOY.parent / command[command.index("-c") + 1]
-    assert 'logger_class = "kepu_common.gunicorn_logging.Logger"' in config_file.read_text()
+    assert 'logger_class = "kepu_common.edge.gunicorn_logging.Logger"' in config_file.read_text()
     assert "prometheus" in services and "monitoring" in services["prometheus"]["profiles"]

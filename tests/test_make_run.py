@@ -13,8 +13,8 @@ import urllib.request
 import psycopg2
 import pytest
 
-from kepu_common import devstack
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools import devstack
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 
 ROOT = devstack.ROOT
 READY_WITHIN = 180

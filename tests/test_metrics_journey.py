@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import requests
 
-from kepu_common.contracts import make_event
-from kepu_common.testing import publish_events
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.devtools.testing import publish_events
 from services.metrics import cli
 from services.metrics.periods import as_of
 from services.identity.cli import create_admin

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from kepu_common import devstack
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, publish_events
+from kepu_common.devtools import devstack
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, publish_events
 from services.identity.cli import create_admin
 from services.resources.tests.conftest import png_bytes
 from tests.test_activities_journey import (

@@ -13,7 +13,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway import requests_log
-from kepu_common.devstack import SERVICES
+from kepu_common.devtools.devstack import SERVICES
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 SERVED = re.compile(r"metrics for (\w+) at (http://\S+/metrics)")

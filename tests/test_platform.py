@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg2
 import requests
 
-from kepu_common.outbox import OutboxWriter
-from kepu_common.rpc_client import RpcClient
-from kepu_common.testing import RABBIT_API, wait_for
+from kepu_common.bus.outbox import OutboxWriter
+from kepu_common.bus.rpc_client import RpcClient
+from kepu_common.devtools.testing import RABBIT_API, wait_for
 
 
 

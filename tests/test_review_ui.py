@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from kepu_common.contracts import make_event
-from kepu_common.testing import publish_events
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.devtools.testing import publish_events
 from services.identity.cli import create_admin
 from tests.test_identity_journey import PASSWORD, eventually, get, post, sign_up, verify_by_admin
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from kepu_common.contracts import make_event
-from kepu_common.rpc_client import RpcClient
-from kepu_common.testing import publish_events
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.bus.rpc_client import RpcClient
+from kepu_common.devtools.testing import publish_events
 from services.identity.cli import create_admin
 from services.resources.tests.conftest import png_bytes, video_bytes
 from tests.test_activities_journey import activity_form, approve_all, ended, organization, put, reviewer, uploaded

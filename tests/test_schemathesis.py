@@ -24,8 +24,8 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 
-from kepu_common import devstack
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools import devstack
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 
 EXAMPLES_PER_OPERATION = 12
 ROLES = (None, ("communicator",), ("org_admin",), ("platform_admin",))  # the four kinds of account

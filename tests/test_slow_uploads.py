@@ -13,8 +13,8 @@ import time
 import pytest
 import requests
 
-from kepu_common import devstack
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools import devstack
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 from tests.test_deploy_files import needs_nginx, nginx_conf, running_nginx
 from tests.test_identity_journey import eventually
 from tests.test_resources_journey import MB, id_number, org_admin, start

@@ -21,8 +21,8 @@ import requests
 
 from gateway import hostile_input
 from gateway.tests import test_hostile_input
-from kepu_common import devstack
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools import devstack
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 from services.metrics import share_ids
 from tests.test_deploy_files import needs_nginx, nginx_conf, running_nginx
 

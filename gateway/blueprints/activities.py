@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 
 from gateway import rpc
 from gateway.auth import current_claims, require_auth
-from kepu_common.messages import negotiate
+from kepu_common.interfaces.messages import negotiate
 from services.activities.schemas import (
     ActivityCampaignUpdate, CampaignChangeSchema, FollowupExtensionRequest, FollowupExtensionSchema, UnitStatsRequest,
     UnitStatsSchema,

@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 
 from gateway import rpc
 from gateway.auth import current_claims, require_auth
-from kepu_common.rpc_client import RemoteError
-from kepu_common.schema_fields import PageRequest
+from kepu_common.bus.rpc_client import RemoteError
+from kepu_common.interfaces.schema_fields import PageRequest
 from services.resources import social_rules
 from services.resources.social_schemas import (
     ModerationEntrySchema, ChannelsRequest, ChannelsSchema, CommentListRequest, CommentPageSchema, CommentRequest,

@@ -5,9 +5,9 @@ from flask import Blueprint, current_app, jsonify, request
 
 from gateway import rpc
 from gateway.storage import storage as shared_storage
-from kepu_common.errors import Problem, render
-from kepu_common.messages import negotiate
-from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcTimeout
+from kepu_common.interfaces.errors import Problem, render
+from kepu_common.interfaces.messages import negotiate
+from kepu_common.bus.rpc_client import BrokerUnavailable, RemoteError, RpcTimeout
 
 bp = Blueprint("health", __name__)
 

@@ -12,10 +12,10 @@ from flask_smorest import Blueprint
 
 from gateway import rpc
 from gateway.auth import require_auth
-from kepu_common import regions
-from kepu_common.errors import InvalidInput
-from kepu_common.messages import label, negotiate, text
-from kepu_common.rpc_client import RpcError
+from kepu_common.domain import regions
+from kepu_common.interfaces.errors import InvalidInput
+from kepu_common.interfaces.messages import label, negotiate, text
+from kepu_common.bus.rpc_client import RpcError
 from services.identity.schemas import AreaCommunicatorPageSchema, AreaQuery, RegionEntrySchema, RegionQuery
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from gateway import rpc
 from gateway.auth import require_auth
-from kepu_common.messages import negotiate, text
+from kepu_common.interfaces.messages import negotiate, text
 from services.review.schemas import (
     BatchDecision, BatchResultSchema, Decision, LeadGrant, LeadSchema, QueueSchema, Reassign, TaskDetailSchema, TaskPageQuery, TaskPageSchema,
     TaskSchema,

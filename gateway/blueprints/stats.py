@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from gateway import rpc
 from gateway.auth import require_auth
-from kepu_common.messages import negotiate, text
+from kepu_common.interfaces.messages import negotiate, text
 from services.metrics import recognition
 from services.metrics.periods import shanghai_day
 from services.metrics.schemas import (

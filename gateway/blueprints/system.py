@@ -5,7 +5,7 @@ from marshmallow import Schema, fields
 
 from gateway import rpc
 from gateway.auth import require_auth
-from kepu_common.errors import NotFound
+from kepu_common.interfaces.errors import NotFound
 from gateway.settings import SERVICES
 from services.identity.schemas import PingRequestSchema as PingRequest
 from services.identity.schemas import PingSchema as Ping

@@ -4,7 +4,7 @@ A streamed upload holds one of the worker's few upload slots while its body arri
 hostile client can hold is bounded three ways: at most UPLOAD_STREAMS_PER_ORG slots for one organization
 and UPLOAD_STREAMS_PER_PERSON for one person (429 `upload_slots_taken` beyond them, while the others'
 slots stay free); a body must bring UPLOAD_MIN_BYTES_PER_WINDOW in every UPLOAD_RATE_WINDOW seconds or
-it is cut off (408 `upload_too_slow`, kepu_common/slow_clients.py), whatever each read's time-out; and a
+it is cut off (408 `upload_too_slow`, kepu_common/edge/slow_clients.py), whatever each read's time-out; and a
 file larger than UPLOAD_STREAM_MAX_BYTES is not streamed at all (400, `method`: `use_multipart`): its
 parts go straight to storage, where a slow client holds nothing of the gateway's.
 """
@@ -20,8 +20,8 @@ from gateway import rpc
 from gateway.auth import require_auth
 from gateway.errors import Busy, LengthRequired, StreamTooLarge, UploadInterrupted, UploadSlotsTaken, UploadTooSlow
 from gateway.storage import storage
-from kepu_common.errors import InvalidInput, TooLarge
-from kepu_common.slow_clients import MinimumThroughput, watchdog
+from kepu_common.interfaces.errors import InvalidInput, TooLarge
+from kepu_common.edge.slow_clients import MinimumThroughput, watchdog
 from services.resources.schemas import UploadRequest, UploadSchema
 
 bp = Blueprint("uploads", __name__, description="Uploads (organization accounts): start, send, complete")

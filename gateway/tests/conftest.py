@@ -1,7 +1,7 @@
 import pytest
 
 from gateway import create_app
-from kepu_common.storage import Storage
+from kepu_common.data.storage import Storage
 
 
 @pytest.fixture

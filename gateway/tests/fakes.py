@@ -2,12 +2,12 @@
 object store (the unit tier; the platform-level tests in tests/ and the route tests beside this file keep the
 real ones).
 
-- FakeRpc takes the place of kepu_common.rpc_client.RpcClient (app.extensions["rpc"], what gateway.rpc.call
+- FakeRpc takes the place of kepu_common.bus.rpc_client.RpcClient (app.extensions["rpc"], what gateway.rpc.call
   uses). A test names what each service method does (`answer` or `fail`); arguments and results go through
   the same JSON encoding as on the wire (kombu's serializer on the service's side, json.loads on the
   gateway's), and an exception a service raises arrives as the RemoteError nameko's serializer makes of it, so
   the gateway's error mapping runs as in production. A call nobody described fails the test.
-- FakeStorage takes the place of kepu_common.storage.Storage (app.extensions["storage"]): objects kept in a
+- FakeStorage takes the place of kepu_common.data.storage.Storage (app.extensions["storage"]): objects kept in a
   dict per bucket.
 """
 import io
@@ -16,7 +16,7 @@ import json
 import kombu.serialization
 from nameko.exceptions import serialize
 
-from kepu_common.rpc_client import RemoteError
+from kepu_common.bus.rpc_client import RemoteError
 
 
 class UnexpectedCall(AssertionError):

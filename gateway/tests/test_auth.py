@@ -1,5 +1,5 @@
 from gateway.tests.conftest import error_of
-from kepu_common.keys import generate_pair
+from kepu_common.operations.keys import generate_pair
 
 
 def bearer(token):

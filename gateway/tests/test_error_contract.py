@@ -1,10 +1,10 @@
 """An error class the gateway has never seen, raised in a running service, answers with its own status and code."""
 import logging
 
-from kepu_common import errors
-from kepu_common.log_context import ContextFilter, install_expected_filter
-from kepu_common.rpc import rpc
-from kepu_common.service_base import PlatformService
+from kepu_common.interfaces import errors
+from kepu_common.operations.log_context import ContextFilter, install_expected_filter
+from kepu_common.bus.rpc import rpc
+from kepu_common.bus.service_base import PlatformService
 
 
 class WaitlistOnly(errors.KepuError):  # defined here, after the gateway was written
@@ -71,7 +71,7 @@ class LabellingService(PlatformService):
 
     @rpc
     def health(self):
-        from kepu_common.messages import label
+        from kepu_common.interfaces.messages import label
 
         return {"service": label("org_category", "ministry"), "database": "ok", "outbox_pending": 0}
 

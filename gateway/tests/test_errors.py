@@ -4,9 +4,9 @@ import pytest
 from nameko.exceptions import serialize
 
 from gateway.errors import from_remote_error
-from kepu_common import errors
+from kepu_common.interfaces import errors
 from gateway.tests.conftest import error_of
-from kepu_common.rpc_client import RemoteError
+from kepu_common.bus.rpc_client import RemoteError
 
 
 def test_unknown_path_is_404_with_a_hint(client):

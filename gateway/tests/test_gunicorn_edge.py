@@ -8,8 +8,9 @@ import pytest
 import requests
 
 from gateway.gunicorn_worker import GUNICORN_PROBLEMS
-from kepu_common import devstack, messages
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools import devstack
+from kepu_common.interfaces import messages
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 
 THREADS = 4
 CLIENT_TIMEOUT = 1

@@ -1,6 +1,6 @@
 """The identity routes: one contract with the service (its schemas), refusals with codes in both languages."""
 from gateway.tests.conftest import error_of
-from kepu_common.contracts import COMMUNICATOR_TYPES, ORG_CATEGORIES
+from kepu_common.interfaces.contracts import COMMUNICATOR_TYPES, ORG_CATEGORIES
 from services.identity.service import IdentityService
 
 

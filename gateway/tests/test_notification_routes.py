@@ -7,8 +7,8 @@ import psycopg2
 import pytest
 
 from gateway.tests.conftest import error_of
-from kepu_common.contracts import make_event
-from kepu_common.testing import mint_token, publish_events, wait_for
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.devtools.testing import mint_token, publish_events, wait_for
 from services.identity.dependencies import read_secret
 from services.identity.phone_vault import PhoneVault
 from services.identity.service import IdentityService

@@ -8,7 +8,7 @@ import kombu
 import pytest
 
 from gateway.share_events import QUEUE
-from kepu_common.amqp import declare_consumer_queue
+from kepu_common.bus.amqp import declare_consumer_queue
 from gateway.tests.conftest import error_of
 from services.metrics import share_ids
 

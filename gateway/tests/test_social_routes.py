@@ -7,8 +7,8 @@ import pytest
 
 from gateway import rpc
 from gateway.tests.conftest import error_of
-from kepu_common.errors import NotFound
-from kepu_common.rpc_client import RemoteError
+from kepu_common.interfaces.errors import NotFound
+from kepu_common.bus.rpc_client import RemoteError
 
 ACTIVITY = str(uuid.uuid4())
 USER = str(uuid.uuid4())

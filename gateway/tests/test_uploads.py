@@ -92,7 +92,7 @@ def test_upload_slots_are_shared_out_per_organization_and_per_person():
 def test_the_throughput_guard_cuts_a_trickle_and_spares_a_steady_body():
     import socket
 
-    from kepu_common.slow_clients import MinimumThroughput, Watchdog
+    from kepu_common.edge.slow_clients import MinimumThroughput, Watchdog
 
     dog = Watchdog()
     trickle_server, trickle_client = socket.socketpair()

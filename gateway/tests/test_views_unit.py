@@ -10,8 +10,8 @@ import pytest
 from gateway import create_app
 from gateway.tests.conftest import error_of
 from gateway.tests.fakes import FakeRpc, FakeStorage
-from kepu_common.errors import Conflict, Forbidden, NotFound, RuleBroken
-from kepu_common.rpc_client import BrokerUnavailable, RpcTimeout
+from kepu_common.interfaces.errors import Conflict, Forbidden, NotFound, RuleBroken
+from kepu_common.bus.rpc_client import BrokerUnavailable, RpcTimeout
 from tests.images import png
 
 ITEM = {"id": "6f1c1f0e-52a4-4d7e-9d55-0d3b6c1a2b3c", "name": "天文望远镜入门款", "description": "", "cost": 10,

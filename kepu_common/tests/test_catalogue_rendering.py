@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from marshmallow import Schema, validate
 
-from kepu_common.messages import ENUM_PARAMS, LOCALES, catalogue, text
+from kepu_common.interfaces.messages import ENUM_PARAMS, LOCALES, catalogue, text
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [p for d in ("services", "gateway", "kepu_common") for p in (ROOT / d).rglob("*.py")

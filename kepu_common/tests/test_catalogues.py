@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from kepu_common import messages
+from kepu_common.interfaces import messages
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [p for d in ("services", "gateway", "kepu_common") for p in (ROOT / d).rglob("*.py")

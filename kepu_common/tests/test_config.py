@@ -1,6 +1,6 @@
 import pytest
 
-from kepu_common.config import MissingSetting, load_config, substitute
+from kepu_common.operations.config import MissingSetting, load_config, substitute
 
 
 def test_value_from_environment_wins_over_default():

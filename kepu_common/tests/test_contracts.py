@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 from marshmallow import ValidationError
 
-from kepu_common.contracts import EVENTS, UnknownEvent, load_event, make_event
+from kepu_common.interfaces.contracts import EVENTS, UnknownEvent, load_event, make_event
 
 
 def test_made_event_has_id_version_source_and_time():

@@ -7,13 +7,13 @@ import kombu
 import psycopg2
 import pytest
 
-from kepu_common.amqp import DEAD_LETTER_QUEUE, declare_consumer_queue
-from kepu_common.consumers import event_consumer
-from kepu_common.contracts import make_event
-from kepu_common.db import Database, claim_events
-from kepu_common.errors import Unavailable
-from kepu_common.testing import publish_events
-from kepu_common.outbox import OutboxRelay, OutboxWriter, pending_count
+from kepu_common.bus.amqp import DEAD_LETTER_QUEUE, declare_consumer_queue
+from kepu_common.bus.consumers import event_consumer
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.data.db import Database, claim_events
+from kepu_common.interfaces.errors import Unavailable
+from kepu_common.devtools.testing import publish_events
+from kepu_common.bus.outbox import OutboxRelay, OutboxWriter, pending_count
 
 
 def wait_until(predicate, timeout=15.0, step=0.05):

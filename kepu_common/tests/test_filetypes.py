@@ -6,7 +6,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from kepu_common.filetypes import NotAnImage, image_by_structure, trailing_bytes
+from kepu_common.domain.filetypes import NotAnImage, image_by_structure, trailing_bytes
 
 
 def encoded(fmt, size=(64, 48)):

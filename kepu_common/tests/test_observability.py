@@ -1,4 +1,4 @@
-"""The metrics every service exports (kepu_common/observability.py): what a worker adds, and what a scrape
+"""The metrics every service exports (kepu_common/bus/observability.py): what a worker adds, and what a scrape
 of a running container's /metrics shows, against real PostgreSQL and RabbitMQ."""
 import socket
 import uuid
@@ -13,14 +13,14 @@ from nameko.testing.services import entrypoint_hook
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from kepu_common.amqp import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, declare_dead_letter
-from kepu_common.consumers import BatchEventConsumer, event_consumer
-from kepu_common.contracts import make_event
-from kepu_common.errors import InvalidInput
-from kepu_common.observability import Observability, WorkerMetrics, outcome_of
-from kepu_common.outbox import OutboxWriter
-from kepu_common.rpc import rpc
-from kepu_common.testing import publish_events
+from kepu_common.bus.amqp import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, declare_dead_letter
+from kepu_common.bus.consumers import BatchEventConsumer, event_consumer
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.interfaces.errors import InvalidInput
+from kepu_common.bus.observability import Observability, WorkerMetrics, outcome_of
+from kepu_common.bus.outbox import OutboxWriter
+from kepu_common.bus.rpc import rpc
+from kepu_common.devtools.testing import publish_events
 
 
 def samples(text):
@@ -73,7 +73,7 @@ def _timer(method_name):
 
 def test_the_service_config_carries_the_metrics_port_beside_the_metrics_services_settings():
     from kepu_common.cli import DEFAULT_CONFIG
-    from kepu_common.config import load_config
+    from kepu_common.operations.config import load_config
 
     config = load_config(DEFAULT_CONFIG, {"SERVICE_NAME": "metrics", "METRICS_PORT": "9105", "METRICS_HOST": "0.0.0.0"})
     assert config["OBSERVABILITY"] == {"metrics_port": 9105, "metrics_host": "0.0.0.0"}

@@ -1,12 +1,12 @@
-"""LOG_FORMAT=json: one JSON object per line with the ids of what is being handled (kepu_common/log_context.py)."""
+"""LOG_FORMAT=json: one JSON object per line with the ids of what is being handled (kepu_common/operations/log_context.py)."""
 import io
 import json
 import logging
 
 import pytest
 
-from kepu_common import log_context
-from kepu_common.log_context import JsonFormatter, bound, ids_of, wants_json
+from kepu_common.operations import log_context
+from kepu_common.operations.log_context import JsonFormatter, bound, ids_of, wants_json
 
 
 def record(message, *args, exc_info=None, name="kepu.test", level=logging.INFO):
@@ -94,13 +94,13 @@ def test_the_gateways_library_loggers_write_json_lines_with_the_request_id(monke
             from flask import g
 
             g.request_id = "gw-9"
-            logging.getLogger("kepu_common.rpc_client").warning("broker away: %s", "retrying")
+            logging.getLogger("kepu_common.bus.rpc_client").warning("broker away: %s", "retrying")
         create_app({"TESTING": True})  # an app made again replaces the handler, never adds a second
         assert sum(getattr(h, log_context.ROOT_HANDLER_MARK, False) for h in root.handlers) == 1
     finally:
         root.handlers[:], _ = saved[0], root.setLevel(saved[1])
         logging.captureWarnings(False)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
-    library = next(e for e in lines if e["logger"] == "kepu_common.rpc_client")
+    library = next(e for e in lines if e["logger"] == "kepu_common.bus.rpc_client")
     assert (library["service"], library["level"], library["request_id"]) == ("gateway", "WARNING", "gw-9")
     assert library["message"] == "broker away: retrying"

@@ -1,7 +1,7 @@
 """The guards on library internals pass on the pinned versions and fail loudly when an internal changes."""
 import pytest
 
-from kepu_common import patches
+from kepu_common.operations import patches
 
 
 def test_guards_pass_on_the_pinned_libraries():
@@ -37,7 +37,7 @@ def test_a_changed_signature_is_named(monkeypatch):
 
 
 def test_marshmallow_message_codes_refuse_an_unchecked_major_version(monkeypatch):
-    from kepu_common import validation
+    from kepu_common.interfaces import validation
 
     monkeypatch.setattr(validation, "version", lambda package: "5.0.0")
     with pytest.raises(RuntimeError, match="marshmallow 5.0.0"):
@@ -47,7 +47,7 @@ def test_marshmallow_message_codes_refuse_an_unchecked_major_version(monkeypatch
 def test_the_rpc_consumer_reconnects_at_most_two_seconds_apart(monkeypatch):
     from contextlib import nullcontext
 
-    from kepu_common import rpc
+    from kepu_common.bus import rpc
 
     patches.guard_consumer_reconnect()
     assert isinstance(rpc.ReplyingRpcConsumer.queue_consumer, rpc.PromptQueueConsumer)

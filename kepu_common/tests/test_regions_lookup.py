@@ -1,5 +1,5 @@
 """The division lookup (GET /regions) reads the same table every check validates against."""
-from kepu_common import regions
+from kepu_common.domain import regions
 
 
 def test_children_go_province_city_county_township():

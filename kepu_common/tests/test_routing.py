@@ -7,10 +7,10 @@ import kombu
 import psycopg2
 import pytest
 
-from kepu_common.amqp import declare_consumer_queue
-from kepu_common.consumers import event_consumer
-from kepu_common.contracts import binding_keys, routing_key
-from kepu_common.outbox import OutboxRelay, OutboxWriter
+from kepu_common.bus.amqp import declare_consumer_queue
+from kepu_common.bus.consumers import event_consumer
+from kepu_common.interfaces.contracts import binding_keys, routing_key
+from kepu_common.bus.outbox import OutboxRelay, OutboxWriter
 from kepu_common.tests.test_event_bus import drain, queue_depth
 
 

@@ -5,8 +5,8 @@ import threading
 import pytest
 import requests
 
-from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcClient, RpcTimeout, Unencodable
-from kepu_common.testing import RABBIT_API, wait_for
+from kepu_common.bus.rpc_client import BrokerUnavailable, RemoteError, RpcClient, RpcTimeout, Unencodable
+from kepu_common.devtools.testing import RABBIT_API, wait_for
 from services.identity.service import IdentityService
 
 

@@ -6,7 +6,7 @@ import amqp
 import kombu.exceptions
 import pytest
 
-from kepu_common.rpc import ReplyingRpcConsumer, ReplyProducer, SharedProducerPublisher, UnconfirmedResponder
+from kepu_common.bus.rpc import ReplyingRpcConsumer, ReplyProducer, SharedProducerPublisher, UnconfirmedResponder
 
 MESSAGE = SimpleNamespace(properties={"reply_to": "rpc.reply-gateway", "correlation_id": "c-1"})
 

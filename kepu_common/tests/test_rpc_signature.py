@@ -1,4 +1,4 @@
-"""KepuRpc checks a call's arguments against a signature made once (kepu_common/rpc.py), refusing exactly
+"""KepuRpc checks a call's arguments against a signature made once (kepu_common/bus/rpc.py), refusing exactly
 what nameko's own per-call inspect.getcallargs refuses."""
 import functools
 
@@ -7,7 +7,7 @@ from nameko.containers import ServiceContainer
 from nameko.exceptions import IncorrectSignature
 from nameko.extensions import Entrypoint
 
-from kepu_common.rpc import rpc
+from kepu_common.bus.rpc import rpc
 
 
 def passes_anything_on(method):

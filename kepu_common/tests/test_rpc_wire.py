@@ -1,4 +1,4 @@
-"""The RPC path's wire level (kepu_common.rpc_client): chunked frame reads, and a publisher that replaces a
+"""The RPC path's wire level (kepu_common.bus.rpc_client): chunked frame reads, and a publisher that replaces a
 connection the broker closed."""
 import socket
 import struct
@@ -9,7 +9,7 @@ import kombu
 import pytest
 from eventlet.patcher import original
 
-from kepu_common.rpc_client import UnconfirmedPublisher, read_in_chunks
+from kepu_common.bus.rpc_client import UnconfirmedPublisher, read_in_chunks
 
 FRAME_END = b"\xce"
 
@@ -106,7 +106,7 @@ def test_a_publish_after_the_broker_closed_the_channel_is_not_dropped(amqp_uri):
 
 
 def test_the_guards_name_a_changed_py_amqp_internal(monkeypatch):
-    from kepu_common import patches
+    from kepu_common.operations import patches
 
     patches.guard_amqp_read()
 

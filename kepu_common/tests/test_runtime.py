@@ -1,4 +1,4 @@
-"""Startup objects leave the collector's full walks in every long-running process (kepu_common/runtime.py)."""
+"""Startup objects leave the collector's full walks in every long-running process (kepu_common/operations/runtime.py)."""
 import gc
 import runpy
 import subprocess
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FREEZE_IN_A_FRESH_PROCESS = """
 import gc, weakref
-from kepu_common.runtime import freeze_startup_objects
+from kepu_common.operations.runtime import freeze_startup_objects
 class Node: pass
 garbage = Node(); garbage.cycle = garbage; alive = weakref.ref(garbage); del garbage  # a cycle: only gc frees it
 freeze_startup_objects()
@@ -62,9 +62,9 @@ def test_nameko_worker_timing_is_skipped_unless_the_service_logs_at_debug(monkey
     import nameko.containers
     import nameko.log_helpers
 
-    from kepu_common.runtime import skip_nameko_worker_timing
+    from kepu_common.operations.runtime import skip_nameko_worker_timing
 
-    from kepu_common import runtime
+    from kepu_common.operations import runtime
 
     original = nameko.log_helpers.make_timing_logger(logging.getLogger("nameko.containers"))
     monkeypatch.setattr(nameko.containers, "_log_time", original)  # the real one restored after the test

@@ -2,8 +2,8 @@
 import pytest
 from minio import Minio
 
-from kepu_common import storage
-from kepu_common.patches import UnsupportedLibrary
+from kepu_common.data import storage
+from kepu_common.operations.patches import UnsupportedLibrary
 
 
 def test_the_pinned_minio_passes():
@@ -28,7 +28,7 @@ def test_a_changed_signature_is_named():
 
 
 def test_another_minio_version_is_refused(monkeypatch):
-    from kepu_common import patches
+    from kepu_common.operations import patches
 
     monkeypatch.setattr(patches, "version", lambda package: "8.0.0")
     with pytest.raises(UnsupportedLibrary, match="minio 7.2"):

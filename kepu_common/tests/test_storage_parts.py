@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from kepu_common.storage import Storage
+from kepu_common.data.storage import Storage
 
 MB = 1024 * 1024
 

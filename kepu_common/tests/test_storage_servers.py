@@ -14,9 +14,9 @@ import pytest
 import requests
 from minio.error import S3Error
 
-from kepu_common import devstack
-from kepu_common.errors import Unavailable
-from kepu_common.storage import Storage
+from kepu_common.devtools import devstack
+from kepu_common.interfaces.errors import Unavailable
+from kepu_common.data.storage import Storage
 
 MB = 1024 * 1024
 

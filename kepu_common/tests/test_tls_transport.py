@@ -10,8 +10,8 @@ import amqp.transport
 import kombu
 import pytest
 
-from kepu_common.amqp import ConfirmedPublisher
-from kepu_common.rpc_client import RpcClient
+from kepu_common.bus.amqp import ConfirmedPublisher
+from kepu_common.bus.rpc_client import RpcClient
 from kepu_common.tests.tls_broker import RABBITMQCTL, TlsListener
 from services.identity.service import IdentityService
 

@@ -2,7 +2,7 @@
 import pytest
 from marshmallow import Schema, ValidationError, fields, validate
 
-from kepu_common.validation import coded, field_error, field_errors
+from kepu_common.interfaces.validation import coded, field_error, field_errors
 
 
 class Form(Schema):
@@ -57,7 +57,7 @@ def test_own_field_errors_carry_codes():
 
 import pytest as _pytest  # noqa: E402
 
-from kepu_common.validation import web_link  # noqa: E402
+from kepu_common.interfaces.validation import web_link  # noqa: E402
 
 
 @_pytest.mark.parametrize("typed, stored", [

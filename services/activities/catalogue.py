@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 
 import psycopg2.extras
 
-from kepu_common import regions
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
-from kepu_common.messages import label
+from kepu_common.domain import regions
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
+from kepu_common.interfaces.messages import label
 from services.activities import directory, ical, routing, rules
 from services.resources import search_text  # the same Chinese character-pair terms as the resource search
 

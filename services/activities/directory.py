@@ -2,8 +2,8 @@
 partners) and who acts for which organization (org admins, platform admins)."""
 import uuid
 
-from kepu_common.errors import Forbidden, InvalidInput
-from kepu_common.org_admins import is_platform_admin, orgs_of  # noqa: F401 (used by service.py)
+from kepu_common.interfaces.errors import Forbidden, InvalidInput
+from kepu_common.domain.org_admins import is_platform_admin, orgs_of  # noqa: F401 (used by service.py)
 
 ORG_STATUS_OF_EVENT = {"org_registered": "pending", "org_verified": "verified", "org_rejected": "rejected"}
 

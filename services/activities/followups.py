@@ -8,8 +8,8 @@ from datetime import datetime
 
 import psycopg2.extras
 
-from kepu_common.errors import Conflict, Forbidden, RuleBroken
-from kepu_common.messages import label
+from kepu_common.interfaces.errors import Conflict, Forbidden, RuleBroken
+from kepu_common.interfaces.messages import label
 from services.activities import catalogue, directory, routing, rules
 
 _FOLLOWUP = ("activity_id", "status", "data", "submitted_at", "updated_at")
@@ -66,7 +66,7 @@ def extend(cur, user_id, activity_id, deadline, reason, now):
 
 def described(followup, activity, campaign, now, locale="zh_CN"):
     """A follow-up for a response, with its checklist in the reader's language."""
-    from kepu_common.messages import text
+    from kepu_common.interfaces.messages import text
 
     data = followup["data"]
     items = checklist(data, activity, campaign, now) if followup["status"] == "draft" else followup["data"]["checklist"]

@@ -5,7 +5,7 @@ import uuid
 
 import psycopg2.extras
 
-from kepu_common.errors import Forbidden
+from kepu_common.interfaces.errors import Forbidden
 from services.activities import catalogue, followups, poster_check
 
 

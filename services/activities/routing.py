@@ -10,7 +10,7 @@ ministry / national_society:
 Any edit (pending, rejected or approved) goes back to the first stage of the chain of the edited
 version's supervising category; a decision on a stage the activity is not waiting for is stale.
 """
-from kepu_common.contracts import SUPERVISING_CATEGORIES
+from kepu_common.interfaces.contracts import SUPERVISING_CATEGORIES
 
 CHAINS = {
     "provincial_cast": ("provincial", "national"),

@@ -8,8 +8,8 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kepu_common import regions, supervising
-from kepu_common.errors import RuleBroken
+from kepu_common.domain import regions, supervising
+from kepu_common.interfaces.errors import RuleBroken
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # "建议在活动举办前一周以上进行填报": accepted, with a warning, when the start is nearer than this
@@ -78,7 +78,7 @@ def is_municipal_district(code):
 
 def check_supervising(category, org):
     """The supervising unit (归口单位) is a verified organization of the directory chosen under its category
-    (kepu_common.supervising.chosen_under, the rule identity's directory search applies to its suggestions):
+    (kepu_common.domain.supervising.chosen_under, the rule identity's directory search applies to its suggestions):
     a district of a municipality is chosen under 市科协 (seed 004, point (2)), never under 区县科协."""
     if org is None or org["status"] != "verified":
         return {"supervising_org_id": "org_not_in_directory"}

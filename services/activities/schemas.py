@@ -4,12 +4,12 @@ from datetime import datetime
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates, validates_schema
 
-from kepu_common.contracts import (
+from kepu_common.interfaces.contracts import (
     ACTIVITY_JOINT_ACTIONS, ACTIVITY_MODES, ACTIVITY_REVIEW_STATUSES, ACTIVITY_SPECIAL_ACTIONS, ACTIVITY_TIME_STATUSES,
     ACTIVITY_TYPES, SUPERVISING_CATEGORIES,
 )
-from kepu_common.schema_fields import Described, Page, Timestamp
-from kepu_common.validation import coded, field_error, web_link
+from kepu_common.interfaces.schema_fields import Described, Page, Timestamp
+from kepu_common.interfaces.validation import coded, field_error, web_link
 from services.activities.rules import DEFAULT_FOLLOWUP_RULES, SHANGHAI, SUMMARY_PARTS, check_schedule, now_utc
 
 NAME_MAX = 50
@@ -18,12 +18,12 @@ PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|400-?\d{3}-?\d{4
 
 def is_web_link(value):
     """An http(s) link to a public host (javascript:, data:, ftp:, bare words, control characters, loopback,
-    link-local and private hosts are not: kepu_common.validation.web_link)."""
+    link-local and private hosts are not: kepu_common.interfaces.validation.web_link)."""
     return web_link(value) is not None
 
 
 class WebLink(fields.String):
-    """A link stored normalized (kepu_common.validation.web_link); one that is not a web link is left as
+    """A link stored normalized (kepu_common.interfaces.validation.web_link); one that is not a web link is left as
     typed for the schema's check to refuse with its own code."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -496,7 +496,7 @@ class ActivityWarning(Schema):
 
 
 class Division(Schema):
-    """An administrative division as kepu_common.regions.describe gives it (for display and snapshots)."""
+    """An administrative division as kepu_common.domain.regions.describe gives it (for display and snapshots)."""
 
     code = fields.String(required=True, metadata={"description": "6-digit division code", "example": "440106"})
     name = fields.String(required=True)

@@ -11,13 +11,13 @@ from eventlet.semaphore import Semaphore
 from minio.error import S3Error
 from nameko.dependency_providers import Config
 
-from kepu_common.consumers import event_consumer
-from kepu_common.db import claim_events
-from kepu_common.messages import label, text
-from kepu_common.org_admins import OrgAdminsFromIdentity
-from kepu_common.rpc import rpc
-from kepu_common.service_base import PlatformService
-from kepu_common.storage import ObjectStorage
+from kepu_common.bus.consumers import event_consumer
+from kepu_common.data.db import claim_events
+from kepu_common.interfaces.messages import label, text
+from kepu_common.domain.org_admins import OrgAdminsFromIdentity
+from kepu_common.bus.rpc import rpc
+from kepu_common.bus.service_base import PlatformService
+from kepu_common.data.storage import ObjectStorage
 from services.activities import (catalogue, directory, followups, ical, poster_ocr, posters, routing, rules, snapshot,
                                  stats)
 from services.activities.schemas import (
@@ -364,7 +364,7 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
 
     def _read_poster(self, poster):
         """{"state", "reason", "lines"} of the poster in storage, read by the OCR in its bounded child. Storage
-        down: Unavailable, and the batch waits for it (kepu_common.consumers)."""
+        down: Unavailable, and the batch waits for it (kepu_common.bus.consumers)."""
         if poster["bucket"] not in self.storage.buckets and poster["bucket"] not in self.storage.buckets.values():
             # a bucket this platform does not have (only ever in made-up data): nothing to wait for
             return {"state": "unreadable", "reason": "poster_missing", "lines": []}
@@ -441,7 +441,7 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
     # --- identity's directory and roles -----------------------------------------------------------
     def _take_roles(self, events, consumer, granted):
         """org_admin and platform_admin grants (OrgAdminsFromIdentity), and the activity stages' reviewers."""
-        from kepu_common.org_admins import apply_role_event
+        from kepu_common.domain.org_admins import apply_role_event
 
         with self.db, self.db.cursor() as cur:
             for event in claim_events(cur, consumer, events):

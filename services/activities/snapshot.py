@@ -3,8 +3,8 @@ preview, the details part by part, the supervising unit, the route through revie
 since the version submitted before it. Keys are shown with the catalogue labels "snapshot.<key>"."""
 from datetime import datetime
 
-from kepu_common import regions
-from kepu_common.messages import label
+from kepu_common.domain import regions
+from kepu_common.interfaces.messages import label
 from services.activities import routing
 from services.activities.rules import SHANGHAI
 

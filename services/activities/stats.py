@@ -2,9 +2,9 @@
 quotas from (seed 004: the supervising unit reflects each channel's mobilization and is one factor of quota
 allocation). Counted from the activities as last approved; a unit's admins see their own units' rows only,
 platform admins every row and the province roll-up."""
-from kepu_common import regions
-from kepu_common.errors import Forbidden
-from kepu_common.messages import label
+from kepu_common.domain import regions
+from kepu_common.interfaces.errors import Forbidden
+from kepu_common.interfaces.messages import label
 from services.activities import catalogue, directory
 
 FIGURES = ("approved", "followups_complete", "nominated", "quota", "quota_left")

@@ -1,7 +1,7 @@
 """Accounts: registration by phone + SMS code + password, sign-in, profiles. Plain functions over a cursor."""
 import uuid
 
-from kepu_common.errors import Conflict, NotFound, Unauthorized
+from kepu_common.interfaces.errors import Conflict, NotFound, Unauthorized
 from services.identity import passwords, phones, roles
 
 # a hash of a random password, so that an unknown phone costs as much time as a wrong password
@@ -101,7 +101,7 @@ def find_by_phone(cur, vault, phone):
 
 def org_applications(cur, user_id):
     """The organizations the user registered, newest first, with their status and the reviewer's reason."""
-    from kepu_common.messages import label
+    from kepu_common.interfaces.messages import label
 
     cur.execute("SELECT id, name, status, review_comment, created_at, decided_at FROM organizations "
                 "WHERE registrant_id = %s ORDER BY created_at DESC", (user_id,))

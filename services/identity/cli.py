@@ -14,9 +14,9 @@ import sys
 import psycopg2
 
 from kepu_common.cli import ROOT, service_config
-from kepu_common.errors import KepuError, problem_of, render
-from kepu_common.migrations import apply_migrations
-from kepu_common.outbox import OutboxWriter
+from kepu_common.interfaces.errors import KepuError, problem_of, render
+from kepu_common.data.migrations import apply_migrations
+from kepu_common.bus.outbox import OutboxWriter
 from services.identity import accounts, passwords, phones, roles
 from services.identity.dependencies import read_secret
 from services.identity.phone_vault import PhoneVault

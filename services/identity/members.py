@@ -1,5 +1,5 @@
 """Who belongs where: organization members, and the communicators of an area. Plain functions over a cursor."""
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.identity import areas, roles
 
 AREA_ROLES = ("district_admin", "street_admin")

@@ -6,10 +6,10 @@ pending --rejected--> rejected (the registrant may register again)
 import re
 import uuid
 
-from kepu_common import filetypes, regions
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kepu_common.messages import label
-from kepu_common.supervising import chosen_under, directory_filter
+from kepu_common.domain import filetypes, regions
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kepu_common.interfaces.messages import label
+from kepu_common.domain.supervising import chosen_under, directory_filter
 from services.identity import areas, members, org_names, phones, roles
 from services.identity.digits import ascii_digits
 
@@ -134,7 +134,7 @@ def search(cur, q=None, category=None, region=None, limit=10, supervising_catego
     """Verified organizations the query finds by their name or its short form (org_names): exact first,
     then prefix, then the names containing it; shorter names first within each.
 
-    supervising_category: only the units chosen under that supervising category (kepu_common.supervising:
+    supervising_category: only the units chosen under that supervising category (kepu_common.domain.supervising:
     a municipality's district CAST under city_cast, not county_cast), the rule the activities service
     applies; every hit says the category it is chosen under."""
     filters, args = ["status = 'approved'"], {"limit": limit}

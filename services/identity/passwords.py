@@ -3,7 +3,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128

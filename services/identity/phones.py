@@ -1,7 +1,7 @@
 """Mainland China mobile numbers: 11 digits starting 13-19, optionally written with +86 (any digits)."""
 import re
 
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 from services.identity.digits import ascii_digits
 
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")

@@ -7,7 +7,7 @@ check is all it takes at the rates SMS and login see. The policies and the arith
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from kepu_common.errors import RateLimited
+from kepu_common.interfaces.errors import RateLimited
 
 
 @dataclass(frozen=True)

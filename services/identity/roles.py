@@ -1,6 +1,6 @@
 """Roles and their scopes, granted and revoked with an audit row each."""
-from kepu_common.contracts import REVIEW_STAGES
-from kepu_common.errors import Forbidden, InvalidInput, NotFound, RuleBroken
+from kepu_common.interfaces.contracts import REVIEW_STAGES
+from kepu_common.interfaces.errors import Forbidden, InvalidInput, NotFound, RuleBroken
 from services.identity import areas
 from services.identity.digits import ascii_digits, is_ascii_digits
 

@@ -3,17 +3,17 @@
 Transport-free: the service loads its RPC arguments and dumps its replies with these, the gateway's
 blueprints (auth, me, orgs, admin, regions) validate HTTP bodies and generate the OpenAPI document from
 the same classes. A `…Call` schema adds what only the gateway knows (the client's address) to the
-public request it extends. Enumerations come from kepu_common.contracts, labels from the catalogues.
+public request it extends. Enumerations come from kepu_common.interfaces.contracts, labels from the catalogues.
 """
 import re
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from kepu_common.contracts import COMMUNICATOR_TYPES, ORG_CATEGORIES
-from kepu_common.contracts import SUPERVISING_CATEGORIES
-from kepu_common.messages import label
-from kepu_common.schema_fields import Page, PageRequest, Timestamp  # noqa: F401  (PageRequest: the service pages with it)
-from kepu_common.validation import coded
+from kepu_common.interfaces.contracts import COMMUNICATOR_TYPES, ORG_CATEGORIES
+from kepu_common.interfaces.contracts import SUPERVISING_CATEGORIES
+from kepu_common.interfaces.messages import label
+from kepu_common.interfaces.schema_fields import Page, PageRequest, Timestamp  # noqa: F401  (PageRequest: the service pages with it)
+from kepu_common.interfaces.validation import coded
 from services.identity.digits import ascii_digits
 from services.identity.sms import PURPOSES
 

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta, timezone
 
 from nameko.timer import timer
 
-from kepu_common.consumers import event_consumer
-from kepu_common.db import claim_events
-from kepu_common.errors import Forbidden, NotFound, RateLimited, Unauthorized
-from kepu_common.log_context import current_locale
-from kepu_common.messages import DEFAULT_LOCALE
-from kepu_common.rpc import rpc
-from kepu_common.service_base import PlatformService
-from kepu_common.storage import ObjectStorage
+from kepu_common.bus.consumers import event_consumer
+from kepu_common.data.db import claim_events
+from kepu_common.interfaces.errors import Forbidden, NotFound, RateLimited, Unauthorized
+from kepu_common.operations.log_context import current_locale
+from kepu_common.interfaces.messages import DEFAULT_LOCALE
+from kepu_common.bus.rpc import rpc
+from kepu_common.bus.service_base import PlatformService
+from kepu_common.data.storage import ObjectStorage
 from services.identity import (
     accounts, areas, effects, members, organizations, passwords, phones, pings, rate_limits, roles, sms, tokens,
     verification,

@@ -9,7 +9,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from kepu_common.errors import InvalidInput, RuleBroken, Unavailable
+from kepu_common.interfaces.errors import InvalidInput, RuleBroken, Unavailable
 from services.identity import phones
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import jwt
 
-from kepu_common.errors import Unauthorized
+from kepu_common.interfaces.errors import Unauthorized
 
 
 class TokenIssuer:

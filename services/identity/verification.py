@@ -7,8 +7,8 @@ import uuid
 
 import psycopg2
 
-from kepu_common.errors import Conflict, InvalidInput
-from kepu_common.messages import label
+from kepu_common.interfaces.errors import Conflict, InvalidInput
+from kepu_common.interfaces.messages import label
 from services.identity import areas, idcards, members, organizations
 from services.identity.constants import letter_prefix
 

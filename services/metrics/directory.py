@@ -7,7 +7,7 @@ import logging
 
 import psycopg2.extras
 
-from kepu_common import regions
+from kepu_common.domain import regions
 from services.metrics.periods import shanghai_day
 from services.metrics.places import MUNICIPALITIES
 

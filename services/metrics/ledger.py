@@ -1,5 +1,5 @@
 """The points ledger: append-only entries with their reason; a balance moves only with an entry beside it."""
-from kepu_common.errors import RuleBroken
+from kepu_common.interfaces.errors import RuleBroken
 
 ENTRY_COLUMNS = ("id", "delta", "reason", "reference", "created_at")
 

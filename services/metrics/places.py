@@ -10,8 +10,8 @@ board. Any other code that is not a city
 (for scope city) or not a province (for scope province) is refused with its own error, never answered
 with an empty board.
 """
-from kepu_common import regions
-from kepu_common.errors import InvalidInput
+from kepu_common.domain import regions
+from kepu_common.interfaces.errors import InvalidInput
 
 MUNICIPALITIES = ("110000", "120000", "310000", "500000")
 # the municipalities' official city-level codes (市辖区, 县) -> the code metrics files them under

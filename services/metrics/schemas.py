@@ -5,9 +5,9 @@ from datetime import date, datetime
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from kepu_common.contracts import SHARE_CHANNELS, SHARE_CONTENT_TYPES
-from kepu_common.schema_fields import Page, PageRequest, Timestamp
-from kepu_common.validation import field_error
+from kepu_common.interfaces.contracts import SHARE_CHANNELS, SHARE_CONTENT_TYPES
+from kepu_common.interfaces.schema_fields import Page, PageRequest, Timestamp
+from kepu_common.interfaces.validation import field_error
 from services.metrics.mall_rules import MAX_IMAGES
 
 LEADERBOARD_SUBJECTS = ("communicators", "orgs")
@@ -144,7 +144,7 @@ class PickupSiteRequest(Schema):
 
     @validates_schema
     def _division(self, data, **kwargs):
-        from kepu_common import regions
+        from kepu_common.domain import regions
 
         if data.get("region_code") and regions.lookup(data["region_code"].strip()) is None:
             raise field_error("region_unknown", "region_code", as_of=regions.data_as_of())

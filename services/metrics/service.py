@@ -4,14 +4,14 @@ from datetime import datetime, timedelta, timezone
 
 from nameko.timer import timer
 
-from kepu_common.consumers import event_consumer
-from kepu_common.db import claim_events
-from kepu_common.errors import Forbidden, InvalidInput
-from kepu_common.rpc import rpc
-from kepu_common.service_base import PlatformService
-from kepu_common import regions
-from kepu_common.messages import label
-from kepu_common.storage import ObjectStorage
+from kepu_common.bus.consumers import event_consumer
+from kepu_common.data.db import claim_events
+from kepu_common.interfaces.errors import Forbidden, InvalidInput
+from kepu_common.bus.rpc import rpc
+from kepu_common.bus.service_base import PlatformService
+from kepu_common.domain import regions
+from kepu_common.interfaces.messages import label
+from kepu_common.data.storage import ObjectStorage
 from services.metrics import (
     config_store, directory, ledger, mall, ping_receipts, places, rollup, share_ids, shares, stats,
 )

@@ -8,7 +8,7 @@ import logging
 import uuid
 from datetime import timedelta
 
-from kepu_common.errors import NotFound
+from kepu_common.interfaces.errors import NotFound
 from services.metrics import config_store, counting, directory, ledger, points
 from services.metrics.periods import shanghai_day
 

@@ -5,7 +5,7 @@ own shares today and in total, and points, are live.
 """
 from datetime import timedelta
 
-from kepu_common.errors import NotFound
+from kepu_common.interfaces.errors import NotFound
 from services.metrics import config_store, counting, places, recognition
 from services.metrics.periods import day_start, period_days, shanghai_day
 

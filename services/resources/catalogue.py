@@ -2,11 +2,11 @@
 cursor; the state rules are review_flow's)."""
 import uuid
 
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kepu_common.messages import label
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kepu_common.interfaces.messages import label
 from services.resources import formats, review_flow, search_text, topics, uploads
 from services.resources.media_labels import duration_label
-from kepu_common.org_admins import is_platform_admin, orgs_of  # noqa: F401 (used by service.py)
+from kepu_common.domain.org_admins import is_platform_admin, orgs_of  # noqa: F401 (used by service.py)
 
 SUBJECT_TYPE = "resource"
 _COLUMNS = ("id", "org_id", "uploader_id", "type", "title", "keywords", "description", "topics", "file_upload_id",

@@ -2,7 +2,7 @@
 Plain functions over a cursor; the rules are social_rules'."""
 import uuid
 
-from kepu_common.errors import Conflict, NotFound
+from kepu_common.interfaces.errors import Conflict, NotFound
 from services.resources import social_rules
 
 SUBJECT_COMMENT = "comment"

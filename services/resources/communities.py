@@ -6,7 +6,7 @@ import uuid
 import psycopg2.errors
 from psycopg2.extras import Json
 
-from kepu_common.errors import Conflict, InvalidInput, NotFound
+from kepu_common.interfaces.errors import Conflict, InvalidInput, NotFound
 from services.resources import social_rules, upload_rules
 
 SUBJECT_COMMUNITY = "community"

@@ -11,8 +11,8 @@ import posixpath
 import zipfile
 
 
-from kepu_common import filetypes
-from kepu_common.errors import InvalidInput
+from kepu_common.domain import filetypes
+from kepu_common.interfaces.errors import InvalidInput
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"

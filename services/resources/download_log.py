@@ -8,7 +8,7 @@ other visitors and other resources do not wait. Times are the database's clock, 
 shares. After downloads.RAW_RETENTION an event keeps its network, not its address or user agent
 (truncate_old).
 """
-from kepu_common.errors import NotFound
+from kepu_common.interfaces.errors import NotFound
 from services.resources import downloads
 
 _RESOURCE = ("id", "org_id", "type", "file_key", "filename")

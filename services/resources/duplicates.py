@@ -5,7 +5,7 @@ review snapshot, with a link to each.
 
 Plain code over a cursor; the look-up uses resources_sha256 (migration 0006).
 """
-from kepu_common.messages import label
+from kepu_common.interfaces.messages import label
 
 LIMIT = 5  # a few are enough to judge; more only repeat it
 _COLUMNS = ("id", "title", "status", "org_id", "org_name")

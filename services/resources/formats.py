@@ -4,8 +4,8 @@ Purposes are the six resource types, `thumbnail` (the cover a video or audio own
 files of activities (another service takes them up with attach_uploads): `activity_poster`,
 `followup_photo`, `followup_video`.
 """
-from kepu_common.contracts import RESOURCE_TYPES
-from kepu_common.errors import InvalidInput, TooLarge
+from kepu_common.interfaces.contracts import RESOURCE_TYPES
+from kepu_common.interfaces.errors import InvalidInput, TooLarge
 
 MB = 1024 * 1024
 PDF = "application/pdf"

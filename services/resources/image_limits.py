@@ -39,7 +39,7 @@ import threading
 import time
 from pathlib import Path
 
-from kepu_common.errors import KepuError
+from kepu_common.interfaces.errors import KepuError
 from services.resources.thumbnails import UnreadableImage
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ import psycopg2
 from nameko.extensions import DependencyProvider
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from kepu_common.db import database_url
-from kepu_common.observability import Observability
+from kepu_common.data.db import database_url
+from kepu_common.bus.observability import Observability
 from services.resources import scrub, uploads
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class IntegrityScrub(DependencyProvider):
         self.scrub = Scrub(self.url, ScrubSettings(config.get("RESOURCES", {})))
 
     def start(self):
-        # the service's metrics registry (kepu_common/observability.py), made in its setup
+        # the service's metrics registry (kepu_common/bus/observability.py), made in its setup
         for extension in self.container.dependencies:
             if isinstance(extension, Observability):
                 extension.registry.register(ScrubCollector(self.url))

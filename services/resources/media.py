@@ -14,7 +14,7 @@ bounded worker process (image_limits.probe), never in its own.
 import io
 import re
 
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 
 av = None  # PyAV, imported by the first probe: only the decoding workers load FFmpeg, never the service
 

@@ -5,7 +5,7 @@ pending_initial ──approved──▶ pending_scientific ──approved──�
       └──rejected──▶ initial_rejected └──rejected──▶ scientific_rejected
 initial_rejected / scientific_rejected / withdrawn ──revise──▶ pending_initial
 """
-from kepu_common.errors import Conflict
+from kepu_common.interfaces.errors import Conflict
 
 STAGE_OF = {"pending_initial": "initial", "pending_scientific": "scientific"}
 _DECISIONS = {

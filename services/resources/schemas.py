@@ -4,10 +4,10 @@ import copy
 
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates
 
-from kepu_common.contracts import RESOURCE_STATUSES, RESOURCE_TYPES
-from kepu_common.messages import label
-from kepu_common.schema_fields import Page, Timestamp
-from kepu_common.validation import coded
+from kepu_common.interfaces.contracts import RESOURCE_STATUSES, RESOURCE_TYPES
+from kepu_common.interfaces.messages import label
+from kepu_common.interfaces.schema_fields import Page, Timestamp
+from kepu_common.interfaces.validation import coded
 from services.resources import formats
 from services.resources.media_labels import duration_label
 from services.resources.constants import SEARCH_ORDERS

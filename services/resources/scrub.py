@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from minio.error import S3Error
 
-from kepu_common.errors import Unavailable
+from kepu_common.interfaces.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def outcome(expected_sha256, expected_size, actual_sha256, actual_size):
 def read_object(storage, bucket, key, pacer, chunk=READ_CHUNK):
     """(sha256, size) of the stored object, read at the pacer's rate; None when it is gone.
     Unavailable (storage unreachable, credentials refused, bucket missing) passes through."""
-    from kepu_common.storage import translated
+    from kepu_common.data.storage import translated
 
     try:
         response = storage.open(bucket, key)

@@ -1,7 +1,7 @@
 """The integrity scrub's admin list (RPC resources.scrub_findings; gateway GET /api/v1/admin/storage/findings)."""
 from marshmallow import Schema, fields, validate
 
-from kepu_common.schema_fields import Page, Timestamp
+from kepu_common.interfaces.schema_fields import Page, Timestamp
 from services.resources.scrub import FINDING_KINDS
 from services.resources.schemas import PageRequest
 

@@ -6,13 +6,13 @@ from datetime import timedelta
 from minio.error import S3Error
 from nameko.timer import timer
 
-from kepu_common.consumers import event_consumer
-from kepu_common.db import claim_events
-from kepu_common.errors import InvalidInput, KepuError, Unavailable
-from kepu_common.org_admins import OrgAdminsFromIdentity
-from kepu_common.rpc import rpc
-from kepu_common.service_base import PlatformService
-from kepu_common.storage import ObjectStorage
+from kepu_common.bus.consumers import event_consumer
+from kepu_common.data.db import claim_events
+from kepu_common.interfaces.errors import InvalidInput, KepuError, Unavailable
+from kepu_common.domain.org_admins import OrgAdminsFromIdentity
+from kepu_common.bus.rpc import rpc
+from kepu_common.bus.service_base import PlatformService
+from kepu_common.data.storage import ObjectStorage
 from services.resources import (abandoned, catalogue, download_log, downloads, duplicates, image_limits, review_flow,
                                 scrub, search, thumbnails, uploads, virus_scan)
 from services.resources import formats

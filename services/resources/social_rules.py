@@ -5,7 +5,7 @@ import unicodedata
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, RateLimited
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, RateLimited
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 COMMENT_TARGETS = ("resource", "activity", "post")

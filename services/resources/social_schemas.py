@@ -3,8 +3,8 @@ resources service loads and dumps with them, and the gateway's communities bluep
 for HTTP and OpenAPI."""
 from marshmallow import Schema, ValidationError, fields, validate
 
-from kepu_common.schema_fields import Page, PageRequest, Timestamp
-from kepu_common.validation import coded
+from kepu_common.interfaces.schema_fields import Page, PageRequest, Timestamp
+from kepu_common.interfaces.validation import coded
 from services.resources import social_rules
 
 REGION_CODE = validate.Regexp(r"^\d{6}$")

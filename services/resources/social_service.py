@@ -8,12 +8,12 @@ import logging
 
 from nameko.dependency_providers import Config
 
-from kepu_common.consumers import event_consumer
-from kepu_common.db import claim_events
-from kepu_common.errors import Conflict, InvalidInput, NotFound
-from kepu_common.org_admins import is_platform_admin
-from kepu_common.rpc import rpc
-from kepu_common.schema_fields import PageRequest
+from kepu_common.bus.consumers import event_consumer
+from kepu_common.data.db import claim_events
+from kepu_common.interfaces.errors import Conflict, InvalidInput, NotFound
+from kepu_common.domain.org_admins import is_platform_admin
+from kepu_common.bus.rpc import rpc
+from kepu_common.interfaces.schema_fields import PageRequest
 from services.resources import catalogue, comments, communities, sensitive_words, social_rules
 from services.resources.social_schemas import (
     ModerationEntrySchema, ChannelsRequest, ChannelsSchema, CommentListRequest, CommentPageSchema, CommentRequest,

@@ -5,8 +5,8 @@ import warnings
 
 from PIL import Image, ImageOps
 
-from kepu_common import filetypes
-from kepu_common.errors import KepuError
+from kepu_common.domain import filetypes
+from kepu_common.interfaces.errors import KepuError
 
 CONTENT_TYPE = "image/jpeg"
 _TURNED = (5, 6, 7, 8)  # EXIF orientations that turn the picture by 90°: width and height swap
@@ -55,7 +55,7 @@ def make(path, box=480, max_pixels=100_000_000):
 
 def _refuse_trailing_data(path):
     """A picture followed by other data (HTML, a ZIP: a polyglot) is refused, not re-encoded: the stored
-    file stays the one its uploader checksummed (kepu_common.filetypes says why)."""
+    file stays the one its uploader checksummed (kepu_common.domain.filetypes says why)."""
     try:
         with open(path, "rb") as stream:
             extra = filetypes.trailing_bytes(stream)

@@ -2,7 +2,7 @@
 was declared, and whether another service may take it up (attach_uploads)."""
 import uuid
 
-from kepu_common.errors import Conflict, InvalidInput
+from kepu_common.interfaces.errors import Conflict, InvalidInput
 from services.resources import formats
 
 

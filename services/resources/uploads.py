@@ -12,9 +12,9 @@ import tempfile
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from kepu_common import filetypes
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kepu_common.storage import translated
+from kepu_common.domain import filetypes
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kepu_common.data.storage import translated
 from services.resources import documents, formats, thumbnails, upload_rules
 from services.resources.upload_rules import Incomplete  # noqa: F401 (raised from here too)
 

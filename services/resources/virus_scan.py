@@ -14,8 +14,8 @@ library is kept up for it (clamd, pyclamd: last released years ago), and it is t
 import socket
 import struct
 
-from kepu_common.errors import KepuError, Unavailable
-from kepu_common.storage import translated
+from kepu_common.interfaces.errors import KepuError, Unavailable
+from kepu_common.data.storage import translated
 
 CHUNK = 1024 * 1024
 QUARANTINE_PREFIX = "quarantine/"

@@ -1,8 +1,8 @@
 """Who sees and decides which tasks: reviewers per stage (provincial ones per province), platform admins all.
 A stage's leads (granted in review by platform admins, scope as a reviewer's: '<stage>' or 'provincial:<province>')
 see the stage's overdue and long-claimed tasks and reassign them; platform admins lead every stage."""
-from kepu_common.errors import Forbidden, InvalidInput
-from kepu_common.contracts import REVIEW_STAGES
+from kepu_common.interfaces.errors import Forbidden, InvalidInput
+from kepu_common.interfaces.contracts import REVIEW_STAGES
 
 
 class Access:

@@ -16,4 +16,4 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 # gunicorn's own lines (errors, access) as JSON under LOG_FORMAT=json, with access fields as fields
-logger_class = "kepu_common.gunicorn_logging.Logger"
+logger_class = "kepu_common.edge.gunicorn_logging.Logger"

@@ -1,12 +1,12 @@
 """The review UI's gunicorn worker (services/review/gunicorn.conf.py selects it): gthread hardened against
-slow and hostile clients as the gateway's is (kepu_common/edge_worker.py: REVIEW_UI_CLIENT_TIMEOUT seconds
+slow and hostile clients as the gateway's is (kepu_common/edge/edge_worker.py: REVIEW_UI_CLIENT_TIMEOUT seconds
 per read and write, 30 by default; REVIEW_UI_HEADER_TIMEOUT seconds for a request's whole header, 10 by
 default), with gunicorn's own error answers (400, 408, 414, 431 ...) as a short zh-CN page (English with
 Accept-Language: en) naming the request id, instead of gunicorn's English HTML."""
 from html import escape
 
-from kepu_common.edge_worker import HardenedWorker, http_answer
-from kepu_common.messages import negotiate, text
+from kepu_common.edge.edge_worker import HardenedWorker, http_answer
+from kepu_common.interfaces.messages import negotiate, text
 
 # gunicorn's status -> message key of the common catalogue; unlisted statuses are 400 bad_request
 MESSAGES = {400: "bad_request", 403: "forbidden", 408: "edge_request_timeout", 414: "uri_too_long",

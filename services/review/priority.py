@@ -14,7 +14,7 @@ a way to enumerate people's numbers, and answers show it masked.
 import re
 from datetime import datetime, timedelta
 
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 
 SORTS = ("requested", "start_at", "decided_at")
 SOON_DAYS = 7

@@ -1,7 +1,7 @@
 """The review rules, with no I/O: what a reviewer may do to a task in a given state, and until when a
 claim holds. Every time comes in as `now` from the application's clock: a claim is set and checked on
 the same clock (never the database's for one and the application's for the other)."""
-from kepu_common.errors import Conflict, InvalidInput
+from kepu_common.interfaces.errors import Conflict, InvalidInput
 
 DECISIONS = ("approved", "rejected")
 TASK_STATUSES = ("open", "decided", "superseded")

@@ -5,9 +5,9 @@ import re
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
-from kepu_common.contracts import REVIEW_STAGES
-from kepu_common.schema_fields import Described, Page, Timestamp
-from kepu_common.validation import coded
+from kepu_common.interfaces.contracts import REVIEW_STAGES
+from kepu_common.interfaces.schema_fields import Described, Page, Timestamp
+from kepu_common.interfaces.validation import coded
 from services.review.priority import PHONE, SORTS
 from services.review.rules import DECISIONS, TASK_STATUSES
 

@@ -2,12 +2,12 @@ from datetime import datetime, timedelta, timezone
 
 from nameko.timer import timer
 
-from kepu_common.consumers import event_consumer
-from kepu_common.db import claim_events
-from kepu_common.errors import KepuError
-from kepu_common.messages import label
-from kepu_common.rpc import rpc
-from kepu_common.service_base import PlatformService
+from kepu_common.bus.consumers import event_consumer
+from kepu_common.data.db import claim_events
+from kepu_common.interfaces.errors import KepuError
+from kepu_common.interfaces.messages import label
+from kepu_common.bus.rpc import rpc
+from kepu_common.bus.service_base import PlatformService
 from services.review import access, priority, tasks
 from services.review.dependencies import Settings
 from services.review.schemas import (

@@ -3,7 +3,7 @@ import uuid
 
 import psycopg2.extras
 
-from kepu_common.errors import Conflict, InvalidInput, NotFound
+from kepu_common.interfaces.errors import Conflict, InvalidInput, NotFound
 from services.review import priority, rules, sla
 
 _COLUMNS = ("id", "source", "subject_type", "subject_id", "stage", "scope", "snapshot", "status", "claimed_by",

@@ -4,9 +4,9 @@ import uuid
 import psycopg2
 import psycopg2.extras
 
-from kepu_common.consumers import event_consumer
-from kepu_common.contracts import make_event
-from kepu_common.db import Database, claim_events
+from kepu_common.bus.consumers import event_consumer
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.data.db import Database, claim_events
 from services.metrics import ping_receipts
 
 DELIVERED = {"events": 0}

@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from kepu_common import devstack
+from kepu_common.devtools import devstack
 
 SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 CTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"

@@ -19,10 +19,10 @@ import kombu
 import psycopg2
 from nameko.containers import ServiceContainer
 
-from kepu_common.amqp import DEAD_LETTER_QUEUE, consumer_queue_name, declare_consumer_queue
-from kepu_common.outbox import Outbox, OutboxRelay, pending_count
-from kepu_common.rpc_client import RpcClient
-from kepu_common.testing import publish_events, wait_for
+from kepu_common.bus.amqp import DEAD_LETTER_QUEUE, consumer_queue_name, declare_consumer_queue
+from kepu_common.bus.outbox import Outbox, OutboxRelay, pending_count
+from kepu_common.bus.rpc_client import RpcClient
+from kepu_common.devtools.testing import publish_events, wait_for
 from services.identity.service import IdentityService
 from services.metrics.service import MetricsService
 from tests.cluster.conftest import HEARTBEAT

@@ -1,6 +1,6 @@
 """The arguments a consumer queue is declared with: every process must declare the same (RabbitMQ refuses a
 redeclaration with other arguments), and only a quorum queue gets the broker's delivery limit."""
-from kepu_common.amqp import DEAD_LETTER_EXCHANGE, DEFAULT_DELIVERY_LIMIT, consumer_queue_arguments
+from kepu_common.bus.amqp import DEAD_LETTER_EXCHANGE, DEFAULT_DELIVERY_LIMIT, consumer_queue_arguments
 
 
 def test_classic_queue_keeps_its_arguments_of_before():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from kepu_common import devstack
+from kepu_common.devtools import devstack
 from tests.containers.platform import infrastructure, wait_until_ready
 from tests.containers.podman import ROOT, podman
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg2
 import requests
 
-from kepu_common import devstack
+from kepu_common.devtools import devstack
 from tests.containers.podman import ROOT, podman
 
 NGINX_CONF = ROOT / "deploy" / "nginx" / "nginx.conf"
@@ -232,7 +232,7 @@ def container_platform(images, amqp_uri, rabbit_api, database_server, workdir, *
 
 
 def serving(amqp_uri, service):
-    from kepu_common.rpc_client import RpcClient, RpcError
+    from kepu_common.bus.rpc_client import RpcClient, RpcError
 
     client = RpcClient(amqp_uri, timeout=2)
     try:

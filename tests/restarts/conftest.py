@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kepu_common import devstack
+from kepu_common.devtools import devstack
 from tests.restarts import private_stack
 
 COMPONENTS = ("identity", "metrics", "gateway")

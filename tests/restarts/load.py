@@ -11,8 +11,8 @@ import psycopg2
 import psycopg2.extras
 import requests
 
-from kepu_common.contracts import make_event
-from kepu_common.outbox import notify_channel
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.bus.outbox import notify_channel
 
 
 class EventStream:

@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from kepu_common import devstack
+from kepu_common.devtools import devstack
 
 PG_BIN = Path(os.environ.get("KEPU_PG_BIN", "/usr/lib/postgresql/15/bin"))
 RABBITMQ_SERVER = Path(os.environ.get("KEPU_RABBITMQ_SERVER", "/usr/lib/rabbitmq/bin/rabbitmq-server"))

@@ -9,9 +9,9 @@ import types
 import psycopg2
 import pytest
 
-from kepu_common.db import Database, UnreachableDatabase, idle_connection_alive
-from kepu_common.errors import Unavailable
-from kepu_common.testing import admin_connection
+from kepu_common.data.db import Database, UnreachableDatabase, idle_connection_alive
+from kepu_common.interfaces.errors import Unavailable
+from kepu_common.devtools.testing import admin_connection
 
 POOL_SIZE = 4
 

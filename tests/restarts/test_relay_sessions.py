@@ -8,9 +8,9 @@ import kombu
 import psycopg2
 import pytest
 
-from kepu_common.amqp import declare_consumer_queue
-from kepu_common.outbox import OutboxRelay, OutboxWriter, pending_count
-from kepu_common.testing import admin_connection
+from kepu_common.bus.amqp import declare_consumer_queue
+from kepu_common.bus.outbox import OutboxRelay, OutboxWriter, pending_count
+from kepu_common.devtools.testing import admin_connection
 
 # far longer than the test waits: an event must arrive because NOTIFY woke the relay, not a poll
 POLL_INTERVAL = 120.0

@@ -12,7 +12,7 @@ import uuid
 
 import eventlet
 
-from kepu_common.testing import wait_for
+from kepu_common.devtools.testing import wait_for
 from tests.restarts.conftest import RPC_TIMEOUT, wait_while_progressing
 from tests.restarts.load import EventStream, GatewayTraffic, accepted_ping_ids, summarize
 

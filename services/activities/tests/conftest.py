@@ -8,8 +8,8 @@ import psycopg2
 import pytest
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
-from kepu_common.amqp import ConfirmedPublisher
-from kepu_common.contracts import exchange_name, make_event, routing_key
+from kepu_common.bus.amqp import ConfirmedPublisher
+from kepu_common.interfaces.contracts import exchange_name, make_event, routing_key
 from services.activities.service import ActivitiesService
 from services.activities.tests.forms import activity_form, poster
 

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 from marshmallow import ValidationError
 
-from kepu_common.contracts import make_event
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, RuleBroken
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, RuleBroken
 from services.activities.tests.conftest import (
     ADMIN_A, ADMIN_B, GUANGDONG_CAST, PLATFORM_ADMIN, TIANHE_ADMIN, TIANHE_CAST, call, form, open_campaign, outbox,
     publish, sql,

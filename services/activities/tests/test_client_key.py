@@ -3,8 +3,8 @@ import eventlet
 import pytest
 from marshmallow import ValidationError
 
-from kepu_common.errors import Conflict
-from kepu_common.validation import field_errors
+from kepu_common.interfaces.errors import Conflict
+from kepu_common.interfaces.validation import field_errors
 from services.activities.tests.conftest import ADMIN_A, ADMIN_B, call, form, outbox, sql
 
 

@@ -8,10 +8,10 @@ from urllib.request import urlopen
 
 import pytest
 
-from kepu_common.contracts import make_event
-from kepu_common.errors import Conflict, Forbidden, RuleBroken
-from kepu_common.storage import ObjectStorage  # noqa: F401  (the service's storage, used through its config)
-from kepu_common.storage import Storage
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.interfaces.errors import Conflict, Forbidden, RuleBroken
+from kepu_common.data.storage import ObjectStorage  # noqa: F401  (the service's storage, used through its config)
+from kepu_common.data.storage import Storage
 from services.activities.tests.conftest import (
     ADMIN_A, ADMIN_B, PLATFORM_ADMIN, TIANHE_ADMIN, call, form, open_campaign, outbox, publish, sql,
 )

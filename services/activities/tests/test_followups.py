@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import eventlet
 import pytest
 
-from kepu_common.errors import Forbidden, RuleBroken, problem_of_remote
-from kepu_common.rpc_client import RemoteError, RpcClient
+from kepu_common.interfaces.errors import Forbidden, RuleBroken, problem_of_remote
+from kepu_common.bus.rpc_client import RemoteError, RpcClient
 from services.activities.tests.conftest import (
     ADMIN_A, ADMIN_B, PLATFORM_ADMIN, TIANHE_ADMIN, TIANHE_CAST, call, decide, form, open_campaign, outbox, sql,
 )

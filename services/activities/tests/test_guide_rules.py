@@ -5,7 +5,7 @@ from icalendar import Calendar
 
 import pytest
 
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 from services.activities.tests.conftest import (
     ADMIN_A, ADMIN_B, CHAOYANG_CAST, GUANGDONG_CAST, call, decide, form, outbox, sql,
 )

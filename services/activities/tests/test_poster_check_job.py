@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from kepu_common.errors import Forbidden
-from kepu_common.storage import Storage
+from kepu_common.interfaces.errors import Forbidden
+from kepu_common.data.storage import Storage
 from services.activities.rules import SHANGHAI
 from services.activities.tests.conftest import ADMIN_A, ADMIN_B, call, form, sql
 from services.activities.tests.posters import poster

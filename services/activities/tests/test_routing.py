@@ -1,6 +1,6 @@
 import pytest
 
-from kepu_common.contracts import ACTIVITY_REVIEW_STATUSES, SUPERVISING_CATEGORIES
+from kepu_common.interfaces.contracts import ACTIVITY_REVIEW_STATUSES, SUPERVISING_CATEGORIES
 from services.activities import routing
 
 CAST = ("provincial_cast", "city_cast", "county_cast")

@@ -2,9 +2,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from kepu_common import regions, supervising
-from kepu_common.contracts import ORG_CATEGORIES, SUPERVISING_CATEGORIES
-from kepu_common.errors import RuleBroken
+from kepu_common.domain import regions, supervising
+from kepu_common.interfaces.contracts import ORG_CATEGORIES, SUPERVISING_CATEGORIES
+from kepu_common.interfaces.errors import RuleBroken
 from services.activities import rules
 
 NOW = datetime(2023, 9, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
@@ -86,7 +86,7 @@ def test_every_municipality_and_category_district_unit_accepted_only_under_city_
         unit = org(category, region=municipality)
         expected = category == chosen
         assert (rules.check_supervising(chosen, unit) == {}) is expected, (category, chosen)
-        # the rule and the directory's suggestions say the same (kepu_common.supervising)
+        # the rule and the directory's suggestions say the same (kepu_common.domain.supervising)
         path = regions.path(unit["region_code"])
         assert (supervising.chosen_under(category, path) == chosen) is expected
 
@@ -198,7 +198,7 @@ def test_every_follow_up_rule_keeps_its_own_entry():
 
 
 def test_a_missing_summary_part_is_named():
-    from kepu_common.messages import text
+    from kepu_common.interfaces.messages import text
 
     checklist = rules.followup_checklist(complete(summary={**SUMMARY, "reusable_resources": ""}), "offline", END,
                                          rules.DEFAULT_FOLLOWUP_RULES, date(2023, 9, 17))

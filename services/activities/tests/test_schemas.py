@@ -4,7 +4,7 @@ import uuid
 import pytest
 from marshmallow import ValidationError
 
-from kepu_common.validation import field_errors
+from kepu_common.interfaces.validation import field_errors
 from services.activities.schemas import ActivityRequest, ActivityCampaignRequest, FollowupForm, ActivityShelfRequest
 from services.activities.tests.forms import activity_form, poster
 

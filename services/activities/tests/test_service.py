@@ -7,8 +7,8 @@ from icalendar import Calendar
 from marshmallow import ValidationError
 from nameko.testing.services import entrypoint_hook
 
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
-from kepu_common.validation import field_errors
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
+from kepu_common.interfaces.validation import field_errors
 from services.activities.tests.conftest import (
     ADMIN_A, ADMIN_B, CHAOYANG_CAST, GUANGDONG_CAST, MINISTRY, PLATFORM_ADMIN, SOCIETY, TIANHE_CAST, UNVERIFIED, call,
     decide, form, open_campaign, outbox, sql,
@@ -63,7 +63,7 @@ def test_a_start_within_a_week_is_accepted_with_a_warning(activities, campaign):
 
 
 def _refused(activities, error, data, user=ADMIN_A):
-    # a schema's ValidationError reaches an RPC caller as InvalidInput (kepu_common.rpc); a hook sees it raw
+    # a schema's ValidationError reaches an RPC caller as InvalidInput (kepu_common.bus.rpc); a hook sees it raw
     with pytest.raises((error, ValidationError) if error is InvalidInput else error) as refused:
         call(activities, "submit", user, data)
     assert sql(activities, "SELECT count(*) FROM activities") == [(0,)]

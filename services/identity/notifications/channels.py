@@ -21,8 +21,8 @@ from prometheus_client import CollectorRegistry
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge
 
-from kepu_common.observability import Observability
-from kepu_common.rpc_client import RpcClient
+from kepu_common.bus.observability import Observability
+from kepu_common.bus.rpc_client import RpcClient
 from services.identity import phones
 from services.identity.notifications.rules import QuietHours
 from services.identity.sms import ConsoleSender, check_sender_allowed, sender_from_config

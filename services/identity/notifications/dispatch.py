@@ -67,7 +67,7 @@ def send_due(cur, config, metrics, now):
 
 
 def _text(sms):
-    from kepu_common.messages import text
+    from kepu_common.interfaces.messages import text
 
     kind = kinds.KINDS[sms["kind"]]
     return text(f"notification.{kind.name}.sms", "zh_CN", **sms["params"])

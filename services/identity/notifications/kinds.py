@@ -13,7 +13,7 @@ app route it maps to.
 """
 from dataclasses import dataclass
 
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 documents and validates with the same classes."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from kepu_common.schema_fields import Page, PageRequest, Timestamp
-from kepu_common.validation import coded
+from kepu_common.interfaces.schema_fields import Page, PageRequest, Timestamp
+from kepu_common.interfaces.validation import coded
 
 
 class NotificationPageRequest(PageRequest):

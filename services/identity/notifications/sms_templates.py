@@ -13,7 +13,7 @@ provider's `${var}` form, ready to register: `python -m services.identity.notifi
 """
 import re
 
-from kepu_common.messages import catalogue, text
+from kepu_common.interfaces.messages import catalogue, text
 from services.identity.notifications import kinds, texts
 
 SIGNATURE = "【科普中国】"

@@ -4,7 +4,7 @@ import uuid
 
 import psycopg2.extras
 
-from kepu_common.errors import NotFound
+from kepu_common.interfaces.errors import NotFound
 from services.identity.notifications import kinds
 
 RETENTION_DAYS = 180

@@ -5,7 +5,7 @@ A notification stores its kind and parameters; it is rendered when it is read, s
 reason, a title identity never saw) reads as the catalogue's "notification.param.<name>"; any other missing
 parameter is a programming error.
 """
-from kepu_common.messages import has, text
+from kepu_common.interfaces.messages import has, text
 from services.identity.notifications import kinds
 
 # parameters rendered in the reader's language from a stored code: role_label from role

@@ -7,7 +7,7 @@ import pytest
 from marshmallow import ValidationError
 from nameko.testing.services import entrypoint_hook
 
-from kepu_common.errors import InvalidInput, RateLimited, RuleBroken, Unauthorized
+from kepu_common.interfaces.errors import InvalidInput, RateLimited, RuleBroken, Unauthorized
 from services.identity.service import IdentityService
 
 PASSWORD = "kepu2026science"

@@ -1,7 +1,7 @@
 """Divisions down to townships (乡镇街道), from the maintained MCA dataset; each rule broken alone."""
 import pytest
 
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 from services.identity import areas
 
 

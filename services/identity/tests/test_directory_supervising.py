@@ -5,8 +5,8 @@ import uuid
 
 import pytest
 
-from kepu_common import regions
-from kepu_common.contracts import ORG_CATEGORIES, SUPERVISING_CATEGORIES
+from kepu_common.domain import regions
+from kepu_common.interfaces.contracts import ORG_CATEGORIES, SUPERVISING_CATEGORIES
 from services.activities import rules
 from services.identity.org_names import search_key
 from services.identity.service import IdentityService

@@ -4,9 +4,9 @@ import logging
 import pytest
 
 from gateway.tests.test_error_contract import Records  # a handler with the filters a service's logging installs
-from kepu_common.errors import problem_of_remote
-from kepu_common.log_context import install_expected_filter
-from kepu_common.rpc_client import RemoteError, RpcClient
+from kepu_common.interfaces.errors import problem_of_remote
+from kepu_common.operations.log_context import install_expected_filter
+from kepu_common.bus.rpc_client import RemoteError, RpcClient
 from services.identity.service import IdentityService
 from services.identity.tests.test_accounts import register
 from services.identity.tests.test_verification import form

@@ -4,7 +4,7 @@ import uuid
 import pytest
 from marshmallow import ValidationError
 
-from kepu_common.errors import Conflict, InvalidInput
+from kepu_common.interfaces.errors import Conflict, InvalidInput
 from services.identity.service import IdentityService
 from services.identity.tests.test_accounts import call, codes, register, sql
 from services.identity.tests.test_organizations import (

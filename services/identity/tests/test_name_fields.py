@@ -2,7 +2,7 @@
 import pytest
 from marshmallow import ValidationError
 
-from kepu_common.validation import install
+from kepu_common.interfaces.validation import install
 from services.identity.schemas import OrgRequest, VerificationChangeRequest, VerificationRequest
 from services.resources.social_schemas import CommunityRequest
 

@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from kepu_common.errors import InvalidInput, RateLimited, Unauthorized
+from kepu_common.interfaces.errors import InvalidInput, RateLimited, Unauthorized
 from services.identity.tests.test_accounts import PASSWORD, call, identity, sql  # noqa: F401
 
 PHONE = "13800160001"

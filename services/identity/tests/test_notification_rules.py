@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 from services.identity.notifications import fanout, kinds, rules
 
 UTC = timezone.utc

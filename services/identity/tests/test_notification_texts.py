@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from kepu_common.messages import catalogue
+from kepu_common.interfaces.messages import catalogue
 from services.identity.notifications import kinds, sms_templates, texts
 
 PLACEHOLDER = re.compile(r"\{\w*\}|\$\{")
@@ -109,7 +109,7 @@ def test_links_point_at_the_thing():
 
 
 def test_an_unknown_kind_is_a_clear_error():
-    from kepu_common.errors import InvalidInput
+    from kepu_common.interfaces.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as raised:
         kinds.get("no_such_kind")

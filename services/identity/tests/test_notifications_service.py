@@ -11,10 +11,10 @@ import pytest
 from marshmallow import ValidationError
 from nameko.testing.services import entrypoint_hook
 
-from kepu_common.contracts import make_event
-from kepu_common.errors import InvalidInput, NotFound
-from kepu_common.rpc import rpc
-from kepu_common.testing import publish_events, wait_for
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.interfaces.errors import InvalidInput, NotFound
+from kepu_common.bus.rpc import rpc
+from kepu_common.devtools.testing import publish_events, wait_for
 from services.identity.dependencies import read_secret
 from services.identity.notifications import channels, dispatch, rules
 from services.identity.phone_vault import PhoneVault

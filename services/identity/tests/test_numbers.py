@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 from marshmallow import ValidationError
 
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 from services.identity import idcards, passwords, phones
 from services.identity.digits import ascii_digits
 from services.identity.schemas import OrgSearchRequest, RegisterRequest, RoleChange, VerificationRequest

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kepu_common.storage import Storage
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kepu_common.data.storage import Storage
 from services.identity import organizations
 from services.identity.cli import create_admin
 from services.identity.service import IdentityService

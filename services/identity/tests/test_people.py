@@ -71,7 +71,7 @@ def test_boards_get_masked_names_and_only_the_admins_concerned_get_full_names(id
 
 
 def test_a_bad_request_is_refused(identity):
-    """(callers over RPC get the schema's refusal as InvalidInput: kepu_common.rpc)"""
+    """(callers over RPC get the schema's refusal as InvalidInput: kepu_common.bus.rpc)"""
     with pytest.raises(ValidationError) as refused:
         call(identity, "people", {"user_ids": ["not-a-uuid"]})
     assert refused.value.messages == {"user_ids": {0: ["not_a_uuid"]}}

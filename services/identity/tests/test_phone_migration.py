@@ -7,8 +7,8 @@ import uuid
 import psycopg2
 
 from kepu_common.cli import ROOT
-from kepu_common.migrations import apply_migrations
-from kepu_common.testing import DATABASE_SERVER, drop_database
+from kepu_common.data.migrations import apply_migrations
+from kepu_common.devtools.testing import DATABASE_SERVER, drop_database
 from services.identity import accounts, passwords, sms
 from services.identity.dependencies import read_secret
 from services.identity.phone_vault import PhoneVault

@@ -1,7 +1,7 @@
 """Rate-limit policies and their arithmetic, without a database."""
 from datetime import datetime, timezone
 
-from kepu_common.errors import RateLimited
+from kepu_common.interfaces.errors import RateLimited
 from services.identity import rate_limits
 
 NOW = datetime(2026, 11, 26, 1, 0, 42, tzinfo=timezone.utc)

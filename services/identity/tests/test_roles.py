@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from kepu_common.errors import Forbidden, InvalidInput, RuleBroken
+from kepu_common.interfaces.errors import Forbidden, InvalidInput, RuleBroken
 from services.identity.cli import create_admin
 from services.identity.service import IdentityService
 from services.identity.tests.test_accounts import PASSWORD, call, codes, register, sql

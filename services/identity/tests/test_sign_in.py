@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from kepu_common.errors import InvalidInput, RateLimited, RuleBroken, Unauthorized
+from kepu_common.interfaces.errors import InvalidInput, RateLimited, RuleBroken, Unauthorized
 from services.identity.tests.test_accounts import PASSWORD, call, codes, identity, register, sql  # noqa: F401
 
 NEW_PASSWORD = "science2027kepu"

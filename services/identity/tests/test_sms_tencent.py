@@ -256,7 +256,7 @@ def test_identity_texts_the_code_through_the_provider_and_answers_alike_when_it_
 
 
 def test_while_the_provider_fails_every_phone_meets_503_alike(identity_texting, provider):
-    from kepu_common.errors import Unavailable
+    from kepu_common.interfaces.errors import Unavailable
     from services.identity.tests.test_accounts import call, register  # noqa: F401
 
     provider.script = ["InternalError.Timeout"] * 15

@@ -8,9 +8,9 @@ import pytest
 from marshmallow import ValidationError
 from nameko.testing.services import entrypoint_waiter
 
-from kepu_common.contracts import make_event
-from kepu_common.errors import Conflict, InvalidInput
-from kepu_common.testing import publish_events
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.interfaces.errors import Conflict, InvalidInput
+from kepu_common.devtools.testing import publish_events
 from services.identity.service import IdentityService
 from services.identity.tests.test_accounts import call, codes, register, sql
 

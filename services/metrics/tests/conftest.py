@@ -5,8 +5,8 @@ import psycopg2
 import pytest
 from nameko.testing.services import entrypoint_waiter
 
-from kepu_common.contracts import make_event
-from kepu_common.testing import publish_events
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.devtools.testing import publish_events
 from services.metrics.service import MetricsService
 
 

@@ -8,8 +8,8 @@ import psycopg2
 import pytest
 from yoyo import get_backend, read_migrations
 
-from kepu_common.migrations import COMMON_MIGRATIONS
-from kepu_common.testing import DATABASE_SERVER, drop_database, run_admin
+from kepu_common.data.migrations import COMMON_MIGRATIONS
+from kepu_common.devtools.testing import DATABASE_SERVER, drop_database, run_admin
 from services.metrics import rollup
 from services.metrics.periods import day_start
 

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 import kombu
 import psycopg2.extras
 
-from kepu_common.amqp import ConfirmedPublisher, consumer_queue_name, declare_consumer_queue
+from kepu_common.bus.amqp import ConfirmedPublisher, consumer_queue_name, declare_consumer_queue
 from kepu_common.cli import ROOT
-from kepu_common.contracts import exchange_name
+from kepu_common.interfaces.contracts import exchange_name
 from services.metrics import ledger, points
 from services.metrics.service import MetricsService
 from services.metrics.tests.conftest import query, returned

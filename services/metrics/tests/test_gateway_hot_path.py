@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from gateway import create_app
-from kepu_common.contracts import load_event
-from kepu_common.keys import generate_pair
+from kepu_common.interfaces.contracts import load_event
+from kepu_common.operations.keys import generate_pair
 from services.metrics import share_ids
 
 USER = str(uuid.uuid4())

@@ -6,8 +6,8 @@ import psycopg2
 import pytest
 from nameko.testing.services import entrypoint_hook
 
-from kepu_common.errors import Conflict, NotFound, RuleBroken, problem_of_remote
-from kepu_common.rpc_client import RemoteError, RpcClient
+from kepu_common.interfaces.errors import Conflict, NotFound, RuleBroken, problem_of_remote
+from kepu_common.bus.rpc_client import RemoteError, RpcClient
 from services.metrics import ledger
 from services.metrics.tests.conftest import query
 

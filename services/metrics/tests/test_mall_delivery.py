@@ -8,9 +8,9 @@ import eventlet
 import pytest
 from nameko.testing.services import entrypoint_hook
 
-from kepu_common.errors import InvalidInput, NotFound, problem_of_remote
-from kepu_common.rpc_client import RemoteError, RpcClient
-from kepu_common.storage import Storage
+from kepu_common.interfaces.errors import InvalidInput, NotFound, problem_of_remote
+from kepu_common.bus.rpc_client import RemoteError, RpcClient
+from kepu_common.data.storage import Storage
 from services.metrics import ledger
 from services.metrics.tests.conftest import query
 from tests.images import png

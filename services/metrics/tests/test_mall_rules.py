@@ -4,7 +4,7 @@ import uuid
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from kepu_common.errors import Conflict, InvalidInput, NotFound, RuleBroken
+from kepu_common.interfaces.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from services.metrics import mall_rules
 from services.metrics.mall_rules import (
     AddressDivisionUnknown, DeliveryRequired, PickupSiteNotOffered, RedemptionAlreadyFulfilled,

@@ -1,7 +1,7 @@
 """Board codes and region names (services/metrics/places.py): no I/O."""
 import pytest
 
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 from services.metrics import directory, places
 
 

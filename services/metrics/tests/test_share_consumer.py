@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from marshmallow import ValidationError
 
-from kepu_common.contracts import UnknownEvent, load_event, make_event
+from kepu_common.interfaces.contracts import UnknownEvent, load_event, make_event
 from services.metrics.share_consumer import decode, gateway_share_returned
 
 
@@ -119,7 +119,7 @@ def test_refused_variants_are_refused_and_accepted_ones_load_the_same():
 
 
 def test_the_gateways_hand_built_event_is_what_make_event_builds_and_takes_the_fast_path():
-    from kepu_common.contracts import encode_share_returned as share_returned
+    from kepu_common.interfaces.contracts import encode_share_returned as share_returned
 
     share, now = uuid.uuid4(), datetime.now(timezone.utc)
     user = str(uuid.uuid4()).upper()  # a token's subject in another spelling is published canonical

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from nameko.testing.services import entrypoint_hook
 
-from kepu_common.contracts import make_event
-from kepu_common.errors import NotFound
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.interfaces.errors import NotFound
 from services.metrics import counting, share_ids
 from services.metrics.periods import SHANGHAI
 from services.metrics.tests.conftest import deliver, published_resource, query, returned

@@ -8,8 +8,8 @@ import psycopg2
 import pytest
 from nameko.testing.services import entrypoint_hook
 
-from kepu_common.contracts import make_event
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.interfaces.errors import InvalidInput
 from services.metrics import cli, rollup, stats
 from services.metrics.periods import day_start
 from services.metrics.tests.conftest import deliver, published_resource, returned

@@ -10,9 +10,9 @@ import requests
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from PIL import Image
 
-from kepu_common.contracts import make_event
-from kepu_common.storage import Storage
-from kepu_common.testing import publish_events
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.data.storage import Storage
+from kepu_common.devtools.testing import publish_events
 from services.resources.service import ResourcesService
 
 MB = 1024 * 1024

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from marshmallow import ValidationError
 
-from kepu_common.errors import Forbidden, InvalidInput, TooLarge
+from kepu_common.interfaces.errors import Forbidden, InvalidInput, TooLarge
 from services.resources.media import UnreadableVideo
 from services.resources.tests.conftest import (
     ADMIN_A, ADMIN_B, MB, MP4_HEAD, ORG_A, ORG_B, call, objects, png_bytes, sql, streamed, uploaded, video_bytes,

@@ -9,9 +9,9 @@ from marshmallow import ValidationError
 from services.resources.formats import DOCX
 from nameko.testing.services import entrypoint_waiter
 
-from kepu_common.contracts import make_event
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kepu_common.testing import publish_events
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kepu_common.devtools.testing import publish_events
 from services.resources.tests.conftest import (
     ADMIN_A, ADMIN_B, MB, NOBODY, ORG_A, PLATFORM_ADMIN, call, docx_bytes, pdf_bytes, png_bytes, sql, uploaded,
     video_of_size,

@@ -10,7 +10,7 @@ import sys
 import pytest
 from PIL import Image
 
-from kepu_common import messages
+from kepu_common.interfaces import messages
 from services.resources import image_limits, media
 from services.resources.tests.conftest import (ADMIN_A, call, objects, pdf_bytes, png_bytes, send_parts, upload_form,
                                                video_bytes)

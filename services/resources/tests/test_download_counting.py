@@ -5,7 +5,7 @@ import psycopg2
 import pytest
 from marshmallow import ValidationError
 
-from kepu_common.rpc_client import RpcClient
+from kepu_common.bus.rpc_client import RpcClient
 from services.resources import download_log, downloads
 from services.resources.tests.conftest import ADMIN_A, MB, NOBODY, call, sql, uploaded, video_of_size
 from services.resources.tests.test_catalogue import decide, form, outbox

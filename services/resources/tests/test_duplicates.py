@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 from nameko.testing.services import entrypoint_waiter
 
-from kepu_common.contracts import make_event
-from kepu_common.testing import publish_events
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.devtools.testing import publish_events
 from services.resources import duplicates
 from services.resources.tests.conftest import ADMIN_A, ADMIN_B, call, png_bytes, sql, uploaded
 

@@ -1,6 +1,6 @@
 import pytest
 
-from kepu_common.errors import Conflict
+from kepu_common.interfaces.errors import Conflict
 from services.resources.review_flow import (
     after_decision, after_revision, after_withdrawal, stage_to_request,
 )

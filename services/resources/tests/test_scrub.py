@@ -10,9 +10,9 @@ import pytest
 from nameko.testing.services import entrypoint_hook
 
 from gateway import create_app
-from kepu_common import devstack
-from kepu_common.errors import Unavailable
-from kepu_common.storage import Storage
+from kepu_common.devtools import devstack
+from kepu_common.interfaces.errors import Unavailable
+from kepu_common.data.storage import Storage
 from services.resources import abandoned, scrub
 from services.resources.integrity import Scrub, ScrubCollector, ScrubSettings
 from services.resources.service import ResourcesService
@@ -289,7 +289,7 @@ class patched_storage:
     """The service's storage pointed elsewhere for a while (an outage, without stopping the shared store)."""
 
     def __init__(self, container, **settings):
-        from kepu_common.storage import ObjectStorage
+        from kepu_common.data.storage import ObjectStorage
 
         self.provider = next(d for d in container.dependencies if isinstance(d, ObjectStorage))
         self.settings = dict(container.config["STORAGE"], **settings)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import psycopg2
 import pytest
 
-from kepu_common.testing import DATABASE_SERVER, drop_database, run_admin
+from kepu_common.devtools.testing import DATABASE_SERVER, drop_database, run_admin
 from services.resources import catalogue, search_plan, search_text
 from services.resources import topics as topic_names
 from services.resources.search import search

@@ -1,8 +1,8 @@
 import pytest
 from nameko.testing.services import entrypoint_hook
 
-from kepu_common.errors import Unavailable
-from kepu_common.storage import Storage
+from kepu_common.interfaces.errors import Unavailable
+from kepu_common.data.storage import Storage
 from services.resources.service import ResourcesService
 
 

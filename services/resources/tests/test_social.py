@@ -8,9 +8,9 @@ import pytest
 from marshmallow import ValidationError
 from nameko.testing.services import entrypoint_waiter
 
-from kepu_common.contracts import make_event
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
-from kepu_common.testing import publish_events
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
+from kepu_common.devtools.testing import publish_events
 from services.resources.tests.conftest import ADMIN_A, PLATFORM_ADMIN, call, png_bytes, sql, uploaded
 
 VERIFIED = ["communicator"]

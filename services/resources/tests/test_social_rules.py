@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, RateLimited
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, RateLimited
 from services.resources import social_rules as rules
 
 T0 = datetime(2026, 12, 1, tzinfo=timezone.utc)

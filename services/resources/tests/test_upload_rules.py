@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 
-from kepu_common.errors import InvalidInput, TooLarge
+from kepu_common.interfaces.errors import InvalidInput, TooLarge
 from services.resources import formats
 from services.resources.upload_rules import (
     Incomplete, attach_refusal, check_attachable, check_file, check_parts, planned_sizes,

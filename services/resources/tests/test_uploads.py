@@ -6,7 +6,7 @@ import pytest
 import requests
 from PIL import Image
 
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, TooLarge
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, TooLarge
 from services.resources.tests.conftest import (
     ADMIN_A, ADMIN_B, MB, NOBODY, call, video_of_size, objects, png_bytes, send_parts, sha256, sql, streamed,
     upload_form, uploaded,

@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from kepu_common import devstack
-from kepu_common.errors import Unavailable
+from kepu_common.devtools import devstack
+from kepu_common.interfaces.errors import Unavailable
 from services.resources import virus_scan
 from services.resources.service import ResourcesService
 from services.resources.tests.conftest import (ADMIN_A, ORG_A, call, publish, sha256, sql, streamed, upload_form,
                                                video_of_size)
-from kepu_common.storage import Storage
+from kepu_common.data.storage import Storage
 
 CLAMD, SIGTOOL = shutil.which("clamd") or "/usr/sbin/clamd", shutil.which("sigtool")
 # a file no real signature matches: its SHA-256 becomes this suite's own signature

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from marshmallow import ValidationError
 
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 from services.review import priority
 from services.review.schemas import DecisionRequest, ListRequest
 from services.review.web import form_order

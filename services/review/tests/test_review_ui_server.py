@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from gateway.tests.test_gunicorn_edge import parse_answer, raw_exchange, trickle
-from kepu_common import devstack
-from kepu_common.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools import devstack
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 
 THREADS = 2
 CLIENT_TIMEOUT = 1

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kepu_common.errors import Conflict, Forbidden, InvalidInput
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput
 from services.review import rules
 from services.review.access import Access
 

@@ -6,10 +6,10 @@ import psycopg2
 import pytest
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
-from kepu_common.contracts import make_event
-from kepu_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kepu_common.rpc_client import RemoteError, RpcClient
-from kepu_common.testing import publish_events
+from kepu_common.interfaces.contracts import make_event
+from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kepu_common.bus.rpc_client import RemoteError, RpcClient
+from kepu_common.devtools.testing import publish_events
 from services.review.service import ReviewService
 
 ADMIN, INITIAL, GUANGDONG, BEIJING = "u-admin", "u-initial", "u-gd", "u-bj"

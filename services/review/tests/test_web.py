@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from kepu_common.rpc_client import RpcClient
-from kepu_common.storage import Storage
+from kepu_common.bus.rpc_client import RpcClient
+from kepu_common.data.storage import Storage
 from services.review.tests.test_service import ADMIN, GUANGDONG, as_, call, publish, request_review, review, user  # noqa: F401
 from services.review.web import create_app
 
@@ -272,8 +272,8 @@ def _sign_in_form(client, path="/login"):
 
 def test_a_refused_sign_in_marks_the_inputs_invalid_and_sms_sign_in_works(ui, review, make_token, monkeypatch):
     """Identity answers as in production (a KepuError serialized over RPC); here its RPCs are stood in for."""
-    from kepu_common.errors import Unauthorized
-    from kepu_common.rpc_client import RemoteError
+    from kepu_common.interfaces.errors import Unauthorized
+    from kepu_common.bus.rpc_client import RemoteError
 
     refused = Unauthorized("login_failed")
     asked = []

@@ -6,7 +6,7 @@ import base64
 import pytest
 from itsdangerous import BadSignature
 
-from kepu_common import networks
+from kepu_common.operations import networks
 from services.review.web import safety
 from services.review.web.sessions import BORN, EncryptedSerializer
 

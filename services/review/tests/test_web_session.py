@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from kepu_common.storage import Storage
+from kepu_common.data.storage import Storage
 from services.review.tests.test_service import ADMIN, as_, call, publish, request_review, review, user  # noqa: F401
 from services.review.tests.test_web import body, signed_in, ui  # noqa: F401
 from services.review.web import create_app, settings_from_env

@@ -3,7 +3,7 @@ stage's lead and reassignment, sessions ended; bad input refused with nothing ch
 import pytest
 from marshmallow import ValidationError
 
-from kepu_common.errors import Forbidden, InvalidInput
+from kepu_common.interfaces.errors import Forbidden, InvalidInput
 
 from services.review.tests.test_service import (  # noqa: F401
     ADMIN, GUANGDONG, INITIAL, as_, call, publish, review, rows, user,

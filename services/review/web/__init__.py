@@ -13,9 +13,10 @@ from flask import Flask, g, render_template, request, session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from kepu_common import messages, networks
-from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcClient, RpcTimeout
-from kepu_common.storage import Storage
+from kepu_common.interfaces import messages
+from kepu_common.operations import networks
+from kepu_common.bus.rpc_client import BrokerUnavailable, RemoteError, RpcClient, RpcTimeout
+from kepu_common.data.storage import Storage
 from services.review.web import labels, safety
 from services.review.web.sessions import EncryptedCookieSessionInterface
 from services.review.web.views import bp

@@ -1,13 +1,13 @@
-"""What the review UI shows, in the reader's language: labels from the catalogues (kepu_common.messages),
-errors as every other client sees them (kepu_common.errors.problem_of_remote), times in Beijing time,
+"""What the review UI shows, in the reader's language: labels from the catalogues (kepu_common.interfaces.messages),
+errors as every other client sees them (kepu_common.interfaces.errors.problem_of_remote), times in Beijing time,
 snapshot values as people read them (视频, 15.2 KB, 2026-09-20 09:00), people by name or masked phone."""
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from kepu_common import regions
-from kepu_common.contracts import REVIEW_STAGES
-from kepu_common.errors import internal_problem, problem_of_remote
-from kepu_common.messages import has, label, text
+from kepu_common.domain import regions
+from kepu_common.interfaces.contracts import REVIEW_STAGES
+from kepu_common.interfaces.errors import internal_problem, problem_of_remote
+from kepu_common.interfaces.messages import has, label, text
 from services.review import priority
 from services.review.rules import DECISIONS, TASK_STATUSES
 from services.review.web import form_order

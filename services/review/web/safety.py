@@ -1,5 +1,5 @@
 """What keeps the reviewers' UI safe to open from a browser, as pure functions: where sign-in may send a
-reviewer next and the headers every response carries (who may read /metrics: kepu_common.networks).
+reviewer next and the headers every response carries (who may read /metrics: kepu_common.operations.networks).
 
 The `next` rule is a whitelist, not a blacklist: browsers repair URLs in many ways (a tab or newline is
 dropped, a backslash is a slash, `/%09/` decodes to `//`), so the only safe targets are paths this UI

@@ -13,8 +13,9 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
                    url_for)
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
-from kepu_common import messages, networks
-from kepu_common.rpc_client import BrokerUnavailable, RemoteError, RpcTimeout
+from kepu_common.interfaces import messages
+from kepu_common.operations import networks
+from kepu_common.bus.rpc_client import BrokerUnavailable, RemoteError, RpcTimeout
 from services.review import priority
 from services.review.schemas import CONTROL, CONTROL_IN_TEXT
 from services.review.web import labels, safety

@@ -31,8 +31,8 @@ def drop_database(name):
 
 def publish_events(amqp_uri, events):
     """Publish events as their source's outbox relay does: to '<source>.events', persistent, confirmed."""
-    from kepu_common.amqp import ConfirmedPublisher
-    from kepu_common.contracts import exchange_name, routing_key
+    from kepu_common.bus.amqp import ConfirmedPublisher
+    from kepu_common.interfaces.contracts import exchange_name, routing_key
 
     publisher = ConfirmedPublisher(amqp_uri)
     try:

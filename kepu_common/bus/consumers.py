@@ -24,9 +24,9 @@ from marshmallow import ValidationError
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 
-from kepu_common.amqp import DEFAULT_DELIVERY_LIMIT, consumer_queue_name, declare_consumer_queue
-from kepu_common.contracts import UnknownEvent, binding_keys, load_event
-from kepu_common.errors import Unavailable
+from kepu_common.bus.amqp import DEFAULT_DELIVERY_LIMIT, consumer_queue_name, declare_consumer_queue
+from kepu_common.interfaces.contracts import UnknownEvent, binding_keys, load_event
+from kepu_common.interfaces.errors import Unavailable
 
 log = logging.getLogger(__name__)
 

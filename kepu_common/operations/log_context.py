@@ -16,7 +16,7 @@ their ECS equivalents: docs/observability.md, "Logs".
 `configure` is for a service process (the whole root logger is its); `install_root_handler` for the web
 processes (gateway, review UI): their library loggers (kepu_common, werkzeug, py.warnings) reach the same
 handler as their own lines, so no line falls to Python's bare "last resort" text. gunicorn's own lines go
-through kepu_common.gunicorn_logging.
+through kepu_common.edge.gunicorn_logging.
 """
 import json
 import logging
@@ -24,7 +24,7 @@ import os
 import threading
 from datetime import datetime, timezone
 
-from kepu_common import messages
+from kepu_common.interfaces import messages
 
 _local = threading.local()  # green-thread-local once eventlet has monkey-patched threading
 FORMAT = "%(asctime)s {service} %(levelname)s [%(context)s] %(name)s: %(message)s"
@@ -68,7 +68,7 @@ def events_context(events):
 
 
 def set_locale(value):
-    """The language of the reader the current worker answers (kepu_common.service_base.WorkerLogContext)."""
+    """The language of the reader the current worker answers (kepu_common.bus.service_base.WorkerLogContext)."""
     _local.locale = value
 
 
@@ -82,7 +82,7 @@ class ContextFilter(logging.Filter):
 def is_expected(exc):
     from marshmallow import ValidationError
 
-    from kepu_common.errors import KepuError
+    from kepu_common.interfaces.errors import KepuError
 
     return (isinstance(exc, KepuError) and exc.expected) or isinstance(exc, ValidationError)
 

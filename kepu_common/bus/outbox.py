@@ -12,8 +12,8 @@ import psycopg2
 import psycopg2.extras
 from nameko.extensions import DependencyProvider
 
-from kepu_common.amqp import ConfirmedPublisher
-from kepu_common.contracts import exchange_name, make_event, routing_key
+from kepu_common.bus.amqp import ConfirmedPublisher
+from kepu_common.interfaces.contracts import exchange_name, make_event, routing_key
 
 log = logging.getLogger(__name__)
 

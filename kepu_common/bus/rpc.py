@@ -34,9 +34,9 @@ from nameko.exceptions import IncorrectSignature
 from nameko.messaging import QueueConsumer
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
-from kepu_common import patches
-from kepu_common.errors import InvalidInput
-from kepu_common.rpc_client import read_in_chunks
+from kepu_common.operations import patches
+from kepu_common.interfaces.errors import InvalidInput
+from kepu_common.bus.rpc_client import read_in_chunks
 
 log = logging.getLogger(__name__)
 patches.guard_nameko_responder()

@@ -5,7 +5,7 @@ would time out: gunicorn's parser and body readers block until they hold what th
 that reads never gets control back to look at the clock. One watchdog thread per process does: each guard
 it watches says when its connection has had long enough, and the watchdog then shuts the socket's read
 side down. The blocked read returns end-of-file at once; the reader answers (408) and frees its thread and
-its upload slot. Used by the gunicorn workers (kepu_common/edge_worker.py: headers) and by the gateway's
+its upload slot. Used by the gunicorn workers (kepu_common/edge/edge_worker.py: headers) and by the gateway's
 streamed uploads (gateway/blueprints/uploads.py: bodies).
 """
 import socket

@@ -29,7 +29,7 @@ def skip_nameko_worker_timing():
     LOG_LEVEL, read once at start), the timing is skipped."""
     import nameko.containers
 
-    from kepu_common import patches
+    from kepu_common.operations import patches
 
     if logging.getLogger(nameko.containers.__name__).isEnabledFor(logging.DEBUG):
         return False

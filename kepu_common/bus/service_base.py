@@ -1,12 +1,12 @@
 """What every service class has: its database, its outbox, its metrics, and a health check callable over RPC."""
-from kepu_common.rpc import rpc
+from kepu_common.bus.rpc import rpc
 
-from kepu_common.db import Database
+from kepu_common.data.db import Database
 from nameko.extensions import DependencyProvider
 
-from kepu_common.log_context import events_context, set_context, set_locale
-from kepu_common.observability import Observability
-from kepu_common.outbox import Outbox, pending_count
+from kepu_common.operations.log_context import events_context, set_context, set_locale
+from kepu_common.bus.observability import Observability
+from kepu_common.bus.outbox import Outbox, pending_count
 
 
 class WorkerLogContext(DependencyProvider):
@@ -30,7 +30,7 @@ class PlatformService:
     db = Database()
     outbox = Outbox()
     log_context = WorkerLogContext()
-    # Prometheus metrics on the service's metrics port (kepu_common/observability.py, docs/observability.md)
+    # Prometheus metrics on the service's metrics port (kepu_common/bus/observability.py, docs/observability.md)
     observability = Observability()
 
     @rpc

@@ -94,7 +94,7 @@ def install():
     """Replace marshmallow's English templates with codes. Fails loudly on a marshmallow it was not made for."""
     installed = version("marshmallow")
     if not installed.startswith(SUPPORTED_MARSHMALLOW):
-        raise RuntimeError(f"kepu_common.validation codes marshmallow {SUPPORTED_MARSHMALLOW}x messages; "
+        raise RuntimeError(f"kepu_common.interfaces.validation codes marshmallow {SUPPORTED_MARSHMALLOW}x messages; "
                            f"marshmallow {installed} is installed: check its message attributes and update _BY_FIELD")
     for cls in _field_classes():
         # every class gets its own coded dict: an inherited template (Date's "Not a valid {obj_type}.") must
@@ -109,10 +109,10 @@ def install():
         for attribute, code in attributes.items():
             if not isinstance(getattr(cls, attribute, None), str):
                 raise RuntimeError(f"marshmallow {installed}: {cls.__name__}.{attribute} is gone; "
-                                   "kepu_common.validation must be updated")
+                                   "kepu_common.interfaces.validation must be updated")
             setattr(cls, attribute, Coded(code))
     if set(Schema._default_error_messages) != {"type", "unknown"}:
-        raise RuntimeError(f"marshmallow {installed}: Schema._default_error_messages changed; update kepu_common.validation")
+        raise RuntimeError(f"marshmallow {installed}: Schema._default_error_messages changed; update kepu_common.interfaces.validation")
     Schema._default_error_messages = {"type": Coded("not_an_object"), "unknown": Coded("unknown_field")}
 
 

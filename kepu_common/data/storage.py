@@ -21,8 +21,8 @@ from minio.datatypes import Part
 from minio.error import S3Error
 from urllib3.exceptions import HTTPError
 
-from kepu_common.errors import Unavailable
-from kepu_common.patches import UnsupportedLibrary, require_signature, require_version
+from kepu_common.interfaces.errors import Unavailable
+from kepu_common.operations.patches import UnsupportedLibrary, require_signature, require_version
 
 MINIO_VERSIONS = ("7.2",)  # requirements.txt pins minio==7.2.20
 # the private multipart calls used below, with the leading parameters they are called with
@@ -40,13 +40,13 @@ MULTIPART_CALLS = {
 def guard_multipart(client_class=Minio):
     """Fail at import, naming what changed, if the installed minio is not the one these calls were
     written for or one of them is gone or takes other parameters."""
-    why = "kepu_common.storage's multipart uploads (minio's private multipart calls)"
+    why = "kepu_common.data.storage's multipart uploads (minio's private multipart calls)"
     require_version("minio", MINIO_VERSIONS, why)
     for name, parameters in MULTIPART_CALLS.items():
         method = getattr(client_class, name, None)
         if not callable(method):
             raise UnsupportedLibrary(f"{why}: minio.Minio.{name} is gone in minio {_installed('minio')}; "
-                               "update kepu_common/storage.py")
+                               "update kepu_common/data/storage.py")
         require_signature(method, parameters, why)
 
 
@@ -289,10 +289,10 @@ class Storage:
 
 
 def __getattr__(name):
-    """kepu_common.storage.ObjectStorage, the services' nameko provider, lives in kepu_common.storage_provider
+    """kepu_common.data.storage.ObjectStorage, the services' nameko provider, lives in kepu_common.data.storage_provider
     so that the gateway, which uses Storage only, never loads nameko (and eventlet) through this module."""
     if name == "ObjectStorage":
-        from kepu_common.storage_provider import ObjectStorage
+        from kepu_common.data.storage_provider import ObjectStorage
 
         return ObjectStorage
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

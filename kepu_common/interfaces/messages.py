@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 
 DEFAULT_LOCALE = "zh_CN"
 LOCALES = ("zh_CN", "en")
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ _locale_source = _no_locale
 
 
 def use_locale_source(source):
-    """kepu_common.log_context registers where a service worker keeps its reader's language (messages
+    """kepu_common.operations.log_context registers where a service worker keeps its reader's language (messages
     imports nothing of the platform: errors -> messages -> log_context would be a cycle)."""
     global _locale_source
     _locale_source = source

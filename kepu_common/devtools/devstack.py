@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import psycopg2
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("identity", "resources", "activities", "review", "metrics")
 
 
@@ -318,7 +318,7 @@ class Platform:
 
     def wait_until_serving(self, name, timeout=60):
         """A service is serving once it answers its health RPC."""
-        from kepu_common.rpc_client import RpcClient, RpcError
+        from kepu_common.bus.rpc_client import RpcClient, RpcError
 
         client = RpcClient(self.env["AMQP_URI"], timeout=2)
         deadline = time.monotonic() + timeout

@@ -6,7 +6,7 @@ gunicorn_worker.py, errors as a zh-CN page).
    survive gunicorn switching the socket between blocking and non-blocking): a stalled header read ends
    the connection, a stalled body read raises in the application.
 2. A deadline for a request's whole header (request line and headers): a client trickling one byte just
-   under the per-read time-out is cut off once the deadline passes (kepu_common/slow_clients.py shuts the
+   under the per-read time-out is cut off once the deadline passes (kepu_common/edge/slow_clients.py shuts the
    socket's read side down) and answered 408. gunicorn 27 has no setting for this; the worker's own
    `handle`/`handle_request` (already extended for 1 and 3) start and stop the deadline.
 3. gunicorn's own answers to requests it cannot parse (400, 408, 414, 431, ...) are the subclass's
@@ -26,14 +26,14 @@ from functools import partial
 from gunicorn import util
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from kepu_common.slow_clients import Deadline, watchdog
+from kepu_common.edge.slow_clients import Deadline, watchdog
 
 # the gunicorn internals this worker builds on (gunicorn 27's gthread worker): fail at start, not in production
 for _owner, _names in ((ThreadWorker, ("handle", "handle_request", "handle_error")), (TConn, ("close",)),
                        (util, ("close", "close_graceful"))):
     for _name in _names:
         if not callable(getattr(_owner, _name, None)):
-            raise RuntimeError(f"gunicorn changed: {_owner.__name__}.{_name} is gone; update kepu_common/edge_worker.py")
+            raise RuntimeError(f"gunicorn changed: {_owner.__name__}.{_name} is gone; update kepu_common/edge/edge_worker.py")
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 REASONS = {400: "Bad Request", 403: "Forbidden", 408: "Request Timeout", 414: "URI Too Long",

@@ -7,7 +7,7 @@ correlation id) over two connections per process, both used through py-amqp's pu
 publishing (serialized by a lock, no publisher confirms) and one consumed by a single thread that hands
 each reply to the request thread waiting for it.
 
-`read_in_chunks` (applied on import here and by kepu_common.rpc in every service) makes py-amqp read
+`read_in_chunks` (applied on import here and by kepu_common.bus.rpc in every service) makes py-amqp read
 what a plain TCP socket holds instead of exactly one frame part at a time: see its docstring.
 """
 import _thread
@@ -24,7 +24,7 @@ import amqp
 import amqp.transport
 import kombu
 
-from kepu_common import patches
+from kepu_common.operations import patches
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def read_in_chunks():
     patches.guard_amqp_read()
     exact = transport._setup_transport
 
-    @functools.wraps(exact)  # __wrapped__: the source guards (kepu_common.patches) read py-amqp's own
+    @functools.wraps(exact)  # __wrapped__: the source guards (kepu_common.operations.patches) read py-amqp's own
     def _setup_transport(self):
         exact(self)
         recv = self.sock.recv

@@ -16,7 +16,7 @@ def require_version(package, prefixes, why):
     installed = version(package)
     if not any(installed == p or installed.startswith(p + ".") for p in prefixes):
         raise UnsupportedLibrary(f"{why} was written for {package} {' or '.join(prefixes)}; {installed} is installed. "
-                                 "Check the internal it relies on, then update kepu_common/patches.py.")
+                                 "Check the internal it relies on, then update kepu_common/operations/patches.py.")
 
 
 def require_source(obj, fragment, why):
@@ -35,7 +35,7 @@ def require_signature(obj, parameters, why):
 
 
 def guard_amqp_write():
-    """kepu_common.amqp.ConfirmedPublisher swaps a transport's _write for a buffer while it builds a batch, then
+    """kepu_common.bus.amqp.ConfirmedPublisher swaps a transport's _write for a buffer while it builds a batch, then
     writes the batch with the transport's own _write (TCP and TLS alike)."""
     import amqp.method_framing
     import amqp.transport
@@ -48,7 +48,7 @@ def guard_amqp_write():
 
 
 def guard_amqp_read():
-    """kepu_common.rpc_client.read_in_chunks lets TCPTransport._read's recv() bring in more than it asked for."""
+    """kepu_common.bus.rpc_client.read_in_chunks lets TCPTransport._read's recv() bring in more than it asked for."""
     import amqp.transport
 
     why = "read_in_chunks (TCPTransport._quick_recv asked for more than one frame part)"
@@ -60,30 +60,30 @@ def guard_amqp_read():
 
 
 def guard_nameko_responder():
-    """kepu_common.rpc sends replies through nameko's Responder with publisher_cls = a Publisher whose
+    """kepu_common.bus.rpc sends replies through nameko's Responder with publisher_cls = a Publisher whose
     use_confirms is False, from its own RpcConsumer.handle_result (nameko's, with that Responder)."""
     import nameko.amqp.publish
     import nameko.rpc
 
-    why = "kepu_common.rpc's unconfirmed replies (Responder.publisher_cls, Publisher.use_confirms)"
+    why = "kepu_common.bus.rpc's unconfirmed replies (Responder.publisher_cls, Publisher.use_confirms)"
     require_version("nameko", ("2.14.1",), why)
     require_signature(nameko.rpc.RpcConsumer.handle_result, ("self", "message", "result", "exc_info"), why)
     require_signature(nameko.rpc.Responder, ("amqp_uri", "exchange", "serializer", "message", "ssl", "login_method"), why)
     require_source(nameko.rpc.Responder.send_response, "self.publisher_cls(", why)
     require_source(nameko.amqp.publish.Publisher.publish, "use_confirms = kwargs.pop('use_confirms', self.use_confirms)", why)
-    # kepu_common.rpc.SharedProducerPublisher reads the options nameko's Publisher keeps and hands them to kombu
+    # kepu_common.bus.rpc.SharedProducerPublisher reads the options nameko's Publisher keeps and hands them to kombu
     require_source(nameko.amqp.publish.Publisher.__init__, "self.publish_kwargs = publish_kwargs", why)
     require_source(nameko.rpc.Responder.send_response, "publisher.publish(", why)
     require_source(nameko.rpc.Rpc.handle_result, "self.rpc_consumer.handle_result(", why)
 
 
 def guard_consumer_reconnect():
-    """kepu_common.rpc.PromptQueueConsumer re-implements kombu's ConsumerMixin.establish_connection with shorter
+    """kepu_common.bus.rpc.PromptQueueConsumer re-implements kombu's ConsumerMixin.establish_connection with shorter
     reconnect intervals for nameko's RPC consumer."""
     import kombu.mixins
     import nameko.messaging
 
-    why = "kepu_common.rpc's prompt RPC consumer reconnect (ConsumerMixin.establish_connection)"
+    why = "kepu_common.bus.rpc's prompt RPC consumer reconnect (ConsumerMixin.establish_connection)"
     require_version("kombu", ("5.7",), why)
     require_source(kombu.mixins.ConsumerMixin.establish_connection, "with self.create_connection() as conn:", why)
     require_source(kombu.mixins.ConsumerMixin.establish_connection, "self.connect_max_retries)", why)
@@ -92,11 +92,11 @@ def guard_consumer_reconnect():
 
 
 def guard_nameko_timing_logger():
-    """kepu_common.runtime.skip_nameko_worker_timing replaces nameko.containers._log_time, which times every
+    """kepu_common.operations.runtime.skip_nameko_worker_timing replaces nameko.containers._log_time, which times every
     worker for a DEBUG line."""
     import nameko.containers
 
-    why = "kepu_common.runtime's untimed workers (nameko.containers._log_time)"
+    why = "kepu_common.operations.runtime's untimed workers (nameko.containers._log_time)"
     require_version("nameko", ("2.14.1",), why)
     require_source(nameko.containers.ServiceContainer._run_worker, "with _log_time('ran worker %s', worker_ctx):", why)
     if not callable(getattr(nameko.containers, "_log_time", None)):
@@ -104,11 +104,11 @@ def guard_nameko_timing_logger():
 
 
 def guard_psycopg2_pool():
-    """kepu_common.db's worker_teardown reads psycopg2's pool._used (the connection checked out for a key)
+    """kepu_common.data.db's worker_teardown reads psycopg2's pool._used (the connection checked out for a key)
     to give a worker's connection back without taking one for it."""
     import psycopg2.pool
 
-    why = "kepu_common.db's connection return (AbstractConnectionPool._used)"
+    why = "kepu_common.data.db's connection return (AbstractConnectionPool._used)"
     require_version("psycopg2-binary", ("2.9",), why)
     require_source(psycopg2.pool.AbstractConnectionPool.__init__, "self._used = {}", why)
     require_source(psycopg2.pool.AbstractConnectionPool._getconn, "self._used[key] = conn", why)

@@ -1,5 +1,5 @@
 """gunicorn's own lines (start, workers booting and exiting, errors, and its access log) in the platform's
-format: one JSON object per line with LOG_FORMAT=json (kepu_common.log_context.JsonFormatter), an access
+format: one JSON object per line with LOG_FORMAT=json (kepu_common.operations.log_context.JsonFormatter), an access
 line carrying method, path, status, duration_ms and bytes as fields of their own. With LOG_FORMAT=text
 gunicorn's usual formats stay.
 
@@ -12,7 +12,7 @@ import os
 
 from gunicorn import glogging
 
-from kepu_common.log_context import JsonFormatter, install_root_handler, wants_json
+from kepu_common.operations.log_context import JsonFormatter, install_root_handler, wants_json
 
 
 def service_of(cfg):

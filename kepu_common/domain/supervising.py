@@ -8,7 +8,7 @@ One function says it, and both sides use it: identity's directory search (`super
 exactly the organizations this maps to the category asked for, and the activities service's rule
 (`municipal_district_is_city_cast`, `supervising_category_mismatch`) accepts exactly those.
 """
-from kepu_common.contracts import SUPERVISING_CATEGORIES
+from kepu_common.interfaces.contracts import SUPERVISING_CATEGORIES
 
 MUNICIPALITIES = ("110000", "120000", "310000", "500000")  # 北京, 天津, 上海, 重庆
 

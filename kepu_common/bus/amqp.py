@@ -14,8 +14,8 @@ import time
 import amqp
 import kombu
 
-from kepu_common import patches
-from kepu_common.contracts import ROUTED_BY, binding_keys, exchange_name
+from kepu_common.operations import patches
+from kepu_common.interfaces.contracts import ROUTED_BY, binding_keys, exchange_name
 
 log = logging.getLogger(__name__)
 patches.guard_amqp_write()

@@ -1,12 +1,12 @@
-"""The services' object storage as a nameko dependency (kepu_common.storage.ObjectStorage names it too)."""
+"""The services' object storage as a nameko dependency (kepu_common.data.storage.ObjectStorage names it too)."""
 import logging
 import time
 
 from nameko.extensions import DependencyProvider
 
-from kepu_common.storage import Storage
+from kepu_common.data.storage import Storage
 
-log = logging.getLogger("kepu_common.storage")
+log = logging.getLogger("kepu_common.data.storage")
 
 
 class ObjectStorage(DependencyProvider):

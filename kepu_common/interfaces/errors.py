@@ -10,7 +10,7 @@ class, so an error class added in any service maps with no change elsewhere.
 import json
 from dataclasses import dataclass, field
 
-from kepu_common.validation import field_errors, message_code
+from kepu_common.interfaces.validation import field_errors, message_code
 
 MARK = "kepu_error"
 
@@ -200,7 +200,7 @@ def internal_problem():
 
 def render(problem, locale, request_id=None):
     """The envelope body: {"error": {code, message, fields: {name: {code, message}}, details, request_id}}."""
-    from kepu_common.messages import text
+    from kepu_common.interfaces.messages import text
 
     body = {
         "code": problem.code,

@@ -4,11 +4,11 @@ from pathlib import Path
 
 from yoyo import get_backend, read_migrations
 
-from kepu_common.db import ensure_database
+from kepu_common.data.db import ensure_database
 
 log = logging.getLogger(__name__)
 
-COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
+COMMON_MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
 
 def apply_migrations(url, service_migrations, lock_timeout=120):

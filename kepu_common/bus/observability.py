@@ -2,7 +2,7 @@
 
 `Observability` is a DependencyProvider every PlatformService has. nameko calls its worker_setup and
 worker_result around every worker of the container, whatever the entrypoint, so RPC calls, batches of
-events (kepu_common.consumers) and timers are all measured here without touching their code:
+events (kepu_common.bus.consumers) and timers are all measured here without touching their code:
 
     kepu_rpc_duration_seconds{service, method, outcome}                 histogram (its _count: calls)
     kepu_events_consumed_total{service, source, event_type, outcome}    counter, in events (a batch counts each)
@@ -40,9 +40,9 @@ from nameko.rpc import Rpc
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 
-from kepu_common.amqp import DEAD_LETTER_QUEUE
-from kepu_common.consumers import BatchEventConsumer
-from kepu_common.log_context import is_expected
+from kepu_common.bus.amqp import DEAD_LETTER_QUEUE
+from kepu_common.bus.consumers import BatchEventConsumer
+from kepu_common.operations.log_context import is_expected
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""How a process runs and is watched: settings, keys, trusted networks, log context, the library patches and their guards."""
