@@ -44,3 +44,15 @@ class PlatformService:
         finally:
             self.db.autocommit = False
         return {"service": self.name, "database": "ok", "outbox_pending": pending}
+
+
+class StorageHealth:
+    """For a service whose requests need object storage (a `storage` dependency): its health check proves the
+    store answers too. Listed before PlatformService in the bases."""
+
+    @rpc
+    def health(self):
+        report = super().health()
+        self.storage.check()
+        report["storage"] = "ok"
+        return report

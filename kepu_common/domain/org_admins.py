@@ -4,8 +4,11 @@ Services that take organization accounts' requests (resources, activities) keep 
 `org_admins (user_id, org_id)` and `platform_admins (user_id)`, filled from `role_granted` /
 `role_revoked`, so no request has to ask identity.
 """
+import uuid
+
 from kepu_common.bus.consumers import event_consumer
 from kepu_common.data.db import claim_events
+from kepu_common.interfaces.errors import Forbidden, InvalidInput
 
 
 def apply_role_event(cur, event, granted):
@@ -34,6 +37,22 @@ def is_platform_admin(cur, user_id):
         return False
     cur.execute("SELECT 1 FROM platform_admins WHERE user_id = %s", (str(user_id),))
     return cur.fetchone() is not None
+
+
+def acting_org(cur, user_id, org_id=None):
+    """The organization a user uploads, publishes or submits for: one they administer (org_id picks among
+    several). One rule with one set of codes for every service that takes organization accounts' requests."""
+    orgs = orgs_of(cur, user_id)
+    if not orgs:
+        raise Forbidden("org_account_required", details={"required_roles": ["org_admin"]})
+    if org_id is None:
+        if len(orgs) > 1:
+            raise InvalidInput("org_id_needed", {"org_id": "org_id_needed"},
+                               details={"org_ids": [str(org) for org in orgs]})
+        return orgs[0]
+    if uuid.UUID(str(org_id)) not in orgs:
+        raise Forbidden("not_an_org_admin", {"org_id": "org_not_yours"})
+    return uuid.UUID(str(org_id))
 
 
 class OrgAdminsFromIdentity:

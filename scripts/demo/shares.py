@@ -1,5 +1,5 @@
 """Shares: today's through the API (share, then the return to the app that counts it), and the past 30 days
-seeded beside the metrics service by services.metrics.demo_history (the return path only counts "now"),
+seeded beside the metrics service by scripts.demo.metrics_history (the return path only counts "now"),
 through the same domain code, then rolled up so that leaderboards, organization statistics and
 recognition lists have their history."""
 from concurrent.futures import ThreadPoolExecutor
@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import psycopg2
 
 from scripts.demo.api import eventually
-from services.metrics import demo_history
+from scripts.demo import metrics_history as demo_history
 
 CHANNELS = ("wechat_group", "wechat_moments", "qq_group", "qq", "weibo", "link")
 

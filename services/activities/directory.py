@@ -3,7 +3,7 @@ partners) and who acts for which organization (org admins, platform admins)."""
 import uuid
 
 from kepu_common.interfaces.errors import Forbidden, InvalidInput
-from kepu_common.domain.org_admins import is_platform_admin, orgs_of  # noqa: F401 (used by service.py)
+from kepu_common.domain.org_admins import acting_org, is_platform_admin, orgs_of  # noqa: F401 (used by service.py)
 
 ORG_STATUS_OF_EVENT = {"org_registered": "pending", "org_verified": "verified", "org_rejected": "rejected"}
 
@@ -34,20 +34,6 @@ def orgs(cur, ids):
 def require_platform_admin(cur, user_id):
     if not is_platform_admin(cur, user_id):
         raise Forbidden("campaign_platform_admin_only", details={"required_roles": ["platform_admin"]})
-
-
-def acting_org(cur, user_id, org_id=None):
-    """The organization a user publishes for: one they administer (org_id picks among several)."""
-    mine = orgs_of(cur, user_id)
-    if not mine:
-        raise Forbidden("activity_org_account_only", details={"required_roles": ["org_admin"]})
-    if org_id is None:
-        if len(mine) > 1:
-            raise InvalidInput("validation_failed", {"org_id": "org_id_required_for_several"})
-        return mine[0]
-    if uuid.UUID(str(org_id)) not in mine:
-        raise Forbidden("activity_not_your_org", {"org_id": "not_your_org"})
-    return uuid.UUID(str(org_id))
 
 
 def apply_reviewer_event(cur, event, granted):

@@ -16,10 +16,10 @@ from kepu_common.data.db import claim_events
 from kepu_common.interfaces.messages import label, text
 from kepu_common.domain.org_admins import OrgAdminsFromIdentity
 from kepu_common.bus.rpc import rpc
-from kepu_common.bus.service_base import PlatformService
-from kepu_common.data.storage import ObjectStorage
+from kepu_common.bus.service_base import PlatformService, StorageHealth
 from services.activities import (catalogue, directory, followups, ical, poster_ocr, posters, routing, rules, snapshot,
                                  stats)
+from services.activities.dependencies import ActivityStorage
 from services.activities.schemas import (
     ActivityCampaignUpdate, CampaignChangeSchema, FollowupExtensionRequest, FollowupExtensionSchema, UnitStatsRequest,
     UnitStatsSchema,
@@ -33,9 +33,6 @@ from services.activities.schemas import (
 
 log = logging.getLogger(__name__)
 
-POSTER_URL_SECONDS = 3600
-# follow-up photos and videos are looked at, not handed around: their view URLs expire soon
-EVIDENCE_URL_SECONDS = 600
 # built once: a schema instance deep-copies its fields
 _ACTIVITY = ActivitySchema()
 _CARDS = ActivityCardSchema(many=True)
@@ -53,56 +50,22 @@ def _labelled_check(found, locale):
                        for hint in found["hints"]])
 
 
-class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
+class ActivitiesService(StorageHealth, OrgAdminsFromIdentity, PlatformService):
     name = "activities"
-    storage = ObjectStorage()
+    storage = ActivityStorage()
     config = Config()  # ACTIVITIES.web_url: the calendars' links back to the activity page
 
-    @rpc
-    def health(self):
-        report = super().health()
-        self.storage.check()
-        report["storage"] = "ok"
-        return report
-
     # --- output -----------------------------------------------------------------------------------
-    def _poster_url(self, poster):
-        from datetime import timedelta
-
-        if not poster:
-            return None
-        return self.storage.presigned_get(self._bucket(poster["bucket"]), poster["key"],
-                                          expires=timedelta(seconds=POSTER_URL_SECONDS))
-
     def _evidence(self, described, viewer):
-        """The follow-up for a reader: each photo and video with short-lived view URLs (and a photo's
-        thumbnail) instead of its storage key."""
-        from datetime import timedelta
-
-        expires = timedelta(seconds=EVIDENCE_URL_SECONDS)
-        for kind in ("photos", "videos"):
-            shown = []
-            for item in described[kind]:
-                bucket = self._bucket(item["bucket"])
-                thumbnail = item.get("thumbnail_key")
-                shown.append(dict({k: v for k, v in item.items() if k not in ("bucket", "key", "thumbnail_key")},
-                                  url=self.storage.presigned_get(bucket, item["key"], expires=expires),
-                                  thumbnail_url=(self.storage.presigned_get(bucket, thumbnail, expires=expires)
-                                                 if thumbnail else None),
-                                  url_expires_in=EVIDENCE_URL_SECONDS))
-            described[kind] = shown
+        described = self.storage.with_view_urls(described)
         described["viewer"] = viewer
         return FollowupSchema().dump(described)
 
-    def _bucket(self, bucket):
-        """resources.attach_uploads names the bucket by its purpose ("resources"); a name is kept as it is."""
-        return self.storage.bucket(bucket) if bucket in self.storage.buckets else bucket
-
     def _out(self, activity, now, public=False, warnings=(), locale="zh_CN"):
         out = catalogue.labelled(activity, now, public=public)
-        out["poster_url"] = self._poster_url(activity.get("poster"))
+        out["poster_url"] = self.storage.poster_url(activity.get("poster"))
         out["pictures"] = [{"part": p["part"], "caption": p["caption"], "content_type": p["content_type"],
-                            "width": p.get("width"), "height": p.get("height"), "url": self._poster_url(p)}
+                            "width": p.get("width"), "height": p.get("height"), "url": self.storage.poster_url(p)}
                            for p in activity.get("pictures") or []]
         out["warnings"] = [dict(w, message=text(w["code"], locale, **w["params"])) for w in warnings]
         return _ACTIVITY.dump(out)
@@ -111,7 +74,7 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         items = []
         for activity in found:
             out = catalogue.labelled(activity, now, public=public)
-            out["poster_url"] = self._poster_url(activity.get("poster"))
+            out["poster_url"] = self.storage.poster_url(activity.get("poster"))
             items.append(out)
         return {"items": _CARDS.dump(items), "page": query["page"], "page_size": query["page_size"],
                 "has_more": more, "total": total, "total_exact": total_exact}
@@ -120,12 +83,6 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         today = rules.shanghai_date(now)
         is_open = campaign["window_start"] <= today <= campaign["window_end"]
         return ActivityCampaignSchema().dump(dict(campaign, open=is_open))
-
-    def _poster_purpose(self, poster):
-        if poster["bucket"] in self.storage.buckets:
-            return poster["bucket"]
-        names = {bucket: purpose for purpose, bucket in self.storage.buckets.items()}
-        return names.get(poster["bucket"], "resources")
 
     # --- events -----------------------------------------------------------------------------------
     def _announce(self, cur, event_type, activity, actor_id, stage=None, reason=""):
@@ -156,7 +113,7 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
         self.outbox.add(cur, "review_requested", subject_type=catalogue.SUBJECT_TYPE, subject_id=str(activity["id"]),
                         stage=stage, scope=scope,
                         snapshot=snapshot.review_snapshot(activity, campaign["name"],
-                                                          self._poster_purpose(activity["poster"])))
+                                                          self.storage.purpose(activity["poster"])))
 
     # --- campaigns --------------------------------------------------------------------------------
     @rpc
@@ -370,7 +327,7 @@ class ActivitiesService(OrgAdminsFromIdentity, PlatformService):
             return {"state": "unreadable", "reason": "poster_missing", "lines": []}
         with tempfile.NamedTemporaryFile(suffix=".poster") as copy:
             try:
-                response = self.storage.open(self._bucket(poster["bucket"]), poster["key"])
+                response = self.storage.open(self.storage.bucket(poster["bucket"]), poster["key"])
             except S3Error as exc:
                 if exc.code != "NoSuchKey":
                     raise

@@ -2,7 +2,6 @@
 
     python -m services.metrics.cli rebuild-day 2026-09-30 [--to 2026-10-07]
     python -m services.metrics.cli check-ledger        # exit 1 and a list when a balance differs
-    python -m services.metrics.cli seed-demo-history [--days 30]   # demo databases only
 
 Each reads DATABASE_URL from the service config (deploy/config/service.yaml, or --config), or --database.
 """
@@ -12,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import psycopg2
 
-from services.metrics import demo_history, ledger, rollup
+from services.metrics import ledger, rollup
 
 
 def rebuild(url, first, last):
@@ -40,18 +39,6 @@ def check_ledger(url):
         conn.close()
 
 
-def seed_demo_history(url, days):
-    conn = psycopg2.connect(url)
-    try:
-        with conn, conn.cursor() as cur:
-            means, contents = demo_history.everyone(cur)
-        done = demo_history.seed(conn, means, contents, datetime.now(timezone.utc), days)
-    finally:
-        conn.close()
-    print(f"{done['added']} share(s) added for {len(means)} communicator(s); {len(done['rolled_up'])} day(s) rolled up")
-    return 0
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m services.metrics.cli")
     parser.add_argument("--config", help="service config file (default deploy/config/service.yaml)")
@@ -61,9 +48,6 @@ def main(argv=None):
     rebuild_cmd.add_argument("day", type=date.fromisoformat)
     rebuild_cmd.add_argument("--to", type=date.fromisoformat, help="last day of a range (inclusive)")
     commands.add_parser("check-ledger", help="every balance must equal the sum of its ledger entries")
-    seed_cmd = commands.add_parser("seed-demo-history", help="demo and development databases only: the past days' "
-                                   "shares of every communicator (services/metrics/demo_history.py)")
-    seed_cmd.add_argument("--days", type=int, default=30)
     args = parser.parse_args(argv)
 
     url = args.database
@@ -71,8 +55,6 @@ def main(argv=None):
         from kepu_common.cli import service_config
 
         url = service_config("metrics", args.config)["DATABASE_URL"]
-    if args.command == "seed-demo-history":
-        return seed_demo_history(url, args.days)
     if args.command == "rebuild-day":
         rebuild(url, args.day, args.to or args.day)
         return 0

@@ -6,7 +6,7 @@ from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, Not
 from kepu_common.interfaces.messages import label
 from services.resources import formats, review_flow, search_text, topics, uploads
 from services.resources.media_labels import duration_label
-from kepu_common.domain.org_admins import is_platform_admin, orgs_of  # noqa: F401 (used by service.py)
+from kepu_common.domain.org_admins import acting_org, is_platform_admin, orgs_of  # noqa: F401 (used by service.py)
 
 SUBJECT_TYPE = "resource"
 _COLUMNS = ("id", "org_id", "uploader_id", "type", "title", "keywords", "description", "topics", "file_upload_id",
@@ -22,19 +22,10 @@ def from_row(row):
     return resource
 
 
-def acting_org(cur, user_id, org_id=None):
-    """The organization a user uploads and submits for: one they administer (org_id picks among several)."""
-    orgs = orgs_of(cur, user_id)
-    if not orgs:
-        raise Forbidden("org_account_required", details={"required_roles": ["org_admin"]})
-    if org_id is None:
-        if len(orgs) > 1:
-            raise InvalidInput("org_id_needed", {"org_id": "org_id_needed"},
-                               details={"org_ids": [str(org) for org in orgs]})
-        return orgs[0]
-    if uuid.UUID(str(org_id)) not in orgs:
-        raise Forbidden("not_an_org_admin", {"org_id": "org_not_yours"})
-    return uuid.UUID(str(org_id))
+def remember_organization(cur, org_id, name):
+    """identity's org_registered: the name resources show beside an organization's resources."""
+    cur.execute("INSERT INTO organizations (id, name) VALUES (%s, %s) "
+                "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name", (org_id, name))
 
 
 def get(cur, resource_id, lock=False):

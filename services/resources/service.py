@@ -11,7 +11,7 @@ from kepu_common.data.db import claim_events
 from kepu_common.interfaces.errors import InvalidInput, KepuError, Unavailable
 from kepu_common.domain.org_admins import OrgAdminsFromIdentity
 from kepu_common.bus.rpc import rpc
-from kepu_common.bus.service_base import PlatformService
+from kepu_common.bus.service_base import PlatformService, StorageHealth
 from kepu_common.data.storage import ObjectStorage
 from services.resources import (abandoned, catalogue, download_log, downloads, duplicates, image_limits, review_flow,
                                 scrub, search, thumbnails, uploads, virus_scan)
@@ -52,18 +52,11 @@ def _inspect_in_thread(path, content_type, box, seconds):
     return image_limits.inspect(path, content_type, box, seconds)
 
 
-class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService):
+class ResourcesService(StorageHealth, SocialEntrypoints, OrgAdminsFromIdentity, PlatformService):
     name = "resources"
     storage = ObjectStorage()
     settings = Settings()
     integrity = IntegrityScrub()
-
-    @rpc
-    def health(self):
-        report = super().health()
-        self.storage.check()
-        report["storage"] = "ok"
-        return report
 
     def _url(self, key, expires=THUMBNAIL_URL_TTL, filename=None):
         if not key:
@@ -402,8 +395,7 @@ class ResourcesService(SocialEntrypoints, OrgAdminsFromIdentity, PlatformService
     def on_org_registered(self, events):
         with self.db, self.db.cursor() as cur:
             for event in claim_events(cur, "resources.on_org_registered", events):
-                cur.execute("INSERT INTO organizations (id, name) VALUES (%s, %s) "
-                            "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name", (event["org_id"], event["name"]))
+                catalogue.remember_organization(cur, event["org_id"], event["name"])
 
 
 class _FileMissing(Exception):

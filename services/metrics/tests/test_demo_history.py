@@ -1,4 +1,4 @@
-"""seed-demo-history: back-dated shares through the domain code, each day topped up to its plan (a second
+"""scripts/demo/metrics_history.py (demo tooling; tested here for the metrics database fixtures): back-dated shares through the domain code, each day topped up to its plan (a second
 run adds nothing), members counted from the first seeded day, the days rolled up."""
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import psycopg2
 import pytest
 
-from services.metrics import cli, demo_history
+from scripts.demo import metrics_history as demo_history
 from services.metrics.periods import day_start
 
 NOW = datetime(2026, 9, 10, 4, 0, tzinfo=timezone.utc)  # 12:00 on 10 September, Asia/Shanghai
@@ -99,8 +99,8 @@ def test_the_command_seeds_every_communicator_with_an_organization(metrics_db, d
     users, org_id, content = [str(uuid.uuid4()) for _ in range(3)], str(uuid.uuid4()), str(uuid.uuid4())
     directory(metrics_db, users, org_id, content, datetime.now(timezone.utc))
     url = metrics_db.dsn
-    assert cli.main(["--database", url, "seed-demo-history", "--days", "2"]) == 0
+    assert demo_history.main(["--database", url, "--days", "2"]) == 0
     assert "for 3 communicator(s); 2 day(s) rolled up" in capsys.readouterr().out
     assert rows(metrics_db, "SELECT count(DISTINCT user_id), count(DISTINCT day) FROM shares")[0][1] == 2
-    assert cli.main(["--database", url, "seed-demo-history", "--days", "2"]) == 0
+    assert demo_history.main(["--database", url, "--days", "2"]) == 0
     assert capsys.readouterr().out.startswith("0 share(s) added")

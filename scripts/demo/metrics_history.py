@@ -1,7 +1,8 @@
 """A demo platform's past: counted shares over the last days, written through the same domain code as live
 shares (shares.start, shares.count_returns with their points and daily cap), back-dated, then rolled up.
 
-Why beside the service and not through the API: the return path counts a share when it comes back, now
+Demo tooling, kept out of the service package: `python -m scripts.demo.metrics_history --database URL [--days 30]`
+(scripts/demo/run.py calls seed() directly). Why it writes metrics' database and not through the API: the return path counts a share when it comes back, now
 (the gateway stamps returned_at), so history can only be written here. It is an operator's tool for demo
 and development databases (scripts/demo runs it after `make demo` has made real communicators and published
 content); it never invents people or content: every share is by a communicator metrics knows, of content
@@ -12,9 +13,12 @@ communicators as of 00:00" agree with the shares their members made.
 Idempotent: the plan is deterministic (a hash of user and day), and a day gets only the shares it lacks;
 the days from the first one that changed to yesterday are rolled up again, in order.
 """
+import argparse
 import hashlib
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+
+import psycopg2
 
 from services.metrics import rollup, shares
 from services.metrics.periods import day_start, shanghai_day
@@ -152,3 +156,29 @@ def everyone(cur):
     means = {u: 12 if _unit(u, "busy") < 0.1 else 1 + int(_unit(u, "mean") * 6) for (u,) in cur.fetchall()}
     cur.execute("SELECT content_type, content_id::text FROM shareable_content WHERE shareable ORDER BY 1, 2")
     return means, [("activity" if t == "activity" else "resource", c) for t, c in cur.fetchall()]
+
+
+def seed_database(url, days):
+    conn = psycopg2.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            means, contents = everyone(cur)
+        done = seed(conn, means, contents, datetime.now(timezone.utc), days)
+    finally:
+        conn.close()
+    print(f"{done['added']} share(s) added for {len(means)} communicator(s); {len(done['rolled_up'])} day(s) rolled up")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m scripts.demo.metrics_history",
+                                     description="demo and development databases only: the past days' shares of "
+                                                 "every communicator")
+    parser.add_argument("--database", required=True, help="the metrics database URL")
+    parser.add_argument("--days", type=int, default=30)
+    args = parser.parse_args(argv)
+    return seed_database(args.database, args.days)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
