@@ -1,8 +1,7 @@
 """Identity's directory and role grants, kept from its events: organizations (for supervising units and
 partners) and who acts for which organization (org admins, platform admins)."""
-import uuid
 
-from kepu_common.interfaces.errors import Forbidden, InvalidInput
+from kepu_common.interfaces.errors import Forbidden
 from kepu_common.domain.org_admins import acting_org, is_platform_admin, orgs_of  # noqa: F401 (used by service.py)
 
 ORG_STATUS_OF_EVENT = {"org_registered": "pending", "org_verified": "verified", "org_rejected": "rejected"}

@@ -7,7 +7,7 @@ Each reads DATABASE_URL from the service config (deploy/config/service.yaml, or 
 """
 import argparse
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import psycopg2
 
