@@ -36,9 +36,14 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 USER = "00000000-0000-0000-0000-000000000001"  # bench.common's token subject
 
 
-def nginx_config(tmp, upstream, port):
-    """deploy/nginx/nginx.conf with only what differs on this machine changed (tests/test_deploy_files.py)."""
+def nginx_config(tmp, upstream, port, upstream_keepalive=True):
+    """deploy/nginx/nginx.conf with only what differs on this machine changed (tests/test_deploy_files.py);
+    upstream_keepalive=False drops the gateway upstream's `keepalive` (one connection to gunicorn per request)."""
     text = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
+    if not upstream_keepalive:
+        kept = "server gateway:8000;\n        keepalive 32;\n"
+        assert kept in text, "the gateway upstream's keepalive line moved"
+        text = text.replace(kept, "server gateway:8000;\n")
     text = text.replace("gateway:8000", upstream).replace("listen 8080;", f"listen 127.0.0.1:{port};")
     text = text.replace("review-ui:8100", "127.0.0.1:9")
     text = text.replace("listen 8100;", f"listen 127.0.0.1:{devstack.free_port()};")
@@ -53,10 +58,10 @@ def nginx_config(tmp, upstream, port):
 
 
 @contextmanager
-def nginx_in_front(gateway_url):
+def nginx_in_front(gateway_url, upstream_keepalive=True):
     with tempfile.TemporaryDirectory(prefix="kepu-bench-nginx-") as tmp:
         port = devstack.free_port()
-        config = nginx_config(tmp, gateway_url.removeprefix("http://"), port)
+        config = nginx_config(tmp, gateway_url.removeprefix("http://"), port, upstream_keepalive)
         process = subprocess.Popen([NGINX, "-c", str(config), "-e", "stderr", "-g", "daemon off;"],
                                    stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "error.log", "wb"))
         try:
@@ -122,7 +127,7 @@ def start_granian(running):
     devstack.wait_for_port(host, int(port), 90, "gateway (granian)")
 
 
-def run(root=None, server="gunicorn"):
+def run(root=None, server="gunicorn", upstream_keepalive=True, threads=THREADS, **gateway_env):
     ensure_wrk()
     from services.metrics import share_ids
 
@@ -132,13 +137,13 @@ def run(root=None, server="gunicorn"):
         with tempfile.TemporaryDirectory(prefix="kepu-bench-share-") as keys:
             key_path = Path(keys) / share_ids.KEY_NAME
             key = share_ids.load_key(key_path)
-            with platform(components, GATEWAY_WORKERS=WORKERS, GATEWAY_THREADS=THREADS, GATEWAY_TRUSTED_PROXIES=1,
-                          SHARE_KEY_FILE=str(key_path), OUTBOX_RELAY="false") as running:
+            with platform(components, GATEWAY_WORKERS=WORKERS, GATEWAY_THREADS=threads, GATEWAY_TRUSTED_PROXIES=1,
+                          SHARE_KEY_FILE=str(key_path), OUTBOX_RELAY="false", **gateway_env) as running:
                 if server == "granian":
                     start_granian(running)
                 token = running.token(["communicator"])
                 share = share_ids.make(key, uuid.uuid4(), USER, datetime.now(timezone.utc) + timedelta(hours=2))
-                with nginx_in_front(running.gateway_url) as (url, nginx_pid):
+                with nginx_in_front(running.gateway_url, upstream_keepalive) as (url, nginx_pid):
                     one_rpc_url, share_url = f"{url}/api/v1/me/points", f"{url}/api/v1/shares/{share}/return"
                     wrk(one_rpc_url, token, 3)  # warm-up: connections, pools, the token cache
                     wrk(share_url, token, 3, "POST")
@@ -162,8 +167,32 @@ def compare_servers(rounds):
             print(json.dumps({"run": n + 1, "server": server, **figures}), flush=True)
 
 
+def options(other_root):
+    """--options: 84315ec (other_root) and this code's configuration-level alternatives, in one round."""
+    return (
+        ("84315ec", dict(root=other_root)),
+        ("gthread, nginx keepalive 32 (as deployed)", {}),
+        ("gthread, nginx upstream keepalive off", dict(upstream_keepalive=False)),
+        ("gthread, 2 x 4 threads", dict(threads=4)),
+        ("gthread, gunicorn keepalive 0", dict(GATEWAY_KEEPALIVE="0")),
+        ("gthread, header deadline off", dict(GATEWAY_HEADER_TIMEOUT="0")),
+    )
+
+
+def compare_options(other_root, rounds, only=None):
+    for n in range(rounds):
+        for name, settings in options(other_root):
+            if only and name.split(",")[0] not in only and name not in only:
+                continue
+            figures = run(**settings)
+            print(json.dumps({"run": n + 1, "variant": name, **figures}), flush=True)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--servers":
+    if len(sys.argv) > 2 and sys.argv[1] == "--options":
+        compare_options(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 2,
+                        os.environ.get("BENCH_VARIANTS", "").split(";") if os.environ.get("BENCH_VARIANTS") else None)
+    elif len(sys.argv) > 1 and sys.argv[1] == "--servers":
         compare_servers(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
     elif len(sys.argv) > 2 and sys.argv[1] == "--against":
         compare(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 2)
