@@ -16,7 +16,7 @@ threads = int(os.environ.get("GATEWAY_THREADS", "16"))
 timeout = int(os.environ.get("GATEWAY_TIMEOUT", "120"))
 graceful_timeout = 20
 # an idle kept-alive connection waits in the poller (no thread) at most this long
-keepalive = int(os.environ.get("GATEWAY_KEEPALIVE", "5"))
+keepalive = 5
 # the same limits as nginx's large_client_header_buffers (4 x 8k): nginx refuses first, gunicorn agrees
 limit_request_line = 8190
 limit_request_fields = 100
