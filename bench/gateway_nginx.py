@@ -10,12 +10,16 @@ databases, the broker (bench.common.cpu_ticks) and nginx's processes, divided by
 
     PYTHONPATH=. .venv/bin/python bench/gateway_nginx.py [--against <checkout of another commit> [rounds]]
     PYTHONPATH=. .venv/bin/python bench/gateway_nginx.py --servers [rounds]
+    PYTHONPATH=. .venv/bin/python bench/gateway_nginx.py --options <checkout of 84315ec> [rounds]
 
 With --against, runs alternate between that checkout and this one, each on a fresh platform, so the
 machine's noise falls on both alike. With --servers, runs alternate between gunicorn as configured
 (gateway/gunicorn.conf.py) and granian's WSGI mode (`pip install granian`: not a dependency of the
 platform) with as many workers and threads (2 workers x 16 blocking threads), the same application
-(gateway.wsgi:app) behind the same nginx.
+(gateway.wsgi:app) behind the same nginx. With --options, each round runs the other checkout and then this
+code under each configuration-level alternative of `options()` (nginx's upstream keep-alive off, gunicorn's
+keep-alive 0, fewer threads, the header deadline off, gunicorn's sync worker, granian); BENCH_VARIANTS
+(names separated by ";") picks some. One JSON line per run, as the other modes print.
 """
 import json
 import os
