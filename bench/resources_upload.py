@@ -481,8 +481,11 @@ def render(result):
         "/api/v1/uploads` method=stream, then `PUT /api/v1/uploads/{id}/content` with the file from disk, through "
         "nginx with `deploy/nginx/nginx.conf` (that location streams the body unbuffered) to gunicorn "
         "(`GATEWAY_TRUSTED_PROXIES=1`): the gateway puts it to SeaweedFS (`weed server -s3`, one process, as "
-        f"`make run` starts it) in parts of {main['part_mb']} MB while hashing it, then the resources service "
-        "completes it: reads the object back (its SHA-256 and a copy on disk) and probes the video's duration), "
+        f"`make run` starts it) in parts of {main['part_mb']} MB, three in flight, while hashing it, then "
+        "the resources service completes it: checks the object's size, reads its first bytes for the real type "
+        "and probes the video's duration and poster frame through a short-lived URL with ranged reads; "
+        "`GATEWAY_UPLOAD_STREAM_MAX_MB` raised past the file, which as deployed (100 MB) would go by presigned "
+        "multipart), "
         "beside a direct minio-client put of the same file to the same SeaweedFS (same part size) in "
         f"the same run, in alternating order. Aims: the gateway worker's peak RSS < {RSS_AIM_MB} MB; throughput ≥ "
         f"{RATIO_AIM} of the direct put.",
@@ -506,8 +509,8 @@ def render(result):
         "",
         "The streaming phase lasts until the sender has read the file's last byte; the tail is the last parts' "
         "puts, SeaweedFS completing the multipart upload and, for the gateway, the completion checks (the "
-        "resources service reads the whole object back from SeaweedFS to a copy on disk, hashing it, and probes "
-        "the video's duration and poster frame from that copy).",
+        "resources service takes the size and SHA-256 the gateway measured while streaming, stats the object, "
+        "reads its head and probes the video through ranged reads of it: no whole read-back).",
         "",
         "Idle RSS before the runs (MB): " + ", ".join(f"{role} {mb}" for role, mb in main["idle_rss_mb"].items()
                                                       if role != "bench client") + "; the worker that took the "
