@@ -146,6 +146,14 @@ def _ticks(pid):
         return 0
 
 
+def _minflt(pid):
+    """Minor page faults of the process so far (0 when it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+    except OSError:
+        return 0
+
+
 def _cmdline(pid):
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -354,6 +362,7 @@ def start_upload(url, token, size, sha256, filename="bench.mp4"):
 def gateway_put(url, token, path, size, sha256, watched):
     workers = {role: pid for role, pid in watched.items() if role.startswith("gateway worker")}
     hwm_reset = all([reset_peak(pid) for pid in workers.values()])
+    faults = {role: _minflt(pid) for role, pid in workers.items()}
     begun = time.perf_counter()
     started = start_upload(url, token, size, sha256)
     assert started.status_code == 201, started.text
@@ -384,6 +393,7 @@ def gateway_put(url, token, path, size, sha256, watched):
         "worker_peak_rss_mb": round(watch.peak.get(worker, 0)),
         "worker_vmhwm_mb": round(_status(workers[worker], "VmHWM") or 0) if hwm_reset else None,
         "worker_rss_after_mb": round(_status(workers[worker], "VmRSS") or 0),
+        "worker_minor_faults": _minflt(workers[worker]) - faults[worker],  # pages first touched (or zeroed)
         "master_peak_rss_mb": round(watch.peak.get("gateway master", 0)),
         "resources_peak_rss_mb": round(watch.peak.get("resources service", 0)),
         "peak_rss_mb": {role: round(mb) for role, mb in watch.peak.items()},
@@ -465,7 +475,8 @@ def _brief(pair):
             "streaming_mb_s": [d["streaming_mb_per_s"], g["streaming_mb_per_s"]],
             "tail_s": [d["tail_seconds"], g["tail_seconds"]],
             "worker_peak_rss_mb": g["worker_peak_rss_mb"], "worker_vmhwm_mb": g["worker_vmhwm_mb"],
-            "worker_rss_after_mb": g["worker_rss_after_mb"], "master_peak_rss_mb": g["master_peak_rss_mb"],
+            "worker_rss_after_mb": g["worker_rss_after_mb"], "worker_minor_faults": g["worker_minor_faults"],
+            "master_peak_rss_mb": g["master_peak_rss_mb"],
             "resources_peak_rss_mb": g["resources_peak_rss_mb"], "threads": g["threads"]}
 
 
