@@ -205,10 +205,7 @@ class Content(MethodView):
         try:
             storage().put_in_parts(target["bucket"], target["key"], body.read, length,
                                    content_type=target["content_type"],
-                                   part_size=current_app.config["UPLOAD_STREAM_PART_SIZE"], observe=body.observe,
-                                   # one read at a time: no 1 MB joined copies, which malloc maps and unmaps
-                                   # afresh (a page fault per 4 KB; bench/resources_upload.py counts them)
-                                   chunk_size=READ_CHUNK)
+                                   part_size=current_app.config["UPLOAD_STREAM_PART_SIZE"], observe=body.observe)
         except EOFError:
             if guard is not None and guard.cut:
                 raise UploadTooSlow("upload_too_slow", details={
