@@ -14,7 +14,9 @@ put is the minio client (Storage.put_stream, the gateway's part size) reading th
 alternate in order, a few times, after one unmeasured put that warms the endpoint up.
 
 While each runs, a thread samples every 50 ms: the resident memory of the gateway's processes (gunicorn's
-master and workers), the resources service, the S3 endpoint and this client; CPU time per process; and what
+master and workers), the resources service and its decoding workers (where the video probe runs: one small
+video through the gateway before the measured puts starts them), the S3 endpoint and this client; CPU time
+per process; the gateway worker's minor page faults per put; and what
 each thread of the gateway workers is doing (on a CPU, waiting on a socket, waiting on a lock - the GIL or a
 queue) and of the client's sending thread. The moment the sender reads the file's last byte splits each put
 in two: the streaming phase, and the tail (the last parts' puts, the endpoint completing the multipart
