@@ -2,7 +2,10 @@
 throughput as a ratio to a direct minio-client put of the same file to the same S3 endpoint (SeaweedFS, as
 `make run` and `make test` start it) in the same run. The gateway is measured as deployed: nginx with
 deploy/nginx/nginx.conf in front (bench.gateway_nginx, the upload location streams the body through
-unbuffered), gunicorn behind it with GATEWAY_TRUSTED_PROXIES=1.
+unbuffered), gunicorn behind it with GATEWAY_TRUSTED_PROXIES=1, and one setting changed from deployment:
+GATEWAY_UPLOAD_STREAM_MAX_MB is raised past the file's size (deployed, it is 100: a larger file is refused
+the stream method, 400 stream_too_large, and goes by presigned multipart straight to storage), so what is
+measured is the stream path at its worst, 7 times the largest file it takes as deployed.
 
 POST /api/v1/uploads (method=stream), then PUT /api/v1/uploads/{id}/content with the file streamed from disk
 (requests, a file object): the gateway reads the body part by part, hashes it, puts it to storage with the
@@ -11,7 +14,9 @@ put is the minio client (Storage.put_stream, the gateway's part size) reading th
 alternate in order, a few times, after one unmeasured put that warms the endpoint up.
 
 While each runs, a thread samples every 50 ms: the resident memory of the gateway's processes (gunicorn's
-master and workers), the resources service, the S3 endpoint and this client; CPU time per process; and what
+master and workers), the resources service and its decoding workers (where the video probe runs: one small
+video through the gateway before the measured puts starts them), the S3 endpoint and this client; CPU time
+per process; the gateway worker's minor page faults per put; and what
 each thread of the gateway workers is doing (on a CPU, waiting on a socket, waiting on a lock - the GIL or a
 queue) and of the client's sending thread. The moment the sender reads the file's last byte splits each put
 in two: the streaming phase, and the tail (the last parts' puts, the endpoint completing the multipart
@@ -143,6 +148,14 @@ def _ticks(pid):
         return 0
 
 
+def _minflt(pid):
+    """Minor page faults of the process so far (0 when it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+    except OSError:
+        return 0
+
+
 def _cmdline(pid):
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -181,6 +194,9 @@ def processes(running, nginx_pid=None):
     for n, pid in enumerate(sorted(workers), 1):
         watched[f"gateway worker {n}"] = pid
     watched["resources service"] = running.processes["resources"].pid
+    # its decoding workers (services/resources/media.py's pool): the video probe runs there
+    for n, pid in enumerate(sorted(p for p in _pids() if _parent(p) == watched["resources service"]), 1):
+        watched[f"resources worker {n}"] = pid
     port = running.env["S3_ENDPOINT"].rsplit(":", 1)[1]
     for pid in _pids():
         cmd = _cmdline(pid)
@@ -348,6 +364,7 @@ def start_upload(url, token, size, sha256, filename="bench.mp4"):
 def gateway_put(url, token, path, size, sha256, watched):
     workers = {role: pid for role, pid in watched.items() if role.startswith("gateway worker")}
     hwm_reset = all([reset_peak(pid) for pid in workers.values()])
+    faults = {role: _minflt(pid) for role, pid in workers.items()}
     begun = time.perf_counter()
     started = start_upload(url, token, size, sha256)
     assert started.status_code == 201, started.text
@@ -378,6 +395,7 @@ def gateway_put(url, token, path, size, sha256, watched):
         "worker_peak_rss_mb": round(watch.peak.get(worker, 0)),
         "worker_vmhwm_mb": round(_status(workers[worker], "VmHWM") or 0) if hwm_reset else None,
         "worker_rss_after_mb": round(_status(workers[worker], "VmRSS") or 0),
+        "worker_minor_faults": _minflt(workers[worker]) - faults[worker],  # pages first touched (or zeroed)
         "master_peak_rss_mb": round(watch.peak.get("gateway master", 0)),
         "resources_peak_rss_mb": round(watch.peak.get("resources service", 0)),
         "peak_rss_mb": {role: round(mb) for role, mb in watch.peak.items()},
@@ -407,8 +425,10 @@ def become_org_admin(running, url, token):
 
 
 def measure(path, size, sha256, part_mb, runs, **settings):
+    # the stream limit raised past the file: as deployed (100 MB) a 700 MB file goes by presigned multipart
+    stream_max_mb = max(100, -(-size // MB) + 1)
     with platform(("resources", "gateway"), GATEWAY_UPLOAD_PART_MB=part_mb, GATEWAY_TRUSTED_PROXIES=1,
-                  **settings) as running, nginx_in_front(running.gateway_url) as (url, nginx_pid):
+                  GATEWAY_UPLOAD_STREAM_MAX_MB=stream_max_mb, **settings) as running, nginx_in_front(running.gateway_url) as (url, nginx_pid):
         token = running.token(["communicator"])
         become_org_admin(running, url, token)
         config = gateway_settings(running.env)
@@ -418,6 +438,15 @@ def measure(path, size, sha256, part_mb, runs, **settings):
         watched = processes(running, nginx_pid)
         idle_rss = {role: round(_status(pid, "VmRSS") or 0) for role, pid in watched.items()}
         direct_put(storage, bucket, path, size, part_size, watched)  # warm-up: the endpoint's first big object
+        # and one small video through the gateway, so that the resources service's decoding worker (started
+        # at its first probe) is running, and watched, before the measured puts
+        small_path, small_sha256, small_size = make_file(2 * MB)
+        try:
+            gateway_put(url, token, small_path, small_size, small_sha256, watched)
+        finally:
+            small_path.unlink()
+        clear_uploads(storage, bucket)
+        watched = processes(running, nginx_pid)
         pairs = []
         for n in range(runs):
             order = ("direct", "gateway") if n % 2 == 0 else ("gateway", "direct")
@@ -448,7 +477,8 @@ def _brief(pair):
             "streaming_mb_s": [d["streaming_mb_per_s"], g["streaming_mb_per_s"]],
             "tail_s": [d["tail_seconds"], g["tail_seconds"]],
             "worker_peak_rss_mb": g["worker_peak_rss_mb"], "worker_vmhwm_mb": g["worker_vmhwm_mb"],
-            "worker_rss_after_mb": g["worker_rss_after_mb"], "master_peak_rss_mb": g["master_peak_rss_mb"],
+            "worker_rss_after_mb": g["worker_rss_after_mb"], "worker_minor_faults": g["worker_minor_faults"],
+            "master_peak_rss_mb": g["master_peak_rss_mb"],
             "resources_peak_rss_mb": g["resources_peak_rss_mb"], "threads": g["threads"]}
 
 
@@ -476,8 +506,11 @@ def render(result):
         "/api/v1/uploads` method=stream, then `PUT /api/v1/uploads/{id}/content` with the file from disk, through "
         "nginx with `deploy/nginx/nginx.conf` (that location streams the body unbuffered) to gunicorn "
         "(`GATEWAY_TRUSTED_PROXIES=1`): the gateway puts it to SeaweedFS (`weed server -s3`, one process, as "
-        f"`make run` starts it) in parts of {main['part_mb']} MB while hashing it, then the resources service "
-        "completes it: reads the object back (its SHA-256 and a copy on disk) and probes the video's duration), "
+        f"`make run` starts it) in parts of {main['part_mb']} MB, three in flight, while hashing it, then "
+        "the resources service completes it: checks the object's size, reads its first bytes for the real type "
+        "and probes the video's duration and poster frame through a short-lived URL with ranged reads; "
+        "`GATEWAY_UPLOAD_STREAM_MAX_MB` raised past the file, which as deployed (100 MB) would go by presigned "
+        "multipart), "
         "beside a direct minio-client put of the same file to the same SeaweedFS (same part size) in "
         f"the same run, in alternating order. Aims: the gateway worker's peak RSS < {RSS_AIM_MB} MB; throughput ≥ "
         f"{RATIO_AIM} of the direct put.",
@@ -501,8 +534,8 @@ def render(result):
         "",
         "The streaming phase lasts until the sender has read the file's last byte; the tail is the last parts' "
         "puts, SeaweedFS completing the multipart upload and, for the gateway, the completion checks (the "
-        "resources service reads the whole object back from SeaweedFS to a copy on disk, hashing it, and probes "
-        "the video's duration and poster frame from that copy).",
+        "resources service takes the size and SHA-256 the gateway measured while streaming, stats the object, "
+        "reads its head and probes the video through ranged reads of it: no whole read-back).",
         "",
         "Idle RSS before the runs (MB): " + ", ".join(f"{role} {mb}" for role, mb in main["idle_rss_mb"].items()
                                                       if role != "bench client") + "; the worker that took the "
@@ -513,15 +546,17 @@ def render(result):
         "and in the streaming phase, the share of 50 ms samples each thread was running or waiting for a core / "
         "blocked on a socket / blocked on a lock (the GIL, a queue, a semaphore):",
         "",
-        "| run | client | gateway worker | S3 endpoint | resources | anything else (whole put) | request thread % | "
-        "part-upload threads % | client sender % |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | client | gateway worker | S3 endpoint | resources | resources decoding workers | "
+        "anything else (whole put) | request thread % | part-upload threads % | client sender % |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, pair in enumerate(main["runs"], 1):
         g = pair["gateway"]
         s, t, th = g["cpu_s_streaming"], g["cpu_s_tail"], g["threads"]
         cells = [f"{s.get(role, 0)} / {t.get(role, 0)}" for role in
                  ("bench client", g["worker"], "S3 endpoint (SeaweedFS)", "resources service")]
+        pool = [role for role in s if role.startswith("resources worker")]
+        cells.append(f"{round(sum(s[r] for r in pool), 2)} / {round(sum(t.get(r, 0) for r in pool), 2)}")
         cells.append(str(g["cpu_s"]["everything else"]))
         shares = [_pct(th[key]) if key in th else "" for key in
                   ("gateway request thread", "gateway part-upload threads", "client sender")]
