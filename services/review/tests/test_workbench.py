@@ -69,6 +69,11 @@ def test_an_overdue_task_escalates_to_the_lead_who_reassigns_it_and_the_claimant
     assert [t["id"] for t in escalated] == [task["id"]]
     assert call(review, "stage_reviewers", as_(lead, stage="provincial", scope="440000")) == sorted(
         [user(GUANGDONG), user(other)])
+    assert call(review, "stage_reviewers_many", as_(lead, stages=[{"stage": "provincial", "scope": "440000"}])) == [
+        sorted([user(GUANGDONG), user(other)])]
+    with pytest.raises(Forbidden):  # a stage they do not lead, even beside one they do
+        call(review, "stage_reviewers_many", as_(lead, stages=[{"stage": "provincial", "scope": "440000"},
+                                                                {"stage": "national", "scope": None}]))
     # to someone who does not review the stage: refused, nothing changed
     with pytest.raises(InvalidInput):
         call(review, "reassign", task["id"], as_(lead, to_user_id=user(INITIAL)))
