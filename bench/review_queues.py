@@ -61,6 +61,39 @@ def timed_pages(session, url, count):
     return percentiles(latencies)
 
 
+def timed_queries(database_url, count=50):
+    """The reviewer pages' queries straight on PostgreSQL (no UI, no RPC), beside counting every open task the
+    way the queue cards did before migration 0005 (the baseline of the same run)."""
+    from services.review import access, tasks as review_tasks
+
+    admin = access.Access([("platform_admin", "")])
+    province = access.Access([("reviewer", "provincial:440000")])
+    now = datetime.now(timezone.utc)
+    queries = {
+        "cards_counting_every_open_task_baseline": lambda cur: cur.execute(
+            "SELECT stage, count(*), min(requested_at), count(*) FILTER (WHERE claimed_until > %s), "
+            "count(*) FILTER (WHERE due_at < %s) FROM tasks WHERE status = 'open' GROUP BY stage", (now, now)),
+        "cards_platform_admin": lambda cur: review_tasks.queues(cur, admin, now),
+        "cards_one_province": lambda cur: review_tasks.queues(cur, province, now),
+        "all_by_start_date_page_20": lambda cur: review_tasks.listing(cur, admin, None, "open", 21, 380, "start_at"),
+        "province_by_start_date": lambda cur: review_tasks.listing(cur, province, "provincial", "open", 21, 0,
+                                                                   "start_at"),
+        "search_by_name_rare": lambda cur: review_tasks.listing(cur, admin, None, "open", 21, 0, None, "活动 12345"),
+        "search_by_name_common": lambda cur: review_tasks.listing(cur, admin, None, "open", 21, 0, None, "科普"),
+        "total_open": lambda cur: review_tasks.count(cur, admin),
+    }
+    results = {}
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        for name, query in queries.items():
+            latencies = []
+            for _ in range(count):
+                started = time.perf_counter()
+                query(cur)
+                latencies.append((time.perf_counter() - started) * 1000)
+            results[name] = percentiles(latencies)
+    return results
+
+
 def run(count=TASKS):
     rng = random.Random(7)
     with platform(("identity", "review", "reviewui"), OUTBOX_RELAY="true") as running:
@@ -80,7 +113,7 @@ def run(count=TASKS):
                               data={"phone": "13100000001", "password": PASSWORD, "csrf_token": csrf})
         assert signed.status_code == 302, signed.text
         timed_pages(session, f"{running.review_ui_url}/", 5)  # warm-up
-        results = {"open_tasks": count,
+        results = {"open_tasks": count, "queries": timed_queries(running.database_url("review")),
                    "queue_page": timed_pages(session, f"{running.review_ui_url}/", PAGE_REQUESTS),
                    "task_list_page": timed_pages(session, f"{running.review_ui_url}/tasks?stage=initial", PAGE_REQUESTS),
                    "task_list_page_deep": timed_pages(session, f"{running.review_ui_url}/tasks?stage=initial&page=200",
@@ -94,6 +127,9 @@ def run(count=TASKS):
                        session, f"{running.review_ui_url}/tasks?sort=start_at&page=20", PAGE_REQUESTS // 4),
                    "search_by_name": timed_pages(
                        session, f"{running.review_ui_url}/tasks?q=%E6%B4%BB%E5%8A%A8%2012345", PAGE_REQUESTS // 4),
+                   "search_by_common_name": timed_pages(
+                       session, f"{running.review_ui_url}/tasks?q=%E7%A7%91%E6%99%AE", PAGE_REQUESTS // 4),
+                   "escalations_page": timed_pages(session, f"{running.review_ui_url}/escalations", PAGE_REQUESTS // 4),
                    "search_by_phone": timed_pages(
                        session, f"{running.review_ui_url}/tasks?phone=13900012345", PAGE_REQUESTS // 4)}
         client = RpcClient(running.env["AMQP_URI"], timeout=30)

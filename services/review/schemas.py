@@ -216,3 +216,13 @@ class SessionRequest(Schema):
 class StageRequest(ActorSchema):
     stage = fields.String(required=True, validate=validate.OneOf(REVIEW_STAGES))
     scope = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=20), one_line])
+
+
+class StageScope(Schema):
+    stage = fields.String(required=True, validate=validate.OneOf(REVIEW_STAGES))
+    scope = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=20), one_line])
+
+
+class StagesRequest(ActorSchema):
+    """The reviewers of several stages (and provinces) at once: the escalations page asks once, not per stage."""
+    stages = fields.List(fields.Nested(StageScope), required=True, validate=validate.Length(min=1, max=100))

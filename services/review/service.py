@@ -13,7 +13,7 @@ from services.review.dependencies import Settings
 from services.review.schemas import (
     ActorSchema, BatchDecisionRequest, BatchResultSchema, DecisionRequest, EscalationRequest, HistoryEntrySchema,
     LeadRequest, LeadSchema, ListRequest, QueueSchema, ReassignRequest, SessionRequest, StageRequest,
-    TaskPageRequest, TaskPageSchema, TaskSchema,
+    StagesRequest, TaskPageRequest, TaskPageSchema, TaskSchema,
 )
 
 SESSION_KEPT = timedelta(hours=25)  # longer than a review-UI session's absolute lifetime (web/sessions.py)
@@ -202,6 +202,16 @@ class ReviewService(PlatformService):
         with self.db, self.db.cursor() as cur:
             access.load(cur, data["actor_id"]).require_lead(data["stage"], data["scope"])
             return access.reviewers_of(cur, data["stage"], data["scope"])
+
+    @rpc
+    def stage_reviewers_many(self, request):
+        """stage_reviewers for several stages (and provinces), in their order, in one call."""
+        data = StagesRequest().load(request)
+        with self.db, self.db.cursor() as cur:
+            lead = access.load(cur, data["actor_id"])
+            for wanted in data["stages"]:
+                lead.require_lead(wanted["stage"], wanted["scope"])
+            return [access.reviewers_of(cur, wanted["stage"], wanted["scope"]) for wanted in data["stages"]]
 
     @rpc
     def set_lead(self, request):

@@ -1,5 +1,6 @@
 """Review tasks over a cursor: made from requests, claimed, released, decided, always audited."""
 import uuid
+from datetime import datetime, timezone
 
 import psycopg2.extras
 
@@ -128,20 +129,50 @@ def listing(cur, access, stage=None, status="open", limit=50, offset=0, sort=Non
 
 def count(cur, access, stage=None, status="open", q=None, phone=None):
     """How many tasks listing() would give over all its pages."""
+    if status == "open" and not q and not phone:  # the whole queue: the counts the trigger keeps (migration 0005)
+        where, args = access.filter_sql()
+        if stage:
+            where, args = f"{where} AND stage = %s", args + [stage]
+        cur.execute(f"SELECT coalesce(sum(open), 0) FROM queue_counts WHERE {where}", args)
+        return int(cur.fetchone()[0])
     where, args = _where(access, stage, status, q, phone)
     cur.execute(f"SELECT count(*) FROM tasks WHERE {where}", args)
     return cur.fetchone()[0]
 
 
 def queues(cur, access, now):
-    """Open tasks per stage with the oldest waiting time, for what this reviewer may see."""
+    """Open tasks per stage with the oldest waiting time, for what this reviewer may see.
+
+    Bounded whatever the number of open tasks: the open and overdue counts sum queue_counts (kept by a trigger
+    per stage, province and due hour, migration 0005); the tasks due in the current hour up to now, the claims
+    that hold and the oldest task of each stage and province are index ranges or single index steps."""
     where, args = access.filter_sql()
+    hour = int(now.timestamp() // 3600)
+    hour_start = datetime.fromtimestamp(hour * 3600, timezone.utc)
     cur.execute(
-        f"SELECT stage, count(*), min(requested_at), count(*) FILTER (WHERE claimed_until > %s), "
-        f"count(*) FILTER (WHERE due_at < %s) FROM tasks "
-        f"WHERE status = 'open' AND {where} GROUP BY stage ORDER BY stage", [now, now] + args)
-    return [{"stage": stage, "open": count, "oldest_requested_at": oldest, "claimed": claimed, "overdue": overdue}
-            for stage, count, oldest, claimed, overdue in cur.fetchall()]
+        f"SELECT c.stage, c.open, c.overdue, o.requested_at FROM ("
+        f"  SELECT stage, scope, sum(open)::bigint AS open, coalesce(sum(open) FILTER (WHERE due_hour < %s), 0) "
+        f"  AS overdue FROM queue_counts WHERE open > 0 AND {where} GROUP BY stage, scope) c "
+        f"LEFT JOIN LATERAL (SELECT requested_at FROM tasks t WHERE t.status = 'open' AND t.stage = c.stage "
+        f"  AND coalesce(t.scope, '') = c.scope ORDER BY t.requested_at LIMIT 1) o ON true", [hour] + args)
+    cards = {}
+    for stage, open_count, overdue, oldest in cur.fetchall():
+        card = cards.setdefault(stage, {"stage": stage, "open": 0, "oldest_requested_at": None, "claimed": 0,
+                                        "overdue": 0})
+        card["open"] += open_count
+        card["overdue"] += overdue
+        if oldest is not None and (card["oldest_requested_at"] is None or oldest < card["oldest_requested_at"]):
+            card["oldest_requested_at"] = oldest
+    cur.execute(
+        f"SELECT stage, count(*) FILTER (WHERE claimed_until > %s), "
+        f"count(*) FILTER (WHERE due_at >= %s AND due_at < %s) FROM tasks "
+        f"WHERE status = 'open' AND {where} AND (claimed_until > %s OR (due_at >= %s AND due_at < %s)) "
+        f"GROUP BY stage", [now, hour_start, now] + args + [now, hour_start, now])
+    for stage, claimed, overdue_now in cur.fetchall():
+        if stage in cards:
+            cards[stage]["claimed"] += claimed
+            cards[stage]["overdue"] += overdue_now
+    return [cards[stage] for stage in sorted(cards)]
 
 
 def escalations(cur, access, now, long_claim, limit=100):

@@ -1,5 +1,7 @@
 """The workbench against a real review service: sort by start date, search, service levels, escalation to the
 stage's lead and reassignment, sessions ended; bad input refused with nothing changed."""
+from datetime import datetime
+
 import pytest
 from marshmallow import ValidationError
 
@@ -67,6 +69,11 @@ def test_an_overdue_task_escalates_to_the_lead_who_reassigns_it_and_the_claimant
     assert [t["id"] for t in escalated] == [task["id"]]
     assert call(review, "stage_reviewers", as_(lead, stage="provincial", scope="440000")) == sorted(
         [user(GUANGDONG), user(other)])
+    assert call(review, "stage_reviewers_many", as_(lead, stages=[{"stage": "provincial", "scope": "440000"}])) == [
+        sorted([user(GUANGDONG), user(other)])]
+    with pytest.raises(Forbidden):  # a stage they do not lead, even beside one they do
+        call(review, "stage_reviewers_many", as_(lead, stages=[{"stage": "provincial", "scope": "440000"},
+                                                                {"stage": "national", "scope": None}]))
     # to someone who does not review the stage: refused, nothing changed
     with pytest.raises(InvalidInput):
         call(review, "reassign", task["id"], as_(lead, to_user_id=user(INITIAL)))
@@ -98,3 +105,32 @@ def test_an_ended_session_stays_ended(review):
     assert call(review, "session_ended", {"session_id": "s" * 24}) is False
     call(review, "end_session", {"session_id": "s" * 24})
     assert call(review, "session_ended", {"session_id": "s" * 24}) is True
+
+
+def test_queue_cards_equal_counting_every_open_task(review, amqp_uri):
+    """The cards come from counts a trigger keeps (migration 0005) plus the current hour's range: after requests,
+    a supersession, a claim, a decision and service levels moved past due (an hour ago and a moment ago) they
+    still equal counting every open task."""
+    for n in range(4):
+        activity(review, amqp_uri, f"wb-count-{n}", f"计数活动{n}", f"2027-01-0{n + 1} 09:00", stage="national",
+                 scope=None)
+    activity(review, amqp_uri, "wb-count-0", "计数活动0（修改）", "2027-01-01 09:00", stage="national", scope=None)
+    mine = {t["subject_id"]: t["id"] for t in call(review, "list_tasks", as_(ADMIN, stage="national", limit=200))
+            if t["subject_id"].startswith("wb-count-")}
+    assert len(mine) == 4
+    call(review, "claim", mine["wb-count-0"], as_(ADMIN))
+    call(review, "decide", mine["wb-count-1"], as_(ADMIN, decision="approved"))
+    rows(review, "UPDATE tasks SET due_at = now() - interval '3 hours' WHERE id = %s RETURNING id",
+         (mine["wb-count-2"],))
+    rows(review, "UPDATE tasks SET due_at = now() - interval '1 second' WHERE id = %s RETURNING id",
+         (mine["wb-count-3"],))
+    expected = rows(review, "SELECT stage, count(*), count(*) FILTER (WHERE claimed_until > now()), "
+                            "count(*) FILTER (WHERE due_at < now()), min(requested_at) FROM tasks "
+                            "WHERE status = 'open' GROUP BY stage ORDER BY stage")
+    cards = call(review, "queues", as_(ADMIN))
+    assert [(c["stage"], c["open"], c["claimed"], c["overdue"]) for c in cards] == [row[:4] for row in expected]
+    assert [datetime.fromisoformat(c["oldest_requested_at"].replace("Z", "+00:00")) for c in cards] == [
+        row[4] for row in expected]
+    national = [c for c in cards if c["stage"] == "national"][0]
+    assert national["overdue"] >= 2 and national["claimed"] >= 1
+    assert call(review, "task_page", as_(ADMIN, stage="national"))["total"] == national["open"]

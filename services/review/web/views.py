@@ -351,11 +351,11 @@ def decide_many():
 @signed_in
 def escalations():
     found = rpc("review", "escalations", actor())
-    choices = {}
-    for task in found:  # who may take each task over: the reviewers of its stage (and province)
-        key = f"{task['stage']}:{task['scope'] or ''}"
-        if key not in choices:
-            choices[key] = rpc("review", "stage_reviewers", actor(stage=task["stage"], scope=task["scope"]))
+    wanted = {}  # who may take each task over: the reviewers of its stage (and province), asked for in one call
+    for task in found:
+        wanted.setdefault(f"{task['stage']}:{task['scope'] or ''}", {"stage": task["stage"], "scope": task["scope"]})
+    reviewers = rpc("review", "stage_reviewers_many", actor(stages=list(wanted.values()))) if wanted else []
+    choices = dict(zip(wanted, reviewers))
     people = names([t["claimed_by"] for t in found] + [u for ids in choices.values() for u in ids])
     return render_template("escalations.html", tasks=found, now=now(), today=labels.today(), choices=choices,
                            names=people)
