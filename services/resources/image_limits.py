@@ -53,6 +53,21 @@ RECYCLE_MB = 256  # a worker whose peak resident memory passed this is replaced 
 _HEADER = 8
 
 
+def _own_peak_mb():
+    """This process's own peak resident memory. Not getrusage's ru_maxrss: Linux carries the parent's
+    high-water mark across fork and exec into it, so a worker started by a large process (a test runner of
+    800 MB) would look over `recycle_mb` after every file. VmHWM is the high-water mark of this address
+    space only."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
 class WorkerLost(Exception):
     """The worker died or did not answer in time; reason: decoding_memory_limit or decoding_timed_out."""
 
@@ -285,7 +300,7 @@ def _serve():
             return  # the pool closed our stdin
         function, args = pickle.loads(_read_exact(stdin, int.from_bytes(header, "big")))
         ok, value = _answer(function, args)
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        peak_mb = _own_peak_mb()
         try:
             data = pickle.dumps((ok, value, peak_mb))
         except Exception:  # an exception that does not pickle: said plainly

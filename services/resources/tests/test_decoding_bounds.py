@@ -123,6 +123,23 @@ def test_a_bomb_that_needs_more_than_the_worker_may_take_gets_no_poster(bombs):
     assert facts["duration_seconds"] == 3.0 and facts["thumbnail"] is None
 
 
+def test_a_worker_started_by_a_large_process_is_kept_too(tmp_path):
+    """Linux carries the parent's peak RSS into a child's getrusage across fork and exec: a worker started by
+    a process over recycle_mb must not look over it after every file (the pool measures its own VmHWM)."""
+    ballast = bytearray(image_limits.RECYCLE_MB * 2 * 1024 * 1024)
+    ballast[::4096] = b"\x01" * len(ballast[::4096])  # touched: resident in this process before the fork
+    pool = image_limits.Pool(size=1)
+    image = tmp_path / "picture.png"
+    image.write_bytes(png_bytes(800, 600))
+    try:
+        for _ in range(3):
+            pool.run("thumbnail", (str(image), 480, 100_000_000), 60)
+        assert pool.started == 1
+    finally:
+        pool.close()
+        del ballast
+
+
 def test_workers_are_kept_for_the_next_file_not_started_per_upload(tmp_path):
     pool = image_limits.Pool(size=1)
     image = tmp_path / "picture.png"
