@@ -68,10 +68,13 @@ def test_reviewer_decides_a_verification_and_identity_applies_it(platform):
     # one pagination style: page and page_size, has_more and total
     refused(lambda headers: get(platform, "/review/tasks?page=abc&page_size=0", reviewer_token, headers), 400,
             "validation_failed", {"page": "not_an_integer", "page_size": "out_of_range"})
-    last = before + 1  # oldest first: the task requested last is on the last page
-    decided_page = get(platform, f"/review/tasks?stage=realname&status=decided&page={last}&page_size=1",
+    last = before + 1  # the decided list is newest decision first: this one leads it
+    decided_page = get(platform, "/review/tasks?stage=realname&status=decided&page=1&page_size=1",
                        reviewer_token).json()
-    assert (decided_page["page"], decided_page["page_size"], decided_page["total"]) == (last, 1, last)
-    assert decided_page["has_more"] is False and decided_page["items"][0]["id"] == task["id"]
+    assert (decided_page["page"], decided_page["page_size"], decided_page["total"]) == (1, 1, last)
+    assert decided_page["has_more"] is (last > 1) and decided_page["items"][0]["id"] == task["id"]
+    oldest = get(platform, f"/review/tasks?stage=realname&status=decided&page={last}&page_size=1&sort=requested",
+                 reviewer_token).json()  # oldest request first on request: this one is on the last page
+    assert oldest["has_more"] is False and oldest["items"][0]["id"] == task["id"]
     assert get(platform, f"/review/tasks?stage=realname&status=decided&page={last + 1}&page_size=1",
                reviewer_token).json()["items"] == []
