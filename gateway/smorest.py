@@ -420,6 +420,7 @@ MAY_BE_ABSENT = {
     "SmsCodeSent": {"debug_code"},  # only with SMS_DEBUG_ECHO (development)
     "Upload": {"parts", "duplicate_of"},  # resources _upload_out: parts when asked, duplicate_of once complete
     "Page": {"total"},  # resources _page_out: a search's page counts, a listing's may not
+    "ServiceStatus": {"storage"},  # only a service with object storage (kepu_common.bus.service_base.StorageHealth)
 }
 
 
