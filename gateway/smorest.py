@@ -408,10 +408,10 @@ def _enums_as_components(document, schemas):
 # property required: the gateway dumps the service's answer with the same marshmallow schema, and marshmallow
 # writes every declared field whose key the answer has, so a field is absent only where the service leaves
 # the key out. Those places are listed here, per component, with why; everything else is always there
-# (tests/test_required_fields.py validates every answer the journeys get against the document).
+# (tests/answer_check.py validates every answer the journeys get against the document).
 MAY_BE_ABSENT = {
     # the public view (catalogue.labelled(public=True) of catalogue._listed: the approved version's content and
-    # its listing row) has no owner or review side; followup_* are /my/activities' (catalogue.owned_page)
+    # its listing row) has no owner or review side; followup_* are /my/activities' (catalogue.owned)
     "Activity": {"org_id", "nominated", "created_at", "review_status", "review_status_label", "review_comment",
                  "rejected_stage", "shelf_label", "shelf_reason", "followup_status", "followup_deadline"},
     "ActivityCard": {"org_id", "nominated", "review_status", "review_status_label", "review_comment",
@@ -421,6 +421,8 @@ MAY_BE_ABSENT = {
     "Upload": {"parts", "duplicate_of"},  # resources _upload_out: parts when asked, duplicate_of once complete
     "Page": {"total"},  # resources _page_out: a search's page counts, a listing's may not
     "ServiceStatus": {"storage"},  # only a service with object storage (kepu_common.bus.service_base.StorageHealth)
+    # identity service.me: what GET /me adds to a user (signing in and registering answer the user without it)
+    "User": {"verification", "organization", "administers", "org_applications", "verification_change"},
 }
 
 

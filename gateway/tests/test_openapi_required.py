@@ -32,7 +32,7 @@ def test_what_may_be_absent_names_real_properties_and_stays_optional(client):
         assert absent <= set(schemas[name]["properties"]), (name, absent - set(schemas[name]["properties"]))
         assert not absent & set(schemas[name].get("required", ())), name
     # the public activity's answer is what the opt-out is for; what every activity has stays required
-    assert {"activity_id", "name", "start_at", "supervising_unit"} <= set(schemas["Activity"]["required"])
+    assert {"id", "name", "start_at", "supervising_unit"} <= set(schemas["Activity"]["required"])
 
 
 def test_a_component_shared_with_requests_gets_no_answer_side_required(client):
