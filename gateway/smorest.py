@@ -423,6 +423,9 @@ MAY_BE_ABSENT = {
     "ServiceStatus": {"storage"},  # only a service with object storage (kepu_common.bus.service_base.StorageHealth)
     # identity service.me: what GET /me adds to a user (signing in and registering answer the user without it)
     "User": {"verification", "organization", "administers", "org_applications", "verification_change"},
+    # kepu_common.interfaces.errors.render: details only when the error has facts, request_id when one is known
+    "ErrorBody": {"details", "request_id"},
+    "ReviewSnapshot": {"files"},  # a task's snapshot differs per subject type: files only for some
 }
 
 
