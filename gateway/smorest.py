@@ -426,6 +426,11 @@ MAY_BE_ABSENT = {
     # kepu_common.interfaces.errors.render: details only when the error has facts, request_id when one is known
     "ErrorBody": {"details", "request_id"},
     "ReviewSnapshot": {"files"},  # a task's snapshot differs per subject type: files only for some
+    # review service.decide_many: a decided task is task_id and status; a refused one adds why
+    "BatchResult": {"code", "message", "params", "fields"},
+    # metrics stats.leaderboard: an organization's row has name; a communicator's user_id, masked_name, org_name
+    "LeaderRow": {"user_id", "masked_name", "name", "org_name"},
+    "FollowupFile": {"caption", "evidence"},  # activities followups.save: photos have them, videos not
 }
 
 
