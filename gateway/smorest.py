@@ -431,6 +431,8 @@ MAY_BE_ABSENT = {
     # metrics stats.leaderboard: an organization's row has name; a communicator's user_id, masked_name, org_name
     "LeaderRow": {"user_id", "masked_name", "name", "org_name"},
     "FollowupFile": {"caption", "evidence"},  # activities followups.save: photos have them, videos not
+    "SnapshotFile": {"kind"},  # an activity's snapshot files say kind; an organization's licence does not
+    "Count": {"name"},  # metrics stats: only by_region's counts are named
 }
 
 
