@@ -265,6 +265,7 @@ def finish(document):
     _actions_as_paths(document)
     _nullable_refs(document)
     _enums_as_components(document, schemas)
+    _required_in_answers(document, schemas)
     text = json.dumps(document["paths"]) + json.dumps({k: v for k, v in schemas.items()})
     for name in UNUSED_CANDIDATES:
         if name in schemas and f"#/components/schemas/{name}\"" not in text:
@@ -400,3 +401,87 @@ def _enums_as_components(document, schemas):
                 if "schema" in parameter:
                     parameter["schema"] = convert(parameter["schema"], (operation.get("operationId", ""),
                                                                         parameter["name"]))
+
+
+# --- `required` in answers (docs/api-clients.md) ------------------------------------------------------------
+# A component that only answers (no request body or parameter refers to it, directly or nested) marks every
+# property required: the gateway dumps the service's answer with the same marshmallow schema, and marshmallow
+# writes every declared field whose key the answer has, so a field is absent only where the service leaves
+# the key out. Those places are listed here, per component, with why; everything else is always there
+# (tests/answer_check.py validates every answer the journeys get against the document).
+MAY_BE_ABSENT = {
+    # the public view (catalogue.labelled(public=True) of catalogue._listed: the approved version's content and
+    # its listing row) has no owner or review side; followup_* are /my/activities' (catalogue.owned)
+    "Activity": {"org_id", "nominated", "created_at", "review_status", "review_status_label", "review_comment",
+                 "rejected_stage", "shelf_label", "shelf_reason", "followup_status", "followup_deadline"},
+    "ActivityCard": {"org_id", "nominated", "review_status", "review_status_label", "review_comment",
+                     "rejected_stage", "shelf_label", "shelf_reason", "followup_status", "followup_deadline"},
+    "Member": {"region"},  # identity members._shape: only a member with a region
+    "SmsCodeSent": {"debug_code"},  # only with SMS_DEBUG_ECHO (development)
+    "Upload": {"parts", "duplicate_of"},  # resources _upload_out: parts when asked, duplicate_of once complete
+    "Page": {"total"},  # resources _page_out: a search's page counts, a listing's may not
+    "ServiceStatus": {"storage"},  # only a service with object storage (kepu_common.bus.service_base.StorageHealth)
+    # identity service.me: what GET /me adds to a user (signing in and registering answer the user without it)
+    "User": {"verification", "organization", "administers", "org_applications", "verification_change"},
+    # kepu_common.interfaces.errors.render: details only when the error has facts, request_id when one is known
+    "ErrorBody": {"details", "request_id"},
+    "ReviewSnapshot": {"files"},  # a task's snapshot differs per subject type: files only for some
+    # review service.decide_many: a decided task is task_id and status; a refused one adds why
+    "BatchResult": {"code", "message", "params", "fields"},
+    # metrics stats.leaderboard: an organization's row has name; a communicator's user_id, masked_name, org_name
+    "LeaderRow": {"user_id", "masked_name", "name", "org_name"},
+    "FollowupFile": {"caption", "evidence"},  # activities followups.save: photos have them, videos not
+    "SnapshotFile": {"kind"},  # an activity's snapshot files say kind; an organization's licence does not
+    "Count": {"name"},  # metrics stats: only by_region's counts are named
+}
+
+
+def _refs(node, out):
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            out.add(node["$ref"].rpartition("/")[2])
+        for value in node.values():
+            _refs(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, out)
+    return out
+
+
+def _reachable(names, schemas):
+    seen, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        todo.extend(_refs(schemas[name], set()))
+    return seen
+
+
+def answer_only_components(document):
+    """Names of the components reached from some answer and from no request body or parameter."""
+    schemas = document.get("components", {}).get("schemas", {})
+    answers, requests = set(), set()
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for response in operation.get("responses", {}).values():
+                _refs(response, answers)
+            _refs(operation.get("requestBody", {}), requests)
+            _refs(operation.get("parameters", []), requests)
+    return _reachable(answers, schemas) - _reachable(requests, schemas)
+
+
+def _required_in_answers(document, schemas):
+    for name in sorted(answer_only_components(document)):
+        schema = schemas[name]
+        properties = schema.get("properties")
+        if not properties:
+            continue
+        absent = MAY_BE_ABSENT.get(name, set())
+        present = [prop for prop, spec in properties.items() if prop not in absent and not spec.get("writeOnly")]
+        required = list(dict.fromkeys(schema.get("required", []) + present))
+        if required:
+            schema["required"] = required

@@ -6,6 +6,7 @@ import pytest
 
 from kepu_common.devtools import devstack
 from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from tests.answer_check import answers_checked
 from tests.browser import CHROMIUM_ARGS
 
 
@@ -18,7 +19,7 @@ def platform(tmp_path_factory, jwt_keys, s3_endpoint):
         # 8 s: the suite runs several processes at once on two cores; a stopped service still answers 503 in time
         # small parts, so multi-part uploads need only a few MB
         UPLOAD_PART_SIZE_MB=5, GATEWAY_UPLOAD_PART_MB=5,
-    ) as platform:
+    ) as platform, answers_checked(platform.gateway_url):  # every answer has what the document marks required
         yield platform
 
 

@@ -8,6 +8,9 @@ the seed from the test), no example database; one test per operation. The platfo
 a private instance of its own: fuzzing as a platform administrator changes platform-wide settings
 (points rules, campaigns, mall items) that the journeys in the shared one assert on.
 
+Each answer generated here must also conform to its documented schema (schemathesis'
+response_schema_conformance): the keys marked `required` are there, with their types (docs/api-clients.md).
+
 Whether each status answered is documented for its operation (schemathesis' status_code_conformance) is
 collected across the run and checked by the last test: a status answered but not documented fails it, naming
 the operation (gateway/smorest.py documents what every operation of its kind can answer).
@@ -125,7 +128,9 @@ def note_conformance(case, status):
 def send(case, platform, token):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = case.call_and_validate(base_url=platform.gateway_url, headers=headers,
-                                      checks=[schemathesis.checks.not_a_server_error],
+                                      checks=[schemathesis.checks.not_a_server_error,
+                                              # an answer has what the document marks required, of its types
+                                              schemathesis.checks.response_schema_conformance],
                                       additional_checks=[check_envelope])
     note_conformance(case, response.status_code)
     ANSWERED["generated"][response.status_code] += 1
