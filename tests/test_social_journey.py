@@ -73,8 +73,8 @@ def test_community_post_comment_moderation_journey(platform):
     refused(lambda h: requests.post(f"{platform.gateway_url}/api/v1/communities", json=form, timeout=20,
                                     headers={"Authorization": f"Bearer {carol}", **h}),
             403, "forbidden")
-    for name, code in (("朝阳\u0000科普社", "edge_control_character"), ("朝阳\u200b科普社", "control_characters"),
-                       ("朝阳\u202e科普社", "control_characters")):
+    for name, code in (("朝阳\u0000科普社", "edge_control_character"), ("朝阳\u200b科普社", "control_character_refused"),
+                       ("朝阳\u202e科普社", "control_character_refused")):
         refused(lambda h: requests.post(f"{platform.gateway_url}/api/v1/communities", timeout=20,
                                         json=dict(form, name=name, cover_upload_id=None),
                                         headers={"Authorization": f"Bearer {creator}", **h}),
