@@ -37,6 +37,26 @@ def coded(code, **params):
     return Coded(code, **params)
 
 
+# CR, LF and the other control characters (C0, DEL, C1, the Unicode line and paragraph separators) have no
+# place in a name or a one-line field: they break listings, exports (CSV, iCalendar), review screens and the SMS
+# templates a name is put into. A service refuses them itself: it does not trust its RPC callers.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# a multi-line text (a comment, a description) keeps its line breaks and tabs, and refuses the rest
+CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(value):
+    """A marshmallow validator: no control character at all."""
+    if CONTROL.search(value):
+        raise ValidationError(coded("control_character_refused"))
+
+
+def plain_text(value):
+    """A marshmallow validator: line breaks and tabs, no other control character."""
+    if CONTROL_IN_TEXT.search(value):
+        raise ValidationError(coded("control_character_refused"))
+
+
 def field_error(code, field=None, **params):
     message = Coded(code, **params)
     return ValidationError({field: [message]} if field else message)

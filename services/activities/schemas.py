@@ -9,7 +9,7 @@ from kepu_common.interfaces.contracts import (
     ACTIVITY_TYPES, SUPERVISING_CATEGORIES,
 )
 from kepu_common.interfaces.schema_fields import Described, Page, Timestamp
-from kepu_common.interfaces.validation import coded, field_error, web_link
+from kepu_common.interfaces.validation import coded, field_error, one_line, plain_text, web_link
 from services.activities.rules import DEFAULT_FOLLOWUP_RULES, SHANGHAI, SUMMARY_PARTS, check_schedule, now_utc
 
 NAME_MAX = 50
@@ -29,23 +29,6 @@ class WebLink(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         typed = super()._deserialize(value, attr, data, **kwargs)
         return web_link(typed) or typed
-
-
-# CR, LF and the other control characters (C0, DEL, C1, the Unicode line and paragraph separators) have no
-# place in a name or a one-line field: they break listings, exports (CSV, iCalendar) and notifications
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# a multi-line text keeps its line breaks and tabs, and refuses the rest
-CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def one_line(value):
-    if CONTROL.search(value):
-        raise ValidationError(coded("control_character_refused"))
-
-
-def plain_text(value):
-    if CONTROL_IN_TEXT.search(value):
-        raise ValidationError(coded("control_character_refused"))
 
 
 def _line(max_length, required=False, **kwargs):

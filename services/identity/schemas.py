@@ -5,27 +5,16 @@ blueprints (auth, me, orgs, admin, regions) validate HTTP bodies and generate th
 the same classes. A `…Call` schema adds what only the gateway knows (the client's address) to the
 public request it extends. Enumerations come from kepu_common.interfaces.contracts, labels from the catalogues.
 """
-import re
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from kepu_common.interfaces.contracts import COMMUNICATOR_TYPES, ORG_CATEGORIES
 from kepu_common.interfaces.contracts import SUPERVISING_CATEGORIES
 from kepu_common.interfaces.messages import label
 from kepu_common.interfaces.schema_fields import Page, PageRequest, Timestamp  # noqa: F401  (PageRequest: the service pages with it)
-from kepu_common.interfaces.validation import coded
+from kepu_common.interfaces.validation import coded, one_line
 from services.identity.digits import ascii_digits
 from services.identity.sms import PURPOSES
-
-# C0 and C1 control characters, DEL and the Unicode line and paragraph separators: no place in a name (they break
-# listings, exports, review screens and the SMS templates a name is put into)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def one_line(value):
-    if _CONTROL.search(value):
-        raise ValidationError(coded("control_character_refused"))
-
 
 def name_field(min_length, max_length, **kwargs):
     """A name (real name, organization or unit name): a length and no control characters."""

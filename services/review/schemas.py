@@ -1,30 +1,17 @@
 """The review service's requests and replies, one schema per boundary: the service loads and dumps with
 them, the gateway's review blueprint uses the same classes for HTTP and OpenAPI (the actor comes from
 the caller's token, so the HTTP schemas are the same without it)."""
-import re
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from kepu_common.interfaces.contracts import REVIEW_STAGES
 from kepu_common.interfaces.schema_fields import Described, Page, Timestamp
-from kepu_common.interfaces.validation import coded
+from kepu_common.interfaces.validation import coded, one_line, plain_text
 from services.review.priority import PHONE, SORTS
 from services.review.rules import DECISIONS, TASK_STATUSES
 
 # the service does not trust its RPC callers: no control characters in anything it stores or searches by
-# (tab, CR and LF are allowed in a comment, which is text a person wrote on several lines)
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def one_line(value):
-    if CONTROL.search(value):
-        raise ValidationError(coded("control_character_refused"))
-
-
-def plain_text(value):
-    if CONTROL_IN_TEXT.search(value):
-        raise ValidationError(coded("control_character_refused"))
+# (one_line; plain_text allows tab, CR and LF in a comment, text a person wrote on several lines)
 
 
 def phone_number(value):

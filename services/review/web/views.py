@@ -17,7 +17,7 @@ from kepu_common.interfaces import messages
 from kepu_common.operations import networks
 from kepu_common.bus.rpc_client import BrokerUnavailable, RemoteError, RpcTimeout
 from services.review import priority
-from services.review.schemas import CONTROL, CONTROL_IN_TEXT
+from kepu_common.interfaces.validation import CONTROL, CONTROL_IN_TEXT
 from services.review.web import labels, safety
 
 bp = Blueprint("ui", __name__)
