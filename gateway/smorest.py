@@ -433,6 +433,8 @@ MAY_BE_ABSENT = {
     "FollowupFile": {"caption", "evidence"},  # activities followups.save: photos have them, videos not
     "SnapshotFile": {"kind"},  # an activity's snapshot files say kind; an organization's licence does not
     "Count": {"name"},  # metrics stats: only by_region's counts are named
+    # activities versions: ActivityVersion.data keeps the unit as it was submitted, without its label
+    "SupervisingUnit": {"category_label"},
 }
 
 
