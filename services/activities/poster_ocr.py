@@ -61,17 +61,28 @@ def _timed_out():
         return (subprocess.TimeoutExpired,)
 
 
+def child_limits(memory_mb):
+    """What the OCR child runs between fork and exec: its address-space limit, and first in line for the OOM
+    killer (in a pod's memory cgroup the child counts too: if it fills, the reading dies, not the service)."""
+    limit = memory_mb * 1024 * 1024
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:
+            with open("/proc/self/oom_score_adj", "w") as adjust:
+                adjust.write("1000")
+        except OSError:
+            pass
+
+    return limited
+
+
 def read(path, max_pixels=DEFAULT_MAX_PIXELS, memory_mb=DEFAULT_MEMORY_MB, seconds=DEFAULT_SECONDS):
     """The poster's lines of text, top to bottom, read in a child limited to memory_mb of address space and
     seconds of time; Unreadable(reason) when it cannot be."""
-    limit = memory_mb * 1024 * 1024
-
-    def limited():  # runs in the child between fork and exec: nothing but the limit
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
     try:
         done = subprocess.run([sys.executable, "-m", "services.activities.poster_ocr", str(path), str(max_pixels)],
-                              cwd=ROOT, capture_output=True, timeout=seconds, preexec_fn=limited,
+                              cwd=ROOT, capture_output=True, timeout=seconds, preexec_fn=child_limits(memory_mb),
                               env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
     except _timed_out():
         raise Unreadable("ocr_timed_out") from None

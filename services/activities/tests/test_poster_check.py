@@ -1,6 +1,7 @@
 """The poster pre-check's rules (plain code) and the OCR they read from: posters rendered with Pillow and a CJK
 font, read by RapidOCR as the job reads them, and posters it cannot read."""
 import io
+import subprocess
 
 import pytest
 from PIL import Image
@@ -186,6 +187,13 @@ def test_the_child_answers_unreadable_for_a_corrupt_file_and_stops_at_its_memory
     with pytest.raises(poster_ocr.Unreadable) as refused:
         poster_ocr.read(path, memory_mb=200)  # the models alone need more
     assert refused.value.reason == "ocr_memory_limit"
+
+
+def test_the_child_runs_under_its_memory_limit_and_first_in_line_for_the_oom_killer():
+    # what the OCR child's preexec sets, seen from a process started with it
+    limits = subprocess.run(["sh", "-c", "ulimit -v; cat /proc/self/oom_score_adj"], capture_output=True, text=True,
+                            preexec_fn=poster_ocr.child_limits(300), check=True).stdout.split()
+    assert limits == [str(300 * 1024), "1000"]
 
 
 def test_the_child_reads_a_poster(tmp_path):
