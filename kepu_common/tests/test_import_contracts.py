@@ -23,5 +23,5 @@ def test_importing_the_gateway_loads_no_service_runtime():
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-2000:]
     loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
-    for runtime in ("eventlet", "nameko", "psycopg2", "pypdfium2", "av", "PIL", "kepu_common.data.db", "kepu_common.bus.rpc"):
+    for runtime in ("eventlet", "nameko", "psycopg2", "pypdfium2", "av", "PIL", "rapidocr", "onnxruntime", "cv2", "kepu_common.data.db", "kepu_common.bus.rpc"):
         assert runtime not in loaded, f"importing the gateway loads {runtime}"
