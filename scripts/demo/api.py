@@ -12,9 +12,17 @@ PASSWORD = "kepu2026demo"
 
 
 class ApiFailure(RuntimeError):
-    def __init__(self, status, message):
+    def __init__(self, status, message, code=None):
         super().__init__(message)
-        self.status = status
+        self.status, self.code = status, code
+
+
+def error_code(response):
+    """The envelope's stable code, if the answer is one."""
+    try:
+        return response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def eventually(check, timeout=45, what="the platform to catch up"):
@@ -50,7 +58,8 @@ class Api:
                 break
             time.sleep(1)
         if response.status_code >= 400:
-            raise ApiFailure(response.status_code, f"{method} {path}: {response.status_code} {response.text[:300]}")
+            raise ApiFailure(response.status_code, f"{method} {path}: {response.status_code} {response.text[:300]}",
+                             error_code(response))
         return response.json() if response.content else None
 
     def attempt(self, method, path, token=None, retry_on=(403,), **kwargs):
@@ -99,9 +108,11 @@ class Api:
                 return self.call("PUT", f"/uploads/{started['id']}/content", token, data=data,
                                  headers={"Content-Type": "application/octet-stream"})
             except ApiFailure as exc:
-                if exc.status != 503 or '"busy"' not in str(exc):
+                # every stream slot of the gateway (503 busy) or this person's one slot (429
+                # upload_slots_taken) is held by our other threads, whose small files finish in a moment
+                if (exc.status, exc.code) not in ((503, "busy"), (429, "upload_slots_taken")):
                     raise
-                time.sleep(1)  # every stream slot of the gateway is taken (by our other threads): wait for one
+                time.sleep(1)
         raise RuntimeError("the gateway stayed busy receiving files")
 
     def decide(self, admin, stage, decisions):
