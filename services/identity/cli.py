@@ -49,7 +49,17 @@ def main(argv=None):
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     args = parser.parse_args(argv)
 
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        try:
+            if not sys.stdin.isatty():
+                raise EOFError
+            password = getpass.getpass("Password: ")
+        except EOFError:  # no terminal to ask on (a script, a pipe, CI)
+            print("no terminal to ask for the password on: send it on standard input with --password-stdin",
+                  file=sys.stderr)
+            return 2
     try:
         user_id = create_admin(service_config("identity")["DATABASE_URL"], args.phone, password)
     except KepuError as exc:
