@@ -15,6 +15,10 @@ threads = int(os.environ.get("GATEWAY_THREADS", "16"))
 # gthread: how long the arbiter waits for a worker's heartbeat before killing it (not a request time-out)
 timeout = int(os.environ.get("GATEWAY_TIMEOUT", "120"))
 graceful_timeout = 20
+# gunicorn 25.1+'s control socket (for gunicornc) has one default path per user, $HOME/.gunicorn/gunicorn.ctl:
+# the gateway, the review UI and any other gunicorn on the host would share it and remove it for each other.
+# Nothing here uses gunicornc (processes are run by honcho, compose or Kubernetes, and take signals): off.
+control_socket_disable = True
 # an idle kept-alive connection waits in the poller (no thread) at most this long
 keepalive = 5
 # the same limits as nginx's large_client_header_buffers (4 x 8k): nginx refuses first, gunicorn agrees

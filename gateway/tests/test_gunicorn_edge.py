@@ -174,3 +174,9 @@ def test_a_sane_request_id_is_kept_in_gunicorns_own_errors(gateway):
     status, error = envelope(raw_exchange(gateway.address, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
                                                            b"X-Request-ID: probe-42\r\nTransfer-Encoding: gzip\r\n\r\n"))
     assert (status, error["request_id"]) == (400, "probe-42")
+
+
+def test_gunicorn_opens_no_control_socket_of_its_own(gateway):
+    # gunicorn 25.1+'s control socket has one path per user: instances on a host would remove each other's
+    log = (gateway.logs / "gateway.log").read_text(errors="replace")
+    assert "Booting worker" in log and "Control socket" not in log

@@ -10,6 +10,10 @@ workers = int(os.environ.get("REVIEW_UI_WORKERS", "1"))
 threads = int(os.environ.get("REVIEW_UI_THREADS", "8"))
 timeout = int(os.environ.get("REVIEW_UI_TIMEOUT", "60"))
 graceful_timeout = 20
+# gunicorn 25.1+'s control socket (for gunicornc) has one default path per user, $HOME/.gunicorn/gunicorn.ctl:
+# the gateway, the review UI and any other gunicorn on the host would share it and remove it for each other.
+# Nothing here uses gunicornc (processes are run by honcho, compose or Kubernetes, and take signals): off.
+control_socket_disable = True
 keepalive = 5
 # the same limits as nginx's large_client_header_buffers (4 x 8k)
 limit_request_line = 8190

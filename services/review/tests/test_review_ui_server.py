@@ -72,3 +72,9 @@ def test_a_silent_half_header_does_not_hold_a_thread(review_ui):
 def test_gunicorns_own_refusals_are_a_chinese_page(review_ui, request_bytes, status, words):
     got, text = page(raw_exchange(review_ui.address, request_bytes))
     assert got == status and words in text and "<h1>" in text
+
+
+def test_gunicorn_opens_no_control_socket_of_its_own(review_ui):
+    # gunicorn 25.1+'s control socket has one path per user: the review UI would remove the gateway's
+    log = (review_ui.logs / "reviewui.log").read_text(errors="replace")
+    assert "Booting worker" in log and "Control socket" not in log
