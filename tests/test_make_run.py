@@ -110,6 +110,10 @@ def test_make_run_is_ready_within_three_minutes_and_a_signal_to_the_launcher_sto
         while alive(started_processes) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert alive(started_processes) == []
+        # a stop is quiet: no process prints a traceback on its way out (minio's clients once did, per service)
+        log.flush()
+        stopped = (tmp_path / "run.log").read_text(errors="replace")
+        assert "Traceback" not in stopped and "Exception ignored" not in stopped, stopped[-3000:]
     finally:
         for pid in alive(started_processes if "started_processes" in locals() else descendants(launcher.pid)):
             try:

@@ -30,3 +30,11 @@ class ObjectStorage(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.storage
+
+    def stop(self):
+        # let the clients go here, in a running green thread, once the workers are done: left to the
+        # interpreter's exit, minio's __del__ runs while eventlet's greenlets are being finalized and prints
+        # a traceback for each client ("greenlet is being finalized") on every stop
+        self.storage = None
+
+    kill = stop
