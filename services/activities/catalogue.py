@@ -177,7 +177,9 @@ def checked_content(cur, data, now, activity_id=None):
                                                                         activity_id))
     content = {
         "name": data["name"].strip(), "mode": data["mode"], "type": data["type"],
-        "start_at": data["start_at"].isoformat(), "end_at": data["end_at"].isoformat(),
+        # stored and answered in UTC, whatever offset the form came with (the listing's columns are UTC too)
+        "start_at": data["start_at"].astimezone(timezone.utc).isoformat(),
+        "end_at": data["end_at"].astimezone(timezone.utc).isoformat(),
         "region": regions.describe(data["region_code"]),
         "supervising_unit": {"category": data["supervising_category"], "org_id": str(supervisor["id"]),
                              "name": supervisor["name"], "region_code": supervisor["region_code"],

@@ -1,18 +1,16 @@
 """Posters the tests render with Pillow and a CJK font (fonts-wqy-microhei, installed by .ci/run)."""
 import io
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-         "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+from kepu_common.devtools import fonts
 
 
 def cjk_font():
-    for path in FONTS:
-        if Path(path).exists():
-            return path
-    raise RuntimeError("no CJK font: install fonts-wqy-microhei (.ci/run does)")
+    path = fonts.cjk_font()
+    if path is None:
+        raise RuntimeError("no CJK font: install fonts-wqy-microhei (.ci/run does)")
+    return path
 
 
 def poster(lines, size=(1080, 1920), fmt="JPEG"):

@@ -52,6 +52,19 @@ def test_a_county_cast_activity_waits_for_its_provinces_review(activities, campa
         "440106", campaign["id"], "county_cast")
 
 
+def test_times_sent_in_beijing_time_are_stored_and_answered_in_utc(activities, campaign):
+    data = form(campaign)
+    start = datetime.fromisoformat(data["start_at"]).astimezone(rules.SHANGHAI)
+    data.update(start_at=start.isoformat(), end_at=(start + timedelta(hours=3)).isoformat())
+    assert data["start_at"].endswith("+08:00")
+    activity = call(activities, "submit", ADMIN_A, data)
+    assert activity["start_at"] == start.astimezone(timezone.utc).isoformat()
+    assert activity["end_at"] == (start + timedelta(hours=3)).astimezone(timezone.utc).isoformat()
+    stored = sql(activities, "SELECT data->>'start_at' FROM activity_versions WHERE activity_id = %s",
+                 (activity["id"],))[0][0]
+    assert stored == start.astimezone(timezone.utc).isoformat()
+
+
 def test_a_start_within_a_week_is_accepted_with_a_warning(activities, campaign):
     data = form(campaign)
     start = datetime.now(timezone.utc) + timedelta(days=3)
