@@ -8,12 +8,12 @@ Two signed-in requests, each for SECONDS with CONNECTIONS connections and a bear
 CPU per request: every process of the platform (gateway workers, services), the PostgreSQL backends of its
 databases, the broker (bench.common.cpu_ticks) and nginx's processes, divided by the requests wrk completed.
 
-    PYTHONPATH=. .venv/bin/python bench/gateway_nginx.py [--against <checkout of another commit> [rounds]]
+    PYTHONPATH=. .venv/bin/python bench/gateway_nginx.py [--against <checkout>[,<checkout>...] [rounds]]
     PYTHONPATH=. .venv/bin/python bench/gateway_nginx.py --servers [rounds]
     PYTHONPATH=. .venv/bin/python bench/gateway_nginx.py --options <checkout of 84315ec> [rounds]
 
-With --against, runs alternate between that checkout and this one, each on a fresh platform, so the
-machine's noise falls on both alike. With --servers, runs alternate between gunicorn as configured
+With --against, each round runs those checkouts (other commits' work trees) and then this one, each on a
+fresh platform, so the machine's noise falls on all alike. With --servers, runs alternate between gunicorn as configured
 (gateway/gunicorn.conf.py) and granian's WSGI mode (`pip install granian`: not a dependency of the
 platform) with as many workers and threads (2 workers x 16 blocking threads), the same application
 (gateway.wsgi:app) behind the same nginx. With --options, each round runs the other checkout and then this
@@ -157,9 +157,10 @@ def run(root=None, server="gunicorn", upstream_keepalive=True, threads=THREADS, 
         devstack.ROOT = ROOT
 
 
-def compare(other_root, rounds):
+def compare(other_roots, rounds):
+    """Each round runs every other checkout (named by its directory), then this code."""
     for n in range(rounds):
-        for name, root in (("before", other_root), ("after", None)):
+        for name, root in [(Path(r).name, r) for r in other_roots] + [("this code", None)]:
             figures = run(root)
             print(json.dumps({"run": n + 1, "checkout": name, **figures}), flush=True)
 
@@ -207,6 +208,6 @@ if __name__ == "__main__":
     elif len(sys.argv) > 1 and sys.argv[1] == "--servers":
         compare_servers(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
     elif len(sys.argv) > 2 and sys.argv[1] == "--against":
-        compare(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 2)
+        compare(sys.argv[2].split(","), int(sys.argv[3]) if len(sys.argv) > 3 else 2)
     else:
         print(json.dumps(run(), indent=2))
