@@ -24,9 +24,9 @@ def from_env(environ=None):
         "READY_SERVICES": tuple(s for s in env.get("GATEWAY_READY_SERVICES", ",".join(SERVICES)).split(",") if s),
         # JSON bodies only; file uploads stream through their own endpoints with their own limit
         "MAX_CONTENT_LENGTH": int(env.get("GATEWAY_MAX_JSON_BYTES", str(1024 * 1024))),
-        # a streamed upload holds three parts of this size: one filling, two uploading (S3 needs at least 5 MB)
+        # a streamed upload holds four parts of this size: one filling, three uploading (S3 needs at least 5 MB)
         "UPLOAD_STREAM_PART_SIZE": int(env.get("GATEWAY_UPLOAD_PART_MB", "8")) * 1024 * 1024,
-        # each streamed upload holds three parts; more at once per worker process are answered 503
+        # each streamed upload holds four parts; more at once per worker process are answered 503
         "UPLOAD_STREAMS_PER_WORKER": int(env.get("GATEWAY_UPLOAD_STREAMS", "4")),
         # of those, at most this many for one organization and for one person (beyond them: 429, the others'
         # slots stay free), and files larger than the stream limit go by presigned multipart (gateway/blueprints/uploads.py)
