@@ -26,6 +26,8 @@ def main(argv=None):
           f"{figures['approved_activities']} approved activities, {figures['history_added']} past shares added")
     print(f"platform admin {figures['admin_phone']} / {figures['password']}; organization admins "
           f"{', '.join(figures['org_admin_phones'][:3])}… (same password)")
+    team = ", ".join(f"{phone} ({scope})" for scope, phone in figures["reviewer_phones"].items())
+    print(f"reviewers {team} (same password; the national one leads its stage)")
 
 
 if __name__ == "__main__":

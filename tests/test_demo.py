@@ -1,6 +1,8 @@
 """make demo against a platform of its own (its data would show in the other journeys' leaderboards and
 recognition lists): run twice at the small size, the second run changes nothing, and afterwards the
 activity listing, a leaderboard, the recognition list and an organization's statistics show data."""
+import time
+
 import pytest
 import requests
 
@@ -57,6 +59,27 @@ def test_the_demo_fills_a_living_platform_and_a_second_run_changes_nothing(demo_
     org_id = next(r["scope"] for r in org_id if r["role"] == "org_admin")
     stats = get(demo_platform, f"/orgs/{org_id}/stats", org_admin)
     assert stats["communicators"] >= 2 and stats["shares_total"] > 100 and stats["as_of"]
+
+    # reviewers to try the review UI with: verified, each with the stage the demo says, the national one its lead
+    assert set(first["reviewer_phones"]) == {"provincial:440000", "national"} == set(second["reviewer_phones"])
+    provincial = login(demo_platform, first["reviewer_phones"]["provincial:440000"], first["password"])
+    me = get(demo_platform, "/me", provincial)
+    assert {"role": "reviewer", "scope": "provincial:440000"} in me["roles"]
+    assert me["verification"]["status"] == "approved"
+    # the review service learns the role from identity's event: the queue opens to the reviewer once it has
+    queue = wait_for(lambda: requests.get(f"{demo_platform.gateway_url}/api/v1/review/tasks?stage=provincial",
+                                          headers={"Authorization": f"Bearer {provincial}"}, timeout=20),
+                     lambda answer: answer.status_code == 200)
+    assert isinstance(queue.json()["items"], list)
+
+
+def wait_for(call, done, attempts=120):
+    for _ in range(attempts):
+        answer = call()
+        if done(answer):
+            return answer
+        time.sleep(0.5)
+    raise AssertionError(f"still {answer.status_code}: {answer.text[:300]}")
 
 
 def login(platform, phone, password):

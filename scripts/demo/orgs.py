@@ -30,7 +30,7 @@ def member_phone(org_index, n):
     return f"1382{org_index:03d}{n:04d}"
 
 
-def _verify(api, admin, people, workers):
+def verify(api, admin, people, workers):
     """people: [(phone, sequence, region, unit, org_id)]; all end as verified communicators.
     Returns {phone: (token, user_id)} with tokens that carry the communicator role."""
     def submit(person):
@@ -63,7 +63,7 @@ def _verify(api, admin, people, workers):
 
 def organizations(api, admin, workers=6):
     """Every organization of ORGS verified. Returns [{"name", "category", "region", "phone", "token", "id"}]."""
-    registrants = _verify(api, admin, [(phone, n + 1, region, name, None)
+    registrants = verify(api, admin, [(phone, n + 1, region, name, None)
                                        for n, (name, _, region, phone) in enumerate(ORGS)], workers)
 
     def entered(row):
@@ -106,6 +106,6 @@ def communicators(api, admin, orgs, per_org, workers=6):
             phone = member_phone(i + 1, n + 1)
             people.append((phone, 100 + i * 100 + n, org["region"], org["name"], org["id"]))
             home[phone] = org
-    signed = _verify(api, admin, people, workers)
+    signed = verify(api, admin, people, workers)
     return [{"phone": phone, "token": signed[phone][0], "user_id": signed[phone][1], "org": home[phone]}
             for phone, *_ in people]

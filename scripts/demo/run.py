@@ -1,9 +1,9 @@
-"""The order of make demo: the admin, organizations and communicators, resources, activities, mall items,
+"""The order of make demo: the admin, organizations and communicators, reviewers, resources, activities, mall items,
 today's shares, the past 30 days of shares, redemptions. Every step finds what a previous run made and
 adds only what is missing."""
 import time
 
-from scripts.demo import activities, mall, orgs, resources, shares
+from scripts.demo import activities, mall, orgs, resources, reviewers, shares
 from scripts.demo.api import Api
 from services.identity.cli import create_admin
 
@@ -31,6 +31,8 @@ def run(gateway_url, database_url, size="full", log=print):
     step(f"{len(the_orgs)} organizations")
     people = orgs.communicators(api, admin, the_orgs, plan["per_org"])
     step(f"{len(people)} communicators")
+    team = reviewers.reviewers(api, admin)
+    step(f"{len(team)} reviewers")
     published = resources.resources(api, admin, the_orgs)
     step(f"{len(published)} published resources")
     approved = activities.activities(api, admin, the_orgs, database_url("activities"))
@@ -46,6 +48,7 @@ def run(gateway_url, database_url, size="full", log=print):
     figures = {"orgs": len(the_orgs), "communicators": len(people), "published_resources": len(published),
                "approved_activities": len(approved), "shares_today": shared_today,
                "history_added": history["added"], "redemptions": redeemed, "seconds": time.monotonic() - began,
-               "admin_phone": ADMIN_PHONE, "password": api.password, "org_admin_phones": [o["phone"] for o in the_orgs]}
+               "admin_phone": ADMIN_PHONE, "password": api.password, "org_admin_phones": [o["phone"] for o in the_orgs],
+               "reviewer_phones": {r["scope"]: r["phone"] for r in team}}
     return figures
 
