@@ -385,9 +385,31 @@ def isolated_platform(amqp_uri, rabbit_api, database_server, s3_endpoint, logs, 
     finally:
         platform.stop_all()
         delete_vhost(rabbit_api, vhost)
-        admin = psycopg2.connect(f"{database_server}/postgres")
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            for name in SERVICES:
-                cur.execute(f'DROP DATABASE IF EXISTS "kepu_it_{tag}_{name}" WITH (FORCE)')
-        admin.close()
+        drop_databases(database_server, f"kepu_it_{tag}_")
+
+
+def drop_databases(database_server, prefix):
+    admin = psycopg2.connect(f"{database_server}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        for name in SERVICES:
+            cur.execute(f'DROP DATABASE IF EXISTS "{prefix}{name}" WITH (FORCE)')
+    admin.close()
+
+
+@contextmanager
+def isolated_run_env(amqp_uri, rabbit_api, database_server):
+    """The environment for `make run` (scripts/run_local.py) in a private vhost, with its own databases and
+    ports; the vhost and databases are removed afterwards."""
+    tag = uuid.uuid4().hex[:8]
+    vhost = f"kepu-it-{tag}"
+    create_vhost(rabbit_api, vhost)
+    ports = {name: free_port() for name in ("GATEWAY_PORT", "REVIEW_UI_PORT", "S3_PORT")}
+    env = dict(os.environ, AMQP_URI=f"{amqp_uri.rstrip('/')}/{vhost}", DATABASE_SERVER=database_server,
+               DATABASE_PREFIX=f"kepu_it_{tag}_", METRICS_PORT_BASE=str(free_port() + 100),
+               **{name: str(port) for name, port in ports.items()})
+    try:
+        yield env
+    finally:
+        delete_vhost(rabbit_api, vhost)
+        drop_databases(database_server, f"kepu_it_{tag}_")
