@@ -12,20 +12,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from kepu_common.devtools import devstack
 from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 
 GIVE_UP_AFTER = 900
-
-
-def ready(url):
-    try:
-        return urllib.request.urlopen(url, timeout=2).status == 200
-    except OSError:
-        return False
 
 
 def one_run(log_dir):
@@ -37,7 +29,7 @@ def one_run(log_dir):
                                         cwd=devstack.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
             try:
-                while not ready(url):
+                while not devstack.answers_ok(url):
                     if launcher.poll() is not None or time.monotonic() - started > GIVE_UP_AFTER:
                         raise RuntimeError(f"make run did not become ready; see {log_dir}/run.log")
                     time.sleep(0.25)

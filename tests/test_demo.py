@@ -1,13 +1,11 @@
 """make demo against a platform of its own (its data would show in the other journeys' leaderboards and
 recognition lists): run twice at the small size, the second run changes nothing, and afterwards the
 activity listing, a leaderboard, the recognition list and an organization's statistics show data."""
-import time
-
 import pytest
 import requests
 
 from kepu_common.devtools import devstack
-from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
+from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API, wait_for
 from scripts.demo.run import run
 
 COUNTED = {  # what a second run must not add to: service, table
@@ -67,19 +65,12 @@ def test_the_demo_fills_a_living_platform_and_a_second_run_changes_nothing(demo_
     assert {"role": "reviewer", "scope": "provincial:440000"} in me["roles"]
     assert me["verification"]["status"] == "approved"
     # the review service learns the role from identity's event: the queue opens to the reviewer once it has
-    queue = wait_for(lambda: requests.get(f"{demo_platform.gateway_url}/api/v1/review/tasks?stage=provincial",
-                                          headers={"Authorization": f"Bearer {provincial}"}, timeout=20),
-                     lambda answer: answer.status_code == 200)
-    assert isinstance(queue.json()["items"], list)
+    def queue():
+        answer = requests.get(f"{demo_platform.gateway_url}/api/v1/review/tasks?stage=provincial",
+                              headers={"Authorization": f"Bearer {provincial}"}, timeout=20)
+        return answer if answer.status_code == 200 else None
 
-
-def wait_for(call, done, attempts=120):
-    for _ in range(attempts):
-        answer = call()
-        if done(answer):
-            return answer
-        time.sleep(0.5)
-    raise AssertionError(f"still {answer.status_code}: {answer.text[:300]}")
+    assert isinstance(wait_for(queue, step=0.5, what="the provincial queue opening").json()["items"], list)
 
 
 def login(platform, phone, password):

@@ -1,6 +1,6 @@
 """`make run` (scripts/run_local.py) as the README promises: everything comes up and answers ready (how fast:
-bench/make_run_ready.py), and a SIGINT or SIGTERM sent to the launcher alone (not to its whole process group, as a terminal's Ctrl-C does)
-stops every process it started. In a private vhost with its own databases and ports."""
+bench/make_run_ready.py), and a SIGINT or SIGTERM sent to the launcher alone (not to its whole process group,
+as a terminal's Ctrl-C does) stops every process it started. In a private vhost with its own databases and ports."""
 import os
 import signal
 import subprocess
@@ -24,13 +24,6 @@ GIVE_UP_AFTER = 900
 def isolated_env():
     with devstack.isolated_run_env(AMQP_URI, RABBIT_API, DATABASE_SERVER) as env:
         yield env
-
-
-def ready(url):
-    try:
-        return urllib.request.urlopen(url, timeout=2).status == 200
-    except OSError:
-        return False
 
 
 def descendants(pid):
@@ -76,7 +69,7 @@ def test_make_run_becomes_ready_and_a_signal_to_the_launcher_stops_everything(
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         url = f"http://127.0.0.1:{isolated_env['GATEWAY_PORT']}/readyz"
-        while not ready(url):
+        while not devstack.answers_ok(url):
             assert launcher.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
             if time.monotonic() - started > GIVE_UP_AFTER:
                 pytest.fail("make run never became ready:\n" + (tmp_path / "run.log").read_text()[-3000:])

@@ -36,6 +36,14 @@ def port_open(host, port, timeout=0.5):
         return False
 
 
+def answers_ok(url):
+    """Whether url answers 200 now (a readiness probe: anything else, or no answer, is not yet)."""
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 def wait_for_port(host, port, seconds=60.0, what="service"):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -5,9 +5,9 @@ import hashlib
 import io
 import math
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from kepu_common.devtools.fonts import cjk_font
+from kepu_common.devtools import text_pictures
 
 COLOURS = [(32, 96, 160), (200, 80, 60), (60, 150, 90), (220, 160, 40), (120, 80, 170)]
 
@@ -30,20 +30,11 @@ def picture(title, size=(1200, 800), kind="PNG"):
 
 
 def poster(lines, size=(1080, 1920)):
-    """An activity's poster as JPEG with lines [(text, point size)] from the top, as a printer would lay it out,
-    so the poster pre-check has text to read; without a CJK font installed, a picture without text."""
-    font = cjk_font()
-    if font is None:
+    """An activity's poster as JPEG with lines [(text, point size)], so the poster pre-check has text to read;
+    without a CJK font installed, a picture without text."""
+    if text_pictures.cjk_font() is None:
         return picture(lines[0][0] if lines else "poster", size, "JPEG")
-    image = Image.new("RGB", size, (250, 245, 230))
-    draw = ImageDraw.Draw(image)
-    y = 200
-    for text, points in lines:
-        draw.text((80, y), text, font=ImageFont.truetype(font, points), fill=(20, 40, 90))
-        y += int(points * 2.2)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=85)
-    return out.getvalue(), "image/jpeg"
+    return text_pictures.poster(lines, size), "image/jpeg"
 
 
 def pdf(title):

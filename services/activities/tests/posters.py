@@ -1,29 +1,5 @@
 """Posters the tests render with Pillow and a CJK font (fonts-wqy-microhei, installed by .ci/run)."""
-import io
-
-from PIL import Image, ImageDraw, ImageFont
-
-from kepu_common.devtools import fonts
-
-
-def cjk_font():
-    path = fonts.cjk_font()
-    if path is None:
-        raise RuntimeError("no CJK font: install fonts-wqy-microhei (.ci/run does)")
-    return path
-
-
-def poster(lines, size=(1080, 1920), fmt="JPEG"):
-    """Bytes of a poster with lines [(text, point size)] from the top, dark on cream."""
-    image = Image.new("RGB", size, (250, 245, 230))
-    draw = ImageDraw.Draw(image)
-    y = 200
-    for text, points in lines:
-        draw.text((80, y), text, font=ImageFont.truetype(cjk_font(), points), fill=(20, 40, 90))
-        y += int(points * 2.2)
-    out = io.BytesIO()
-    image.save(out, fmt, quality=88)
-    return out.getvalue()
+from kepu_common.devtools.text_pictures import poster
 
 
 def campaign_poster(mark=True, date="2026年9月20日14:00", extra=()):
