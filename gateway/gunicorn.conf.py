@@ -31,9 +31,4 @@ logger_class = "kepu_common.edge.gunicorn_logging.Logger"
 # gunicorn's default logs the request line with its query, which may hold a phone (/admin/users?phone=...)
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(D)sus'
 
-
-def post_worker_init(worker):
-    # the application is loaded by now: its objects leave the collector's full walks (kepu_common/operations/runtime.py)
-    from kepu_common.operations.runtime import freeze_startup_objects
-
-    freeze_startup_objects()
+# the start-up objects are frozen when the application is imported (gateway/wsgi.py), under granian too

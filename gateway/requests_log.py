@@ -11,25 +11,24 @@ raw path, so the number of series stays bounded whatever clients send:
 
 GET /metrics answers GATEWAY_METRICS_NETWORKS only (GATEWAY_INTERNAL_NETWORKS when unset; 404 otherwise),
 and neither nginx (deploy/nginx) nor the example Ingress passes it on. gunicorn runs several worker
-processes and a scrape reaches one of them, so under gunicorn the counters live in prometheus_client's
-multiprocess files and every worker answers the sum: PROMETHEUS_MULTIPROC_DIR when the deployment sets
-it, else a directory per gunicorn master in the temp directory (so a restart starts from zero, and
-directories of masters that are gone are removed). The directory must be chosen before
-prometheus_client is imported; the master imports this module first (through the worker class,
-gateway.gunicorn_worker), so its workers inherit the choice.
+processes and a scrape reaches one of them, so under gunicorn and granian the counters live in
+prometheus_client's multiprocess files and every worker answers the sum: PROMETHEUS_MULTIPROC_DIR when the
+deployment sets it, else a directory per master in the temp directory (so a restart starts from zero, and
+directories of masters that are gone are removed). The directory must be chosen before prometheus_client is
+imported; gunicorn's master imports this module first (through the worker class, gateway.gunicorn_worker) and
+granian's launcher (kepu_common/edge/granian_server.py) calls choose_multiprocess_dir before it starts workers, so the
+workers inherit the choice.
 """
 import itertools
 import logging
 import os
 import re
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 from flask import abort, g, has_request_context, request
 
 from kepu_common.operations.log_context import install_root_handler
+from kepu_common.operations.metrics_dir import MULTIPROC_PREFIX, choose_multiprocess_dir  # noqa: F401
 from kepu_common.operations.networks import LOOPBACK, is_internal, parse_networks
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -55,37 +54,9 @@ class RequestIds:
 
 new_request_id = RequestIds().new
 access_log = logging.getLogger("gateway.access")
-MULTIPROC_PREFIX = "kepu-gateway-metrics-"
 
 
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def choose_multiprocess_dir(environ=os.environ, temp=None, pid=None):
-    """The directory gunicorn's workers share their counters in, set in `environ` (None outside gunicorn)."""
-    if environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return environ["PROMETHEUS_MULTIPROC_DIR"]
-    if not environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
-        return None  # one process (tests, a debugger): the default registry is the whole truth
-    base = Path(temp or tempfile.gettempdir())
-    for stale in base.glob(f"{MULTIPROC_PREFIX}*"):
-        suffix = stale.name[len(MULTIPROC_PREFIX):]
-        if suffix.isdigit() and not _pid_alive(int(suffix)):
-            shutil.rmtree(stale, ignore_errors=True)
-    directory = base / f"{MULTIPROC_PREFIX}{pid or os.getpid()}"
-    directory.mkdir(exist_ok=True)
-    environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
-    return str(directory)
-
-
-MULTIPROC_DIR = choose_multiprocess_dir()
+MULTIPROC_DIR = choose_multiprocess_dir()  # before prometheus_client is imported
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram  # noqa: E402
 from prometheus_client import generate_latest, multiprocess  # noqa: E402

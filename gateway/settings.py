@@ -42,6 +42,9 @@ def from_env(environ=None):
         "SHARE_CONFIRM_TIMEOUT": float(env.get("GATEWAY_SHARE_CONFIRM_TIMEOUT", "5")),
         # an accepted share return answered before Flask (gateway/share_fast_path.py); "false" for comparisons
         "SHARE_FAST_PATH": env.get("GATEWAY_SHARE_FAST_PATH", "true").lower() != "false",
+        # GATEWAY_ACCESS_LOG: one access line per request. gunicorn writes its own (kepu_common/edge/
+        # gunicorn_logging.py); under granian (kepu_common/edge/granian_server.py) the application writes it
+        "ACCESS_LOG": bool(env.get("GATEWAY_ACCESS_LOG")) and not env.get("SERVER_SOFTWARE", "").startswith("gunicorn"),
         "EVENT_QUEUE_TYPE": env.get("EVENT_QUEUE_TYPE", "classic"),
         "JWT_PUBLIC_KEYS": _read_keys(env.get("JWT_PUBLIC_KEY"), env.get("JWT_PUBLIC_KEY_FILE")),
         "JWT_ALGORITHM": env.get("JWT_ALGORITHM", "EdDSA"),

@@ -67,17 +67,21 @@ def main():
     # the production shape: nginx (deploy/nginx/nginx.conf) in front of the gateway and the reviewer UI, which
     # listen on ports of their own (+10); KEPU_RUN_NGINX=0, or no nginx installed, serves them directly
     nginx = devstack.nginx_binary() if env.get("KEPU_RUN_NGINX", "1") != "0" else None
-    gateway_bind, review_ui_bind = gateway_port, review_ui_port
+    # behind nginx the gateway is split as in production (docs/architecture.md, "The split gateway"): granian
+    # answers the API (+10), gunicorn the streamed uploads (+11); without nginx gunicorn answers everything
+    gateway_bind, review_ui_bind, uploads_bind = gateway_port, review_ui_port, None
     if nginx:
         gateway_bind = env.get("GATEWAY_UPSTREAM_PORT", str(int(gateway_port) + 10))
+        uploads_bind = env.get("GATEWAY_UPLOADS_UPSTREAM_PORT", str(int(gateway_port) + 11))
         review_ui_bind = env.get("REVIEW_UI_UPSTREAM_PORT", str(int(review_ui_port) + 10))
         nginx_conf = devstack.local_nginx_config(VAR / "nginx", gateway_port, f"127.0.0.1:{gateway_bind}",
-                                                 review_ui_port, f"127.0.0.1:{review_ui_bind}")
+                                                 review_ui_port, f"127.0.0.1:{review_ui_bind}",
+                                                 uploads_upstream=f"127.0.0.1:{uploads_bind}")
         checked = subprocess.run([nginx, "-t", "-q", "-c", str(nginx_conf), "-e", "stderr"], capture_output=True,
                                  text=True)
         if checked.returncode != 0:
             print(f"nginx refuses its configuration, serving without it:\n{checked.stderr}", file=sys.stderr)
-            nginx, gateway_bind, review_ui_bind = None, gateway_port, review_ui_port
+            nginx, gateway_bind, review_ui_bind, uploads_bind = None, gateway_port, review_ui_port, None
     if nginx:
         env.setdefault("GATEWAY_TRUSTED_PROXIES", "1")
         env.setdefault("REVIEW_UI_TRUSTED_PROXIES", "1")
@@ -88,7 +92,11 @@ def main():
     procfile = VAR / "Procfile"
     lines = [f"{name}: METRICS_PORT={metrics_ports[name]} {shlex.join(devstack.service_command(name))}"
              for name in devstack.SERVICES]
-    lines.append(f"gateway: {shlex.join(devstack.gateway_command(f'127.0.0.1:{gateway_bind}'))}")
+    if uploads_bind:
+        lines.append(f"gateway: {shlex.join(devstack.gateway_command(f'127.0.0.1:{gateway_bind}', 'granian'))}")
+        lines.append(f"gatewayuploads: {shlex.join(devstack.gateway_command(f'127.0.0.1:{uploads_bind}'))}")
+    else:
+        lines.append(f"gateway: {shlex.join(devstack.gateway_command(f'127.0.0.1:{gateway_bind}'))}")
     lines.append(f"reviewui: {shlex.join(devstack.review_ui_command(f'127.0.0.1:{review_ui_bind}'))}")
     if nginx:
         lines.append(f"nginx: {shlex.join(devstack.nginx_command(nginx_conf))}")
@@ -101,10 +109,12 @@ def main():
         f"  API docs          {base}/api/v1/docs   (OpenAPI: {base}/api/v1/openapi.json)\n"
         f"  readiness         {base}/readyz\n"
         f"  reviewer UI       http://127.0.0.1:{review_ui_port}/   (zh-CN; sign in with a reviewer or platform admin)\n"
-        + (f"  behind nginx      gateway itself on 127.0.0.1:{gateway_bind}, reviewer UI on 127.0.0.1:{review_ui_bind}"
+        + (f"  behind nginx      gateway itself on 127.0.0.1:{gateway_bind} (API, granian) and 127.0.0.1:{uploads_bind}"
+           f" (streamed uploads, gunicorn),\n                    reviewer UI on 127.0.0.1:{review_ui_bind}"
            " (deploy/nginx/nginx.conf; log in var/nginx/)\n" if nginx else "") +
         f"  object storage    {env['S3_ENDPOINT']}\n"
-        f"  metrics           http://127.0.0.1:{gateway_bind}/metrics (gateway), "
+        f"  metrics           http://127.0.0.1:{gateway_bind}/metrics (gateway"
+        + (f"; its uploads side: 127.0.0.1:{uploads_bind}/metrics), " if uploads_bind else "), ") +
         f"http://127.0.0.1:{review_ui_bind}/metrics (review queues),\n"
         + "".join(f"                    http://127.0.0.1:{port}/metrics ({name})\n"
                   for name, port in metrics_ports.items()) +

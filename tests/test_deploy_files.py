@@ -283,10 +283,12 @@ NGINX = shutil.which("nginx") or (Path("/usr/sbin/nginx") if Path("/usr/sbin/ngi
 needs_nginx = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx-light)")
 
 
-def local_config(tmp_path, conf, upstream, port, errors_path=NGINX_DIR / "errors.conf", review_port=None):
-    """The real configuration with only what differs on this machine changed: upstreams, ports, paths."""
-    text = conf.replace("gateway:8000", upstream).replace("listen 8080;", f"listen 127.0.0.1:{port};")
-    text = text.replace("review-ui:8100", "127.0.0.1:9")
+def local_config(tmp_path, conf, upstream, port, errors_path=NGINX_DIR / "errors.conf", review_port=None,
+                 uploads_upstream=None):
+    """The real configuration with only what differs on this machine changed: upstreams, ports, paths. The
+    streamed uploads go to `uploads_upstream` (gunicorn's gateway), else to the one `upstream`."""
+    text = devstack.local_upstreams(conf, upstream, uploads_upstream, "127.0.0.1:9")
+    text = text.replace("listen 8080;", f"listen 127.0.0.1:{port};")
     text = text.replace("listen 8100;", f"listen 127.0.0.1:{review_port or devstack.free_port()};")
     text = text.replace("pid /tmp/nginx.pid;", f"pid {tmp_path}/nginx.pid;")
     text = text.replace("/etc/nginx/kepu/errors.conf", str(errors_path))
@@ -308,9 +310,9 @@ def test_nginx_accepts_the_configuration(tmp_path, source):
 
 
 @contextmanager
-def running_nginx(tmp_path, conf, upstream, review_port=None):
+def running_nginx(tmp_path, conf, upstream, review_port=None, uploads_upstream=None):
     port = devstack.free_port()
-    path = local_config(tmp_path, conf, upstream, port, review_port=review_port)
+    path = local_config(tmp_path, conf, upstream, port, review_port=review_port, uploads_upstream=uploads_upstream)
     process = subprocess.Popen([str(NGINX), "-c", str(path), "-e", "stderr", "-g", "daemon off;"],
                                stdout=subprocess.DEVNULL, stderr=open(tmp_path / "error.log", "wb"))
     try:

@@ -1,8 +1,8 @@
 """The platform as ops teams run it, checked with their tools.
 
-- LOG_FORMAT=json: every line every process writes (five services, the gateway and the review UI under
-  gunicorn, gunicorn's own lines and its access log) is one JSON object with the fields
-  docs/observability.md names; an access line has method, path, status and duration_ms as fields.
+- LOG_FORMAT=json: every line every process writes (five services, the gateway under gunicorn and under
+  granian, the review UI, gunicorn's and granian's own lines and the access lines) is one JSON object with the
+  fields docs/observability.md names; an access line has method, path, status and duration_ms as fields.
 - A real Prometheus (Debian's `prometheus` package; .ci/run installs it) with the project's scrape
   configuration and alert rules (deploy/prometheus; only the discovery, the intervals and the target-down
   rules' `for` are shortened here) scrapes every process, and the target-down alert of a job fires when one
@@ -26,7 +26,7 @@ from kepu_common.devtools.devstack import SERVICES
 from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
-PROCESSES = SERVICES + ("gateway", "reviewui")
+PROCESSES = SERVICES + ("gateway", "gateway-api", "reviewui")
 FIELDS = {"time", "level", "logger", "message", "service"}
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 
@@ -46,7 +46,7 @@ def wait_for(condition, what, limit=180.0, every=0.5):
 def json_platform(tmp_path_factory, jwt_keys, s3_endpoint):
     with devstack.isolated_platform(
         AMQP_URI, RABBIT_API, DATABASE_SERVER, s3_endpoint, tmp_path_factory.mktemp("json-logs"),
-        jwt_keys["public_path"], LOG_FORMAT="json", GATEWAY_ACCESS_LOG="1", GATEWAY_WORKERS=1, GATEWAY_THREADS=4,
+        jwt_keys["public_path"], components=PROCESSES, LOG_FORMAT="json", GATEWAY_ACCESS_LOG="1", GATEWAY_WORKERS=1, GATEWAY_THREADS=4,
         MAX_WORKERS=2, OUTBOX_POLL_INTERVAL=0.5,
     ) as platform:
         yield platform
@@ -71,7 +71,8 @@ def entries(platform, name):
 
 def metrics_addresses(platform):
     """host:port of every process's /metrics: the services name theirs in a log line (a free port here)."""
-    found = {"gateway": platform.gateway_url.split("//")[1], "reviewui": platform.review_ui_url.split("//")[1]}
+    found = {"gateway": platform.gateway_url.split("//")[1], "gateway-api": platform.gateway_api_url.split("//")[1],
+             "reviewui": platform.review_ui_url.split("//")[1]}
     for name in SERVICES:
         said = [e["message"] for e in entries(platform, name) if e["message"].startswith(f"metrics for {name} at ")]
         assert said, f"{name} did not log where it serves /metrics"
@@ -101,6 +102,19 @@ def test_every_line_of_every_process_is_one_json_object(json_platform):
     assert isinstance(line["duration_ms"], (int, float)) and line["duration_ms"] >= 0
     assert isinstance(line["bytes"], int) and line["request_id"]
 
+    # under granian the application writes the access line itself (granian's own access log stays off)
+    asked = requests.get(f"{platform.gateway_api_url}/api/v1/no/such/path?phone=13600000000", timeout=10)
+    assert asked.status_code == 404
+
+    def api_access_line():
+        return [e for e in entries(platform, "gateway-api")
+                if e["logger"] == "gateway.access" and e.get("path") == "/api/v1/no/such/path"]
+
+    line = wait_for(api_access_line, "the granian gateway's access line")[-1]
+    assert (line["method"], line["status"], line["service"]) == ("GET", 404, "gateway")
+    assert isinstance(line["duration_ms"], (int, float)) and line["request_id"] == asked.headers["X-Request-ID"]
+    assert "13600000000" not in (platform.logs / "gateway-api.log").read_text()  # no query in a log line
+
     for name in PROCESSES:
         found = entries(platform, name)
         assert found, f"{name} wrote nothing"
@@ -108,6 +122,7 @@ def test_every_line_of_every_process_is_one_json_object(json_platform):
             assert entry["time"].endswith("Z") and entry["level"] in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
     gunicorn_lines = {(e["service"], e["logger"]) for name in ("gateway", "reviewui") for e in entries(platform, name)}
     assert {("gateway", "gunicorn.error"), ("review-ui", "gunicorn.error")} <= gunicorn_lines
+    assert ("gateway", "_granian") in {(e["service"], e["logger"]) for e in entries(platform, "gateway-api")}
     assert {e["service"] for e in entries(platform, "identity")} == {"identity"}
 
 
@@ -123,9 +138,11 @@ def prometheus_config(addresses, rules_path):
         if job["job_name"] == "kepu-services":
             kept["static_configs"] = [{"targets": [addresses[name]], "labels": {"kepu_service": name}}
                                       for name in SERVICES]
+        elif job["job_name"] == "kepu-gateway":  # the API (granian) and the uploads (gunicorn)
+            kept["static_configs"] = [{"targets": [addresses[name]], "labels": {"kepu_gateway": label}}
+                                      for name, label in (("gateway-api", "gateway"), ("gateway", "gateway-uploads"))]
         else:
-            process = {"kepu-gateway": "gateway", "kepu-review-ui": "reviewui"}[job["job_name"]]
-            kept["static_configs"] = [{"targets": [addresses[process]]}]
+            kept["static_configs"] = [{"targets": [addresses["reviewui"]]}]
         jobs.append(kept)
     return {"global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(rules_path)], "scrape_configs": jobs}
@@ -193,6 +210,8 @@ def test_prometheus_scrapes_every_process_and_fires_target_down_when_one_dies(js
     up = wait_for(all_up, "every target up")
     assert {t["labels"]["job"] for t in up} == {"kepu-services", "kepu-gateway", "kepu-review-ui"}
     assert {t["labels"].get("kepu_service") for t in up if t["labels"]["job"] == "kepu-services"} == set(SERVICES)
+    assert {t["labels"].get("kepu_gateway") for t in up if t["labels"]["job"] == "kepu-gateway"} == {
+        "gateway", "gateway-uploads"}
     # the review UI answers Prometheus (a 404, as before, is a scrape error and `up` 0)
     review_ui = next(t for t in up if t["labels"]["job"] == "kepu-review-ui")
     assert review_ui["lastError"] == "" and review_ui["scrapeUrl"].endswith("/metrics")

@@ -78,6 +78,9 @@ def test_make_run_becomes_ready_and_a_signal_to_the_launcher_stops_everything(
         assert devstack.port_open("127.0.0.1", int(isolated_env["REVIEW_UI_PORT"]))
         if devstack.nginx_binary():  # the production shape: nginx in front, which keeps /metrics inside
             assert "behind nginx" in (tmp_path / "run.log").read_text()
+            # the split gateway: granian answers the API, gunicorn the streamed uploads, both behind nginx
+            for upstream in ("GATEWAY_UPSTREAM_PORT", "GATEWAY_UPLOADS_UPSTREAM_PORT"):
+                assert devstack.answers_ok(f"http://127.0.0.1:{isolated_env[upstream]}/healthz"), upstream
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{isolated_env['GATEWAY_PORT']}/metrics", timeout=10)
                 raise AssertionError("/metrics answered through nginx")

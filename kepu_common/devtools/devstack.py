@@ -268,14 +268,21 @@ def nginx_binary():
     return str(found) if found else None
 
 
-def local_nginx_config(directory, api_port, gateway_upstream, review_port, review_upstream):
+def local_upstreams(text, gateway_upstream, uploads_upstream=None, review_upstream=None):
+    """nginx.conf's upstream servers named for this machine: the API (granian), the streamed uploads (gunicorn;
+    the API's address when one gateway serves both) and the review UI."""
+    text = text.replace("gateway-uploads:8000", uploads_upstream or gateway_upstream)
+    text = text.replace("gateway:8000", gateway_upstream)
+    return text.replace("review-ui:8100", review_upstream) if review_upstream else text
+
+
+def local_nginx_config(directory, api_port, gateway_upstream, review_port, review_upstream, uploads_upstream=None):
     """deploy/nginx/nginx.conf (the production proxy's configuration) with only what differs on this machine
     changed: upstreams, listening addresses, pid, log and temporary paths. Returns the file's path."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     nginx_dir = ROOT / "deploy" / "nginx"
-    text = (nginx_dir / "nginx.conf").read_text()
-    text = text.replace("gateway:8000", gateway_upstream).replace("review-ui:8100", review_upstream)
+    text = local_upstreams((nginx_dir / "nginx.conf").read_text(), gateway_upstream, uploads_upstream, review_upstream)
     text = text.replace("listen 8080;", f"listen 127.0.0.1:{api_port};")
     text = text.replace("listen 8100;", f"listen 127.0.0.1:{review_port};")
     text = text.replace("pid /tmp/nginx.pid;", f"pid {directory}/nginx.pid;")
@@ -293,7 +300,11 @@ def nginx_command(config_path):
     return [nginx_binary(), "-c", str(config_path), "-e", "stderr", "-g", "daemon off;"]
 
 
-def gateway_command(bind):
+def gateway_command(bind, server="gunicorn"):
+    """The gateway on `bind`: gunicorn (every path, the uploads gateway behind nginx) or granian (the API
+    behind nginx, which sends it no streamed body: kepu_common/edge/granian_server.py)."""
+    if server == "granian":
+        return [sys.executable, "-m", "kepu_common.edge.granian_server", "--bind", bind]
     return [str(Path(sys.executable).with_name("gunicorn")), "-c", str(ROOT / "gateway" / "gunicorn.conf.py"),
             "--bind", bind, "gateway.wsgi:app"]
 
@@ -310,7 +321,10 @@ class Platform:
 
     def start(self, name):
         if name == "gateway":
-            command = gateway_command(self.env["GATEWAY_BIND"])
+            # KEPU_TEST_GATEWAY_SERVER=granian: the platform's tests against the API's server in production
+            command = gateway_command(self.env["GATEWAY_BIND"], self.env.get("KEPU_TEST_GATEWAY_SERVER", "gunicorn"))
+        elif name == "gateway-api":
+            command = gateway_command(self.env["GATEWAY_API_BIND"], "granian")
         elif name == "reviewui":
             command = review_ui_command(self.env["REVIEW_UI_BIND"])
         else:
@@ -358,7 +372,7 @@ def isolated_platform(amqp_uri, rabbit_api, database_server, s3_endpoint, logs, 
     tag = uuid.uuid4().hex[:8]
     vhost = f"kepu-it-{tag}"
     create_vhost(rabbit_api, vhost)
-    gateway_port, review_ui_port = free_port(), free_port()
+    gateway_port, review_ui_port, gateway_api_port = free_port(), free_port(), free_port()
     env = dict(os.environ)
     env.update({
         "AMQP_URI": f"{amqp_uri.rstrip('/')}/{vhost}",
@@ -373,21 +387,26 @@ def isolated_platform(amqp_uri, rabbit_api, database_server, s3_endpoint, logs, 
         "IDENTITY_SECRET_KEY_FILE": str(Path(public_key_path).with_name("identity-secret.key")),
         "SMS_DEBUG_ECHO": "1",
         "GATEWAY_BIND": f"127.0.0.1:{gateway_port}",
+        # "gateway-api" in components: the same application under granian too (the split gateway's API side)
+        "GATEWAY_API_BIND": f"127.0.0.1:{gateway_api_port}",
         "REVIEW_UI_BIND": f"127.0.0.1:{review_ui_port}",
         "REVIEW_UI_SECRET_KEY_FILE": str(Path(public_key_path).with_name("review-ui-secret.key")),
     })
     env.update({key: str(value) for key, value in settings.items()})
     platform = Platform(env, Path(logs), f"http://127.0.0.1:{gateway_port}")
     platform.review_ui_url = f"http://127.0.0.1:{review_ui_port}"
+    platform.gateway_api_url = f"http://127.0.0.1:{gateway_api_port}"
     try:
         for name in components:
             platform.start(name)
         if "gateway" in components:
             wait_for_port("127.0.0.1", gateway_port, 90, "gateway")
+        if "gateway-api" in components:
+            wait_for_port("127.0.0.1", gateway_api_port, 90, "gateway (granian)")
         if "reviewui" in components:
             wait_for_port("127.0.0.1", review_ui_port, 90, "review UI")
         for name in components:
-            if name not in ("gateway", "reviewui"):
+            if name not in ("gateway", "gateway-api", "reviewui"):
                 platform.wait_until_serving(name)
         yield platform
     finally:
@@ -412,7 +431,8 @@ def isolated_run_env(amqp_uri, rabbit_api, database_server):
     tag = uuid.uuid4().hex[:8]
     vhost = f"kepu-it-{tag}"
     create_vhost(rabbit_api, vhost)
-    ports = {name: free_port() for name in ("GATEWAY_PORT", "REVIEW_UI_PORT", "S3_PORT")}
+    ports = {name: free_port() for name in ("GATEWAY_PORT", "REVIEW_UI_PORT", "S3_PORT", "GATEWAY_UPSTREAM_PORT",
+                                            "GATEWAY_UPLOADS_UPSTREAM_PORT", "REVIEW_UI_UPSTREAM_PORT")}
     env = dict(os.environ, AMQP_URI=f"{amqp_uri.rstrip('/')}/{vhost}", DATABASE_SERVER=database_server,
                DATABASE_PREFIX=f"kepu_it_{tag}_", METRICS_PORT_BASE=str(free_port() + 100),
                **{name: str(port) for name, port in ports.items()})
