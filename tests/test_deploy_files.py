@@ -140,7 +140,7 @@ def test_body_limits_match_the_gateway():
     assert json_limit == gateway_settings.from_env({})["MAX_CONTENT_LENGTH"]
     assert json_limit == int(compose()["services"]["gateway"]["environment"]["GATEWAY_MAX_JSON_BYTES"])
     blocks = locations(conf)
-    from services.identity.organizations import LICENCE_MAX_BYTES
+    from services.identity.constants import LICENCE_MAX_BYTES
     from services.resources.formats import PURPOSES
     largest = max(limit for _, limit in PURPOSES.values())  # the default limits (RESOURCE_MAX_MB_* may lower)
     assert size_bytes(directive(blocks["~ ^/api/v1/uploads/[^/]+/content$"], "client_max_body_size")) == largest
