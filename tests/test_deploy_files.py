@@ -141,8 +141,8 @@ def test_body_limits_match_the_gateway():
     assert json_limit == int(compose()["services"]["gateway"]["environment"]["GATEWAY_MAX_JSON_BYTES"])
     blocks = locations(conf)
     from services.identity.constants import LICENCE_MAX_BYTES
-    from services.resources.formats import PURPOSES
-    largest = max(limit for _, limit in PURPOSES.values())  # the default limits (RESOURCE_MAX_MB_* may lower)
+    from services.resources.constants import UPLOAD_PURPOSES
+    largest = max(limit for _, limit in UPLOAD_PURPOSES.values())  # the default limits (RESOURCE_MAX_MB_* may lower)
     assert size_bytes(directive(blocks["~ ^/api/v1/uploads/[^/]+/content$"], "client_max_body_size")) == largest
     assert size_bytes(directive(blocks["= /api/v1/orgs/licence"], "client_max_body_size")) == LICENCE_MAX_BYTES
     from services.metrics.constants import MALL_IMAGE_MAX_BYTES
