@@ -22,14 +22,14 @@ import io, json, sys, time, uuid
 from datetime import datetime, timedelta, timezone
 sys.path.insert(0, ".")
 from gateway import create_app
-from services.metrics import share_ids
+from services.metrics import contracts
 n, amqp, key_path, public_key, token, user = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 n = int(n)
 app = create_app({"AMQP_URI": amqp, "JWT_PUBLIC_KEYS": [open(public_key).read()], "SHARE_KEY_FILE": key_path,
                   "TRUSTED_PROXIES": 1, "STORAGE": {"endpoint": "http://127.0.0.1:9", "access_key": "x",
                   "secret_key": "x", "buckets": {"uploads": "u", "resources": "r", "licences": "l"}}})
-key = share_ids.load_key(key_path)
-share = share_ids.make(key, uuid.uuid4(), user, datetime.now(timezone.utc) + timedelta(hours=1))
+key = contracts.load_key(key_path)
+share = contracts.make_share_id(key, uuid.uuid4(), user, datetime.now(timezone.utc) + timedelta(hours=1))
 
 def environ(method, path):
     return {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "x", "SERVER_PORT": "80",
@@ -61,15 +61,15 @@ def main():
     other = sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 3000
     rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 3
-    from services.metrics import share_ids
+    from services.metrics import contracts
 
     with tempfile.TemporaryDirectory(prefix="kepu-app-cpu-") as tmp:
         tmp = Path(tmp)
         private, public = ensure_pair(tmp / "keys")
         user = "00000000-0000-0000-0000-000000000001"
         token = mint_token(Path(private).read_text(), ["communicator"], sub=user, ttl=3600)
-        key_path = tmp / share_ids.KEY_NAME
-        share_ids.load_key(key_path)
+        key_path = tmp / contracts.SHARE_KEY_NAME
+        contracts.load_key(key_path)
         vhost = "kepu-bench-app-cpu"
         devstack.create_vhost(RABBIT_API, vhost)
         try:

@@ -133,20 +133,20 @@ def start_granian(running):
 
 def run(root=None, server="gunicorn", upstream_keepalive=True, threads=THREADS, **gateway_env):
     ensure_wrk()
-    from services.metrics import share_ids
+    from services.metrics import contracts
 
     devstack.ROOT = Path(root or ROOT)
     components = ("metrics", "gateway") if server == "gunicorn" else ("metrics",)
     try:
         with tempfile.TemporaryDirectory(prefix="kepu-bench-share-") as keys:
-            key_path = Path(keys) / share_ids.KEY_NAME
-            key = share_ids.load_key(key_path)
+            key_path = Path(keys) / contracts.SHARE_KEY_NAME
+            key = contracts.load_key(key_path)
             with platform(components, GATEWAY_WORKERS=WORKERS, GATEWAY_THREADS=threads, GATEWAY_TRUSTED_PROXIES=1,
                           SHARE_KEY_FILE=str(key_path), OUTBOX_RELAY="false", **gateway_env) as running:
                 if server == "granian":
                     start_granian(running)
                 token = running.token(["communicator"])
-                share = share_ids.make(key, uuid.uuid4(), USER, datetime.now(timezone.utc) + timedelta(hours=2))
+                share = contracts.make_share_id(key, uuid.uuid4(), USER, datetime.now(timezone.utc) + timedelta(hours=2))
                 with nginx_in_front(running.gateway_url, upstream_keepalive) as (url, nginx_pid):
                     one_rpc_url, share_url = f"{url}/api/v1/me/points", f"{url}/api/v1/shares/{share}/return"
                     wrk(one_rpc_url, token, 3)  # warm-up: connections, pools, the token cache

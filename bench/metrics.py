@@ -41,7 +41,7 @@ from kepu_common.domain import regions  # noqa: E402
 from kepu_common.bus.amqp import ConfirmedPublisher  # noqa: E402
 from kepu_common.interfaces.contracts import exchange_name, make_event  # noqa: E402
 from kepu_common.devtools.testing import mint_token  # noqa: E402
-from services.metrics import ledger, rollup, share_ids  # noqa: E402
+from services.metrics import contracts, ledger, rollup  # noqa: E402
 from services.metrics.directory import city_and_province  # noqa: E402
 from services.metrics.periods import as_of  # noqa: E402
 
@@ -138,7 +138,7 @@ def _settle(conn, seconds=120):
 def share_returns(running, conn, key, tmp):
     token = running.token(["communicator"])
     ids, expires = _seed_shares(conn, RETURN_IDS)
-    signed = [share_ids.make(key, s, USER, expires) for s in ids]
+    signed = [contracts.make_share_id(key, s, USER, expires) for s in ids]
     warm_up = len(signed) // 10  # the warm-up returns shares of its own: the measured run's are all new
     Path(tmp / "warm_ids.txt").write_text("\n".join(signed[:warm_up]) + "\n")
     Path(tmp / "share_ids.txt").write_text("\n".join(signed[warm_up:]) + "\n")
@@ -338,8 +338,8 @@ def run():
     ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="kepu-metrics-bench-") as tmp:
         tmp = Path(tmp)
-        key_file = tmp / share_ids.KEY_NAME
-        key = share_ids.load_key(key_file)
+        key_file = tmp / contracts.SHARE_KEY_NAME
+        key = contracts.load_key(key_file)
         with platform(("identity", "metrics", "gateway"), GATEWAY_WORKERS=2, GATEWAY_THREADS=16,
                       GATEWAY_READY_SERVICES="identity,metrics", SHARE_KEY_FILE=str(key_file)) as running:
             private_key = Path(running.env["JWT_PRIVATE_KEY_FILE"]).read_text()

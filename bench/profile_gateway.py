@@ -66,19 +66,19 @@ def summarise(path):
 
 def run(root=None, seconds=15):
     ensure_wrk()
-    from services.metrics import share_ids
+    from services.metrics import contracts
 
     label = "this" if root is None else Path(root).name
     devstack.ROOT = Path(root or ROOT)
     results = {}
     try:
         with tempfile.TemporaryDirectory(prefix="kepu-profile-") as keys:
-            key_path = Path(keys) / share_ids.KEY_NAME
-            key = share_ids.load_key(key_path)
+            key_path = Path(keys) / contracts.SHARE_KEY_NAME
+            key = contracts.load_key(key_path)
             with platform(("metrics", "gateway"), GATEWAY_WORKERS=1, GATEWAY_THREADS=16, GATEWAY_TRUSTED_PROXIES=1,
                           SHARE_KEY_FILE=str(key_path), OUTBOX_RELAY="false") as running:
                 token = running.token(["communicator"])
-                share = share_ids.make(key, uuid.uuid4(), USER, datetime.now(timezone.utc) + timedelta(hours=2))
+                share = contracts.make_share_id(key, uuid.uuid4(), USER, datetime.now(timezone.utc) + timedelta(hours=2))
                 master = running.processes["gateway"].pid
                 worker = int(subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
                              .stdout.split()[0])

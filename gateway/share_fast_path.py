@@ -8,7 +8,7 @@ compares the two):
 - `POST /api/v1/shares/<share_id>/return`, no query string, no body, a share id of the signed form;
 - a bearer token the gateway verified in the last minute (gateway.auth's cache), not expired, with the
   communicator role (the view requires it too: anyone else gets Flask's 403);
-- a share id that is the caller's and still open (services.metrics.share_ids.verify);
+- a share id that is the caller's and still open (services.metrics.contracts.verify_share_id);
 - the broker confirmed the event.
 
 Everything else goes to Flask untouched, which answers it as before: an unknown or expired token, a
@@ -34,7 +34,7 @@ ROUTE = "/api/v1/shares/<share_id>/return"  # the url_rule Flask's metrics label
 PUBLISH_FAILED = "kepu.share_publish_failed"
 COMMUNICATOR = "communicator"  # the role the view requires (gateway/blueprints/shares.py)
 REFUSED_AT_EDGE = "kepu.refused"  # gateway.edge.Edge refused it: Flask answers
-# <32 hex>.<seconds>.<22 url-safe base64>: share_ids.make's form; anything else is for Flask to refuse
+# <32 hex>.<seconds>.<22 url-safe base64>: contracts.make_share_id's form; anything else is for Flask to refuse
 _SIGNED_ID = re.compile(r"[0-9a-f]{32}\.[0-9]{1,12}\.[A-Za-z0-9_-]{22}")
 
 

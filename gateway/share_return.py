@@ -9,18 +9,18 @@ import uuid
 
 from kepu_common.interfaces.contracts import encode_share_returned
 from kepu_common.interfaces.errors import NotFound, RuleBroken, Unavailable
-from services.metrics import share_ids
-from services.metrics.periods import SHANGHAI
+from services.metrics import contracts
+from services.metrics.constants import SHANGHAI
 
 
 def verify(key, share_id, user_id, now):
     """The share's uuid, if share_id is the caller's signed, still-open share; else NotFound or RuleBroken."""
     try:
         uuid.UUID(user_id)
-        return share_ids.verify(key, share_id, user_id, now)
-    except (ValueError, share_ids.UnknownShare):
+        return contracts.verify_share_id(key, share_id, user_id, now)
+    except (ValueError, contracts.UnknownShare):
         raise NotFound("share_not_found") from None
-    except share_ids.ShareExpired as expired:
+    except contracts.ShareExpired as expired:
         raise RuleBroken("share_return_window_closed", {"share_id": "return_window_closed"},
                          details={"window_end": expired.expires_at.isoformat()},
                          window_end=expired.expires_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")) from None

@@ -140,13 +140,13 @@ def test_body_limits_match_the_gateway():
     assert json_limit == gateway_settings.from_env({})["MAX_CONTENT_LENGTH"]
     assert json_limit == int(compose()["services"]["gateway"]["environment"]["GATEWAY_MAX_JSON_BYTES"])
     blocks = locations(conf)
-    from services.identity.organizations import LICENCE_MAX_BYTES
-    from services.resources.formats import PURPOSES
-    largest = max(limit for _, limit in PURPOSES.values())  # the default limits (RESOURCE_MAX_MB_* may lower)
+    from services.identity.constants import LICENCE_MAX_BYTES
+    from services.resources.constants import UPLOAD_PURPOSES
+    largest = max(limit for _, limit in UPLOAD_PURPOSES.values())  # the default limits (RESOURCE_MAX_MB_* may lower)
     assert size_bytes(directive(blocks["~ ^/api/v1/uploads/[^/]+/content$"], "client_max_body_size")) == largest
     assert size_bytes(directive(blocks["= /api/v1/orgs/licence"], "client_max_body_size")) == LICENCE_MAX_BYTES
-    from services.metrics.mall_rules import IMAGE_MAX_BYTES
-    assert size_bytes(directive(blocks["= /api/v1/mall/images"], "client_max_body_size")) == IMAGE_MAX_BYTES
+    from services.metrics.constants import MALL_IMAGE_MAX_BYTES
+    assert size_bytes(directive(blocks["= /api/v1/mall/images"], "client_max_body_size")) == MALL_IMAGE_MAX_BYTES
 
 
 def test_header_limits_match_gunicorn():

@@ -145,10 +145,10 @@ def test_share_returns_are_refused_clearly(platform, make_token):
                                  token, headers), 400, "validation_failed",
             {"content_type": "not_one_of", "content_id": "not_a_uuid", "channel": "not_one_of"})
     # a share id whose window has closed (signed with the platform's key, as metrics would have)
-    from services.metrics import share_ids
+    from services.metrics import contracts
 
-    key = share_ids.load_key(platform.env.get("SHARE_KEY_FILE", "var/keys/share-secret.key"))
-    expired = share_ids.make(key, uuid.uuid4(), user, datetime.now(timezone.utc) - timedelta(minutes=1))
+    key = contracts.load_key(platform.env.get("SHARE_KEY_FILE", "var/keys/share-secret.key"))
+    expired = contracts.make_share_id(key, uuid.uuid4(), user, datetime.now(timezone.utc) - timedelta(minutes=1))
     answer = refused(lambda headers: post(platform, f"/shares/{expired}/return", None, token, headers), 422,
                      "rule_broken", {"share_id": "return_window_closed"})
     assert "window_end" in answer.json()["error"]["details"]

@@ -23,7 +23,7 @@ from gateway import hostile_input
 from gateway.tests import test_hostile_input
 from kepu_common.devtools import devstack
 from kepu_common.devtools.testing import AMQP_URI, DATABASE_SERVER, RABBIT_API
-from services.metrics import share_ids
+from services.metrics import contracts
 from tests.test_deploy_files import needs_nginx, nginx_conf, running_nginx
 
 pytestmark = needs_nginx
@@ -47,8 +47,8 @@ HOSTILE_FIELDS = parametrized(test_hostile_input.test_hostile_strings_and_number
 @pytest.fixture(scope="module")
 def gateways(tmp_path_factory, jwt_keys, s3_endpoint):
     """{"fast": Gateway, "slow": Gateway} and the share key they both verify with."""
-    key_path = tmp_path_factory.mktemp("share-key") / share_ids.KEY_NAME
-    key = share_ids.load_key(key_path)
+    key_path = tmp_path_factory.mktemp("share-key") / contracts.SHARE_KEY_NAME
+    key = contracts.load_key(key_path)
     found = {}
     with ExitStack() as stack:
         for name, fast in (("fast", "true"), ("slow", "false")):
@@ -170,7 +170,7 @@ def test_the_request_id_is_kept_when_sane_and_replaced_when_not_through_nginx(ga
 # ---- the share return: the fast path answers as Flask's view, through nginx -------------------------------
 
 def signed(key, user, hours=1):
-    return share_ids.make(key, uuid.uuid4(), user, datetime.now(timezone.utc) + timedelta(hours=hours))
+    return contracts.make_share_id(key, uuid.uuid4(), user, datetime.now(timezone.utc) + timedelta(hours=hours))
 
 
 def same_fast_and_slow(found, method, path, headers, body=None):

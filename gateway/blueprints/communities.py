@@ -12,7 +12,7 @@ from gateway import rpc
 from gateway.auth import current_claims, require_auth
 from kepu_common.bus.rpc_client import RemoteError
 from kepu_common.interfaces.schema_fields import PageRequest
-from services.resources import social_rules
+from services.resources.contracts import require_verified_commenter
 from services.resources.social_schemas import (
     ModerationEntrySchema, ChannelsRequest, ChannelsSchema, CommentListRequest, CommentPageSchema, CommentRequest,
     CommentSchema, CommunityListRequest, CommunityPageSchema, CommunityRequest, CommunitySchema, FavoriteListRequest,
@@ -295,7 +295,7 @@ class Comments(MethodView):
     def post(self, payload, target_type, target_id):
         """Comment, or reply to a top-level comment (`parent_id`). A text with a listed sensitive word is held
         (`status: held`) until a moderator releases it in the review UI."""
-        social_rules.require_verified_commenter(_roles())  # before anything is asked (the service checks again)
+        require_verified_commenter(_roles())  # before anything is asked (the service checks again)
         if target_type == "activity":
             _activity_title(target_id)
         if payload.get("parent_id"):

@@ -14,8 +14,7 @@ from flask_smorest import Blueprint
 from gateway import rpc
 from gateway.auth import require_auth
 from gateway.image_uploads import image_upload_doc, store_small_image
-from services.metrics import mall_images
-from services.metrics.mall_rules import IMAGE_MAX_BYTES
+from services.metrics.constants import MALL_IMAGE_BUCKET, MALL_IMAGE_MAX_BYTES, MALL_IMAGE_PREFIX
 from services.metrics.schemas import (
     CancelRequest, DeliveryDetailsSchema, FulfilRequest, ItemListRequest, ItemPageSchema, ItemRequest, ItemSchema,
     ItemUpdateRequest, MallImageSchema, RedemptionListRequest, RedemptionPageSchema, RedemptionRequest,
@@ -83,12 +82,12 @@ class Images(MethodView):
     streams_body = True  # the picture's bytes are the body; body_rules must not read it as JSON
 
     @require_auth(*MALL_ADMINS)
-    @image_upload_doc(bp, MallImageSchema, max_mb=IMAGE_MAX_BYTES // 2**20)
+    @image_upload_doc(bp, MallImageSchema, max_mb=MALL_IMAGE_MAX_BYTES // 2**20)
     def post(self):
         """Upload an item picture (the raw bytes as the body), then name its `image_key` in the item's
         `image_keys` (mall admin)."""
-        key = mall_images.new_key(uuid.uuid4().hex)
-        content_type, length = store_small_image(mall_images.BUCKET, key, "mall_image", "image", IMAGE_MAX_BYTES)
+        key = f"{MALL_IMAGE_PREFIX}{uuid.uuid4().hex}"
+        content_type, length = store_small_image(MALL_IMAGE_BUCKET, key, "mall_image", "image", MALL_IMAGE_MAX_BYTES)
         return {"image_key": key, "content_type": content_type, "size": length}
 
 

@@ -7,10 +7,10 @@ from gateway import rpc
 from gateway.auth import require_auth
 from gateway.blueprints.orgs import Licence, store_image
 from gateway.image_uploads import image_upload_doc
+from services.identity.contracts import letter_prefix
 from services.identity.schemas import (
     UserSchema, VerificationChangeRequest, VerificationChangeSchema, VerificationRequest, VerificationSchema,
 )
-from services.identity.constants import letter_prefix
 
 bp = Blueprint("me", __name__, description="The signed-in user")
 

@@ -14,7 +14,8 @@ from gateway import rpc
 from gateway.auth import require_auth
 from gateway.blueprints.regions import with_shares
 from gateway.image_uploads import image_upload_doc, store_small_image
-from services.identity.organizations import LICENCE_MAX_BYTES
+from services.identity.constants import LICENCE_MAX_BYTES
+from services.identity.contracts import licence_prefix
 from services.identity.schemas import (
     JoinedSchema, JoinRequest, LeaveRequest, LeftSchema, MemberPageSchema, OrgHitSchema, OrgRequest, OrgSchema, OrgSearchRequest,
     PageRequest,
@@ -61,7 +62,7 @@ class LicenceUpload(MethodView):
     @image_upload_doc(bp, Licence)
     def post(self):
         """Upload the business licence image (the raw bytes as the body); use the key in POST /orgs."""
-        return store_image(f"licences/{g.claims['sub']}/", "licence", "licence")
+        return store_image(licence_prefix(g.claims["sub"]), "licence", "licence")
 
 
 def store_image(prefix, field, kind):

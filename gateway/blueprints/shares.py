@@ -12,7 +12,7 @@ from gateway import rpc, share_return
 from gateway.auth import require_auth
 from gateway.share_events import ShareReturnPublisher
 from gateway.share_fast_path import PUBLISH_FAILED, ShareReturnFastPath
-from services.metrics import share_ids
+from services.metrics import contracts
 from services.metrics.schemas import MeStatsSchema, PageRequest, PointsSchema, ShareRequest, ShareReturnSchema, ShareSchema
 
 bp = Blueprint("shares", __name__, description="Shares: start one, and count it when the user comes back")
@@ -25,7 +25,7 @@ def share_key(app=None):
     app = app or current_app
     key = app.extensions.get("share_key")
     if key is None:
-        key = app.extensions["share_key"] = share_ids.load_key(app.config["SHARE_KEY_FILE"])
+        key = app.extensions["share_key"] = contracts.load_key(app.config["SHARE_KEY_FILE"])
     return key
 
 

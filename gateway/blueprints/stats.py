@@ -9,9 +9,9 @@ from flask_smorest import Blueprint
 
 from gateway import rpc
 from gateway.auth import require_auth
+from gateway.recognition_csv import COLUMNS, csv_text, file_name
 from kepu_common.interfaces.messages import negotiate, text
-from services.metrics import recognition
-from services.metrics.periods import shanghai_day
+from services.metrics.constants import SHANGHAI
 from services.metrics.schemas import (
     ActivityStatsRequest, ActivityStatsSchema, CampaignRequest, CampaignSchema, DownloadsRequest, DownloadsSchema,
     LeaderboardRequest, LeaderboardSchema, OrgStatsSchema, RecognitionRequest, RecognitionSchema, SettingsSchema,
@@ -113,12 +113,12 @@ class RecognitionsCsv(MethodView):
         language."""
         found = _recognitions(query)
         locale = negotiate(request.headers.get("Accept-Language"))
-        headers = {"columns": [text(f"recognition_column.{c}", locale) for c in recognition.COLUMNS],
+        headers = {"columns": [text(f"recognition_column.{c}", locale) for c in COLUMNS],
                    "org": text("recognition_kind.org", locale), "individual": text("recognition_kind.individual", locale)}
-        body = recognition.csv_text(found["orgs"], found["individuals"], headers).encode("utf-8")
-        as_of_day = shanghai_day(datetime.fromisoformat(found["as_of"])) - timedelta(days=1)
+        body = csv_text(found["orgs"], found["individuals"], headers).encode("utf-8")
+        as_of_day = datetime.fromisoformat(found["as_of"]).astimezone(SHANGHAI).date() - timedelta(days=1)
         return send_file(io.BytesIO(body), mimetype="text/csv", as_attachment=True,
-                         download_name=recognition.file_name(found["campaign"], as_of_day))
+                         download_name=file_name(found["campaign"], as_of_day))
 
 
 @bp.route("/stats/activities")

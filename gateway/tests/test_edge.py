@@ -6,12 +6,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from gateway.share_fast_path import ShareReturnFastPath
-from services.metrics import share_ids
+from services.metrics import contracts
 
 
 @pytest.fixture
 def fast_app(make_app, tmp_path, monkeypatch):
-    key_path = tmp_path / share_ids.KEY_NAME
+    key_path = tmp_path / contracts.SHARE_KEY_NAME
     app = make_app(SHARE_KEY_FILE=str(key_path), TRUSTED_PROXIES=1)
     seen = []
     original = ShareReturnFastPath._publish
@@ -21,11 +21,11 @@ def fast_app(make_app, tmp_path, monkeypatch):
         return original(self, environ, *args)
 
     monkeypatch.setattr(ShareReturnFastPath, "_publish", watching)
-    return app, share_ids.load_key(key_path), seen
+    return app, contracts.load_key(key_path), seen
 
 
 def signed(key, user):
-    return share_ids.make(key, uuid.uuid4(), user, datetime.now(timezone.utc) + timedelta(hours=1))
+    return contracts.make_share_id(key, uuid.uuid4(), user, datetime.now(timezone.utc) + timedelta(hours=1))
 
 
 def test_the_fast_path_sits_behind_the_edge(fast_app, make_token):

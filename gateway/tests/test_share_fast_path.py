@@ -10,15 +10,15 @@ from gateway import requests_log
 from gateway.share_fast_path import ShareReturnFastPath
 from gateway.tests.conftest import error_of
 from gateway.tests.test_share_returns import queued
-from services.metrics import share_ids
+from services.metrics import contracts
 
 VARYING = {"X-Request-ID"}
 
 
 @pytest.fixture
 def share_key(tmp_path):
-    path = tmp_path / share_ids.KEY_NAME
-    return str(path), share_ids.load_key(path)
+    path = tmp_path / contracts.SHARE_KEY_NAME
+    return str(path), contracts.load_key(path)
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def apps(make_app, share_key, monkeypatch):
 
 
 def signed(share_key, user, hours=1):
-    return share_ids.make(share_key[1], uuid.uuid4(), user, datetime.now(timezone.utc) + timedelta(hours=hours))
+    return contracts.make_share_id(share_key[1], uuid.uuid4(), user, datetime.now(timezone.utc) + timedelta(hours=hours))
 
 
 def same_answer(fast_answer, slow_answer):
@@ -63,7 +63,7 @@ def test_an_accepted_return_is_answered_by_the_fast_path_exactly_as_by_flask(app
                 slow_client.post(f"/api/v1/shares/{share_id}/return", headers=headers))
     assert answered == [share_id]
     events = [json.loads(m.body) for m in queued(amqp_uri)]
-    assert [e["share_id"] for e in events].count(str(share_ids.verify(share_key[1], share_id, user,
+    assert [e["share_id"] for e in events].count(str(contracts.verify_share_id(share_key[1], share_id, user,
                                                                       datetime.now(timezone.utc)))) == 2
     assert {e["user_id"] for e in events} == {user}
 

@@ -10,13 +10,13 @@ import pytest
 from gateway.share_events import QUEUE
 from kepu_common.bus.amqp import declare_consumer_queue
 from gateway.tests.conftest import error_of
-from services.metrics import share_ids
+from services.metrics import contracts
 
 
 @pytest.fixture
 def share_key(tmp_path):
-    path = tmp_path / share_ids.KEY_NAME
-    return str(path), share_ids.load_key(path)
+    path = tmp_path / contracts.SHARE_KEY_NAME
+    return str(path), contracts.load_key(path)
 
 
 def returning(make_app, make_token, share_key, **overrides):
@@ -42,7 +42,7 @@ def queued(amqp_uri):
 def test_an_owned_share_in_its_window_is_published_persistent_before_202(make_app, make_token, share_key, amqp_uri):
     client, headers, user = returning(make_app, make_token, share_key)
     share = uuid.uuid4()
-    share_id = share_ids.make(share_key[1], share, user, datetime.now(timezone.utc) + timedelta(hours=1))
+    share_id = contracts.make_share_id(share_key[1], share, user, datetime.now(timezone.utc) + timedelta(hours=1))
     for _ in range(2):
         answer = client.post(f"/api/v1/shares/{share_id}/return", headers=headers)
         assert answer.status_code == 202, answer.get_json()
@@ -59,8 +59,8 @@ def test_someone_elses_forged_or_late_share_is_refused_and_nothing_is_published(
                                                                                 amqp_uri):
     client, headers, user = returning(make_app, make_token, share_key)
     open_until = datetime.now(timezone.utc) + timedelta(hours=1)
-    others = share_ids.make(share_key[1], uuid.uuid4(), str(uuid.uuid4()), open_until)
-    late = share_ids.make(share_key[1], uuid.uuid4(), user, datetime.now(timezone.utc) - timedelta(seconds=5))
+    others = contracts.make_share_id(share_key[1], uuid.uuid4(), str(uuid.uuid4()), open_until)
+    late = contracts.make_share_id(share_key[1], uuid.uuid4(), user, datetime.now(timezone.utc) - timedelta(seconds=5))
     for share_id, status in ((others, 404), ("x" * 20, 404), (others[:-3] + "abc", 404), (late, 422)):
         answer = client.post(f"/api/v1/shares/{share_id}/return", headers=headers)
         assert answer.status_code == status, (share_id, answer.get_json())
@@ -73,7 +73,7 @@ def test_someone_elses_forged_or_late_share_is_refused_and_nothing_is_published(
 def test_with_the_broker_away_the_answer_is_503_naming_it(make_app, make_token, share_key):
     client, headers, user = returning(make_app, make_token, share_key, AMQP_URI="amqp://guest:guest@127.0.0.1:9//",
                                       SHARE_CONFIRM_TIMEOUT=1.0)
-    share_id = share_ids.make(share_key[1], uuid.uuid4(), user, datetime.now(timezone.utc) + timedelta(hours=1))
+    share_id = contracts.make_share_id(share_key[1], uuid.uuid4(), user, datetime.now(timezone.utc) + timedelta(hours=1))
     answer = client.post(f"/api/v1/shares/{share_id}/return", headers=headers)
     assert answer.status_code == 503
     assert error_of(answer)["details"]["dependency"] == "broker"

@@ -10,7 +10,7 @@ PRIVATE_NAME = "jwt-private.pem"
 PUBLIC_NAME = "jwt-public.pem"
 SECRET_NAME = "identity-secret.key"  # HMAC key for SMS codes and ID numbers, base64
 REVIEW_UI_SECRET_NAME = "review-ui-secret.key"  # signs the review UI's session cookies
-SHARE_SECRET_NAME = "share-secret.key"  # signs share ids, for the gateway and metrics (services/metrics/share_ids.py)
+SHARE_SECRET_NAME = "share-secret.key"  # signs share ids, for the gateway and metrics (services/metrics/contracts.py)
 MALL_SECRET_NAME = "mall-secret.key"  # seals the mall's delivery details, metrics only (services/metrics/mall_vault.py)
 
 

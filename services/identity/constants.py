@@ -1,6 +1,7 @@
-"""Identity's names that the gateway needs too, with no I/O and no imports of the service's runtime."""
+"""What the identity schemas (and so the gateway) need from the service: plain values, no I/O, no imports
+of the service's modules (the import boundary, kepu_common/tests/test_import_contracts.py)."""
 
-
-def letter_prefix(user_id):
-    """Where a user's appointment letters (a district or street admin's evidence) are stored."""
-    return f"appointments/{user_id}/"
+# what an SMS code is asked for (services/identity/sms.py)
+SMS_PURPOSES = ("register", "login", "reset_password")
+# a business licence or an appointment letter picture, stored by the gateway and checked by the service
+LICENCE_MAX_BYTES = 10 * 1024 * 1024

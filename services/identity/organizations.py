@@ -11,15 +11,11 @@ from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, Not
 from kepu_common.interfaces.messages import label
 from kepu_common.domain.supervising import chosen_under, directory_filter
 from services.identity import areas, members, org_names, phones, roles
-from services.identity.digits import ascii_digits
+from services.identity.constants import LICENCE_MAX_BYTES
+from services.identity.contracts import ascii_digits, licence_prefix
 
 SUBJECT_TYPE = "organization"
-LICENCE_MAX_BYTES = 10 * 1024 * 1024
 _PHONE = re.compile(r"^[0-9+\-() ]{7,20}$")
-
-
-def licence_prefix(user_id):
-    return f"licences/{user_id}/"
 
 
 def check_licence(storage, bucket, user_id, key):

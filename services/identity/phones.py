@@ -2,7 +2,7 @@
 import re
 
 from kepu_common.interfaces.errors import InvalidInput
-from services.identity.digits import ascii_digits
+from services.identity.contracts import ascii_digits
 
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 

@@ -2,7 +2,7 @@
 from kepu_common.interfaces.contracts import REVIEW_STAGES
 from kepu_common.interfaces.errors import Forbidden, InvalidInput, NotFound, RuleBroken
 from services.identity import areas
-from services.identity.digits import ascii_digits, is_ascii_digits
+from services.identity.contracts import ascii_digits, is_ascii_digits
 
 ROLES = ("communicator", "org_admin", "district_admin", "street_admin", "reviewer", "platform_admin")
 

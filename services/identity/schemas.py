@@ -13,8 +13,8 @@ from kepu_common.interfaces.contracts import SUPERVISING_CATEGORIES
 from kepu_common.interfaces.messages import label
 from kepu_common.interfaces.schema_fields import Page, PageRequest, Timestamp  # noqa: F401  (PageRequest: the service pages with it)
 from kepu_common.interfaces.validation import coded, one_line
-from services.identity.digits import ascii_digits
-from services.identity.sms import PURPOSES
+from services.identity.contracts import ascii_digits
+from services.identity.constants import SMS_PURPOSES
 
 def name_field(min_length, max_length, **kwargs):
     """A name (real name, organization or unit name): a length and no control characters."""
@@ -57,7 +57,7 @@ class PingSchema(Schema):
 # --- accounts and tokens ---------------------------------------------------------------------
 class SmsCodeRequest(Schema):
     phone = fields.String(required=True, metadata={"example": "13800138000"})
-    purpose = fields.String(load_default="register", validate=validate.OneOf(PURPOSES), metadata={
+    purpose = fields.String(load_default="register", validate=validate.OneOf(SMS_PURPOSES), metadata={
         "description": "register (a new phone), login (sign-in by code) or reset_password (a registered phone)"})
 
 

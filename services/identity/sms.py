@@ -16,7 +16,6 @@ log = logging.getLogger(__name__)
 
 CODE_TTL = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
-PURPOSES = ("register", "login", "reset_password")
 # the purposes that need an existing account: a code goes only to a registered phone (and register's only to a
 # new one), while the answer is the same for every phone (service.request_sms_code)
 ACCOUNT_PURPOSES = ("login", "reset_password")

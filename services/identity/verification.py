@@ -10,7 +10,7 @@ import psycopg2
 from kepu_common.interfaces.errors import Conflict, InvalidInput
 from kepu_common.interfaces.messages import label
 from services.identity import areas, idcards, members, organizations
-from services.identity.constants import letter_prefix
+from services.identity.contracts import letter_prefix
 
 SUBJECT_TYPE = "communicator_verification"
 # the communicator types that claim to administer an area: they show an appointment letter (任命文件)

@@ -34,6 +34,7 @@ _FROM = ("FROM redemptions r JOIN mall_items i ON i.id = r.item_id "
 # --- items -----------------------------------------------------------------------------------------
 def create_item(cur, data, images):
     sites = data.get("pickup_sites") or []
+    mall_rules.check_site_regions(sites)
     mall_rules.check_item_handover(data.get("delivery", True), len(sites))
     item_id = uuid.uuid4()
     cur.execute("INSERT INTO mall_items (id, name, description, cost, stock, active, delivery, images) "
@@ -48,6 +49,7 @@ def update_item(cur, item_id, changes, images=None):
     """Only what is sent changes. pickup_sites, when sent, is the item's whole list: a site sent with its id
     is kept (and changed), one without an id is added, one left out is taken off (kept for the redemptions
     that name it)."""
+    mall_rules.check_site_regions(changes.get("pickup_sites") or [])
     current = item(cur, item_id, lock=True)
     values = {k: changes[k] for k in ("name", "description", "cost", "stock", "active", "delivery") if k in changes}
     if images is not None:

@@ -5,24 +5,19 @@ from datetime import timedelta
 
 from kepu_common.domain import filetypes
 from kepu_common.interfaces.errors import InvalidInput
-from services.metrics.mall_rules import IMAGE_MAX_BYTES, IMAGE_PREFIX
+from services.metrics.constants import MALL_IMAGE_BUCKET, MALL_IMAGE_MAX_BYTES, MALL_IMAGE_PREFIX
 
-BUCKET = "resources"  # the purpose name of the bucket (published files and thumbnails)
 URL_TTL = timedelta(hours=1)
-
-
-def new_key(name):
-    return f"{IMAGE_PREFIX}{name}"
 
 
 def check(storage, keys):
     """[{key, content_type, size}] for the keys, in order; InvalidInput naming each key that is not a stored
     mall picture (image_keys.<index>: no_such_upload, not_an_image, file_too_large)."""
-    bucket = storage.bucket(BUCKET)
+    bucket = storage.bucket(MALL_IMAGE_BUCKET)
     found, problems = [], {}
     for index, key in enumerate(keys):
         field = f"image_keys.{index}"
-        if not key.startswith(IMAGE_PREFIX) or ".." in key:
+        if not key.startswith(MALL_IMAGE_PREFIX) or ".." in key:
             problems[field] = "no_such_upload"
             continue
         try:
@@ -30,8 +25,8 @@ def check(storage, keys):
         except Exception:
             problems[field] = "no_such_upload"
             continue
-        if stat.size > IMAGE_MAX_BYTES:
-            problems[field] = ("file_too_large", {"max_mb": IMAGE_MAX_BYTES // 2**20})
+        if stat.size > MALL_IMAGE_MAX_BYTES:
+            problems[field] = ("file_too_large", {"max_mb": MALL_IMAGE_MAX_BYTES // 2**20})
             continue
         response = storage.open(bucket, key)
         try:
@@ -49,7 +44,7 @@ def check(storage, keys):
 
 
 def urls(storage, images):
-    bucket = storage.bucket(BUCKET)
+    bucket = storage.bucket(MALL_IMAGE_BUCKET)
     return [{"url": storage.presigned_get(bucket, image["key"], expires=URL_TTL), "content_type": image["content_type"]}
             for image in images or []]
 
@@ -57,8 +52,8 @@ def urls(storage, images):
 def abandoned(cur, storage, older_than):
     """Pictures under mall/items/ that no item names, stored before older_than (an aware datetime): uploaded
     and never used, or taken off their item. To be removed (as identity removes abandoned licences)."""
-    bucket = storage.bucket(BUCKET)
-    candidates = [obj.object_name for obj in storage.client.list_objects(bucket, prefix=IMAGE_PREFIX, recursive=True)
+    bucket = storage.bucket(MALL_IMAGE_BUCKET)
+    candidates = [obj.object_name for obj in storage.client.list_objects(bucket, prefix=MALL_IMAGE_PREFIX, recursive=True)
                   if obj.last_modified is not None and obj.last_modified < older_than]
     if not candidates:
         return []

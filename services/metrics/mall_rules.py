@@ -11,9 +11,6 @@ import unicodedata
 from kepu_common.domain import regions
 from kepu_common.interfaces.errors import Conflict, InvalidInput, NotFound, RuleBroken
 
-MAX_IMAGES = 9
-IMAGE_PREFIX = "mall/items/"
-IMAGE_MAX_BYTES = 10 * 1024 * 1024
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _TRACKING = re.compile(r"^[A-Z0-9-]{6,40}$")
 _PICKUP_CODE = re.compile(r"^[A-Z0-9]{4,20}$")
@@ -61,6 +58,15 @@ def normalize_phone(raw, field="delivery.phone"):
     if not _MOBILE.match(phone):
         raise InvalidInput("delivery_phone_invalid", {field: "phone_invalid"})
     return phone
+
+
+def check_site_regions(sites):
+    """Each pickup site is in a current division (GB/T 2260): a code that names none is refused as a form's
+    field is (validation_failed, pickup_sites.<index>.region_code: region_unknown)."""
+    unknown = {f"pickup_sites.{index}.region_code": ("region_unknown", {"as_of": regions.data_as_of()})
+               for index, site in enumerate(sites) if regions.lookup(site["region_code"].strip()) is None}
+    if unknown:
+        raise InvalidInput("validation_failed", unknown)
 
 
 def address_division(code, field="delivery.region_code"):

@@ -1,8 +1,8 @@
 """Asia/Shanghai days and the periods statistics are read over. Pure: no I/O."""
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from services.metrics.constants import SHANGHAI
+
 PERIODS = ("day", "week", "campaign", "total")
 
 

@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from kepu_common.interfaces.contracts import SHARE_CHANNELS, SHARE_CONTENT_TYPES
 from kepu_common.interfaces.schema_fields import Page, PageRequest, Timestamp
 from kepu_common.interfaces.validation import field_error
-from services.metrics.mall_rules import MAX_IMAGES
+from services.metrics.constants import MALL_IMAGES_PER_ITEM
 
 LEADERBOARD_SUBJECTS = ("communicators", "orgs")
 LEADERBOARD_SCOPES = ("city", "province", "org", "national")
@@ -142,17 +142,10 @@ class PickupSiteRequest(Schema):
     address = fields.String(required=True, validate=validate.Length(min=1, max=200))
     hours = fields.String(load_default="", validate=validate.Length(max=100), metadata={"description": "opening hours"})
 
-    @validates_schema
-    def _division(self, data, **kwargs):
-        from kepu_common.domain import regions
-
-        if data.get("region_code") and regions.lookup(data["region_code"].strip()) is None:
-            raise field_error("region_unknown", "region_code", as_of=regions.data_as_of())
-
 
 _DELIVERY_FLAG = {"description": "posted to the person, who gives recipient, phone and address when redeeming "
                                  "(default true); false: collected at one of pickup_sites only"}
-_IMAGE_KEYS = {"description": f"pictures uploaded with POST /mall/images, the cover first (at most {MAX_IMAGES}); "
+_IMAGE_KEYS = {"description": f"pictures uploaded with POST /mall/images, the cover first (at most {MALL_IMAGES_PER_ITEM}); "
                              "sent on PATCH, the whole list"}
 _SITES = {"description": "where the item can be collected (at most 20); sent on PATCH, the whole list: a site sent "
                          "with its id is kept, one without is added, one left out is taken off"}
@@ -166,7 +159,7 @@ class ItemRequest(Schema):
     active = fields.Boolean(load_default=True)
     delivery = fields.Boolean(load_default=True, metadata=_DELIVERY_FLAG)
     image_keys = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
-                             validate=validate.Length(max=MAX_IMAGES), metadata=_IMAGE_KEYS)
+                             validate=validate.Length(max=MALL_IMAGES_PER_ITEM), metadata=_IMAGE_KEYS)
     pickup_sites = fields.List(fields.Nested(PickupSiteRequest), load_default=list, validate=validate.Length(max=20),
                                metadata=_SITES)
 
@@ -181,7 +174,7 @@ class ItemUpdateRequest(Schema):
     active = fields.Boolean()
     delivery = fields.Boolean(metadata=_DELIVERY_FLAG)
     image_keys = fields.List(fields.String(validate=validate.Length(min=1, max=200)),
-                             validate=validate.Length(max=MAX_IMAGES), metadata=_IMAGE_KEYS)
+                             validate=validate.Length(max=MALL_IMAGES_PER_ITEM), metadata=_IMAGE_KEYS)
     pickup_sites = fields.List(fields.Nested(PickupSiteRequest), validate=validate.Length(max=20), metadata=_SITES)
 
 

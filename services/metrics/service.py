@@ -13,9 +13,10 @@ from kepu_common.domain import regions
 from kepu_common.interfaces.messages import label
 from kepu_common.data.storage import ObjectStorage
 from services.metrics import (
-    config_store, directory, ledger, mall, ping_receipts, places, rollup, share_ids, shares, stats,
+    config_store, contracts, directory, ledger, mall, ping_receipts, places, rollup, shares, stats,
 )
 from services.metrics import mall_images
+from services.metrics.constants import MALL_IMAGE_BUCKET
 from services.metrics.dependencies import Settings
 from services.metrics.periods import as_of
 from services.metrics.schemas import (
@@ -131,7 +132,7 @@ class MetricsService(PlatformService):
         data = ShareRequest().load(request)
         with self.db, self.db.cursor() as cur:
             share = shares.start(cur, user_id, data, _now())
-        share["share_id"] = share_ids.make(self.settings.share_key, share["id"], user_id, share["expires_at"])
+        share["share_id"] = contracts.make_share_id(self.settings.share_key, share["id"], user_id, share["expires_at"])
         return ShareSchema().dump(share)
 
     # --- points and the mall -------------------------------------------------------------------
@@ -182,7 +183,7 @@ class MetricsService(PlatformService):
         with self.db, self.db.cursor() as cur:
             day_ago = _now() - timedelta(days=1)
             for key in mall_images.abandoned(cur, self.storage, day_ago):
-                self.storage.remove(self.storage.bucket(mall_images.BUCKET), key)
+                self.storage.remove(self.storage.bucket(MALL_IMAGE_BUCKET), key)
 
     @rpc
     def create_item(self, request):

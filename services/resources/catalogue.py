@@ -5,7 +5,7 @@ import uuid
 from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kepu_common.interfaces.messages import label
 from services.resources import formats, review_flow, search_text, topics, uploads
-from services.resources.media_labels import duration_label
+from services.resources.contracts import duration_label
 from kepu_common.domain.org_admins import acting_org, is_platform_admin, orgs_of  # noqa: F401 (used by service.py)
 
 SUBJECT_TYPE = "resource"

@@ -3,16 +3,15 @@ from datetime import timedelta
 
 from nameko.extensions import DependencyProvider
 
-from services.resources import formats, virus_scan
-
-MB = formats.MB
+from services.resources import virus_scan
+from services.resources.constants import MB, UPLOAD_PURPOSES
 
 
 class ResourceSettings:
     def __init__(self, settings):
         limits = settings.get("size_limits_mb") or {}
         self.size_limits = {purpose: int(limits.get(purpose) or default // MB) * MB
-                            for purpose, (_, default) in formats.PURPOSES.items()}
+                            for purpose, (_, default) in UPLOAD_PURPOSES.items()}
         self.part_size = int(settings.get("part_size_mb", 16)) * MB
         self.upload_ttl = timedelta(hours=float(settings.get("upload_ttl_hours", 24)))
         self.unused_upload_ttl = timedelta(days=float(settings.get("unused_upload_days", 7)))

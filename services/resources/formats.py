@@ -2,40 +2,16 @@
 
 Purposes are the six resource types, `thumbnail` (the cover a video or audio owner supplies), and the
 files of activities (another service takes them up with attach_uploads): `activity_poster`,
-`followup_photo`, `followup_video`.
+`followup_photo`, `followup_video`. The table of purposes is services/resources/constants.py's (the schemas
+name the purposes too); the checks are here.
 """
 from kepu_common.interfaces.contracts import RESOURCE_TYPES
 from kepu_common.interfaces.errors import InvalidInput, TooLarge
+from services.resources.constants import DOCX, IMAGES, MB, PDF, UPLOAD_PURPOSES
 
-MB = 1024 * 1024
-PDF = "application/pdf"
-# what browsers send for a .docx (the bytes sniff as a zip: documents.check_docx proves it is Word)
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ZIP = "application/zip"
-IMAGES = ("image/jpeg", "image/png", "image/webp")
-VIDEOS = ("video/mp4", "video/quicktime", "video/webm")
-# purpose -> (content types its bytes may be, default size limit)
-PURPOSES = {
-    "article": ((PDF, DOCX, "image/jpeg", "image/png"), 200 * MB),
-    "image": (IMAGES + ("image/gif",), 50 * MB),
-    # wall charts are printed posters: images or PDFs, the platform makes a thumbnail of either
-    "wallchart": (IMAGES + (PDF,), 300 * MB),
-    "video": (VIDEOS, 4096 * MB),
-    "audio": (("audio/mpeg", "audio/mp4", "audio/wav", "audio/ogg"), 500 * MB),
-    "debunk": ((PDF, DOCX, "image/jpeg", "image/png", "video/mp4"), 1024 * MB),
-    "thumbnail": (IMAGES, 10 * MB),
-    "activity_poster": (IMAGES, 10 * MB),
-    "followup_photo": (IMAGES, 20 * MB),
-    "followup_video": (VIDEOS, 500 * MB),
-    # a person's files for communities (services/resources/communities.py): a cover, a post's images or video
-    "community_cover": (IMAGES, 10 * MB),
-    "post_image": (IMAGES + ("image/gif",), 20 * MB),
-    "post_video": (VIDEOS, 200 * MB),
-}
-assert set(RESOURCE_TYPES) <= set(PURPOSES)
-ACTIVITY_PURPOSES = ("activity_poster", "followup_photo", "followup_video")
-# uploaded by a person for themself (no organization): the upload's org_id column holds the uploader's id
-PERSONAL_PURPOSES = ("community_cover", "post_image", "post_video")
+
+assert set(RESOURCE_TYPES) <= set(UPLOAD_PURPOSES)
 # every picture is decoded, whatever its purpose: a damaged one, or one with HTML or a ZIP after its end (a
 # polyglot), is refused (thumbnails.make)
 DECODED_IMAGES = IMAGES + ("image/gif",)
@@ -51,11 +27,11 @@ TAKES_THUMBNAIL_UPLOAD = ("video", "audio", "article", "debunk")
 
 
 def allowed(purpose):
-    return PURPOSES[purpose][0]
+    return UPLOAD_PURPOSES[purpose][0]
 
 
 def default_limit(purpose):
-    return PURPOSES[purpose][1]
+    return UPLOAD_PURPOSES[purpose][1]
 
 
 def check_size(purpose, size, limits=None):

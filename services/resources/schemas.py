@@ -8,9 +8,8 @@ from kepu_common.interfaces.contracts import RESOURCE_STATUSES, RESOURCE_TYPES
 from kepu_common.interfaces.messages import label
 from kepu_common.interfaces.schema_fields import Page, Timestamp
 from kepu_common.interfaces.validation import coded
-from services.resources import formats
-from services.resources.media_labels import duration_label
-from services.resources.constants import SEARCH_ORDERS
+from services.resources.constants import ACTIVITY_PURPOSES, SEARCH_ORDERS, UPLOAD_PURPOSES
+from services.resources.contracts import duration_label
 
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error=coded("sha256_format"))
 
@@ -25,7 +24,7 @@ def size_label(size):
 
 
 class UploadRequest(Schema):
-    purpose = fields.String(required=True, validate=validate.OneOf(tuple(formats.PURPOSES)),
+    purpose = fields.String(required=True, validate=validate.OneOf(tuple(UPLOAD_PURPOSES)),
                             metadata={"description": "the resource type the file is for; thumbnail (a cover for "
                                                      "video, audio, article or debunk resources); activity_poster, "
                                                      "followup_photo or followup_video (files of activities)"})
@@ -108,7 +107,7 @@ class AttachRequest(Schema):
     org_id = fields.UUID(required=True)
     upload_ids = fields.List(fields.String(validate=validate.Length(max=64)), required=True,
                              validate=validate.Length(min=1, max=50))
-    purpose = fields.String(required=True, validate=validate.OneOf(formats.ACTIVITY_PURPOSES))
+    purpose = fields.String(required=True, validate=validate.OneOf(ACTIVITY_PURPOSES))
 
 
 class AttachedUploadSchema(Schema):

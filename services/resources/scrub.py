@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from minio.error import S3Error
 
 from kepu_common.interfaces.errors import Unavailable
+from services.resources.constants import FINDING_KINDS
 
 log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x6B657075_5C5C  # pg_try_advisory_lock key of the scrub ("kepu" and a tag)
 READ_CHUNK = 1024 * 1024
 MISSING_CODES = {"NoSuchKey", "NoSuchObject", "NotFound"}
-FINDING_KINDS = ("mismatch", "missing")
 _UPLOAD_COLUMNS = ("id", "org_id", "object_key", "sha256", "size")
 _FINDING_COLUMNS = ("id", "upload_id", "object_key", "kind", "expected_sha256", "actual_sha256", "actual_size",
                     "found_at", "last_seen_at", "resolved_at", "resource_id", "resource_title", "org_id")

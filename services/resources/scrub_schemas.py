@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from kepu_common.interfaces.schema_fields import Page, Timestamp
-from services.resources.scrub import FINDING_KINDS
+from services.resources.constants import FINDING_KINDS
 from services.resources.schemas import PageRequest
 
 

@@ -15,7 +15,7 @@ from kepu_common.bus.service_base import PlatformService, StorageHealth
 from kepu_common.data.storage import ObjectStorage
 from services.resources import (abandoned, catalogue, download_log, downloads, duplicates, image_limits, review_flow,
                                 scrub, search, thumbnails, uploads, virus_scan)
-from services.resources import formats
+from services.resources.constants import PERSONAL_PURPOSES
 from services.resources.social_service import SocialEntrypoints
 from services.resources.dependencies import Settings
 from services.resources.integrity import IntegrityScrub
@@ -87,7 +87,7 @@ class ResourcesService(StorageHealth, SocialEntrypoints, OrgAdminsFromIdentity, 
     def start_upload(self, user_id, request):
         data = UploadRequest().load(request)
         uploads.check_new(self.settings, data)
-        if data["purpose"] in formats.PERSONAL_PURPOSES:  # a person's own files for communities
+        if data["purpose"] in PERSONAL_PURPOSES:  # a person's own files for communities
             org_id = uuid.UUID(str(user_id))
         else:
             with self.db, self.db.cursor() as cur:

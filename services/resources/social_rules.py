@@ -6,25 +6,19 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, RateLimited
+# the service reads all of them as social_rules.<name>; constants and contracts hold them for the schemas and the
+# gateway too
+from services.resources.constants import COMMENT_MAX, COMMENT_TARGETS, FAVORITE_TYPES, POST_MAX  # noqa: F401
+from services.resources.contracts import has_hidden_characters, require_verified_commenter  # noqa: F401
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-COMMENT_TARGETS = ("resource", "activity", "post")
-FAVORITE_TYPES = ("resource", "activity", "post")
 MEMBER_ROLES = ("member", "moderator", "admin")
-COMMENT_MAX = 1000  # characters of a comment
-POST_MAX = 5000
 # per person per minute (rolling): more is refused with rate_limited
 POSTS_PER_MINUTE = 5
 COMMENTS_PER_MINUTE = 10
-# control characters, and invisible format characters (zero-width, bidi overrides), in a name or a title
-_HIDDEN = re.compile(r"[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 
 
 # --- names -----------------------------------------------------------------------------------------
-def has_hidden_characters(name):
-    return bool(_HIDDEN.search(name)) or any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name)
-
-
 def check_name(name, field="name"):
     """A community name: no control or invisible characters, not blank; returns it trimmed."""
     if has_hidden_characters(name):
@@ -55,13 +49,6 @@ def may_create_community(roles):
     """A verified communicator or an organization's admin creates communities."""
     if not {"communicator", "org_admin"} & set(roles):
         raise Forbidden("community_creator_unverified", details={"required_roles": ["communicator", "org_admin"]})
-
-
-def require_verified_commenter(roles):
-    """后台实名: only real-name-verified accounts (communicators; organization admins are verified with
-    their organization's licence) comment."""
-    if not {"communicator", "org_admin"} & set(roles):
-        raise Forbidden("comment_requires_real_name", details={"required_roles": ["communicator"]})
 
 
 def require_member(role):

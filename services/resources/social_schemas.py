@@ -5,14 +5,15 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from kepu_common.interfaces.schema_fields import Page, PageRequest, Timestamp
 from kepu_common.interfaces.validation import coded
-from services.resources import social_rules
+from services.resources.constants import COMMENT_MAX, FAVORITE_TYPES, POST_MAX
+from services.resources.contracts import has_hidden_characters
 
 REGION_CODE = validate.Regexp(r"^\d{6}$")
 
 
 def no_control_characters(value):
     """A name refuses control and invisible characters at the schema (social_rules.check_name checks again)."""
-    if social_rules.has_hidden_characters(value):
+    if has_hidden_characters(value):
         raise ValidationError(coded("control_character_refused"))
 
 
@@ -77,7 +78,7 @@ class MemberRoleRequest(Schema):
 
 
 class PostRequest(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=social_rules.POST_MAX))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=POST_MAX))
     upload_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=9),
                              metadata={"description": "completed uploads of yours: up to 9 post_image, or one "
                                                       "post_video (at most 5 minutes)"})
@@ -155,7 +156,7 @@ class RankingSchema(Schema):
 
 
 class CommentRequest(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=social_rules.COMMENT_MAX))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=COMMENT_MAX))
     parent_id = fields.UUID(load_default=None, allow_none=True,
                             metadata={"description": "a top-level comment to reply to (one level deep)"})
     author_name = fields.String(load_default="", validate=validate.Length(max=50))
@@ -206,7 +207,7 @@ class FavoriteRequest(Schema):
 
 
 class FavoriteListRequest(PageRequest):
-    type = fields.String(required=True, validate=validate.OneOf(social_rules.FAVORITE_TYPES))
+    type = fields.String(required=True, validate=validate.OneOf(FAVORITE_TYPES))
 
 
 class FavoriteSchema(Schema):

@@ -11,14 +11,12 @@ Search: `q` matches names (the subject's, its organization's, units, hosts) as a
 `phone` is the submitter's phone, exact (11 digits, mainland mobile), never a prefix: a list must not become
 a way to enumerate people's numbers, and answers show it masked.
 """
-import re
 from datetime import datetime, timedelta
 
 from kepu_common.interfaces.errors import InvalidInput
+from services.review.constants import SORTS
 
-SORTS = ("requested", "start_at", "decided_at")
 SOON_DAYS = 7
-PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 PHONE_KEYS = ("submitter_phone", "contact_phone")
 
 _ORDER_SQL = {

@@ -2,9 +2,7 @@
 claim holds. Every time comes in as `now` from the application's clock: a claim is set and checked on
 the same clock (never the database's for one and the application's for the other)."""
 from kepu_common.interfaces.errors import Conflict, InvalidInput
-
-DECISIONS = ("approved", "rejected")
-TASK_STATUSES = ("open", "decided", "superseded")
+from services.review.constants import DECISIONS
 
 
 def claimed_until(now, ttl):

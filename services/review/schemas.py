@@ -7,8 +7,7 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 from kepu_common.interfaces.contracts import REVIEW_STAGES
 from kepu_common.interfaces.schema_fields import Described, Page, Timestamp
 from kepu_common.interfaces.validation import coded, one_line, plain_text
-from services.review.priority import PHONE, SORTS
-from services.review.rules import DECISIONS, TASK_STATUSES
+from services.review.constants import DECISIONS, PHONE, SORTS, TASK_STATUSES
 
 # the service does not trust its RPC callers: no control characters in anything it stores or searches by
 # (one_line; plain_text allows tab, CR and LF in a comment, text a person wrote on several lines)

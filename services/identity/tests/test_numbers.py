@@ -6,7 +6,7 @@ from marshmallow import ValidationError
 
 from kepu_common.interfaces.errors import InvalidInput
 from services.identity import idcards, passwords, phones
-from services.identity.digits import ascii_digits
+from services.identity.contracts import ascii_digits
 from services.identity.schemas import OrgSearchRequest, RegisterRequest, RoleChange, VerificationRequest
 
 ID_NUMBER = "11010519491231002X"

@@ -10,7 +10,7 @@ import pytest
 from gateway import create_app
 from kepu_common.interfaces.contracts import load_event
 from kepu_common.operations.keys import generate_pair
-from services.metrics import share_ids
+from services.metrics import contracts
 
 USER = str(uuid.uuid4())
 auth = importlib.import_module("gateway.auth")  # the package's `auth` attribute is its auth blueprint
@@ -31,7 +31,7 @@ def make_app(jwt_keys, amqp_uri, storage_settings, tmp_path):
     def make(public_key=None):
         app = create_app({"AMQP_URI": amqp_uri, "JWT_PUBLIC_KEYS": [public_key or jwt_keys["public"]],
                           "STORAGE": storage_settings, "TESTING": True,
-                          "SHARE_KEY_FILE": str(tmp_path / share_ids.KEY_NAME)})
+                          "SHARE_KEY_FILE": str(tmp_path / contracts.SHARE_KEY_NAME)})
         app.extensions["share_returns"] = RecordingPublisher()
         apps.append(app)
         return app
@@ -42,8 +42,8 @@ def make_app(jwt_keys, amqp_uri, storage_settings, tmp_path):
 
 
 def a_share(tmp_path, user=USER):
-    key = share_ids.load_key(tmp_path / share_ids.KEY_NAME)
-    return share_ids.make(key, uuid.uuid4(), user, datetime.now(timezone.utc) + timedelta(hours=1))
+    key = contracts.load_key(tmp_path / contracts.SHARE_KEY_NAME)
+    return contracts.make_share_id(key, uuid.uuid4(), user, datetime.now(timezone.utc) + timedelta(hours=1))
 
 
 def bearer(token):

@@ -53,6 +53,16 @@ def test_an_offered_site_is_chosen():
     assert mall_rules.handover(PICKUP_ONLY, [SITE], {"pickup_site_id": str(SITE["id"])}) == ("pickup", SITE)
 
 
+def test_a_pickup_site_in_no_current_division_is_refused_as_its_field():
+    mall_rules.check_site_regions([SITE, dict(SITE, region_code=" 110105 ")])
+    with pytest.raises(InvalidInput) as refused:
+        mall_rules.check_site_regions([SITE, dict(SITE, region_code="999999")])
+    assert refused.value.payload["code"] == "validation_failed"
+    assert list(refused.value.fields) == ["pickup_sites.1.region_code"]
+    assert refused.value.fields["pickup_sites.1.region_code"]["code"] == "region_unknown"
+    assert "as_of" in refused.value.fields["pickup_sites.1.region_code"]["params"]
+
+
 @pytest.mark.parametrize("code", ["999999", "110199", "1101051", "", "abc", "１１０１９９"])
 def test_an_address_division_that_does_not_exist_is_its_own_error(code):
     error = refusal(lambda: mall_rules.handover(POSTED, [], {"delivery": dict(DETAILS, region_code=code)}))

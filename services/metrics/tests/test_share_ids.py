@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.metrics import share_ids
+from services.metrics import contracts
 
 KEY = b"k" * 32
 USER = str(uuid.uuid4())
@@ -12,18 +12,18 @@ NOW = datetime(2026, 9, 1, 8, tzinfo=timezone.utc)
 
 def made(expires_at=NOW + timedelta(hours=1), user=USER, key=KEY):
     share = uuid.uuid4()
-    return share, share_ids.make(key, share, user, expires_at)
+    return share, contracts.make_share_id(key, share, user, expires_at)
 
 
 def test_the_owner_within_the_window_gets_the_share_back():
     share, share_id = made()
-    assert share_ids.verify(KEY, share_id, USER, NOW) == share
+    assert contracts.verify_share_id(KEY, share_id, USER, NOW) == share
 
 
 def test_someone_elses_share_is_unknown():
     _, share_id = made()
-    with pytest.raises(share_ids.UnknownShare):
-        share_ids.verify(KEY, share_id, str(uuid.uuid4()), NOW)
+    with pytest.raises(contracts.UnknownShare):
+        contracts.verify_share_id(KEY, share_id, str(uuid.uuid4()), NOW)
 
 
 @pytest.mark.parametrize("tamper", [
@@ -36,34 +36,34 @@ def test_someone_elses_share_is_unknown():
 ])
 def test_forged_or_malformed_ids_are_unknown(tamper):
     _, share_id = made()
-    with pytest.raises(share_ids.UnknownShare):
-        share_ids.verify(KEY, tamper(share_id), USER, NOW)
+    with pytest.raises(contracts.UnknownShare):
+        contracts.verify_share_id(KEY, tamper(share_id), USER, NOW)
 
 
 def test_another_key_does_not_verify():
     _, share_id = made(key=b"x" * 32)
-    with pytest.raises(share_ids.UnknownShare):
-        share_ids.verify(KEY, share_id, USER, NOW)
+    with pytest.raises(contracts.UnknownShare):
+        contracts.verify_share_id(KEY, share_id, USER, NOW)
 
 
 def test_after_the_window_the_share_is_expired_with_its_deadline():
     deadline = NOW - timedelta(seconds=1)
     _, share_id = made(expires_at=deadline)
-    with pytest.raises(share_ids.ShareExpired) as raised:
-        share_ids.verify(KEY, share_id, USER, NOW)
+    with pytest.raises(contracts.ShareExpired) as raised:
+        contracts.verify_share_id(KEY, share_id, USER, NOW)
     assert raised.value.expires_at == deadline.replace(microsecond=0)
 
 
 def test_the_key_is_made_once_and_shared(tmp_path):
-    path = tmp_path / "keys" / share_ids.KEY_NAME
-    first = share_ids.load_key(path)
-    assert share_ids.load_key(path) == first and len(first) == 32
+    path = tmp_path / "keys" / contracts.SHARE_KEY_NAME
+    first = contracts.load_key(path)
+    assert contracts.load_key(path) == first and len(first) == 32
     assert oct(path.stat().st_mode & 0o777) == "0o600"
-    assert [p.name for p in path.parent.iterdir()] == [share_ids.KEY_NAME]
+    assert [p.name for p in path.parent.iterdir()] == [contracts.SHARE_KEY_NAME]
 
 
 def test_a_short_key_is_refused(tmp_path):
-    path = tmp_path / share_ids.KEY_NAME
+    path = tmp_path / contracts.SHARE_KEY_NAME
     path.write_text("c2hvcnQ=")
     with pytest.raises(ValueError):
-        share_ids.load_key(path)
+        contracts.load_key(path)

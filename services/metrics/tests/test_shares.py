@@ -8,7 +8,7 @@ from nameko.testing.services import entrypoint_hook
 
 from kepu_common.interfaces.contracts import make_event
 from kepu_common.interfaces.errors import NotFound
-from services.metrics import counting, share_ids
+from services.metrics import contracts, counting
 from services.metrics.periods import SHANGHAI
 from services.metrics.tests.conftest import deliver, published_resource, query, returned
 
@@ -26,8 +26,8 @@ def test_a_share_of_published_content_gets_an_id_the_gateway_can_verify(metrics,
     user = uuid.uuid4()
     resource = published_resource(metrics, amqp_uri)
     share = start_share(metrics, user, resource)
-    key = share_ids.load_key(share_key_file)
-    assert share_ids.verify(key, share["share_id"], str(user), datetime.now(timezone.utc)) == share_uuid(share)
+    key = contracts.load_key(share_key_file)
+    assert contracts.verify_share_id(key, share["share_id"], str(user), datetime.now(timezone.utc)) == share_uuid(share)
     assert share["channel"] == "wechat_group" and share["content_id"] == str(resource)
 
 

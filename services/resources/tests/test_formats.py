@@ -3,6 +3,7 @@ import pytest
 from kepu_common.interfaces.errors import InvalidInput, TooLarge
 from kepu_common.domain.filetypes import sniff
 from services.resources import formats
+from services.resources.constants import UPLOAD_PURPOSES
 
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00"
 
@@ -67,7 +68,7 @@ def test_the_activity_purposes_take_what_activities_need():
 def test_every_resource_type_and_status_of_the_contracts_has_its_formats_and_labels():
     from kepu_common.interfaces.contracts import RESOURCE_STATUSES, RESOURCE_TYPES
     from kepu_common.interfaces.messages import has, label
-    assert set(RESOURCE_TYPES) <= set(formats.PURPOSES)
+    assert set(RESOURCE_TYPES) <= set(UPLOAD_PURPOSES)
     for locale in ("zh_CN", "en"):
         assert all(has(f"resource_type.{t}", locale) for t in RESOURCE_TYPES)
         assert all(has(f"resource_status.{s}", locale) for s in RESOURCE_STATUSES)

@@ -1,4 +1,4 @@
-from services.resources.media_labels import duration_label
+from services.resources.contracts import duration_label
 
 
 def test_a_duration_reads_as_players_show_it():

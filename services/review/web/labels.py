@@ -9,7 +9,7 @@ from kepu_common.interfaces.contracts import REVIEW_STAGES
 from kepu_common.interfaces.errors import internal_problem, problem_of_remote
 from kepu_common.interfaces.messages import has, label, text
 from services.review import priority
-from services.review.rules import DECISIONS, TASK_STATUSES
+from services.review.constants import DECISIONS, TASK_STATUSES
 from services.review.web import form_order
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -17,6 +17,7 @@ from kepu_common.interfaces import messages
 from kepu_common.operations import networks
 from kepu_common.bus.rpc_client import BrokerUnavailable, RemoteError, RpcTimeout
 from services.review import priority
+from services.review.constants import PHONE, SORTS
 from kepu_common.interfaces.validation import CONTROL, CONTROL_IN_TEXT
 from services.review.web import labels, safety
 
@@ -196,12 +197,12 @@ def queues():
 def _lookup():
     """The list's sort and search from the query string, checked here for a friendly page in the reader's language."""
     sort = request.args.get("sort") or None
-    bad_filter(sort, priority.SORTS)
+    bad_filter(sort, SORTS)
     q = (request.args.get("q") or "").strip() or None
     if q and (len(q) > QUERY_MAX or CONTROL.search(q)):
         abort(400, text("ui.bad_search"))
     phone = (request.args.get("phone") or "").strip() or None
-    if phone and not priority.PHONE.match(phone):
+    if phone and not PHONE.match(phone):
         abort(400, text("phone_invalid"))
     return sort, q, phone
 
@@ -309,11 +310,11 @@ def _list_state():
         state["stage"] = None
     if state["status"] not in labels.STATUSES:
         state["status"] = None
-    if state["sort"] not in priority.SORTS:
+    if state["sort"] not in SORTS:
         state["sort"] = None
     if state["q"] and (len(state["q"]) > QUERY_MAX or CONTROL.search(state["q"])):
         state["q"] = None
-    if state["phone"] and not priority.PHONE.match(state["phone"]):
+    if state["phone"] and not PHONE.match(state["phone"]):
         state["phone"] = None
     return {key: value for key, value in state.items() if value}
 

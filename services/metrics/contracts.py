@@ -1,8 +1,10 @@
-"""Share ids the gateway verifies by itself: the share's uuid, its return deadline and an HMAC over them and
-the sharer's user id, with a key the gateway and the metrics service share (var/keys/share-secret.key).
+"""Code the metrics service and the gateway share across the boundary (the import boundary,
+kepu_common/tests/test_import_contracts.py): signed share ids, stdlib only.
 
+Share ids the gateway verifies by itself: the share's uuid, its return deadline and an HMAC over them and
+the sharer's user id, with a key the gateway and the metrics service share (var/keys/share-secret.key).
 A return then needs no RPC: the gateway proves the share exists, belongs to the caller and is inside its
-window, and publishes the return. Pure apart from reading and creating the key file.
+window, and publishes the return. Pure apart from reading and creating the key file (load_key).
 """
 import base64
 import hashlib
@@ -13,7 +15,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-KEY_NAME = "share-secret.key"
+SHARE_KEY_NAME = "share-secret.key"
 _MAC_BYTES = 16
 
 
@@ -33,13 +35,13 @@ def _mac(key, share_uuid, user_id, expires):
     return hmac.new(key, message, hashlib.sha256).digest()[:_MAC_BYTES]
 
 
-def make(key, share_uuid, user_id, expires_at):
+def make_share_id(key, share_uuid, user_id, expires_at):
     expires = int(expires_at.timestamp())
     mac = base64.urlsafe_b64encode(_mac(key, share_uuid, str(user_id), expires)).rstrip(b"=").decode()
     return f"{share_uuid.hex}.{expires}.{mac}"
 
 
-def verify(key, share_id, user_id, now):
+def verify_share_id(key, share_id, user_id, now):
     """The share's uuid when share_id is the caller's and still open; raises UnknownShare or ShareExpired."""
     try:
         hex_uuid, expires_text, mac_text = share_id.split(".")
