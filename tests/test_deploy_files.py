@@ -79,6 +79,7 @@ def test_every_service_scales_and_runs_its_own_command():
         assert "container_name" not in services[name] and not services[name].get("ports")
         assert services[name]["command"][-1] == name
     assert services["proxy"]["ports"] and not services["gateway"].get("ports")
+    assert not services["gateway-uploads"].get("ports")
 
 
 def test_kubernetes_manifests_parse_and_cover_every_service():
@@ -87,7 +88,7 @@ def test_kubernetes_manifests_parse_and_cover_every_service():
         for document in yaml.safe_load_all(path.read_text()):
             if document:
                 kinds.setdefault(document["kind"], set()).add(document.get("metadata", {}).get("name"))
-    assert set(devstack.SERVICES) | {"gateway", "edge-errors"} <= kinds["Deployment"]
+    assert set(devstack.SERVICES) | {"gateway", "gateway-uploads", "edge-errors"} <= kinds["Deployment"]
 
 
 # ---- docker compose: the proxy in front of the gateway ------------------------------------------------
@@ -105,6 +106,15 @@ def test_only_the_proxy_is_published_and_it_reaches_the_gateway():
     assert [port.rsplit(":", 1)[1] for port in proxy["ports"]] == listens
     assert proxy["depends_on"]["gateway"]["condition"] == "service_healthy"
     assert f"http://127.0.0.1:{listens[0]}/healthz" in " ".join(proxy["healthcheck"]["test"])
+    # the split gateway (docs/architecture.md): the same image, settings and port; granian for the API,
+    # gunicorn's hardened worker for the streamed uploads
+    uploads = services["gateway-uploads"]
+    assert not uploads.get("ports") and uploads["environment"] == gateway["environment"]
+    assert uploads["expose"] == gateway["expose"] and uploads["image"] == gateway["image"]
+    assert re.search(rf"^\s*server\s+gateway-uploads:{gateway_port}\b", nginx_conf(), re.M)
+    assert proxy["depends_on"]["gateway-uploads"]["condition"] == "service_healthy"
+    assert gateway["command"] == ["python", "-m", "kepu_common.edge.granian_server"]
+    assert uploads["command"] == ["gunicorn", "-c", "gateway/gunicorn.conf.py", "gateway.wsgi:app"]
 
 
 def test_the_review_ui_is_reached_through_the_proxy_too():
@@ -194,6 +204,51 @@ def test_request_buffering_is_off_exactly_for_the_streaming_upload_paths():
     # everything else is buffered, whole, before the gateway sees it
     assert directive(nginx_conf().split("location")[0], "proxy_request_buffering") == "on"
     assert matching_location(blocks, f"/api/v1/uploads/{uuid.uuid4()}") is blocks["/"]
+
+
+def test_streamed_bodies_go_to_gunicorns_gateway_and_the_api_to_granians():
+    """granian has no time-out on a body read and gives no socket to cut a trickling client off
+    (docs/architecture.md, "The split gateway"): every location nginx streams a body through must reach the
+    gunicorn side; the rest goes to granian."""
+    api_server = nginx_conf().split("\n    server {")[1]  # the first server block (the second: the review UI)
+    assert "listen 8080;" in api_server
+    blocks = locations(api_server)
+    for path, _ in streaming_rules():
+        assert directive(matching_location(blocks, path), "proxy_pass") == "http://kepu_gateway_uploads", path
+    complete = matching_location(blocks, f"/api/v1/uploads/{uuid.uuid4()}/complete")
+    assert directive(complete, "proxy_pass") == "http://kepu_gateway_uploads"
+    for argument, body in blocks.items():
+        if directive(body, "proxy_request_buffering") == "off":
+            assert directive(body, "proxy_pass") == "http://kepu_gateway_uploads", argument
+    assert directive(blocks["/"], "proxy_pass") == "http://kepu_gateway"
+    upstreams = dict(re.findall(r"upstream (\w+) \{\s*(?:#[^\n]*\n\s*)*server ([^;\s]+)", nginx_conf()))
+    assert upstreams["kepu_gateway"] == "gateway:8000" and upstreams["kepu_gateway_uploads"] == "gateway-uploads:8000"
+
+
+def test_kubernetes_runs_the_same_split():
+    deployments = {document["metadata"]["name"]: document for document in k8s_documents("gateway.yaml")
+                   if document["kind"] == "Deployment"}
+    services = {document["metadata"]["name"]: document for document in k8s_documents("gateway.yaml")
+                if document["kind"] == "Service"}
+    api, uploads = (deployments[name]["spec"]["template"]["spec"]["containers"][0] for name in ("gateway", "gateway-uploads"))
+    assert api["command"] == ["python", "-m", "kepu_common.edge.granian_server"]
+    assert uploads["command"] == ["gunicorn", "-c", "gateway/gunicorn.conf.py", "gateway.wsgi:app"]
+    assert api["env"] == uploads["env"] and api["envFrom"] == uploads["envFrom"]
+    for name in ("gateway", "gateway-uploads"):
+        labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+        assert services[name]["spec"]["selector"].items() <= labels.items()
+        assert labels["app.kubernetes.io/name"] == name
+    found = ingresses()
+    backends = {(ingress, path["path"]): path["backend"]["service"]["name"]
+                for ingress in ("gateway", "gateway-uploads", "gateway-licence")
+                for path in found[ingress]["spec"]["rules"][0]["http"]["paths"]}
+    for (ingress, path), backend in backends.items():
+        assert backend == ("gateway" if ingress == "gateway" else "gateway-uploads"), (ingress, path)
+    streamed = {path for path, _ in streaming_rules()}
+    covered = [path for path in streamed
+               if any(re.fullmatch(p if ingress == "gateway-uploads" else re.escape(p), path)
+                      for (ingress, p) in backends if ingress != "gateway")]
+    assert sorted(covered) == sorted(streamed)
 
 
 def error_pages(conf_text):
@@ -390,13 +445,15 @@ def test_the_review_uis_metrics_are_not_published_by_the_ingress():
 
 @pytest.fixture(scope="module")
 def gateway_behind_nginx(tmp_path_factory, jwt_keys, s3_endpoint):
+    """nginx as deployed in front of the split gateway: granian for the API, gunicorn for the streamed uploads."""
     with devstack.isolated_platform(
         AMQP_URI, RABBIT_API, DATABASE_SERVER, s3_endpoint, tmp_path_factory.mktemp("proxy-logs"),
-        jwt_keys["public_path"], components=("gateway",),
+        jwt_keys["public_path"], components=("gateway", "gateway-api"),
         GATEWAY_WORKERS=1, GATEWAY_THREADS=4, GATEWAY_TRUSTED_PROXIES=1, GATEWAY_INTERNAL_NETWORKS="127.0.0.1/32",
     ) as platform:
-        upstream = platform.gateway_url.rsplit("/", 1)[1]
-        with running_nginx(tmp_path_factory.mktemp("nginx"), nginx_conf(), upstream) as (url, address):
+        api, uploads = (url.rsplit("/", 1)[1] for url in (platform.gateway_api_url, platform.gateway_url))
+        with running_nginx(tmp_path_factory.mktemp("nginx"), nginx_conf(), api,
+                           uploads_upstream=uploads) as (url, address):
             yield url, address
 
 

@@ -2,8 +2,8 @@
 (issue 29: 16 such uploads gave every legitimate upload a 503 for 75 s). nginx passes these bodies through
 as they arrive and its body time-out counts only between reads, so the gateway bounds them: slots per
 organization and per person, and a minimum throughput per window (the watchdog cuts a trickling body off,
-408 `upload_too_slow`), whatever each read's time-out. The whole platform, its gateway under gunicorn
-behind nginx with the real configuration."""
+408 `upload_too_slow`), whatever each read's time-out. The whole platform behind nginx with the real
+configuration and the split gateway (the API under granian, the streamed uploads under gunicorn)."""
 import hashlib
 import json
 import socket
@@ -29,15 +29,17 @@ MIN_KB = 64
 def platform_behind_nginx(tmp_path_factory, jwt_keys, s3_endpoint):
     with devstack.isolated_platform(
         AMQP_URI, RABBIT_API, DATABASE_SERVER, s3_endpoint, tmp_path_factory.mktemp("slow-upload-logs"),
-        jwt_keys["public_path"],
+        jwt_keys["public_path"], components=devstack.SERVICES + ("gateway", "gateway-api"),
         # the per-read time-out is far longer than the trickle's gaps: only the throughput rule can help
         GATEWAY_WORKERS=1, GATEWAY_THREADS=24, GATEWAY_UPLOAD_STREAMS=STREAMS, GATEWAY_CLIENT_TIMEOUT=60,
         GATEWAY_UPLOAD_STREAMS_PER_ORG=2, GATEWAY_UPLOAD_STREAMS_PER_PERSON=1,
         GATEWAY_UPLOAD_RATE_WINDOW=WINDOW, GATEWAY_UPLOAD_MIN_KB=MIN_KB, GATEWAY_TRUSTED_PROXIES=1,
         OUTBOX_POLL_INTERVAL=0.2, GATEWAY_RPC_TIMEOUT=8, MAX_WORKERS=4, UPLOAD_PART_SIZE_MB=5, GATEWAY_UPLOAD_PART_MB=5,
     ) as platform:
-        upstream = platform.gateway_url.rsplit("/", 1)[1]
-        with running_nginx(tmp_path_factory.mktemp("slow-upload-nginx"), nginx_conf(), upstream) as (url, address):
+        # the split gateway as deployed: the API under granian, the streamed uploads under gunicorn
+        api, uploads = (url.rsplit("/", 1)[1] for url in (platform.gateway_api_url, platform.gateway_url))
+        with running_nginx(tmp_path_factory.mktemp("slow-upload-nginx"), nginx_conf(), api,
+                           uploads_upstream=uploads) as (url, address):
             platform.proxy_url, platform.proxy_address = url, address
             yield platform
 

@@ -2,10 +2,12 @@
 (issue 26: "nothing a client sends may behave differently").
 
 nginx runs with deploy/nginx/nginx.conf (only upstreams, ports and paths changed, as tests/test_deploy_files.py
-runs it) in front of the gateway under gunicorn (GATEWAY_TRUSTED_PROXIES=1, as docker-compose.yml sets it). Two
-gateways share one share key: one with the share return's fast path (the default), one without it
-(GATEWAY_SHARE_FAST_PATH=false, every return through Flask's view). For every request below:
-- through nginx, the answer is the one the gateway gives straight (status, JSON body, headers but the hop's own);
+runs it) in front of the split gateway as deployed: the API under granian, the streamed uploads under gunicorn
+(GATEWAY_TRUSTED_PROXIES=1, as docker-compose.yml sets it). Two gateways share one share key: one with the share
+return's fast path (the default), one without it (GATEWAY_SHARE_FAST_PATH=false, every return through Flask's
+view). "Straight" is the same application under gunicorn, without nginx. For every request below:
+- through nginx (and granian), the answer is the one the gateway gives straight under gunicorn (status, JSON body,
+  headers but the hop's own), so the server makes no difference a client can see either;
 - through nginx, the fast-path gateway answers exactly as the one without the fast path;
 - the hostile-input cases are the parametrizations of gateway/tests/test_hostile_input.py, unchanged, and through
   nginx they are refused by the gateway as there (400, the field named with the same code).
@@ -54,12 +56,12 @@ def gateways(tmp_path_factory, jwt_keys, s3_endpoint):
         for name, fast in (("fast", "true"), ("slow", "false")):
             platform = stack.enter_context(devstack.isolated_platform(
                 AMQP_URI, RABBIT_API, DATABASE_SERVER, s3_endpoint, tmp_path_factory.mktemp(f"{name}-logs"),
-                jwt_keys["public_path"], components=("gateway",),
+                jwt_keys["public_path"], components=("gateway", "gateway-api"),
                 GATEWAY_WORKERS=1, GATEWAY_THREADS=4, GATEWAY_TRUSTED_PROXIES=1, SHARE_KEY_FILE=str(key_path),
                 GATEWAY_SHARE_FAST_PATH=fast))
-            upstream = platform.gateway_url.rsplit("/", 1)[1]
+            api, uploads = (url.rsplit("/", 1)[1] for url in (platform.gateway_api_url, platform.gateway_url))
             url, _ = stack.enter_context(running_nginx(tmp_path_factory.mktemp(f"{name}-nginx"), nginx_conf(),
-                                                       upstream))
+                                                       api, uploads_upstream=uploads))
             found[name] = Gateway(platform.gateway_url, url)
         yield key, found
 

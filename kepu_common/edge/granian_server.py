@@ -27,10 +27,10 @@ import argparse
 import os
 import sys
 
+from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
-from granian.server import Server
 
 TARGET = "gateway.wsgi:app"
 SERVICE = "gateway"
@@ -73,7 +73,7 @@ def log_config(log_format, level):
 
 
 def server_settings(environ):
-    """Keyword arguments for granian's Server, from the environment (pure: unit-tested)."""
+    """Keyword arguments for granian.Granian, from the environment (pure: unit-tested)."""
     host, port = split_bind(environ.get("GATEWAY_BIND", "0.0.0.0:8000"))
     level = environ.get("LOG_LEVEL", "INFO").upper()
     return {
@@ -107,7 +107,7 @@ def main(argv=None, environ=os.environ):
 
     # before the workers start: they inherit the directory through the environment
     choose_multiprocess_dir(environ, workers_share=True)
-    Server(**server_settings(environ)).serve()
+    Granian(**server_settings(environ)).serve()
 
 
 if __name__ == "__main__":
