@@ -1,5 +1,7 @@
 """The gateway as deployed: wrk -> nginx (deploy/nginx/nginx.conf, only upstreams, ports and paths changed, as
-tests/test_deploy_files.py runs it) -> gunicorn (2 workers x 16 threads, GATEWAY_TRUSTED_PROXIES=1) -> services.
+tests/test_deploy_files.py runs it) -> the split gateway (the API under granian, kepu_common/edge/granian_server.py;
+the streamed uploads under gunicorn; each 2 workers x 16 threads, GATEWAY_TRUSTED_PROXIES=1) -> services. Both
+requests measured here are API requests, so granian answers them; gunicorn's side runs idle beside it.
 
 Two signed-in requests, each for SECONDS with CONNECTIONS connections and a bearer token:
 - one RPC: GET /api/v1/me/points (metrics.points: one query, an empty ledger for the bench's user);
@@ -13,10 +15,10 @@ databases, the broker (bench.common.cpu_ticks) and nginx's processes, divided by
     PYTHONPATH=. .venv/bin/python bench/gateway_nginx.py --options <checkout of 84315ec> [rounds]
 
 With --against, each round runs those checkouts (other commits' work trees) and then this one, each on a
-fresh platform, so the machine's noise falls on all alike. With --servers, runs alternate between gunicorn as configured
-(gateway/gunicorn.conf.py) and granian's WSGI mode (`pip install granian`: not a dependency of the
-platform) with as many workers and threads (2 workers x 16 blocking threads), the same application
-(gateway.wsgi:app) behind the same nginx. With --options, each round runs the other checkout and then this
+fresh platform, so the machine's noise falls on all alike (checkouts before the split run their gateway under
+gunicorn alone, as they deployed it). With --servers, runs alternate between the split as deployed and gunicorn
+alone answering every path (gateway/gunicorn.conf.py, as before the split and as make run without nginx), the same
+application (gateway.wsgi:app) behind the same nginx. With --options, each round runs the other checkout and then this
 code under each configuration-level alternative of `options()` (nginx's upstream keep-alive off, gunicorn's
 keep-alive 0, fewer threads, the header deadline off, gunicorn's sync worker, granian); BENCH_VARIANTS
 (names separated by ";") picks some. One JSON line per run, as the other modes print.
@@ -40,16 +42,16 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 USER = "00000000-0000-0000-0000-000000000001"  # bench.common's token subject
 
 
-def nginx_config(tmp, upstream, port, upstream_keepalive=True):
+def nginx_config(tmp, upstream, port, upstream_keepalive=True, uploads_upstream=None):
     """deploy/nginx/nginx.conf with only what differs on this machine changed (tests/test_deploy_files.py);
-    upstream_keepalive=False drops the gateway upstream's `keepalive` (one connection to gunicorn per request)."""
+    upstream_keepalive=False drops the gateway upstream's `keepalive` (one connection to the gateway per request)."""
     text = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
     if not upstream_keepalive:
         kept = "server gateway:8000;\n        keepalive 32;\n"
         assert kept in text, "the gateway upstream's keepalive line moved"
         text = text.replace(kept, "server gateway:8000;\n")
-    text = text.replace("gateway:8000", upstream).replace("listen 8080;", f"listen 127.0.0.1:{port};")
-    text = text.replace("review-ui:8100", "127.0.0.1:9")
+    text = devstack.local_upstreams(text, upstream, uploads_upstream, "127.0.0.1:9")
+    text = text.replace("listen 8080;", f"listen 127.0.0.1:{port};")
     text = text.replace("listen 8100;", f"listen 127.0.0.1:{devstack.free_port()};")
     text = text.replace("pid /tmp/nginx.pid;", f"pid {tmp}/nginx.pid;")
     text = text.replace("/etc/nginx/kepu/errors.conf", str(ROOT / "deploy" / "nginx" / "errors.conf"))
@@ -62,10 +64,11 @@ def nginx_config(tmp, upstream, port, upstream_keepalive=True):
 
 
 @contextmanager
-def nginx_in_front(gateway_url, upstream_keepalive=True):
+def nginx_in_front(gateway_url, upstream_keepalive=True, uploads_url=None):
     with tempfile.TemporaryDirectory(prefix="kepu-bench-nginx-") as tmp:
         port = devstack.free_port()
-        config = nginx_config(tmp, gateway_url.removeprefix("http://"), port, upstream_keepalive)
+        config = nginx_config(tmp, gateway_url.removeprefix("http://"), port, upstream_keepalive,
+                              uploads_url and uploads_url.removeprefix("http://"))
         process = subprocess.Popen([NGINX, "-c", str(config), "-e", "stderr", "-g", "daemon off;"],
                                    stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "error.log", "wb"))
         try:
@@ -131,12 +134,16 @@ def start_granian(running):
     devstack.wait_for_port(host, int(port), 90, "gateway (granian)")
 
 
-def run(root=None, server="gunicorn", upstream_keepalive=True, threads=THREADS, **gateway_env):
+def run(root=None, server=None, upstream_keepalive=True, threads=THREADS, **gateway_env):
+    """server: "split" (as deployed; this code's default), "gunicorn" (alone, every path; other checkouts'
+    default) or "granian" (granian's own command line alone, the pre-split measurements' variant)."""
     ensure_wrk()
     from services.metrics import contracts
 
+    server = server or ("gunicorn" if root else "split")
     devstack.ROOT = Path(root or ROOT)
-    components = ("metrics", "gateway") if server == "gunicorn" else ("metrics",)
+    components = {"gunicorn": ("metrics", "gateway"), "split": ("metrics", "gateway", "gateway-api"),
+                  "granian": ("metrics",)}[server]
     try:
         with tempfile.TemporaryDirectory(prefix="kepu-bench-share-") as keys:
             key_path = Path(keys) / contracts.SHARE_KEY_NAME
@@ -147,7 +154,9 @@ def run(root=None, server="gunicorn", upstream_keepalive=True, threads=THREADS, 
                     start_granian(running)
                 token = running.token(["communicator"])
                 share = contracts.make_share_id(key, uuid.uuid4(), USER, datetime.now(timezone.utc) + timedelta(hours=2))
-                with nginx_in_front(running.gateway_url, upstream_keepalive) as (url, nginx_pid):
+                api_url, uploads_url = ((running.gateway_api_url, running.gateway_url) if server == "split"
+                                        else (running.gateway_url, None))
+                with nginx_in_front(api_url, upstream_keepalive, uploads_url) as (url, nginx_pid):
                     one_rpc_url, share_url = f"{url}/api/v1/me/points", f"{url}/api/v1/shares/{share}/return"
                     wrk(one_rpc_url, token, 3)  # warm-up: connections, pools, the token cache
                     wrk(share_url, token, 3, "POST")
@@ -167,7 +176,7 @@ def compare(other_roots, rounds):
 
 def compare_servers(rounds):
     for n in range(rounds):
-        for server in ("gunicorn", "granian"):
+        for server in ("gunicorn", "split"):
             figures = run(server=server)
             print(json.dumps({"run": n + 1, "server": server, **figures}), flush=True)
 
@@ -176,14 +185,15 @@ def options(other_root):
     """--options: 84315ec (other_root) and this code's configuration-level alternatives, in one round."""
     return (
         ("84315ec", {"root": other_root}),
-        ("gthread, nginx keepalive 32 (as deployed)", {}),
-        ("gthread, nginx upstream keepalive off", {"upstream_keepalive": False}),
-        ("gthread, 2 x 4 threads", {"threads": 4}),
-        ("gthread, gunicorn keepalive 0", {"GUNICORN_CMD_ARGS": "--keep-alive 0"}),
-        ("gthread, header deadline off", {"GATEWAY_HEADER_TIMEOUT": "0"}),
+        ("split gateway (as deployed)", {}),
+        ("gthread alone, nginx keepalive 32 (as deployed before the split)", {"server": "gunicorn"}),
+        ("gthread, nginx upstream keepalive off", {"server": "gunicorn", "upstream_keepalive": False}),
+        ("gthread, 2 x 4 threads", {"server": "gunicorn", "threads": 4}),
+        ("gthread, gunicorn keepalive 0", {"server": "gunicorn", "GUNICORN_CMD_ARGS": "--keep-alive 0"}),
+        ("gthread, header deadline off", {"server": "gunicorn", "GATEWAY_HEADER_TIMEOUT": "0"}),
         # gunicorn's own sync worker (no client time-out per read, no envelope for its own errors: the
         # GatewayWorker is a gthread worker); GUNICORN_CMD_ARGS overrides gateway/gunicorn.conf.py
-        ("sync worker, 4 processes", {"GUNICORN_CMD_ARGS": "--worker-class sync --workers 4 --threads 1"}),
+        ("sync worker, 4 processes", {"server": "gunicorn", "GUNICORN_CMD_ARGS": "--worker-class sync --workers 4 --threads 1"}),
         ("granian WSGI, 2 x 16", {"server": "granian"}),
     )
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from kepu_common.devtools import devstack
-from tests.containers.platform import infrastructure, wait_until_ready
+from tests.containers.platform import answers, infrastructure, wait_until, wait_until_ready
 from tests.containers.podman import ROOT, podman
 
 K8S = ROOT / "deploy" / "k8s"
@@ -36,8 +36,13 @@ def adapt(deployment, tag, image, ports, keys_dir, secrets):
     doc["spec"]["replicas"] = 1
     pod = doc["spec"]["template"]["spec"]
     pod["hostNetwork"] = True
-    moved = {8000: ports["gateway"], 8100: ports["review_ui"]}
+    # the uploads side of the split gateway listens beside the API side on the one host network
+    uploads = doc["metadata"]["name"] == f"gateway-uploads-{tag}"
+    moved = {8000: ports["gateway_uploads" if uploads else "gateway"], 8100: ports["review_ui"]}
     for container in pod["containers"]:
+        if uploads:
+            container.setdefault("env", []).append({"name": "GATEWAY_BIND",
+                                                    "value": f"127.0.0.1:{ports['gateway_uploads']}"})
         container["image"] = image
         container["imagePullPolicy"] = "Never"
         container["command"] = [arg.replace("0.0.0.0:8100", f"127.0.0.1:{ports['review_ui']}")
@@ -113,6 +118,8 @@ def kube_platform(images, amqp_uri, rabbit_api, database_server, workdir, sms=No
             platform.play = podman("kube", "play", "--network", "host", "--configmap", config_path, played,
                                    timeout=600)
             wait_until_ready(platform, ports["gateway"], devstack.SERVICES)
+            wait_until(lambda: answers(f"http://127.0.0.1:{ports['gateway_uploads']}/healthz"), 120,
+                       "the uploads gateway", platform, "gateway-uploads")
             yield platform
         finally:
             for container in podman("ps", "-a", "--format", "{{.Names}}", "--filter", f"name=-{tag}",

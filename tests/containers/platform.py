@@ -105,10 +105,11 @@ def answers(url):
         return False
 
 
-def nginx_config(gateway_port, review_ui_port, api_port, ui_port):
+def nginx_config(gateway_port, review_ui_port, api_port, ui_port, uploads_port):
     """deploy/nginx/nginx.conf with only the ports changed (host networking: no service names)."""
     text = NGINX_CONF.read_text()
-    for old, new in (("gateway:8000", f"127.0.0.1:{gateway_port}"), ("review-ui:8100", f"127.0.0.1:{review_ui_port}"),
+    for old, new in (("gateway-uploads:8000", f"127.0.0.1:{uploads_port}"), ("gateway:8000", f"127.0.0.1:{gateway_port}"),
+                     ("review-ui:8100", f"127.0.0.1:{review_ui_port}"),
                      ("listen 8080;", f"listen 127.0.0.1:{api_port};"), ("listen 8100;", f"listen 127.0.0.1:{ui_port};")):
         assert old in text, f"deploy/nginx/nginx.conf no longer has {old!r}: update tests/containers/platform.py"
         text = text.replace(old, new)
@@ -127,7 +128,7 @@ def infrastructure(images, amqp_uri, rabbit_api, database_server, workdir, **set
     vhost = f"kepu-ct-{tag}"
     ports = {name: devstack.free_port() for name in (
         "s3", "master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3_grpc",
-        "gateway", "review_ui", "api", "ui")}
+        "gateway", "gateway_uploads", "review_ui", "api", "ui")}
     env = {
         "AMQP_URI": f"{amqp_uri.rstrip('/')}/{vhost}",
         "DATABASE_SERVER": database_server,
@@ -217,16 +218,21 @@ def container_platform(images, amqp_uri, rabbit_api, database_server, workdir, *
         for service in devstack.SERVICES:
             platform.run(service, kepu, "python", "-m", "kepu_common.cli", "run", service,
                          env={**env, "SERVICE_NAME": service}, volumes=key_mount)
-        platform.run("gateway", kepu, "gunicorn", "-c", "gateway/gunicorn.conf.py", "gateway.wsgi:app",
-                     env=env, volumes=key_mount)
+        # the split gateway as compose runs it: the API under granian, the streamed uploads under gunicorn
+        platform.run("gateway", kepu, "python", "-m", "kepu_common.edge.granian_server", env=env, volumes=key_mount)
+        platform.run("gateway-uploads", kepu, "gunicorn", "-c", "gateway/gunicorn.conf.py", "gateway.wsgi:app",
+                     env={**env, "GATEWAY_BIND": f"127.0.0.1:{ports['gateway_uploads']}"}, volumes=key_mount)
         platform.run("review-ui", kepu, "gunicorn", "-c", "services/review/gunicorn.conf.py", "--bind",
                      f"127.0.0.1:{ports['review_ui']}", "services.review.web.wsgi:app",
                      env={**env, "SERVICE_NAME": "review"}, volumes=key_mount)
         conf = workdir / "nginx.conf"
-        conf.write_text(nginx_config(ports["gateway"], ports["review_ui"], ports["api"], ports["ui"]))
+        conf.write_text(nginx_config(ports["gateway"], ports["review_ui"], ports["api"], ports["ui"],
+                                     ports["gateway_uploads"]))
         conf.chmod(0o644)
         platform.run("nginx", nginx, volumes=[(conf, "/etc/nginx/nginx.conf:ro")])
         wait_until_ready(platform, ports["gateway"], devstack.SERVICES)
+        wait_until(lambda: answers(f"http://127.0.0.1:{ports['gateway_uploads']}/healthz"), 120, "the uploads gateway",
+                   platform, "gateway-uploads")
         wait_until(lambda: answers(f"{platform.gateway_url}/readyz"), 60, "nginx", platform, "nginx")
         yield platform
 
