@@ -27,6 +27,8 @@ GUARDED = {
     "minio": "kepu_common/data/storage.guard_multipart",
     "gunicorn": "kepu_common/edge/edge_worker.py (import-time check)",
     "flask": "gateway.GatewayFlask.ensure_sync",
+    # no internal touched, but pinned to a minor version: its settings classes are what a minor release changes
+    "granian": "kepu_common/edge/granian_server.py (public API only; kepu_common/tests/test_granian_server.py)",
 }
 TESTS = [
     "kepu_common/tests/test_patches.py",
@@ -39,6 +41,7 @@ TESTS = [
     "kepu_common/tests/test_event_bus.py",
     "kepu_common/tests/test_tls_transport.py",
     "gateway/tests/test_gunicorn_edge.py",
+    "kepu_common/tests/test_granian_server.py",
     "gateway/tests/test_share_fast_path.py",
 ]
 
