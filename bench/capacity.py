@@ -3,8 +3,8 @@
     PYTHONPATH=. .venv/bin/python bench/capacity.py [part ...]     # prints one JSON line per part
 
 Parts (all by default):
-- listing: GET /api/v1/activities through nginx as deployed (bench.gateway_nginx) to the gateway (2 workers x 16
-  threads) and the activities service, BENCH_CAPACITY_ACTIVITIES approved activities (50,000) loaded as
+- listing: GET /api/v1/activities through nginx as deployed (bench.gateway_nginx) to the split gateway (its API
+  side, granian, 2 workers x 16 threads) and the activities service, BENCH_CAPACITY_ACTIVITIES approved activities (50,000) loaded as
   bench/activities.py loads them (without their calendar entries, which the listing does not read); wrk rotating over four common filters (no filter, a province, a city, a type),
   signed out as a visitor browses; CPU per request of the gateway, nginx, activities, PostgreSQL, the broker.
 - share_events: BENCH_CAPACITY_EVENTS (20,000) share_returned events, each of a different started share, ten
@@ -72,10 +72,12 @@ def listing():
     activities._render = _no_calendar
     now = datetime.now(timezone.utc).replace(microsecond=0)
     campaign_id = str(uuid.uuid4())
-    with platform(("activities", "gateway"), GATEWAY_WORKERS=2, GATEWAY_THREADS=16, GATEWAY_TRUSTED_PROXIES=1,
+    # the split gateway as deployed: the listing is an API request, which nginx sends to granian's side
+    with platform(("activities", "gateway", "gateway-api"), GATEWAY_WORKERS=2, GATEWAY_THREADS=16,
+                  GATEWAY_TRUSTED_PROXIES=1,
                   OUTBOX_RELAY="false") as running:
         size = activities.load(running.database_url("activities"), campaign_id, now)
-        with gateway_nginx.nginx_in_front(running.gateway_url) as (url, nginx_pid), \
+        with gateway_nginx.nginx_in_front(running.gateway_api_url, uploads_url=running.gateway_url) as (url, nginx_pid), \
                 tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
             script.write(LISTING_LUA % ())
             script.flush()

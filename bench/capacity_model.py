@@ -1,6 +1,6 @@
 """docs/capacity.md's tables, computed from measured CPU per unit of work (no figure typed by hand).
 
-    PYTHONPATH=. .venv/bin/python bench/capacity_model.py <gateway_nginx.jsonl> <capacity.jsonl>
+    PYTHONPATH=. .venv/bin/python bench/capacity_model.py <gateway_nginx.jsonl> <capacity.jsonl> [--broker-alone]
 
 <gateway_nginx.jsonl>: the lines of `bench/gateway_nginx.py --against ...` (the "after" runs: this code) for the
 share return's cost in front of the broker; <capacity.jsonl>: the lines of `bench/capacity.py` (listing,
@@ -41,8 +41,9 @@ def median_costs(rows):
     return {key: statistics.median(row.get(key, 0) for row in rows) for key in keys}
 
 
-def costs(gateway_lines, capacity_lines):
-    after = [line for line in gateway_lines if line.get("checkout", "after") == "after"]
+def costs(gateway_lines, capacity_lines, broker_alone=False):
+    # this code's runs: "this code" in --against's lines ("after" in older ones)
+    after = [line for line in gateway_lines if line.get("checkout", "after") in ("after", "this code")]
     share_front = median_costs([by_component(line["share_return"]["cpu_ms_per_request"]) for line in after])
     one_rpc = median_costs([by_component(line["one_rpc"]["cpu_ms_per_request"]) for line in after])
     parts = {line["part"]: line["result"] for line in capacity_lines}
@@ -60,8 +61,10 @@ def costs(gateway_lines, capacity_lines):
     # 15 requests/s, the fan-out at 110/s) is mostly theirs. Those two take the broker's cost of the same
     # messaging measured at a higher rate: one RPC's (request and reply) for a listing, one consumed event's
     # (share events, 1,000+ a second) for a notification.
-    listing["rabbitmq"] = one_rpc.get("rabbitmq", 0)
-    notification["rabbitmq"] = share_back.get("rabbitmq", 0)
+    # With --broker-alone (nothing else used the broker during the runs) the direct measurements stand.
+    if not broker_alone:
+        listing["rabbitmq"] = one_rpc.get("rabbitmq", 0)
+        notification["rabbitmq"] = share_back.get("rabbitmq", 0)
     return {"share return": share, "activity listing": listing, "notification": notification,
             "one RPC (for comparison)": one_rpc}, parts
 
@@ -106,7 +109,7 @@ def scaled_table(runs):
 def main():
     gateway_lines = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
     capacity_lines = [json.loads(line) for line in open(sys.argv[2]) if line.strip()]
-    unit_costs, parts = costs(gateway_lines, capacity_lines)
+    unit_costs, parts = costs(gateway_lines, capacity_lines, broker_alone="--broker-alone" in sys.argv[3:])
     lines, busy = table(unit_costs)
     print("\n".join(lines))
     print()
