@@ -94,6 +94,19 @@ class FakeStorage:
         data = stream.read() if length is None or length < 0 else stream.read(length)
         self.objects.setdefault(bucket, {})[key] = (data, content_type)
 
+    def put_in_parts(self, bucket, key, read, length, content_type="application/octet-stream", part_size=None,
+                     observe=None, **_):
+        """As Storage.put_in_parts: `length` bytes from read(n), EOFError if the source ends first."""
+        data = b""
+        while len(data) < length:
+            chunk = read(min(part_size or length, length - len(data)))
+            if not chunk:
+                raise EOFError
+            if observe is not None:
+                observe(chunk)
+            data += chunk
+        self.objects.setdefault(bucket, {})[key] = (data, content_type)
+
     def stat(self, bucket, key):
         data, content_type = self.objects[bucket][key]
         return {"size": len(data), "content_type": content_type}

@@ -238,3 +238,30 @@ def test_each_service_error_class_keeps_its_status(client, rpc, auth, error, sta
 def test_a_call_no_test_described_fails_loudly(client, auth):
     with pytest.raises(AssertionError):
         client.application.extensions["rpc"].call("metrics", "points", "u-1")
+
+
+def test_a_streamed_upload_a_server_gives_no_socket_is_taken_and_said_once(app, client, rpc, store, auth, caplog):
+    """Under granian (no `gunicorn.socket`: the API side of the split gateway) a streamed upload still works, but
+    the slow-client cut cannot act: one warning per process names the misrouting (docs/architecture.md)."""
+    from gateway.blueprints import uploads
+
+    uploads.warn_streams_without_their_server.cache_clear()
+    user, org = str(uuid.uuid4()), str(uuid.uuid4())
+    rpc.answer("resources", "stream_target", with_=lambda user_id, upload_id: {
+        "size": 5, "org_id": org, "bucket": "fake-uploads", "key": f"uploads/{upload_id}", "content_type": "text/plain"})
+    rpc.answer("resources", "complete_upload", with_=lambda user_id, upload_id, received: {
+        "id": upload_id, "status": "complete", "size": received["received"]["size"]})
+    app.testing = False
+    try:
+        for _ in range(2):
+            upload_id = str(uuid.uuid4())
+            answer = client.put(f"/api/v1/uploads/{upload_id}/content", data=b"hello",
+                                headers={**auth("org_admin", sub=user), "Content-Type": "text/plain",
+                                         "Content-Length": "5"},
+                                environ_base={"SERVER_SOFTWARE": "granian"})
+            assert answer.status_code == 200, answer.text
+            assert store.objects["fake-uploads"][f"uploads/{upload_id}"][0] == b"hello"
+    finally:
+        app.testing = True
+    said = [r for r in caplog.records if "without the client socket" in r.getMessage()]
+    assert len(said) == 1 and said[0].levelname == "WARNING" and "granian" in said[0].getMessage()

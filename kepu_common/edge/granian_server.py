@@ -82,6 +82,8 @@ def server_settings(environ):
         "port": port,
         "interface": Interfaces.WSGI,
         "workers": int(environ.get("GATEWAY_WORKERS", "2")),
+        # granian warns at start that 16 threads are many for 2 cores: here they mostly wait for RPC replies and
+        # the broker's confirms (docs/benchmarks.md measured 2 x 16 against fewer threads)
         "blocking_threads": int(environ.get("GATEWAY_THREADS", "16")),
         # nginx speaks HTTP/1.1 to its upstreams and keeps 32 connections alive (deploy/nginx/nginx.conf)
         "http": HTTPModes.http1,
