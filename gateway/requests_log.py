@@ -37,7 +37,7 @@ EDGE_REQUEST_ID = "kepu.request_id"  # set by gateway.edge.Edge
 
 class RequestIds:
     """Request ids made here: 32 hex digits, a random prefix of this process (80 bits, made again in each
-    forked gunicorn worker) and a counter, so ids never repeat across workers and instances. uuid4 per
+    forked worker, gunicorn's or granian's) and a counter, so ids never repeat across workers and instances. uuid4 per
     request asked the kernel for 16 random bytes each time (a getrandom system call)."""
 
     def __init__(self):

@@ -65,7 +65,7 @@ class ShareReturnPublisher:
             raise pending.error
 
     def _ensure_thread(self):
-        # gunicorn forks workers after the app may have been imported: one thread per process
+        # servers fork workers (gunicorn, granian) after the app may have been imported: one thread per process
         if self._pid != os.getpid():
             with self._wake:
                 if self._pid != os.getpid():
