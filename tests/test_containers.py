@@ -135,8 +135,11 @@ def test_k8s_workloads_run_under_podman_kube_play(images, tmp_path_factory):
                        GATEWAY_WORKERS=1, GATEWAY_THREADS=8, MAX_WORKERS=4, OUTBOX_POLL_INTERVAL=0.2) as played:
         pods = podman.podman("pod", "ps", "--format", "{{.Name}} {{.Status}}", "--filter",
                              f"name=-{played.tag}-pod").stdout.split("\n")
-        assert sorted(line.split()[0].rsplit(f"-{played.tag}", 1)[0] for line in pods if line.strip()) == sorted(
-            WORKLOADS), pods
+        # one pod per Deployment of the workload files (gateway.yaml has two: the split gateway's sides)
+        deployments = sorted(name.rsplit(f"-{played.tag}", 1)[0] for name in played.played)
+        assert set(WORKLOADS) | {"gateway-uploads"} == set(deployments)
+        assert sorted(line.split()[0].rsplit(f"-{played.tag}", 1)[0] for line in pods if line.strip()) == \
+            deployments, pods
         assert all(line.split()[1] == "Running" for line in pods if line.strip()), pods
         ready = requests.get(f"{played.gateway_url}/readyz", timeout=30)
         assert ready.status_code == 200, ready.text

@@ -40,9 +40,8 @@ def adapt(deployment, tag, image, ports, keys_dir, secrets):
     uploads = doc["metadata"]["name"] == f"gateway-uploads-{tag}"
     moved = {8000: ports["gateway_uploads" if uploads else "gateway"], 8100: ports["review_ui"]}
     for container in pod["containers"]:
-        if uploads:
-            container.setdefault("env", []).append({"name": "GATEWAY_BIND",
-                                                    "value": f"127.0.0.1:{ports['gateway_uploads']}"})
+        if uploads:  # on its command line: podman 4.3's kube play lets envFrom win over env
+            container["command"] = container["command"] + ["--bind", f"127.0.0.1:{ports['gateway_uploads']}"]
         container["image"] = image
         container["imagePullPolicy"] = "Never"
         container["command"] = [arg.replace("0.0.0.0:8100", f"127.0.0.1:{ports['review_ui']}")
