@@ -3,13 +3,14 @@
 Two processes serve the same application (gateway.wsgi:app), and nginx (deploy/nginx/nginx.conf, or the
 Ingress in Kubernetes) chooses between them by path:
 
-- *this one* (granian, Rust HTTP/1) answers every request whose body nginx has already read whole: all of the
-  API. It spends a quarter less CPU per one-RPC request than gunicorn and about half per share return
-  (docs/benchmarks.md, "The split gateway");
+- *this one* (granian, Rust HTTP/1) answers the API: every request whose body nginx has already read whole but
+  `/uploads/{id}/complete`. Through nginx it spent 12–33 % less gateway CPU per one-RPC request than gunicorn
+  alone and 45–59 % less per share return, in the same rounds (docs/benchmarks.md, "The split gateway");
 - *the uploads gateway* (gunicorn with gateway/gunicorn_worker.py) answers the paths whose bodies nginx streams
   through as they arrive (`proxy_request_buffering off`: upload content, licence, appointment letter, mall
-  pictures). Those need what granian does not give: a time-out on each body read and the socket, whose read
-  side is shut when a client trickles (kepu_common/edge/slow_clients.py, issue 29). granian's
+  pictures), and `/uploads/{id}/complete` beside them (so a burst of uploads takes its threads, not the API's).
+  Those need what granian does not give: a time-out on each body read (all four) and, for upload content, the
+  socket whose read side is shut when a client trickles (kepu_common/edge/slow_clients.py, issue 29). granian's
   `wsgi.input.read(size)` waits for `size` bytes with no deadline.
 
 Without nginx (make run on a machine without it, the test platform) gunicorn alone serves everything.
