@@ -6,9 +6,11 @@ import pytest
 from tests.cluster.rabbit_cluster import ClusterUnavailable, RabbitCluster, installed
 
 # the broker's heartbeat in seconds: short, so a test quiet for many intervals stands for quiet minutes.
-# Not below 3: the broker sends its own every half interval, and a consumer's drain_events(timeout=1.0)
-# that always gets a frame within the second never returns to send ours (py-amqp loops over heartbeats)
-HEARTBEAT = 4
+# Not short: the broker sends its own every half interval, and a consumer's drain_events(timeout=1.0) that
+# always gets a frame within the second never returns to send ours (py-amqp loops over heartbeats). At 2 s
+# that happened every time; at 4 s it happened once, in a fresh-clone CI run on 2 busy cores (every consumer
+# dropped at once, 59 s into the quiet spell); at 8 s the broker's frames are 4 s apart.
+HEARTBEAT = 8
 
 
 @pytest.fixture(scope="session")

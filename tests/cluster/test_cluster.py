@@ -31,7 +31,7 @@ from tests.cluster.consumers_under_test import (DELIVERED, POISON_TRIES, Poisone
 
 EVENTS, CHUNK, KILL_AT_WRITTEN = 12_000, 500, 6_000
 DELIVERY_LIMIT = 3  # the broker dead-letters on the return past 3: at most 4 deliveries in all
-QUIET_INTERVALS = 15
+QUIET_INTERVALS = 10
 
 
 def unsent(url):
