@@ -28,7 +28,7 @@ import time
 from flask import abort, g, has_request_context, request
 
 from kepu_common.operations.log_context import install_root_handler
-from kepu_common.operations.metrics_dir import MULTIPROC_PREFIX, choose_multiprocess_dir  # noqa: F401
+from kepu_common.operations.metrics_dir import choose_multiprocess_dir
 from kepu_common.operations.networks import LOOPBACK, is_internal, parse_networks
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -12,7 +12,7 @@ import requests
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway import requests_log
+from kepu_common.operations import metrics_dir
 from kepu_common.devtools.devstack import SERVICES
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
@@ -207,14 +207,14 @@ def test_every_series_the_dashboard_and_alerts_read_is_exported(exported):
 # --- the gateway's metrics, without the platform ------------------------------------------------
 
 def test_gunicorns_workers_share_a_directory_per_master(tmp_path):
-    assert requests_log.choose_multiprocess_dir({}, tmp_path) is None  # one process: no files
+    assert metrics_dir.choose_multiprocess_dir({}, tmp_path) is None  # one process: no files
     set_by_deployment = {"PROMETHEUS_MULTIPROC_DIR": "/var/run/kepu-metrics"}
-    assert requests_log.choose_multiprocess_dir(set_by_deployment, tmp_path) == "/var/run/kepu-metrics"
-    gone = tmp_path / f"{requests_log.MULTIPROC_PREFIX}999999999"
+    assert metrics_dir.choose_multiprocess_dir(set_by_deployment, tmp_path) == "/var/run/kepu-metrics"
+    gone = tmp_path / f"{metrics_dir.MULTIPROC_PREFIX}999999999"
     gone.mkdir()
     environ = {"SERVER_SOFTWARE": "gunicorn/23.0.0"}
-    chosen = requests_log.choose_multiprocess_dir(environ, tmp_path, pid=4242)
-    assert chosen == str(tmp_path / f"{requests_log.MULTIPROC_PREFIX}4242") == environ["PROMETHEUS_MULTIPROC_DIR"]
+    chosen = metrics_dir.choose_multiprocess_dir(environ, tmp_path, pid=4242)
+    assert chosen == str(tmp_path / f"{metrics_dir.MULTIPROC_PREFIX}4242") == environ["PROMETHEUS_MULTIPROC_DIR"]
     assert Path(chosen).is_dir() and not gone.exists()  # a master that is gone leaves nothing behind
 
 
