@@ -84,7 +84,8 @@ def server_settings(environ):
         "interface": Interfaces.WSGI,
         "workers": int(environ.get("GATEWAY_WORKERS", "2")),
         # granian warns at start that 16 threads are many for 2 cores: here they mostly wait for RPC replies and
-        # the broker's confirms (docs/benchmarks.md measured 2 x 16 against fewer threads)
+        # the broker's confirms. 16 as gunicorn's (where 2 x 4 measured a p99 four times higher, docs/benchmarks.md);
+        # granian with fewer threads or its `backpressure` setting has not been measured
         "blocking_threads": int(environ.get("GATEWAY_THREADS", "16")),
         # nginx speaks HTTP/1.1 to its upstreams and keeps 32 connections alive (deploy/nginx/nginx.conf)
         "http": HTTPModes.http1,

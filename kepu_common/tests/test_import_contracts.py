@@ -1,7 +1,8 @@
 """The import contracts (.importlinter, checked by import-linter's lint-imports) hold, and the gateway process
 really loads no service runtime: schemas import no transport, database or media code, the gateway no
-nameko/eventlet/database driver, and kepu_common has no import cycle; schemas import only contracts, validation
-and their service's constants, the gateway only schemas, constants and contracts (issue 26)."""
+nameko/eventlet/database driver, and kepu_common has no import cycle; a boundary module (a service's schemas,
+constants, contracts) imports only the standard library, marshmallow, kepu_common.interfaces, its own service's
+constants and contracts, and schema modules; the gateway imports from services.* only boundary modules (issue 26)."""
 import json
 import re
 import subprocess
