@@ -3,7 +3,14 @@
 Views that stream a file body (uploads) are marked with @streams_body (or, for a MethodView, a
 `streams_body = True` class attribute) and skip these checks. What "hostile" means (too deep, NUL,
 lone surrogates, numbers beyond 64 bits) is in gateway/hostile_input.py.
+
+A streamed body is read as it arrives, so it needs the server that bounds each read: gunicorn's hardened worker
+(the uploads side of the split gateway). One that reaches a server without it (granian, the API side) is still
+served, and said once per process: the proxy in front routes it wrongly.
 """
+import functools
+import logging
+
 from flask import current_app, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
@@ -23,6 +30,21 @@ class UnreadableBody(KepuError):
 def streams_body(view):
     view.streams_body = True
     return view
+
+
+def _streams(view):
+    return getattr(view, "streams_body", False) or getattr(getattr(view, "view_class", None), "streams_body", False)
+
+
+@functools.cache
+def warn_streams_without_their_server(server, path_rule):
+    """Once per process and route: a streamed body reached a server that gives no client socket (granian), where
+    no read has a time-out and upload content has no slow-client cut; nginx's client_body_timeout is all that
+    bounds it there."""
+    logging.getLogger(__name__).warning(
+        "streamed body of %s served by %s without the client socket: its reads have no time-out and the "
+        "minimum-throughput cut is off; route the streamed paths to the uploads gateway (gateway-uploads, "
+        "docs/architecture.md \"The split gateway\")", path_rule, server)
 
 
 def read_body():
@@ -48,8 +70,12 @@ def init_app(app):
         if request.method not in ("POST", "PUT", "PATCH"):
             return
         view = current_app.view_functions.get(request.endpoint)
-        if view is None or getattr(view, "streams_body", False) or getattr(getattr(view, "view_class", None),
-                                                                            "streams_body", False):
+        if view is None:
+            return
+        if _streams(view):
+            if "gunicorn.socket" not in request.environ and not current_app.testing:
+                warn_streams_without_their_server(request.environ.get("SERVER_SOFTWARE", "this server"),
+                                                  request.url_rule.rule)
             return
         if not request.content_length and not request.headers.get("Transfer-Encoding"):
             return  # an empty body: the view's schema decides whether that is acceptable

@@ -8,9 +8,7 @@ it is cut off (408 `upload_too_slow`, kepu_common/edge/slow_clients.py), whateve
 file larger than UPLOAD_STREAM_MAX_BYTES is not streamed at all (400, `method`: `use_multipart`): its
 parts go straight to storage, where a slow client holds nothing of the gateway's.
 """
-import functools
 import hashlib
-import logging
 import threading
 from collections import Counter
 
@@ -25,15 +23,6 @@ from gateway.storage import storage
 from kepu_common.interfaces.errors import InvalidInput, TooLarge
 from kepu_common.edge.slow_clients import MinimumThroughput, watchdog
 from services.resources.schemas import UploadRequest, UploadSchema
-
-
-@functools.cache
-def warn_streams_without_their_server(server):
-    """Once per process: a streamed upload reached a server that gives no socket (granian, the API side of the
-    split gateway), so the slow-client cut cannot act; the proxy should route it to gunicorn's side."""
-    logging.getLogger(__name__).warning(
-        "streamed upload served by %s without the client socket: the minimum-throughput cut is off; route the "
-        "streamed paths to the uploads gateway (gateway-uploads, docs/architecture.md \"The split gateway\")", server)
 
 
 bp = Blueprint("uploads", __name__, description="Uploads (organization accounts): start, send, complete")
@@ -210,9 +199,8 @@ class Content(MethodView):
             raise UploadSlotsTaken("upload_slots_taken", details={"retry_after": 10})
         if refused == "busy":
             raise Busy("gateway_busy", details={"dependency": "gateway", "retry_after": 10})
-        client = request.environ.get("gunicorn.socket")  # none under a test client, or granian
-        if client is None and not current_app.testing:
-            warn_streams_without_their_server(request.environ.get("SERVER_SOFTWARE", "this server"))
+        # none under a test client, or granian (body_rules says so once: the proxy routed it wrongly)
+        client = request.environ.get("gunicorn.socket")
         guard = watchdog().watch(MinimumThroughput(client, current_app.config["UPLOAD_MIN_BYTES_PER_WINDOW"],
                                                    current_app.config["UPLOAD_RATE_WINDOW"])) if client else None
         body = BodyReader(request.environ["wsgi.input"], guard)

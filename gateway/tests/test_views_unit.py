@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from gateway import create_app
+from gateway import body_rules, create_app
 from gateway.tests.conftest import error_of
 from gateway.tests.fakes import FakeRpc, FakeStorage
 from kepu_common.interfaces.errors import Conflict, Forbidden, NotFound, RuleBroken
@@ -243,9 +243,7 @@ def test_a_call_no_test_described_fails_loudly(client, auth):
 def test_a_streamed_upload_a_server_gives_no_socket_is_taken_and_said_once(app, client, rpc, store, auth, caplog):
     """Under granian (no `gunicorn.socket`: the API side of the split gateway) a streamed upload still works, but
     the slow-client cut cannot act: one warning per process names the misrouting (docs/architecture.md)."""
-    from gateway.blueprints import uploads
-
-    uploads.warn_streams_without_their_server.cache_clear()
+    body_rules.warn_streams_without_their_server.cache_clear()
     user, org = str(uuid.uuid4()), str(uuid.uuid4())
     rpc.answer("resources", "stream_target", with_=lambda user_id, upload_id: {
         "size": 5, "org_id": org, "bucket": "fake-uploads", "key": f"uploads/{upload_id}", "content_type": "text/plain"})
@@ -265,3 +263,28 @@ def test_a_streamed_upload_a_server_gives_no_socket_is_taken_and_said_once(app, 
         app.testing = True
     said = [r for r in caplog.records if "without the client socket" in r.getMessage()]
     assert len(said) == 1 and said[0].levelname == "WARNING" and "granian" in said[0].getMessage()
+    assert "/api/v1/uploads/<uuid:upload_id>/content" in said[0].getMessage()
+
+
+def test_every_streamed_body_a_server_gives_no_socket_is_said_once_per_route(app, client, auth, caplog):
+    """Not only upload content: the images (appointment letter, licence, mall pictures) stream too, and under
+    granian their reads have no time-out either. Each such route is named once; gunicorn (a socket) and JSON
+    routes say nothing."""
+    body_rules.warn_streams_without_their_server.cache_clear()
+    streamed = [rule.rule for rule in app.url_map.iter_rules()
+                if body_rules._streams(app.view_functions[rule.endpoint])]
+    assert "/api/v1/me/appointment-letter" in streamed and len(streamed) >= 4, streamed
+    headers = {**auth("org_admin"), "Content-Type": "image/png", "Content-Length": "3"}
+    app.testing = False
+    try:
+        for _ in range(2):
+            client.post("/api/v1/me/appointment-letter", data=b"png", headers=headers,
+                        environ_base={"SERVER_SOFTWARE": "granian"})
+        client.post("/api/v1/me/appointment-letter", data=b"png", headers=headers,
+                    environ_base={"SERVER_SOFTWARE": "gunicorn/23", "gunicorn.socket": object()})
+        client.post("/api/v1/me/notifications/read", json={"ids": []}, headers=auth(),
+                    environ_base={"SERVER_SOFTWARE": "granian"})
+    finally:
+        app.testing = True
+    said = [r.getMessage() for r in caplog.records if "without the client socket" in r.getMessage()]
+    assert len(said) == 1 and "/api/v1/me/appointment-letter" in said[0] and "granian" in said[0], said
