@@ -4,7 +4,6 @@ import csv
 import io
 import logging
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from flask import Response, g, request
 from flask.views import MethodView
@@ -13,6 +12,7 @@ from flask_smorest import Blueprint
 from gateway import rpc
 from gateway.auth import require_auth
 from kepu_common.domain import regions
+from kepu_common.interfaces.clock import SHANGHAI
 from kepu_common.interfaces.errors import InvalidInput
 from kepu_common.interfaces.messages import label, negotiate, text
 from kepu_common.bus.rpc_client import RpcError
@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("regions", __name__, description="Divisions (province → city → county → township), and areas' "
                                                 "communicators")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @bp.route("")

@@ -1,9 +1,6 @@
 """What the activities schemas (and so the gateway) need from the service: plain values, no I/O, no imports
 of the service's modules (the import boundary, kepu_common/tests/test_import_contracts.py)."""
-from zoneinfo import ZoneInfo
-
-# organizers' dates and wall-clock times are Asia/Shanghai ones
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from kepu_common.interfaces.clock import SHANGHAI  # organizers' dates and wall-clock times are Beijing ones
 
 # a campaign's follow-up rules (活动补充信息), configurable per campaign; these are seed 004's
 DEFAULT_FOLLOWUP_RULES = {

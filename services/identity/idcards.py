@@ -8,18 +8,17 @@ import hashlib
 import hmac
 import os
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from kepu_common.interfaces.clock import SHANGHAI
 from kepu_common.interfaces.errors import InvalidInput
 from services.identity.contracts import ascii_digits, is_ascii_digits
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # the first two digits: provinces as numbered by GB/T 2260 (regions 11-65, Taiwan 71, HK 81, Macao 82)
 _PROVINCES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53,
               54, 61, 62, 63, 64, 65, 71, 81, 82}

@@ -1,9 +1,6 @@
 """What the metrics schemas (and so the gateway) need from the service: plain values, no I/O, no imports
 of the service's modules (the import boundary, kepu_common/tests/test_import_contracts.py)."""
-from zoneinfo import ZoneInfo
-
-# statistics' days, the return window's end as people read it: Asia/Shanghai
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from kepu_common.interfaces.clock import SHANGHAI  # statistics' days, the return window's end as people read it
 
 # mall item pictures: stored by the gateway (POST /mall/images), checked and named by the service (mall_images)
 MALL_IMAGES_PER_ITEM = 9

@@ -3,15 +3,14 @@ Plain code, no I/O; the service reads the facts (membership, roles) and asks the
 import re
 import unicodedata
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from kepu_common.interfaces.clock import SHANGHAI
 from kepu_common.interfaces.errors import Conflict, Forbidden, InvalidInput, RateLimited
 # the service reads all of them as social_rules.<name>; constants and contracts hold them for the schemas and the
 # gateway too
 from services.resources.constants import COMMENT_MAX, COMMENT_TARGETS, FAVORITE_TYPES, POST_MAX  # noqa: F401
 from services.resources.contracts import has_hidden_characters, require_verified_commenter  # noqa: F401
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MEMBER_ROLES = ("member", "moderator", "admin")
 # per person per minute (rolling): more is refused with rate_limited
 POSTS_PER_MINUTE = 5

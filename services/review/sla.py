@@ -27,9 +27,9 @@ A claim held by the same reviewer for longer than LONG_CLAIM (2 hours by default
 is "long-claimed": the stage's lead sees it with the overdue ones and may reassign it.
 """
 from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from kepu_common.interfaces.clock import SHANGHAI
+
 DAY_START = time(9, 0)
 DAY_END = time(17, 0)
 WORKDAYS = (0, 1, 2, 3, 4)  # Monday to Friday

@@ -5,12 +5,10 @@ Every "today" and every hour of the day is Asia/Shanghai; moments are aware date
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from kepu_common.interfaces.clock import SHANGHAI
 from kepu_common.interfaces.errors import InvalidInput
 from services.identity.notifications import kinds
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 errors as every other client sees them (kepu_common.interfaces.errors.problem_of_remote), times in Beijing time,
 snapshot values as people read them (视频, 15.2 KB, 2026-09-20 09:00), people by name or masked phone."""
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from kepu_common.domain import regions
+from kepu_common.interfaces.clock import SHANGHAI
 from kepu_common.interfaces.contracts import REVIEW_STAGES
 from kepu_common.interfaces.errors import internal_problem, problem_of_remote
 from kepu_common.interfaces.messages import has, label, text
@@ -12,7 +12,6 @@ from services.review import priority
 from services.review.constants import DECISIONS, TASK_STATUSES
 from services.review.web import form_order
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 STAGES = REVIEW_STAGES
 STATUSES = TASK_STATUSES
 # snapshot entries that are for machines (codes, storage keys) or shown another way (files as previews)
