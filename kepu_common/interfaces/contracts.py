@@ -32,6 +32,8 @@ ACTIVITY_TYPES = ("lecture", "exhibition", "hands_on", "open_day", "contest", "p
 # 联合行动 and 科普专项行动 categories an activity can be part of
 ACTIVITY_JOINT_ACTIONS = ("science_museums", "universities", "research_institutes", "enterprises", "schools",
                           "communities")
+# an activity's follow-up summary (活动总结), in the form's order: activities takes it, the review UI shows it
+FOLLOWUP_SUMMARY_PARTS = ("basic_facts", "results", "highlights", "reusable_resources", "lessons")
 ACTIVITY_SPECIAL_ACTIONS = ("rural_revitalization", "health", "emergency", "ecology", "digital_literacy", "elderly")
 SHARE_CHANNELS = ("wechat_group", "wechat_moments", "qq_group", "qq", "weibo", "link")
 SHARE_CONTENT_TYPES = ("resource", "activity", "article")

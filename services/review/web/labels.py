@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from kepu_common.domain import regions
 from kepu_common.interfaces.clock import SHANGHAI
-from kepu_common.interfaces.contracts import REVIEW_STAGES
+from kepu_common.interfaces.contracts import FOLLOWUP_SUMMARY_PARTS, REVIEW_STAGES
 from kepu_common.interfaces.errors import internal_problem, problem_of_remote
 from kepu_common.interfaces.messages import has, label, text
 from services.review import priority
@@ -24,8 +24,7 @@ FORMATS = {"video/mp4": "MP4", "video/quicktime": "MOV", "video/webm": "WebM", "
            "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF",
            "audio/mpeg": "MP3", "audio/mp4": "M4A", "audio/wav": "WAV", "audio/ogg": "OGG"}
 PREVIEW_KINDS = ("image", "video", "audio", "pdf")
-# the follow-up summary's parts, in the form's order (services/activities/rules.py SUMMARY_PARTS)
-SUMMARY_PARTS = ("basic_facts", "results", "highlights", "reusable_resources", "lessons")
+SUMMARY_PARTS = FOLLOWUP_SUMMARY_PARTS  # the follow-up summary's parts, in the form's order
 
 
 def field_label(key, locale):
