@@ -19,12 +19,17 @@ class ReviewSettings:
         if not isinstance(targets, dict) or not all(float(hours) > 0 for hours in targets.values()):
             raise ValueError("REVIEW.sla_hours must map stages (or kind:stage) to positive hours")
         self.sla_hours = {str(key): float(hours) for key, hours in targets.items()}
+        # a State Council notice the holidays package does not have yet: REVIEW_HOLIDAYS / REVIEW_WORKDAYS
+        extra_holidays = sla.parse_days(settings.get("holidays"), "holidays")
+        extra_workdays = sla.parse_days(settings.get("workdays"), "workdays")
+        self.calendar = (sla.WorkingCalendar(sla.CHINA.public, extra_holidays, extra_workdays)
+                         if extra_holidays or extra_workdays else sla.CHINA)
 
     def target_hours(self, subject_type, stage):
         return sla.target_hours(subject_type, stage, self.sla_hours)
 
     def due_at(self, subject_type, stage, requested_at):
-        return sla.due_at(requested_at, self.target_hours(subject_type, stage))
+        return sla.due_at(requested_at, self.target_hours(subject_type, stage), self.calendar)
 
 
 class Settings(DependencyProvider):

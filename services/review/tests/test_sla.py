@@ -1,5 +1,5 @@
-"""Service levels in working hours (services/review/sla.py): nights and weekends do not count."""
-from datetime import datetime, timedelta, timezone
+"""Service levels in working hours (services/review/sla.py): nights, weekends and public holidays do not count."""
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,6 +25,49 @@ def bj(*args):
 ])
 def test_due_time_skips_nights_and_weekends(requested, hours, due):
     assert sla.due_at(requested, hours) == due.astimezone(timezone.utc)
+
+
+@pytest.mark.parametrize("requested, hours, due", [
+    # 30 September: an hour that day, then National Day's week (1-7 October 2026) is off
+    (bj(2026, 9, 30, 16, 0), 8, bj(2026, 10, 8, 16, 0)),
+    # Friday 9 October: Saturday the 10th is a moved working day (调休), Sunday is not
+    (bj(2026, 10, 9, 16, 0), 8, bj(2026, 10, 10, 16, 0)),
+    (bj(2026, 10, 9, 16, 0), 10, bj(2026, 10, 12, 10, 0)),
+    # Sunday 20 September 2026 is worked for National Day
+    (bj(2026, 9, 19, 12, 0), 2, bj(2026, 9, 20, 11, 0)),
+    # the Spring Festival of 2026: Saturday 14 February worked, 15-23 February off
+    (bj(2026, 2, 13, 16, 0), 16, bj(2026, 2, 24, 16, 0)),
+    # a holiday on a weekday: New Year's Day 2027 is a Friday
+    (bj(2026, 12, 31, 17, 0), 1, bj(2027, 1, 4, 10, 0)),
+    # a year beyond the newest notice still has its holidays' usual dates: National Day 2027 (a Friday)
+    (bj(2027, 9, 30, 17, 0), 1, bj(2027, 10, 6, 10, 0)),
+])
+def test_public_holidays_do_not_count_and_moved_weekends_do(requested, hours, due):
+    assert sla.due_at(requested, hours) == due.astimezone(timezone.utc)
+
+
+def test_working_time_skips_public_holidays():
+    assert sla.working_time(bj(2026, 9, 30, 9, 0), bj(2026, 10, 8, 17, 0)) == timedelta(hours=16)
+    assert sla.working_time(bj(2026, 10, 1, 0, 0), bj(2026, 10, 7, 23, 0)) == timedelta(0)
+
+
+def test_a_deployments_own_days_win_over_the_public_calendar():
+    own = sla.WorkingCalendar(sla.CHINA.public, extra_holidays={date(2026, 12, 8)}, extra_workdays={date(2026, 12, 12)})
+    assert sla.due_at(bj(2026, 12, 7, 10, 0), 8, own) == bj(2026, 12, 9, 10, 0).astimezone(timezone.utc)
+    assert sla.due_at(bj(2026, 12, 11, 16, 0), 8, own) == bj(2026, 12, 12, 16, 0).astimezone(timezone.utc)
+    # a notice the package does not have: 2 October 2026 worked after all, 9 October off
+    moved = sla.WorkingCalendar(sla.CHINA.public, extra_holidays={date(2026, 10, 9)},
+                                extra_workdays={date(2026, 10, 2)})
+    assert sla.due_at(bj(2026, 9, 30, 16, 0), 8, moved) == bj(2026, 10, 2, 16, 0).astimezone(timezone.utc)
+    assert not moved.is_working_day(date(2026, 10, 9)) and moved.is_working_day(date(2026, 10, 10))
+    with pytest.raises(ValueError):
+        sla.WorkingCalendar(None, extra_holidays={date(2026, 12, 8)}, extra_workdays={date(2026, 12, 8)})
+
+
+def test_without_a_public_calendar_monday_to_friday_count():
+    plain = sla.WorkingCalendar(None)
+    assert sla.due_at(bj(2026, 9, 30, 16, 0), 8, plain) == bj(2026, 10, 1, 16, 0).astimezone(timezone.utc)
+    assert not plain.is_working_day(date(2026, 10, 10))
 
 
 def test_due_time_takes_utc_in_and_gives_utc_out():
@@ -78,3 +121,17 @@ def test_settings_read_targets_from_json_and_refuse_nonsense():
     for bad in ('{"national": 0}', '{"national": -1}', '[1]'):
         with pytest.raises(ValueError):
             ReviewSettings({"sla_hours": bad})
+
+
+def test_settings_read_a_notice_of_their_own_and_refuse_malformed_days():
+    from services.review.dependencies import ReviewSettings
+
+    assert ReviewSettings({"holidays": "", "workdays": None}).calendar is sla.CHINA
+    settings = ReviewSettings({"holidays": "2026-12-08, 2026-12-09", "workdays": "2026-12-12"})
+    assert settings.due_at("resource", "realname", bj(2026, 12, 7, 10, 0)) == bj(2026, 12, 10, 10, 0).astimezone(
+        timezone.utc)
+    assert settings.calendar.is_working_day(date(2026, 12, 12)) and settings.calendar.is_working_day(date(2026, 12, 7))
+    assert not settings.calendar.is_working_day(date(2026, 10, 1))  # the public calendar still applies
+    for bad in ({"holidays": "2026-13-01"}, {"workdays": "12/12/2026"}, {"holidays": "2026-12-08", "workdays": "2026-12-08"}):
+        with pytest.raises(ValueError):
+            ReviewSettings(bad)
