@@ -153,6 +153,33 @@ def answers(client):
         return False
 
 
+def node_loss_diagnosis(rabbit_cluster, lost, vhost, container, client):
+    """What the broker and both ends saw, for a failure that does not reproduce at will: the queues (leader,
+    ready and unacknowledged requests, consumers), the consumers, the service's RPC consumer and the client's
+    connections, and the survivors' log lines about the request queue."""
+    survivor = next(node for node in rabbit_cluster.nodes if node is not lost)
+    lines = []
+    for args in (("list_queues", "-p", vhost, "name", "type", "leader", "messages_ready", "messages_unacknowledged",
+                  "consumers"), ("list_consumers", "-p", vhost, "queue_name", "channel_pid", "active")):
+        try:
+            listing = rabbit_cluster.ctl(survivor, *args, timeout=30).splitlines()
+            lines.append(f"rabbitmqctl {args[0]}: " + " | ".join(line for line in listing if "rpc-identity" in line))
+        except Exception as exc:  # noqa: BLE001  a diagnosis must not hide the failure it describes
+            lines.append(f"rabbitmqctl {args[0]}: {exc}")
+    ready = [extension._consumers_ready.ready() for extension in container.extensions
+             if hasattr(extension, "_consumers_ready")]  # nameko's QueueConsumer, shared by the RPC entrypoint
+    lines.append(f"service queue consumer ready: {ready}; container died: {container._died.ready()}")
+    reply, publisher = client._reply_connection, client._publisher._connection
+    lines.append(f"client reply connection: {getattr(getattr(reply, 'transport', None), 'sock', None)}; "
+                 f"request connection: {publisher.as_uri() if publisher is not None else None}")
+    for log_file in sorted((rabbit_cluster.base / "log").glob("*.log")):
+        if survivor.node.split("@")[0] in log_file.name:
+            wanted = [line for line in log_file.read_text(errors="replace").splitlines() if "rpc-identity" in line]
+            if wanted:
+                lines.append(f"{log_file.name}: " + "\n".join(wanted[-20:]))
+    return "\n".join(lines)
+
+
 def test_rpc_answers_again_after_losing_the_node_that_held_its_quorum_queue(
         rabbit_cluster, container_factory, service_config, report):
     vhost = rabbit_cluster.add_vhost("rpc-node-loss")  # rpc-identity is classic in "/" (the tests above)
@@ -170,7 +197,11 @@ def test_rpc_answers_again_after_losing_the_node_that_held_its_quorum_queue(
         leader = rabbit_cluster.queue_leader(vhost, "rpc-identity")
         leader.kill()
         killed_at = time.monotonic()
-        wait_for(lambda: answers(client), timeout=90, step=0.2, what="an RPC answered after the node was lost")
+        try:
+            wait_for(lambda: answers(client), timeout=90, step=0.2, what="an RPC answered after the node was lost")
+        except AssertionError as exc:  # rare on loaded CI machines: say where the requests stopped
+            raise AssertionError(f"{exc}\n{node_loss_diagnosis(rabbit_cluster, leader, vhost, identity, client)}") \
+                from None
         recovered_s = time.monotonic() - killed_at
         calls = [answers(client) for _ in range(50)]
         survivor = next(node for node in rabbit_cluster.nodes if node is not leader)
