@@ -407,8 +407,14 @@ def test_nginx_answers_its_own_errors_in_the_envelope(tmp_path):
         assert status == 404  # the pages are not reachable from outside
     # the access log names the path the client asked for (not the error page nginx answered it with), and
     # never its query, which may hold a phone
-    logged = next(line for line in (tmp_path / "access.log").read_text().splitlines() if "request_id=req-1" in line)
-    assert '"GET /api/v1/resources HTTP/1.1" 502' in logged and "13812345678" not in logged, logged
+    lines = [json.loads(line) for line in (tmp_path / "access.log").read_text().splitlines()]
+    logged = next(line for line in lines if line["request_id"] == "req-1")
+    assert (logged["method"], logged["path"], logged["status"]) == ("GET", "/api/v1/resources", 502), logged
+    assert logged["logger"] == "nginx.access" and logged["message"] == "GET /api/v1/resources 502"
+    assert isinstance(logged["duration_ms"], int) and logged["duration_ms"] >= 0 and isinstance(logged["bytes"], int)
+    assert all("13812345678" not in json.dumps(line) for line in lines)
+    refused = next(line for line in lines if line["status"] == 413)  # answered by nginx's error page, still a POST
+    assert (refused["method"], refused["path"]) == ("POST", "/api/v1/auth/login"), refused
 
 
 @needs_nginx
