@@ -146,10 +146,14 @@ def test_first_event_and_rpc_after_a_quiet_spell_go_through_without_a_reconnect(
     assert not undriven_alive  # without heartbeats the same quiet spell ends a connection
 
 
+LAST_REFUSAL = []
+
+
 def answers(client):
     try:
         return client.call("identity", "health", timeout=3)["database"] == "ok"
-    except Exception:  # the broker connection or the call lost with the node: not yet
+    except Exception as exc:  # the broker connection or the call lost with the node: not yet
+        LAST_REFUSAL[:] = [f"{type(exc).__name__}: {exc}"]
         return False
 
 
@@ -170,8 +174,13 @@ def node_loss_diagnosis(rabbit_cluster, lost, vhost, container, client):
              if hasattr(extension, "_consumers_ready")]  # nameko's QueueConsumer, shared by the RPC entrypoint
     lines.append(f"service queue consumer ready: {ready}; container died: {container._died.ready()}")
     reply, publisher = client._reply_connection, client._publisher._connection
-    lines.append(f"client reply connection: {getattr(getattr(reply, 'transport', None), 'sock', None)}; "
-                 f"request connection: {publisher.as_uri() if publisher is not None else None}")
+    try:
+        reply_port = reply.transport.sock.getpeername()[1]
+    except Exception as exc:  # noqa: BLE001  closed, or never opened
+        reply_port = repr(exc)
+    lines.append(f"client: last call {LAST_REFUSAL}; reply reader ready {client._ready.is_set()}, alive "
+                 f"{client._reader is not None and client._reader.is_alive()}, broker port {reply_port}; "
+                 f"request connection {publisher.as_uri() if publisher is not None else None}")
     for log_file in sorted((rabbit_cluster.base / "log").glob("*.log")):
         if survivor.node.split("@")[0] in log_file.name:
             wanted = [line for line in log_file.read_text(errors="replace").splitlines() if "rpc-identity" in line]

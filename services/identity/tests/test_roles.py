@@ -62,7 +62,7 @@ def test_admin_grants_reviewer_stage_with_province_and_it_is_audited(identity, a
     audit = call(identity, "role_audit", user["id"])
     assert [(a["action"], a["actor_id"], a["note"]) for a in audit][1:] == [("grant", admin_id, "广东省审核员")]
     events = sql(identity, "SELECT payload->>'role', payload->>'scope' FROM outbox WHERE event_type = 'role_granted' "
-                           "AND payload->>'user_id' = %s", (user["id"],))
+                           "AND payload->>'user_id' = %s ORDER BY id", (user["id"],))
     assert events == [("communicator", ""), ("reviewer", "provincial:440000")]
     tokens = call(identity, "login", {"phone": "13800138100", "password": PASSWORD})["tokens"]
     assert tokens["access_token"]
