@@ -186,6 +186,9 @@ def drop_buckets(endpoint, access_key, secret_key, names):
             print(f"could not drop test bucket {name}: {exc}", file=sys.stderr)
 
 
+START_ATTEMPTS = 3
+
+
 def start_s3(port, data_log=None, data_dir=None, access_key=LOCAL_ACCESS_KEY, secret_key=LOCAL_SECRET_KEY):
     """The local object store: SeaweedFS (`weed server -s3`) on 127.0.0.1:port with real credentials.
 
@@ -201,21 +204,30 @@ def start_s3(port, data_log=None, data_dir=None, access_key=LOCAL_ACCESS_KEY, se
     config_path.write_text(json.dumps(seaweedfs_config(access_key, secret_key)))
     # read from the working directory: a new bucket grows one volume, not seven (the default for one copy)
     (data_dir / "master.toml").write_text(MASTER_TOML)
-    process = subprocess.Popen(seaweedfs_command(port, data_dir, config_path),
-                               stdout=data_log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                               start_new_session=True, cwd=data_dir)
-    process.data_dir = data_dir
     if temporary:
         atexit.register(shutil.rmtree, data_dir, True)
-    try:
-        wait_for_s3(f"http://127.0.0.1:{port}", access_key, secret_key, process=process)
-    except BaseException:
-        stop_s3(process)
-        raise
-    return process
+    for attempt in range(1, START_ATTEMPTS + 1):
+        # its six inner ports are chosen free just before: on a busy machine another process may take one
+        # first, and weed exits at once; it starts again on new ones
+        process = subprocess.Popen(seaweedfs_command(port, data_dir, config_path),
+                                   stdout=data_log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                   start_new_session=True, cwd=data_dir)
+        process.data_dir = data_dir
+        try:
+            wait_for_s3(f"http://127.0.0.1:{port}", access_key, secret_key, process=process)
+            return process
+        except MissingInfrastructure as exc:
+            exited = process.poll() is not None
+            stop_s3(process, keep_data_dir=attempt < START_ATTEMPTS and exited)
+            if not exited or attempt == START_ATTEMPTS:
+                raise
+            print(f"{exc}; starting it again on other ports ({attempt + 1} of {START_ATTEMPTS})", file=sys.stderr)
+        except BaseException:
+            stop_s3(process)
+            raise
 
 
-def stop_s3(process, timeout=30):
+def stop_s3(process, timeout=30, keep_data_dir=False):
     """Stop the local object store and remove its data if it was temporary. Data kept (make run) gets a
     graceful stop (SIGTERM, then SIGKILL after `timeout`); temporary data, thrown away anyway, is killed
     at once (a graceful stop of `weed server` takes about 15 s of gRPC draining)."""
@@ -231,7 +243,7 @@ def stop_s3(process, timeout=30):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout)
-    if temporary:
+    if temporary and not keep_data_dir:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -173,3 +173,28 @@ def test_a_store_that_is_down_is_named(storage_settings):
         with pytest.raises(Unavailable, match="storage_unreachable") as error:
             attempt()
         assert error.value.status == 503
+
+
+def test_seaweedfs_that_exits_at_start_is_started_again_on_other_ports(monkeypatch, capsys):
+    """weed takes six inner ports chosen free just before; on a busy machine another process can take one
+    first and weed exits at once (a CI run's `make run` did): it starts again, on new ones."""
+    if not devstack.weed_binary().exists():
+        pytest.skip("SeaweedFS is not installed here (make install)")
+    real, made = devstack.seaweedfs_command, []
+
+    def first_exits(port, data_dir, config_path, ports=None):
+        made.append(port)
+        if len(made) == 1:
+            return [sys.executable, "-c", "raise SystemExit(255)"]
+        return real(port, data_dir, config_path, ports)
+
+    monkeypatch.setattr(devstack, "seaweedfs_command", first_exits)
+    process = devstack.start_s3(devstack.free_port())
+    try:
+        assert len(made) == 2 and process.poll() is None
+        assert "SeaweedFS exited with 255 before it served S3; starting it again" in capsys.readouterr().err
+    finally:
+        devstack.stop_s3(process)
+    monkeypatch.setattr(devstack, "seaweedfs_command", lambda *args, **kwargs: [sys.executable, "-c", "raise SystemExit(3)"])
+    with pytest.raises(devstack.MissingInfrastructure, match="exited with 3"):
+        devstack.start_s3(devstack.free_port())
