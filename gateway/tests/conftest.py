@@ -13,7 +13,7 @@ def make_app(jwt_keys, amqp_uri, storage_settings):
         config = {
             "AMQP_URI": amqp_uri,
             "JWT_PUBLIC_KEYS": [jwt_keys["public"]],
-            "RPC_TIMEOUT": 3.0,
+            "RPC_TIMEOUT": 10.0,  # a live service on a loaded CI machine once took over 3 s; absent ones set their own
             "STORAGE": storage_settings,
             "TESTING": True,
         }
